@@ -1,0 +1,150 @@
+"""Case aggregate: the unit of review for one subject.
+
+State machine::
+
+    OPEN ──claim──▶ ASSIGNED ──decide──▶ DECIDED ──close──▶ CLOSED
+      │               │  ▲ (re-claim)       ▲
+      └──escalate─────┴──┴──▶ ESCALATED ────┘ (decide, seniority ≥ senior_moderator)
+
+A case is *open* (reports fold into it) until it is DECIDED. Any decision (violating or not) moves it to
+DECIDED; ``close`` (DECIDED → CLOSED) archives it. Appeals reference the decision, never reopen the case.
+A claim is a lease: while ``lease_expires_at`` is in the future no one else may claim or decide the case.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain import limits, seniority
+from domain.actor import Actor
+from domain.errors import DomainError
+from domain.policy import Severity
+from domain.priority import more_severe, more_trusted, priority_score
+from domain.region import Region
+from domain.report import ReportSource
+from domain.sla import SlaTable
+from domain.subject import Subject, SubjectKind, Surface
+
+
+class CaseState(StrEnum):
+    OPEN = "OPEN"
+    ASSIGNED = "ASSIGNED"
+    ESCALATED = "ESCALATED"
+    DECIDED = "DECIDED"
+    CLOSED = "CLOSED"
+
+
+OPEN_STATES: frozenset[CaseState] = frozenset({CaseState.OPEN, CaseState.ASSIGNED, CaseState.ESCALATED})
+
+
+@dataclass(kw_only=True)
+class Case:
+    """``subject_account_id`` is the subject's owner account. ``top_severity`` / ``top_source`` are the highest
+    severity and most trusted source among its reports (inputs of the priority score, see ``domain.priority``).
+    """
+
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    region: Region
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    subject_account_id: uuid.UUID
+    surface: Surface
+    state: CaseState = CaseState.OPEN
+    priority: int = 0
+    report_count: int = 0
+    top_severity: Severity | None = None
+    top_source: ReportSource | None = None
+    queue_id: uuid.UUID | None = None
+    sla_due_at: datetime
+    assignee_id: str | None = None
+    lease_expires_at: datetime | None = None
+    escalation_reason: str | None = None
+    decision_id: uuid.UUID | None = None
+    decided_at: datetime | None = None
+    closed_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    @classmethod
+    def open_for(cls, subject: Subject, sla: SlaTable, now: datetime) -> Case:
+        priority = priority_score(severity=None, report_count=0, source=None, reach=subject.reach)
+        return cls(
+            region=subject.region,
+            subject_kind=subject.kind,
+            subject_id=subject.id,
+            subject_account_id=subject.owner_account_id,
+            surface=subject.case_surface,
+            priority=priority,
+            sla_due_at=sla.due_at(now, priority),
+            created_at=now,
+            updated_at=now,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def held_by_other(self, actor: Actor, now: datetime) -> bool:
+        return (
+            self.assignee_id is not None
+            and self.assignee_id != actor.id
+            and self.lease_expires_at is not None
+            and self.lease_expires_at > now
+        )
+
+    def fold_report(
+        self, *, source: ReportSource, severity: Severity, reach: int, sla: SlaTable, now: datetime
+    ) -> None:
+        """Attach one more report: count it and re-score priority (the SLA due time only ever tightens)."""
+        if not self.is_open:
+            raise DomainError.invalid_state(f"case is {self.state.value}; reports fold only into open cases")
+        self.report_count += 1
+        self.top_severity = more_severe(self.top_severity, severity)
+        self.top_source = more_trusted(self.top_source, source)
+        self.priority = priority_score(
+            severity=self.top_severity, report_count=self.report_count, source=self.top_source, reach=reach
+        )
+        self.sla_due_at = min(self.sla_due_at, sla.due_at(self.created_at, self.priority))
+        self.updated_at = now
+
+    def _ensure_workable(self, actor: Actor, now: datetime) -> None:
+        if not self.is_open:
+            raise DomainError.invalid_state(f"case is already {self.state.value}")
+        if self.state is CaseState.ESCALATED and actor.seniority < seniority.ESCALATED_CASE_MIN:
+            raise DomainError.forbidden("an escalated case needs a senior moderator")
+        if self.held_by_other(actor, now):
+            raise DomainError.conflict("case is held by another moderator")
+
+    def claim(self, actor: Actor, lease: timedelta, now: datetime) -> None:
+        """Take (or renew) the lease on this case. ESCALATED cases stay ESCALATED while held."""
+        self._ensure_workable(actor, now)
+        if self.state is CaseState.OPEN:
+            self.state = CaseState.ASSIGNED
+        self.assignee_id, self.lease_expires_at, self.updated_at = actor.id, now + lease, now
+
+    def escalate(self, actor: Actor, reason: str, now: datetime) -> None:
+        """OPEN/ASSIGNED → ESCALATED; releases the lease so the escalation queue can pick it up."""
+        limits.text(reason, field="reason", max_len=limits.RATIONALE_MAX)
+        if self.state not in (CaseState.OPEN, CaseState.ASSIGNED):
+            raise DomainError.invalid_state(f"cannot escalate a {self.state.value} case")
+        self._ensure_workable(actor, now)
+        self.state, self.escalation_reason = CaseState.ESCALATED, reason
+        self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
+
+    def ensure_decidable_by(self, actor: Actor, now: datetime) -> None:
+        self._ensure_workable(actor, now)
+
+    def mark_decided(self, decision_id: uuid.UUID, actor: Actor, now: datetime) -> None:
+        self._ensure_workable(actor, now)
+        self.state, self.decision_id, self.decided_at = CaseState.DECIDED, decision_id, now
+        self.lease_expires_at, self.updated_at = None, now
+
+    def close(self, now: datetime) -> None:
+        """DECIDED → CLOSED."""
+        if self.state is not CaseState.DECIDED:
+            raise DomainError.invalid_state(f"only a DECIDED case can be closed (case is {self.state.value})")
+        self.state, self.closed_at, self.updated_at = CaseState.CLOSED, now, now

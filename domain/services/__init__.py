@@ -1,0 +1,1 @@
+"""Application services: one module per aggregate. Each takes ``(uow, actor, command)``, never commits."""

@@ -1,0 +1,99 @@
+"""Test database: a throwaway embedded PostgreSQL (or VIGIL_TEST_DATABASE_URL's server), one fresh database per
+test cloned from a template migrated to head once per session."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from persistence import migrate as migrations
+
+TEMPLATE = "vigil_template"
+_counter = itertools.count()
+
+
+def _asyncpg_dsn(url: str, database: str) -> str:
+    return make_url(url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+
+
+def _sqlalchemy_url(url: str, database: str) -> str:
+    return make_url(url).set(drivername="postgresql+asyncpg", database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A URL of the server the tests may create databases on."""
+    external = os.environ.get("VIGIL_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    from persistence.embedded import start_embedded
+
+    root = Path(tempfile.mkdtemp(prefix="vigil-test-"))
+    server = start_embedded(root / "pg", throwaway=True)
+    try:
+        yield server.url("postgres")
+    finally:
+        server.stop()
+
+
+async def _admin(url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(_asyncpg_dsn(url, "postgres"))
+
+
+@pytest.fixture(scope="session")
+async def template_url(pg_server_url: str) -> str:
+    conn = await _admin(pg_server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    finally:
+        await conn.close()
+    url = _sqlalchemy_url(pg_server_url, TEMPLATE)
+    await migrations.upgrade_async(url)
+    return url
+
+
+@pytest.fixture
+async def db_url(pg_server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh database at migration head, private to one test."""
+    name = f"vigil_t{os.getpid()}_{next(_counter)}"
+    conn = await _admin(pg_server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+    finally:
+        await conn.close()
+    try:
+        yield _sqlalchemy_url(pg_server_url, name)
+    finally:
+        conn = await _admin(pg_server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def empty_db_url(pg_server_url: str) -> AsyncIterator[str]:
+    """A fresh, empty database (no migrations applied)."""
+    name = f"vigil_e{os.getpid()}_{next(_counter)}"
+    conn = await _admin(pg_server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield _sqlalchemy_url(pg_server_url, name)
+    finally:
+        conn = await _admin(pg_server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()

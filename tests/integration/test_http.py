@@ -1,0 +1,83 @@
+"""The ASGI app over HTTP: GraphQL answers, health and readiness, limits, masking."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.integration.conftest import GraphQLClient
+
+
+async def test_typename_answers_over_http(http: httpx.AsyncClient) -> None:
+    response = await http.post("/graphql", json={"query": "{ __typename }"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.headers["x-request-id"]
+
+
+async def test_get_query_is_allowed(http: httpx.AsyncClient) -> None:
+    response = await http.get("/graphql", params={"query": "{ __typename }"})
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_healthz_and_readyz(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/healthz")).json() == {"status": "ok"}
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+async def test_readyz_is_503_when_not_at_head(empty_db_url: str) -> None:
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(env="test"), database_url=empty_db_url)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert "vigil db upgrade" in body["reason"]
+
+
+async def test_request_id_is_honoured(http: httpx.AsyncClient) -> None:
+    response = await http.post("/graphql", json={"query": "{ __typename }"}, headers={"X-Request-Id": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+
+
+async def test_oversized_body_is_413(http: httpx.AsyncClient) -> None:
+    response = await http.post("/graphql", content=b'{"query":"' + b" " * 2_000_000 + b'{__typename}"}')
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_depth_limit(db_url: str) -> None:
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(env="test", max_query_depth=1), database_url=db_url)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.post("/graphql", json={"query": "query Deep { viewer { roles { role } } }"})
+    assert "exceeds maximum operation depth of 1" in response.json()["errors"][0]["message"]
+
+
+async def test_alias_limit(gql: GraphQLClient) -> None:
+    query = "{ " + " ".join(f"a{i}: __typename" for i in range(50)) + " }"
+    body = await gql(query)
+    assert "aliases" in body["errors"][0]["message"]
+
+
+async def test_validation_errors_stay_readable(gql: GraphQLClient) -> None:
+    body = await gql("{ noSuchField }")
+    assert "Cannot query field 'noSuchField'" in body["errors"][0]["message"]
+
+
+async def test_viewer_is_anonymous_without_token(gql: GraphQLClient) -> None:
+    body = await gql("{ viewer { id kind authenticated permissions { permission } } }")
+    assert body["data"]["viewer"] == {
+        "id": "anonymous",
+        "kind": "ANONYMOUS",
+        "authenticated": False,
+        "permissions": [],
+    }
