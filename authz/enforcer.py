@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from casbin import FastEnforcer
 
-from authz.permissions import NON_DELEGABLE, PERMISSION_NAMES, Permission
+from authz.permissions import NON_DELEGABLE, PERMISSION_NAMES, Permission, parse_permission
 from authz.principal import Principal, PrincipalKind, RoleAssignment
 from authz.roles import (
     GLOBAL_REGION,
@@ -126,7 +126,7 @@ class PermissionMap:
 
         Feed it to SQL as ``WHERE region = ANY(:regions)`` (no filter for None, no query for the empty set).
         """
-        return self.grants.get(Permission(permission), _NOWHERE)
+        return self.grants.get(parse_permission(permission), _NOWHERE)
 
     def allows(self, permission: Permission | str, region: str | None = None) -> bool:
         """``region=None``: in at least one region; ``"*"``: in every region; else in that region.
@@ -134,7 +134,7 @@ class PermissionMap:
         An unknown permission string raises ``ValueError`` (a typo must not read as a quiet denial); an
         unknown region is simply not allowed.
         """
-        perm = Permission(permission)
+        perm = parse_permission(permission)
         if perm not in self.grants:
             return False
         regions = self.grants[perm]
@@ -154,11 +154,7 @@ class PermissionMap:
     def seniority(self, region: str) -> int:
         """Highest seniority among roles held in ``region`` (or in ``*``); 0 when none. Partners are 0."""
         return max(
-            (
-                ROLE_SENIORITY[role]
-                for role, held_in in self.role_assignments
-                if held_in in (region, GLOBAL_REGION)
-            ),
+            (ROLE_SENIORITY[role] for role, held_in in self.role_assignments if held_in in (region, GLOBAL_REGION)),
             default=0,
         )
 
@@ -217,9 +213,7 @@ class Authorizer:
         self._casbin = _CasbinPolicy(model_path or DEFAULT_MODEL_PATH, policy_path or DEFAULT_POLICY_PATH)
         _check_policy(self._casbin.rules(), self._casbin.grouping_rules())
         self._casbin.add_grouping_rules(
-            (_assignment_subject(role, region), role.value, region)
-            for role in Role
-            for region in _ASSIGNMENT_REGIONS
+            (_assignment_subject(role, region), role.value, region) for role in Role for region in _ASSIGNMENT_REGIONS
         )
         self._lock = threading.Lock()
         self._tables: dict[tuple[Role, str], Mapping[Permission, RegionSet]] = {}
@@ -261,9 +255,7 @@ class Authorizer:
         calls = 0
         try:
             token_regions: RegionSet = (
-                ALL_REGIONS
-                if validate_region(principal.region) == GLOBAL_REGION
-                else frozenset({principal.region})
+                ALL_REGIONS if validate_region(principal.region) == GLOBAL_REGION else frozenset({principal.region})
             )
         except ValueError as error:
             return PermissionMap(principal_id=principal.id, ignored=(f"token region: {error}",))
@@ -331,9 +323,7 @@ class Authorizer:
                     grants[perm] = ALL_REGIONS  # the model: a "*" request matches only "*" roles and rules
                     continue
                 held = frozenset(
-                    r
-                    for r in sorted(KNOWN_REGIONS)
-                    if self._casbin.enforce(subject, r, perm.kind, perm.action)
+                    r for r in sorted(KNOWN_REGIONS) if self._casbin.enforce(subject, r, perm.kind, perm.action)
                 )
                 if held:
                     grants[perm] = held

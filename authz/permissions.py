@@ -120,6 +120,8 @@ management stays with accountable staff and a leaked token cannot entrench itsel
 
 def parse_permission(value: str) -> Permission:
     """``Permission(value)`` with an error message that names the catalogue."""
+    if isinstance(value, Permission):
+        return value
     try:
         return Permission(value)
     except ValueError:

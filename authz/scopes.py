@@ -75,9 +75,7 @@ def resolve_scopes(values: Iterable[str]) -> frozenset[Permission]:
         else:
             unknown.append(value)
     if unknown:
-        raise ValueError(
-            f"unknown scopes {sorted(unknown)}: use a preset ({', '.join(ScopePreset)}) or a permission"
-        )
+        raise ValueError(f"unknown scopes {sorted(unknown)}: use a preset ({', '.join(ScopePreset)}) or a permission")
     return frozenset(scopes)
 
 

@@ -95,9 +95,7 @@ def parse_bearer(header_value: str | None) -> BearerToken | BearerError:
 
 def parse_duration(text: str) -> timedelta:
     """``"30d"``, ``"12h"``, ``"90m"`` -> ``timedelta``. ``ValueError`` with a message fit for a CLI user."""
-    expected = (
-        "expected a positive whole number followed by d (days), h (hours) or m (minutes), e.g. 30d, 12h, 90m"
-    )
+    expected = "expected a positive whole number followed by d (days), h (hours) or m (minutes), e.g. 30d, 12h, 90m"
     match = _DURATION_RE.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"invalid duration {text!r}: {expected}")

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 class ActorKind(StrEnum):
     STAFF = "STAFF"
-    TOKEN = "TOKEN"
+    TOKEN = "TOKEN"  # noqa: S105 - an actor kind, not a secret
     AUTOMATION = "AUTOMATION"
     SYSTEM = "SYSTEM"
 

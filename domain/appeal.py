@@ -72,9 +72,7 @@ class Appeal:
         if actor.seniority < decision.decider_seniority:
             raise DomainError.forbidden("an appeal needs a decider at least as senior as the original one")
 
-    def decide(
-        self, *, actor: Actor, decision: Decision, outcome: AppealState, rationale: str, now: datetime
-    ) -> None:
+    def decide(self, *, actor: Actor, decision: Decision, outcome: AppealState, rationale: str, now: datetime) -> None:
         if outcome is AppealState.PENDING:
             raise DomainError.invalid_input("outcome must be UPHELD or OVERTURNED", "outcome")
         limits.text(rationale, field="rationale", max_len=limits.RATIONALE_MAX)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.actor import ActorKind
+from domain.actor import Actor, ActorKind
+from domain.case import Case
 from domain.errors import DomainError
 from domain.region import Region
 from domain.subject import SubjectKind
@@ -48,13 +49,42 @@ class Decision:
     updated_at: datetime
     version: int = 1
 
+    @classmethod
+    def record(
+        cls,
+        *,
+        case: Case,
+        actor: Actor,
+        verdict: Verdict,
+        policy_id: uuid.UUID | None,
+        policy_version_id: uuid.UUID | None,
+        rationale: str,
+        now: datetime,
+    ) -> Decision:
+        return cls(
+            region=case.region,
+            case_id=case.id,
+            subject_kind=case.subject_kind,
+            subject_id=case.subject_id,
+            subject_account_id=case.subject_account_id,
+            verdict=verdict,
+            policy_id=policy_id,
+            policy_version_id=policy_version_id,
+            rationale=rationale,
+            decider_id=actor.id,
+            decider_kind=actor.kind,
+            decider_seniority=actor.seniority,
+            automated=actor.kind is ActorKind.AUTOMATION,
+            decided_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+
     def ensure_appealable(self, appellant_account_id: uuid.UUID, window: timedelta, now: datetime) -> None:
         if self.verdict is not Verdict.VIOLATING:
             raise DomainError.invalid_state("only a VIOLATING decision can be appealed", "decisionId")
         if appellant_account_id != self.subject_account_id:
-            raise DomainError.forbidden(
-                "the decision does not affect the appellant's account", "appellantAccountId"
-            )
+            raise DomainError.forbidden("the decision does not affect the appellant's account", "appellantAccountId")
         if now > self.decided_at + window:
             raise DomainError.invalid_state(f"the appeal window of {window.days} days has passed", "decisionId")
 

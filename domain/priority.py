@@ -38,9 +38,7 @@ VOLUME_CAP: Final = 20
 REACH_CAP: Final = 15
 
 
-def priority_score(
-    *, severity: Severity | None, report_count: int, source: ReportSource | None, reach: int
-) -> int:
+def priority_score(*, severity: Severity | None, report_count: int, source: ReportSource | None, reach: int) -> int:
     severity_pts = SEVERITY_POINTS[severity] if severity is not None else 0
     volume_pts = min(VOLUME_CAP, round(5 * math.log2(1 + max(0, report_count))))
     trust_pts = TRUST_POINTS[source] if source is not None else 0

@@ -36,9 +36,7 @@ def _in_force(actions: Iterable[EnforcementAction], kind: SubjectKind, now: date
     return [a for a in actions if a.target_kind is kind and a.in_force(now)]
 
 
-def account_status_at(
-    actions: Iterable[EnforcementAction], now: datetime
-) -> tuple[AccountStatus, datetime | None]:
+def account_status_at(actions: Iterable[EnforcementAction], now: datetime) -> tuple[AccountStatus, datetime | None]:
     """Most severe of BANNED > SUSPENDED > RESTRICTED (RESTRICT_FEATURES, HOLD_ADS) > ACTIVE.
 
     ``until`` is when the most severe status ends (latest end among its actions; None if any is permanent).

@@ -40,8 +40,13 @@ async def upsert_account(uow: UnitOfWork, actor: Actor, cmd: UpsertAccount) -> A
     account = await uow.accounts.get_by_external_id(cmd.region, cmd.external_id)
     if account is None:
         account = Account(
-            region=cmd.region, external_id=cmd.external_id, kind=cmd.kind, handle=cmd.handle,
-            display_name=cmd.display_name, created_at=now, updated_at=now,
+            region=cmd.region,
+            external_id=cmd.external_id,
+            kind=cmd.kind,
+            handle=cmd.handle,
+            display_name=cmd.display_name,
+            created_at=now,
+            updated_at=now,
         )
         uow.accounts.add(account)
     account.update_profile(

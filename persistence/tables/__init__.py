@@ -1,6 +1,6 @@
-"""All tables, one module per aggregate; importing this package registers every table on `metadata`."""
+"""All tables, one module per aggregate family; importing this package registers every table on `metadata`."""
 
 from persistence.metadata import metadata
-from persistence.tables import audit, auth
+from persistence.tables import audit, auth, cases, moderated, outcomes, policies
 
-__all__ = ["audit", "auth", "metadata"]
+__all__ = ["audit", "auth", "cases", "metadata", "moderated", "outcomes", "policies"]

@@ -141,9 +141,7 @@ def test_matrix(authorizer: Authorizer, role: str, permission: str) -> None:
         for region in REGIONS
     }
     expected = {
-        (held_in, region): granted and held_in in (region, "*")
-        for held_in in ASSIGNMENT_REGIONS
-        for region in REGIONS
+        (held_in, region): granted and held_in in (region, "*") for held_in in ASSIGNMENT_REGIONS for region in REGIONS
     }
     assert actual == expected
 

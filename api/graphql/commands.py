@@ -1,0 +1,94 @@
+"""Running a domain command for a GraphQL mutation: actor, region-guarded unit of work, typed errors, retries.
+
+Every mutation resolver is `return await run(info, "decideCase", Permission.CASES_DECIDE, lambda uow, actor: ...)`
+and maps the domain result to its payload. `run`:
+- builds the domain `Actor` from the principal (seniority from its roles);
+- opens a unit of work whose repositories only see records in the regions where the principal holds the
+  mutation's permission (a record elsewhere is NOT_FOUND, exactly as `node(id)` pretends);
+- turns `DomainError` into the typed error member of the result union (nothing was written);
+- retries the whole command on a lost race (unique-index violation, serialization failure), so two
+  concurrent first reports on one subject still fold into one case.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from api.graphql.context import Context, Info
+from api.graphql.types.common import Error, error_from
+from authz.permissions import Permission
+from authz.principal import PrincipalKind
+from domain.actor import Actor, ActorKind
+from domain.errors import DomainError
+from persistence.repositories import UnitOfWork
+from persistence.uow import AuditContext
+
+T = TypeVar("T")
+log = logging.getLogger("vigil.commands")
+ATTEMPTS = 3
+
+
+def actor_for(context: Context, permission: Permission) -> Actor:
+    principal = context.principal
+    if principal.kind is PrincipalKind.PARTNER:
+        return Actor(id=f"partner:{principal.partner_org}", kind=ActorKind.TOKEN, seniority=0)
+    regions = context.permissions.regions(permission)
+    candidates = ("US", "EU", "APAC", "ROW") if regions is None else tuple(regions)
+    seniority = max((context.permissions.seniority(r) for r in candidates), default=0)
+    kind = ActorKind.SYSTEM if principal.kind is PrincipalKind.SYSTEM else ActorKind.STAFF
+    return Actor(id=principal.id, kind=kind, seniority=seniority)
+
+
+def unit_of_work(context: Context, operation: str, permission: Permission, reason: str | None = None) -> UnitOfWork:
+    principal = context.principal
+    audit = AuditContext(
+        actor_kind=principal.kind.value,
+        actor_id=principal.id,
+        operation=operation,
+        request_id=context.request_id or None,
+        reason=reason,
+    )
+    return UnitOfWork(context.sessions, audit, regions=context.permissions.regions(permission))
+
+
+async def run(
+    info: Info,
+    operation: str,
+    permission: Permission,
+    command: Callable[[UnitOfWork, Actor], Awaitable[T]],
+    *,
+    reason: str | None = None,
+) -> T | Error:
+    context = info.context
+    actor = actor_for(context, permission)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with unit_of_work(context, operation, permission, reason) as uow:
+                result = await command(uow, actor)
+            return result
+        except DomainError as exc:
+            return error_from(exc)
+        except (IntegrityError, DBAPIError) as exc:
+            if attempt == ATTEMPTS or not _retryable(exc):
+                raise
+            log.info("retrying %s after a lost race (%s)", operation, type(exc.orig).__name__)
+    raise AssertionError("unreachable")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
+    return sqlstate in {"23505", "40001", "40P01"}  # unique violation, serialization failure, deadlock
+
+
+def require_region(context: Context, permission: Permission, region: str, field: str = "region") -> None:
+    """For commands that create a record in a region named by the input (not inherited from a parent)."""
+    if not context.permissions.allows(permission, region):
+        raise DomainError.forbidden(f"you may not {permission.value} in region {region}", field=field)
+
+
+def ids(values: list[Any]) -> list[str]:
+    return [str(v) for v in values]

@@ -1,0 +1,81 @@
+"""Deciding a case."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from domain import limits
+from domain.actor import Actor
+from domain.ad import AdReviewStatus
+from domain.case import Case
+from domain.config import DEFAULT_CONFIG, DomainConfig
+from domain.decision import Decision, Verdict
+from domain.enforcement import EnforcementAction, RequestedAction, validate_requested
+from domain.errors import DomainError
+from domain.ports import UnitOfWork
+from domain.services.case import get_case
+from domain.services.enforcement import record_decision
+from domain.services.policy import policy_in_force
+from domain.services.subject import load_subject
+from domain.strike import Strike
+from domain.subject import SubjectKind, ensure_policy_applies
+
+
+@dataclass(frozen=True)
+class DecideCase:
+    case_id: uuid.UUID
+    verdict: Verdict
+    policy_id: uuid.UUID
+    rationale: str
+    actions: tuple[RequestedAction, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    decision: Decision
+    case: Case
+    actions: tuple[EnforcementAction, ...]
+    strikes: tuple[Strike, ...]
+
+
+async def _ensure_not_ad_review(uow: UnitOfWork, case: Case) -> None:
+    """A pending ad's review case is decided through ``review_ad`` (it must also record the review)."""
+    ad = await uow.ads.get(case.subject_id) if case.subject_kind is SubjectKind.AD else None
+    if ad is not None and ad.review_case_id == case.id and ad.review_status is AdReviewStatus.PENDING_REVIEW:
+        raise DomainError.invalid_state("this is a pending ad's review case: use review_ad", "caseId")
+
+
+def _validate(cmd: DecideCase, case: Case) -> None:
+    limits.text(cmd.rationale, field="rationale", max_len=limits.RATIONALE_MAX)
+    if cmd.verdict is Verdict.NOT_VIOLATING and cmd.actions:
+        raise DomainError.invalid_input("a NOT_VIOLATING decision carries no actions", "actions")
+    validate_requested(cmd.actions, case.subject_kind)
+
+
+async def decide_case(
+    uow: UnitOfWork, actor: Actor, cmd: DecideCase, config: DomainConfig = DEFAULT_CONFIG
+) -> DecideResult:
+    """Decide an OPEN/ASSIGNED/ESCALATED case under the cited policy's current version."""
+    now = uow.clock.now()
+    case = await get_case(uow, cmd.case_id)
+    case.ensure_decidable_by(actor, now)
+    _validate(cmd, case)
+    await _ensure_not_ad_review(uow, case)
+    policy, version = await policy_in_force(uow, cmd.policy_id)
+    ensure_policy_applies(case.subject_kind, policy.surface)
+    subject = await load_subject(uow, case.subject_kind, case.subject_id)
+    decision = Decision.record(
+        case=case,
+        actor=actor,
+        verdict=cmd.verdict,
+        policy_id=policy.id,
+        policy_version_id=version.id,
+        rationale=cmd.rationale,
+        now=now,
+    )
+    cited = (policy, version)
+    enforced = await record_decision(
+        uow, actor, case=case, subject=subject, decision=decision, cited=cited, requested=cmd.actions, config=config
+    )
+    return DecideResult(decision, case, enforced.actions, enforced.strikes)

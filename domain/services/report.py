@@ -1,0 +1,84 @@
+"""Report intake: reports fold into the subject's one open case."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain import limits
+from domain.actor import Actor
+from domain.case import Case
+from domain.config import DEFAULT_CONFIG, DomainConfig
+from domain.errors import DomainError
+from domain.ports import UnitOfWork
+from domain.report import Report, ReportSource
+from domain.services.policy import policy_in_force
+from domain.services.subject import load_subject
+from domain.subject import SubjectKind, ensure_policy_applies
+
+
+@dataclass(frozen=True)
+class SubmitReport:
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    policy_id: uuid.UUID
+    source: ReportSource
+    text: str | None = None
+    idempotency_key: str | None = None
+
+    def validate(self) -> None:
+        limits.optional_text(self.text, field="text", max_len=limits.TEXT_MAX)
+        if self.idempotency_key is not None:
+            limits.text(self.idempotency_key, field="idempotencyKey", max_len=limits.IDEMPOTENCY_KEY_MAX)
+
+
+async def submit_report(
+    uow: UnitOfWork, actor: Actor, cmd: SubmitReport, config: DomainConfig = DEFAULT_CONFIG
+) -> Report:
+    """File a report; a retry with the same (actor, idempotency_key) returns the first report unchanged."""
+    cmd.validate()
+    if cmd.idempotency_key is not None:
+        existing = await uow.reports.get_by_idempotency_key(actor.id, cmd.idempotency_key)
+        if existing is not None:
+            return existing
+    subject = await load_subject(uow, cmd.subject_kind, cmd.subject_id)
+    policy, version = await policy_in_force(uow, cmd.policy_id)
+    ensure_policy_applies(subject.kind, policy.surface)
+    now = uow.clock.now()
+    case = await uow.cases.find_open_for_subject(subject.kind, subject.id)
+    if case is None:
+        case = Case.open_for(subject, config.sla, now)
+        uow.cases.add(case)
+    case.fold_report(source=cmd.source, severity=version.severity, reach=subject.reach, sla=config.sla, now=now)
+    report = Report(
+        region=subject.region,
+        subject_kind=subject.kind,
+        subject_id=subject.id,
+        source=cmd.source,
+        reporter_id=actor.id,
+        reporter_kind=actor.kind,
+        policy_id=policy.id,
+        text=cmd.text,
+        idempotency_key=cmd.idempotency_key,
+        case_id=case.id,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.reports.add(report)
+    return report
+
+
+async def submit_reports(
+    uow: UnitOfWork, actor: Actor, cmds: Sequence[SubmitReport], config: DomainConfig = DEFAULT_CONFIG
+) -> list[Report | DomainError]:
+    """Batch of up to ``limits.BATCH_MAX`` independent reports; one result per item, in order."""
+    if len(cmds) > limits.BATCH_MAX:
+        raise DomainError.invalid_input(f"at most {limits.BATCH_MAX} reports per batch", "reports")
+    results: list[Report | DomainError] = []
+    for cmd in cmds:
+        try:
+            results.append(await submit_report(uow, actor, cmd, config))
+        except DomainError as error:
+            results.append(error)
+    return results

@@ -1,0 +1,77 @@
+"""Keyset pagination: stable cursors over (sort key, id), `first` capped at 100, one statement per page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+
+from domain.errors import DomainError
+
+T = TypeVar("T")
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def encode_cursor(sort_value: Any, row_id: uuid.UUID | int) -> str:
+    value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
+    raw = json.dumps([value, str(row_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, datetime_key: bool) -> tuple[Any, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if datetime_key:
+            value = datetime.fromisoformat(value)
+        return value, str(row_id)
+    except (ValueError, TypeError) as exc:
+        raise DomainError.invalid_input("`after` is not a cursor this API issued", field="after") from exc
+
+
+def check_first(first: int) -> int:
+    if first < 0 or first > MAX_PAGE:
+        raise DomainError.invalid_input(f"`first` must be between 0 and {MAX_PAGE}", field="first")
+    return first
+
+
+def keyset(
+    stmt: sa.Select[Any],
+    sort: sa.ColumnElement[Any],
+    row_id: sa.ColumnElement[Any],
+    *,
+    first: int,
+    after: str | None,
+    descending: bool = True,
+) -> sa.Select[Any]:
+    """Order by (sort, id), start after the cursor, fetch one extra row to learn whether a next page exists."""
+    check_first(first)
+    if after is not None:
+        value, last_id = decode_cursor(after, datetime_key=isinstance(sort.type, sa.DateTime))
+        try:
+            id_value: Any = int(last_id) if isinstance(row_id.type, sa.BigInteger | sa.Integer) else uuid.UUID(last_id)
+        except ValueError as exc:
+            raise DomainError.invalid_input("`after` is not a cursor this API issued", field="after") from exc
+        key = sa.tuple_(sort, row_id)
+        stmt = stmt.where(key < sa.tuple_(value, id_value) if descending else key > sa.tuple_(value, id_value))
+    order = (sort.desc(), row_id.desc()) if descending else (sort.asc(), row_id.asc())
+    return stmt.order_by(*order).limit(first + 1)
+
+
+def to_page(rows: list[T], *, first: int, after: str | None, sort_attr: str, id_attr: str = "id") -> Page[T]:
+    items = rows[:first]
+    cursors = [encode_cursor(getattr(r, sort_attr), getattr(r, id_attr)) for r in items]
+    return Page(items=items, cursors=cursors, has_next=len(rows) > first, has_previous=after is not None)

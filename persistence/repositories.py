@@ -1,0 +1,196 @@
+"""Repositories: the domain's ports (domain.ports) on SQL. Reads return tracked entities; `add` registers new
+ones. Queries that could see entities added earlier in the unit of work flush first (as an ORM autoflush would).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+
+from domain.account import Account
+from domain.ad import Ad
+from domain.appeal import Appeal
+from domain.case import OPEN_STATES, Case
+from domain.content import Content
+from domain.decision import Decision
+from domain.enforcement import EnforcementAction
+from domain.policy import Policy, PolicyVersion
+from domain.region import Region
+from domain.report import Report
+from domain.strike import Strike
+from domain.subject import SubjectKind
+from persistence.mapping import EntityMapping
+from persistence.tables.cases import cases, reports
+from persistence.tables.moderated import accounts, ads, contents
+from persistence.tables.outcomes import appeals, decisions, enforcement_actions, strikes
+from persistence.tables.policies import policies, policy_versions
+from persistence.uow import SqlUnitOfWork
+
+E = TypeVar("E")
+
+ACCOUNTS = EntityMapping(Account, accounts, "Account", personal=frozenset({"email", "phone", "last_ip"}))
+CONTENTS = EntityMapping(Content, contents, "Content")
+ADS = EntityMapping(Ad, ads, "Ad")
+POLICIES = EntityMapping(Policy, policies, "Policy")
+POLICY_VERSIONS = EntityMapping(PolicyVersion, policy_versions, "PolicyVersion")
+REPORTS = EntityMapping(Report, reports, "Report")
+CASES = EntityMapping(Case, cases, "Case")
+DECISIONS = EntityMapping(Decision, decisions, "Decision")
+ACTIONS = EntityMapping(EnforcementAction, enforcement_actions, "EnforcementAction")
+STRIKES = EntityMapping(Strike, strikes, "Strike")
+APPEALS = EntityMapping(Appeal, appeals, "Appeal")
+
+MAPPINGS: tuple[EntityMapping[Any], ...] = (
+    ACCOUNTS, CONTENTS, ADS, POLICIES, POLICY_VERSIONS, REPORTS, CASES, DECISIONS, ACTIONS, STRIKES, APPEALS,
+)
+
+
+class SqlRepository(Generic[E]):
+    mapping: EntityMapping[E]
+
+    def __init__(self, uow: SqlUnitOfWork, mapping: EntityMapping[E]) -> None:
+        self.uow = uow
+        self.mapping = mapping
+
+    @property
+    def table(self) -> sa.Table:
+        return self.mapping.table
+
+    async def get(self, id: uuid.UUID) -> E | None:
+        hit = self.uow.tracked(self.mapping, id)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]  # tracked: already passed the region filter or new
+        return await self._one(self.table.c.id == id, flush=False)
+
+    def add(self, entity: E) -> None:
+        self.uow.register_new(self.mapping, entity)
+
+    async def _one(self, *where: sa.ColumnElement[bool], flush: bool = True) -> E | None:
+        rows = await self._all(*where, flush=flush, limit=2)
+        return rows[0] if rows else None
+
+    async def _all(self, *where: sa.ColumnElement[bool], flush: bool = True, limit: int | None = None) -> list[E]:
+        if flush:
+            await self.uow.flush()
+        stmt = sa.select(self.table).where(*where)
+        if self.uow.regions is not None:  # global records (policies) have no region and are always visible
+            region = self.table.c.region
+            stmt = stmt.where(sa.or_(region.is_(None), region.in_(sorted(self.uow.regions))))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = (await self.uow.session.execute(stmt)).mappings().all()
+        return [self.uow.track_loaded(self.mapping, row) for row in rows]
+
+
+class ExternalIdRepository(SqlRepository[E]):
+    async def get_by_external_id(self, region: Region, external_id: str) -> E | None:
+        return await self._one(self.table.c.region == region, self.table.c.external_id == external_id)
+
+
+class PolicyRepository(SqlRepository[Policy]):
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        super().__init__(uow, POLICIES)
+        self.versions = SqlRepository(uow, POLICY_VERSIONS)
+
+    async def get_by_code(self, code: str) -> Policy | None:
+        return await self._one(policies.c.code == code)
+
+    async def get_version(self, version_id: uuid.UUID) -> PolicyVersion | None:
+        return await self.versions.get(version_id)
+
+    async def current_version(self, policy_id: uuid.UUID) -> PolicyVersion | None:
+        policy = await self.get(policy_id)
+        if policy is None:
+            return None
+        return await self.versions._one(
+            policy_versions.c.policy_id == policy_id, policy_versions.c.number == policy.current_version
+        )
+
+    def add_version(self, version: PolicyVersion) -> None:
+        self.versions.add(version)
+
+
+class ReportRepository(SqlRepository[Report]):
+    async def get_by_idempotency_key(self, reporter_id: str, key: str) -> Report | None:
+        return await self._one(reports.c.reporter_id == reporter_id, reports.c.idempotency_key == key)
+
+
+class CaseRepository(SqlRepository[Case]):
+    async def find_open_for_subject(self, kind: SubjectKind, subject_id: uuid.UUID) -> Case | None:
+        return await self._one(
+            cases.c.subject_kind == kind, cases.c.subject_id == subject_id, cases.c.state.in_(list(OPEN_STATES))
+        )
+
+
+class EnforcementRepository(SqlRepository[EnforcementAction]):
+    async def list_for_target(self, kind: SubjectKind, target_id: uuid.UUID) -> list[EnforcementAction]:
+        t = enforcement_actions.c
+        return await self._all(t.target_kind == kind, t.target_id == target_id)
+
+    async def list_for_decision(self, decision_id: uuid.UUID) -> list[EnforcementAction]:
+        return await self._all(enforcement_actions.c.decision_id == decision_id)
+
+
+class StrikeRepository(SqlRepository[Strike]):
+    async def list_for_account(self, account_id: uuid.UUID) -> list[Strike]:
+        return await self._all(strikes.c.account_id == account_id)
+
+    async def list_for_decision(self, decision_id: uuid.UUID) -> list[Strike]:
+        return await self._all(strikes.c.decision_id == decision_id)
+
+
+class AppealRepository(SqlRepository[Appeal]):
+    async def get_for_decision(self, decision_id: uuid.UUID) -> Appeal | None:
+        return await self._one(appeals.c.decision_id == decision_id)
+
+
+class UnitOfWork(SqlUnitOfWork):
+    """The domain's UnitOfWork port on PostgreSQL."""
+
+    def _repo(self, name: str, factory: Any) -> Any:
+        repo = self._repos.get(name)
+        if repo is None:
+            repo = self._repos[name] = factory()
+        return repo
+
+    @property
+    def accounts(self) -> ExternalIdRepository[Account]:
+        return self._repo("accounts", lambda: ExternalIdRepository(self, ACCOUNTS))  # type: ignore[no-any-return]
+
+    @property
+    def contents(self) -> ExternalIdRepository[Content]:
+        return self._repo("contents", lambda: ExternalIdRepository(self, CONTENTS))  # type: ignore[no-any-return]
+
+    @property
+    def ads(self) -> ExternalIdRepository[Ad]:
+        return self._repo("ads", lambda: ExternalIdRepository(self, ADS))  # type: ignore[no-any-return]
+
+    @property
+    def policies(self) -> PolicyRepository:
+        return self._repo("policies", lambda: PolicyRepository(self))  # type: ignore[no-any-return]
+
+    @property
+    def reports(self) -> ReportRepository:
+        return self._repo("reports", lambda: ReportRepository(self, REPORTS))  # type: ignore[no-any-return]
+
+    @property
+    def cases(self) -> CaseRepository:
+        return self._repo("cases", lambda: CaseRepository(self, CASES))  # type: ignore[no-any-return]
+
+    @property
+    def decisions(self) -> SqlRepository[Decision]:
+        return self._repo("decisions", lambda: SqlRepository(self, DECISIONS))  # type: ignore[no-any-return]
+
+    @property
+    def actions(self) -> EnforcementRepository:
+        return self._repo("actions", lambda: EnforcementRepository(self, ACTIONS))  # type: ignore[no-any-return]
+
+    @property
+    def strikes(self) -> StrikeRepository:
+        return self._repo("strikes", lambda: StrikeRepository(self, STRIKES))  # type: ignore[no-any-return]
+
+    @property
+    def appeals(self) -> AppealRepository:
+        return self._repo("appeals", lambda: AppealRepository(self, APPEALS))  # type: ignore[no-any-return]

@@ -1,0 +1,60 @@
+"""Outcomes: decisions, the enforcement actions they carry, strikes, appeals."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from domain.appeal import Appeal
+from domain.decision import Decision
+from domain.enforcement import EnforcementAction
+from domain.strike import Strike
+from persistence.metadata import metadata
+from persistence.tables.derive import entity_columns
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    *entity_columns(
+        Decision,
+        foreign_keys={"case_id": "cases.id", "policy_id": "policies.id", "policy_version_id": "policy_versions.id"},
+        indexed=("case_id", "subject_account_id", "policy_id"),
+        lengths={"decider_id": 200},
+    ),
+    sa.Index("ix_decisions_region_decided", "region", "decided_at"),
+)
+
+enforcement_actions = sa.Table(
+    "enforcement_actions",
+    metadata,
+    *entity_columns(EnforcementAction, foreign_keys={"decision_id": "decisions.id"}, indexed=("decision_id",)),
+    sa.Index("ix_enforcement_actions_target", "target_kind", "target_id"),
+)
+
+strikes = sa.Table(
+    "strikes",
+    metadata,
+    *entity_columns(
+        Strike,
+        foreign_keys={
+            "account_id": "accounts.id",
+            "policy_id": "policies.id",
+            "policy_version_id": "policy_versions.id",
+            "decision_id": "decisions.id",
+        },
+        indexed=("account_id", "decision_id"),
+    ),
+    sa.Index("ix_strikes_region_created", "region", "created_at", "id"),
+)
+
+appeals = sa.Table(
+    "appeals",
+    metadata,
+    *entity_columns(
+        Appeal,
+        foreign_keys={"decision_id": "decisions.id", "appellant_account_id": "accounts.id"},
+        indexed=("appellant_account_id", "state"),
+        lengths={"filed_by": 200, "decider_id": 200},
+    ),
+    sa.UniqueConstraint("decision_id"),
+    sa.Index("ix_appeals_region_created", "region", "created_at", "id"),
+)

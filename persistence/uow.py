@@ -1,0 +1,183 @@
+"""The SQL unit of work: one transaction, an identity map, change tracking by snapshot, audit by construction.
+
+Every entity loaded through a repository is tracked with a snapshot of its loaded state. `flush()` inserts new
+entities (in foreign-key order, one statement per table), updates changed ones column-for-column guarded by
+`WHERE version = <loaded>` (no row → CONFLICT: someone else changed it first), and writes one audit event per
+inserted or changed entity, all in the same transaction. Leaving `async with` without an error commits;
+an error rolls everything back. Services and resolvers never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import Clock, SystemClock
+from domain.errors import DomainError
+from persistence.audit import AuditRecord, write_events
+from persistence.db import SessionFactory
+from persistence.mapping import EntityMapping
+from persistence.metadata import metadata
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is acting, in which request, doing what (the operation names the audit events' action)."""
+
+    actor_kind: str
+    actor_id: str
+    operation: str
+    request_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class _Tracked:
+    mapping: EntityMapping[Any]
+    entity: Any
+    snapshot: dict[str, Any] | None  # None: new, not inserted yet
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        audit: AuditContext,
+        *,
+        clock: Clock | None = None,
+        regions: frozenset[str] | None = None,
+    ) -> None:
+        """`regions`: the data regions this unit of work may see (None: all). Records of other regions are
+        invisible to its repositories, so a command on them fails as NOT_FOUND and changes nothing."""
+        self._sessions = sessions
+        self.regions = regions
+        self.audit = audit
+        self.clock: Clock = clock or SystemClock()
+        self._session: AsyncSession | None = None
+        self._tracked: dict[tuple[str, uuid.UUID], _Tracked] = {}
+        self.events_written = 0
+        self._repos: dict[str, Any] = {}
+
+    # -- transaction -------------------------------------------------------------------------------------
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session = self.session
+        try:
+            if exc_type is None:
+                await self.flush()
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+            self._tracked.clear()
+
+    async def commit(self) -> None:
+        """Flush and commit now (the context manager does this on a clean exit)."""
+        await self.flush()
+        await self.session.commit()
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use `async with uow:`")
+        return self._session
+
+    # -- tracking ----------------------------------------------------------------------------------------
+    def tracked(self, mapping: EntityMapping[Any], entity_id: uuid.UUID) -> Any | None:
+        hit = self._tracked.get((mapping.table.name, entity_id))
+        return hit.entity if hit is not None else None
+
+    def track_loaded(self, mapping: EntityMapping[Any], row: Mapping[str, Any] | sa.RowMapping) -> Any:
+        """The tracked instance for a loaded row (the one already in the identity map, if any)."""
+        key = (mapping.table.name, row["id"])
+        hit = self._tracked.get(key)
+        if hit is not None:
+            return hit.entity
+        entity = mapping.from_row(row)
+        self._tracked[key] = _Tracked(mapping, entity, mapping.snapshot(entity))
+        return entity
+
+    def register_new(self, mapping: EntityMapping[Any], entity: Any) -> None:
+        key = (mapping.table.name, entity.id)
+        if key in self._tracked:
+            raise ValueError(f"{mapping.kind} {entity.id} is already in this unit of work")
+        self._tracked[key] = _Tracked(mapping, entity, None)
+
+    # -- writing -----------------------------------------------------------------------------------------
+    async def flush(self) -> None:
+        session = self.session
+        records: list[AuditRecord] = []
+        order = {t.name: i for i, t in enumerate(metadata.sorted_tables)}
+        new = sorted(
+            (t for t in self._tracked.values() if t.snapshot is None), key=lambda t: order[t.mapping.table.name]
+        )
+        by_table: dict[str, list[_Tracked]] = {}
+        for item in new:
+            by_table.setdefault(item.mapping.table.name, []).append(item)
+        for items in by_table.values():
+            table = items[0].mapping.table
+            await session.execute(sa.insert(table), [i.mapping.to_row(i.entity) for i in items])
+            for i in items:
+                i.snapshot = i.mapping.snapshot(i.entity)
+                records.append(self._record(i.mapping, i.entity, None, i.snapshot))
+        inserted = {id(i) for i in new}
+        for item in self._tracked.values():
+            if id(item) in inserted:
+                continue
+            current = item.mapping.snapshot(item.entity)
+            assert item.snapshot is not None
+            changed = {k: v for k, v in current.items() if item.snapshot[k] != v and k != "version"}
+            if not changed:
+                continue
+            table = item.mapping.table
+            loaded_version = item.snapshot["version"]
+            result = await session.execute(
+                sa.update(table)
+                .where(table.c.id == item.entity.id, table.c.version == loaded_version)
+                .values(**changed, version=loaded_version + 1)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise DomainError.conflict(
+                    f"{item.mapping.kind} {item.entity.id} was changed by someone else; reload and try again"
+                )
+            item.entity.version = loaded_version + 1
+            before = {k: item.snapshot[k] for k in changed}
+            item.snapshot = item.mapping.snapshot(item.entity)
+            records.append(self._record(item.mapping, item.entity, before, changed))
+        await write_events(session, records)
+        self.events_written += len(records)
+
+    def _record(
+        self,
+        mapping: EntityMapping[Any],
+        entity: Any,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any],
+    ) -> AuditRecord:
+        region = getattr(entity, "region", None)
+        return AuditRecord(
+            occurred_at=self.clock.now(),
+            actor_kind=self.audit.actor_kind,
+            actor_id=self.audit.actor_id,
+            action=self.audit.operation,
+            subject_kind=mapping.kind,
+            subject_id=str(entity.id),
+            region=getattr(region, "value", region),
+            request_id=self.audit.request_id,
+            reason=self.audit.reason,
+            before=mapping.audit_view(before) if before is not None else None,
+            after=mapping.audit_view(after),
+        )
