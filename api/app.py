@@ -18,6 +18,7 @@ from api.graphql.context import ContextFactory
 from api.graphql.schema import build_schema
 from api.settings import Settings
 from authz.enforcer import Authorizer
+from persistence.audit import AuditSealer
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.migrate import migration_status
 
@@ -62,9 +63,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             runtime.database = resolve_database(settings)
         engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
         runtime.sessions = create_session_factory(engine)
+        sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
+        sealer.start()
+        runtime.extras["audit_sealer"] = sealer
         try:
             yield
         finally:
+            await sealer.stop()
             await engine.dispose()
             runtime.database.close()
 

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import resolve_database
+from api.cli_audit import audit_app
+from api.cli_tokens import token_app
 from api.settings import Settings
 
 app = typer.Typer(help="Vigil: trust & safety platform backend.", no_args_is_help=True, add_completion=False)
@@ -17,6 +19,8 @@ db_app = typer.Typer(help="Database: migrations and connection.", no_args_is_hel
 app.add_typer(db_app, name="db")
 schema_app = typer.Typer(help="The committed GraphQL schema (schema.graphql).", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
+app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
 console = Console(stderr=True)
 
 

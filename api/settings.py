@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_tokens: int = 2000
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
+    audit_seal_interval: float = Field(
+        default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
+    )
 
     @property
     def production(self) -> bool:

@@ -136,10 +136,12 @@ class Case:
         self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
 
     def ensure_decidable_by(self, actor: Actor, now: datetime) -> None:
+        if self.state is CaseState.DECIDED:  # the loser of two simultaneous deciders lands here
+            raise DomainError.conflict("case was already decided by someone else; reload it")
         self._ensure_workable(actor, now)
 
     def mark_decided(self, decision_id: uuid.UUID, actor: Actor, now: datetime) -> None:
-        self._ensure_workable(actor, now)
+        self.ensure_decidable_by(actor, now)
         self.state, self.decision_id, self.decided_at = CaseState.DECIDED, decision_id, now
         self.lease_expires_at, self.updated_at = None, now
 

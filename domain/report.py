@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from domain.actor import ActorKind
+from domain.actor import Actor, ActorKind
 from domain.region import Region
-from domain.subject import SubjectKind
+from domain.subject import Subject, SubjectKind
 
 
 class ReportSource(StrEnum):
@@ -42,3 +42,31 @@ class Report:
     created_at: datetime
     updated_at: datetime
     version: int = 1
+
+    @classmethod
+    def file(
+        cls,
+        *,
+        subject: Subject,
+        reporter: Actor,
+        source: ReportSource,
+        policy_id: uuid.UUID,
+        text: str | None,
+        idempotency_key: str | None,
+        case_id: uuid.UUID,
+        now: datetime,
+    ) -> Report:
+        return cls(
+            region=subject.region,
+            subject_kind=subject.kind,
+            subject_id=subject.id,
+            source=source,
+            reporter_id=reporter.id,
+            reporter_kind=reporter.kind,
+            policy_id=policy_id,
+            text=text,
+            idempotency_key=idempotency_key,
+            case_id=case_id,
+            created_at=now,
+            updated_at=now,
+        )

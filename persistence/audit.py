@@ -2,15 +2,19 @@
 
 Writers never contend on a chain head. Each event stores `event_hash`, the SHA-256 of its canonical form, at
 insert time (inside the transaction of its change). A sealer later appends rows to `audit_seals` in one
-ordered pass: position n holds ``chain_hash = sha256(prev_hash || event_hash)``, like a certificate-transparency
-log merging entries. Events committed late (a lower `seq` whose transaction finished after a higher one) are
-simply sealed in a later batch: the seal order is the log order. Both tables refuse UPDATE, DELETE and TRUNCATE.
+ordered pass: position n holds ``chain_hash = sha256(prev_hash : n : seq : event_hash)``, like a
+certificate-transparency log merging entries. Events committed late (a lower `seq` whose transaction finished
+after a higher one) are simply sealed in a later batch: the seal order is the log order. Both tables
+refuse UPDATE, DELETE and TRUNCATE. The seal binds position and seq as well as the event's hash.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +23,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from persistence.db import SessionFactory
 from persistence.tables.audit import audit_events, audit_seals
+
+log = logging.getLogger("vigil.audit")
 
 GENESIS = "0" * 64
 SEAL_LOCK = 0x5649_4749_4C00  # pg_advisory_xact_lock key: one sealer at a time
@@ -65,8 +72,10 @@ def event_hash(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(_hashable(record))).hexdigest()
 
 
-def chain_hash(prev_hash: str, ev_hash: str) -> str:
-    return hashlib.sha256(f"{prev_hash}{ev_hash}".encode()).hexdigest()
+def chain_hash(prev_hash: str, position: int, seq: int, ev_hash: str) -> str:
+    """The seal at `position` over event `seq`: binds the event's place in the log, not only its content (so
+    swapping two events' fields and seal pointers behind the database's back still breaks the chain)."""
+    return hashlib.sha256(f"{prev_hash}:{position}:{seq}:{ev_hash}".encode()).hexdigest()
 
 
 def jsonable(value: Any) -> Any:
@@ -85,6 +94,8 @@ def jsonable(value: Any) -> Any:
 
 
 def row_for(record: AuditRecord) -> dict[str, Any]:
+    if record.occurred_at.tzinfo is None or record.occurred_at.utcoffset() is None:
+        raise ValueError("audit events need a timezone-aware occurred_at")  # a naive time would hash differently
     row: dict[str, Any] = {
         "occurred_at": record.occurred_at,
         "actor_kind": record.actor_kind,
@@ -108,30 +119,68 @@ async def write_events(session: AsyncSession, records: list[AuditRecord]) -> Non
         await session.execute(sa.insert(audit_events), [row_for(r) for r in records])
 
 
-async def seal_pending(session: AsyncSession, *, batch: int = 5000) -> int:
-    """Append seals for committed, unsealed events in seq order; returns how many. Caller commits."""
-    await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
-    last = (
+# -- sealing -------------------------------------------------------------------------------------------------
+DEFAULT_BATCH = 5000
+DEFAULT_LOOKBACK = 100_000
+"""How far below the highest sealed `seq` a routine sealing pass looks for late commits. A full pass
+(`lookback=None`) scans the whole table; the background sealer makes one at start and every few minutes, and
+`vigil audit verify` makes one before verifying."""
+
+
+@dataclass(frozen=True)
+class SealHead:
+    position: int
+    chain_hash: str
+    event_seq: int
+
+
+async def seal_head(session: AsyncSession) -> SealHead | None:
+    row = (
         await session.execute(
-            sa.select(audit_seals.c.position, audit_seals.c.chain_hash).order_by(audit_seals.c.position.desc()).limit(1)
+            sa.select(audit_seals.c.position, audit_seals.c.chain_hash, audit_seals.c.event_seq)
+            .order_by(audit_seals.c.position.desc())
+            .limit(1)
         )
     ).one_or_none()
-    position, prev = (last.position, last.chain_hash) if last else (0, GENESIS)
-    pending = (
-        await session.execute(
-            sa.select(audit_events.c.seq, audit_events.c.event_hash)
-            .where(~sa.exists().where(audit_seals.c.event_seq == audit_events.c.seq))
-            .order_by(audit_events.c.seq)
-            .limit(batch)
-        )
-    ).all()
+    return SealHead(row.position, row.chain_hash, row.event_seq) if row is not None else None
+
+
+async def seal_pending(
+    session: AsyncSession,
+    *,
+    batch: int = DEFAULT_BATCH,
+    lookback: int | None = DEFAULT_LOOKBACK,
+    wait: bool = True,
+) -> int:
+    """Append seals for committed, unsealed events in seq order; returns how many. Caller commits.
+
+    One sealer at a time (a transaction-scoped advisory lock). With `wait=False` a pass that finds another
+    sealer at work returns 0 at once instead of queueing behind it (what N replicas ticking every 2 s want).
+    `lookback` bounds the search for unsealed events to `seq > highest sealed seq - lookback`, so a routine
+    pass costs O(lookback + batch) index probes, not O(table); None searches the whole table.
+    """
+    if wait:
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
+    else:
+        got = (await session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})).scalar()
+        if not got:
+            return 0
+    head = await seal_head(session)
+    position, prev = (head.position, head.chain_hash) if head else (0, GENESIS)
+    stmt = sa.select(audit_events.c.seq, audit_events.c.event_hash).where(
+        ~sa.exists().where(audit_seals.c.event_seq == audit_events.c.seq)
+    )
+    if lookback is not None and head is not None:
+        high = (await session.execute(sa.select(sa.func.max(audit_seals.c.event_seq)))).scalar_one()
+        stmt = stmt.where(audit_events.c.seq > high - lookback)
+    pending = (await session.execute(stmt.order_by(audit_events.c.seq).limit(batch))).all()
     if not pending:
         return 0
     now = datetime.now(UTC)
     seals = []
     for seq, ev_hash in pending:
         position += 1
-        current = chain_hash(prev, ev_hash)
+        current = chain_hash(prev, position, seq, ev_hash)
         seals.append(
             {
                 "position": position,
@@ -146,16 +195,89 @@ async def seal_pending(session: AsyncSession, *, batch: int = 5000) -> int:
     return len(seals)
 
 
+async def seal_all(
+    sessions: SessionFactory, *, batch: int = DEFAULT_BATCH, lookback: int | None = None, wait: bool = True
+) -> int:
+    """Seal until nothing is pending, each batch in its own short transaction; returns how many."""
+    total = 0
+    while True:
+        async with sessions() as session, session.begin():
+            sealed = await seal_pending(session, batch=batch, lookback=lookback, wait=wait)
+        total += sealed
+        if sealed < batch:
+            return total
+
+
+class AuditSealer:
+    """The background task of the running app: seals committed events every `interval` seconds.
+
+    Each batch is its own short transaction (`seal_all`), skipped when another replica is sealing. A failed
+    pass is logged and retried at the next tick: the trail is never lost, only sealed later.
+    """
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        interval: float,
+        batch: int = DEFAULT_BATCH,
+        lookback: int = DEFAULT_LOOKBACK,
+        full_sweep_every: int = 150,
+    ) -> None:
+        self.sessions = sessions
+        self.interval = interval
+        self.batch = batch
+        self.lookback = lookback
+        self.full_sweep_every = full_sweep_every
+        self.passes = 0
+        self.sealed = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self._run(), name="vigil-audit-sealer")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def tick(self) -> int:
+        full = self.passes % self.full_sweep_every == 0  # the first pass, then every few minutes
+        self.passes += 1
+        sealed = await seal_all(self.sessions, batch=self.batch, lookback=None if full else self.lookback, wait=False)
+        self.sealed += sealed
+        return sealed
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("audit sealing failed; retrying at the next tick")
+            await asyncio.sleep(self.interval)
+
+
+# -- verification -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VerifyResult:
     events_checked: int
     ok: bool
     first_broken_seq: int | None = None
     problem: str | None = None
+    head_position: int = 0
+    head_hash: str = GENESIS
+    unsealed: int = 0
 
 
 async def verify(session: AsyncSession, *, chunk: int = 5000) -> VerifyResult:
-    """Walk the seals in order, recomputing each event's hash from its stored fields and the chain."""
+    """Walk the seals in order, recomputing each event's hash from its stored fields and the chain.
+
+    A pass also reports the head (position and chain hash: compare it with a copy kept elsewhere to detect a
+    truncated tail, which no chain can show by itself) and how many events are not sealed yet.
+    """
     prev = GENESIS
     checked = 0
     after = 0
@@ -174,18 +296,34 @@ async def verify(session: AsyncSession, *, chunk: int = 5000) -> VerifyResult:
             .all()
         )
         if not rows:
-            return VerifyResult(events_checked=checked, ok=True)
+            unsealed = (
+                await session.execute(
+                    sa.select(sa.func.count()).where(~sa.exists().where(audit_seals.c.event_seq == audit_events.c.seq))
+                )
+            ).scalar_one()
+            return VerifyResult(checked, True, head_position=after, head_hash=prev, unsealed=unsealed)
+
         for row in rows:
             seq = row["event_seq"]
-            if row["position"] != after + 1:
-                return VerifyResult(checked, False, seq, f"seal position {after + 1} is missing")
-            after = row["position"]
-            if row["seq"] is None:
-                return VerifyResult(checked, False, seq, f"event {seq} was deleted")
-            if row["prev_hash"] != prev:
-                return VerifyResult(checked, False, seq, f"seal of event {seq} does not follow its predecessor")
-            recomputed = event_hash(dict(row))
-            if recomputed != row["event_hash"] or chain_hash(prev, recomputed) != row["chain_hash"]:
-                return VerifyResult(checked, False, seq, f"event {seq} was altered")
+            problem = _seal_problem(dict(row), after + 1, prev)
+            if problem is not None:
+                return VerifyResult(checked, False, seq, problem, head_position=after, head_hash=prev)
             prev = row["chain_hash"]
+            after = row["position"]
             checked += 1
+
+
+def _seal_problem(row: Mapping[str, Any], position: int, prev: str) -> str | None:
+    seq = row["event_seq"]
+    if row["position"] != position:
+        return f"seal position {position} is missing (the next seal is of event {seq})"
+    if row["seq"] is None:
+        return f"event {seq} was deleted"
+    if row["prev_hash"] != prev:
+        return f"the seal of event {seq} does not follow its predecessor"
+    recomputed = event_hash(row)
+    if recomputed != row["event_hash"]:
+        return f"event {seq} was altered (its fields no longer match its hash)"
+    if chain_hash(prev, position, seq, recomputed) != row["chain_hash"]:
+        return f"event {seq} or its seal was altered (the chain does not match)"
+    return None

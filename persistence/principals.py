@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal, PrincipalKind, RoleAssignment
+from authz.roles import KNOWN_REGIONS, validate_region, validate_role
+from authz.tokens import hash_token, new_token_secret, token_prefix
+from persistence.audit import AuditRecord, write_events
+from persistence.pagination import Page, keyset, to_page
 from persistence.tables.auth import api_tokens, principals, role_assignments
+
+MAX_NAME_LENGTH: Final = 200
 
 
 class TokenProblem(StrEnum):
@@ -20,8 +29,16 @@ class TokenProblem(StrEnum):
     REVOKED = "revoked"
 
 
+class TokenStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+
+
 @dataclass(frozen=True)
 class TokenRecord:
+    """A stored token as anyone may see it: never its secret, never its hash."""
+
     id: uuid.UUID
     principal_id: uuid.UUID
     name: str
@@ -32,6 +49,16 @@ class TokenRecord:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    principal_name: str = ""
+    principal_kind: str = ""
+    partner_org: str | None = None
+
+    def status(self, now: datetime) -> TokenStatus:
+        if self.revoked_at is not None:
+            return TokenStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return TokenStatus.EXPIRED
+        return TokenStatus.ACTIVE
 
 
 async def roles_of(session: AsyncSession, principal_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[RoleAssignment]]:
@@ -80,3 +107,356 @@ async def principal_for_token(session: AsyncSession, token_hash: str, now: datet
         roles=frozenset(roles[row.principal_id]),
         token_id=str(row.id),
     )
+
+
+# -- writes: staff, partners, tokens. Each write records its audit event in the caller's transaction. ----------
+
+
+@dataclass(frozen=True)
+class ActingAs:
+    """Who performs a principal or token write, as recorded in the audit event (``actor_kind``/``actor_id``)."""
+
+    kind: str
+    id: str
+    request_id: str | None = None
+
+
+SYSTEM_ACTOR: Final = ActingAs(kind=PrincipalKind.SYSTEM.value, id="system:cli")
+"""The actor of the command line and the demo seed."""
+
+_TOKEN_COLUMNS: Final = (
+    api_tokens.c.id,
+    api_tokens.c.principal_id,
+    api_tokens.c.name,
+    api_tokens.c.prefix,
+    api_tokens.c.scopes,
+    api_tokens.c.region,
+    api_tokens.c.issued_by,
+    api_tokens.c.created_at,
+    api_tokens.c.expires_at,
+    api_tokens.c.revoked_at,
+    principals.c.name.label("principal_name"),
+    principals.c.kind.label("principal_kind"),
+    principals.c.partner_org,
+)
+
+
+def _record(row: Any) -> TokenRecord:
+    return TokenRecord(
+        id=row.id,
+        principal_id=row.principal_id,
+        name=row.name,
+        prefix=row.prefix,
+        scopes=tuple(row.scopes) if row.scopes is not None else None,
+        region=row.region,
+        issued_by=row.issued_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        principal_name=row.principal_name,
+        principal_kind=row.principal_kind,
+        partner_org=row.partner_org,
+    )
+
+
+def _audit_region(region: str | None) -> str | None:
+    """Audit events carry a data region; a global role or token ('*') belongs to none in particular."""
+    return region if region in KNOWN_REGIONS else None
+
+
+def _event(
+    actor: ActingAs,
+    now: datetime,
+    action: str,
+    subject_kind: str,
+    subject_id: uuid.UUID,
+    region: str | None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditRecord:
+    return AuditRecord(
+        occurred_at=now,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        action=action,
+        subject_kind=subject_kind,
+        subject_id=str(subject_id),
+        region=_audit_region(region),
+        request_id=actor.request_id,
+        before=before,
+        after=after,
+    )
+
+
+@dataclass(frozen=True)
+class StaffEnsured:
+    principal_id: uuid.UUID
+    created: bool
+    role_added: bool
+
+
+async def ensure_staff_detailed(
+    session: AsyncSession,
+    *,
+    name: str,
+    display_name: str,
+    role: str,
+    region: str,
+    actor: ActingAs = SYSTEM_ACTOR,
+    now: datetime | None = None,
+) -> StaffEnsured:
+    """``ensure_staff`` telling also what it had to create."""
+    role = validate_role(role).value
+    region = validate_region(region)
+    now = now or datetime.now(UTC)
+    row = (
+        await session.execute(sa.select(principals.c.id, principals.c.kind).where(principals.c.name == name))
+    ).one_or_none()
+    events: list[AuditRecord] = []
+    created = False
+    if row is None:
+        principal_id = uuid.uuid4()
+        await session.execute(
+            sa.insert(principals).values(
+                id=principal_id, kind=PrincipalKind.STAFF.value, name=name, display_name=display_name, created_at=now
+            )
+        )
+        events.append(
+            _event(
+                actor,
+                now,
+                "principal.created",
+                "Principal",
+                principal_id,
+                None,
+                after={"kind": PrincipalKind.STAFF.value, "name": name, "display_name": display_name},
+            )
+        )
+        created = True
+    elif row.kind != PrincipalKind.STAFF.value:
+        raise ValueError(f"principal {name!r} exists and is not a staff member ({row.kind})")
+    else:
+        principal_id = row.id
+    added = await session.execute(
+        pg_insert(role_assignments)
+        .values(id=uuid.uuid4(), principal_id=principal_id, role=role, region=region, created_at=now)
+        .on_conflict_do_nothing(index_elements=["principal_id", "role", "region"])
+        .returning(role_assignments.c.id)
+    )
+    role_added = added.one_or_none() is not None
+    if role_added:
+        events.append(
+            _event(
+                actor,
+                now,
+                "principal.role_granted",
+                "Principal",
+                principal_id,
+                region,
+                after={"role": role, "region": region},
+            )
+        )
+    await write_events(session, events)
+    return StaffEnsured(principal_id=principal_id, created=created, role_added=role_added)
+
+
+async def ensure_staff(
+    session: AsyncSession,
+    *,
+    name: str,
+    display_name: str,
+    role: str,
+    region: str,
+    actor: ActingAs = SYSTEM_ACTOR,
+    now: datetime | None = None,
+) -> uuid.UUID:
+    """The staff principal named ``name`` (created if missing) holding ``role`` in ``region`` (added if missing).
+
+    ``ValueError`` for an unknown role or region, or when ``name`` belongs to a principal that is not staff.
+    Caller commits.
+    """
+    ensured = await ensure_staff_detailed(
+        session, name=name, display_name=display_name, role=role, region=region, actor=actor, now=now
+    )
+    return ensured.principal_id
+
+
+async def ensure_partner(
+    session: AsyncSession, org: str, *, actor: ActingAs = SYSTEM_ACTOR, now: datetime | None = None
+) -> uuid.UUID:
+    """The partner principal of organisation ``org`` (its ``name``), created if missing. Caller commits.
+
+    ``ValueError`` when ``org`` is blank or the name belongs to a principal that is not a partner.
+    """
+    org = org.strip()
+    if not org or len(org) > MAX_NAME_LENGTH:
+        raise ValueError(f"a partner organisation needs a name of 1 to {MAX_NAME_LENGTH} characters")
+    now = now or datetime.now(UTC)
+    row = (
+        await session.execute(sa.select(principals.c.id, principals.c.kind).where(principals.c.name == org))
+    ).one_or_none()
+    if row is not None:
+        if row.kind != PrincipalKind.PARTNER.value:
+            raise ValueError(f"principal {org!r} exists and is not a partner ({row.kind})")
+        return uuid.UUID(str(row.id))
+    principal_id = uuid.uuid4()
+    await session.execute(
+        sa.insert(principals).values(
+            id=principal_id,
+            kind=PrincipalKind.PARTNER.value,
+            name=org,
+            display_name=org,
+            partner_org=org,
+            created_at=now,
+        )
+    )
+    await write_events(
+        session,
+        [
+            _event(
+                actor,
+                now,
+                "principal.created",
+                "Principal",
+                principal_id,
+                None,
+                after={"kind": PrincipalKind.PARTNER.value, "name": org, "partner_org": org},
+            )
+        ],
+    )
+    return principal_id
+
+
+def _token_facts(record: TokenRecord) -> dict[str, Any]:
+    """What an audit event may say about a token: never its secret or hash."""
+    return {
+        "name": record.name,
+        "prefix": record.prefix,
+        "principal_id": str(record.principal_id),
+        "scopes": list(record.scopes) if record.scopes is not None else None,
+        "region": record.region,
+        "issued_by": str(record.issued_by) if record.issued_by else None,
+        "expires_at": record.expires_at,
+        "revoked_at": record.revoked_at,
+    }
+
+
+async def get_token(session: AsyncSession, token_id: uuid.UUID) -> TokenRecord | None:
+    row = (
+        await session.execute(
+            sa.select(*_TOKEN_COLUMNS)
+            .join(principals, principals.c.id == api_tokens.c.principal_id)
+            .where(api_tokens.c.id == token_id)
+        )
+    ).one_or_none()
+    return _record(row) if row is not None else None
+
+
+async def create_token(
+    session: AsyncSession,
+    *,
+    principal_id: uuid.UUID,
+    name: str,
+    scopes: Iterable[str] | None,
+    region: str | None,
+    issued_by: uuid.UUID | None,
+    expires_at: datetime | None,
+    now: datetime,
+    actor: ActingAs = SYSTEM_ACTOR,
+) -> tuple[TokenRecord, str]:
+    """Store a new token for ``principal_id``; returns it and its secret (shown once, stored only hashed).
+
+    A staff token has no scopes and no region (it carries its principal's roles); a partner token has both.
+    Scopes are stored as given: the caller checks them (``authz.scopes.check_token_scopes``) beforehand.
+    Caller commits.
+    """
+    if expires_at is not None and expires_at <= now:
+        raise ValueError("a token must expire in the future")
+    if region is not None:
+        validate_region(region)
+    secret = new_token_secret()
+    token_id = uuid.uuid4()
+    stored_scopes = sorted(set(scopes)) if scopes is not None else None
+    await session.execute(
+        sa.insert(api_tokens).values(
+            id=token_id,
+            principal_id=principal_id,
+            name=name,
+            token_hash=hash_token(secret),
+            prefix=token_prefix(secret),
+            scopes=stored_scopes,
+            region=region,
+            issued_by=issued_by,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    record = await get_token(session, token_id)
+    if record is None:  # the insert above is in this transaction
+        raise AssertionError("token vanished within its own transaction")
+    await write_events(
+        session,
+        [_event(actor, now, "token.issued", "ApiToken", token_id, region, after=_token_facts(record))],
+    )
+    return record, secret
+
+
+async def revoke_token(
+    session: AsyncSession, token_id: uuid.UUID, now: datetime, *, actor: ActingAs = SYSTEM_ACTOR
+) -> TokenRecord | None:
+    """Revoke a token from ``now`` on. None if there is no such token; a revoked token is returned unchanged
+    (revoking twice is harmless and records nothing new). Caller commits."""
+    current = await get_token(session, token_id)
+    if current is None or current.revoked_at is not None:
+        return current
+    await session.execute(
+        sa.update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    revoked = replace(current, revoked_at=now)
+    await write_events(
+        session,
+        [
+            _event(
+                actor,
+                now,
+                "token.revoked",
+                "ApiToken",
+                token_id,
+                current.region,
+                before={"revoked_at": None},
+                after={"revoked_at": now},
+            )
+        ],
+    )
+    return revoked
+
+
+async def list_tokens(
+    session: AsyncSession,
+    *,
+    principal_id: uuid.UUID | None = None,
+    first: int,
+    after: str | None,
+    regions: frozenset[str] | None = None,
+    viewer_id: uuid.UUID | None = None,
+) -> Page[TokenRecord]:
+    """Tokens, newest first, one statement per page (keyset on ``created_at, id``).
+
+    ``principal_id``: only that principal's tokens. ``regions`` (None: every token): only partner tokens of
+    those regions, plus the tokens ``viewer_id`` holds or issued. Staff tokens and ``*`` tokens belong to no
+    one region, so a reader limited to regions sees only their own.
+    """
+    stmt = sa.select(*_TOKEN_COLUMNS).join(principals, principals.c.id == api_tokens.c.principal_id)
+    if principal_id is not None:
+        stmt = stmt.where(api_tokens.c.principal_id == principal_id)
+    if regions is not None:
+        visible: list[sa.ColumnElement[bool]] = [api_tokens.c.region.in_(sorted(regions))]
+        if viewer_id is not None:
+            visible += [api_tokens.c.principal_id == viewer_id, api_tokens.c.issued_by == viewer_id]
+        stmt = stmt.where(sa.or_(*visible))
+    stmt = keyset(stmt, api_tokens.c.created_at, api_tokens.c.id, first=first, after=after)
+    rows = [_record(row) for row in (await session.execute(stmt)).all()]
+    return to_page(rows, first=first, after=after, sort_attr="created_at")

@@ -24,41 +24,46 @@ log = logging.getLogger("vigil.authz")
 
 
 class Requires(BasePermission):
-    """Grants when the principal holds `permission` in at least one region (None: public field)."""
+    """Grants when the principal holds any of `permissions` in at least one region (empty: a public field)."""
 
-    def __init__(self, permission: Permission | None) -> None:
-        self.permission = permission
+    def __init__(self, *permissions: Permission) -> None:
+        self.permissions = permissions
 
     async def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        if self.permission is None:
+        if not self.permissions:
             return True
         context = info.context
         if context.auth_error is not None or not context.principal.is_authenticated:
             reason = context.auth_error or "authentication required: send `Authorization: Bearer <token>`"
             await _record_refusal(info, "UNAUTHENTICATED", reason)
             raise Unauthenticated(reason)
-        if not context.permissions.allows(self.permission):
-            await _record_refusal(info, "FORBIDDEN", f"missing permission {self.permission.value}")
-            raise Forbidden(f"permission {self.permission.value} is required for {info.field_name}")
+        if not any(context.permissions.allows(p) for p in self.permissions):
+            needed = " or ".join(p.value for p in self.permissions)
+            await _record_refusal(info, "FORBIDDEN", f"missing permission {needed}")
+            raise Forbidden(f"permission {needed} is required for {info.field_name}")
         return True
 
 
-def requires(permission: Permission) -> list[FieldExtension]:
-    return [PermissionExtension(permissions=[Requires(permission)], use_directives=False)]
+def requires(*permissions: Permission) -> list[FieldExtension]:
+    """Declare the permission(s) a root field needs; with several, any one of them suffices."""
+    if not permissions:
+        raise ValueError("name at least one permission; use public() for a field anyone may call")
+    return [PermissionExtension(permissions=[Requires(*permissions)], use_directives=False)]
 
 
 def public() -> list[FieldExtension]:
     """An explicit declaration that a root field needs no permission (e.g. `viewer`)."""
-    return [PermissionExtension(permissions=[Requires(None)], use_directives=False)]
+    return [PermissionExtension(permissions=[Requires()], use_directives=False)]
 
 
-def declared_permission(field: Any) -> Permission | bool | None:
-    """The permission a schema field declares, None for an explicitly public one, False when undeclared."""
+def declared_permission(field: Any) -> tuple[Permission, ...] | None | bool:
+    """The permissions a schema field declares (any one suffices), None for an explicitly public field,
+    False when it declares nothing."""
     for extension in getattr(field, "extensions", None) or []:
         if isinstance(extension, PermissionExtension):
             for permission in extension.permissions:
                 if isinstance(permission, Requires):
-                    return permission.permission
+                    return permission.permissions or None
     return False
 
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from api.graphql.audit import AuditQuery
+from api.graphql.mutations.appeals import AppealMutation
+from api.graphql.mutations.intake import IntakeMutation
+from api.graphql.mutations.policies import PolicyMutation
+from api.graphql.mutations.review import ReviewMutation
+from api.graphql.queries import CoreQuery
+from api.graphql.tokens import TokenMutation, TokenQuery
 from api.graphql.viewer import ViewerQuery
 
-QUERIES: tuple[type, ...] = (ViewerQuery,)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (ViewerQuery, CoreQuery, TokenQuery, AuditQuery)
+MUTATIONS: tuple[type, ...] = (IntakeMutation, PolicyMutation, ReviewMutation, AppealMutation, TokenMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None

@@ -51,19 +51,15 @@ async def submit_report(
         case = Case.open_for(subject, config.sla, now)
         uow.cases.add(case)
     case.fold_report(source=cmd.source, severity=version.severity, reach=subject.reach, sla=config.sla, now=now)
-    report = Report(
-        region=subject.region,
-        subject_kind=subject.kind,
-        subject_id=subject.id,
+    report = Report.file(
+        subject=subject,
+        reporter=actor,
         source=cmd.source,
-        reporter_id=actor.id,
-        reporter_kind=actor.kind,
         policy_id=policy.id,
         text=cmd.text,
         idempotency_key=cmd.idempotency_key,
         case_id=case.id,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
     uow.reports.add(report)
     return report

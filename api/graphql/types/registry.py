@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-ALL_TYPES: list[Any] = []
+from api.graphql.types.nodes import NODE_TYPES
+
+ALL_TYPES: list[Any] = [node_type for node_type, _ in NODE_TYPES.values()]

@@ -46,16 +46,12 @@ async def account(
     uow: FakeUnitOfWork, *, region: Region = Region.US, kind: AccountKind = AccountKind.CREATOR
 ) -> Account:
     n = next(_seq)
-    cmd = UpsertAccount(
-        region=region, external_id=f"acct-{n}", kind=kind, handle=f"h{n}", display_name=f"Person {n}"
-    )
+    cmd = UpsertAccount(region=region, external_id=f"acct-{n}", kind=kind, handle=f"h{n}", display_name=f"Person {n}")
     return await upsert_account(uow, PLATFORM, cmd)
 
 
 async def content(uow: FakeUnitOfWork, owner: Account, *, reach: int = 1_000) -> Content:
-    cmd = UpsertContent(
-        owner_account_id=owner.id, external_id=f"vid-{next(_seq)}", kind=ContentKind.VIDEO, reach=reach
-    )
+    cmd = UpsertContent(owner_account_id=owner.id, external_id=f"vid-{next(_seq)}", kind=ContentKind.VIDEO, reach=reach)
     return await upsert_content(uow, PLATFORM, cmd)
 
 

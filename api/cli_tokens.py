@@ -1,0 +1,208 @@
+"""`vigil token issue | revoke | list`: API tokens from the command line, acting as the SYSTEM actor.
+
+`issue` prints the secret alone on the last line of stdout (everything else goes to stderr), so scripts can do
+`TOKEN=$(vigil token issue --role moderator --region US | tail -n1)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.bootstrap import resolve_database
+from api.graphql.ids import parse_any
+from api.settings import Settings
+from authz.permissions import NON_DELEGABLE
+from authz.roles import GLOBAL_REGION, validate_region, validate_role
+from authz.scopes import resolve_scopes
+from authz.tokens import parse_duration
+from persistence.principals import (
+    SYSTEM_ACTOR,
+    TokenRecord,
+    create_token,
+    ensure_partner,
+    ensure_staff,
+    list_tokens,
+    revoke_token,
+)
+
+T = TypeVar("T")
+
+token_app = typer.Typer(help="API tokens: issue (the secret is shown once), revoke, list.", no_args_is_help=True)
+console = Console(stderr=True)
+stdout = Console(soft_wrap=True)
+
+
+def staff_name(role: str, region: str) -> str:
+    """The default staff principal for a role and region: `moderator-US`, `admin-global`."""
+    return f"{role}-{'global' if region == GLOBAL_REGION else region}"
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(2)
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Migrate the database to head, then run `work` in one committed transaction."""
+    from persistence import migrate as migrations
+    from persistence.db import create_engine, create_session_factory
+
+    database = resolve_database(Settings())
+    try:
+        migrations.upgrade(database.url)
+
+        async def go() -> T:
+            engine = create_engine(database.url, pool_size=1)
+            try:
+                async with create_session_factory(engine)() as session, session.begin():
+                    return await work(session)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(go())
+    finally:
+        database.close()
+
+
+@token_app.command("issue")
+def issue(
+    role: str | None = typer.Option(None, help="Staff token: the role the principal holds (e.g. moderator)."),
+    partner: str | None = typer.Option(None, help="Partner token: the partner organisation (e.g. acme-flagging)."),
+    scopes: str | None = typer.Option(
+        None, help="Partner token: comma-separated permissions and/or presets (trusted_flagger, ...)."
+    ),
+    region: str = typer.Option(..., help="US, EU, APAC, ROW or '*' (every region)."),
+    name: str | None = typer.Option(
+        None, help="Staff: the principal's name (default <role>-<region>). Partner: the token's name."
+    ),
+    expires: str = typer.Option("30d", help="Lifetime: 30d, 12h, 90m."),
+) -> None:
+    """Issue a token and print it, alone, on the last line of stdout. Shown once: it is stored hashed."""
+    if (role is None) == (partner is None):
+        raise _fail("give either --role (a staff token) or --partner with --scopes (a partner token)")
+    try:
+        validate_region(region)
+        lifetime = parse_duration(expires)
+        if role is not None:
+            validate_role(role)
+            if scopes is not None:
+                raise ValueError("--scopes belongs to partner tokens; a staff token carries its role")
+            permissions = None
+        else:
+            if not scopes:
+                raise ValueError("a partner token needs --scopes (permissions or presets, comma-separated)")
+            permissions = resolve_scopes(s.strip() for s in scopes.split(",") if s.strip())
+            refused = sorted(p.value for p in permissions & NON_DELEGABLE)
+            if refused:
+                raise ValueError(f"scopes {refused} cannot be given to a token")
+    except ValueError as error:
+        raise _fail(str(error)) from error
+
+    now = datetime.now(UTC)
+
+    async def work(session: AsyncSession) -> tuple[TokenRecord, str]:
+        token_scopes: list[str] | None = None
+        token_region: str | None = None
+        if partner is not None and permissions is not None:
+            principal_id = await ensure_partner(session, partner, actor=SYSTEM_ACTOR, now=now)
+            token_name = name or f"{partner} {region} (CLI)"
+            token_scopes, token_region = sorted(p.value for p in permissions), region
+        else:
+            principal_name = name or staff_name(str(role), region)
+            principal_id = await ensure_staff(
+                session,
+                name=principal_name,
+                display_name=principal_name,
+                role=str(role),
+                region=region,
+                actor=SYSTEM_ACTOR,
+                now=now,
+            )
+            token_name = f"{principal_name} (CLI)"
+        return await create_token(
+            session,
+            principal_id=principal_id,
+            name=token_name,
+            scopes=token_scopes,
+            region=token_region,
+            issued_by=None,
+            expires_at=now + lifetime,
+            now=now,
+            actor=SYSTEM_ACTOR,
+        )
+
+    try:
+        record, secret = _in_transaction(work)
+    except ValueError as error:
+        raise _fail(str(error)) from error
+    holder = record.principal_name
+    what = f"role {role} in {region}" if role is not None else f"scopes {', '.join(record.scopes or ())} in {region}"
+    console.print(f"[green]token issued[/green] for [bold]{holder}[/bold] ({what})")
+    console.print(f"id {record.id}, prefix {record.prefix}, expires {record.expires_at:%Y-%m-%d %H:%M} UTC")
+    console.print("It is shown once and stored hashed. Send it as  Authorization: Bearer <token>")
+    print(secret, flush=True)
+
+
+def _token_id(value: str) -> uuid.UUID:
+    parsed = parse_any(value)
+    raw = parsed[1] if parsed is not None and parsed[0] == "ApiToken" else value
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise _fail(f"{value!r} is not a token id (a UUID or an ApiToken global id)") from None
+
+
+@token_app.command("revoke")
+def revoke(
+    token_id: str = typer.Argument(..., metavar="ID", help="The token's id (UUID or ApiToken global id)."),
+) -> None:
+    """Revoke a token: requests with it are refused from now on."""
+    wanted = _token_id(token_id)
+    now = datetime.now(UTC)
+
+    async def work(session: AsyncSession) -> TokenRecord | None:
+        return await revoke_token(session, wanted, now, actor=SYSTEM_ACTOR)
+
+    record = _in_transaction(work)
+    if record is None:
+        raise _fail(f"no token with id {wanted}")
+    console.print(f"[green]revoked[/green] {record.id} ({record.prefix}, {record.name}) at {record.revoked_at}")
+
+
+@token_app.command("list")
+def list_(
+    first: int = typer.Option(100, help="How many (newest first, at most 100)."),
+    after: str | None = typer.Option(None, help="Continue after this cursor (printed after a full page)."),
+) -> None:
+    """List tokens (prefix, holder, scopes, status; never a secret)."""
+
+    async def work(session: AsyncSession) -> tuple[list[TokenRecord], str | None]:
+        page = await list_tokens(session, first=first, after=after)
+        return page.items, page.cursors[-1] if page.has_next else None
+
+    items, next_cursor = _in_transaction(work)
+    now = datetime.now(UTC)
+    table = Table("id", "prefix", "name", "holder", "scopes", "region", "expires", "status")
+    for t in items:
+        table.add_row(
+            str(t.id),
+            t.prefix,
+            t.name,
+            f"{t.principal_name} ({t.principal_kind.lower()})",
+            ", ".join(t.scopes) if t.scopes is not None else "(roles)",
+            t.region or "",
+            f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "never",
+            t.status(now).value,
+        )
+    stdout.print(table)
+    if next_cursor is not None:
+        console.print(f"more: --after {next_cursor}")

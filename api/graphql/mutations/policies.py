@@ -1,0 +1,61 @@
+"""Policies: define a policy, or publish its next version (old decisions keep citing their version)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from api.graphql.commands import run
+from api.graphql.context import Info
+from api.graphql.permissions import requires
+from api.graphql.types.common import MutationError
+from api.graphql.types.nodes import Policy, PolicyVersion, build
+from authz.permissions import Permission
+from domain.actor import Actor
+from domain.policy import DEFAULT_STRIKE_TTL_DAYS, Severity
+from domain.services.policy import DefinePolicy, define_policy
+from domain.subject import Surface
+from persistence.repositories import UnitOfWork
+
+
+@strawberry.input(description="A new policy (version 1), or the next version of an existing code.")
+class DefinePolicyInput:
+    code: str = strawberry.field(description="e.g. HATE_SPEECH: upper case, digits and underscores.")
+    name: str
+    surface: Surface
+    severity: Severity
+    dsa_category: str = strawberry.field(description="The EU DSA statement-of-reasons category it maps to.")
+    description: str
+    strike_weight: int = 1
+    strike_ttl_days: int = DEFAULT_STRIKE_TTL_DAYS
+
+
+@strawberry.type
+class DefinePolicySuccess:
+    policy: Policy
+    version: PolicyVersion
+
+
+DefinePolicyResult = Annotated[DefinePolicySuccess | MutationError, strawberry.union("DefinePolicyResult")]
+
+
+@strawberry.type
+class PolicyMutation:
+    @strawberry.mutation(extensions=requires(Permission.POLICIES_PUBLISH))
+    async def define_policy(self, info: Info, input: DefinePolicyInput) -> DefinePolicyResult:
+        async def command(uow: UnitOfWork, actor: Actor) -> DefinePolicySuccess:
+            cmd = DefinePolicy(
+                code=input.code,
+                name=input.name,
+                surface=input.surface,
+                severity=input.severity,
+                dsa_category=input.dsa_category,
+                description=input.description,
+                strike_weight=input.strike_weight,
+                strike_ttl_days=input.strike_ttl_days,
+            )
+            defined = await define_policy(uow, actor, cmd)
+            return DefinePolicySuccess(policy=build(Policy, defined.policy), version=build(PolicyVersion, defined.version))
+
+        return await run(info, "definePolicy", Permission.POLICIES_PUBLISH, command)

@@ -1,0 +1,46 @@
+"""The domain's enums, exposed to GraphQL under their domain names (registered once, here)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.account import AccountKind, AccountStatus
+from domain.actor import ActorKind
+from domain.ad import AdReviewStatus
+from domain.appeal import AppealState
+from domain.case import CaseState
+from domain.content import ContentKind, Visibility
+from domain.decision import Verdict
+from domain.enforcement import ActionKind, ActionSource
+from domain.errors import ErrorCode
+from domain.policy import Severity
+from domain.region import Region
+from domain.report import ReportSource
+from domain.services.ad import AdReviewOutcome
+from domain.strike import StrikeStatus
+from domain.subject import SubjectKind, Surface
+
+ENUMS = (
+    (Region, "Where a record's data belongs."),
+    (ErrorCode, "Stable codes of business errors."),
+    (AccountKind, None),
+    (AccountStatus, "Derived from the enforcement actions in force."),
+    (ActorKind, "Who acted: staff, a partner token, an automation rule or the system."),
+    (AdReviewStatus, "Ads are reviewed before they serve."),
+    (AdReviewOutcome, None),
+    (AppealState, None),
+    (CaseState, "OPEN → ASSIGNED → DECIDED → CLOSED, with ESCALATED between."),
+    (ContentKind, None),
+    (Visibility, "Derived from the enforcement actions in force."),
+    (Verdict, None),
+    (ActionKind, None),
+    (ActionSource, "DECISION: asked for by the decider; LADDER: applied by the strike ladder."),
+    (Severity, None),
+    (ReportSource, None),
+    (StrikeStatus, "EXPIRED is computed from the clock; no job flips it."),
+    (SubjectKind, None),
+    (Surface, None),
+)
+
+for _enum, _description in ENUMS:
+    strawberry.enum(_enum, description=_description)

@@ -1,0 +1,454 @@
+"""The record types of the graph. Each wraps one domain entity (`entity`, private) and resolves its relations
+through the request's DataLoaders, so a page of N records costs one statement per relation, not N."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+
+import api.graphql.types.enums  # noqa: F401  (registers the domain enums)
+from api.graphql.context import Info
+from api.graphql.ids import to_global_id
+from api.graphql.types.node import Node
+from authz.permissions import Permission
+from domain.account import Account as AccountEntity
+from domain.account import AccountKind, AccountStatus
+from domain.actor import ActorKind
+from domain.ad import Ad as AdEntity
+from domain.ad import AdReviewStatus
+from domain.appeal import Appeal as AppealEntity
+from domain.appeal import AppealState
+from domain.case import Case as CaseEntity
+from domain.case import CaseState
+from domain.content import Content as ContentEntity
+from domain.content import ContentKind, Visibility
+from domain.decision import Decision as DecisionEntity
+from domain.decision import Verdict
+from domain.enforcement import ActionKind, ActionSource
+from domain.enforcement import EnforcementAction as ActionEntity
+from domain.policy import Policy as PolicyEntity
+from domain.policy import PolicyVersion as PolicyVersionEntity
+from domain.policy import Severity
+from domain.region import Region
+from domain.report import Report as ReportEntity
+from domain.report import ReportSource
+from domain.status import account_status_at
+from domain.strike import Strike as StrikeEntity
+from domain.strike import StrikeStatus
+from domain.subject import SubjectKind, Surface
+
+N = TypeVar("N")
+
+
+def build(cls: type[N], entity: Any) -> N:
+    """Fill a node type's plain fields from the same-named entity attributes."""
+    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+    values = {
+        f.python_name: getattr(entity, f.python_name)
+        for f in definition.fields
+        if f.base_resolver is None and f.python_name not in ("id", "entity")
+    }
+    return cls(id=to_global_id(definition.name, entity.id), entity=entity, **values)  # type: ignore[call-arg]
+
+
+def build_all(cls: type[N], entities: list[Any]) -> list[N]:
+    return [build(cls, e) for e in entities]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@strawberry.type(description="An account on the platform: user, creator, advertiser or publisher.")
+class Account(Node):
+    entity: strawberry.Private[AccountEntity]
+    region: Region
+    external_id: str
+    kind: AccountKind
+    handle: str
+    display_name: str
+    language: str | None
+    status_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def _pii(self, info: Info, value: str | None) -> str | None:
+        return value if info.context.permissions.allows(Permission.PII_READ, self.entity.region.value) else None
+
+    @strawberry.field(description="Personal data: null without pii:read in the account's region.")
+    def email(self, info: Info) -> str | None:
+        return self._pii(info, self.entity.email)
+
+    @strawberry.field(description="Personal data: null without pii:read in the account's region.")
+    def phone(self, info: Info) -> str | None:
+        return self._pii(info, self.entity.phone)
+
+    @strawberry.field(description="Personal data: null without pii:read in the account's region.")
+    def last_ip(self, info: Info) -> str | None:
+        return self._pii(info, self.entity.last_ip)
+
+    @strawberry.field(description="Status now, from the enforcement actions in force (a lapsed suspension reads ACTIVE).")
+    async def status(self, info: Info) -> AccountStatus:
+        until = self.entity.status_until
+        if until is None or until > _now():
+            return self.entity.status
+        actions = await info.context.loaders.actions_by_target.load(self.entity.id)
+        return account_status_at(actions, _now())[0]
+
+    @strawberry.field(description="Strikes on this account, newest last (expired and reversed included).")
+    async def strikes(self, info: Info) -> list[Strike]:
+        return build_all(Strike, await info.context.loaders.strikes_by_account.load(self.entity.id))
+
+
+
+@strawberry.type(description="A piece of content: video, image, post, comment, article or livestream.")
+class Content(Node):
+    entity: strawberry.Private[ContentEntity]
+    region: Region
+    external_id: str
+    kind: ContentKind
+    title: str | None
+    text: str | None
+    url: str | None
+    language: str | None
+    reach: int
+    visibility: Visibility
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field
+    async def owner(self, info: Info) -> Account | None:
+        found = await info.context.loaders.account.load(self.entity.owner_account_id)
+        return build(Account, found) if found else None
+
+
+
+@strawberry.type(description="An ad creative. Ads are reviewed before they serve.")
+class Ad(Node):
+    entity: strawberry.Private[AdEntity]
+    region: Region
+    external_id: str
+    headline: str
+    body: str
+    landing_url: str
+    media_refs: list[str]
+    target_regions: list[Region]
+    review_status: AdReviewStatus
+    restrictions: str | None
+    reviewed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field
+    def serving(self) -> bool:
+        """Whether the ad may serve now (approved, with or without restrictions)."""
+        return self.entity.review_status in (AdReviewStatus.APPROVED, AdReviewStatus.APPROVED_RESTRICTED)
+
+    @strawberry.field
+    async def advertiser(self, info: Info) -> Account | None:
+        found = await info.context.loaders.account.load(self.entity.advertiser_account_id)
+        return build(Account, found) if found else None
+
+    @strawberry.field(description="The ads-review case opened when the ad was submitted.")
+    async def review_case(self, info: Info) -> Case | None:
+        if self.entity.review_case_id is None:
+            return None
+        found = await info.context.loaders.case.load(self.entity.review_case_id)
+        return build(Case, found) if found else None
+
+
+
+Subject = Annotated[Account | Content | Ad, strawberry.union("Subject", description="What a report is about.")]
+
+
+async def load_subject(info: Info, kind: SubjectKind, subject_id: uuid.UUID) -> Account | Content | Ad | None:
+    loaders = info.context.loaders
+    if kind is SubjectKind.ACCOUNT:
+        account = await loaders.account.load(subject_id)
+        return build(Account, account) if account else None
+    if kind is SubjectKind.CONTENT:
+        content = await loaders.content.load(subject_id)
+        return build(Content, content) if content else None
+    ad = await loaders.ad.load(subject_id)
+    return build(Ad, ad) if ad else None
+
+
+@strawberry.type(description="A platform rule. Policies are global: `region` is null.")
+class Policy(Node):
+    entity: strawberry.Private[PolicyEntity]
+    region: Region | None
+    code: str
+    name: str
+    surface: Surface
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field(description="The number of the version in force.")
+    def current_version_number(self) -> int:
+        return self.entity.current_version
+
+    @strawberry.field(description="The version in force: what a decision made now cites.")
+    async def current_version(self, info: Info) -> PolicyVersion:
+        versions = await info.context.loaders.versions_by_policy.load(self.entity.id)
+        return build(PolicyVersion, next(v for v in versions if v.number == self.entity.current_version))
+
+    @strawberry.field(description="Every published version, oldest first.")
+    async def versions(self, info: Info) -> list[PolicyVersion]:
+        return build_all(PolicyVersion, await info.context.loaders.versions_by_policy.load(self.entity.id))
+
+
+@strawberry.type(description="One published, immutable version of a policy.")
+class PolicyVersion(Node):
+    entity: strawberry.Private[PolicyVersionEntity]
+    region: Region | None
+    number: int
+    severity: Severity
+    strike_weight: int
+    strike_ttl_days: int
+    dsa_category: str
+    description: str
+    published_at: datetime
+    published_by: str
+
+    @strawberry.field
+    async def policy(self, info: Info) -> Policy:
+        found = await info.context.loaders.policy.load(self.entity.policy_id)
+        assert found is not None
+        return build(Policy, found)
+
+
+@strawberry.type(description="Someone says a subject breaks a policy.")
+class Report(Node):
+    entity: strawberry.Private[ReportEntity]
+    region: Region
+    subject_kind: SubjectKind
+    source: ReportSource
+    reporter_id: str
+    reporter_kind: ActorKind
+    text: str | None
+    idempotency_key: str | None
+    created_at: datetime
+
+    @strawberry.field
+    async def subject(self, info: Info) -> Subject | None:
+        return await load_subject(info, self.entity.subject_kind, self.entity.subject_id)
+
+    @strawberry.field
+    async def policy(self, info: Info) -> Policy | None:
+        found = await info.context.loaders.policy.load(self.entity.policy_id)
+        return build(Policy, found) if found else None
+
+    @strawberry.field(description="The case this report folded into; its state is the report's status.")
+    async def case(self, info: Info) -> Case | None:
+        found = await info.context.loaders.case.load(self.entity.case_id)
+        return build(Case, found) if found else None
+
+
+@strawberry.type(description="The unit of review: every open report on one subject folds into its one open case.")
+class Case(Node):
+    entity: strawberry.Private[CaseEntity]
+    region: Region
+    subject_kind: SubjectKind
+    surface: Surface
+    state: CaseState
+    priority: int
+    report_count: int
+    sla_due_at: datetime
+    assignee_id: str | None
+    lease_expires_at: datetime | None
+    escalation_reason: str | None
+    decided_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @strawberry.field
+    async def subject(self, info: Info) -> Subject | None:
+        return await load_subject(info, self.entity.subject_kind, self.entity.subject_id)
+
+    @strawberry.field(description="The account that answers for the subject (owner, advertiser, or itself).")
+    async def account(self, info: Info) -> Account | None:
+        found = await info.context.loaders.account.load(self.entity.subject_account_id)
+        return build(Account, found) if found else None
+
+    @strawberry.field(description="Every report folded into this case, oldest first.")
+    async def reports(self, info: Info) -> list[Report]:
+        return build_all(Report, await info.context.loaders.reports_by_case.load(self.entity.id))
+
+    @strawberry.field(description="The decision on this case, once decided.")
+    async def decision(self, info: Info) -> Decision | None:
+        if self.entity.decision_id is None:
+            return None
+        found = await info.context.loaders.decision.load(self.entity.decision_id)
+        return build(Decision, found) if found else None
+
+    @strawberry.field(description="Strikes issued by this case's decision.")
+    async def strikes(self, info: Info) -> list[Strike]:
+        if self.entity.decision_id is None:
+            return []
+        return build_all(Strike, await info.context.loaders.strikes_by_decision.load(self.entity.decision_id))
+
+
+
+@strawberry.type(description="A verdict on a case, citing the exact policy version it applied.")
+class Decision(Node):
+    entity: strawberry.Private[DecisionEntity]
+    region: Region
+    subject_kind: SubjectKind
+    verdict: Verdict
+    rationale: str
+    decider_id: str
+    decider_kind: ActorKind
+    automated: bool
+    decided_at: datetime
+    overturned_at: datetime | None
+
+    @strawberry.field
+    async def case(self, info: Info) -> Case | None:
+        found = await info.context.loaders.case.load(self.entity.case_id)
+        return build(Case, found) if found else None
+
+    @strawberry.field
+    async def subject(self, info: Info) -> Subject | None:
+        return await load_subject(info, self.entity.subject_kind, self.entity.subject_id)
+
+    @strawberry.field
+    async def policy(self, info: Info) -> Policy | None:
+        if self.entity.policy_id is None:
+            return None
+        found = await info.context.loaders.policy.load(self.entity.policy_id)
+        return build(Policy, found) if found else None
+
+    @strawberry.field(description="The policy version the decision applied (publishing newer ones never changes it).")
+    async def policy_version(self, info: Info) -> PolicyVersion | None:
+        if self.entity.policy_version_id is None:
+            return None
+        found = await info.context.loaders.policy_version.load(self.entity.policy_version_id)
+        return build(PolicyVersion, found) if found else None
+
+    @strawberry.field(description="Actions the decision applied, ladder penalties included.")
+    async def actions(self, info: Info) -> list[EnforcementAction]:
+        return build_all(EnforcementAction, await info.context.loaders.actions_by_decision.load(self.entity.id))
+
+    @strawberry.field
+    async def strikes(self, info: Info) -> list[Strike]:
+        return build_all(Strike, await info.context.loaders.strikes_by_decision.load(self.entity.id))
+
+    @strawberry.field
+    async def appeal(self, info: Info) -> Appeal | None:
+        found = await info.context.loaders.appeals_by_decision.load(self.entity.id)
+        return build(Appeal, found[0]) if found else None
+
+
+@strawberry.type(description="An enforcement action on an account, a piece of content or an ad.")
+class EnforcementAction(Node):
+    entity: strawberry.Private[ActionEntity]
+    region: Region
+    kind: ActionKind
+    target_kind: SubjectKind
+    starts_at: datetime
+    ends_at: datetime | None
+    reversed_at: datetime | None
+    source: ActionSource
+
+    @strawberry.field(description="Whether the action is in force now (started, not ended, not reversed).")
+    def in_force(self) -> bool:
+        return self.entity.in_force(_now())
+
+    @strawberry.field
+    async def target(self, info: Info) -> Subject | None:
+        return await load_subject(info, self.entity.target_kind, self.entity.target_id)
+
+    @strawberry.field
+    async def decision(self, info: Info) -> Decision | None:
+        found = await info.context.loaders.decision.load(self.entity.decision_id)
+        return build(Decision, found) if found else None
+
+    @strawberry.field(description="For ladder penalties: the strike that caused it.")
+    async def strike(self, info: Info) -> Strike | None:
+        if self.entity.strike_id is None:
+            return None
+        found = await info.context.loaders.strike.load(self.entity.strike_id)
+        return build(Strike, found) if found else None
+
+
+@strawberry.type(description="A mark on an account from a violating decision; the strike ladder counts active ones.")
+class Strike(Node):
+    entity: strawberry.Private[StrikeEntity]
+    region: Region
+    surface: Surface
+    severity: Severity
+    weight: int
+    issued_at: datetime
+    expires_at: datetime
+    reversed_at: datetime | None
+
+    @strawberry.field(description="ACTIVE, EXPIRED (from the clock) or REVERSED (by an overturned appeal).")
+    def status(self) -> StrikeStatus:
+        return self.entity.status_at(_now())
+
+    @strawberry.field
+    async def account(self, info: Info) -> Account | None:
+        found = await info.context.loaders.account.load(self.entity.account_id)
+        return build(Account, found) if found else None
+
+    @strawberry.field
+    async def policy(self, info: Info) -> Policy | None:
+        found = await info.context.loaders.policy.load(self.entity.policy_id)
+        return build(Policy, found) if found else None
+
+    @strawberry.field
+    async def policy_version(self, info: Info) -> PolicyVersion | None:
+        found = await info.context.loaders.policy_version.load(self.entity.policy_version_id)
+        return build(PolicyVersion, found) if found else None
+
+    @strawberry.field
+    async def decision(self, info: Info) -> Decision | None:
+        found = await info.context.loaders.decision.load(self.entity.decision_id)
+        return build(Decision, found) if found else None
+
+
+@strawberry.type(description="An account owner contests a decision.")
+class Appeal(Node):
+    entity: strawberry.Private[AppealEntity]
+    region: Region
+    statement: str
+    filed_by: str
+    state: AppealState
+    filed_at: datetime
+    decided_at: datetime | None
+    decider_id: str | None
+    rationale: str | None
+
+    @strawberry.field
+    async def decision(self, info: Info) -> Decision | None:
+        found = await info.context.loaders.decision.load(self.entity.decision_id)
+        return build(Decision, found) if found else None
+
+    @strawberry.field
+    async def appellant(self, info: Info) -> Account | None:
+        found = await info.context.loaders.account.load(self.entity.appellant_account_id)
+        return build(Account, found) if found else None
+
+
+
+NODE_TYPES: dict[str, tuple[type[Any], Permission]] = {
+    "Account": (Account, Permission.ACCOUNTS_READ),
+    "Content": (Content, Permission.CONTENT_READ),
+    "Ad": (Ad, Permission.ADS_READ),
+    "Policy": (Policy, Permission.POLICIES_READ),
+    "PolicyVersion": (PolicyVersion, Permission.POLICIES_READ),
+    "Report": (Report, Permission.REPORTS_READ),
+    "Case": (Case, Permission.CASES_READ),
+    "Decision": (Decision, Permission.CASES_READ),
+    "EnforcementAction": (EnforcementAction, Permission.CASES_READ),
+    "Strike": (Strike, Permission.ACCOUNTS_READ),
+    "Appeal": (Appeal, Permission.APPEALS_READ),
+}
+"""GraphQL type name → (type, the permission that reads it in the record's region)."""
+
+__all__ = ["CaseState", "NODE_TYPES", "Node", "Verdict", "build"]

@@ -1,0 +1,59 @@
+"""Demo principals: staff of every role in US and EU, a global admin and auditor, a trusted-flagger partner.
+
+Names follow `vigil token issue`'s default (`<role>-<region>`, `admin-global`), so
+`vigil token issue --role moderator --region US` issues a token for the seeded `moderator-US`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.cli_tokens import staff_name
+from authz.roles import GLOBAL_REGION, Role
+from persistence.principals import SYSTEM_ACTOR, ensure_partner, ensure_staff_detailed
+from persistence.tables.auth import principals
+
+STAFF_REGIONS: Final = ("US", "EU")
+GLOBAL_STAFF: Final = ((Role.ADMIN, GLOBAL_REGION), (Role.AUDITOR, GLOBAL_REGION))
+TRUSTED_FLAGGER_ORG: Final = "trusted-flagger-eu"
+
+
+def demo_staff() -> list[tuple[str, Role, str]]:
+    """(name, role, region) of every demo staff member."""
+    regional = [(role, region) for region in STAFF_REGIONS for role in Role]
+    return [(staff_name(role.value, region), role, region) for role, region in (*regional, *GLOBAL_STAFF)]
+
+
+def _display_name(role: Role, region: str) -> str:
+    where = "global" if region == GLOBAL_REGION else region
+    return f"{role.value.replace('_', ' ').capitalize()} ({where})"
+
+
+async def seed_staff(session: AsyncSession) -> dict[str, int]:
+    """Create what is missing (idempotent: a second run creates nothing). Caller commits.
+
+    Returns how many staff principals and role assignments were created, and the partner count (0 or 1).
+    """
+    created = roles = 0
+    for name, role, region in demo_staff():
+        ensured = await ensure_staff_detailed(
+            session,
+            name=name,
+            display_name=_display_name(role, region),
+            role=role.value,
+            region=region,
+            actor=SYSTEM_ACTOR,
+        )
+        created += ensured.created
+        roles += ensured.role_added
+    partners_before = await _partner_exists(session)
+    await ensure_partner(session, TRUSTED_FLAGGER_ORG, actor=SYSTEM_ACTOR)
+    return {"staff": created, "role_assignments": roles, "partners": 0 if partners_before else 1}
+
+
+async def _partner_exists(session: AsyncSession) -> bool:
+    found = await session.execute(sa.select(principals.c.id).where(principals.c.name == TRUSTED_FLAGGER_ORG))
+    return found.first() is not None

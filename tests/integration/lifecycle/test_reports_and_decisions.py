@@ -1,0 +1,133 @@
+"""Report → case → decision → enforcement through the GraphQL API, as real principals (rules 1, 2, 6, 8)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.integration.conftest import GraphQLClient
+from tests.integration.lifecycle import flows
+from tests.integration.tokens import issue_partner_token, issue_staff_token
+
+
+@pytest.fixture
+async def tokens(db_url: str) -> dict[str, str]:
+    return {
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "admin": await issue_staff_token(db_url, "admin", "*"),
+        "mod_us": await issue_staff_token(db_url, "moderator", "US"),
+        "mod_us_2": await issue_staff_token(db_url, "moderator", "US", name="moderator-US-2"),
+        "mod_eu": await issue_staff_token(db_url, "moderator", "EU"),
+    }
+
+
+async def test_mass_report_wave_folds_into_one_case_and_decision_enforces(
+    gql: GraphQLClient, tokens: dict[str, str]
+) -> None:
+    creator = await flows.account(gql, tokens["platform"], "creator-1")
+    video = await flows.content(gql, tokens["platform"], creator, "video-1", reach=2_000_000)
+    hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
+
+    first = await flows.report(gql, tokens["platform"], video, hate, key="r-1")
+    retried = await flows.report(gql, tokens["platform"], video, hate, key="r-1")
+    assert retried["report"]["id"] == first["report"]["id"]
+    for i in range(2, 6):
+        await flows.report(gql, tokens["platform"], video, hate, key=f"r-{i}")
+    body = await gql("query($id: ID!) { node(id: $id) { ... on Case { state reportCount reports { id } } } }",
+                     {"id": first["case"]["id"]}, token=tokens["mod_us"])
+    case = body["data"]["node"]
+    assert case["reportCount"] == 5
+    assert len(case["reports"]) == 5
+    assert case["state"] == "OPEN"
+
+    decided = await flows.decide(gql, tokens["mod_us"], first["case"]["id"], hate,
+                                 actions=[{"kind": "REMOVE_CONTENT"}])
+    assert decided["__typename"] == "DecideCaseSuccess", decided
+    assert decided["decision"]["policyVersion"]["number"] == 1
+    assert decided["case"]["state"] == "DECIDED"
+    assert [s["status"] for s in decided["strikes"]] == ["ACTIVE"]
+    kinds = {a["kind"] for a in decided["actions"]}
+    assert {"REMOVE_CONTENT", "WARN"} <= kinds
+    body = await gql("query($id: ID!) { node(id: $id) { ... on Content { visibility } } }", {"id": video},
+                     token=tokens["mod_us"])
+    assert body["data"]["node"]["visibility"] == "REMOVED"
+
+    again = await flows.report(gql, tokens["platform"], video, hate, key="after-decision")
+    assert again["case"]["id"] != first["case"]["id"]
+
+
+async def test_two_moderators_deciding_at_once_one_wins(gql: GraphQLClient, tokens: dict[str, str]) -> None:
+    creator = await flows.account(gql, tokens["platform"], "creator-2")
+    video = await flows.content(gql, tokens["platform"], creator, "video-2")
+    spam = await flows.policy(gql, tokens["admin"], "SPAM", severity="LOW")
+    case_id = (await flows.report(gql, tokens["platform"], video, spam))["case"]["id"]
+
+    results = await asyncio.gather(
+        flows.decide(gql, tokens["mod_us"], case_id, spam, actions=[{"kind": "LABEL"}]),
+        flows.decide(gql, tokens["mod_us_2"], case_id, spam, actions=[{"kind": "LABEL"}]),
+    )
+    assert sorted(r["__typename"] for r in results) == ["ConflictError", "DecideCaseSuccess"], results
+    body = await gql("query($id: ID!) { cases(filter: {subjectId: $id}) { nodes { decision { id } strikes { id } } } }",
+                     {"id": video}, token=tokens["mod_us"])
+    nodes = body["data"]["cases"]["nodes"]
+    assert len(nodes) == 1
+    assert len(nodes[0]["strikes"]) == 1
+
+
+async def test_not_violating_closes_with_no_action(gql: GraphQLClient, tokens: dict[str, str]) -> None:
+    creator = await flows.account(gql, tokens["platform"], "creator-3")
+    video = await flows.content(gql, tokens["platform"], creator, "video-3")
+    spam = await flows.policy(gql, tokens["admin"], "SPAM", severity="LOW")
+    case_id = (await flows.report(gql, tokens["platform"], video, spam))["case"]["id"]
+    decided = await flows.decide(gql, tokens["mod_us"], case_id, spam, verdict="NOT_VIOLATING")
+    assert decided["__typename"] == "DecideCaseSuccess"
+    assert decided["actions"] == []
+    assert decided["strikes"] == []
+
+
+async def test_bad_input_is_typed_and_changes_nothing(gql: GraphQLClient, tokens: dict[str, str]) -> None:
+    creator = await flows.account(gql, tokens["platform"], "creator-4")
+    hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
+    body = await gql(flows.SUBMIT_REPORT, {"input": {"subjectId": hate, "policyId": hate, "source": "USER"}},
+                     token=tokens["platform"])
+    assert body["data"]["submitReport"]["code"] == "INVALID_INPUT"
+    assert body["data"]["submitReport"]["field"] == "subjectId"
+    body = await gql(flows.SUBMIT_REPORT, {"input": {"subjectId": "bm90LWFuLWlk", "policyId": hate, "source": "USER"}},
+                     token=tokens["platform"])
+    assert body["data"]["submitReport"]["code"] == "INVALID_INPUT"
+    missing = creator[:-4] + ("AAAA" if not creator.endswith("AAAA") else "BBBB")
+    body = await gql(flows.DECIDE_CASE, {"input": {"caseId": "Q2FzZTowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
+                                                   "verdict": "VIOLATING", "policyId": hate, "rationale": "x"}},
+                     token=tokens["mod_us"])
+    assert body["data"]["decideCase"]["code"] == "NOT_FOUND"
+    body = await gql(flows.UPSERT_ACCOUNT, {"input": {"region": "US", "externalId": "", "kind": "USER",
+                                                      "handle": "h", "displayName": "d"}}, token=tokens["platform"])
+    assert body["data"]["upsertAccount"]["code"] == "INVALID_INPUT"
+    body = await gql("{ reports { nodes { id } } cases { nodes { id } } }", token=tokens["admin"])
+    assert body["data"] == {"reports": {"nodes": []}, "cases": {"nodes": []}}
+    assert missing != creator
+
+
+async def test_regional_walls(gql: GraphQLClient, tokens: dict[str, str]) -> None:
+    creator = await flows.account(gql, tokens["platform"], "creator-5", email="c5@example.com")
+    video = await flows.content(gql, tokens["platform"], creator, "video-5")
+    hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
+    case_id = (await flows.report(gql, tokens["platform"], video, hate))["case"]["id"]
+    query = "query($id: ID!) { node(id: $id) { id ... on Case { account { email } } } }"
+    assert (await gql(query, {"id": case_id}, token=tokens["mod_eu"]))["data"]["node"] is None
+    seen = await gql(query, {"id": case_id}, token=tokens["mod_us"])
+    assert seen["data"]["node"]["account"]["email"] == "c5@example.com"
+    vendor = await issue_staff_token_for(gql, "vendor_moderator")
+    assert (await gql(query, {"id": case_id}, token=vendor))["data"]["node"]["account"]["email"] is None
+    eu_list = await gql("{ cases { nodes { id } } }", token=tokens["mod_eu"])
+    assert eu_list["data"]["cases"]["nodes"] == []
+    refused = await flows.decide(gql, tokens["mod_eu"], case_id, hate)
+    assert refused["code"] == "NOT_FOUND"
+    banned = await flows.decide(gql, vendor, case_id, hate, actions=[{"kind": "BAN_ACCOUNT"}])
+    assert banned["code"] == "FORBIDDEN"
+
+
+async def issue_staff_token_for(gql: GraphQLClient, role: str) -> str:
+    db_url = gql.http._transport.app.state.runtime.database.url  # type: ignore[attr-defined]
+    return await issue_staff_token(db_url, role, "US")
