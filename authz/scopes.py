@@ -27,9 +27,11 @@ SCOPE_PRESETS: Final = MappingProxyType(
     {
         # Files reports and follows their status; sees nobody else's reports and no records.
         ScopePreset.TRUSTED_FLAGGER: frozenset({Permission.REPORTS_CREATE, Permission.REPORTS_READ_OWN}),
-        # The upstream platform: syncs accounts, content, ads; forwards user reports and classifier signals.
+        # The upstream platform: syncs accounts, content, ads; forwards user reports, classifier signals and
+        # the appeals its users file against decisions on their accounts.
         ScopePreset.PLATFORM_SERVICE: frozenset(
             {
+                Permission.APPEALS_CREATE,
                 Permission.ACCOUNTS_WRITE,
                 Permission.CONTENT_WRITE,
                 Permission.ADS_WRITE,

@@ -298,7 +298,9 @@ async def verify(session: AsyncSession, *, chunk: int = 5000) -> VerifyResult:
         if not rows:
             unsealed = (
                 await session.execute(
-                    sa.select(sa.func.count()).where(~sa.exists().where(audit_seals.c.event_seq == audit_events.c.seq))
+                    sa.select(sa.func.count())
+                    .select_from(audit_events)
+                    .where(~sa.exists().where(audit_seals.c.event_seq == audit_events.c.seq))
                 )
             ).scalar_one()
             return VerifyResult(checked, True, head_position=after, head_hash=prev, unsealed=unsealed)

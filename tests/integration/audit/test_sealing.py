@@ -145,7 +145,9 @@ async def test_deleting_an_early_event_is_caught(sessions: SessionFactory) -> No
 
 async def test_deleting_an_event_and_its_seal_is_caught(sessions: SessionFactory) -> None:
     await _sealed_trail(sessions)
-    await superuser_sql(sessions, "DELETE FROM audit_seals WHERE event_seq = 3", "DELETE FROM audit_events WHERE seq = 3")
+    await superuser_sql(
+        sessions, "DELETE FROM audit_seals WHERE event_seq = 3", "DELETE FROM audit_events WHERE seq = 3"
+    )
     result = await _verify(sessions)
     assert (result.ok, result.first_broken_seq) == (False, 4)
     assert "seal position 3 is missing" in (result.problem or "")

@@ -160,7 +160,7 @@ async def test_token_management_is_never_delegated(db_url: str, gql: GraphQLClie
 async def test_invalid_input_is_a_typed_error(db_url: str, gql: GraphQLClient) -> None:
     admin = await issue_staff_token(db_url, "admin", "*")
     before = await row_counts(db_url)
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "scopes": {"scopes": ["reports:create", "no_such_scope"]},
         "region": {"region": "MARS"},
         "expiresIn": {"expiresIn": "forever"},

@@ -27,6 +27,7 @@ def test_presets() -> None:
             "ads:write",
             "reports:create",
             "signals:create",
+            "appeals:create",
             "reports:read_own",
         },
         "vendor_tooling": {"cases:read", "cases:claim", "cases:decide", "cases:escalate"},

@@ -1,0 +1,267 @@
+"""Demo data for `make run`: every state of the lifecycle in the US and EU, written through the domain services
+(so rules, enforcement and audit events are the real ones). Idempotent: a second run adds nothing.
+
+Per region: an open mass-report case, an escalated case, violating and not-violating decisions, an active
+and an expired strike, a repeat offender banned by the ladder whose ban an overturned appeal lifted, a
+pending appeal, an account banned at once under a SEVERE policy, and pending / approved / rejected ads.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from api.seed_staff import seed_staff
+from domain.account import AccountKind
+from domain.actor import Actor, ActorKind
+from domain.appeal import AppealState
+from domain.clock import FixedClock
+from domain.content import ContentKind
+from domain.decision import Verdict
+from domain.enforcement import ActionKind, RequestedAction
+from domain.policy import Severity
+from domain.region import Region
+from domain.report import ReportSource
+from domain.seniority import MODERATOR, SENIOR_MODERATOR
+from domain.services.account import UpsertAccount, upsert_account
+from domain.services.ad import AdReviewOutcome, ReviewAd, SubmitAd, review_ad, submit_ad
+from domain.services.appeal import DecideAppeal, FileAppeal, decide_appeal, file_appeal
+from domain.services.case import EscalateCase, escalate_case
+from domain.services.content import UpsertContent, upsert_content
+from domain.services.decision import DecideCase, decide_case
+from domain.services.policy import DefinePolicy, define_policy
+from domain.services.report import SubmitReport, submit_report
+from domain.subject import SubjectKind, Surface
+from persistence.db import SessionFactory, create_engine, create_session_factory
+from persistence.repositories import UnitOfWork
+from persistence.tables.auth import principals
+from persistence.tables.moderated import accounts
+from persistence.uow import AuditContext
+
+T = TypeVar("T")
+MARKER = "demo-creator-1"
+PLATFORM = Actor(id="partner:platform-demo", kind=ActorKind.TOKEN)
+POLICIES = (
+    ("HATE_SPEECH", "Hate speech", Surface.CONTENT, Severity.HIGH, "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"),
+    ("SPAM", "Spam", Surface.CONTENT, Severity.LOW, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"),
+    ("MINOR_SAFETY", "Minor safety", Surface.CONTENT, Severity.SEVERE, "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"),
+    ("VIOLENT_EXTREMISM", "Violent extremism", Surface.CONTENT, Severity.SEVERE, "STATEMENT_CATEGORY_VIOLENCE"),
+    (
+        "IMPERSONATION",
+        "Impersonation",
+        Surface.ACCOUNT,
+        Severity.MEDIUM,
+        "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+    ),
+    ("MISLEADING_AD_CLAIMS", "Misleading ad claims", Surface.ADS, Severity.HIGH, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"),
+    ("PROHIBITED_PRODUCTS", "Prohibited products", Surface.ADS, Severity.SEVERE, "STATEMENT_CATEGORY_UNSAFE_PRODUCTS"),
+)
+
+
+class Seeder:
+    def __init__(self, sessions: SessionFactory, staff: dict[str, str], now: datetime) -> None:
+        self.sessions = sessions
+        self.staff = staff
+        self.now = now
+        self.policy_ids: dict[str, uuid.UUID] = {}
+
+    def actor(self, name: str, seniority: int = MODERATOR) -> Actor:
+        return Actor(id=self.staff[name], kind=ActorKind.STAFF, seniority=seniority)
+
+    async def step(
+        self, operation: str, actor: Actor, work: Callable[[UnitOfWork], Awaitable[T]], *, days_ago: float = 0
+    ) -> T:
+        clock = FixedClock(self.now - timedelta(days=days_ago))
+        kind = "PARTNER" if actor.kind is ActorKind.TOKEN else actor.kind.value
+        audit = AuditContext(actor_kind=kind, actor_id=actor.id, operation=operation, reason="demo data")
+        async with UnitOfWork(self.sessions, audit, clock=clock) as uow:
+            return await work(uow)
+
+    async def policies(self) -> None:
+        admin = self.actor("admin-global", 5)
+        for code, name, surface, severity, dsa in POLICIES:
+            cmd = DefinePolicy(code, name, surface, severity, dsa, f"{name}: see the community guidelines.")
+            defined = await self.step("definePolicy", admin, lambda u, c=cmd: define_policy(u, admin, c), days_ago=400)
+            self.policy_ids[code] = defined.policy.id
+        update = DefinePolicy(
+            "HATE_SPEECH",
+            "Hate speech",
+            Surface.CONTENT,
+            Severity.HIGH,
+            POLICIES[0][4],
+            "Hate speech, v2: coded slurs are covered too.",
+        )
+        await self.step("definePolicy", admin, lambda u: define_policy(u, admin, update), days_ago=30)
+
+    async def account(self, region: Region, ext: str, kind: AccountKind, days_ago: float = 200) -> uuid.UUID:
+        cmd = UpsertAccount(
+            region=region,
+            external_id=ext,
+            kind=kind,
+            handle=ext,
+            display_name=ext.replace("-", " "),
+            email=f"{ext}@example.{region.value.lower()}",
+            phone="+15550100",
+            last_ip="203.0.113.7",
+            language="en",
+        )
+        found = await self.step(
+            "upsertAccount", PLATFORM, lambda u: upsert_account(u, PLATFORM, cmd), days_ago=days_ago
+        )
+        return found.id
+
+    async def content(self, owner: uuid.UUID, ext: str, reach: int, days_ago: float = 150) -> uuid.UUID:
+        cmd = UpsertContent(owner_account_id=owner, external_id=ext, kind=ContentKind.VIDEO, title=ext, reach=reach)
+        found = await self.step(
+            "upsertContent", PLATFORM, lambda u: upsert_content(u, PLATFORM, cmd), days_ago=days_ago
+        )
+        return found.id
+
+    async def report(
+        self,
+        kind: SubjectKind,
+        subject: uuid.UUID,
+        policy: str,
+        *,
+        source: ReportSource = ReportSource.USER,
+        key: str | None = None,
+        days_ago: float = 0,
+    ) -> uuid.UUID:
+        cmd = SubmitReport(
+            subject_kind=kind,
+            subject_id=subject,
+            policy_id=self.policy_ids[policy],
+            source=source,
+            text="Reported from the app.",
+            idempotency_key=key,
+        )
+        report = await self.step("submitReport", PLATFORM, lambda u: submit_report(u, PLATFORM, cmd), days_ago=days_ago)
+        return report.case_id
+
+    async def decide(
+        self,
+        case_id: uuid.UUID,
+        policy: str,
+        actor: Actor,
+        *,
+        verdict: Verdict = Verdict.VIOLATING,
+        actions: tuple[RequestedAction, ...] = (),
+        days_ago: float = 0,
+    ) -> uuid.UUID:
+        cmd = DecideCase(
+            case_id=case_id,
+            verdict=verdict,
+            policy_id=self.policy_ids[policy],
+            rationale="Reviewed against the policy in force.",
+            actions=actions,
+        )
+        result = await self.step("decideCase", actor, lambda u: decide_case(u, actor, cmd), days_ago=days_ago)
+        return result.decision.id
+
+    async def region(self, region: Region) -> None:
+        r = region.value
+        mod, senior = self.actor(f"moderator-{r}"), self.actor(f"senior_moderator-{r}", SENIOR_MODERATOR)
+        creator = await self.account(
+            region, f"demo-creator-1-{r.lower()}" if region is not Region.US else MARKER, AccountKind.CREATOR
+        )
+        offender = await self.account(region, f"demo-repeat-offender-{r.lower()}", AccountKind.CREATOR)
+        veteran = await self.account(region, f"demo-veteran-{r.lower()}", AccountKind.CREATOR)
+        advertiser = await self.account(region, f"demo-advertiser-{r.lower()}", AccountKind.ADVERTISER)
+
+        viral = await self.content(creator, f"viral-video-{r.lower()}", 3_000_000)
+        for i in range(12):  # a mass-report wave: one open case with every report attached
+            source = ReportSource.TRUSTED_FLAGGER if i == 0 else ReportSource.USER
+            await self.report(SubjectKind.CONTENT, viral, "HATE_SPEECH", source=source, key=f"wave-{r}-{i}")
+
+        borderline = await self.content(creator, f"borderline-clip-{r.lower()}", 20_000)
+        case = await self.report(SubjectKind.CONTENT, borderline, "VIOLENT_EXTREMISM", days_ago=1)
+        esc = EscalateCase(case_id=case, reason="Newsworthy footage: needs a policy call.")
+        await self.step("escalateCase", mod, lambda u: escalate_case(u, mod, esc), days_ago=0.5)
+
+        benign = await self.content(creator, f"cooking-show-{r.lower()}", 5_000)
+        case = await self.report(SubjectKind.CONTENT, benign, "SPAM", days_ago=3)
+        await self.decide(case, "SPAM", mod, verdict=Verdict.NOT_VIOLATING, days_ago=2)
+
+        old = await self.content(veteran, f"old-rant-{r.lower()}", 800, days_ago=200)
+        case = await self.report(SubjectKind.CONTENT, old, "HATE_SPEECH", days_ago=130)
+        await self.decide(
+            case, "HATE_SPEECH", mod, actions=(RequestedAction(ActionKind.REMOVE_CONTENT),), days_ago=120
+        )  # its strike has expired by now
+
+        decisions = []
+        for n, days in enumerate((40, 20, 5)):  # warn, restrict 7 days, ban at the third strike
+            video = await self.content(offender, f"offence-{n + 1}-{r.lower()}", 50_000, days_ago=days + 2)
+            case = await self.report(SubjectKind.CONTENT, video, "HATE_SPEECH", days_ago=days + 1)
+            decisions.append(
+                await self.decide(
+                    case, "HATE_SPEECH", mod, days_ago=days, actions=(RequestedAction(ActionKind.REMOVE_CONTENT),)
+                )
+            )
+        appeal_cmd = FileAppeal(
+            decision_id=decisions[2], appellant_account_id=offender, statement="The clip was satire; context was cut."
+        )
+        appeal = await self.step("fileAppeal", PLATFORM, lambda u: file_appeal(u, PLATFORM, appeal_cmd), days_ago=4)
+        overturn = DecideAppeal(appeal_id=appeal.id, outcome=AppealState.OVERTURNED, rationale="Satire; restored.")
+        await self.step("decideAppeal", senior, lambda u: decide_appeal(u, senior, overturn), days_ago=3)
+        pending = FileAppeal(decision_id=decisions[1], appellant_account_id=offender, statement="I disagree.")
+        await self.step("fileAppeal", PLATFORM, lambda u: file_appeal(u, PLATFORM, pending), days_ago=1)
+
+        banned = await self.account(region, f"demo-banned-{r.lower()}", AccountKind.USER)
+        upload = await self.content(banned, f"abuse-upload-{r.lower()}", 10, days_ago=9)
+        case = await self.report(SubjectKind.CONTENT, upload, "MINOR_SAFETY", source=ReportSource.AUTOMATED, days_ago=8)
+        await self.decide(case, "MINOR_SAFETY", mod, actions=(RequestedAction(ActionKind.REMOVE_CONTENT),), days_ago=8)
+
+        await self.ads(region, advertiser, mod)
+
+    async def ads(self, region: Region, advertiser: uuid.UUID, mod: Actor) -> None:
+        r = region.value.lower()
+        ad_ids = []
+        for name, headline in (
+            ("pending", "Spring sale"),
+            ("approved", "New running shoes"),
+            ("rejected", "Miracle cure: lose 10 kg in a week"),
+        ):
+            cmd = SubmitAd(
+                advertiser_account_id=advertiser,
+                external_id=f"ad-{name}-{r}",
+                headline=headline,
+                body=headline + "!",
+                landing_url=f"https://shop.example/{name}",
+                target_regions=(region,),
+            )
+            submitted = await self.step("submitAd", PLATFORM, lambda u, c=cmd: submit_ad(u, PLATFORM, c), days_ago=6)
+            ad_ids.append(submitted.ad.id)
+        approve = ReviewAd(ad_id=ad_ids[1], outcome=AdReviewOutcome.APPROVE, rationale="Compliant.")
+        await self.step("reviewAd", mod, lambda u: review_ad(u, mod, approve), days_ago=5)
+        reject = ReviewAd(
+            ad_id=ad_ids[2],
+            outcome=AdReviewOutcome.REJECT,
+            rationale="Unsubstantiated health claim.",
+            policy_id=self.policy_ids["MISLEADING_AD_CLAIMS"],
+        )
+        await self.step("reviewAd", mod, lambda u: review_ad(u, mod, reject), days_ago=5)
+
+
+async def seed_demo(url: str) -> str:
+    engine = create_engine(url, pool_size=2)
+    try:
+        sessions = create_session_factory(engine)
+        async with sessions() as session, session.begin():
+            staff_summary = await seed_staff(session)
+        async with sessions() as session:
+            done = await session.scalar(sa.select(sa.func.count()).where(accounts.c.external_id == MARKER))
+            rows = await session.execute(sa.select(principals.c.name, principals.c.id))
+            staff = {name: str(pid) for name, pid in rows}
+        if done:
+            return f"already loaded (staff: {staff_summary})"
+        seeder = Seeder(sessions, staff, datetime.now(UTC))
+        await seeder.policies()
+        for region in (Region.US, Region.EU):
+            await seeder.region(region)
+        return f"loaded: 7 policies, US and EU lifecycles, staff {staff_summary}"
+    finally:
+        await engine.dispose()

@@ -1,0 +1,275 @@
+"""Every mutation of the schema, run once on a happy path, leaves an audit event with the right actor and subject.
+
+The test walks the built schema's `Mutation` fields: a mutation without a case in `HAPPY_PATHS` fails, so a new
+mutation cannot ship without proving it is audited. Each case sets up what it needs through the API, names the
+mutation document, its variables, the token that calls it, and where the subject's global id is in the result.
+The events are matched by the request id the test sends, so setup steps' events never count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from api.graphql.ids import parse_any
+from api.graphql.schema import build_schema
+from persistence.db import create_engine, create_session_factory
+from persistence.tables.audit import audit_events
+from tests.integration.conftest import GraphQLClient
+from tests.integration.lifecycle import flows
+from tests.integration.tokens import issue_partner_token, issue_staff_token
+
+
+@dataclass
+class World:
+    gql: GraphQLClient
+    db_url: str
+    tokens: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Call:
+    document: str
+    variables: dict[str, Any]
+    token: str
+    """A key of `World.tokens`: who calls the mutation (the expected actor)."""
+    subject_kind: str
+    subject: Callable[[dict[str, Any]], str]
+    """The subject's global id, read from the mutation's result."""
+
+
+Happy = Callable[[World], Awaitable[Call]]
+ERRORS = flows.ERRORS
+
+
+async def _account(w: World, external_id: str = "creator-1", kind: str = "CREATOR") -> str:
+    return await flows.account(w.gql, w.tokens["platform"], external_id, kind=kind)
+
+
+async def _reported_case(w: World) -> tuple[str, str, str]:
+    """(case id, policy id, creator account id) of an open US case on a video."""
+    creator = await _account(w)
+    video = await flows.content(w.gql, w.tokens["platform"], creator, "video-1")
+    hate = await flows.policy(w.gql, w.tokens["admin"], "HATE_SPEECH")
+    reported = await flows.report(w.gql, w.tokens["platform"], video, hate, key="k-1")
+    return str(reported["case"]["id"]), hate, creator
+
+
+async def _decided(w: World) -> tuple[str, str]:
+    """(decision id, creator account id): a violating decision by moderator-US."""
+    case_id, hate, creator = await _reported_case(w)
+    decided = await flows.decide(w.gql, w.tokens["mod_us"], case_id, hate, actions=[{"kind": "REMOVE_CONTENT"}])
+    assert decided["__typename"] == "DecideCaseSuccess", decided
+    return str(decided["decision"]["id"]), creator
+
+
+async def _ad(w: World) -> str:
+    advertiser = await _account(w, "advertiser-1", "ADVERTISER")
+    body = await w.gql(flows.SUBMIT_AD, _ad_input(advertiser), token=w.tokens["platform"])
+    return str(flows.ok(body, "submitAd", "SubmitAdSuccess")["ad"]["id"])
+
+
+def _ad_input(advertiser: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "advertiserAccountId": advertiser,
+            "externalId": "ad-1",
+            "headline": "Miracle cure",
+            "body": "Cures everything",
+            "landingUrl": "https://example.com/cure",
+            "targetRegions": ["US"],
+        }
+    }
+
+
+async def upsert_account(w: World) -> Call:
+    variables = {"input": {"region": "US", "externalId": "a-1", "kind": "USER", "handle": "a1", "displayName": "A One"}}
+    return Call(flows.UPSERT_ACCOUNT, variables, "platform", "Account", lambda r: r["account"]["id"])
+
+
+async def upsert_content(w: World) -> Call:
+    owner = await _account(w)
+    variables = {"input": {"ownerAccountId": owner, "externalId": "v-1", "kind": "VIDEO", "reach": 10}}
+    return Call(flows.UPSERT_CONTENT, variables, "platform", "Content", lambda r: r["content"]["id"])
+
+
+async def submit_ad(w: World) -> Call:
+    advertiser = await _account(w, "advertiser-1", "ADVERTISER")
+    return Call(flows.SUBMIT_AD, _ad_input(advertiser), "platform", "Ad", lambda r: r["ad"]["id"])
+
+
+async def submit_report(w: World) -> Call:
+    creator = await _account(w)
+    video = await flows.content(w.gql, w.tokens["platform"], creator, "video-1")
+    hate = await flows.policy(w.gql, w.tokens["admin"], "HATE_SPEECH")
+    variables = {"input": {"subjectId": video, "policyId": hate, "source": "USER", "idempotencyKey": "k"}}
+    return Call(flows.SUBMIT_REPORT, variables, "platform", "Report", lambda r: r["report"]["id"])
+
+
+async def submit_reports(w: World) -> Call:
+    creator = await _account(w)
+    video = await flows.content(w.gql, w.tokens["platform"], creator, "video-1")
+    hate = await flows.policy(w.gql, w.tokens["admin"], "HATE_SPEECH")
+    items = [{"subjectId": video, "policyId": hate, "source": "USER", "idempotencyKey": f"k-{i}"} for i in range(2)]
+    return Call(
+        flows.SUBMIT_REPORTS,
+        {"input": {"reports": items}},
+        "platform",
+        "Report",
+        lambda r: r["results"][0]["report"]["id"],
+    )
+
+
+async def define_policy(w: World) -> Call:
+    variables = {
+        "input": {
+            "code": "SPAM",
+            "name": "Spam",
+            "surface": "CONTENT",
+            "severity": "LOW",
+            "dsaCategory": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+            "description": "spam policy",
+        }
+    }
+    return Call(flows.DEFINE_POLICY, variables, "admin", "Policy", lambda r: r["policy"]["id"])
+
+
+async def decide_case(w: World) -> Call:
+    case_id, hate, _ = await _reported_case(w)
+    variables = {
+        "input": {"caseId": case_id, "verdict": "VIOLATING", "policyId": hate, "rationale": "hateful", "actions": []}
+    }
+    return Call(flows.DECIDE_CASE, variables, "mod_us", "Case", lambda r: r["case"]["id"])
+
+
+async def escalate_case(w: World) -> Call:
+    case_id, _, _ = await _reported_case(w)
+    variables = {"input": {"caseId": case_id, "reason": "needs policy input"}}
+    return Call(flows.ESCALATE_CASE, variables, "mod_us", "Case", lambda r: r["case"]["id"])
+
+
+async def review_ad(w: World) -> Call:
+    ad = await _ad(w)
+    variables = {"input": {"adId": ad, "outcome": "APPROVE", "rationale": "fine"}}
+    return Call(flows.REVIEW_AD, variables, "mod_us", "Ad", lambda r: r["ad"]["id"])
+
+
+async def file_appeal(w: World) -> Call:
+    decision, creator = await _decided(w)
+    variables = {"input": {"decisionId": decision, "appellantAccountId": creator, "statement": "not hateful"}}
+    return Call(flows.FILE_APPEAL, variables, "platform", "Appeal", lambda r: r["appeal"]["id"])
+
+
+async def decide_appeal(w: World) -> Call:
+    decision, creator = await _decided(w)
+    body = await w.gql(
+        flows.FILE_APPEAL,
+        {"input": {"decisionId": decision, "appellantAccountId": creator, "statement": "not hateful"}},
+        token=w.tokens["platform"],
+    )
+    appeal = flows.ok(body, "fileAppeal", "FileAppealSuccess")["appeal"]["id"]
+    variables = {"input": {"appealId": appeal, "outcome": "OVERTURNED", "rationale": "satire"}}
+    return Call(flows.DECIDE_APPEAL, variables, "senior_us", "Appeal", lambda r: r["appeal"]["id"])
+
+
+ISSUE = f"""mutation($input: IssueApiTokenInput!) {{ issueApiToken(input: $input) {{
+  __typename ... on IssueApiTokenSuccess {{ token {{ id }} }} {ERRORS} }} }}"""
+REVOKE = f"""mutation($input: RevokeApiTokenInput!) {{ revokeApiToken(input: $input) {{
+  __typename ... on RevokeApiTokenSuccess {{ token {{ id }} }} {ERRORS} }} }}"""
+ISSUE_INPUT = {"input": {"partnerOrg": "acme", "scopes": ["trusted_flagger"], "region": "EU", "name": "acme EU"}}
+
+
+async def issue_api_token(w: World) -> Call:
+    return Call(ISSUE, ISSUE_INPUT, "admin", "ApiToken", lambda r: r["token"]["id"])
+
+
+async def revoke_api_token(w: World) -> Call:
+    body = await w.gql(ISSUE, ISSUE_INPUT, token=w.tokens["admin"])
+    token_id = flows.ok(body, "issueApiToken", "IssueApiTokenSuccess")["token"]["id"]
+    return Call(REVOKE, {"input": {"id": token_id}}, "admin", "ApiToken", lambda r: r["token"]["id"])
+
+
+HAPPY_PATHS: dict[str, Happy] = {
+    "upsertAccount": upsert_account,
+    "upsertContent": upsert_content,
+    "submitAd": submit_ad,
+    "submitReport": submit_report,
+    "submitReports": submit_reports,
+    "definePolicy": define_policy,
+    "decideCase": decide_case,
+    "escalateCase": escalate_case,
+    "reviewAd": review_ad,
+    "fileAppeal": file_appeal,
+    "decideAppeal": decide_appeal,
+    "issueApiToken": issue_api_token,
+    "revokeApiToken": revoke_api_token,
+}
+
+
+def schema_mutations() -> list[str]:
+    mutation = build_schema()._schema.mutation_type
+    return sorted(mutation.fields) if mutation is not None else []
+
+
+MUTATIONS = schema_mutations()
+
+
+def test_the_schema_has_mutations_and_the_table_names_only_real_ones() -> None:
+    assert MUTATIONS
+    assert sorted(set(HAPPY_PATHS) - set(MUTATIONS)) == []
+
+
+@pytest.fixture
+async def world(db_url: str, gql: GraphQLClient) -> World:
+    tokens = {
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "admin": await issue_staff_token(db_url, "admin", "*"),
+        "mod_us": await issue_staff_token(db_url, "moderator", "US"),
+        "senior_us": await issue_staff_token(db_url, "senior_moderator", "US"),
+    }
+    return World(gql=gql, db_url=db_url, tokens=tokens)
+
+
+async def _events_of_request(db_url: str, request_id: str) -> list[dict[str, Any]]:
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        async with create_session_factory(engine)() as session:
+            rows = await session.execute(sa.select(audit_events).where(audit_events.c.request_id == request_id))
+            return [dict(r._mapping) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS)
+async def test_mutation_leaves_an_audit_event(mutation: str, world: World, http: httpx.AsyncClient) -> None:
+    assert mutation in HAPPY_PATHS, f"add a happy path for `{mutation}` to HAPPY_PATHS in {__name__}"
+    call = await HAPPY_PATHS[mutation](world)
+    token = world.tokens[call.token]
+    viewer = await world.gql("{ viewer { id } }", token=token)
+    actor_id = viewer["data"]["viewer"]["id"]
+
+    request_id = f"audit-{mutation}-{uuid.uuid4().hex[:8]}"
+    response = await http.post(
+        "/graphql",
+        json={"query": call.document, "variables": call.variables},
+        headers={"Authorization": f"Bearer {token}", "X-Request-Id": request_id},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    result = body["data"][mutation]
+    assert result["__typename"].endswith("Success"), result
+    parsed = parse_any(call.subject(result))
+    assert parsed is not None
+    assert parsed[0] == call.subject_kind
+
+    events = await _events_of_request(world.db_url, request_id)
+    assert events, f"{mutation} wrote no audit event"
+    assert {e["actor_id"] for e in events} == {actor_id}
+    matching = [e for e in events if (e["subject_kind"], e["subject_id"]) == parsed]
+    assert matching, f"{mutation}: no event on {parsed}; got {[(e['subject_kind'], e['subject_id']) for e in events]}"

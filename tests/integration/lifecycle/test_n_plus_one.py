@@ -1,0 +1,117 @@
+"""Rule 7: a page of cases with its relations costs a fixed number of statements, whatever the page size."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.account import AccountKind
+from domain.actor import Actor, ActorKind
+from domain.content import ContentKind
+from domain.decision import Verdict
+from domain.enforcement import ActionKind, RequestedAction
+from domain.policy import Severity
+from domain.region import Region
+from domain.report import ReportSource
+from domain.services.account import UpsertAccount, upsert_account
+from domain.services.content import UpsertContent, upsert_content
+from domain.services.decision import DecideCase, decide_case
+from domain.services.policy import DefinePolicy, define_policy
+from domain.services.report import SubmitReport, submit_report
+from domain.subject import SubjectKind, Surface
+from persistence.db import SessionFactory
+from persistence.repositories import UnitOfWork
+from persistence.uow import AuditContext
+from tests.integration.conftest import GraphQLClient
+from tests.integration.tokens import issue_staff_token
+
+CASES = 60
+CREATORS = 20
+SEED_ACTOR = Actor(id="seed", kind=ActorKind.SYSTEM, seniority=5)
+
+PAGE = """
+query($first: Int!) { cases(first: $first) { nodes {
+  id
+  subject { ... on Content { id owner { id } } }
+  account { id email }
+  reports { id policy { code } }
+  strikes { id }
+  decision { id actions { kind } }
+} } }"""
+
+
+def _runtime(gql: GraphQLClient) -> Any:
+    return gql.http._transport.app.state.runtime  # type: ignore[attr-defined]
+
+
+async def _seed(sessions: SessionFactory) -> None:
+    """60 reported videos by 20 creators (one case each); every third case decided VIOLATING."""
+    audit = AuditContext(actor_kind="SYSTEM", actor_id="seed", operation="seed")
+    async with UnitOfWork(sessions, audit) as uow:
+        policies = []
+        for code in ("SPAM", "HATE_SPEECH"):
+            defined = await define_policy(uow, SEED_ACTOR, DefinePolicy(
+                code=code, name=code, surface=Surface.CONTENT, severity=Severity.LOW,
+                dsa_category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE", description=code))
+            policies.append(defined.policy.id)
+        creators = []
+        for c in range(CREATORS):
+            account = await upsert_account(uow, SEED_ACTOR, UpsertAccount(
+                region=Region.US, external_id=f"creator-{c}", kind=AccountKind.CREATOR, handle=f"c{c}",
+                display_name=f"Creator {c}", email=f"c{c}@example.com"))
+            creators.append(account.id)
+        case_ids: list[uuid.UUID] = []
+        for i in range(CASES):
+            video = await upsert_content(uow, SEED_ACTOR, UpsertContent(
+                owner_account_id=creators[i % CREATORS], external_id=f"video-{i}", kind=ContentKind.VIDEO))
+            report = await submit_report(uow, SEED_ACTOR, SubmitReport(
+                subject_kind=SubjectKind.CONTENT, subject_id=video.id, policy_id=policies[i % 2],
+                source=ReportSource.USER))
+            case_ids.append(report.case_id)
+        for i in range(0, CASES, 3):
+            await decide_case(uow, SEED_ACTOR, DecideCase(
+                case_id=case_ids[i], verdict=Verdict.VIOLATING, policy_id=policies[i % 2], rationale="seeded",
+                actions=(RequestedAction(ActionKind.REMOVE_CONTENT),)))
+
+
+@contextmanager
+def _counting(engine: AsyncEngine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+async def admin(db_url: str, gql: GraphQLClient) -> str:
+    token = await issue_staff_token(db_url, "admin", "*")
+    await _seed(_runtime(gql).sessions)
+    return token
+
+
+async def test_a_page_of_cases_costs_the_same_statements_for_10_and_50(gql: GraphQLClient, admin: str) -> None:
+    engine: AsyncEngine = _runtime(gql).sessions.kw["bind"]
+    counts = {}
+    for first in (10, 50):
+        with _counting(engine) as statements:
+            body = await gql(PAGE, {"first": first}, token=admin)
+        assert "errors" not in body, body
+        nodes = body["data"]["cases"]["nodes"]
+        assert len(nodes) == first
+        assert any(n["decision"] for n in nodes)
+        counts[first] = statements[:]
+        for s in statements:
+            print(first, s.replace("\n", " ")[:160])
+    assert len(counts[10]) == len(counts[50])
