@@ -16,10 +16,6 @@ from tests.integration.audit.conftest import event
 runner = CliRunner()
 
 
-def _run(coro_factory):  # type: ignore[no-untyped-def]
-    return asyncio.run(coro_factory())
-
-
 def _seed(db_url: str, n: int = 5) -> None:
     async def go() -> None:
         engine = create_engine(db_url, pool_size=1)

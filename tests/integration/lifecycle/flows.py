@@ -100,3 +100,51 @@ async def decide(gql: GraphQLClient, token: str, case_id: str, policy_id: str, *
                                              "rationale": "as reviewed", "actions": actions or []}}, token=token)
     result: dict[str, Any] = body["data"]["decideCase"]
     return result
+
+
+async def ad(gql: GraphQLClient, token: str, advertiser_id: str, external_id: str) -> dict[str, Any]:
+    body = await gql(SUBMIT_AD, {"input": {"advertiserAccountId": advertiser_id, "externalId": external_id,
+                                           "headline": "Miracle cure", "body": "Cures everything in 3 days",
+                                           "landingUrl": "https://cure.example.com", "targetRegions": ["US"]}},
+                     token=token)
+    return ok(body, "submitAd", "SubmitAdSuccess")
+
+
+async def review_ad(gql: GraphQLClient, token: str, ad_id: str, outcome: str = "REJECT",
+                    policy_id: str | None = None) -> dict[str, Any]:
+    body = await gql(REVIEW_AD, {"input": {"adId": ad_id, "outcome": outcome, "policyId": policy_id,
+                                           "rationale": "as reviewed"}}, token=token)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["reviewAd"]
+    return result
+
+
+async def file_appeal(gql: GraphQLClient, token: str, decision_id: str, appellant_id: str) -> dict[str, Any]:
+    body = await gql(FILE_APPEAL, {"input": {"decisionId": decision_id, "appellantAccountId": appellant_id,
+                                             "statement": "this was a mistake"}}, token=token)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["fileAppeal"]
+    return result
+
+
+async def decide_appeal(gql: GraphQLClient, token: str, appeal_id: str, outcome: str) -> dict[str, Any]:
+    body = await gql(DECIDE_APPEAL, {"input": {"appealId": appeal_id, "outcome": outcome,
+                                               "rationale": "on second look"}}, token=token)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["decideAppeal"]
+    return result
+
+
+async def node(gql: GraphQLClient, token: str, node_id: str, selection: str) -> dict[str, Any] | None:
+    """`node(id)` with `selection` (e.g. `... on Account { status }`); None when invisible."""
+    body = await gql(f"query($id: ID!) {{ node(id: $id) {{ id {selection} }} }}", {"id": node_id}, token=token)
+    assert "errors" not in body, body
+    found: dict[str, Any] | None = body["data"]["node"]
+    return found
+
+
+def error_code(body: dict[str, Any]) -> str:
+    """The `extensions.code` of a request-level error (the only one)."""
+    errors = body.get("errors") or []
+    assert len(errors) == 1, body
+    return str(errors[0]["extensions"]["code"])
