@@ -16,6 +16,8 @@ from strawberry.asgi import GraphQL
 from api.bootstrap import DatabaseHandle, resolve_database
 from api.graphql.context import ContextFactory
 from api.graphql.schema import build_schema
+from api.http_negotiation import GraphQLResponseMiddleware
+from api.middleware import RequestContextMiddleware
 from api.settings import Settings
 from authz.enforcer import Authorizer
 from persistence.audit import AuditSealer
@@ -92,8 +94,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ],
         lifespan=lifespan,
     )
-    from api.middleware import RequestContextMiddleware
-
+    app.add_middleware(GraphQLResponseMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.runtime = runtime
     return app

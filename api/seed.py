@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -85,7 +86,7 @@ class Seeder:
         admin = self.actor("admin-global", 5)
         for code, name, surface, severity, dsa in POLICIES:
             cmd = DefinePolicy(code, name, surface, severity, dsa, f"{name}: see the community guidelines.")
-            defined = await self.step("definePolicy", admin, lambda u, c=cmd: define_policy(u, admin, c), days_ago=400)
+            defined = await self.step("definePolicy", admin, partial(define_policy, actor=admin, cmd=cmd), days_ago=400)
             self.policy_ids[code] = defined.policy.id
         update = DefinePolicy(
             "HATE_SPEECH",
@@ -233,7 +234,7 @@ class Seeder:
                 landing_url=f"https://shop.example/{name}",
                 target_regions=(region,),
             )
-            submitted = await self.step("submitAd", PLATFORM, lambda u, c=cmd: submit_ad(u, PLATFORM, c), days_ago=6)
+            submitted = await self.step("submitAd", PLATFORM, partial(submit_ad, actor=PLATFORM, cmd=cmd), days_ago=6)
             ad_ids.append(submitted.ad.id)
         approve = ReviewAd(ad_id=ad_ids[1], outcome=AdReviewOutcome.APPROVE, rationale="Compliant.")
         await self.step("reviewAd", mod, lambda u: review_ad(u, mod, approve), days_ago=5)

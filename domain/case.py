@@ -70,9 +70,11 @@ class Case:
     version: int = 1
 
     @classmethod
-    def open_for(cls, subject: Subject, sla: SlaTable, now: datetime) -> Case:
+    def open_for(cls, subject: Subject, sla: SlaTable, now: datetime, *, queue_id: uuid.UUID | None = None) -> Case:
+        """A new OPEN case; ``sla`` is its queue's table (``DomainConfig.sla`` when unqueued)."""
         priority = priority_score(severity=None, report_count=0, source=None, reach=subject.reach)
         return cls(
+            queue_id=queue_id,
             region=subject.region,
             subject_kind=subject.kind,
             subject_id=subject.id,
@@ -126,14 +128,29 @@ class Case:
             self.state = CaseState.ASSIGNED
         self.assignee_id, self.lease_expires_at, self.updated_at = actor.id, now + lease, now
 
-    def escalate(self, actor: Actor, reason: str, now: datetime) -> None:
-        """OPEN/ASSIGNED → ESCALATED; releases the lease so the escalation queue can pick it up."""
+    def release(self, actor: Actor, now: datetime) -> None:
+        """The holder gives the case back to its queue (ASSIGNED → OPEN; an ESCALATED case stays ESCALATED)."""
+        if not self.is_open:
+            raise DomainError.invalid_state(f"case is already {self.state.value}", "caseId")
+        held = self.lease_expires_at is not None and self.lease_expires_at > now
+        if self.assignee_id != actor.id or not held:
+            raise DomainError.conflict("you do not hold a lease on this case", "caseId")
+        if self.state is CaseState.ASSIGNED:
+            self.state = CaseState.OPEN
+        self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
+
+    def escalate(
+        self, actor: Actor, reason: str, now: datetime, *, to_queue: uuid.UUID | None = None
+    ) -> None:
+        """OPEN/ASSIGNED → ESCALATED; releases the lease and moves the case to ``to_queue`` (its queue's
+        escalation queue) when given, so the escalation queue can pick it up. The SLA due time stays."""
         limits.text(reason, field="reason", max_len=limits.RATIONALE_MAX)
         if self.state not in (CaseState.OPEN, CaseState.ASSIGNED):
             raise DomainError.invalid_state(f"cannot escalate a {self.state.value} case")
         self._ensure_workable(actor, now)
         self.state, self.escalation_reason = CaseState.ESCALATED, reason
         self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
+        self.queue_id = to_queue or self.queue_id
 
     def ensure_decidable_by(self, actor: Actor, now: datetime) -> None:
         if self.state is CaseState.DECIDED:  # the loser of two simultaneous deciders lands here

@@ -20,6 +20,7 @@ Contract for every implementation:
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Protocol
 
 from domain.account import Account
@@ -31,6 +32,8 @@ from domain.content import Content
 from domain.decision import Decision
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
+from domain.qa import QaReview
+from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.strike import Strike
@@ -114,6 +117,27 @@ class AppealRepository(Protocol):
     def add(self, appeal: Appeal) -> None: ...
 
 
+class QueueRepository(Protocol):
+    async def get(self, id: uuid.UUID) -> Queue | None: ...
+    async def get_by_name(self, region: Region, name: str) -> Queue | None: ...
+    async def list_for(self, region: Region, surface: QueueSurface) -> list[Queue]:
+        """Every queue of the region and surface (the routing candidates)."""
+        ...
+
+    async def next_case(self, queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> Case | None:
+        """The most urgent open case in the queue without a live lease (earliest SLA due time, then highest
+        priority), locked for this unit of work; cases other units of work hold locked are skipped, so
+        concurrent callers get different cases. ESCALATED cases only when ``escalated``."""
+        ...
+
+    def add(self, queue: Queue) -> None: ...
+
+
+class QaRepository(Protocol):
+    async def get_for_case(self, case_id: uuid.UUID) -> QaReview | None: ...
+    def add(self, review: QaReview) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction's worth of repositories plus the clock. See the module docstring for the contract."""
 
@@ -137,5 +161,9 @@ class UnitOfWork(Protocol):
     def strikes(self) -> StrikeRepository: ...
     @property
     def appeals(self) -> AppealRepository: ...
+    @property
+    def queues(self) -> QueueRepository: ...
+    @property
+    def qa_reviews(self) -> QaRepository: ...
     @property
     def clock(self) -> Clock: ...

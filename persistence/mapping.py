@@ -37,7 +37,7 @@ class EntityMapping(Generic[E]):
     def to_row(self, entity: E) -> dict[str, Any]:
         return {name: getattr(entity, name) for name in self.fields}
 
-    def from_row(self, row: Mapping[str, Any]) -> E:
+    def from_row(self, row: Mapping[str, Any] | sa.RowMapping) -> E:
         values = {}
         for name in self.fields:
             value = row[name]

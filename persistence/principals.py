@@ -189,6 +189,37 @@ def _event(
     )
 
 
+async def _find_or_create_principal(
+    session: AsyncSession, *, name: str, kind: PrincipalKind, display_name: str, partner_org: str | None, now: datetime
+) -> tuple[uuid.UUID, bool]:
+    """The principal named ``name`` and whether this call created it; safe against a concurrent creator.
+
+    ``ValueError`` when the name belongs to a principal of another kind.
+    """
+    inserted = await session.execute(
+        pg_insert(principals)
+        .values(
+            id=uuid.uuid4(),
+            kind=kind.value,
+            name=name,
+            display_name=display_name,
+            partner_org=partner_org,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(principals.c.id)
+    )
+    created_id = inserted.scalar_one_or_none()
+    if created_id is not None:
+        return created_id, True
+    existing = (
+        await session.execute(sa.select(principals.c.id, principals.c.kind).where(principals.c.name == name))
+    ).one()
+    if existing.kind != kind.value:
+        raise ValueError(f"principal {name!r} exists and is not a {kind.value.lower()} principal ({existing.kind})")
+    return existing.id, False
+
+
 @dataclass(frozen=True)
 class StaffEnsured:
     principal_id: uuid.UUID
@@ -209,19 +240,13 @@ async def ensure_staff_detailed(
     """``ensure_staff`` telling also what it had to create."""
     role = validate_role(role).value
     region = validate_region(region)
+    name = _name(name, "a staff member")
     now = now or datetime.now(UTC)
-    row = (
-        await session.execute(sa.select(principals.c.id, principals.c.kind).where(principals.c.name == name))
-    ).one_or_none()
+    principal_id, created = await _find_or_create_principal(
+        session, name=name, kind=PrincipalKind.STAFF, display_name=display_name, partner_org=None, now=now
+    )
     events: list[AuditRecord] = []
-    created = False
-    if row is None:
-        principal_id = uuid.uuid4()
-        await session.execute(
-            sa.insert(principals).values(
-                id=principal_id, kind=PrincipalKind.STAFF.value, name=name, display_name=display_name, created_at=now
-            )
-        )
+    if created:
         events.append(
             _event(
                 actor,
@@ -233,11 +258,6 @@ async def ensure_staff_detailed(
                 after={"kind": PrincipalKind.STAFF.value, "name": name, "display_name": display_name},
             )
         )
-        created = True
-    elif row.kind != PrincipalKind.STAFF.value:
-        raise ValueError(f"principal {name!r} exists and is not a staff member ({row.kind})")
-    else:
-        principal_id = row.id
     added = await session.execute(
         pg_insert(role_assignments)
         .values(id=uuid.uuid4(), principal_id=principal_id, role=role, region=region, created_at=now)
@@ -282,6 +302,13 @@ async def ensure_staff(
     return ensured.principal_id
 
 
+def _name(value: str, what: str) -> str:
+    value = value.strip()
+    if not value or len(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"{what} needs a name of 1 to {MAX_NAME_LENGTH} characters")
+    return value
+
+
 async def ensure_partner(
     session: AsyncSession, org: str, *, actor: ActingAs = SYSTEM_ACTOR, now: datetime | None = None
 ) -> uuid.UUID:
@@ -289,42 +316,26 @@ async def ensure_partner(
 
     ``ValueError`` when ``org`` is blank or the name belongs to a principal that is not a partner.
     """
-    org = org.strip()
-    if not org or len(org) > MAX_NAME_LENGTH:
-        raise ValueError(f"a partner organisation needs a name of 1 to {MAX_NAME_LENGTH} characters")
+    org = _name(org, "a partner organisation")
     now = now or datetime.now(UTC)
-    row = (
-        await session.execute(sa.select(principals.c.id, principals.c.kind).where(principals.c.name == org))
-    ).one_or_none()
-    if row is not None:
-        if row.kind != PrincipalKind.PARTNER.value:
-            raise ValueError(f"principal {org!r} exists and is not a partner ({row.kind})")
-        return uuid.UUID(str(row.id))
-    principal_id = uuid.uuid4()
-    await session.execute(
-        sa.insert(principals).values(
-            id=principal_id,
-            kind=PrincipalKind.PARTNER.value,
-            name=org,
-            display_name=org,
-            partner_org=org,
-            created_at=now,
+    principal_id, created = await _find_or_create_principal(
+        session, name=org, kind=PrincipalKind.PARTNER, display_name=org, partner_org=org, now=now
+    )
+    if created:
+        await write_events(
+            session,
+            [
+                _event(
+                    actor,
+                    now,
+                    "principal.created",
+                    "Principal",
+                    principal_id,
+                    None,
+                    after={"kind": PrincipalKind.PARTNER.value, "name": org, "partner_org": org},
+                )
+            ],
         )
-    )
-    await write_events(
-        session,
-        [
-            _event(
-                actor,
-                now,
-                "principal.created",
-                "Principal",
-                principal_id,
-                None,
-                after={"kind": PrincipalKind.PARTNER.value, "name": org, "partner_org": org},
-            )
-        ],
-    )
     return principal_id
 
 

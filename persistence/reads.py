@@ -42,11 +42,7 @@ async def load_grouped(
 ) -> list[list[E]]:
     """For each key, the entities whose `column` equals it (ordered by `order_by`, then id)."""
     table = mapping.table
-    stmt = (
-        sa.select(table)
-        .where(table.c[column].in_(list(set(keys))))
-        .order_by(table.c[order_by], table.c.id)
-    )
+    stmt = sa.select(table).where(table.c[column].in_(list(set(keys)))).order_by(table.c[order_by], table.c.id)
     groups: dict[Any, list[E]] = {k: [] for k in keys}
     for row in (await session.execute(stmt)).mappings().all():
         groups[row[column]].append(mapping.from_row(row))

@@ -5,6 +5,7 @@ ones. Queries that could see entities added earlier in the unit of work flush fi
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -17,13 +18,17 @@ from domain.content import Content
 from domain.decision import Decision
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
+from domain.qa import QaReview
+from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.strike import Strike
 from domain.subject import SubjectKind
 from persistence.mapping import EntityMapping
+from persistence.operations import claimable_case
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
+from persistence.tables.operations import qa_reviews, queues
 from persistence.tables.outcomes import appeals, decisions, enforcement_actions, strikes
 from persistence.tables.policies import policies, policy_versions
 from persistence.uow import SqlUnitOfWork
@@ -41,9 +46,23 @@ DECISIONS = EntityMapping(Decision, decisions, "Decision")
 ACTIONS = EntityMapping(EnforcementAction, enforcement_actions, "EnforcementAction")
 STRIKES = EntityMapping(Strike, strikes, "Strike")
 APPEALS = EntityMapping(Appeal, appeals, "Appeal")
+QUEUES = EntityMapping(Queue, queues, "Queue")
+QA_REVIEWS = EntityMapping(QaReview, qa_reviews, "QaReview")
 
 MAPPINGS: tuple[EntityMapping[Any], ...] = (
-    ACCOUNTS, CONTENTS, ADS, POLICIES, POLICY_VERSIONS, REPORTS, CASES, DECISIONS, ACTIONS, STRIKES, APPEALS,
+    ACCOUNTS,
+    CONTENTS,
+    ADS,
+    POLICIES,
+    POLICY_VERSIONS,
+    REPORTS,
+    CASES,
+    DECISIONS,
+    ACTIONS,
+    STRIKES,
+    APPEALS,
+    QUEUES,
+    QA_REVIEWS,
 )
 
 
@@ -146,6 +165,27 @@ class AppealRepository(SqlRepository[Appeal]):
         return await self._one(appeals.c.decision_id == decision_id)
 
 
+class QueueRepository(SqlRepository[Queue]):
+    async def get_by_name(self, region: Region, name: str) -> Queue | None:
+        return await self._one(queues.c.region == region, queues.c.name == name)
+
+    async def list_for(self, region: Region, surface: QueueSurface) -> list[Queue]:
+        return await self._all(queues.c.region == region, queues.c.surface == surface)
+
+    async def next_case(self, queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> Case | None:
+        await self.uow.flush()
+        stmt = claimable_case(queue_id, now=now, escalated=escalated)
+        if self.uow.regions is not None:
+            stmt = stmt.where(cases.c.region.in_(sorted(self.uow.regions)))
+        row = (await self.uow.session.execute(stmt)).mappings().one_or_none()
+        return None if row is None else self.uow.track_loaded(CASES, row)
+
+
+class QaRepository(SqlRepository[QaReview]):
+    async def get_for_case(self, case_id: uuid.UUID) -> QaReview | None:
+        return await self._one(qa_reviews.c.case_id == case_id)
+
+
 class UnitOfWork(SqlUnitOfWork):
     """The domain's UnitOfWork port on PostgreSQL."""
 
@@ -194,3 +234,11 @@ class UnitOfWork(SqlUnitOfWork):
     @property
     def appeals(self) -> AppealRepository:
         return self._repo("appeals", lambda: AppealRepository(self, APPEALS))  # type: ignore[no-any-return]
+
+    @property
+    def queues(self) -> QueueRepository:
+        return self._repo("queues", lambda: QueueRepository(self, QUEUES))  # type: ignore[no-any-return]
+
+    @property
+    def qa_reviews(self) -> QaRepository:
+        return self._repo("qa_reviews", lambda: QaRepository(self, QA_REVIEWS))  # type: ignore[no-any-return]

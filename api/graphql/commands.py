@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.graphql.context import Context, Info
-from api.graphql.types.common import Error, error_from
+from api.graphql.types.common import MutationError, error_from
 from authz.permissions import Permission
 from authz.principal import PrincipalKind
 from domain.actor import Actor, ActorKind
@@ -62,7 +62,7 @@ async def run(
     command: Callable[[UnitOfWork, Actor], Awaitable[T]],
     *,
     reason: str | None = None,
-) -> T | Error:
+) -> T | MutationError:
     context = info.context
     actor = actor_for(context, permission)
     for attempt in range(1, ATTEMPTS + 1):

@@ -60,7 +60,9 @@ class Loaders:
     def _by_id(self, mapping: EntityMapping[E]) -> DataLoader[uuid.UUID, E | None]:
         return self._loader(lambda s, keys: reads.load_by_ids(s, mapping, keys))
 
-    def _grouped(self, mapping: EntityMapping[E], column: str, order_by: str = "created_at") -> DataLoader[Any, list[E]]:
+    def _grouped(
+        self, mapping: EntityMapping[E], column: str, order_by: str = "created_at"
+    ) -> DataLoader[Any, list[E]]:
         return self._loader(lambda s, keys: reads.load_grouped(s, mapping, column, keys, order_by=order_by))
 
     # -- by id ----------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def public() -> list[FieldExtension]:
     return [PermissionExtension(permissions=[Requires()], use_directives=False)]
 
 
-def declared_permission(field: Any) -> tuple[Permission, ...] | None | bool:
+def declared_permission(field: Any) -> tuple[Permission, ...] | bool | None:
     """The permissions a schema field declares (any one suffices), None for an explicitly public field,
     False when it declares nothing."""
     for extension in getattr(field, "extensions", None) or []:

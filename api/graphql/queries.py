@@ -234,8 +234,10 @@ def _bad_input(exc: DomainError) -> Exception:
 
 @strawberry.type
 class CoreQuery:
-    @strawberry.field(extensions=requires(*READ_PERMISSIONS), description="Any record by its global ID; null if it "
-                      "does not exist or lies outside your regions.")
+    @strawberry.field(
+        extensions=requires(*READ_PERMISSIONS),
+        description="Any record by its global ID; null if it does not exist or lies outside your regions.",
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
@@ -287,8 +289,9 @@ class CoreQuery:
         f = filter or PolicyFilter()
         t = POLICIES.table.c
         where = eq(t.surface, f.surface) + eq(t.code, f.code)
-        return await _run_page(info, POLICIES, Policy, Permission.POLICIES_READ, None, where, first, after,
-                               global_records=True)
+        return await _run_page(
+            info, POLICIES, Policy, Permission.POLICIES_READ, None, where, first, after, global_records=True
+        )
 
     @strawberry.field(
         extensions=requires(Permission.REPORTS_READ, Permission.REPORTS_READ_OWN),
@@ -394,4 +397,6 @@ async def _run_page(
             page = await reads.page(session, mapping, where=where, regions=regions, first=first, after=after, sort=sort)
     except DomainError as exc:
         raise _bad_input(exc) from exc
-    return connection(type(page)([build(node_type, e) for e in page.items], page.cursors, page.has_next, page.has_previous))
+    return connection(
+        type(page)([build(node_type, e) for e in page.items], page.cursors, page.has_next, page.has_previous)
+    )

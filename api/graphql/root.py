@@ -14,7 +14,13 @@ from api.graphql.tokens import TokenMutation, TokenQuery
 from api.graphql.viewer import ViewerQuery
 
 QUERIES: tuple[type, ...] = (ViewerQuery, CoreQuery, TokenQuery, AuditQuery)
-MUTATIONS: tuple[type, ...] = (IntakeMutation, PolicyMutation, ReviewMutation, AppealMutation, TokenMutation,)
+MUTATIONS: tuple[type, ...] = (
+    IntakeMutation,
+    PolicyMutation,
+    ReviewMutation,
+    AppealMutation,
+    TokenMutation,
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None

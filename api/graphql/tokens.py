@@ -224,14 +224,14 @@ class TokenMutation:
         try:
             org, name, scopes, region, lifetime = _checked_issue(context, input)
         except DomainError as error:
-            return error_from(error)  # type: ignore[return-value]
+            return error_from(error)
         now = datetime.now(UTC)
         actor = _acting_as(context)
         async with context.sessions() as session, session.begin():
             try:
                 partner_id = await ensure_partner(session, org, actor=actor, now=now)
             except ValueError as error:
-                return error_from(DomainError.conflict(str(error), field="partnerOrg"))  # type: ignore[return-value]
+                return error_from(DomainError.conflict(str(error), field="partnerOrg"))
             record, secret = await create_token(
                 session,
                 principal_id=partner_id,
@@ -254,15 +254,15 @@ class TokenMutation:
         try:
             token_id = parse_id(input.id, "ApiToken", field="id")
         except DomainError as error:
-            return error_from(error)  # type: ignore[return-value]
+            return error_from(error)
         now = datetime.now(UTC)
         async with context.sessions() as session, session.begin():
             current = await get_token(session, token_id)
             if current is None or not _may_touch(context, Permission.TOKENS_REVOKE, current):
-                return error_from(DomainError.not_found("no such token", field="id"))  # type: ignore[return-value]
+                return error_from(DomainError.not_found("no such token", field="id"))
             revoked = await revoke_token(session, token_id, now, actor=_acting_as(context))
         if revoked is None:  # deleted between the two statements: tokens are never deleted
-            return error_from(DomainError.not_found("no such token", field="id"))  # type: ignore[return-value]
+            return error_from(DomainError.not_found("no such token", field="id"))
         return RevokeApiTokenSuccess(token=ApiToken.from_record(revoked, now))
 
 

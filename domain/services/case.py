@@ -38,9 +38,10 @@ class EscalateCase:
 
 
 async def escalate_case(uow: UnitOfWork, actor: Actor, cmd: EscalateCase) -> Case:
-    """OPEN/ASSIGNED → ESCALATED with a reason."""
+    """OPEN/ASSIGNED → ESCALATED with a reason, moving to its queue's escalation queue (if it has one)."""
     case = await get_case(uow, cmd.case_id)
-    case.escalate(actor, cmd.reason, uow.clock.now())
+    queue = await uow.queues.get(case.queue_id) if case.queue_id is not None else None
+    case.escalate(actor, cmd.reason, uow.clock.now(), to_queue=queue.escalation_queue_id if queue else None)
     return case
 
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from domain import limits
 from domain.actor import Actor
-from domain.case import Case
 from domain.config import DEFAULT_CONFIG, DomainConfig
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from domain.report import Report, ReportSource
 from domain.services.policy import policy_in_force
+from domain.services.queue import open_routed_case, sla_of
 from domain.services.subject import load_subject
 from domain.subject import SubjectKind, ensure_policy_applies
 
@@ -48,9 +48,10 @@ async def submit_report(
     now = uow.clock.now()
     case = await uow.cases.find_open_for_subject(subject.kind, subject.id)
     if case is None:
-        case = Case.open_for(subject, config.sla, now)
+        case = await open_routed_case(uow, subject, policy.code, now, config)
         uow.cases.add(case)
-    case.fold_report(source=cmd.source, severity=version.severity, reach=subject.reach, sla=config.sla, now=now)
+    sla = await sla_of(uow, case, config)
+    case.fold_report(source=cmd.source, severity=version.severity, reach=subject.reach, sla=sla, now=now)
     report = Report.file(
         subject=subject,
         reporter=actor,

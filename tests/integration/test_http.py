@@ -81,3 +81,40 @@ async def test_viewer_is_anonymous_without_token(gql: GraphQLClient) -> None:
         "authenticated": False,
         "permissions": [],
     }
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+async def test_graphql_response_media_type_is_negotiated(http: httpx.AsyncClient) -> None:
+    response = await http.post("/graphql", json={"query": "{ __typename }"}, headers={"Accept": GRAPHQL_RESPONSE})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_request_errors_are_400_without_data_for_graphql_response(http: httpx.AsyncClient) -> None:
+    for query in ("{", "{ noSuchField }"):
+        response = await http.post("/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE})
+        assert response.status_code == 400, query
+        assert "data" not in response.json()
+        assert response.json()["errors"]
+
+
+async def test_request_errors_stay_200_for_plain_json(http: httpx.AsyncClient) -> None:
+    response = await http.post("/graphql", json={"query": "{ noSuchField }"}, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+
+
+async def test_security_headers(http: httpx.AsyncClient) -> None:
+    for accept in ("application/json", GRAPHQL_RESPONSE):
+        response = await http.post("/graphql", json={"query": "{ __typename }"}, headers={"Accept": accept})
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_mutations_are_refused_over_get(http: httpx.AsyncClient) -> None:
+    response = await http.get("/graphql", params={"query": "mutation { __typename }"})
+    assert response.status_code == 400
+    assert "mutations are not allowed when using GET" in response.text

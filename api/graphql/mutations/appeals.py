@@ -62,8 +62,10 @@ DecideAppealResult = Annotated[DecideAppealSuccess | MutationError, strawberry.u
 
 @strawberry.type
 class AppealMutation:
-    @strawberry.mutation(extensions=requires(Permission.APPEALS_CREATE), description="Within 180 days of the "
-                         "decision, once per decision, only by the account the decision affects.")
+    @strawberry.mutation(
+        extensions=requires(Permission.APPEALS_CREATE),
+        description="Within 180 days of the decision, once per decision, only by the account the decision affects.",
+    )
     async def file_appeal(self, info: Info, input: FileAppealInput) -> FileAppealResult:
         async def command(uow: UnitOfWork, actor: Actor) -> FileAppealSuccess:
             cmd = FileAppeal(
@@ -75,8 +77,11 @@ class AppealMutation:
 
         return await run(info, "fileAppeal", Permission.APPEALS_CREATE, command)
 
-    @strawberry.mutation(extensions=requires(Permission.APPEALS_DECIDE), description="OVERTURNED reverses the "
-                         "decision's actions and strike and re-evaluates the strike ladder; UPHELD changes nothing.")
+    @strawberry.mutation(
+        extensions=requires(Permission.APPEALS_DECIDE),
+        description="OVERTURNED reverses the "
+        "decision's actions and strike and re-evaluates the strike ladder; UPHELD changes nothing.",
+    )
     async def decide_appeal(self, info: Info, input: DecideAppealInput) -> DecideAppealResult:
         async def command(uow: UnitOfWork, actor: Actor) -> DecideAppealSuccess:
             outcome = AppealState(input.outcome.value)

@@ -56,6 +56,8 @@ class PolicyMutation:
                 strike_ttl_days=input.strike_ttl_days,
             )
             defined = await define_policy(uow, actor, cmd)
-            return DefinePolicySuccess(policy=build(Policy, defined.policy), version=build(PolicyVersion, defined.version))
+            return DefinePolicySuccess(
+                policy=build(Policy, defined.policy), version=build(PolicyVersion, defined.version)
+            )
 
         return await run(info, "definePolicy", Permission.POLICIES_PUBLISH, command)

@@ -35,7 +35,9 @@ class ActionInput:
 class DecideCaseInput:
     case_id: strawberry.ID
     verdict: Verdict
-    policy_id: strawberry.ID = strawberry.field(description="The policy applied; the decision cites its version in force.")
+    policy_id: strawberry.ID = strawberry.field(
+        description="The policy applied; the decision cites its version in force."
+    )
     rationale: str
     actions: list[ActionInput] = strawberry.field(default_factory=list)
 
@@ -99,7 +101,11 @@ class ReviewMutation:
                 raise DomainError.forbidden("banning or suspending accounts needs accounts:ban", "actions")
             requested = tuple(RequestedAction(kind=a.kind, duration_days=a.duration_days) for a in input.actions)
             cmd = DecideCase(
-                case_id=case_id, verdict=input.verdict, policy_id=policy_id, rationale=input.rationale, actions=requested
+                case_id=case_id,
+                verdict=input.verdict,
+                policy_id=policy_id,
+                rationale=input.rationale,
+                actions=requested,
             )
             result = await decide_case(uow, actor, cmd)
             return DecideCaseSuccess(
@@ -119,8 +125,11 @@ class ReviewMutation:
 
         return await run(info, "escalateCase", Permission.CASES_ESCALATE, command, reason=input.reason)
 
-    @strawberry.mutation(extensions=requires(Permission.ADS_REVIEW), description="Approve, approve with "
-                         "restrictions, or reject an ad citing an ADS policy (the advertiser's strike follows).")
+    @strawberry.mutation(
+        extensions=requires(Permission.ADS_REVIEW),
+        description="Approve, approve with "
+        "restrictions, or reject an ad citing an ADS policy (the advertiser's strike follows).",
+    )
     async def review_ad(self, info: Info, input: ReviewAdInput) -> ReviewAdResult:
         async def command(uow: UnitOfWork, actor: Actor) -> ReviewAdSuccess:
             cmd = ReviewAd(

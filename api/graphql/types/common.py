@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import strawberry
 
@@ -91,6 +91,6 @@ ERROR_TYPES: dict[ErrorCode, type[Error]] = {
 MutationError = NotFoundError | InvalidInputError | InvalidStateError | ConflictError | ForbiddenError
 
 
-def error_from(exc: DomainError) -> Error:
+def error_from(exc: DomainError) -> MutationError:
     cls = ERROR_TYPES[exc.code]
-    return cls(code=exc.code, message=exc.message, field=exc.field)
+    return cast(MutationError, cls(code=exc.code, message=exc.message, field=exc.field))

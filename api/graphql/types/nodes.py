@@ -90,7 +90,9 @@ class Account(Node):
     def last_ip(self, info: Info) -> str | None:
         return self._pii(info, self.entity.last_ip)
 
-    @strawberry.field(description="Status now, from the enforcement actions in force (a lapsed suspension reads ACTIVE).")
+    @strawberry.field(
+        description="Status now, from the enforcement actions in force (a lapsed suspension reads ACTIVE)."
+    )
     async def status(self, info: Info) -> AccountStatus:
         until = self.entity.status_until
         if until is None or until > _now():
@@ -101,7 +103,6 @@ class Account(Node):
     @strawberry.field(description="Strikes on this account, newest last (expired and reversed included).")
     async def strikes(self, info: Info) -> list[Strike]:
         return build_all(Strike, await info.context.loaders.strikes_by_account.load(self.entity.id))
-
 
 
 @strawberry.type(description="A piece of content: video, image, post, comment, article or livestream.")
@@ -123,7 +124,6 @@ class Content(Node):
     async def owner(self, info: Info) -> Account | None:
         found = await info.context.loaders.account.load(self.entity.owner_account_id)
         return build(Account, found) if found else None
-
 
 
 @strawberry.type(description="An ad creative. Ads are reviewed before they serve.")
@@ -158,7 +158,6 @@ class Ad(Node):
             return None
         found = await info.context.loaders.case.load(self.entity.review_case_id)
         return build(Case, found) if found else None
-
 
 
 Subject = Annotated[Account | Content | Ad, strawberry.union("Subject", description="What a report is about.")]
@@ -291,7 +290,6 @@ class Case(Node):
         if self.entity.decision_id is None:
             return []
         return build_all(Strike, await info.context.loaders.strikes_by_decision.load(self.entity.decision_id))
-
 
 
 @strawberry.type(description="A verdict on a case, citing the exact policy version it applied.")
@@ -435,7 +433,6 @@ class Appeal(Node):
         return build(Account, found) if found else None
 
 
-
 NODE_TYPES: dict[str, tuple[type[Any], Permission]] = {
     "Account": (Account, Permission.ACCOUNTS_READ),
     "Content": (Content, Permission.CONTENT_READ),
@@ -451,4 +448,4 @@ NODE_TYPES: dict[str, tuple[type[Any], Permission]] = {
 }
 """GraphQL type name → (type, the permission that reads it in the record's region)."""
 
-__all__ = ["CaseState", "NODE_TYPES", "Node", "Verdict", "build"]
+__all__ = ["NODE_TYPES", "CaseState", "Node", "Verdict", "build"]

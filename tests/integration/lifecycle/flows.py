@@ -65,71 +65,160 @@ def ok(body: dict[str, Any], field: str, success: str) -> dict[str, Any]:
     return result
 
 
-async def account(gql: GraphQLClient, token: str, external_id: str, *, region: str = "US",
-                  kind: str = "CREATOR", email: str | None = None) -> str:
-    body = await gql(UPSERT_ACCOUNT, {"input": {"region": region, "externalId": external_id, "kind": kind,
-                                                "handle": external_id, "displayName": external_id, "email": email}},
-                     token=token)
+async def account(
+    gql: GraphQLClient,
+    token: str,
+    external_id: str,
+    *,
+    region: str = "US",
+    kind: str = "CREATOR",
+    email: str | None = None,
+) -> str:
+    body = await gql(
+        UPSERT_ACCOUNT,
+        {
+            "input": {
+                "region": region,
+                "externalId": external_id,
+                "kind": kind,
+                "handle": external_id,
+                "displayName": external_id,
+                "email": email,
+            }
+        },
+        token=token,
+    )
     return str(ok(body, "upsertAccount", "UpsertAccountSuccess")["account"]["id"])
 
 
 async def content(gql: GraphQLClient, token: str, owner_id: str, external_id: str, reach: int = 1000) -> str:
-    body = await gql(UPSERT_CONTENT, {"input": {"ownerAccountId": owner_id, "externalId": external_id,
-                                                "kind": "VIDEO", "title": "a video", "reach": reach}}, token=token)
+    body = await gql(
+        UPSERT_CONTENT,
+        {
+            "input": {
+                "ownerAccountId": owner_id,
+                "externalId": external_id,
+                "kind": "VIDEO",
+                "title": "a video",
+                "reach": reach,
+            }
+        },
+        token=token,
+    )
     return str(ok(body, "upsertContent", "UpsertContentSuccess")["content"]["id"])
 
 
-async def policy(gql: GraphQLClient, token: str, code: str, *, surface: str = "CONTENT",
-                 severity: str = "HIGH") -> str:
-    body = await gql(DEFINE_POLICY, {"input": {"code": code, "name": code.title(), "surface": surface,
-                                               "severity": severity, "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL",
-                                               "description": f"{code} policy"}}, token=token)
+async def policy(gql: GraphQLClient, token: str, code: str, *, surface: str = "CONTENT", severity: str = "HIGH") -> str:
+    body = await gql(
+        DEFINE_POLICY,
+        {
+            "input": {
+                "code": code,
+                "name": code.title(),
+                "surface": surface,
+                "severity": severity,
+                "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL",
+                "description": f"{code} policy",
+            }
+        },
+        token=token,
+    )
     return str(ok(body, "definePolicy", "DefinePolicySuccess")["policy"]["id"])
 
 
-async def report(gql: GraphQLClient, token: str, subject_id: str, policy_id: str, *,
-                 key: str | None = None, source: str = "USER") -> dict[str, Any]:
-    body = await gql(SUBMIT_REPORT, {"input": {"subjectId": subject_id, "policyId": policy_id, "source": source,
-                                               "text": "reported", "idempotencyKey": key}}, token=token)
+async def report(
+    gql: GraphQLClient, token: str, subject_id: str, policy_id: str, *, key: str | None = None, source: str = "USER"
+) -> dict[str, Any]:
+    body = await gql(
+        SUBMIT_REPORT,
+        {
+            "input": {
+                "subjectId": subject_id,
+                "policyId": policy_id,
+                "source": source,
+                "text": "reported",
+                "idempotencyKey": key,
+            }
+        },
+        token=token,
+    )
     return ok(body, "submitReport", "SubmitReportSuccess")
 
 
-async def decide(gql: GraphQLClient, token: str, case_id: str, policy_id: str, *, verdict: str = "VIOLATING",
-                 actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    body = await gql(DECIDE_CASE, {"input": {"caseId": case_id, "verdict": verdict, "policyId": policy_id,
-                                             "rationale": "as reviewed", "actions": actions or []}}, token=token)
+async def decide(
+    gql: GraphQLClient,
+    token: str,
+    case_id: str,
+    policy_id: str,
+    *,
+    verdict: str = "VIOLATING",
+    actions: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    body = await gql(
+        DECIDE_CASE,
+        {
+            "input": {
+                "caseId": case_id,
+                "verdict": verdict,
+                "policyId": policy_id,
+                "rationale": "as reviewed",
+                "actions": actions or [],
+            }
+        },
+        token=token,
+    )
     result: dict[str, Any] = body["data"]["decideCase"]
     return result
 
 
 async def ad(gql: GraphQLClient, token: str, advertiser_id: str, external_id: str) -> dict[str, Any]:
-    body = await gql(SUBMIT_AD, {"input": {"advertiserAccountId": advertiser_id, "externalId": external_id,
-                                           "headline": "Miracle cure", "body": "Cures everything in 3 days",
-                                           "landingUrl": "https://cure.example.com", "targetRegions": ["US"]}},
-                     token=token)
+    body = await gql(
+        SUBMIT_AD,
+        {
+            "input": {
+                "advertiserAccountId": advertiser_id,
+                "externalId": external_id,
+                "headline": "Miracle cure",
+                "body": "Cures everything in 3 days",
+                "landingUrl": "https://cure.example.com",
+                "targetRegions": ["US"],
+            }
+        },
+        token=token,
+    )
     return ok(body, "submitAd", "SubmitAdSuccess")
 
 
-async def review_ad(gql: GraphQLClient, token: str, ad_id: str, outcome: str = "REJECT",
-                    policy_id: str | None = None) -> dict[str, Any]:
-    body = await gql(REVIEW_AD, {"input": {"adId": ad_id, "outcome": outcome, "policyId": policy_id,
-                                           "rationale": "as reviewed"}}, token=token)
+async def review_ad(
+    gql: GraphQLClient, token: str, ad_id: str, outcome: str = "REJECT", policy_id: str | None = None
+) -> dict[str, Any]:
+    body = await gql(
+        REVIEW_AD,
+        {"input": {"adId": ad_id, "outcome": outcome, "policyId": policy_id, "rationale": "as reviewed"}},
+        token=token,
+    )
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["reviewAd"]
     return result
 
 
 async def file_appeal(gql: GraphQLClient, token: str, decision_id: str, appellant_id: str) -> dict[str, Any]:
-    body = await gql(FILE_APPEAL, {"input": {"decisionId": decision_id, "appellantAccountId": appellant_id,
-                                             "statement": "this was a mistake"}}, token=token)
+    body = await gql(
+        FILE_APPEAL,
+        {"input": {"decisionId": decision_id, "appellantAccountId": appellant_id, "statement": "this was a mistake"}},
+        token=token,
+    )
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["fileAppeal"]
     return result
 
 
 async def decide_appeal(gql: GraphQLClient, token: str, appeal_id: str, outcome: str) -> dict[str, Any]:
-    body = await gql(DECIDE_APPEAL, {"input": {"appealId": appeal_id, "outcome": outcome,
-                                               "rationale": "on second look"}}, token=token)
+    body = await gql(
+        DECIDE_APPEAL,
+        {"input": {"appealId": appeal_id, "outcome": outcome, "rationale": "on second look"}},
+        token=token,
+    )
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["decideAppeal"]
     return result

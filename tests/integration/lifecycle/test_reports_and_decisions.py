@@ -34,23 +34,26 @@ async def test_mass_report_wave_folds_into_one_case_and_decision_enforces(
     assert retried["report"]["id"] == first["report"]["id"]
     for i in range(2, 6):
         await flows.report(gql, tokens["platform"], video, hate, key=f"r-{i}")
-    body = await gql("query($id: ID!) { node(id: $id) { ... on Case { state reportCount reports { id } } } }",
-                     {"id": first["case"]["id"]}, token=tokens["mod_us"])
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Case { state reportCount reports { id } } } }",
+        {"id": first["case"]["id"]},
+        token=tokens["mod_us"],
+    )
     case = body["data"]["node"]
     assert case["reportCount"] == 5
     assert len(case["reports"]) == 5
     assert case["state"] == "OPEN"
 
-    decided = await flows.decide(gql, tokens["mod_us"], first["case"]["id"], hate,
-                                 actions=[{"kind": "REMOVE_CONTENT"}])
+    decided = await flows.decide(gql, tokens["mod_us"], first["case"]["id"], hate, actions=[{"kind": "REMOVE_CONTENT"}])
     assert decided["__typename"] == "DecideCaseSuccess", decided
     assert decided["decision"]["policyVersion"]["number"] == 1
     assert decided["case"]["state"] == "DECIDED"
     assert [s["status"] for s in decided["strikes"]] == ["ACTIVE"]
     kinds = {a["kind"] for a in decided["actions"]}
     assert {"REMOVE_CONTENT", "WARN"} <= kinds
-    body = await gql("query($id: ID!) { node(id: $id) { ... on Content { visibility } } }", {"id": video},
-                     token=tokens["mod_us"])
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Content { visibility } } }", {"id": video}, token=tokens["mod_us"]
+    )
     assert body["data"]["node"]["visibility"] == "REMOVED"
 
     again = await flows.report(gql, tokens["platform"], video, hate, key="after-decision")
@@ -68,8 +71,11 @@ async def test_two_moderators_deciding_at_once_one_wins(gql: GraphQLClient, toke
         flows.decide(gql, tokens["mod_us_2"], case_id, spam, actions=[{"kind": "LABEL"}]),
     )
     assert sorted(r["__typename"] for r in results) == ["ConflictError", "DecideCaseSuccess"], results
-    body = await gql("query($id: ID!) { cases(filter: {subjectId: $id}) { nodes { decision { id } strikes { id } } } }",
-                     {"id": video}, token=tokens["mod_us"])
+    body = await gql(
+        "query($id: ID!) { cases(filter: {subjectId: $id}) { nodes { decision { id } strikes { id } } } }",
+        {"id": video},
+        token=tokens["mod_us"],
+    )
     nodes = body["data"]["cases"]["nodes"]
     assert len(nodes) == 1
     assert len(nodes[0]["strikes"]) == 1
@@ -89,20 +95,38 @@ async def test_not_violating_closes_with_no_action(gql: GraphQLClient, tokens: d
 async def test_bad_input_is_typed_and_changes_nothing(gql: GraphQLClient, tokens: dict[str, str]) -> None:
     creator = await flows.account(gql, tokens["platform"], "creator-4")
     hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
-    body = await gql(flows.SUBMIT_REPORT, {"input": {"subjectId": hate, "policyId": hate, "source": "USER"}},
-                     token=tokens["platform"])
+    body = await gql(
+        flows.SUBMIT_REPORT,
+        {"input": {"subjectId": hate, "policyId": hate, "source": "USER"}},
+        token=tokens["platform"],
+    )
     assert body["data"]["submitReport"]["code"] == "INVALID_INPUT"
     assert body["data"]["submitReport"]["field"] == "subjectId"
-    body = await gql(flows.SUBMIT_REPORT, {"input": {"subjectId": "bm90LWFuLWlk", "policyId": hate, "source": "USER"}},
-                     token=tokens["platform"])
+    body = await gql(
+        flows.SUBMIT_REPORT,
+        {"input": {"subjectId": "bm90LWFuLWlk", "policyId": hate, "source": "USER"}},
+        token=tokens["platform"],
+    )
     assert body["data"]["submitReport"]["code"] == "INVALID_INPUT"
     missing = creator[:-4] + ("AAAA" if not creator.endswith("AAAA") else "BBBB")
-    body = await gql(flows.DECIDE_CASE, {"input": {"caseId": "Q2FzZTowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
-                                                   "verdict": "VIOLATING", "policyId": hate, "rationale": "x"}},
-                     token=tokens["mod_us"])
+    body = await gql(
+        flows.DECIDE_CASE,
+        {
+            "input": {
+                "caseId": "Q2FzZTowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
+                "verdict": "VIOLATING",
+                "policyId": hate,
+                "rationale": "x",
+            }
+        },
+        token=tokens["mod_us"],
+    )
     assert body["data"]["decideCase"]["code"] == "NOT_FOUND"
-    body = await gql(flows.UPSERT_ACCOUNT, {"input": {"region": "US", "externalId": "", "kind": "USER",
-                                                      "handle": "h", "displayName": "d"}}, token=tokens["platform"])
+    body = await gql(
+        flows.UPSERT_ACCOUNT,
+        {"input": {"region": "US", "externalId": "", "kind": "USER", "handle": "h", "displayName": "d"}},
+        token=tokens["platform"],
+    )
     assert body["data"]["upsertAccount"]["code"] == "INVALID_INPUT"
     body = await gql("{ reports { nodes { id } } cases { nodes { id } } }", token=tokens["admin"])
     assert body["data"] == {"reports": {"nodes": []}, "cases": {"nodes": []}}

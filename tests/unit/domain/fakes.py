@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import copy
 import uuid
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from domain.account import Account
 from domain.ad import Ad
 from domain.appeal import Appeal
-from domain.case import Case
+from domain.case import Case, CaseState
 from domain.clock import Clock
 from domain.content import Content
 from domain.decision import Decision
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
+from domain.qa import QaReview
+from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.strike import Strike
@@ -124,6 +127,34 @@ class FakeAppeals(_Store[Appeal]):
         return next((a for a in self.items.values() if a.decision_id == decision_id), None)
 
 
+class FakeQueues(_Store[Queue]):
+    def __init__(self, cases: FakeCases) -> None:
+        super().__init__()
+        self.cases = cases
+
+    async def get_by_name(self, region: Region, name: str) -> Queue | None:
+        return next((q for q in self.items.values() if (q.region, q.name) == (region, name)), None)
+
+    async def list_for(self, region: Region, surface: QueueSurface) -> list[Queue]:
+        return [q for q in self.items.values() if (q.region, q.surface) == (region, surface)]
+
+    async def next_case(self, queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> Case | None:
+        states = {CaseState.OPEN, CaseState.ASSIGNED} | ({CaseState.ESCALATED} if escalated else set())
+        free = [
+            c
+            for c in self.cases.items.values()
+            if c.queue_id == queue_id
+            and c.state in states
+            and (c.lease_expires_at is None or c.lease_expires_at <= now)
+        ]
+        return min(free, key=lambda c: (c.sla_due_at, -c.priority, c.id), default=None)
+
+
+class FakeQaReviews(_Store[QaReview]):
+    async def get_for_case(self, case_id: uuid.UUID) -> QaReview | None:
+        return next((r for r in self.items.values() if r.case_id == case_id), None)
+
+
 class FakeUnitOfWork:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -137,6 +168,8 @@ class FakeUnitOfWork:
         self.actions = FakeActions()
         self.strikes = FakeStrikes()
         self.appeals = FakeAppeals()
+        self.queues = FakeQueues(self.cases)
+        self.qa_reviews = FakeQaReviews()
 
     def snapshot(self) -> dict[str, Any]:
         """A deep copy of every store (entities compare by value), for 'nothing changed' assertions."""

@@ -1,0 +1,114 @@
+"""Queues: defining them, routing new cases into them, and working them (claim next, release)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain import seniority
+from domain.actor import Actor
+from domain.case import Case
+from domain.config import DEFAULT_CONFIG, DomainConfig
+from domain.errors import DomainError
+from domain.ports import UnitOfWork
+from domain.queue import QUEUE_SURFACE, Queue, QueueSettings, Routable, route
+from domain.region import Region
+from domain.services.case import get_case
+from domain.sla import SlaTable
+from domain.subject import Subject, SubjectKind
+
+
+async def get_queue(uow: UnitOfWork, queue_id: uuid.UUID, *, field: str = "queueId") -> Queue:
+    queue = await uow.queues.get(queue_id)
+    if queue is None:
+        raise DomainError.not_found(f"queue {queue_id} not found", field)
+    return queue
+
+
+@dataclass(frozen=True)
+class DefineQueue:
+    region: Region
+    name: str
+    settings: QueueSettings
+
+
+async def define_queue(uow: UnitOfWork, actor: Actor, cmd: DefineQueue) -> Queue:
+    """Create the region's queue of that name, or reconfigure it. Its escalation queue must be in its region."""
+    esc_id = cmd.settings.escalation_queue_id
+    if esc_id is not None and (await get_queue(uow, esc_id, field="escalationQueueId")).region is not cmd.region:
+        raise DomainError.invalid_input("the escalation queue must be in the queue's region", "escalationQueueId")
+    now = uow.clock.now()
+    queue = await uow.queues.get_by_name(cmd.region, cmd.name)
+    if queue is None:
+        queue = Queue.define(region=cmd.region, name=cmd.name, settings=cmd.settings, now=now)
+        uow.queues.add(queue)
+    else:
+        queue.configure(cmd.settings, now)
+    if queue.is_default and any(
+        q.is_default and q.id != queue.id for q in await uow.queues.list_for(queue.region, queue.surface)
+    ):
+        raise DomainError.conflict(f"{queue.region.value} already has a default {queue.surface.value} queue", "isDefault")
+    return queue
+
+
+async def _language(uow: UnitOfWork, subject: Subject) -> str | None:
+    if subject.kind is not SubjectKind.CONTENT:
+        return None
+    content = await uow.contents.get(subject.id)
+    return content.language if content is not None else None
+
+
+async def open_routed_case(
+    uow: UnitOfWork, subject: Subject, policy_code: str | None, now: datetime, config: DomainConfig = DEFAULT_CONFIG
+) -> Case:
+    """A new case for the subject, in the queue routing picks (unqueued when none fits); not yet added."""
+    routable = Routable(
+        region=subject.region,
+        surface=QUEUE_SURFACE[subject.case_surface],
+        policy_code=policy_code,
+        language=await _language(uow, subject),
+    )
+    queue = route(await uow.queues.list_for(routable.region, routable.surface), routable)
+    if queue is None:
+        return Case.open_for(subject, config.sla, now)
+    return Case.open_for(subject, queue.sla, now, queue_id=queue.id)
+
+
+async def sla_of(uow: UnitOfWork, case: Case, config: DomainConfig = DEFAULT_CONFIG) -> SlaTable:
+    """The case's queue's SLA table (``config.sla`` for an unqueued case)."""
+    queue = await uow.queues.get(case.queue_id) if case.queue_id is not None else None
+    return queue.sla if queue is not None else config.sla
+
+
+@dataclass(frozen=True)
+class ClaimNextCase:
+    """``roles``: the caller's roles in the queue's region (the API layer knows them)."""
+
+    queue_id: uuid.UUID
+    roles: frozenset[str]
+
+
+async def claim_next_case(
+    uow: UnitOfWork, actor: Actor, cmd: ClaimNextCase, config: DomainConfig = DEFAULT_CONFIG
+) -> Case | None:
+    """Lease the queue's most urgent free case to the caller; None when the queue has nothing free for them."""
+    queue = await get_queue(uow, cmd.queue_id)
+    queue.ensure_workable_by(cmd.roles)
+    now = uow.clock.now()
+    case = await uow.queues.next_case(queue.id, now=now, escalated=actor.seniority >= seniority.ESCALATED_CASE_MIN)
+    if case is not None:
+        case.claim(actor, config.claim_lease, now)
+    return case
+
+
+@dataclass(frozen=True)
+class ReleaseCase:
+    case_id: uuid.UUID
+
+
+async def release_case(uow: UnitOfWork, actor: Actor, cmd: ReleaseCase) -> Case:
+    """Give a held case back to its queue."""
+    case = await get_case(uow, cmd.case_id)
+    case.release(actor, uow.clock.now())
+    return case

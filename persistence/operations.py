@@ -1,0 +1,270 @@
+"""Operations SQL: claiming the next case of a queue (``FOR UPDATE SKIP LOCKED``) and the moderation metrics,
+each metric one aggregate statement on indexes (nothing is loaded row by row into Python)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import BIT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.appeal import AppealState
+from domain.case import OPEN_STATES, CaseState
+from domain.decision import Verdict
+from domain.qa import SAMPLE_BUCKETS, QaOutcome
+from persistence.tables.auth import principals
+from persistence.tables.cases import cases
+from persistence.tables.operations import qa_reviews, queues
+from persistence.tables.outcomes import appeals, decisions
+from persistence.tables.policies import policies
+
+WORKABLE = (CaseState.OPEN, CaseState.ASSIGNED)
+
+
+def claimable_case(queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> sa.Select[Any]:
+    """The queue's most urgent case without a live lease, row-locked; rows locked by others are skipped.
+
+    An expired lease counts as free, so an abandoned case returns to the queue with no background job.
+    Under READ COMMITTED a row another claimer leased and committed meanwhile is re-checked after the lock
+    and fails ``lease_expires_at <= now``: every case goes to exactly one claimer.
+    """
+    c = cases.c
+    states = [*WORKABLE, CaseState.ESCALATED] if escalated else list(WORKABLE)
+    return (
+        sa.select(cases)
+        .where(
+            c.queue_id == queue_id,
+            c.state.in_(states),
+            sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
+        )
+        .order_by(c.sla_due_at, c.priority.desc(), c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def sample_bucket_sql(case_id: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """``domain.qa.sample_bucket`` in SQL: first 4 bytes of sha256(id text), as unsigned, mod 10,000."""
+    digest = sa.func.sha256(sa.func.convert_to(sa.cast(case_id, sa.Text), "UTF8"))
+    first4 = sa.func.encode(sa.func.substring(digest, 1, 4), "hex")
+    unsigned = sa.cast(sa.cast(sa.literal("x", sa.Text) + first4, BIT(32)), sa.BigInteger)
+    return unsigned % SAMPLE_BUCKETS
+
+
+# -- metrics ------------------------------------------------------------------------------------------------
+BACKLOG_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("<1h", 1),
+    ("1-4h", 4),
+    ("4-24h", 24),
+    ("1-3d", 72),
+    (">3d", None),
+)
+"""(label, upper bound in hours) of the backlog age buckets, youngest first."""
+
+
+@dataclass(frozen=True)
+class Window:
+    region: str
+    start: datetime
+    end: datetime
+    queue_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Count:
+    key: str
+    count: int
+
+
+@dataclass(frozen=True)
+class VerdictCount:
+    verdict: Verdict
+    policy_code: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class Agreement:
+    key: str
+    reviews: int
+    agreed: int
+
+    @property
+    def rate(self) -> float:
+        return self.agreed / self.reviews if self.reviews else 0.0
+
+
+@dataclass(frozen=True)
+class Metrics:
+    inflow: int
+    backlog: list[Count]
+    decided: int
+    decided_within_sla: int
+    time_to_decision_p50: float | None
+    time_to_decision_p90: float | None
+    decisions: list[VerdictCount]
+    violating: int
+    appeals: int
+    appeals_decided: int
+    overturned: int
+    automated: int
+    qa_by_moderator: list[Agreement]
+    qa_by_vendor: list[Agreement]
+
+    @property
+    def total_decisions(self) -> int:
+        return sum(d.count for d in self.decisions)
+
+
+def _case_scope(w: Window) -> list[sa.ColumnElement[bool]]:
+    where = [cases.c.region == w.region]
+    return where + ([cases.c.queue_id == w.queue_id] if w.queue_id is not None else [])
+
+
+async def _inflow(session: AsyncSession, w: Window) -> int:
+    c = cases.c
+    stmt = sa.select(sa.func.count()).where(*_case_scope(w), c.created_at >= w.start, c.created_at < w.end)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def _backlog(session: AsyncSession, w: Window, now: datetime) -> list[Count]:
+    """Open cases now, by age since they were opened."""
+    c = cases.c
+    age = sa.func.extract("epoch", sa.literal(now) - c.created_at) / 3600
+    whens = [(age < hours, label) for label, hours in BACKLOG_BUCKETS if hours is not None]
+    bucket = sa.case(*whens, else_=BACKLOG_BUCKETS[-1][0]).label("bucket")
+    stmt = (
+        sa.select(bucket, sa.func.count())
+        .where(*_case_scope(w), c.state.in_(list(OPEN_STATES)))
+        .group_by(bucket)
+    )
+    found = {str(k): int(n) for k, n in (await session.execute(stmt)).all()}
+    return [Count(label, found.get(label, 0)) for label, _ in BACKLOG_BUCKETS]
+
+
+async def _decided(session: AsyncSession, w: Window) -> tuple[int, int, float | None, float | None]:
+    """Cases decided in the window: how many, how many by their SLA due time, p50/p90 seconds to decision."""
+    c = cases.c
+    seconds = sa.func.extract("epoch", c.decided_at - c.created_at)
+    stmt = sa.select(
+        sa.func.count(),
+        sa.func.count().filter(c.decided_at <= c.sla_due_at),
+        sa.func.percentile_cont(0.5).within_group(seconds),
+        sa.func.percentile_cont(0.9).within_group(seconds),
+    ).where(*_case_scope(w), c.decided_at >= w.start, c.decided_at < w.end)
+    n, within, p50, p90 = (await session.execute(stmt)).one()
+    return int(n), int(within), _float(p50), _float(p90)
+
+
+def _decision_scope(w: Window) -> list[sa.ColumnElement[bool]]:
+    d = decisions.c
+    where = [d.region == w.region, d.decided_at >= w.start, d.decided_at < w.end]
+    if w.queue_id is not None:
+        where.append(sa.exists().where(cases.c.id == d.case_id, cases.c.queue_id == w.queue_id))
+    return where
+
+
+async def _by_verdict(session: AsyncSession, w: Window) -> tuple[list[VerdictCount], int]:
+    d = decisions.c
+    stmt = (
+        sa.select(d.verdict, policies.c.code, sa.func.count(), sa.func.count().filter(d.automated))
+        .select_from(decisions.outerjoin(policies, policies.c.id == d.policy_id))
+        .where(*_decision_scope(w))
+        .group_by(d.verdict, policies.c.code)
+        .order_by(d.verdict, policies.c.code)
+    )
+    rows = (await session.execute(stmt)).all()
+    counts = [VerdictCount(Verdict(v), code, int(n)) for v, code, n, _ in rows]
+    return counts, sum(int(a) for *_, a in rows)
+
+
+async def _appeals(session: AsyncSession, w: Window) -> tuple[int, int, int]:
+    """Appeals on the window's decisions: filed, decided, overturned."""
+    a = appeals.c
+    stmt = (
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(a.state != AppealState.PENDING),
+            sa.func.count().filter(a.state == AppealState.OVERTURNED),
+        )
+        .select_from(appeals.join(decisions, decisions.c.id == a.decision_id))
+        .where(*_decision_scope(w))
+    )
+    filed, decided, overturned = (await session.execute(stmt)).one()
+    return int(filed), int(decided), int(overturned)
+
+
+def _vendor() -> sa.ColumnElement[str]:
+    """A decider's vendor: a partner token's organisation, a staff member's ``partner_org``, else in-house."""
+    d = decisions.c
+    return sa.case(
+        (d.decider_id.like("partner:%"), sa.func.substr(d.decider_id, len("partner:") + 1)),
+        (principals.c.partner_org.is_not(None), principals.c.partner_org),
+        else_=sa.literal("in-house"),
+    )
+
+
+async def _qa(session: AsyncSession, w: Window, key: sa.ColumnElement[str]) -> list[Agreement]:
+    q = qa_reviews.c
+    where = [q.region == w.region, q.reviewed_at >= w.start, q.reviewed_at < w.end]
+    where += [q.queue_id == w.queue_id] if w.queue_id is not None else []
+    joined = qa_reviews.join(decisions, decisions.c.id == q.decision_id).outerjoin(
+        principals, sa.cast(principals.c.id, sa.Text) == decisions.c.decider_id
+    )
+    label = key.label("key")
+    stmt = (
+        sa.select(label, sa.func.count(), sa.func.count().filter(q.outcome == QaOutcome.AGREE))
+        .select_from(joined)
+        .where(*where)
+        .group_by(label)
+        .order_by(label)
+    )
+    return [Agreement(str(k), int(n), int(agreed)) for k, n, agreed in (await session.execute(stmt)).all()]
+
+
+async def moderation_metrics(session: AsyncSession, w: Window, now: datetime) -> Metrics:
+    decided, within, p50, p90 = await _decided(session, w)
+    by_verdict, automated = await _by_verdict(session, w)
+    filed, appeals_decided, overturned = await _appeals(session, w)
+    return Metrics(
+        inflow=await _inflow(session, w),
+        backlog=await _backlog(session, w, now),
+        decided=decided,
+        decided_within_sla=within,
+        time_to_decision_p50=p50,
+        time_to_decision_p90=p90,
+        decisions=by_verdict,
+        violating=sum(v.count for v in by_verdict if v.verdict is Verdict.VIOLATING),
+        appeals=filed,
+        appeals_decided=appeals_decided,
+        overturned=overturned,
+        automated=automated,
+        qa_by_moderator=await _qa(session, w, qa_reviews.c.moderator_id),
+        qa_by_vendor=await _qa(session, w, _vendor()),
+    )
+
+
+async def qa_backlog(session: AsyncSession, queue_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Per queue: decided cases in its QA sample not yet reviewed."""
+    c, q = cases.c, queues.c
+    stmt = (
+        sa.select(c.queue_id, sa.func.count())
+        .select_from(cases.join(queues, q.id == c.queue_id))
+        .where(
+            c.queue_id.in_(queue_ids),
+            c.state.in_([CaseState.DECIDED, CaseState.CLOSED]),
+            sample_bucket_sql(c.id) < q.qa_sample_bp,
+            ~sa.exists().where(qa_reviews.c.case_id == c.id),
+        )
+        .group_by(c.queue_id)
+    )
+    found = {k: int(n) for k, n in (await session.execute(stmt)).all()}
+    return {queue_id: found.get(queue_id, 0) for queue_id in queue_ids}
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
