@@ -17,6 +17,7 @@ from api.bootstrap import DatabaseHandle, resolve_database
 from api.graphql.context import ContextFactory
 from api.graphql.schema import build_schema
 from api.http_negotiation import GraphQLResponseMiddleware
+from api.logs import install_request_id
 from api.middleware import RequestContextMiddleware
 from api.settings import Settings
 from authz.enforcer import Authorizer
@@ -53,6 +54,7 @@ class VigilGraphQL(GraphQL[Any, None]):
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Starlette:
     settings = settings or Settings()
+    install_request_id()
     runtime = Runtime(settings=settings)
     authorizer = Authorizer()
     contexts = ContextFactory(runtime_sessions=lambda: _sessions(runtime), authorizer=authorizer, settings=settings)

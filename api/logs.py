@@ -22,9 +22,6 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        request_id = request_id_var.get()
-        if request_id:
-            payload["request_id"] = request_id
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 payload[key] = value
@@ -33,7 +30,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    request_id = request_id_var.get()
+    if request_id:
+        record.request_id = request_id
+    return record
+
+
+def install_request_id() -> None:
+    """Stamp every log record with the request id current when it was created (idempotent)."""
+    logging.setLogRecordFactory(_record_with_request_id)
+
+
 def configure_logging(level: str = "INFO") -> None:
+    install_request_id()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
