@@ -73,12 +73,12 @@ class QaReview:
     version: int = 1
 
     @classmethod
-    def record(
-        cls, *, case: Case, decision: Decision, reviewer: Actor, verdict: QaVerdict, now: datetime
-    ) -> QaReview:
+    def record(cls, *, case: Case, decision: Decision, reviewer: Actor, verdict: QaVerdict, now: datetime) -> QaReview:
         limits.optional_text(verdict.notes, field="notes", max_len=limits.RATIONALE_MAX)
         if case.state not in (CaseState.DECIDED, CaseState.CLOSED):
-            raise DomainError.invalid_state(f"only decided cases are QA-reviewed (case is {case.state.value})", "caseId")
+            raise DomainError.invalid_state(
+                f"only decided cases are QA-reviewed (case is {case.state.value})", "caseId"
+            )
         if reviewer.id == decision.decider_id:
             raise DomainError.forbidden("a moderator cannot QA-review their own decision", "caseId")
         correct = _correct_verdict(decision, verdict)
@@ -92,7 +92,8 @@ class QaReview:
             outcome=verdict.outcome,
             original_verdict=decision.verdict,
             correct_verdict=correct,
-            correct_policy_id=verdict.correct_policy_id or (decision.policy_id if correct is decision.verdict else None),
+            correct_policy_id=verdict.correct_policy_id
+            or (decision.policy_id if correct is decision.verdict else None),
             notes=verdict.notes,
             reviewed_at=now,
             created_at=now,

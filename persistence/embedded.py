@@ -29,11 +29,12 @@ def prune_dead_handles(pgdata: Path) -> list[int]:
         return []
     try:
         pids = [int(p) for p in json.loads(path.read_text() or "[]")]
+        corrupt = False
     except (ValueError, TypeError):
-        pids = []
+        pids, corrupt = [], True
     alive = [p for p in pids if psutil.pid_exists(p)]
     dead = [p for p in pids if p not in alive]
-    if dead or len(alive) != len(pids):
+    if dead or corrupt:
         path.write_text(json.dumps(alive))
     return dead
 

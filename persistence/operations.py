@@ -137,11 +137,7 @@ async def _backlog(session: AsyncSession, w: Window, now: datetime) -> list[Coun
     age = sa.func.extract("epoch", sa.literal(now) - c.created_at) / 3600
     whens = [(age < hours, label) for label, hours in BACKLOG_BUCKETS if hours is not None]
     bucket = sa.case(*whens, else_=BACKLOG_BUCKETS[-1][0]).label("bucket")
-    stmt = (
-        sa.select(bucket, sa.func.count())
-        .where(*_case_scope(w), c.state.in_(list(OPEN_STATES)))
-        .group_by(bucket)
-    )
+    stmt = sa.select(bucket, sa.func.count()).where(*_case_scope(w), c.state.in_(list(OPEN_STATES))).group_by(bucket)
     found = {str(k): int(n) for k, n in (await session.execute(stmt)).all()}
     return [Count(label, found.get(label, 0)) for label, _ in BACKLOG_BUCKETS]
 

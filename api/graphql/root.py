@@ -9,11 +9,12 @@ from api.graphql.mutations.appeals import AppealMutation
 from api.graphql.mutations.intake import IntakeMutation
 from api.graphql.mutations.policies import PolicyMutation
 from api.graphql.mutations.review import ReviewMutation
+from api.graphql.operations import OperationsMutation, OperationsQuery
 from api.graphql.queries import CoreQuery
 from api.graphql.tokens import TokenMutation, TokenQuery
 from api.graphql.viewer import ViewerQuery
 
-QUERIES: tuple[type, ...] = (ViewerQuery, CoreQuery, TokenQuery, AuditQuery)
+QUERIES: tuple[type, ...] = (ViewerQuery, CoreQuery, TokenQuery, AuditQuery, OperationsQuery)
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
     PolicyMutation,

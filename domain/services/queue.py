@@ -48,7 +48,9 @@ async def define_queue(uow: UnitOfWork, actor: Actor, cmd: DefineQueue) -> Queue
     if queue.is_default and any(
         q.is_default and q.id != queue.id for q in await uow.queues.list_for(queue.region, queue.surface)
     ):
-        raise DomainError.conflict(f"{queue.region.value} already has a default {queue.surface.value} queue", "isDefault")
+        raise DomainError.conflict(
+            f"{queue.region.value} already has a default {queue.surface.value} queue", "isDefault"
+        )
     return queue
 
 

@@ -16,9 +16,7 @@ queues = sa.Table(
     metadata,
     *entity_columns(Queue, foreign_keys={"escalation_queue_id": "queues.id"}, lengths={"name": 200}),
     sa.UniqueConstraint("region", "name"),
-    sa.Index(
-        "uq_queues_one_default", "region", "surface", unique=True, postgresql_where=sa.text("is_default")
-    ),
+    sa.Index("uq_queues_one_default", "region", "surface", unique=True, postgresql_where=sa.text("is_default")),
     sa.Index("ix_queues_region_surface", "region", "surface"),
     sa.Index("ix_queues_region_created", "region", "created_at", "id"),
 )

@@ -97,3 +97,23 @@ async def test_a_decision_is_appealed_once_and_only_by_its_account(
     assert second["code"] == "CONFLICT"
     body = await gql("{ appeals { nodes { id } } }", token=tokens["senior"])
     assert len(body["data"]["appeals"]["nodes"]) == 1
+
+
+async def test_overturning_the_middle_strike_replays_the_ladder(gql: GraphQLClient, tokens: dict[str, str]) -> None:
+    creator = await flows.account(gql, tokens["platform"], "middle-creator")
+    hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
+    await _violation(gql, tokens, creator, hate, 1)
+    second = await _violation(gql, tokens, creator, hate, 2)
+    third = await _violation(gql, tokens, creator, hate, 3)
+    assert _ladder(third) == ["BAN_ACCOUNT"]
+
+    appeal = await flows.file_appeal(gql, tokens["platform"], second["decision"]["id"], creator)
+    overturned = await flows.decide_appeal(gql, tokens["senior"], appeal["appeal"]["id"], "OVERTURNED")
+    assert overturned["__typename"] == "DecideAppealSuccess", overturned
+    # without the second strike the third is only the second: its ban becomes a 7-day restriction
+    assert sorted(a["kind"] for a in overturned["reversedActions"]) == [
+        "BAN_ACCOUNT", "REMOVE_CONTENT", "RESTRICT_FEATURES"]
+    assert [a["kind"] for a in overturned["restoredActions"]] == ["RESTRICT_FEATURES"]
+    assert await flows.node(gql, tokens["moderator"], creator, CREATOR) == {
+        "id": creator, "status": "RESTRICTED",
+        "strikes": [{"status": "ACTIVE"}, {"status": "REVERSED"}, {"status": "ACTIVE"}]}
