@@ -310,6 +310,9 @@ class DefineQueueSuccess:
 @strawberry.input
 class ClaimNextCaseInput:
     queue_id: strawberry.ID
+    renew_case_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Renew your lease on this case of the queue instead of taking a new one."
+    )
 
 
 @strawberry.type
@@ -398,12 +401,13 @@ class OperationsMutation:
 
     @strawberry.mutation(
         extensions=requires(Permission.CASES_CLAIM),
-        description="Lease the most urgent free case of a queue you may work (renew it with claimCase).",
+        description="Lease the most urgent free case of a queue you may work (pass renewCaseId to renew a lease you hold).",
     )
     async def claim_next_case(self, info: Info, input: ClaimNextCaseInput) -> ClaimNextCaseResult:
         async def command(uow: UnitOfWork, actor: Actor) -> ClaimNextCaseSuccess:
             queue = await get_queue(uow, parse_id(input.queue_id, "Queue", field="queueId"))
-            cmd = ClaimNextCase(queue_id=queue.id, roles=roles_in(info.context, queue.region))
+            renew = parse_id(input.renew_case_id, "Case", field="renewCaseId") if input.renew_case_id else None
+            cmd = ClaimNextCase(queue_id=queue.id, roles=roles_in(info.context, queue.region), renew_case_id=renew)
             case = await claim_next_case(uow, actor, cmd)
             return ClaimNextCaseSuccess(case=build(Case, case) if case else None)
 

@@ -31,6 +31,7 @@ from api.graphql.types.nodes import (
     Strike,
     build,
 )
+from api.graphql.visibility import own_reporter_id, visible
 from authz.permissions import Permission
 from domain.account import AccountKind, AccountStatus
 from domain.ad import AdReviewStatus
@@ -50,12 +51,6 @@ from persistence.tables.cases import reports as reports_table
 
 READ_PERMISSIONS = tuple(sorted({perm for _, perm in NODE_TYPES.values()} | {Permission.REPORTS_READ_OWN}))
 MAX_NODES = 100
-
-
-def own_reporter_id(context: Context) -> str:
-    """The reporter id a principal's own reports carry (partners: their organisation, across tokens)."""
-    principal = context.principal
-    return f"partner:{principal.partner_org}" if principal.partner_org else principal.id
 
 
 def visible_regions(context: Context, permission: Permission, wanted: Region | None) -> frozenset[str] | None:
@@ -178,20 +173,6 @@ def _strike_status(status: StrikeStatus | None) -> list[Any]:
     return [t.status == StrikeStatus.ACTIVE, t.expires_at > now]
 
 
-def _node_visible(context: Context, type_name: str, entity: Any) -> bool:
-    permission = NODE_TYPES[type_name][1]
-    region = getattr(entity, "region", None)
-    if region is None:  # global records (policies)
-        return context.permissions.allows(permission)
-    if context.permissions.allows(permission, region.value):
-        return True
-    return (
-        type_name == "Report"
-        and context.permissions.allows(Permission.REPORTS_READ_OWN, region.value)
-        and entity.reporter_id == own_reporter_id(context)
-    )
-
-
 async def resolve_node(info: Info, global_id: str) -> Node | None:
     parsed = parse_any(global_id)
     if parsed is None or parsed[0] not in NODE_TYPES:
@@ -204,7 +185,7 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     node_type = NODE_TYPES[type_name][0]
     loader = getattr(info.context.loaders, _LOADER_NAMES[type_name])
     entity = await loader.load(entity_id)
-    if entity is None or not _node_visible(info.context, type_name, entity):
+    if entity is None or not visible(info.context, type_name, entity):
         return None
     return build(node_type, entity)  # type: ignore[no-any-return]
 

@@ -21,6 +21,7 @@ MUTATIONS: tuple[type, ...] = (
     ReviewMutation,
     AppealMutation,
     TokenMutation,
+    OperationsMutation,
 )
 
 Query = merge_types("Query", QUERIES)

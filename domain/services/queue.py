@@ -89,16 +89,24 @@ class ClaimNextCase:
 
     queue_id: uuid.UUID
     roles: frozenset[str]
+    renew_case_id: uuid.UUID | None = None
 
 
 async def claim_next_case(
     uow: UnitOfWork, actor: Actor, cmd: ClaimNextCase, config: DomainConfig = DEFAULT_CONFIG
 ) -> Case | None:
-    """Lease the queue's most urgent free case to the caller; None when the queue has nothing free for them."""
+    """Lease the queue's most urgent free case to the caller; None when the queue has nothing free for them.
+    With ``renew_case_id``: renew the caller's lease on that case of the queue instead."""
     queue = await get_queue(uow, cmd.queue_id)
     queue.ensure_workable_by(cmd.roles)
     now = uow.clock.now()
-    case = await uow.queues.next_case(queue.id, now=now, escalated=actor.seniority >= seniority.ESCALATED_CASE_MIN)
+    if cmd.renew_case_id is not None:
+        case = await get_case(uow, cmd.renew_case_id, field="renewCaseId")
+        if case.queue_id != queue.id or case.assignee_id != actor.id:
+            raise DomainError.conflict("you hold no lease on this case in this queue", "renewCaseId")
+    else:
+        escalated = actor.seniority >= seniority.ESCALATED_CASE_MIN
+        case = await uow.queues.next_case(queue.id, now=now, escalated=escalated)
     if case is not None:
         case.claim(actor, config.claim_lease, now)
     return case

@@ -10,9 +10,12 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 
 import api.graphql.types.enums  # noqa: F401  (registers the domain enums)
+from api.graphql.audit import AuditEvent, history_for
 from api.graphql.context import Info
 from api.graphql.ids import to_global_id
+from api.graphql.types.common import Connection
 from api.graphql.types.node import Node
+from api.graphql.visibility import visible
 from authz.permissions import Permission
 from domain.account import Account as AccountEntity
 from domain.account import AccountKind, AccountStatus
@@ -56,6 +59,23 @@ def build(cls: type[N], entity: Any) -> N:
 
 def build_all(cls: type[N], entities: list[Any]) -> list[N]:
     return [build(cls, e) for e in entities]
+
+
+def _type_name(cls: type[Any]) -> str:
+    return str(cls.__strawberry_definition__.name)
+
+
+def one(info: Info, cls: type[N], entity: Any | None) -> N | None:
+    """A related record, or null when it does not exist or the reader may not see it."""
+    if entity is None or not visible(info.context, _type_name(cls), entity):
+        return None
+    return build(cls, entity)
+
+
+def many(info: Info, cls: type[N], entities: list[Any]) -> list[N]:
+    """The related records the reader may see."""
+    name = _type_name(cls)
+    return [build(cls, e) for e in entities if visible(info.context, name, e)]
 
 
 def _now() -> datetime:
@@ -102,7 +122,11 @@ class Account(Node):
 
     @strawberry.field(description="Strikes on this account, newest last (expired and reversed included).")
     async def strikes(self, info: Info) -> list[Strike]:
-        return build_all(Strike, await info.context.loaders.strikes_by_account.load(self.entity.id))
+        return many(info, Strike, await info.context.loaders.strikes_by_account.load(self.entity.id))
+
+    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+        return await history_for(info, "Account", self.entity.id, first, after)
 
 
 @strawberry.type(description="A piece of content: video, image, post, comment, article or livestream.")
@@ -123,7 +147,11 @@ class Content(Node):
     @strawberry.field
     async def owner(self, info: Info) -> Account | None:
         found = await info.context.loaders.account.load(self.entity.owner_account_id)
-        return build(Account, found) if found else None
+        return one(info, Account, found)
+
+    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+        return await history_for(info, "Content", self.entity.id, first, after)
 
 
 @strawberry.type(description="An ad creative. Ads are reviewed before they serve.")
@@ -150,14 +178,18 @@ class Ad(Node):
     @strawberry.field
     async def advertiser(self, info: Info) -> Account | None:
         found = await info.context.loaders.account.load(self.entity.advertiser_account_id)
-        return build(Account, found) if found else None
+        return one(info, Account, found)
 
     @strawberry.field(description="The ads-review case opened when the ad was submitted.")
     async def review_case(self, info: Info) -> Case | None:
         if self.entity.review_case_id is None:
             return None
         found = await info.context.loaders.case.load(self.entity.review_case_id)
-        return build(Case, found) if found else None
+        return one(info, Case, found)
+
+    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+        return await history_for(info, "Ad", self.entity.id, first, after)
 
 
 Subject = Annotated[Account | Content | Ad, strawberry.union("Subject", description="What a report is about.")]
@@ -167,12 +199,12 @@ async def load_subject(info: Info, kind: SubjectKind, subject_id: uuid.UUID) -> 
     loaders = info.context.loaders
     if kind is SubjectKind.ACCOUNT:
         account = await loaders.account.load(subject_id)
-        return build(Account, account) if account else None
+        return one(info, Account, account)
     if kind is SubjectKind.CONTENT:
         content = await loaders.content.load(subject_id)
-        return build(Content, content) if content else None
+        return one(info, Content, content)
     ad = await loaders.ad.load(subject_id)
-    return build(Ad, ad) if ad else None
+    return one(info, Ad, ad)
 
 
 @strawberry.type(description="A platform rule. Policies are global: `region` is null.")
@@ -196,7 +228,7 @@ class Policy(Node):
 
     @strawberry.field(description="Every published version, oldest first.")
     async def versions(self, info: Info) -> list[PolicyVersion]:
-        return build_all(PolicyVersion, await info.context.loaders.versions_by_policy.load(self.entity.id))
+        return many(info, PolicyVersion, await info.context.loaders.versions_by_policy.load(self.entity.id))
 
 
 @strawberry.type(description="One published, immutable version of a policy.")
@@ -238,12 +270,21 @@ class Report(Node):
     @strawberry.field
     async def policy(self, info: Info) -> Policy | None:
         found = await info.context.loaders.policy.load(self.entity.policy_id)
-        return build(Policy, found) if found else None
+        return one(info, Policy, found)
 
-    @strawberry.field(description="The case this report folded into; its state is the report's status.")
+    @strawberry.field(
+        description="Where the report stands: the state of the case it folded into (visible to "
+        "whoever may see the report, e.g. the trusted flagger who filed it)."
+    )
+    async def status(self, info: Info) -> CaseState:
+        found = await info.context.loaders.case.load(self.entity.case_id)
+        assert found is not None  # reports always belong to a case (foreign key)
+        return found.state
+
+    @strawberry.field(description="The case this report folded into (needs cases:read).")
     async def case(self, info: Info) -> Case | None:
         found = await info.context.loaders.case.load(self.entity.case_id)
-        return build(Case, found) if found else None
+        return one(info, Case, found)
 
 
 @strawberry.type(description="The unit of review: every open report on one subject folds into its one open case.")
@@ -272,24 +313,28 @@ class Case(Node):
     @strawberry.field(description="The account that answers for the subject (owner, advertiser, or itself).")
     async def account(self, info: Info) -> Account | None:
         found = await info.context.loaders.account.load(self.entity.subject_account_id)
-        return build(Account, found) if found else None
+        return one(info, Account, found)
 
     @strawberry.field(description="Every report folded into this case, oldest first.")
     async def reports(self, info: Info) -> list[Report]:
-        return build_all(Report, await info.context.loaders.reports_by_case.load(self.entity.id))
+        return many(info, Report, await info.context.loaders.reports_by_case.load(self.entity.id))
 
     @strawberry.field(description="The decision on this case, once decided.")
     async def decision(self, info: Info) -> Decision | None:
         if self.entity.decision_id is None:
             return None
         found = await info.context.loaders.decision.load(self.entity.decision_id)
-        return build(Decision, found) if found else None
+        return one(info, Decision, found)
 
     @strawberry.field(description="Strikes issued by this case's decision.")
     async def strikes(self, info: Info) -> list[Strike]:
         if self.entity.decision_id is None:
             return []
-        return build_all(Strike, await info.context.loaders.strikes_by_decision.load(self.entity.decision_id))
+        return many(info, Strike, await info.context.loaders.strikes_by_decision.load(self.entity.decision_id))
+
+    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+        return await history_for(info, "Case", self.entity.id, first, after)
 
 
 @strawberry.type(description="A verdict on a case, citing the exact policy version it applied.")
@@ -308,7 +353,7 @@ class Decision(Node):
     @strawberry.field
     async def case(self, info: Info) -> Case | None:
         found = await info.context.loaders.case.load(self.entity.case_id)
-        return build(Case, found) if found else None
+        return one(info, Case, found)
 
     @strawberry.field
     async def subject(self, info: Info) -> Subject | None:
@@ -319,27 +364,27 @@ class Decision(Node):
         if self.entity.policy_id is None:
             return None
         found = await info.context.loaders.policy.load(self.entity.policy_id)
-        return build(Policy, found) if found else None
+        return one(info, Policy, found)
 
     @strawberry.field(description="The policy version the decision applied (publishing newer ones never changes it).")
     async def policy_version(self, info: Info) -> PolicyVersion | None:
         if self.entity.policy_version_id is None:
             return None
         found = await info.context.loaders.policy_version.load(self.entity.policy_version_id)
-        return build(PolicyVersion, found) if found else None
+        return one(info, PolicyVersion, found)
 
     @strawberry.field(description="Actions the decision applied, ladder penalties included.")
     async def actions(self, info: Info) -> list[EnforcementAction]:
-        return build_all(EnforcementAction, await info.context.loaders.actions_by_decision.load(self.entity.id))
+        return many(info, EnforcementAction, await info.context.loaders.actions_by_decision.load(self.entity.id))
 
     @strawberry.field
     async def strikes(self, info: Info) -> list[Strike]:
-        return build_all(Strike, await info.context.loaders.strikes_by_decision.load(self.entity.id))
+        return many(info, Strike, await info.context.loaders.strikes_by_decision.load(self.entity.id))
 
     @strawberry.field
     async def appeal(self, info: Info) -> Appeal | None:
         found = await info.context.loaders.appeals_by_decision.load(self.entity.id)
-        return build(Appeal, found[0]) if found else None
+        return one(info, Appeal, found[0] if found else None)
 
 
 @strawberry.type(description="An enforcement action on an account, a piece of content or an ad.")
@@ -364,14 +409,14 @@ class EnforcementAction(Node):
     @strawberry.field
     async def decision(self, info: Info) -> Decision | None:
         found = await info.context.loaders.decision.load(self.entity.decision_id)
-        return build(Decision, found) if found else None
+        return one(info, Decision, found)
 
     @strawberry.field(description="For ladder penalties: the strike that caused it.")
     async def strike(self, info: Info) -> Strike | None:
         if self.entity.strike_id is None:
             return None
         found = await info.context.loaders.strike.load(self.entity.strike_id)
-        return build(Strike, found) if found else None
+        return one(info, Strike, found)
 
 
 @strawberry.type(description="A mark on an account from a violating decision; the strike ladder counts active ones.")
@@ -392,22 +437,22 @@ class Strike(Node):
     @strawberry.field
     async def account(self, info: Info) -> Account | None:
         found = await info.context.loaders.account.load(self.entity.account_id)
-        return build(Account, found) if found else None
+        return one(info, Account, found)
 
     @strawberry.field
     async def policy(self, info: Info) -> Policy | None:
         found = await info.context.loaders.policy.load(self.entity.policy_id)
-        return build(Policy, found) if found else None
+        return one(info, Policy, found)
 
     @strawberry.field
     async def policy_version(self, info: Info) -> PolicyVersion | None:
         found = await info.context.loaders.policy_version.load(self.entity.policy_version_id)
-        return build(PolicyVersion, found) if found else None
+        return one(info, PolicyVersion, found)
 
     @strawberry.field
     async def decision(self, info: Info) -> Decision | None:
         found = await info.context.loaders.decision.load(self.entity.decision_id)
-        return build(Decision, found) if found else None
+        return one(info, Decision, found)
 
 
 @strawberry.type(description="An account owner contests a decision.")
@@ -425,12 +470,16 @@ class Appeal(Node):
     @strawberry.field
     async def decision(self, info: Info) -> Decision | None:
         found = await info.context.loaders.decision.load(self.entity.decision_id)
-        return build(Decision, found) if found else None
+        return one(info, Decision, found)
 
     @strawberry.field
     async def appellant(self, info: Info) -> Account | None:
         found = await info.context.loaders.account.load(self.entity.appellant_account_id)
-        return build(Account, found) if found else None
+        return one(info, Account, found)
+
+    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+        return await history_for(info, "Appeal", self.entity.id, first, after)
 
 
 NODE_TYPES: dict[str, tuple[type[Any], Permission]] = {

@@ -195,7 +195,63 @@ async def revoke_api_token(w: World) -> Call:
     return Call(REVOKE, {"input": {"id": token_id}}, "admin", "ApiToken", lambda r: r["token"]["id"])
 
 
+QUEUE_DOC = f"""
+mutation($input: DefineQueueInput!) {{ defineQueue(input: $input) {{
+  __typename ... on DefineQueueSuccess {{ queue {{ id }} }} {ERRORS} }} }}"""
+CLAIM_NEXT_DOC = f"""
+mutation($input: ClaimNextCaseInput!) {{ claimNextCase(input: $input) {{
+  __typename ... on ClaimNextCaseSuccess {{ case {{ id }} }} {ERRORS} }} }}"""
+RELEASE_DOC = f"""
+mutation($input: ReleaseCaseInput!) {{ releaseCase(input: $input) {{
+  __typename ... on ReleaseCaseSuccess {{ case {{ id }} }} {ERRORS} }} }}"""
+QA_DOC = f"""
+mutation($input: SubmitQaReviewInput!) {{ submitQaReview(input: $input) {{
+  __typename ... on SubmitQaReviewSuccess {{ qaReview {{ id }} }} {ERRORS} }} }}"""
+
+
+def _queue_input(name: str = "us-content") -> dict[str, Any]:
+    return {"input": {"region": "US", "name": name, "surface": "CONTENT", "roles": ["moderator"], "isDefault": True,
+                      "qaSampleRate": 1.0}}  # fmt: skip
+
+
+async def _queued_case(w: World) -> tuple[str, str]:
+    """(queue id, case id): an open US case routed into the default content queue."""
+    body = await w.gql(QUEUE_DOC, _queue_input(), token=w.tokens["admin"])
+    queue_id = str(flows.ok(body, "defineQueue", "DefineQueueSuccess")["queue"]["id"])
+    case_id, _, _ = await _reported_case(w)
+    return queue_id, case_id
+
+
+async def define_queue(w: World) -> Call:
+    return Call(QUEUE_DOC, _queue_input(), "admin", "Queue", lambda r: r["queue"]["id"])
+
+
+async def claim_next_case(w: World) -> Call:
+    queue_id, _ = await _queued_case(w)
+    return Call(CLAIM_NEXT_DOC, {"input": {"queueId": queue_id}}, "mod_us", "Case", lambda r: r["case"]["id"])
+
+
+async def release_case(w: World) -> Call:
+    queue_id, case_id = await _queued_case(w)
+    claimed = await w.gql(CLAIM_NEXT_DOC, {"input": {"queueId": queue_id}}, token=w.tokens["mod_us"])
+    assert flows.ok(claimed, "claimNextCase", "ClaimNextCaseSuccess")["case"]["id"] == case_id
+    return Call(RELEASE_DOC, {"input": {"caseId": case_id}}, "mod_us", "Case", lambda r: r["case"]["id"])
+
+
+async def submit_qa_review(w: World) -> Call:
+    await w.gql(QUEUE_DOC, _queue_input(), token=w.tokens["admin"])
+    decision_id, _ = await _decided(w)
+    case = await w.gql("query($id: ID!) { node(id: $id) { ... on Decision { case { id } } } }", {"id": decision_id},
+                       token=w.tokens["admin"])  # fmt: skip
+    variables = {"input": {"caseId": case["data"]["node"]["case"]["id"], "agrees": True}}
+    return Call(QA_DOC, variables, "admin", "QaReview", lambda r: r["qaReview"]["id"])
+
+
 HAPPY_PATHS: dict[str, Happy] = {
+    "defineQueue": define_queue,
+    "claimNextCase": claim_next_case,
+    "releaseCase": release_case,
+    "submitQaReview": submit_qa_review,
     "upsertAccount": upsert_account,
     "upsertContent": upsert_content,
     "submitAd": submit_ad,

@@ -18,7 +18,8 @@ mutation($input: UpsertContentInput!) {{ upsertContent(input: $input) {{
 
 DEFINE_POLICY = f"""
 mutation($input: DefinePolicyInput!) {{ definePolicy(input: $input) {{
-  __typename ... on DefinePolicySuccess {{ policy {{ id code currentVersionNumber }} version {{ id number }} }} {ERRORS} }} }}"""
+  __typename ... on DefinePolicySuccess {{
+    policy {{ id code currentVersionNumber }} version {{ id number }} }} {ERRORS} }} }}"""
 
 SUBMIT_REPORT = f"""
 mutation($input: SubmitReportInput!) {{ submitReport(input: $input) {{

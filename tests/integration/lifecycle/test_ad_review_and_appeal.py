@@ -42,14 +42,21 @@ async def _rejected_and_appealed(gql: GraphQLClient, tokens: dict[str, str]) -> 
     assert sorted(a["kind"] for a in rejected["actions"]) == ["REJECT_AD", "WARN"]  # ads ladder, 1st step
     assert len(rejected["strikes"]) == 1
     seen = await flows.node(gql, tokens["senior"], advertiser, ADVERTISER)
-    assert seen == {"id": advertiser, "status": "ACTIVE",
-                    "strikes": [{"id": rejected["strikes"][0]["id"], "status": "ACTIVE"}]}
+    assert seen == {
+        "id": advertiser,
+        "status": "ACTIVE",
+        "strikes": [{"id": rejected["strikes"][0]["id"], "status": "ACTIVE"}],
+    }
 
     appeal = await flows.file_appeal(gql, tokens["platform"], rejected["decision"]["id"], advertiser)
     assert appeal["__typename"] == "FileAppealSuccess", appeal
     assert appeal["appeal"]["state"] == "PENDING"
-    return {"advertiser": advertiser, "ad": submitted["ad"]["id"], "appeal": appeal["appeal"]["id"],
-            "strike": rejected["strikes"][0]["id"]}
+    return {
+        "advertiser": advertiser,
+        "ad": submitted["ad"]["id"],
+        "appeal": appeal["appeal"]["id"],
+        "strike": rejected["strikes"][0]["id"],
+    }
 
 
 async def test_a_senior_moderator_overturns_and_the_ad_serves(gql: GraphQLClient, tokens: dict[str, str]) -> None:
@@ -61,9 +68,15 @@ async def test_a_senior_moderator_overturns_and_the_ad_serves(gql: GraphQLClient
     assert decided["reversedStrikes"] == [{"id": world["strike"], "status": "REVERSED"}]
     assert sorted(a["kind"] for a in decided["reversedActions"]) == ["REJECT_AD", "WARN"]
     assert await flows.node(gql, tokens["senior"], world["ad"], AD) == {
-        "id": world["ad"], "reviewStatus": "APPROVED", "serving": True}
+        "id": world["ad"],
+        "reviewStatus": "APPROVED",
+        "serving": True,
+    }
     assert await flows.node(gql, tokens["senior"], world["advertiser"], ADVERTISER) == {
-        "id": world["advertiser"], "status": "ACTIVE", "strikes": [{"id": world["strike"], "status": "REVERSED"}]}
+        "id": world["advertiser"],
+        "status": "ACTIVE",
+        "strikes": [{"id": world["strike"], "status": "REVERSED"}],
+    }
 
 
 async def test_the_first_reviewer_may_not_decide_the_appeal(gql: GraphQLClient, tokens: dict[str, str]) -> None:
@@ -72,13 +85,21 @@ async def test_the_first_reviewer_may_not_decide_the_appeal(gql: GraphQLClient, 
     own = await flows.decide_appeal(gql, tokens["reviewer"], world["appeal"], "OVERTURNED")
     assert own["__typename"] == "ForbiddenError", own
     assert own["code"] == "FORBIDDEN"
-    body = await gql(flows.DECIDE_APPEAL, {"input": {"appealId": world["appeal"], "outcome": "OVERTURNED",
-                                                     "rationale": "x"}}, token=tokens["moderator"])
+    body = await gql(
+        flows.DECIDE_APPEAL,
+        {"input": {"appealId": world["appeal"], "outcome": "OVERTURNED", "rationale": "x"}},
+        token=tokens["moderator"],
+    )
     assert flows.error_code(body) == "FORBIDDEN"  # a plain moderator lacks appeals:decide
     assert await flows.node(gql, tokens["senior"], world["appeal"], "... on Appeal { state }") == {
-        "id": world["appeal"], "state": "PENDING"}
+        "id": world["appeal"],
+        "state": "PENDING",
+    }
     assert await flows.node(gql, tokens["senior"], world["ad"], AD) == {
-        "id": world["ad"], "reviewStatus": "REJECTED", "serving": False}
+        "id": world["ad"],
+        "reviewStatus": "REJECTED",
+        "serving": False,
+    }
 
 
 async def test_an_upheld_appeal_changes_nothing(gql: GraphQLClient, tokens: dict[str, str]) -> None:
@@ -89,8 +110,14 @@ async def test_an_upheld_appeal_changes_nothing(gql: GraphQLClient, tokens: dict
     assert upheld["appeal"]["state"] == "UPHELD"
     assert upheld["reversedStrikes"] == upheld["reversedActions"] == upheld["restoredActions"] == []
     assert await flows.node(gql, tokens["senior"], world["ad"], AD) == {
-        "id": world["ad"], "reviewStatus": "REJECTED", "serving": False}
+        "id": world["ad"],
+        "reviewStatus": "REJECTED",
+        "serving": False,
+    }
     assert await flows.node(gql, tokens["senior"], world["advertiser"], ADVERTISER) == {
-        "id": world["advertiser"], "status": "ACTIVE", "strikes": [{"id": world["strike"], "status": "ACTIVE"}]}
+        "id": world["advertiser"],
+        "status": "ACTIVE",
+        "strikes": [{"id": world["strike"], "status": "ACTIVE"}],
+    }
     again = await flows.decide_appeal(gql, tokens["admin"], world["appeal"], "OVERTURNED")
     assert again["code"] == "INVALID_STATE"

@@ -39,7 +39,10 @@ async def test_a_less_senior_decider_is_forbidden(gql: GraphQLClient, tokens: di
     assert junior["__typename"] == "ForbiddenError", junior
     also_junior = await flows.decide_appeal(gql, tokens["policy_manager"], appeal, "OVERTURNED")
     assert also_junior["__typename"] == "ForbiddenError", also_junior
-    assert await flows.node(gql, tokens["senior"], appeal, "... on Appeal { state }") == {"id": appeal, "state": "PENDING"}
+    assert await flows.node(gql, tokens["senior"], appeal, "... on Appeal { state }") == {
+        "id": appeal,
+        "state": "PENDING",
+    }
 
 
 async def test_a_more_senior_decider_may_and_another_region_may_not(gql: GraphQLClient, tokens: dict[str, str]) -> None:

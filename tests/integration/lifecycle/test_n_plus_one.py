@@ -57,28 +57,66 @@ async def _seed(sessions: SessionFactory) -> None:
     async with UnitOfWork(sessions, audit) as uow:
         policies = []
         for code in ("SPAM", "HATE_SPEECH"):
-            defined = await define_policy(uow, SEED_ACTOR, DefinePolicy(
-                code=code, name=code, surface=Surface.CONTENT, severity=Severity.LOW,
-                dsa_category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE", description=code))
+            defined = await define_policy(
+                uow,
+                SEED_ACTOR,
+                DefinePolicy(
+                    code=code,
+                    name=code,
+                    surface=Surface.CONTENT,
+                    severity=Severity.LOW,
+                    dsa_category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+                    description=code,
+                ),
+            )
             policies.append(defined.policy.id)
         creators = []
         for c in range(CREATORS):
-            account = await upsert_account(uow, SEED_ACTOR, UpsertAccount(
-                region=Region.US, external_id=f"creator-{c}", kind=AccountKind.CREATOR, handle=f"c{c}",
-                display_name=f"Creator {c}", email=f"c{c}@example.com"))
+            account = await upsert_account(
+                uow,
+                SEED_ACTOR,
+                UpsertAccount(
+                    region=Region.US,
+                    external_id=f"creator-{c}",
+                    kind=AccountKind.CREATOR,
+                    handle=f"c{c}",
+                    display_name=f"Creator {c}",
+                    email=f"c{c}@example.com",
+                ),
+            )
             creators.append(account.id)
         case_ids: list[uuid.UUID] = []
         for i in range(CASES):
-            video = await upsert_content(uow, SEED_ACTOR, UpsertContent(
-                owner_account_id=creators[i % CREATORS], external_id=f"video-{i}", kind=ContentKind.VIDEO))
-            report = await submit_report(uow, SEED_ACTOR, SubmitReport(
-                subject_kind=SubjectKind.CONTENT, subject_id=video.id, policy_id=policies[i % 2],
-                source=ReportSource.USER))
+            video = await upsert_content(
+                uow,
+                SEED_ACTOR,
+                UpsertContent(
+                    owner_account_id=creators[i % CREATORS], external_id=f"video-{i}", kind=ContentKind.VIDEO
+                ),
+            )
+            report = await submit_report(
+                uow,
+                SEED_ACTOR,
+                SubmitReport(
+                    subject_kind=SubjectKind.CONTENT,
+                    subject_id=video.id,
+                    policy_id=policies[i % 2],
+                    source=ReportSource.USER,
+                ),
+            )
             case_ids.append(report.case_id)
         for i in range(0, CASES, 3):
-            await decide_case(uow, SEED_ACTOR, DecideCase(
-                case_id=case_ids[i], verdict=Verdict.VIOLATING, policy_id=policies[i % 2], rationale="seeded",
-                actions=(RequestedAction(ActionKind.REMOVE_CONTENT),)))
+            await decide_case(
+                uow,
+                SEED_ACTOR,
+                DecideCase(
+                    case_id=case_ids[i],
+                    verdict=Verdict.VIOLATING,
+                    policy_id=policies[i % 2],
+                    rationale="seeded",
+                    actions=(RequestedAction(ActionKind.REMOVE_CONTENT),),
+                ),
+            )
 
 
 # The app's background audit sealer shares the engine; its statements are not the request's.
@@ -86,18 +124,20 @@ BACKGROUND = re.compile(r"audit_events|audit_seals|advisory", re.IGNORECASE)
 FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
 
 # One statement per table per level of the query, whatever the page size:
-EXPECTED_TABLES = sorted([
-    "api_tokens",  # authentication: the bearer token
-    "role_assignments",  # authentication: the principal's roles
-    "cases",  # the page itself (keyset, one extra row for hasNextPage)
-    "contents",  # cases.subject (Content), batched
-    "accounts",  # cases.account, batched; subject.owner is the same account, answered from the loader's cache
-    "reports",  # cases.reports, grouped by case
-    "strikes",  # cases.strikes, grouped by decision
-    "decisions",  # cases.decision, batched
-    "policies",  # reports.policy, batched (second level)
-    "enforcement_actions",  # decision.actions, grouped by decision (second level)
-])
+EXPECTED_TABLES = sorted(
+    [
+        "api_tokens",  # authentication: the bearer token
+        "role_assignments",  # authentication: the principal's roles
+        "cases",  # the page itself (keyset, one extra row for hasNextPage)
+        "contents",  # cases.subject (Content), batched
+        "accounts",  # cases.account, batched; subject.owner is the same account, answered from the loader's cache
+        "reports",  # cases.reports, grouped by case
+        "strikes",  # cases.strikes, grouped by decision
+        "decisions",  # cases.decision, batched
+        "policies",  # reports.policy, batched (second level)
+        "enforcement_actions",  # decision.actions, grouped by decision (second level)
+    ]
+)
 
 
 @contextmanager

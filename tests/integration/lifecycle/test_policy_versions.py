@@ -8,7 +8,9 @@ from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
-DECISION = "... on Decision { policyVersion { number } policy { currentVersionNumber } strikes { policyVersion { number } } }"
+DECISION = (
+    "... on Decision { policyVersion { number } policy { currentVersionNumber } strikes { policyVersion { number } } }"
+)
 
 
 @pytest.fixture
@@ -33,20 +35,40 @@ async def test_a_new_version_does_not_rewrite_earlier_decisions(gql: GraphQLClie
     hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
     earlier = await _decided(gql, tokens, creator, hate, 1)
 
-    body = await gql(flows.DEFINE_POLICY, {"input": {
-        "code": "HATE_SPEECH", "name": "Hate speech", "surface": "CONTENT", "severity": "SEVERE",
-        "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL", "description": "stricter wording"}}, token=tokens["admin"])
+    body = await gql(
+        flows.DEFINE_POLICY,
+        {
+            "input": {
+                "code": "HATE_SPEECH",
+                "name": "Hate speech",
+                "surface": "CONTENT",
+                "severity": "SEVERE",
+                "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL",
+                "description": "stricter wording",
+            }
+        },
+        token=tokens["admin"],
+    )
     published = flows.ok(body, "definePolicy", "DefinePolicySuccess")
     assert published["policy"] == {"id": hate, "code": "HATE_SPEECH", "currentVersionNumber": 2}
     assert published["version"]["number"] == 2
 
     assert await flows.node(gql, tokens["moderator"], earlier, DECISION) == {
-        "id": earlier, "policyVersion": {"number": 1}, "policy": {"currentVersionNumber": 2},
-        "strikes": [{"policyVersion": {"number": 1}}]}
+        "id": earlier,
+        "policyVersion": {"number": 1},
+        "policy": {"currentVersionNumber": 2},
+        "strikes": [{"policyVersion": {"number": 1}}],
+    }
     later = await _decided(gql, tokens, creator, hate, 2)
     assert await flows.node(gql, tokens["moderator"], later, DECISION) == {
-        "id": later, "policyVersion": {"number": 2}, "policy": {"currentVersionNumber": 2},
-        "strikes": [{"policyVersion": {"number": 2}}]}
-    body = await gql("query($id: ID!) { node(id: $id) { ... on Policy { versions { number severity } } } }",
-                     {"id": hate}, token=tokens["moderator"])
+        "id": later,
+        "policyVersion": {"number": 2},
+        "policy": {"currentVersionNumber": 2},
+        "strikes": [{"policyVersion": {"number": 2}}],
+    }
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Policy { versions { number severity } } } }",
+        {"id": hate},
+        token=tokens["moderator"],
+    )
     assert body["data"]["node"]["versions"] == [{"number": 1, "severity": "HIGH"}, {"number": 2, "severity": "SEVERE"}]

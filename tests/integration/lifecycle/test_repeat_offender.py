@@ -23,8 +23,9 @@ async def tokens(db_url: str) -> dict[str, str]:
     }
 
 
-async def _violation(gql: GraphQLClient, tokens: dict[str, str], creator: str, policy: str, n: int,
-                     verdict: str = "VIOLATING") -> dict[str, Any]:
+async def _violation(
+    gql: GraphQLClient, tokens: dict[str, str], creator: str, policy: str, n: int, verdict: str = "VIOLATING"
+) -> dict[str, Any]:
     video = await flows.content(gql, tokens["platform"], creator, f"video-{n}")
     case_id = (await flows.report(gql, tokens["platform"], video, policy))["case"]["id"]
     actions = [{"kind": "REMOVE_CONTENT"}] if verdict == "VIOLATING" else []
@@ -52,7 +53,10 @@ async def test_three_strikes_warn_restrict_ban_and_overturning_the_third_lifts_t
     third = await _violation(gql, tokens, creator, hate, 3)
     assert _ladder(third) == ["BAN_ACCOUNT"]
     assert await flows.node(gql, tokens["moderator"], creator, CREATOR) == {
-        "id": creator, "status": "BANNED", "strikes": [{"status": "ACTIVE"}] * 3}
+        "id": creator,
+        "status": "BANNED",
+        "strikes": [{"status": "ACTIVE"}] * 3,
+    }
 
     appeal = await flows.file_appeal(gql, tokens["platform"], third["decision"]["id"], creator)
     assert appeal["__typename"] == "FileAppealSuccess", appeal
@@ -61,12 +65,18 @@ async def test_three_strikes_warn_restrict_ban_and_overturning_the_third_lifts_t
     assert sorted(a["kind"] for a in overturned["reversedActions"]) == ["BAN_ACCOUNT", "REMOVE_CONTENT"]
     assert overturned["restoredActions"] == []  # the restriction was never lifted: it is still in force
     assert await flows.node(gql, tokens["moderator"], creator, CREATOR) == {
-        "id": creator, "status": "RESTRICTED",
-        "strikes": [{"status": "ACTIVE"}, {"status": "ACTIVE"}, {"status": "REVERSED"}]}
+        "id": creator,
+        "status": "RESTRICTED",
+        "strikes": [{"status": "ACTIVE"}, {"status": "ACTIVE"}, {"status": "REVERSED"}],
+    }
     assert await flows.node(gql, tokens["moderator"], third["video"], "... on Content { visibility }") == {
-        "id": third["video"], "visibility": "VISIBLE"}
+        "id": third["video"],
+        "visibility": "VISIBLE",
+    }
     assert await flows.node(gql, tokens["moderator"], first["video"], "... on Content { visibility }") == {
-        "id": first["video"], "visibility": "REMOVED"}
+        "id": first["video"],
+        "visibility": "REMOVED",
+    }
 
 
 async def test_a_not_violating_decision_cannot_be_appealed(gql: GraphQLClient, tokens: dict[str, str]) -> None:
@@ -80,9 +90,7 @@ async def test_a_not_violating_decision_cannot_be_appealed(gql: GraphQLClient, t
     assert refused["field"] == "decisionId"
 
 
-async def test_a_decision_is_appealed_once_and_only_by_its_account(
-    gql: GraphQLClient, tokens: dict[str, str]
-) -> None:
+async def test_a_decision_is_appealed_once_and_only_by_its_account(gql: GraphQLClient, tokens: dict[str, str]) -> None:
     creator = await flows.account(gql, tokens["platform"], "appealing-creator")
     bystander = await flows.account(gql, tokens["platform"], "bystander")
     hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
@@ -91,7 +99,8 @@ async def test_a_decision_is_appealed_once_and_only_by_its_account(
     stranger = await flows.file_appeal(gql, tokens["platform"], decided["decision"]["id"], bystander)
     assert stranger["code"] == "FORBIDDEN"
     assert (await flows.file_appeal(gql, tokens["platform"], decided["decision"]["id"], creator))[
-        "__typename"] == "FileAppealSuccess"
+        "__typename"
+    ] == "FileAppealSuccess"
     second = await flows.file_appeal(gql, tokens["platform"], decided["decision"]["id"], creator)
     assert second["__typename"] == "ConflictError", second
     assert second["code"] == "CONFLICT"
@@ -112,8 +121,13 @@ async def test_overturning_the_middle_strike_replays_the_ladder(gql: GraphQLClie
     assert overturned["__typename"] == "DecideAppealSuccess", overturned
     # without the second strike the third is only the second: its ban becomes a 7-day restriction
     assert sorted(a["kind"] for a in overturned["reversedActions"]) == [
-        "BAN_ACCOUNT", "REMOVE_CONTENT", "RESTRICT_FEATURES"]
+        "BAN_ACCOUNT",
+        "REMOVE_CONTENT",
+        "RESTRICT_FEATURES",
+    ]
     assert [a["kind"] for a in overturned["restoredActions"]] == ["RESTRICT_FEATURES"]
     assert await flows.node(gql, tokens["moderator"], creator, CREATOR) == {
-        "id": creator, "status": "RESTRICTED",
-        "strikes": [{"status": "ACTIVE"}, {"status": "REVERSED"}, {"status": "ACTIVE"}]}
+        "id": creator,
+        "status": "RESTRICTED",
+        "strikes": [{"status": "ACTIVE"}, {"status": "REVERSED"}, {"status": "ACTIVE"}],
+    }

@@ -31,7 +31,10 @@ async def test_a_severe_content_policy_bans_at_the_first_strike(gql: GraphQLClie
     assert [a["kind"] for a in decided["actions"] if a["source"] == "LADDER"] == ["BAN_ACCOUNT"]
     assert len(decided["strikes"]) == 1
     assert await flows.node(gql, tokens["moderator"], creator, STATUS) == {
-        "id": creator, "status": "BANNED", "statusUntil": None}
+        "id": creator,
+        "status": "BANNED",
+        "statusUntil": None,
+    }
 
 
 async def test_a_severe_ads_policy_bans_the_advertiser_at_once(gql: GraphQLClient, tokens: dict[str, str]) -> None:
@@ -59,6 +62,9 @@ async def test_ad_rejections_climb_the_ads_ladder(gql: GraphQLClient, tokens: di
 
     assert steps == [["WARN"], ["HOLD_ADS"], ["HOLD_ADS"], ["SUSPEND_ACCOUNT"]]
     assert statuses == ["ACTIVE", "RESTRICTED", "RESTRICTED", "SUSPENDED"]
-    body = await gql("query($id: ID!) { node(id: $id) { ... on Account { strikes { status } } } }",
-                     {"id": advertiser}, token=tokens["moderator"])
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Account { strikes { status } } } }",
+        {"id": advertiser},
+        token=tokens["moderator"],
+    )
     assert body["data"]["node"]["strikes"] == [{"status": "ACTIVE"}] * 4

@@ -1,0 +1,49 @@
+"""Who may see which record: the one rule every root field and every nested relation applies.
+
+A record is visible when the reader holds the read permission of its type in the record's region (global
+records, such as policies, need the permission in any region). A partner holding only `reports:read_own`
+sees its own reports and nothing they point to, except the status that `Report.status` gives it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from api.graphql.context import Context
+from authz.permissions import Permission
+
+N = TypeVar("N")
+
+READ_PERMISSION: dict[str, Permission] = {
+    "Account": Permission.ACCOUNTS_READ,
+    "Content": Permission.CONTENT_READ,
+    "Ad": Permission.ADS_READ,
+    "Policy": Permission.POLICIES_READ,
+    "PolicyVersion": Permission.POLICIES_READ,
+    "Report": Permission.REPORTS_READ,
+    "Case": Permission.CASES_READ,
+    "Decision": Permission.CASES_READ,
+    "EnforcementAction": Permission.CASES_READ,
+    "Strike": Permission.ACCOUNTS_READ,
+    "Appeal": Permission.APPEALS_READ,
+}
+
+
+def own_reporter_id(context: Context) -> str:
+    """The reporter id a principal's own reports carry (partners: their organisation, across tokens)."""
+    principal = context.principal
+    return f"partner:{principal.partner_org}" if principal.partner_org else principal.id
+
+
+def visible(context: Context, type_name: str, entity: Any) -> bool:
+    permission = READ_PERMISSION[type_name]
+    region = getattr(entity, "region", None)
+    if region is None:
+        return context.permissions.allows(permission)
+    if context.permissions.allows(permission, region.value):
+        return True
+    return (
+        type_name == "Report"
+        and context.permissions.allows(Permission.REPORTS_READ_OWN, region.value)
+        and entity.reporter_id == own_reporter_id(context)
+    )
