@@ -12,7 +12,7 @@ from persistence.embedded import HANDLE_FILE, prune_dead_handles
 
 
 def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
 
