@@ -24,6 +24,7 @@ import httpx
 import sqlalchemy as sa
 
 from api.app import create_app
+from api.graphql.ids import parse_any, to_global_id
 from api.settings import Settings
 from persistence import migrate
 from persistence.db import create_engine, create_session_factory
@@ -98,7 +99,7 @@ def _case(queue_id: uuid.UUID, i: int, now: datetime) -> dict[str, object]:
 async def api_drain(url: str, queue_id: uuid.UUID, tokens: list[str], pool: int) -> tuple[float, Counter[str]]:
     app = create_app(Settings(env="test", db_pool_size=pool), database_url=url)  # type: ignore[arg-type]
     claimed: Counter[str] = Counter()
-    queue = f"Queue:{queue_id}"
+    queue = to_global_id("Queue", queue_id)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120) as client:
@@ -113,7 +114,7 @@ async def api_drain(url: str, queue_id: uuid.UUID, tokens: list[str], pool: int)
                         raise RuntimeError(f"claim failed: {result}")
                     if result["case"] is None:
                         return
-                    claimed[result["case"]["id"].split(":", 1)[1]] += 1
+                    claimed[str(raw(result["case"]["id"]))] += 1
 
             started = time.perf_counter()
             await asyncio.gather(*(claimer(t) for t in tokens))
@@ -141,6 +142,13 @@ async def raw_drain(url: str, queue_id: uuid.UUID, claimers: int) -> tuple[float
     finally:
         await engine.dispose()
     return elapsed, claimed
+
+
+def raw(global_id: str) -> str:
+    parsed = parse_any(global_id)
+    if parsed is None:
+        raise RuntimeError(f"not a global id: {global_id}")
+    return parsed[1]
 
 
 def _check(name: str, claimed: Counter[str], expected: int) -> None:

@@ -139,9 +139,7 @@ class Case:
             self.state = CaseState.OPEN
         self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
 
-    def escalate(
-        self, actor: Actor, reason: str, now: datetime, *, to_queue: uuid.UUID | None = None
-    ) -> None:
+    def escalate(self, actor: Actor, reason: str, now: datetime, *, to_queue: uuid.UUID | None = None) -> None:
         """OPEN/ASSIGNED → ESCALATED; releases the lease and moves the case to ``to_queue`` (its queue's
         escalation queue) when given, so the escalation queue can pick it up. The SLA due time stays."""
         limits.text(reason, field="reason", max_len=limits.RATIONALE_MAX)

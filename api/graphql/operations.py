@@ -401,7 +401,7 @@ class OperationsMutation:
 
     @strawberry.mutation(
         extensions=requires(Permission.CASES_CLAIM),
-        description="Lease the most urgent free case of a queue you may work (pass renewCaseId to renew a lease you hold).",
+        description="Lease the most urgent free case of a queue you may work (renewCaseId: renew a lease you hold).",
     )
     async def claim_next_case(self, info: Info, input: ClaimNextCaseInput) -> ClaimNextCaseResult:
         async def command(uow: UnitOfWork, actor: Actor) -> ClaimNextCaseSuccess:

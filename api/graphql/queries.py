@@ -6,6 +6,7 @@ Visibility is decided in SQL: the regions where the principal holds the type's r
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -226,7 +227,7 @@ class CoreQuery:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise _bad_input(DomainError.invalid_input(f"at most {MAX_NODES} ids", field="ids"))
-        return [await resolve_node(info, i) for i in ids]
+        return list(await asyncio.gather(*(resolve_node(info, i) for i in ids)))  # one batch per type
 
     @strawberry.field(extensions=requires(Permission.ACCOUNTS_READ))
     async def accounts(

@@ -100,6 +100,7 @@ async def claim_next_case(
     queue = await get_queue(uow, cmd.queue_id)
     queue.ensure_workable_by(cmd.roles)
     now = uow.clock.now()
+    case: Case | None
     if cmd.renew_case_id is not None:
         case = await get_case(uow, cmd.renew_case_id, field="renewCaseId")
         if case.queue_id != queue.id or case.assignee_id != actor.id:

@@ -3,11 +3,13 @@ through the request's DataLoaders, so a page of N records costs one statement pe
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.scalars import JSON
 
 import api.graphql.types.enums  # noqa: F401  (registers the domain enums)
 from api.graphql.audit import AuditEvent, history_for
@@ -38,6 +40,7 @@ from domain.policy import Severity
 from domain.region import Region
 from domain.report import Report as ReportEntity
 from domain.report import ReportSource
+from domain.statement import statement_of_reasons
 from domain.status import account_status_at
 from domain.strike import Strike as StrikeEntity
 from domain.strike import StrikeStatus
@@ -380,6 +383,30 @@ class Decision(Node):
     @strawberry.field
     async def strikes(self, info: Info) -> list[Strike]:
         return many(info, Strike, await info.context.loaders.strikes_by_decision.load(self.entity.id))
+
+    @strawberry.field(
+        description="EU DSA statement of reasons (Transparency Database fields) for a violating decision; null otherwise."
+    )
+    async def statement_of_reasons(self, info: Info) -> JSON | None:
+        loaders, d = info.context.loaders, self.entity
+        if d.verdict is not Verdict.VIOLATING:
+            return None
+        actions, reports, account = await asyncio.gather(
+            loaders.actions_by_decision.load(d.id),
+            loaders.reports_by_case.load(d.case_id),
+            loaders.account.load(d.subject_account_id),
+        )
+        version = await loaders.policy_version.load(d.policy_version_id) if d.policy_version_id else None
+        content = await loaders.content.load(d.subject_id) if d.subject_kind is SubjectKind.CONTENT else None
+        return statement_of_reasons(
+            d,
+            version=version,
+            actions=actions,
+            content_kind=content.kind if content else None,
+            account_kind=account.kind if account else None,
+            report_sources=[r.source for r in reports],
+            content_date=content.created_at if content else None,
+        )
 
     @strawberry.field
     async def appeal(self, info: Info) -> Appeal | None:

@@ -155,3 +155,21 @@ async def test_regional_walls(gql: GraphQLClient, tokens: dict[str, str]) -> Non
 async def issue_staff_token_for(gql: GraphQLClient, role: str) -> str:
     db_url = gql.http._transport.app.state.runtime.database.url  # type: ignore[attr-defined]
     return await issue_staff_token(db_url, role, "US")
+
+
+async def test_statement_of_reasons_is_ready_to_send(gql: GraphQLClient, tokens: dict[str, str]) -> None:
+    creator = await flows.account(gql, tokens["platform"], "creator-6")
+    video = await flows.content(gql, tokens["platform"], creator, "video-6")
+    hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
+    case_id = (await flows.report(gql, tokens["platform"], video, hate, source="TRUSTED_FLAGGER"))["case"]["id"]
+    decided = await flows.decide(gql, tokens["mod_us"], case_id, hate, actions=[{"kind": "REMOVE_CONTENT"}])
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Decision { statementOfReasons } } }",
+        {"id": decided["decision"]["id"]},
+        token=tokens["mod_us"],
+    )
+    statement = body["data"]["node"]["statementOfReasons"]
+    assert statement["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+    assert statement["source_type"] == "SOURCE_TRUSTED_FLAGGER"
+    assert statement["category"] == "STATEMENT_CATEGORY_ILLEGAL"
+    assert statement["content_type"] == ["CONTENT_TYPE_VIDEO"]

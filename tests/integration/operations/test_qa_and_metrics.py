@@ -58,8 +58,8 @@ async def test_qa_reviews_and_metrics(db_url: str, gql: GraphQLClient) -> None:
     by_vendor = await flows.decide(gql, vendor, cases[1], hate)
     kept = await flows.decide(gql, mod, cases[2], hate, verdict="NOT_VIOLATING")
     assert [removed["__typename"], by_vendor["__typename"], kept["__typename"]] == ["DecideCaseSuccess"] * 3
-    filed = await gql(flows.FILE_APPEAL, {"input": {"decisionId": removed["decision"]["id"], "appellantAccountId": owner,
-                                                   "statement": "It was satire."}}, token=platform)  # fmt: skip
+    appeal_input = {"decisionId": removed["decision"]["id"], "appellantAccountId": owner, "statement": "Satire."}
+    filed = await gql(flows.FILE_APPEAL, {"input": appeal_input}, token=platform)
     appeal = flows.ok(filed, "fileAppeal", "FileAppealSuccess")["appeal"]["id"]
     decided = await gql(flows.DECIDE_APPEAL, {"input": {"appealId": appeal, "outcome": "OVERTURNED",
                                                         "rationale": "Satire."}}, token=senior)  # fmt: skip
