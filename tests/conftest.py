@@ -3,6 +3,7 @@ test cloned from a template migrated to head once per session."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import tempfile
@@ -61,39 +62,35 @@ async def template_url(pg_server_url: str) -> str:
     return url
 
 
-@pytest.fixture
-async def db_url(pg_server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh database at migration head, private to one test."""
-    name = f"vigil_t{os.getpid()}_{next(_counter)}"
-    conn = await _admin(pg_server_url)
+@contextlib.asynccontextmanager
+async def _fresh_database(server_url: str, prefix: str, template: str | None) -> AsyncIterator[str]:
+    """Create a database (a copy of `template`, or empty), yield its URL, drop it afterwards."""
+    name = f"{prefix}{os.getpid()}_{next(_counter)}"
+    clone = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+    conn = await _admin(server_url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+        await conn.execute(f'CREATE DATABASE "{name}"{clone}')
     finally:
         await conn.close()
     try:
-        yield _sqlalchemy_url(pg_server_url, name)
+        yield _sqlalchemy_url(server_url, name)
     finally:
-        conn = await _admin(pg_server_url)
+        conn = await _admin(server_url)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+@pytest.fixture
+async def db_url(pg_server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh database at migration head, private to one test."""
+    async with _fresh_database(pg_server_url, "vigil_t", TEMPLATE) as url:
+        yield url
 
 
 @pytest.fixture
 async def empty_db_url(pg_server_url: str) -> AsyncIterator[str]:
     """A fresh, empty database (no migrations applied)."""
-    name = f"vigil_e{os.getpid()}_{next(_counter)}"
-    conn = await _admin(pg_server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield _sqlalchemy_url(pg_server_url, name)
-    finally:
-        conn = await _admin(pg_server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+    async with _fresh_database(pg_server_url, "vigil_e", None) as url:
+        yield url
