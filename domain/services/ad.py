@@ -21,6 +21,7 @@ from domain.region import Region
 from domain.services.case import get_case
 from domain.services.enforcement import record_decision
 from domain.services.policy import policy_in_force
+from domain.services.queue import open_routed_case
 from domain.strike import Strike
 from domain.subject import Subject, SubjectKind, ensure_policy_applies
 
@@ -89,7 +90,7 @@ async def submit_ad(
         created_at=now,
         updated_at=now,
     )
-    case = Case.open_for(ad_subject(ad), config.sla, now)
+    case = await open_routed_case(uow, ad_subject(ad), None, now, config)  # into the ads-review queue
     ad.review_case_id = case.id
     uow.ads.add(ad)
     uow.cases.add(case)

@@ -12,7 +12,12 @@ from persistence.tables.derive import entity_columns
 cases = sa.Table(
     "cases",
     metadata,
-    *entity_columns(Case, indexed=("subject_account_id", "state", "queue_id"), lengths={"assignee_id": 200}),
+    *entity_columns(
+        Case,
+        foreign_keys={"queue_id": "queues.id"},
+        indexed=("subject_account_id", "state", "queue_id"),
+        lengths={"assignee_id": 200},
+    ),
     sa.Index("ix_cases_subject", "subject_kind", "subject_id"),
     sa.Index(
         "uq_cases_one_open_per_subject",

@@ -111,3 +111,18 @@ async def test_queue_definition_is_validated_and_regional(db_url: str, gql: Grap
     listed = await gql("{ queues { nodes { name region } } }", token=us_mod)
     assert listed["data"]["queues"]["nodes"] == [{"name": "us-content", "region": "US"}]
     assert (await claim_next(gql, us_mod, eu_queue["id"]))["__typename"] == "NotFoundError"
+
+
+async def test_ads_wait_in_the_ads_review_queue(db_url: str, gql: GraphQLClient) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    mod = await issue_staff_token(db_url, "moderator", "US")
+    ads_queue = await define_queue(gql, admin, "us-ads", surface="ADS", isDefault=True)
+    advertiser = await flows.account(gql, platform, "advertiser-1", kind="ADVERTISER")
+    ad_id = (await flows.ad(gql, platform, advertiser, "ad-1"))["ad"]["id"]
+
+    claimed = await claim_next(gql, mod, ads_queue["id"])
+
+    assert claimed["__typename"] == "ClaimNextCaseSuccess", claimed
+    body = await gql("query($id: ID!) { node(id: $id) { ... on Ad { reviewCase { id } } } }", {"id": ad_id}, token=mod)
+    assert claimed["case"]["id"] == body["data"]["node"]["reviewCase"]["id"]
