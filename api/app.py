@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from api.bootstrap import DatabaseHandle, resolve_database
@@ -24,6 +27,8 @@ from authz.enforcer import Authorizer
 from persistence.audit import AuditSealer
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.migrate import migration_status
+
+log = logging.getLogger("vigil.app")
 
 
 @dataclass
@@ -49,7 +54,29 @@ class VigilGraphQL(GraphQL[Any, None]):
         self.contexts = contexts
 
     async def get_context(self, request: Any, response: Any) -> Any:
-        return await self.contexts.build(request, response)
+        try:
+            return await self.contexts.build(request, response)
+        except (SQLAlchemyError, OSError) as exc:
+            raise DatabaseUnavailable from exc
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except DatabaseUnavailable:
+            log.exception("database unavailable while authenticating a request")
+            body = {
+                "errors": [
+                    {
+                        "message": "the service's database is unavailable; try again shortly",
+                        "extensions": {"code": "SERVICE_UNAVAILABLE"},
+                    }
+                ]
+            }
+            await JSONResponse(body, status_code=503, headers={"Retry-After": "5"})(scope, receive, send)
+
+
+class DatabaseUnavailable(Exception):
+    """Raised while building a request's context when PostgreSQL cannot be reached."""
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Starlette:

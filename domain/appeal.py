@@ -1,4 +1,12 @@
-"""Appeal aggregate: the affected account contests a violating decision."""
+"""Appeal aggregate: the affected account contests a violating decision.
+
+A new appeal is routed to an APPEALS queue (``domain.services.appeal.file_appeal``); its SLA due time is the
+queue's SLA for ``APPEAL_SLA_PRIORITY`` (the queue's "high" band: appeals carry no priority score of their own).
+With no APPEALS queue for its region the appeal stays unqueued, without an SLA due time.
+
+Working an appeal mirrors working a case: a claim is a lease. While ``lease_expires_at`` is in the future no
+one but ``assignee_id`` may claim or decide it; an expired lease is free. Deciding ends the lease.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,17 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 from domain import limits
 from domain.actor import Actor
 from domain.decision import Decision
 from domain.errors import DomainError
+from domain.queue import Queue
 from domain.region import Region
+
+APPEAL_SLA_PRIORITY: Final = 50
+"""The priority an appeal's SLA is read at from its queue's table: 50 is the "high" band (``Queue.sla``)."""
 
 
 class AppealState(StrEnum):
@@ -36,6 +49,10 @@ class Appeal:
     decider_id: str | None = None
     decider_seniority: int | None = None
     rationale: str | None = None
+    queue_id: uuid.UUID | None = None
+    sla_due_at: datetime | None = None
+    assignee_id: str | None = None
+    lease_expires_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -50,10 +67,14 @@ class Appeal:
         filed_by: str,
         window: timedelta,
         now: datetime,
+        queue: Queue | None = None,
     ) -> Appeal:
+        """A PENDING appeal, in ``queue`` (routing's pick) with that queue's SLA, or unqueued."""
         limits.text(statement, field="statement", max_len=limits.TEXT_MAX)
         decision.ensure_appealable(appellant_account_id, window, now)
         return cls(
+            queue_id=queue.id if queue is not None else None,
+            sla_due_at=queue.sla.due_at(now, APPEAL_SLA_PRIORITY) if queue is not None else None,
             region=decision.region,
             decision_id=decision.id,
             appellant_account_id=appellant_account_id,
@@ -64,19 +85,44 @@ class Appeal:
             updated_at=now,
         )
 
-    def ensure_decidable_by(self, actor: Actor, decision: Decision) -> None:
+    def held_by_other(self, actor: Actor, now: datetime) -> bool:
+        return (
+            self.assignee_id is not None
+            and self.assignee_id != actor.id
+            and self.lease_expires_at is not None
+            and self.lease_expires_at > now
+        )
+
+    def ensure_decidable_by(self, actor: Actor, decision: Decision, now: datetime) -> None:
         if self.state is not AppealState.PENDING:
             raise DomainError.invalid_state(f"appeal is already {self.state.value}")
+        if self.held_by_other(actor, now):
+            raise DomainError.conflict("appeal is held by someone else", "appealId")
         if actor.id == decision.decider_id:
             raise DomainError.forbidden("an appeal must be decided by someone other than the original decider")
         if actor.seniority < decision.decider_seniority:
             raise DomainError.forbidden("an appeal needs a decider at least as senior as the original one")
 
+    def claim(self, actor: Actor, decision: Decision, lease: timedelta, now: datetime) -> None:
+        """Take (or renew) the lease: only someone who may decide the appeal may hold it."""
+        self.ensure_decidable_by(actor, decision, now)
+        self.assignee_id, self.lease_expires_at, self.updated_at = actor.id, now + lease, now
+
+    def release(self, actor: Actor, now: datetime) -> None:
+        """The holder gives the appeal back to its queue."""
+        if self.state is not AppealState.PENDING:
+            raise DomainError.invalid_state(f"appeal is already {self.state.value}", "appealId")
+        held = self.lease_expires_at is not None and self.lease_expires_at > now
+        if self.assignee_id != actor.id or not held:
+            raise DomainError.conflict("you do not hold a lease on this appeal", "appealId")
+        self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
+
     def decide(self, *, actor: Actor, decision: Decision, outcome: AppealState, rationale: str, now: datetime) -> None:
+        """PENDING → UPHELD | OVERTURNED; ends any lease (``assignee_id`` stays as who last held it)."""
         if outcome is AppealState.PENDING:
             raise DomainError.invalid_input("outcome must be UPHELD or OVERTURNED", "outcome")
         limits.text(rationale, field="rationale", max_len=limits.RATIONALE_MAX)
-        self.ensure_decidable_by(actor, decision)
+        self.ensure_decidable_by(actor, decision, now)
         self.state, self.rationale = outcome, rationale
         self.decided_at, self.decider_id, self.decider_seniority = now, actor.id, actor.seniority
-        self.updated_at = now
+        self.lease_expires_at, self.updated_at = None, now

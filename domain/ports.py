@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.account import Account
+from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal
 from domain.case import Case
@@ -114,6 +115,13 @@ class StrikeRepository(Protocol):
 class AppealRepository(Protocol):
     async def get(self, id: uuid.UUID) -> Appeal | None: ...
     async def get_for_decision(self, decision_id: uuid.UUID) -> Appeal | None: ...
+    async def next_in_queue(self, queue_id: uuid.UUID, *, now: datetime, decider: Actor) -> Appeal | None:
+        """The queue's most overdue PENDING appeal without a live lease (earliest SLA due time, then earliest
+        filed) that ``decider`` may decide (not the original decider, at least as senior), locked for this
+        unit of work; appeals other units of work hold locked are skipped, so concurrent callers get
+        different appeals."""
+        ...
+
     def add(self, appeal: Appeal) -> None: ...
 
 

@@ -118,3 +118,37 @@ async def test_mutations_are_refused_over_get(http: httpx.AsyncClient) -> None:
     response = await http.get("/graphql", params={"query": "mutation { __typename }"})
     assert response.status_code == 400
     assert "mutations are not allowed when using GET" in response.text
+
+
+async def test_database_outage_is_a_clean_503(pg_server_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    missing = make_url(pg_server_url).set(drivername="postgresql+asyncpg", database="no_such_database")
+    app = create_app(Settings(env="test"), database_url=missing.render_as_string(hide_password=False))  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.post(
+            "/graphql", json={"query": "{ viewer { id } }"}, headers={"Authorization": "Bearer vgl_" + "a" * 43}
+        )
+        ready = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "Traceback" not in response.text
+    assert ready.status_code == 503
+    assert ready.json()["reason"].startswith("database unreachable")
+
+
+def test_unexpected_errors_are_masked_and_ours_are_not() -> None:
+    from graphql import GraphQLError
+
+    from api.graphql.errors import Forbidden, should_mask_error
+
+    internal = GraphQLError("boom", original_error=KeyError("secret_column"))
+    ours = GraphQLError("no", original_error=Forbidden("permission cases:read is required"))
+    validation = GraphQLError("Cannot query field 'x' on type 'Query'.")
+    assert should_mask_error(internal)
+    assert not should_mask_error(ours)
+    assert not should_mask_error(validation)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from domain.account import Account
 from domain.ad import Ad
-from domain.appeal import Appeal
+from domain.actor import Actor
+from domain.appeal import Appeal, AppealState
 from domain.case import Case, CaseState
 from domain.clock import Clock
 from domain.content import Content
@@ -123,8 +124,28 @@ class FakeStrikes(_Store[Strike]):
 
 
 class FakeAppeals(_Store[Appeal]):
+    def __init__(self, decisions: FakeDecisions) -> None:
+        super().__init__()
+        self.decisions = decisions
+
     async def get_for_decision(self, decision_id: uuid.UUID) -> Appeal | None:
         return next((a for a in self.items.values() if a.decision_id == decision_id), None)
+
+    async def next_in_queue(self, queue_id: uuid.UUID, *, now: datetime, decider: Actor) -> Appeal | None:
+        def may_decide(appeal: Appeal) -> bool:
+            d = self.decisions.items[appeal.decision_id]
+            return d.decider_id != decider.id and d.decider_seniority <= decider.seniority
+
+        free = [
+            a
+            for a in self.items.values()
+            if a.queue_id == queue_id
+            and a.state is AppealState.PENDING
+            and (a.lease_expires_at is None or a.lease_expires_at <= now)
+            and may_decide(a)
+        ]
+        latest = datetime.max.replace(tzinfo=UTC)
+        return min(free, key=lambda a: (a.sla_due_at or latest, a.filed_at, a.id), default=None)
 
 
 class FakeQueues(_Store[Queue]):
@@ -167,7 +188,7 @@ class FakeUnitOfWork:
         self.decisions = FakeDecisions()
         self.actions = FakeActions()
         self.strikes = FakeStrikes()
-        self.appeals = FakeAppeals()
+        self.appeals = FakeAppeals(self.decisions)
         self.queues = FakeQueues(self.cases)
         self.qa_reviews = FakeQaReviews()
 
