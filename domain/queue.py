@@ -4,6 +4,8 @@ Routing (``route``): queues with a ``routing_rank`` are rules, tried in ascendin
 queue whose region, surface, policies and languages all match the case takes it. An empty ``policies`` or
 ``languages`` matches anything. No rule matches → the region's *default* queue for the surface
 (``is_default``); none defined → the case stays unqueued (SLA from ``DomainConfig.sla``).
+APPEALS queues take appeals the same way (``domain.services.appeal.file_appeal``: the decision's region and
+policy, the account's language), with the SLA of ``domain.appeal.APPEAL_SLA_PRIORITY``; none → unqueued.
 
 SLA hours are set per priority band (the bands of ``domain.sla``: urgent ≥ 80, high ≥ 50, medium ≥ 20, low).
 ``roles`` are the staff roles that may work the queue (claim its cases). ``escalation_queue_id`` is where

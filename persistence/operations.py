@@ -1,4 +1,4 @@
-"""Operations SQL: claiming the next case of a queue (``FOR UPDATE SKIP LOCKED``) and the moderation metrics,
+"""Operations SQL: claiming the next case or appeal of a queue (``FOR UPDATE SKIP LOCKED``) and the moderation metrics,
 each metric one aggregate statement on indexes (nothing is loaded row by row into Python)."""
 
 from __future__ import annotations
@@ -42,6 +42,30 @@ def claimable_case(queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> sa
             sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
         )
         .order_by(c.sla_due_at, c.priority.desc(), c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def claimable_appeal(queue_id: uuid.UUID, *, now: datetime, decider_id: str, seniority: int) -> sa.Select[Any]:
+    """The queue's most overdue PENDING appeal without a live lease that the decider may decide (someone other
+    than the original decider, at least as senior), row-locked; rows locked by others are skipped.
+
+    As for cases (``claimable_case``): an expired lease is free, and a row another claimer leased and committed
+    meanwhile fails the lease test on re-check, so every appeal goes to exactly one claimer. Only ``appeals``
+    rows are locked (the decision is read in a subquery). Served by the partial index ``ix_appeals_queue_claim``.
+    """
+    a, d = appeals.c, decisions.c
+    decidable = sa.exists().where(d.id == a.decision_id, d.decider_id != decider_id, d.decider_seniority <= seniority)
+    return (
+        sa.select(appeals)
+        .where(
+            a.queue_id == queue_id,
+            a.state == AppealState.PENDING,
+            sa.or_(a.lease_expires_at.is_(None), a.lease_expires_at <= now),
+            decidable,
+        )
+        .order_by(a.sla_due_at.asc().nulls_last(), a.filed_at, a.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )

@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 
 from domain.account import Account
+from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal
 from domain.case import OPEN_STATES, Case
@@ -25,7 +26,7 @@ from domain.report import Report
 from domain.strike import Strike
 from domain.subject import SubjectKind
 from persistence.mapping import EntityMapping
-from persistence.operations import claimable_case
+from persistence.operations import claimable_appeal, claimable_case
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import qa_reviews, queues
@@ -163,6 +164,14 @@ class StrikeRepository(SqlRepository[Strike]):
 class AppealRepository(SqlRepository[Appeal]):
     async def get_for_decision(self, decision_id: uuid.UUID) -> Appeal | None:
         return await self._one(appeals.c.decision_id == decision_id)
+
+    async def next_in_queue(self, queue_id: uuid.UUID, *, now: datetime, decider: Actor) -> Appeal | None:
+        await self.uow.flush()
+        stmt = claimable_appeal(queue_id, now=now, decider_id=decider.id, seniority=decider.seniority)
+        if self.uow.regions is not None:
+            stmt = stmt.where(appeals.c.region.in_(sorted(self.uow.regions)))
+        row = (await self.uow.session.execute(stmt)).mappings().one_or_none()
+        return None if row is None else self.uow.track_loaded(APPEALS, row)
 
 
 class QueueRepository(SqlRepository[Queue]):

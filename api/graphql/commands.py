@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -88,7 +88,3 @@ def require_region(context: Context, permission: Permission, region: str, field:
     """For commands that create a record in a region named by the input (not inherited from a parent)."""
     if not context.permissions.allows(permission, region):
         raise DomainError.forbidden(f"you may not {permission.value} in region {region}", field=field)
-
-
-def ids(values: list[Any]) -> list[str]:
-    return [str(v) for v in values]

@@ -376,10 +376,11 @@ def _settings(input: DefineQueueInput) -> QueueSettings:
     )
 
 
-def roles_in(context: Context, region: Region) -> frozenset[str]:
-    """The caller's roles in the region; a partner token allowed to claim there works as a vendor moderator."""
+def roles_in(context: Context, region: Region, permission: Permission = Permission.CASES_CLAIM) -> frozenset[str]:
+    """The caller's roles in the region; a partner token holding ``permission`` (the claim mutation's) there
+    works as a vendor moderator."""
     if context.principal.kind is PrincipalKind.PARTNER:
-        allowed = context.permissions.allows(Permission.CASES_CLAIM, region.value)
+        allowed = context.permissions.allows(permission, region.value)
         return frozenset({Role.VENDOR_MODERATOR.value}) if allowed else frozenset()
     held = context.permissions.role_assignments
     return frozenset(role.value for role, where in held if where in (region.value, GLOBAL_REGION))

@@ -154,6 +154,7 @@ class AppealFilter:
     region: Region | None = None
     state: AppealState | None = None
     appellant_id: strawberry.ID | None = None
+    queue_id: strawberry.ID | None = strawberry.field(default=None, description="Appeals waiting in this queue.")
     filed_after: datetime | None = None
     filed_before: datetime | None = None
 
@@ -353,6 +354,7 @@ class CoreQuery:
         t = APPEALS.table.c
         try:
             where = eq(t.state, f.state) + eq(t.appellant_account_id, _uuid(f.appellant_id, "Account", "appellantId"))
+            where += eq(t.queue_id, _uuid(f.queue_id, "Queue", "queueId"))
         except DomainError as exc:
             raise _bad_input(exc) from exc
         where += between(t.filed_at, f.filed_after, f.filed_before)

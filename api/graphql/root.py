@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
+from api.graphql.mutations.appeal_queue import AppealQueueMutation
 from api.graphql.mutations.appeals import AppealMutation
 from api.graphql.mutations.intake import IntakeMutation
 from api.graphql.mutations.policies import PolicyMutation
@@ -20,6 +21,7 @@ MUTATIONS: tuple[type, ...] = (
     PolicyMutation,
     ReviewMutation,
     AppealMutation,
+    AppealQueueMutation,
     TokenMutation,
     OperationsMutation,
 )

@@ -51,10 +51,18 @@ appeals = sa.Table(
     metadata,
     *entity_columns(
         Appeal,
-        foreign_keys={"decision_id": "decisions.id", "appellant_account_id": "accounts.id"},
+        foreign_keys={"decision_id": "decisions.id", "appellant_account_id": "accounts.id", "queue_id": "queues.id"},
         indexed=("appellant_account_id", "state"),
-        lengths={"filed_by": 200, "decider_id": 200},
+        lengths={"filed_by": 200, "decider_id": 200, "assignee_id": 200},
     ),
     sa.UniqueConstraint("decision_id"),
     sa.Index("ix_appeals_region_created", "region", "created_at", "id"),
+    # claimNextAppeal: a queue's PENDING appeals, most overdue first (persistence.operations.claimable_appeal)
+    sa.Index(
+        "ix_appeals_queue_claim",
+        "queue_id",
+        "sla_due_at",
+        "filed_at",
+        postgresql_where=sa.text("state = 'PENDING'"),
+    ),
 )

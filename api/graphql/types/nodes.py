@@ -495,6 +495,18 @@ class Appeal(Node):
     decided_at: datetime | None
     decider_id: str | None
     rationale: str | None
+    sla_due_at: datetime | None = strawberry.field(
+        description="Decide by then: its APPEALS queue's SLA (the queue's high band); null when unqueued."
+    )
+    assignee_id: str | None = strawberry.field(description="Who holds (or last held) the claim on it.")
+    lease_expires_at: datetime | None = strawberry.field(
+        description="The claim lapses back to the queue then; null or past: free to claim."
+    )
+
+    @strawberry.field(description="The ID of the APPEALS queue it waits in; null when no such queue existed.")
+    def queue_id(self) -> strawberry.ID | None:
+        queue = self.entity.queue_id
+        return None if queue is None else strawberry.ID(to_global_id("Queue", queue))
 
     @strawberry.field
     async def decision(self, info: Info) -> Decision | None:

@@ -238,6 +238,39 @@ async def release_case(w: World) -> Call:
     return Call(RELEASE_DOC, {"input": {"caseId": case_id}}, "mod_us", "Case", lambda r: r["case"]["id"])
 
 
+CLAIM_NEXT_APPEAL_DOC = f"""
+mutation($input: ClaimNextAppealInput!) {{ claimNextAppeal(input: $input) {{
+  __typename ... on ClaimNextAppealSuccess {{ appeal {{ id }} }} {ERRORS} }} }}"""
+RELEASE_APPEAL_DOC = f"""
+mutation($input: ReleaseAppealInput!) {{ releaseAppeal(input: $input) {{
+  __typename ... on ReleaseAppealSuccess {{ appeal {{ id }} }} {ERRORS} }} }}"""
+
+
+async def _queued_appeal(w: World) -> tuple[str, str]:
+    """(queue id, appeal id): a PENDING US appeal routed into the default appeals queue."""
+    queue = {**_queue_input("us-appeals")["input"], "surface": "APPEALS", "roles": ["senior_moderator"]}
+    body = await w.gql(QUEUE_DOC, {"input": queue}, token=w.tokens["admin"])
+    queue_id = str(flows.ok(body, "defineQueue", "DefineQueueSuccess")["queue"]["id"])
+    decision, creator = await _decided(w)
+    filed = await flows.file_appeal(w.gql, w.tokens["platform"], decision, creator)
+    assert filed["__typename"] == "FileAppealSuccess", filed
+    return queue_id, str(filed["appeal"]["id"])
+
+
+async def claim_next_appeal(w: World) -> Call:
+    queue_id, _ = await _queued_appeal(w)
+    variables = {"input": {"queueId": queue_id}}
+    return Call(CLAIM_NEXT_APPEAL_DOC, variables, "senior_us", "Appeal", lambda r: r["appeal"]["id"])
+
+
+async def release_appeal(w: World) -> Call:
+    queue_id, appeal_id = await _queued_appeal(w)
+    claimed = await w.gql(CLAIM_NEXT_APPEAL_DOC, {"input": {"queueId": queue_id}}, token=w.tokens["senior_us"])
+    assert flows.ok(claimed, "claimNextAppeal", "ClaimNextAppealSuccess")["appeal"]["id"] == appeal_id
+    variables = {"input": {"appealId": appeal_id}}
+    return Call(RELEASE_APPEAL_DOC, variables, "senior_us", "Appeal", lambda r: r["appeal"]["id"])
+
+
 async def submit_qa_review(w: World) -> Call:
     await w.gql(QUEUE_DOC, _queue_input(), token=w.tokens["admin"])
     decision_id, _ = await _decided(w)
@@ -252,6 +285,8 @@ HAPPY_PATHS: dict[str, Happy] = {
     "claimNextCase": claim_next_case,
     "releaseCase": release_case,
     "submitQaReview": submit_qa_review,
+    "claimNextAppeal": claim_next_appeal,
+    "releaseAppeal": release_appeal,
     "upsertAccount": upsert_account,
     "upsertContent": upsert_content,
     "submitAd": submit_ad,

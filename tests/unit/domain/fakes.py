@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from domain.account import Account
-from domain.ad import Ad
 from domain.actor import Actor
+from domain.ad import Ad
 from domain.appeal import Appeal, AppealState
 from domain.case import Case, CaseState
 from domain.clock import Clock
