@@ -39,10 +39,24 @@ async def load_grouped(
     keys: Sequence[Any],
     *,
     order_by: str = "created_at",
+    limit: int | None = None,
 ) -> list[list[E]]:
-    """For each key, the entities whose `column` equals it (ordered by `order_by`, then id)."""
+    """For each key, the entities whose `column` equals it (ordered by `order_by`, then id); with `limit`, at
+    most that many per key, cut in SQL by a window function (still one statement for all keys)."""
     table = mapping.table
-    stmt = sa.select(table).where(table.c[column].in_(list(set(keys)))).order_by(table.c[order_by], table.c.id)
+    ordering = (table.c[order_by], table.c.id)
+    where = table.c[column].in_(list(set(keys)))
+    stmt: sa.Select[Any]
+    if limit is None:
+        stmt = sa.select(table).where(where).order_by(*ordering)
+    else:
+        rank = sa.func.row_number().over(partition_by=table.c[column], order_by=ordering).label("rank_in_group")
+        ranked = sa.select(table, rank).where(where).subquery()
+        stmt = (
+            sa.select(*(ranked.c[c.name] for c in table.c))
+            .where(ranked.c.rank_in_group <= limit)
+            .order_by(ranked.c[order_by], ranked.c.id)
+        )
     groups: dict[Any, list[E]] = {k: [] for k in keys}
     for row in (await session.execute(stmt)).mappings().all():
         groups[row[column]].append(mapping.from_row(row))

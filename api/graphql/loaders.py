@@ -48,6 +48,7 @@ class Loaders:
         self.sessions = sessions
         self.permissions = permissions
         self.statements = 0  # batches issued by this request's loaders (tests pin it)
+        self._reports_by_case: dict[int, DataLoader[uuid.UUID, list[Report]]] = {}
 
     def _loader(self, fetch: Callable[[Any, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
         async def batch(keys: list[K]) -> list[V]:
@@ -111,9 +112,13 @@ class Loaders:
         return self._by_id(APPEALS)
 
     # -- by parent ------------------------------------------------------------------------------------------
-    @cached_property
-    def reports_by_case(self) -> DataLoader[uuid.UUID, list[Report]]:
-        return self._grouped(REPORTS, "case_id")
+    def reports_by_case(self, limit: int) -> DataLoader[uuid.UUID, list[Report]]:
+        """The first `limit` reports of each case (one loader per distinct limit asked for in the request)."""
+        loader = self._reports_by_case.get(limit)
+        if loader is None:
+            loader = self._loader(lambda s, keys: reads.load_grouped(s, REPORTS, "case_id", keys, limit=limit))
+            self._reports_by_case[limit] = loader
+        return loader
 
     @cached_property
     def decisions_by_case(self) -> DataLoader[uuid.UUID, list[Decision]]:

@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 import api.graphql.types.enums  # noqa: F401  (registers the domain enums)
 from api.graphql.audit import AuditEvent, history_for
 from api.graphql.context import Info
+from api.graphql.errors import BadRequest
 from api.graphql.ids import to_global_id
 from api.graphql.types.common import Connection
 from api.graphql.types.node import Node
@@ -47,6 +48,7 @@ from domain.strike import StrikeStatus
 from domain.subject import SubjectKind, Surface
 
 N = TypeVar("N")
+MAX_NESTED = 100
 
 
 def build(cls: type[N], entity: Any) -> N:
@@ -319,9 +321,14 @@ class Case(Node):
         found = await info.context.loaders.account.load(self.entity.subject_account_id)
         return one(info, Account, found)
 
-    @strawberry.field(description="Every report folded into this case, oldest first.")
-    async def reports(self, info: Info) -> list[Report]:
-        return many(info, Report, await info.context.loaders.reports_by_case.load(self.entity.id))
+    @strawberry.field(
+        description="The reports folded into this case, oldest first: the first `first` (at most 100; "
+        "`reportCount` has the total, the root `reports(filter: {caseId})` pages through all of them)."
+    )
+    async def reports(self, info: Info, first: int = 50) -> list[Report]:
+        if not 0 <= first <= MAX_NESTED:
+            raise BadRequest(f"`first` must be between 0 and {MAX_NESTED}", field="first")
+        return many(info, Report, await info.context.loaders.reports_by_case(first).load(self.entity.id))
 
     @strawberry.field(description="The decision on this case, once decided.")
     async def decision(self, info: Info) -> Decision | None:
@@ -392,9 +399,9 @@ class Decision(Node):
         loaders, d = info.context.loaders, self.entity
         if d.verdict is not Verdict.VIOLATING:
             return None
-        actions, reports, account = await asyncio.gather(
+        actions, case, account = await asyncio.gather(
             loaders.actions_by_decision.load(d.id),
-            loaders.reports_by_case.load(d.case_id),
+            loaders.case.load(d.case_id),
             loaders.account.load(d.subject_account_id),
         )
         version = await loaders.policy_version.load(d.policy_version_id) if d.policy_version_id else None
@@ -405,7 +412,7 @@ class Decision(Node):
             actions=actions,
             content_kind=content.kind if content else None,
             account_kind=account.kind if account else None,
-            report_sources=[r.source for r in reports],
+            report_sources=[case.top_source] if case and case.top_source else [],
             content_date=content.created_at if content else None,
         )
         return cast(JSON, statement)

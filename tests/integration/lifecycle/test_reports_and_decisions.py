@@ -173,3 +173,16 @@ async def test_statement_of_reasons_is_ready_to_send(gql: GraphQLClient, tokens:
     assert statement["source_type"] == "SOURCE_TRUSTED_FLAGGER"
     assert statement["category"] == "STATEMENT_CATEGORY_ILLEGAL"
     assert statement["content_type"] == ["CONTENT_TYPE_VIDEO"]
+
+
+async def test_nested_reports_are_capped_per_case(gql: GraphQLClient, tokens: dict[str, str]) -> None:
+    hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
+    creator = await flows.account(gql, tokens["platform"], "creator-7")
+    for n in range(2):
+        video = await flows.content(gql, tokens["platform"], creator, f"video-7-{n}")
+        for i in range(4):
+            await flows.report(gql, tokens["platform"], video, hate, key=f"cap-{n}-{i}")
+    body = await gql("{ cases { nodes { reportCount reports(first: 2) { id } } } }", token=tokens["mod_us"])
+    assert [(c["reportCount"], len(c["reports"])) for c in body["data"]["cases"]["nodes"]] == [(4, 2), (4, 2)]
+    too_many = await gql("{ cases { nodes { reports(first: 101) { id } } } }", token=tokens["mod_us"])
+    assert too_many["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
