@@ -163,6 +163,18 @@ def _subject_uuid(global_id: strawberry.ID) -> uuid.UUID:
     return parse_id(global_id, ("Account", "Content", "Ad"), field="subjectId")
 
 
+def _account_status(status: AccountStatus | None) -> list[Any]:
+    """Status as it is now: a suspension or restriction whose end has passed no longer matches its stored
+    status, and reads as ACTIVE (the `status` field recomputes the exact value from the actions in force)."""
+    if status is None:
+        return []
+    t = ACCOUNTS.table.c
+    current = sa.and_(t.status == status, sa.or_(t.status_until.is_(None), t.status_until > datetime.now(UTC)))
+    if status is AccountStatus.ACTIVE:
+        return [sa.or_(current, t.status_until <= datetime.now(UTC))]
+    return [current]
+
+
 def _strike_status(status: StrikeStatus | None) -> list[Any]:
     t = STRIKES.table.c
     now = datetime.now(UTC)
@@ -236,7 +248,7 @@ class CoreQuery:
     ) -> Connection[Account]:
         f = filter or AccountFilter()
         t = ACCOUNTS.table.c
-        where = eq(t.status, f.status) + eq(t.kind, f.kind) + eq(t.external_id, f.external_id)
+        where = _account_status(f.status) + eq(t.kind, f.kind) + eq(t.external_id, f.external_id)
         return await _run_page(info, ACCOUNTS, Account, Permission.ACCOUNTS_READ, f.region, where, first, after)
 
     @strawberry.field(extensions=requires(Permission.CONTENT_READ))
