@@ -27,6 +27,7 @@ from domain.account import Account
 from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal
+from domain.automation import AutomationRule
 from domain.case import Case
 from domain.clock import Clock
 from domain.content import Content
@@ -146,6 +147,15 @@ class QaRepository(Protocol):
     def add(self, review: QaReview) -> None: ...
 
 
+class AutomationRuleRepository(Protocol):
+    async def get(self, id: uuid.UUID) -> AutomationRule | None: ...
+    async def get_for(self, region: Region, policy_id: uuid.UUID, classifier: str) -> AutomationRule | None:
+        """The region's rule for (policy, classifier), enabled or not (at most one exists)."""
+        ...
+
+    def add(self, rule: AutomationRule) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction's worth of repositories plus the clock. See the module docstring for the contract."""
 
@@ -173,5 +183,7 @@ class UnitOfWork(Protocol):
     def queues(self) -> QueueRepository: ...
     @property
     def qa_reviews(self) -> QaRepository: ...
+    @property
+    def automation_rules(self) -> AutomationRuleRepository: ...
     @property
     def clock(self) -> Clock: ...

@@ -14,6 +14,7 @@ from domain.account import Account
 from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal
+from domain.automation import AutomationRule
 from domain.case import OPEN_STATES, Case
 from domain.content import Content
 from domain.decision import Decision
@@ -27,6 +28,7 @@ from domain.strike import Strike
 from domain.subject import SubjectKind
 from persistence.mapping import EntityMapping
 from persistence.operations import claimable_appeal, claimable_case
+from persistence.tables.automation import automation_rules
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import qa_reviews, queues
@@ -49,6 +51,7 @@ STRIKES = EntityMapping(Strike, strikes, "Strike")
 APPEALS = EntityMapping(Appeal, appeals, "Appeal")
 QUEUES = EntityMapping(Queue, queues, "Queue")
 QA_REVIEWS = EntityMapping(QaReview, qa_reviews, "QaReview")
+AUTOMATION_RULES = EntityMapping(AutomationRule, automation_rules, "AutomationRule")
 
 MAPPINGS: tuple[EntityMapping[Any], ...] = (
     ACCOUNTS,
@@ -64,6 +67,7 @@ MAPPINGS: tuple[EntityMapping[Any], ...] = (
     APPEALS,
     QUEUES,
     QA_REVIEWS,
+    AUTOMATION_RULES,
 )
 
 
@@ -195,6 +199,12 @@ class QaRepository(SqlRepository[QaReview]):
         return await self._one(qa_reviews.c.case_id == case_id)
 
 
+class AutomationRuleRepository(SqlRepository[AutomationRule]):
+    async def get_for(self, region: Region, policy_id: uuid.UUID, classifier: str) -> AutomationRule | None:
+        t = automation_rules.c
+        return await self._one(t.region == region, t.policy_id == policy_id, t.classifier == classifier)
+
+
 class UnitOfWork(SqlUnitOfWork):
     """The domain's UnitOfWork port on PostgreSQL."""
 
@@ -251,3 +261,9 @@ class UnitOfWork(SqlUnitOfWork):
     @property
     def qa_reviews(self) -> QaRepository:
         return self._repo("qa_reviews", lambda: QaRepository(self, QA_REVIEWS))  # type: ignore[no-any-return]
+
+    @property
+    def automation_rules(self) -> AutomationRuleRepository:
+        return self._repo(  # type: ignore[no-any-return]
+            "automation_rules", lambda: AutomationRuleRepository(self, AUTOMATION_RULES)
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
+from api.graphql.automation import AutomationMutation, AutomationQuery
 from api.graphql.mutations.appeal_queue import AppealQueueMutation
 from api.graphql.mutations.appeals import AppealMutation
 from api.graphql.mutations.intake import IntakeMutation
@@ -15,7 +16,7 @@ from api.graphql.queries import CoreQuery
 from api.graphql.tokens import TokenMutation, TokenQuery
 from api.graphql.viewer import ViewerQuery
 
-QUERIES: tuple[type, ...] = (ViewerQuery, CoreQuery, TokenQuery, AuditQuery, OperationsQuery)
+QUERIES: tuple[type, ...] = (ViewerQuery, CoreQuery, TokenQuery, AuditQuery, OperationsQuery, AutomationQuery)
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
     PolicyMutation,
@@ -24,6 +25,7 @@ MUTATIONS: tuple[type, ...] = (
     AppealQueueMutation,
     TokenMutation,
     OperationsMutation,
+    AutomationMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -39,7 +39,7 @@ class DecideResult:
     strikes: tuple[Strike, ...]
 
 
-async def _ensure_not_ad_review(uow: UnitOfWork, case: Case) -> None:
+async def ensure_not_ad_review(uow: UnitOfWork, case: Case) -> None:
     """A pending ad's review case is decided through ``review_ad`` (it must also record the review)."""
     ad = await uow.ads.get(case.subject_id) if case.subject_kind is SubjectKind.AD else None
     if ad is not None and ad.review_case_id == case.id and ad.review_status is AdReviewStatus.PENDING_REVIEW:
@@ -61,7 +61,7 @@ async def decide_case(
     case = await get_case(uow, cmd.case_id)
     case.ensure_decidable_by(actor, now)
     _validate(cmd, case)
-    await _ensure_not_ad_review(uow, case)
+    await ensure_not_ad_review(uow, case)
     policy, version = await policy_in_force(uow, cmd.policy_id)
     ensure_policy_applies(case.subject_kind, policy.surface)
     subject = await load_subject(uow, case.subject_kind, case.subject_id)

@@ -1,6 +1,6 @@
 """All tables, one module per aggregate family; importing this package registers every table on `metadata`."""
 
 from persistence.metadata import metadata
-from persistence.tables import audit, auth, cases, moderated, operations, outcomes, policies
+from persistence.tables import audit, auth, automation, cases, moderated, operations, outcomes, policies
 
-__all__ = ["audit", "auth", "cases", "metadata", "moderated", "operations", "outcomes", "policies"]
+__all__ = ["audit", "auth", "automation", "cases", "metadata", "moderated", "operations", "outcomes", "policies"]

@@ -1,8 +1,8 @@
 """Columns derived from a domain dataclass's type hints, so a table can never drift from its entity.
 
-uuid → UUID, str → text (bounded by `lengths`), int → integer, bool → boolean, datetime → timestamptz,
-StrEnum → checked text, tuple[...] → text[]; `X | None` → nullable. FKs, indexes and uniques are declared
-by the table module beside these columns.
+uuid → UUID, str → text (bounded by `lengths`), int → integer, float → double precision, bool → boolean,
+datetime → timestamptz, StrEnum → checked text, tuple[...] → text[]; `X | None` → nullable. FKs, indexes and
+uniques are declared by the table module beside these columns.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ def entity_columns(
             sa_type = sa.Boolean
         elif hint is int:
             sa_type = sa.Integer
+        elif hint is float:
+            sa_type = sa.Double
         elif hint is datetime:
             sa_type = sa.DateTime(timezone=True)
         elif hint is str:

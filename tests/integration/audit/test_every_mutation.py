@@ -280,6 +280,35 @@ async def submit_qa_review(w: World) -> Call:
     return Call(QA_DOC, variables, "admin", "QaReview", lambda r: r["qaReview"]["id"])
 
 
+RULE_DOC = f"""
+mutation($input: DefineAutomationRuleInput!) {{ defineAutomationRule(input: $input) {{
+  __typename ... on DefineAutomationRuleSuccess {{ automationRule {{ id }} }} {ERRORS} }} }}"""
+SIGNAL_DOC = f"""
+mutation($input: SubmitSignalInput!) {{ submitSignal(input: $input) {{
+  __typename ... on SubmitSignalSuccess {{ outcomes {{ outcome case {{ id }} }} }} {ERRORS} }} }}"""
+
+
+def _rule_input(policy_id: str) -> dict[str, Any]:
+    return {"input": {"region": "US", "policyId": policy_id, "classifier": "hate-v3", "enqueueThreshold": 0.6,
+                      "decideThreshold": 0.9, "actions": [{"kind": "REMOVE_CONTENT"}]}}  # fmt: skip
+
+
+async def define_automation_rule(w: World) -> Call:
+    hate = await flows.policy(w.gql, w.tokens["admin"], "HATE_SPEECH")
+    return Call(RULE_DOC, _rule_input(hate), "admin", "AutomationRule", lambda r: r["automationRule"]["id"])
+
+
+async def submit_signal(w: World) -> Call:
+    creator = await _account(w)
+    video = await flows.content(w.gql, w.tokens["platform"], creator, "video-1")
+    hate = await flows.policy(w.gql, w.tokens["admin"], "HATE_SPEECH")
+    body = await w.gql(RULE_DOC, _rule_input(hate), token=w.tokens["admin"])
+    flows.ok(body, "defineAutomationRule", "DefineAutomationRuleSuccess")
+    scores = [{"policyId": hate, "score": 0.99}]
+    variables = {"input": {"subjectId": video, "classifier": "hate-v3", "scores": scores, "idempotencyKey": "s-1"}}
+    return Call(SIGNAL_DOC, variables, "platform", "Case", lambda r: r["outcomes"][0]["case"]["id"])
+
+
 HAPPY_PATHS: dict[str, Happy] = {
     "defineQueue": define_queue,
     "claimNextCase": claim_next_case,
@@ -300,6 +329,8 @@ HAPPY_PATHS: dict[str, Happy] = {
     "decideAppeal": decide_appeal,
     "issueApiToken": issue_api_token,
     "revokeApiToken": revoke_api_token,
+    "defineAutomationRule": define_automation_rule,
+    "submitSignal": submit_signal,
 }
 
 

@@ -15,6 +15,7 @@ from domain.account import Account
 from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal, AppealState
+from domain.automation import AutomationRule
 from domain.case import Case, CaseState
 from domain.clock import Clock
 from domain.content import Content
@@ -176,6 +177,12 @@ class FakeQaReviews(_Store[QaReview]):
         return next((r for r in self.items.values() if r.case_id == case_id), None)
 
 
+class FakeAutomationRules(_Store[AutomationRule]):
+    async def get_for(self, region: Region, policy_id: uuid.UUID, classifier: str) -> AutomationRule | None:
+        key = (region, policy_id, classifier)
+        return next((r for r in self.items.values() if (r.region, r.policy_id, r.classifier) == key), None)
+
+
 class FakeUnitOfWork:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -191,6 +198,7 @@ class FakeUnitOfWork:
         self.appeals = FakeAppeals(self.decisions)
         self.queues = FakeQueues(self.cases)
         self.qa_reviews = FakeQaReviews()
+        self.automation_rules = FakeAutomationRules()
 
     def snapshot(self) -> dict[str, Any]:
         """A deep copy of every store (entities compare by value), for 'nothing changed' assertions."""

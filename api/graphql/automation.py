@@ -1,0 +1,250 @@
+"""Automation: rules that turn classifier signals into automated decisions or AUTOMATED reports, and the
+signals themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from api.graphql.commands import require_region, run
+from api.graphql.context import Context, Info
+from api.graphql.errors import BadRequest
+from api.graphql.ids import parse_any, parse_id, to_global_id
+from api.graphql.mutations.intake import SUBJECT_KINDS
+from api.graphql.mutations.review import ACCOUNT_SANCTIONS, ActionInput
+from api.graphql.permissions import requires
+from api.graphql.queries import visible_regions
+from api.graphql.types.common import Connection, MutationError, connection
+from api.graphql.types.nodes import Case, Decision, Policy, Report, build, one
+from authz.permissions import Permission
+from domain.actor import Actor
+from domain.automation import AutomationRule as AutomationRuleEntity
+from domain.automation import RuleSettings
+from domain.enforcement import ActionKind, RequestedAction
+from domain.errors import DomainError
+from domain.region import Region
+from domain.services.automation import (
+    DefineAutomationRule,
+    ScoreOutcome,
+    SignalOutcome,
+    SubmitSignal,
+    define_automation_rule,
+    submit_signal,
+)
+from domain.subject import SubjectKind
+from persistence import reads
+from persistence.pagination import Page
+from persistence.repositories import AUTOMATION_RULES, UnitOfWork
+
+strawberry.enum(
+    SignalOutcome,
+    description="What a score did: DECIDED (automated VIOLATING decision), ENQUEUED (AUTOMATED report for a "
+    "human), IGNORED (below the enqueue threshold), NO_RULE (no enabled rule for the policy and classifier).",
+)
+
+
+@strawberry.type(description="An action an automation rule applies when it decides; durationDays null: permanent.")
+class AutomationAction:
+    kind: ActionKind
+    duration_days: int | None
+
+
+@strawberry.type(
+    description="Classifier scores of one policy in one region: at or above decideThreshold the rule decides "
+    "VIOLATING with its actions (automated); at or above enqueueThreshold it files an AUTOMATED report; below, "
+    "nothing. Unique by (region, policy, classifier)."
+)
+class AutomationRule:
+    id: strawberry.ID
+    entity: strawberry.Private[AutomationRuleEntity]
+    region: Region
+    classifier: str
+    enqueue_threshold: float = strawberry.field(description="0 to 1; a score at or above it is enqueued.")
+    decide_threshold: float = strawberry.field(description="0 to 1; a score at or above it is decided.")
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @strawberry.field
+    def actions(self) -> list[AutomationAction]:
+        return [AutomationAction(kind=a.kind, duration_days=a.duration_days) for a in self.entity.requested_actions]
+
+    @strawberry.field
+    async def policy(self, info: Info) -> Policy | None:
+        return one(info, Policy, await info.context.loaders.policy.load(self.entity.policy_id))
+
+
+def rule_of(entity: AutomationRuleEntity) -> AutomationRule:
+    return AutomationRule(
+        id=strawberry.ID(to_global_id("AutomationRule", entity.id)),
+        entity=entity,
+        region=entity.region,
+        classifier=entity.classifier,
+        enqueue_threshold=entity.enqueue_threshold,
+        decide_threshold=entity.decide_threshold,
+        enabled=entity.enabled,
+        created_at=entity.created_at,
+        updated_at=entity.updated_at,
+        version=entity.version,
+    )
+
+
+@strawberry.input
+class AutomationRuleFilter:
+    region: Region | None = None
+    policy_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class AutomationQuery:
+    @strawberry.field(extensions=requires(Permission.POLICIES_READ), description="Automation rules, oldest first.")
+    async def automation_rules(
+        self, info: Info, first: int = 50, after: str | None = None, filter: AutomationRuleFilter | None = None
+    ) -> Connection[AutomationRule]:
+        f = filter or AutomationRuleFilter()
+        regions = visible_regions(info.context, Permission.POLICIES_READ, f.region)
+        try:
+            policy = parse_id(f.policy_id, "Policy", field="filter.policyId") if f.policy_id is not None else None
+            where = [AUTOMATION_RULES.table.c.policy_id == policy] if policy is not None else []
+            async with info.context.sessions() as session:
+                page = await reads.page(
+                    session, AUTOMATION_RULES, where=where, regions=regions, first=first, after=after
+                )
+        except DomainError as exc:
+            raise BadRequest(exc.message, field=exc.field) from exc
+        return connection(Page([rule_of(r) for r in page.items], page.cursors, page.has_next, page.has_previous))
+
+
+# -- mutations ----------------------------------------------------------------------------------------------
+@strawberry.input(description="Create the region's rule for (policy, classifier), or change its settings.")
+class DefineAutomationRuleInput:
+    region: Region
+    policy_id: strawberry.ID
+    classifier: str = strawberry.field(description="The classifier's name, as signals carry it.")
+    enqueue_threshold: float = strawberry.field(description="0 to 1, below decideThreshold.")
+    decide_threshold: float = strawberry.field(description="0 to 1.")
+    actions: list[ActionInput] = strawberry.field(
+        default_factory=list,
+        description="Applied when the rule decides; banning or suspending needs accounts:ban in the region.",
+    )
+    enabled: bool = True
+
+
+@strawberry.type
+class DefineAutomationRuleSuccess:
+    automation_rule: AutomationRule
+
+
+@strawberry.input
+class PolicyScoreInput:
+    policy_id: strawberry.ID
+    score: float = strawberry.field(description="0 to 1.")
+
+
+@strawberry.input(description="A classifier's scores, per policy, on one subject (an Account, Content or Ad ID).")
+class SubmitSignalInput:
+    subject_id: strawberry.ID
+    classifier: str
+    scores: list[PolicyScoreInput] = strawberry.field(description="1 to 50, one per policy.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="At most 163 characters. A retry with the same key files nothing more and returns what the "
+        "first one filed.",
+    )
+
+
+@strawberry.type(description="What one score of a signal did.")
+class SignalScoreOutcome:
+    policy_id: strawberry.ID
+    score: float
+    outcome: SignalOutcome
+    rule: AutomationRule | None = strawberry.field(description="Null without policies:read in its region.")
+    report: Report | None = strawberry.field(description="The AUTOMATED report (DECIDED and ENQUEUED).")
+    case: Case | None = strawberry.field(description="The case the report folded into.")
+    decision: Decision | None = strawberry.field(description="The automated decision (DECIDED).")
+
+
+@strawberry.type
+class SubmitSignalSuccess:
+    outcomes: list[SignalScoreOutcome] = strawberry.field(description="One per score, in order.")
+
+
+DefineAutomationRuleResult = Annotated[
+    DefineAutomationRuleSuccess | MutationError, strawberry.union("DefineAutomationRuleResult")
+]
+SubmitSignalResult = Annotated[SubmitSignalSuccess | MutationError, strawberry.union("SubmitSignalResult")]
+
+
+def _define_command(context: Context, input: DefineAutomationRuleInput) -> DefineAutomationRule:
+    require_region(context, Permission.POLICIES_PUBLISH, input.region.value)
+    sanctions = any(a.kind in ACCOUNT_SANCTIONS for a in input.actions)
+    if sanctions and not context.permissions.allows(Permission.ACCOUNTS_BAN, input.region.value):
+        raise DomainError.forbidden("a rule that bans or suspends accounts needs accounts:ban", "actions")
+    settings = RuleSettings(
+        enqueue_threshold=input.enqueue_threshold,
+        decide_threshold=input.decide_threshold,
+        actions=tuple(RequestedAction(kind=a.kind, duration_days=a.duration_days) for a in input.actions),
+        enabled=input.enabled,
+    )
+    policy_id = parse_id(input.policy_id, "Policy", field="policyId")
+    return DefineAutomationRule(
+        region=input.region, policy_id=policy_id, classifier=input.classifier, settings=settings
+    )
+
+
+def _signal_command(input: SubmitSignalInput) -> SubmitSignal:
+    parsed = parse_any(input.subject_id)
+    if parsed is None or parsed[0] not in SUBJECT_KINDS:
+        raise DomainError.invalid_input("`subjectId` must be the ID of an Account, Content or Ad", "subjectId")
+    kind: SubjectKind = SUBJECT_KINDS[parsed[0]]
+    scores = tuple(
+        (parse_id(s.policy_id, "Policy", field=f"scores[{i}].policyId"), s.score) for i, s in enumerate(input.scores)
+    )
+    return SubmitSignal(
+        subject_kind=kind,
+        subject_id=parse_id(input.subject_id, parsed[0], field="subjectId"),
+        classifier=input.classifier,
+        scores=scores,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+def _outcome_of(context: Context, o: ScoreOutcome) -> SignalScoreOutcome:
+    readable = o.rule is not None and context.permissions.allows(Permission.POLICIES_READ, o.rule.region.value)
+    return SignalScoreOutcome(
+        policy_id=strawberry.ID(to_global_id("Policy", o.policy_id)),
+        score=o.score,
+        outcome=o.outcome,
+        rule=rule_of(o.rule) if readable and o.rule is not None else None,
+        report=build(Report, o.report) if o.report else None,
+        case=build(Case, o.case) if o.case else None,
+        decision=build(Decision, o.decision) if o.decision else None,
+    )
+
+
+@strawberry.type
+class AutomationMutation:
+    @strawberry.mutation(extensions=requires(Permission.POLICIES_PUBLISH))
+    async def define_automation_rule(self, info: Info, input: DefineAutomationRuleInput) -> DefineAutomationRuleResult:
+        async def command(uow: UnitOfWork, actor: Actor) -> DefineAutomationRuleSuccess:
+            rule = await define_automation_rule(uow, actor, _define_command(info.context, input))
+            await uow.flush()  # the payload shows the stored version
+            return DefineAutomationRuleSuccess(automation_rule=rule_of(rule))
+
+        return await run(info, "defineAutomationRule", Permission.POLICIES_PUBLISH, command)
+
+    @strawberry.mutation(
+        extensions=requires(Permission.SIGNALS_CREATE),
+        description="Apply the subject's region's automation rules to a classifier's scores: decide, enqueue, or "
+        "nothing, per score.",
+    )
+    async def submit_signal(self, info: Info, input: SubmitSignalInput) -> SubmitSignalResult:
+        async def command(uow: UnitOfWork, actor: Actor) -> SubmitSignalSuccess:
+            outcomes = await submit_signal(uow, actor, _signal_command(input))
+            return SubmitSignalSuccess(outcomes=[_outcome_of(info.context, o) for o in outcomes])
+
+        reason = f"classifier signal: {input.classifier}"[:200]
+        return await run(info, "submitSignal", Permission.SIGNALS_CREATE, command, reason=reason)
