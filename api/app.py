@@ -22,8 +22,10 @@ from api.graphql.schema import build_schema
 from api.http_negotiation import GraphQLResponseMiddleware
 from api.logs import install_request_id
 from api.middleware import RequestContextMiddleware
+from api.oidc_fetch import build_oidc_verifier
 from api.settings import Settings
 from authz.enforcer import Authorizer
+from authz.oidc import JwksFetcher
 from persistence.audit import AuditSealer
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.migrate import migration_status
@@ -79,12 +81,20 @@ class DatabaseUnavailable(Exception):
     """Raised while building a request's context when PostgreSQL cannot be reached."""
 
 
-def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, database_url: str | None = None, oidc_fetch: JwksFetcher | None = None
+) -> Starlette:
+    """The app. ``oidc_fetch`` replaces the HTTP fetch of the OIDC issuer's documents (tests)."""
     settings = settings or Settings()
     install_request_id()
     runtime = Runtime(settings=settings)
     authorizer = Authorizer()
-    contexts = ContextFactory(runtime_sessions=lambda: _sessions(runtime), authorizer=authorizer, settings=settings)
+    contexts = ContextFactory(
+        runtime_sessions=lambda: _sessions(runtime),
+        authorizer=authorizer,
+        settings=settings,
+        oidc=build_oidc_verifier(settings, oidc_fetch),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any, Self
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from authz.oidc import DEFAULT_ALGORITHMS, check_algorithms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +45,50 @@ class Settings(BaseSettings):
     audit_seal_interval: float = Field(
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )
+
+    # Staff login with JWTs from an OIDC issuer: on only when both issuer and audience are set.
+    oidc_issuer: str | None = Field(default=None, description="the `iss` claim staff JWTs must carry, exactly")
+    oidc_audience: str | None = Field(default=None, description="the `aud` value staff JWTs must carry")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="the issuer's JWKS; unset: `jwks_uri` of <issuer>/.well-known/openid-configuration"
+    )
+    oidc_subject_claim: str = Field(default="sub", description="the claim holding the staff principal's name")
+    oidc_algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ALGORITHMS),
+        description="accepted JWT algorithms (public-key only); env: comma-separated or a JSON list",
+    )
+    oidc_jwks_cache_seconds: int = Field(default=300, ge=1, description="how long fetched signing keys are reused")
+
+    @field_validator("oidc_algorithms", mode="before")
+    @classmethod
+    def _split_algorithms(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part]
+        return value
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _check_algorithms(cls, value: list[str]) -> list[str]:
+        return list(check_algorithms(value))
+
+    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _oidc_over_https_in_production(self) -> Self:
+        if self.production and self.oidc_enabled:
+            for name, url in (("oidc_issuer", self.oidc_issuer), ("oidc_jwks_url", self.oidc_jwks_url)):
+                if url is not None and not url.startswith("https://"):
+                    raise ValueError(f"VIGIL_{name.upper()} must be an https:// URL in production, got {url!r}")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Staff JWTs are accepted: both ``oidc_issuer`` and ``oidc_audience`` are set."""
+        return self.oidc_issuer is not None and self.oidc_audience is not None
 
     @property
     def production(self) -> bool:

@@ -25,6 +25,8 @@ _TOKEN_RE: Final = re.compile(r"vgl_[A-Za-z0-9_-]{43}")
 _DURATION_RE: Final = re.compile(r"([0-9]+)([dhm])")
 _DURATION_UNITS: Final = {"d": "days", "h": "hours", "m": "minutes"}
 _MAX_DURATION_DIGITS: Final = 6
+MAX_JWT_LENGTH: Final = 16_384
+_JWT_RE: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def new_token_secret() -> str:
@@ -35,6 +37,12 @@ def new_token_secret() -> str:
 def is_well_formed(secret: str) -> bool:
     """Whether ``secret`` has the shape ``new_token_secret`` produces (cheap pre-check before a lookup)."""
     return _TOKEN_RE.fullmatch(secret) is not None
+
+
+def looks_like_jwt(value: str) -> bool:
+    """Three dot-separated base64url parts (the signature may be empty: ``alg: none``, refused by
+    ``authz.oidc.verify_jwt``), at most ``MAX_JWT_LENGTH`` characters. Says nothing about validity."""
+    return len(value) <= MAX_JWT_LENGTH and _JWT_RE.fullmatch(value) is not None
 
 
 def hash_token(secret: str) -> str:
@@ -79,18 +87,35 @@ class BearerToken:
         return f"BearerToken(prefix={token_prefix(self.secret)!r})"
 
 
-def parse_bearer(header_value: str | None) -> BearerToken | BearerError:
+@dataclass(frozen=True, slots=True)
+class BearerJwt:
+    """A value shaped like a JWT (``header.payload.signature``), not yet verified. Its repr hides it."""
+
+    token: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "BearerJwt(...)"
+
+
+def parse_bearer(header_value: str | None, *, allow_jwt: bool = False) -> BearerToken | BearerJwt | BearerError:
     """Parse an ``Authorization`` header value: ``Bearer vgl_...`` -> ``BearerToken``, else the reason.
 
     No header or a blank one is MISSING. Another scheme, extra parts, or a value that cannot be a Vigil token
     is MALFORMED (rejected before any database lookup). The scheme is case-insensitive (RFC 9110).
+    With ``allow_jwt`` (OIDC configured), a value not starting with ``vgl_`` and shaped like a JWT is a
+    ``BearerJwt`` for ``authz.oidc`` to verify.
     """
     if header_value is None or not header_value.strip():
         return BearerError.MISSING
     parts = header_value.split()
-    if len(parts) != 2 or parts[0].lower() != "bearer" or not is_well_formed(parts[1]):
+    if len(parts) != 2 or parts[0].lower() != "bearer":
         return BearerError.MALFORMED
-    return BearerToken(secret=parts[1])
+    value = parts[1]
+    if is_well_formed(value):
+        return BearerToken(secret=value)
+    if allow_jwt and not value.startswith(TOKEN_PREFIX) and looks_like_jwt(value):
+        return BearerJwt(token=value)
+    return BearerError.MALFORMED
 
 
 def parse_duration(text: str) -> timedelta:

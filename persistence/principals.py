@@ -109,6 +109,25 @@ async def principal_for_token(session: AsyncSession, token_hash: str, now: datet
     )
 
 
+async def staff_principal(session: AsyncSession, name: str) -> Principal | None:
+    """The staff principal named ``name`` with its role assignments (two statements), or None.
+
+    How a verified OIDC JWT becomes a principal: its subject claim is the name; roles come from the database,
+    never from the token.
+    """
+    row = (
+        await session.execute(
+            sa.select(principals.c.id, principals.c.display_name).where(
+                principals.c.name == name, principals.c.kind == PrincipalKind.STAFF.value
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    roles = await roles_of(session, [row.id])
+    return Principal.staff(id=str(row.id), display_name=row.display_name, roles=frozenset(roles[row.id]))
+
+
 # -- writes: staff, partners, tokens. Each write records its audit event in the caller's transaction. ----------
 
 
