@@ -78,18 +78,7 @@ class AutomationRule:
 
 
 def rule_of(entity: AutomationRuleEntity) -> AutomationRule:
-    return AutomationRule(
-        id=strawberry.ID(to_global_id("AutomationRule", entity.id)),
-        entity=entity,
-        region=entity.region,
-        classifier=entity.classifier,
-        enqueue_threshold=entity.enqueue_threshold,
-        decide_threshold=entity.decide_threshold,
-        enabled=entity.enabled,
-        created_at=entity.created_at,
-        updated_at=entity.updated_at,
-        version=entity.version,
-    )
+    return build(AutomationRule, entity)
 
 
 @strawberry.input

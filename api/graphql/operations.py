@@ -143,18 +143,7 @@ class QaReview:
 
 
 def qa_review_of(entity: QaReviewEntity) -> QaReview:
-    return QaReview(
-        id=strawberry.ID(to_global_id("QaReview", entity.id)),
-        entity=entity,
-        region=entity.region,
-        outcome=entity.outcome,
-        moderator_id=entity.moderator_id,
-        reviewer_id=entity.reviewer_id,
-        original_verdict=entity.original_verdict,
-        correct_verdict=entity.correct_verdict,
-        notes=entity.notes,
-        reviewed_at=entity.reviewed_at,
-    )
+    return build(QaReview, entity)
 
 
 # -- metrics ------------------------------------------------------------------------------------------------
