@@ -47,19 +47,12 @@ from authz.roles import (
 
 __all__ = [
     "ALL_REGIONS",
-    "GLOBAL_REGION",
-    "KNOWN_REGIONS",
-    "KNOWN_ROLES",
-    "ROLE_SENIORITY",
     "Authorizer",
     "PermissionDenied",
     "PermissionMap",
     "PolicyError",
     "RegionSet",
-    "Role",
     "get_authorizer",
-    "validate_region",
-    "validate_role",
 ]
 
 _PACKAGE_DIR: Final = Path(__file__).parent
