@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
+from api.graphql.ids import to_global_id
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
 from tests.integration.tokens import issue_partner_token, issue_staff_token
@@ -108,7 +110,13 @@ async def test_bad_input_is_typed_and_changes_nothing(gql: GraphQLClient, tokens
         token=tokens["platform"],
     )
     assert body["data"]["submitReport"]["code"] == "INVALID_INPUT"
-    missing = creator[:-4] + ("AAAA" if not creator.endswith("AAAA") else "BBBB")
+    unknown_account = to_global_id("Account", uuid.uuid4())
+    body = await gql(
+        flows.SUBMIT_REPORT,
+        {"input": {"subjectId": unknown_account, "policyId": hate, "source": "USER"}},
+        token=tokens["platform"],
+    )
+    assert (body["data"]["submitReport"]["code"], body["data"]["submitReport"]["field"]) == ("NOT_FOUND", "subjectId")
     body = await gql(
         flows.DECIDE_CASE,
         {
@@ -128,9 +136,16 @@ async def test_bad_input_is_typed_and_changes_nothing(gql: GraphQLClient, tokens
         token=tokens["platform"],
     )
     assert body["data"]["upsertAccount"]["code"] == "INVALID_INPUT"
-    body = await gql("{ reports { nodes { id } } cases { nodes { id } } }", token=tokens["admin"])
-    assert body["data"] == {"reports": {"nodes": []}, "cases": {"nodes": []}}
-    assert missing != creator
+    body = await gql(
+        flows.UPSERT_CONTENT,
+        {"input": {"ownerAccountId": creator, "externalId": "long", "kind": "POST", "text": "x" * 10_001}},
+        token=tokens["platform"],
+    )
+    assert (body["data"]["upsertContent"]["code"], body["data"]["upsertContent"]["field"]) == ("INVALID_INPUT", "text")
+    body = await gql(
+        "{ contentItems { nodes { id } } reports { nodes { id } } cases { nodes { id } } }", token=tokens["admin"]
+    )
+    assert body["data"] == {"contentItems": {"nodes": []}, "reports": {"nodes": []}, "cases": {"nodes": []}}
 
 
 async def test_regional_walls(gql: GraphQLClient, tokens: dict[str, str]) -> None:
