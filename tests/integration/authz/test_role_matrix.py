@@ -13,6 +13,7 @@ import pytest
 from graphql import GraphQLNonNull, get_named_type, is_leaf_type
 
 from api.graphql.permissions import declared_permission
+from api.graphql.visibility import READ_PERMISSION
 from authz.enforcer import Authorizer
 from authz.principal import Principal
 from authz.roles import Role
@@ -84,7 +85,5 @@ async def test_a_us_role_sees_us_records_and_never_eu_ones(db_url: str, gql: Gra
     for field in LISTS:
         body = await gql(f"{{ {field}(first: 100) {{ nodes {{ region }} }} }}", token=token)
         seen[field] = sorted({n["region"] for n in body["data"][field]["nodes"]}) if body["data"] else None
-    readable = {
-        f: ["US"] for f, t in LISTS.items() if permissions.allows(f"{t.lower()}s:read".replace("contents", "content"))
-    }
+    readable = {f: ["US"] for f, t in LISTS.items() if permissions.allows(READ_PERMISSION[t])}
     assert {f: v for f, v in seen.items() if v is not None} == readable
