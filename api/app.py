@@ -28,6 +28,7 @@ from authz.enforcer import Authorizer
 from authz.oidc import JwksFetcher
 from persistence.audit import AuditSealer
 from persistence.db import SessionFactory, create_engine, create_session_factory
+from persistence.fastsql import Pool, create_pool
 from persistence.migrate import migration_status
 
 log = logging.getLogger("vigil.app")
@@ -40,6 +41,7 @@ class Runtime:
     settings: Settings
     database: DatabaseHandle | None = None
     sessions: SessionFactory | None = None
+    pool: Pool | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -94,6 +96,7 @@ def create_app(
         authorizer=authorizer,
         settings=settings,
         oidc=build_oidc_verifier(settings, oidc_fetch),
+        runtime_pool=lambda: runtime.pool,
     )
 
     @contextlib.asynccontextmanager
@@ -104,6 +107,8 @@ def create_app(
             runtime.database = resolve_database(settings)
         engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
         runtime.sessions = create_session_factory(engine)
+        runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
+        authorizer.warm_up()  # every (role, region) table now, not on some request's clock
         sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
         sealer.start()
         runtime.extras["audit_sealer"] = sealer
@@ -111,6 +116,7 @@ def create_app(
             yield
         finally:
             await sealer.stop()
+            await runtime.pool.close()
             await engine.dispose()
             runtime.database.close()
 
@@ -137,6 +143,15 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.runtime = runtime
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app of one server worker process (``vigil serve`` with several workers): settings from the environment."""
+    from api.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 def _sessions(runtime: Runtime) -> SessionFactory:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -53,7 +54,6 @@ def serve(
             with console.status("Loading demo data"):
                 summary = asyncio.run(seed_demo(database.url))
             console.print(f"[green]demo data[/green] {summary}")
-        app_ = create_app(settings, database_url=database.url)
         url = f"http://{host}:{port}/graphql"
         console.print(f"\n[bold green]Vigil is ready[/bold green] at [link={url}]{url}[/link]")
         if not settings.production:
@@ -63,7 +63,13 @@ def serve(
             console.print("  [cyan].venv/bin/vigil token issue --role moderator --region US[/cyan]")
             console.print('then send the header  Authorization: Bearer <token>  (GraphiQL: "Headers" tab).')
         console.print("Ctrl-C stops the server and the embedded database.\n")
-        uvicorn.run(app_, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
+        options: dict[str, Any] = {"log_config": None, "server_header": False, "proxy_headers": False}
+        workers = settings.worker_count
+        if workers == 1:
+            uvicorn.run(create_app(settings, database_url=database.url), host=host, port=port, **options)
+        else:  # each worker process builds its own app from the environment (same settings, same database)
+            os.environ["VIGIL_DATABASE_URL"] = database.url
+            uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, **options)
     finally:
         database.close()
 

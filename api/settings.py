@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -42,6 +43,18 @@ class Settings(BaseSettings):
     max_tokens: int = 2000
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
+    principal_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="how long a resolved token is reused per process; a revoked or expired token is refused at most "
+        "this long after the fact (0 disables the cache)",
+    )
+    workers: int = Field(
+        default=0,
+        ge=0,
+        description="server processes; 0: one per core in production, one otherwise (the dev server stays single)",
+    )
     audit_seal_interval: float = Field(
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )
@@ -93,6 +106,12 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers:
+            return self.workers
+        return (os.cpu_count() or 1) if self.production else 1
 
     @property
     def pgdata(self) -> Path:

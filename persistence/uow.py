@@ -9,9 +9,11 @@ an error rolls everything back. Services and resolvers never commit.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -120,7 +122,7 @@ class SqlUnitOfWork:
     async def flush(self) -> None:
         session = self.session
         records: list[AuditRecord] = []
-        order = {t.name: i for i, t in enumerate(metadata.sorted_tables)}
+        order = _table_order()
         new = sorted(
             (t for t in self._tracked.values() if t.snapshot is None), key=lambda t: order[t.mapping.table.name]
         )
@@ -137,9 +139,8 @@ class SqlUnitOfWork:
         for item in self._tracked.values():
             if id(item) in inserted:
                 continue
-            current = item.mapping.snapshot(item.entity)
             assert item.snapshot is not None
-            changed = {k: v for k, v in current.items() if item.snapshot[k] != v and k != "version"}
+            changed = changed_columns(item.mapping, item.entity, item.snapshot)
             if not changed:
                 continue
             table = item.mapping.table
@@ -167,17 +168,41 @@ class SqlUnitOfWork:
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any],
     ) -> AuditRecord:
-        region = getattr(entity, "region", None)
-        return AuditRecord(
-            occurred_at=self.clock.now(),
-            actor_kind=self.audit.actor_kind,
-            actor_id=self.audit.actor_id,
-            action=self.audit.operation,
-            subject_kind=mapping.kind,
-            subject_id=str(entity.id),
-            region=getattr(region, "value", region),
-            request_id=self.audit.request_id,
-            reason=self.audit.reason,
-            before=mapping.audit_view(before) if before is not None else None,
-            after=mapping.audit_view(after),
-        )
+        return audit_record(self.audit, self.clock.now(), mapping, entity, before, after)
+
+
+@functools.cache
+def _table_order() -> dict[str, int]:
+    """Tables in foreign-key order (sorting the metadata costs more than a whole small flush: done once)."""
+    return {t.name: i for i, t in enumerate(metadata.sorted_tables)}
+
+
+def audit_record(
+    audit: AuditContext,
+    now: datetime,
+    mapping: EntityMapping[Any],
+    entity: Any,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+) -> AuditRecord:
+    """The audit event of one inserted (``before`` None) or changed entity: every unit of work builds it here."""
+    region = getattr(entity, "region", None)
+    return AuditRecord(
+        occurred_at=now,
+        actor_kind=audit.actor_kind,
+        actor_id=audit.actor_id,
+        action=audit.operation,
+        subject_kind=mapping.kind,
+        subject_id=str(entity.id),
+        region=getattr(region, "value", region),
+        request_id=audit.request_id,
+        reason=audit.reason,
+        before=mapping.audit_view(before) if before is not None else None,
+        after=mapping.audit_view(after),
+    )
+
+
+def changed_columns(mapping: EntityMapping[Any], entity: Any, snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns that differ from the loaded snapshot (``version`` aside)."""
+    current = mapping.snapshot(entity)
+    return {k: v for k, v in current.items() if snapshot[k] != v and k != "version"}

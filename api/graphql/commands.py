@@ -13,9 +13,10 @@ and maps the domain result to its payload. `run`:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.graphql.context import Context, Info
@@ -24,6 +25,8 @@ from authz.permissions import Permission
 from authz.principal import PrincipalKind
 from domain.actor import Actor, ActorKind
 from domain.errors import DomainError
+from domain.services.report import SubmitReport
+from persistence.intake import IntakeItem, IntakeUnitOfWork, LostRace
 from persistence.repositories import UnitOfWork
 from persistence.uow import AuditContext
 
@@ -43,15 +46,19 @@ def actor_for(context: Context, permission: Permission) -> Actor:
     return Actor(id=principal.id, kind=kind, seniority=seniority)
 
 
-def unit_of_work(context: Context, operation: str, permission: Permission, reason: str | None = None) -> UnitOfWork:
+def audit_context(context: Context, operation: str, reason: str | None = None) -> AuditContext:
     principal = context.principal
-    audit = AuditContext(
+    return AuditContext(
         actor_kind=principal.kind.value,
         actor_id=principal.id,
         operation=operation,
         request_id=context.request_id or None,
         reason=reason,
     )
+
+
+def unit_of_work(context: Context, operation: str, permission: Permission, reason: str | None = None) -> UnitOfWork:
+    audit = audit_context(context, operation, reason)
     return UnitOfWork(context.sessions, audit, regions=context.permissions.regions(permission))
 
 
@@ -82,6 +89,35 @@ async def run(
 def _retryable(exc: DBAPIError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
     return sqlstate in {"23505", "40001", "40P01"}  # unique violation, serialization failure, deadlock
+
+
+async def run_intake(
+    info: Info,
+    operation: str,
+    cmds: Sequence[SubmitReport],
+    command: Callable[[IntakeUnitOfWork, Actor], Awaitable[T]],
+) -> T | MutationError:
+    """``run`` for report intake: the same actor, regions, typed errors and retries, on the intake unit of work
+    (four round trips for a report or a batch; see ``persistence.intake``)."""
+    context = info.context
+    if context.pool is None:
+        raise RuntimeError("report intake needs the app's connection pool")
+    permission = Permission.REPORTS_CREATE
+    actor = actor_for(context, permission)
+    items = [IntakeItem(c.subject_kind, c.subject_id, c.policy_id, c.idempotency_key) for c in cmds]
+    audit = audit_context(context, operation)
+    regions = context.permissions.regions(permission)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with IntakeUnitOfWork(context.pool, audit, actor.id, items, regions=regions) as uow:
+                return await command(uow, actor)
+        except DomainError as exc:
+            return error_from(exc)
+        except (LostRace, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
+            if attempt == ATTEMPTS:
+                return error_from(DomainError.conflict("the subject's case kept changing; try again"))
+            log.info("retrying %s after a lost race (%s)", operation, type(exc).__name__)
+    raise AssertionError("unreachable")
 
 
 def require_region(context: Context, permission: Permission, region: str, field: str = "region") -> None:

@@ -4,6 +4,7 @@ and the request's DataLoaders."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,9 +19,49 @@ from authz.oidc import OidcError, OidcVerifier
 from authz.principal import Principal
 from authz.tokens import BearerError, BearerJwt, hash_token, parse_bearer
 from persistence.db import SessionFactory
+from persistence.fastsql import Pool
 from persistence.principals import TokenProblem, principal_for_token, staff_principal
 
 log = logging.getLogger("vigil.auth")
+
+
+PRINCIPAL_TTL_SECONDS = 5.0
+"""How long a resolved token is reused without asking the database: a revoked or expired token is refused at
+most this long after the fact, in every server process."""
+PRINCIPAL_CACHE_MAX = 10_000
+
+
+class PrincipalCache:
+    """Resolved tokens by hash, for ``PRINCIPAL_TTL_SECONDS``: a busy partner token costs one lookup per TTL per
+    process instead of two statements per request. Refusals are not cached (a new token works at once); the
+    cache is bounded (the oldest entries go first)."""
+
+    def __init__(self, ttl: float = PRINCIPAL_TTL_SECONDS, max_entries: int = PRINCIPAL_CACHE_MAX) -> None:
+        self.ttl, self.max_entries = ttl, max_entries
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, token_hash: str) -> Principal | None:
+        if self.ttl <= 0:
+            return None
+        hit = self._entries.get(token_hash)
+        if hit is None:
+            return None
+        if hit[0] <= time.monotonic():
+            del self._entries[token_hash]
+            return None
+        return hit[1]
+
+    def clear(self) -> None:
+        """Forget every resolved token (a revocation in this process takes effect at once)."""
+        self._entries.clear()
+
+    def put(self, token_hash: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            for key in list(self._entries)[: self.max_entries // 10 or 1]:
+                del self._entries[key]
+        self._entries[token_hash] = (time.monotonic() + self.ttl, principal)
 
 
 @dataclass
@@ -34,6 +75,9 @@ class Context:
     settings: Settings
     auth_error: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    pool: Pool | None = None
+    """The plain asyncpg pool of the hot paths (report intake); None outside the running app."""
+    principal_cache: PrincipalCache | None = None
 
     @cached_property
     def loaders(self) -> Any:
@@ -52,6 +96,11 @@ class ContextFactory:
     settings: Settings
     oidc: OidcVerifier | None = None
     """Staff JWTs are accepted only with a verifier (``api.oidc_fetch.build_oidc_verifier``)."""
+    runtime_pool: Callable[[], Pool | None] = lambda: None
+    principals: PrincipalCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.principals = PrincipalCache(ttl=self.settings.principal_cache_seconds)
 
     async def build(self, request: Any, response: Any) -> Context:
         sessions = self.runtime_sessions()
@@ -65,6 +114,8 @@ class ContextFactory:
             sessions=sessions,
             settings=self.settings,
             auth_error=problem,
+            pool=self.runtime_pool(),
+            principal_cache=self.principals,
         )
 
     async def authenticate(self, sessions: SessionFactory, header: str | None) -> tuple[Principal, str | None]:
@@ -80,11 +131,16 @@ class ContextFactory:
             )
         if isinstance(bearer, BearerJwt):
             return await self._authenticate_jwt(sessions, bearer)
+        token_hash = hash_token(bearer.secret)
+        cached = self.principals.get(token_hash)
+        if cached is not None:
+            return cached, None
         async with sessions() as session:
-            found = await principal_for_token(session, hash_token(bearer.secret), datetime.now(UTC))
+            found = await principal_for_token(session, token_hash, datetime.now(UTC))
         if isinstance(found, TokenProblem):
             log.info("token refused", extra={"reason": found.value})
             return Principal.anonymous(), f"the token is {found.value}"
+        self.principals.put(token_hash, found)
         return found, None
 
     async def _authenticate_jwt(self, sessions: SessionFactory, bearer: BearerJwt) -> tuple[Principal, str | None]:

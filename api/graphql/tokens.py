@@ -261,6 +261,8 @@ class TokenMutation:
             if current is None or not _may_touch(context, Permission.TOKENS_REVOKE, current):
                 return error_from(DomainError.not_found("no such token", field="id"))
             revoked = await revoke_token(session, token_id, now, actor=_acting_as(context))
+        if context.principal_cache is not None:
+            context.principal_cache.clear()  # this process refuses the token from now on (others within the TTL)
         if revoked is None:  # deleted between the two statements: tokens are never deleted
             return error_from(DomainError.not_found("no such token", field="id"))
         return RevokeApiTokenSuccess(token=ApiToken.from_record(revoked, now))

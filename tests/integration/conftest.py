@@ -30,7 +30,9 @@ class GraphQLClient:
 
 @pytest.fixture
 async def http(db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(env="test"), database_url=db_url)  # type: ignore[arg-type]
+    # No principal cache: tests revoke tokens from outside the app and expect the next request to see it
+    # (tests/integration/authz/test_principal_cache.py covers the cache and its bound).
+    app = create_app(Settings(env="test", principal_cache_seconds=0), database_url=db_url)  # type: ignore[arg-type]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vigil.test") as client:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.commands import require_region, run
+from api.graphql.commands import require_region, run, run_intake
 from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.permissions import requires
@@ -18,12 +18,15 @@ from domain.actor import Actor
 from domain.content import ContentKind
 from domain.errors import DomainError
 from domain.region import Region
+from domain import limits
+from domain.report import Report as ReportEntity
 from domain.report import ReportSource
 from domain.services.account import UpsertAccount, upsert_account
 from domain.services.ad import SubmitAd, submit_ad
 from domain.services.content import UpsertContent, upsert_content
 from domain.services.report import SubmitReport, submit_report, submit_reports
 from domain.subject import SubjectKind
+from persistence.intake import IntakeUnitOfWork
 from persistence.repositories import UnitOfWork
 
 SUBJECT_KINDS = {"Account": SubjectKind.ACCOUNT, "Content": SubjectKind.CONTENT, "Ad": SubjectKind.AD}
@@ -137,12 +140,15 @@ def _subject_type(global_id: str, prefix: str) -> str:
     return parsed[0]
 
 
-async def _report_payload(uow: UnitOfWork, report_id: object, case_id: object) -> SubmitReportSuccess:
-    from domain.services.case import get_case
-
-    case = await get_case(uow, case_id)  # type: ignore[arg-type]
-    report = await uow.reports.get(report_id)  # type: ignore[arg-type]
-    assert report is not None
+async def _report_payload(info: Info, uow: IntakeUnitOfWork, report: ReportEntity) -> SubmitReportSuccess:
+    """The payload from what the unit of work holds: no further query for a report that folded into a case here
+    (the case is primed into the request's loader, so `report.status` reads it too)."""
+    case = uow.open_case(report.subject_id)
+    if case is None or case.id != report.case_id:  # an idempotent retry of a report whose case has moved on
+        case = await info.context.loaders.case.load(report.case_id)
+        assert case is not None  # reports always belong to a case (foreign key)
+    else:
+        info.context.loaders.case.prime(case.id, case)
     return SubmitReportSuccess(report=build(Report, report), case=build(Case, case))
 
 
@@ -203,11 +209,16 @@ class IntakeMutation:
 
     @strawberry.mutation(extensions=requires(Permission.REPORTS_CREATE))
     async def submit_report(self, info: Info, input: SubmitReportInput) -> SubmitReportResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> SubmitReportSuccess:
-            report = await submit_report(uow, actor, report_command(input))
-            return await _report_payload(uow, report.id, report.case_id)
+        try:
+            cmd = report_command(input)
+        except DomainError as exc:
+            return error_from(exc)
 
-        return await run(info, "submitReport", Permission.REPORTS_CREATE, command)
+        async def command(uow: IntakeUnitOfWork, actor: Actor) -> SubmitReportSuccess:
+            report = await submit_report(uow, actor, cmd)  # type: ignore[arg-type]
+            return await _report_payload(info, uow, report)
+
+        return await run_intake(info, "submitReport", [cmd], command)
 
     @strawberry.mutation(
         extensions=requires(Permission.REPORTS_CREATE),
@@ -215,22 +226,25 @@ class IntakeMutation:
         "returned, not duplicated.",
     )
     async def submit_reports(self, info: Info, input: SubmitReportsInput) -> SubmitReportsResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> SubmitReportsSuccess:
-            commands: list[SubmitReport | DomainError] = []
-            for index, item in enumerate(input.reports):
-                try:
-                    commands.append(report_command(item, index))
-                except DomainError as exc:
-                    commands.append(exc)
-            valid = [c for c in commands if isinstance(c, SubmitReport)]
-            outcomes = iter(await submit_reports(uow, actor, valid))
+        if len(input.reports) > limits.BATCH_MAX:
+            return error_from(DomainError.invalid_input(f"at most {limits.BATCH_MAX} reports per batch", "reports"))
+        commands: list[SubmitReport | DomainError] = []
+        for index, item in enumerate(input.reports):
+            try:
+                commands.append(report_command(item, index))
+            except DomainError as exc:
+                commands.append(exc)
+        valid = [c for c in commands if isinstance(c, SubmitReport)]
+
+        async def command(uow: IntakeUnitOfWork, actor: Actor) -> SubmitReportsSuccess:
+            outcomes = iter(await submit_reports(uow, actor, valid))  # type: ignore[arg-type]
             results: list[SubmitReportSuccess | Error] = []
             for parsed in commands:
                 outcome = parsed if isinstance(parsed, DomainError) else next(outcomes)
                 if isinstance(outcome, DomainError):
                     results.append(error_from(outcome))
                 else:
-                    results.append(await _report_payload(uow, outcome.id, outcome.case_id))
+                    results.append(await _report_payload(info, uow, outcome))
             return SubmitReportsSuccess(results=results)  # type: ignore[arg-type]
 
-        return await run(info, "submitReports", Permission.REPORTS_CREATE, command)
+        return await run_intake(info, "submitReports", valid, command)

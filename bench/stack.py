@@ -1,0 +1,156 @@
+"""What every HTTP benchmark stands on: a throwaway embedded PostgreSQL, the server started as in production
+(`vigil serve`, ``VIGIL_ENV=production``, one worker per core) and load from separate processes.
+
+The baselines (raw asyncpg, hand-written SQL) also run in a separate process against the same PostgreSQL in the
+same run, so a ratio compares like with like on whatever machine runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from persistence import migrate
+from persistence.embedded import EmbeddedPostgres, start_embedded
+from persistence.principals import create_token, ensure_partner, ensure_staff
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The SQLAlchemy URL of the embedded server as a plain asyncpg DSN."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Stack:
+    """``with Stack() as stack:`` a migrated database; ``stack.server()`` a production server on it."""
+
+    def __init__(self, database: str = "bench") -> None:
+        self.database = database
+        self._tmp = tempfile.TemporaryDirectory(prefix="vigil-bench-")
+        self.pg: EmbeddedPostgres | None = None
+        self.url = ""
+        self.logs = Path(self._tmp.name) / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Stack:
+        self.pg = start_embedded(Path(self._tmp.name) / "pg", throwaway=True)
+        self.pg.ensure_database(self.database)
+        self.url = self.pg.url(self.database)
+        migrate.upgrade(self.url)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pg is not None:
+            self.pg.stop()
+        self._tmp.cleanup()
+
+    @contextlib.contextmanager
+    def server(self, **env: str) -> Iterator[int]:
+        """`vigil serve` in production mode on a free port; yields the port once /readyz answers 200."""
+        port = free_port()
+        environ = {**os.environ, "VIGIL_ENV": "production", "VIGIL_DATABASE_URL": self.url, "VIGIL_PORT": str(port)}
+        environ.update(env)
+        with self.logs.open("ab") as log:
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "api.cli", "serve", "--no-migrate"], env=environ, cwd=ROOT, stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        self.process = process
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server exited ({process.returncode}); see {self.logs}")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:  # noqa: S310
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not become ready in 60 s")
+                time.sleep(0.1)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def run_process(module: str, job: dict[str, Any]) -> dict[str, Any]:
+    """Run ``python -m module JOB`` (a load generator or a baseline) and return the JSON it prints."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(job, handle)
+        path = handle.name
+    try:
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", module, path], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+    finally:
+        os.unlink(path)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def load(port: int, bodies: list[dict[str, Any]], concurrency: int, headers: dict[str, str], keep: int = 3) -> Any:
+    return run_process(
+        "bench.load", {"port": port, "bodies": bodies, "concurrency": concurrency, "headers": headers, "keep": keep}
+    )
+
+
+async def platform_token(session: AsyncSession) -> str:
+    """A platform-service partner token for every region (what an upstream platform pushes reports with)."""
+    from authz.scopes import preset_scopes
+
+    now = datetime.now(UTC)
+    principal = await ensure_partner(session, f"bench-platform-{uuid.uuid4().hex[:6]}")
+    scopes = sorted(p.value for p in preset_scopes("platform_service"))
+    _, secret = await create_token(
+        session, principal_id=principal, name="bench", scopes=scopes, region="*", issued_by=None,
+        expires_at=now + timedelta(hours=2), now=now,
+    )  # fmt: skip
+    return secret
+
+
+async def staff_token(session: AsyncSession, role: str, region: str, name: str) -> str:
+    now = datetime.now(UTC)
+    principal = await ensure_staff(session, name=name, display_name=name, role=role, region=region)
+    _, secret = await create_token(
+        session, principal_id=principal, name="bench", scopes=None, region=None, issued_by=None,
+        expires_at=now + timedelta(hours=2), now=now,
+    )  # fmt: skip
+    return secret
+
+
+def ratio_line(name: str, rate: float, baseline_name: str, baseline: float, target: str) -> str:
+    return f"{name:<34} {rate:9.1f}/s   {baseline_name:<30} {baseline:9.1f}/s   ratio {rate / baseline:6.3f}  ({target})"
+
+
+def count_rows(conn: sa.Connection, table: str) -> int:
+    return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608

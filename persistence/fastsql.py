@@ -1,0 +1,172 @@
+"""The hot paths' SQL on plain asyncpg: a connection pool, statements generated once per table from the same
+table definitions as everything else, and rows decoded straight into domain entities.
+
+Why beside the SQLAlchemy session: on a report or a claim, compiling Core statements and running them through an
+ORM session cost more CPU than PostgreSQL spends on the work. Here every statement is text built once per
+process, prepared once per connection (asyncpg's statement cache) and sent with typed parameters; sets of rows go
+as arrays through ``unnest``, so a batch of 100 costs the same number of statements as one row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import json
+import typing
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from persistence.audit import AuditRecord, row_for
+from persistence.mapping import EntityMapping
+from persistence.tables.audit import audit_events
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+Pool = asyncpg.Pool
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy ``postgresql+asyncpg://`` URL as an asyncpg DSN."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def create_pool(url: str, *, size: int) -> Pool:
+    return await asyncpg.create_pool(asyncpg_dsn(url), min_size=0, max_size=size, statement_cache_size=256)
+
+
+def lock_key(subject_id: uuid.UUID) -> int:
+    """The transaction-level advisory lock that serialises everything that opens or folds into a subject's case:
+    the first 8 bytes of its id as a signed bigint."""
+    return int.from_bytes(subject_id.bytes[:8], "big", signed=True)
+
+
+def lock_subjects_sql(subject_ids: Sequence[uuid.UUID]) -> str:
+    """``BEGIN`` and the subjects' advisory locks, in one simple-protocol round trip. Locks are taken in ascending
+    key order, so two batches over the same subjects wait for each other instead of deadlocking. The keys are
+    integers computed here, never caller text."""
+    keys = sorted({lock_key(s) for s in subject_ids})
+    locks = ", ".join(f"pg_advisory_xact_lock({k})" for k in keys)
+    return f"BEGIN; SELECT {locks};" if keys else "BEGIN;"
+
+
+# -- columns and types ---------------------------------------------------------------------------------------
+def pg_type(column: sa.Column[Any]) -> str:
+    compiled = str(column.type.compile(dialect=_DIALECT))
+    return "text" if compiled.startswith("VARCHAR") else compiled.lower()
+
+
+@functools.cache
+def _columns(table: sa.Table) -> tuple[tuple[str, str], ...]:
+    return tuple((c.name, pg_type(c)) for c in table.columns if not c.identity)
+
+
+def insert_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
+    """``INSERT INTO table (...) SELECT * FROM unnest($n::type[], ...)``: one array parameter per column."""
+    columns = _columns(table)
+    arrays = ", ".join(f"${first_param + i}::{t}[]" for i, (_, t) in enumerate(columns))
+    names = ", ".join(n for n, _ in columns)
+    return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) RETURNING 1", first_param + len(columns)
+
+
+def update_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
+    """Rows replaced whole, each guarded by the version it was loaded at: ``RETURNING`` one row per match, so the
+    caller can tell a lost race (fewer rows than sent) from success."""
+    columns = [(n, t) for n, t in _columns(table)]
+    arrays = ", ".join(f"${first_param + i}::{t}[]" for i, (_, t) in enumerate(columns))
+    guard = f"${first_param + len(columns)}::integer[]"
+    names = [n for n, _ in columns]
+    assignments = ", ".join(f"{n} = u.{n}" for n in names if n != "id")
+    sql = (
+        f"UPDATE {table.name} SET {assignments} FROM unnest({arrays}, {guard}) AS u({', '.join(names)}, loaded) "
+        f"WHERE {table.name}.id = u.id AND {table.name}.version = u.loaded RETURNING 1"
+    )
+    return sql, first_param + len(columns) + 1
+
+
+def column_arrays(mapping: EntityMapping[Any], entities: Sequence[Any]) -> list[list[Any]]:
+    """One list per column of ``mapping.table``, in column order, with enums as their stored values."""
+    rows = [mapping.to_row(e) for e in entities]
+    return [[_stored(row[name]) for row in rows] for name, _ in _columns(mapping.table)]
+
+
+def audit_arrays(records: Sequence[AuditRecord]) -> list[list[Any]]:
+    """The audit events' columns (hash computed by the one ``persistence.audit.row_for``); JSON as text."""
+    rows = [row_for(r) for r in records]
+    arrays: list[list[Any]] = []
+    for name, pg in _columns(audit_events):
+        if pg == "jsonb":
+            arrays.append([None if row[name] is None else json.dumps(row[name], default=str) for row in rows])
+        else:
+            arrays.append([row[name] for row in rows])
+    return arrays
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_stored(v) for v in value]
+    return value
+
+
+# -- rows as entities ----------------------------------------------------------------------------------------
+def select_list(table: sa.Table, alias: str, prefix: str = "") -> str:
+    return ", ".join(f"{alias}.{c.name} AS {prefix}{c.name}" for c in table.columns)
+
+
+def entity_from(mapping: EntityMapping[Any], record: asyncpg.Record | dict[str, Any], prefix: str = "") -> Any:
+    """An entity from an asyncpg record (columns named ``prefix + field``): enums restored, arrays as tuples."""
+    values = {}
+    for name, convert in _converters(mapping.entity):
+        value = record[prefix + name]
+        values[name] = convert(value) if value is not None else None
+    return mapping.entity(**values)
+
+
+@functools.cache
+def _converters(entity: type[Any]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    hints = typing.get_type_hints(entity)
+    result: list[tuple[str, Callable[[Any], Any]]] = []
+    for f in dataclasses.fields(entity):
+        hint = hints[f.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        base = args[0] if typing.get_origin(hint) in (typing.Union, _UnionType) and len(args) == 1 else hint
+        if isinstance(base, type) and issubclass(base, enum.Enum):
+            result.append((f.name, base))
+        elif typing.get_origin(base) is tuple:
+            element = typing.get_args(base)[0]
+            if isinstance(element, type) and issubclass(element, enum.Enum):
+                result.append((f.name, lambda v, e=element: tuple(e(x) for x in v)))
+            else:
+                result.append((f.name, tuple))
+        else:
+            result.append((f.name, _same))
+    return tuple(result)
+
+
+_UnionType = type(int | None)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+__all__ = [
+    "Pool",
+    "asyncpg_dsn",
+    "audit_arrays",
+    "column_arrays",
+    "create_pool",
+    "entity_from",
+    "insert_cte",
+    "lock_key",
+    "lock_subjects_sql",
+    "select_list",
+    "update_cte",
+]

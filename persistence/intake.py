@@ -1,0 +1,392 @@
+"""Report intake's unit of work: the domain's ``submit_report`` unchanged, on four round trips for any batch.
+
+1. ``BEGIN`` and the advisory locks of every subject in the batch, in key order (one simple query);
+2. one read of everything intake can ask for: reports by idempotency key, the subjects, the policies with their
+   versions in force, the subjects' open cases and the queues of their regions;
+3. after the domain has folded the reports in memory, one write: new cases, changed cases (guarded by the
+   version they were loaded at), new reports and their audit events, as data-modifying CTEs over ``unnest``;
+4. ``COMMIT``.
+
+The subject lock serialises everything that opens or folds into a subject's case (the SQL unit of work's
+``find_open_for_subject`` takes the same lock), so a crowd reporting one post queues up instead of racing, and
+each report is counted. Repositories answer from the prefetched rows; a read outside that set is a programming
+error and raises. Records outside the caller's regions are invisible, as in the SQL unit of work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+import asyncpg
+
+from domain.account import Account
+from domain.ad import Ad
+from domain.case import OPEN_STATES, Case
+from domain.clock import Clock, SystemClock
+from domain.content import Content
+from domain.policy import Policy, PolicyVersion
+from domain.queue import Queue, QueueSurface
+from domain.region import Region
+from domain.report import Report
+from domain.subject import SubjectKind
+from persistence.fastsql import (
+    audit_arrays,
+    column_arrays,
+    entity_from,
+    insert_cte,
+    lock_subjects_sql,
+    select_list,
+    update_cte,
+)
+from persistence.mapping import EntityMapping
+from persistence.repositories import ACCOUNTS, ADS, CASES, CONTENTS, POLICIES, POLICY_VERSIONS, QUEUES, REPORTS
+from persistence.tables.cases import cases, reports
+from persistence.tables.moderated import accounts, ads, contents
+from persistence.tables.operations import queues
+from persistence.tables.policies import policies, policy_versions
+from persistence.uow import AuditContext, audit_record, changed_columns
+
+E = TypeVar("E")
+_OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
+_SUBJECT_REGIONS = (
+    "SELECT region FROM contents WHERE id = ANY($3) UNION SELECT region FROM accounts WHERE id = ANY($4) "
+    "UNION SELECT region FROM ads WHERE id = ANY($5)"
+)
+def _prefetch_sql() -> str:
+    """One statement, one result per kind of row, told apart by the first column ($1 reporter, $2 idempotency
+    keys, $3/$4/$5 content/account/ad ids, $6 policy ids). Each branch selects its table's columns under a prefix, padded with NULLs to one shared column list."""
+    branches: list[tuple[str, str, str]] = [
+        ("R", "reports r", "r.reporter_id = $1 AND r.idempotency_key = ANY($2)"),
+        ("C", "contents c", "c.id = ANY($3)"),
+        ("A", "accounts a", "a.id = ANY($4)"),
+        ("D", "ads d", "d.id = ANY($5)"),
+        ("P", "policies p", "p.id = ANY($6)"),
+        (
+            "V",
+            "policy_versions v JOIN policies vp ON vp.id = v.policy_id AND vp.current_version = v.number",
+            "vp.id = ANY($6)",
+        ),
+        ("K", "cases k", f"k.subject_id = ANY($3 || $4 || $5) AND k.state IN {_OPEN}"),
+        ("Q", "queues q", f"q.region IN ({_SUBJECT_REGIONS})"),
+    ]
+    tables = {
+        "R": (reports, "r"),
+        "C": (contents, "c"),
+        "A": (accounts, "a"),
+        "D": (ads, "d"),
+        "P": (policies, "p"),
+        "V": (policy_versions, "v"),
+        "K": (cases, "k"),
+        "Q": (queues, "q"),
+    }
+    all_columns = [(tag, col) for tag, (table, _) in tables.items() for col in table.columns]
+    selects = []
+    for tag, source, where in branches:
+        table, alias = tables[tag]
+        items = [f"'{tag}' AS k"]
+        for other_tag, col in all_columns:
+            name = f"{other_tag.lower()}_{col.name}"
+            if other_tag == tag:
+                items.append(f"{alias}.{col.name} AS {name}")
+            else:
+                items.append(f"NULL::{_cast(col)} AS {name}")
+        selects.append(f"SELECT {', '.join(items)} FROM {source} WHERE {where}")
+    return "\nUNION ALL\n".join(selects)
+
+
+def _cast(column: Any) -> str:
+    from persistence.fastsql import pg_type
+
+    return pg_type(column)
+
+
+PREFETCH = _prefetch_sql()
+_MAPPINGS: dict[str, EntityMapping[Any]] = {
+    "R": REPORTS,
+    "C": CONTENTS,
+    "A": ACCOUNTS,
+    "D": ADS,
+    "P": POLICIES,
+    "V": POLICY_VERSIONS,
+    "K": CASES,
+    "Q": QUEUES,
+}
+
+
+class LostRace(Exception):
+    """A case changed under intake (a moderator claimed or decided it meanwhile): run the batch again."""
+
+
+@dataclass(frozen=True)
+class IntakeItem:
+    """What one report of the batch will look up."""
+
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    policy_id: uuid.UUID
+    idempotency_key: str | None
+
+
+@dataclass
+class _Loaded:
+    reports: dict[str, Report] = field(default_factory=dict)  # by idempotency key (this reporter)
+    subjects: dict[uuid.UUID, Any] = field(default_factory=dict)
+    policies: dict[uuid.UUID, Policy] = field(default_factory=dict)
+    versions: dict[uuid.UUID, PolicyVersion] = field(default_factory=dict)  # in force, by policy id
+    cases: dict[uuid.UUID, Case] = field(default_factory=dict)  # open, by subject id
+    queues: dict[uuid.UUID, Queue] = field(default_factory=dict)
+
+
+class IntakeUnitOfWork:
+    """``async with IntakeUnitOfWork(pool, audit, reporter, items, regions=...) as uow:`` then the domain's
+    ``submit_report`` / ``submit_reports`` on it. Leaving without an error writes and commits."""
+
+    statements = 0
+    """Round trips to PostgreSQL made by units of work of this class (tests pin the count per request)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        audit: AuditContext,
+        reporter_id: str,
+        items: Sequence[IntakeItem],
+        *,
+        regions: frozenset[str] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._pool = pool
+        self.audit = audit
+        self.regions = regions
+        self.clock: Clock = clock or SystemClock()
+        self._reporter_id = reporter_id
+        self._items = list(items)
+        self._conn: Any = None
+        self._loaded = _Loaded()
+        self._snapshots: dict[uuid.UUID, dict[str, Any]] = {}  # loaded cases
+        self._new_cases: list[Case] = []
+        self._new_reports: list[Report] = []
+        self._repos = _Repositories(self)
+
+    # -- transaction -------------------------------------------------------------------------------------
+    async def __aenter__(self) -> Self:
+        self._conn = await self._pool.acquire()
+        try:
+            await self._round_trip(self._conn.execute(lock_subjects_sql([i.subject_id for i in self._items])))
+            await self._prefetch()
+        except BaseException:
+            await self._release(commit=False)
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self._write()
+        except BaseException:
+            await self._release(commit=False)
+            raise
+        await self._release(commit=exc_type is None)
+
+    async def _release(self, *, commit: bool) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not conn.is_closed():
+                await self._round_trip(conn.execute("COMMIT" if commit else "ROLLBACK"))
+        finally:
+            await self._pool.release(conn)
+
+    async def _round_trip(self, awaitable: Any) -> Any:
+        type(self).statements += 1
+        return await awaitable
+
+    # -- read --------------------------------------------------------------------------------------------
+    async def _prefetch(self) -> None:
+        by_kind: dict[SubjectKind, list[uuid.UUID]] = {k: [] for k in SubjectKind}
+        for item in self._items:
+            by_kind[item.subject_kind].append(item.subject_id)
+        keys = [i.idempotency_key for i in self._items if i.idempotency_key is not None]
+        rows = await self._round_trip(
+            self._conn.fetch(
+                PREFETCH,
+                self._reporter_id,
+                keys,
+                by_kind[SubjectKind.CONTENT],
+                by_kind[SubjectKind.ACCOUNT],
+                by_kind[SubjectKind.AD],
+                list({i.policy_id for i in self._items}),
+            )
+        )
+        loaded = self._loaded
+        for row in rows:
+            tag = row["k"]
+            entity = entity_from(_MAPPINGS[tag], row, f"{tag.lower()}_")
+            if not self._visible(entity):
+                continue
+            if tag == "R":
+                loaded.reports[entity.idempotency_key] = entity
+            elif tag in ("C", "A", "D"):
+                loaded.subjects[entity.id] = entity
+            elif tag == "P":
+                loaded.policies[entity.id] = entity
+            elif tag == "V":
+                loaded.versions[entity.policy_id] = entity
+            elif tag == "K":
+                loaded.cases[entity.subject_id] = entity
+                self._snapshots[entity.id] = CASES.snapshot(entity)
+            else:
+                loaded.queues[entity.id] = entity
+
+    def _visible(self, entity: Any) -> bool:
+        region = getattr(entity, "region", None)
+        return self.regions is None or region is None or region.value in self.regions
+
+    # -- write -------------------------------------------------------------------------------------------
+    async def _write(self) -> None:
+        now = self.clock.now()
+        records = []
+        for case in self._new_cases:
+            records.append(audit_record(self.audit, now, CASES, case, None, CASES.snapshot(case)))
+        changed: list[Case] = []
+        for case in self._loaded.cases.values():
+            snapshot = self._snapshots.get(case.id)
+            if snapshot is None:
+                continue
+            diff = changed_columns(CASES, case, snapshot)
+            if diff:
+                case.version = snapshot["version"] + 1
+                changed.append(case)
+                records.append(audit_record(self.audit, now, CASES, case, {k: snapshot[k] for k in diff}, diff))
+        for report in self._new_reports:
+            records.append(audit_record(self.audit, now, REPORTS, report, None, REPORTS.snapshot(report)))
+        if not records:
+            return
+        sql, params = _write_statement(self._new_cases, changed, self._new_reports, records)
+        updated = await self._round_trip(self._conn.fetchval(sql, *params))
+        if updated != len(changed):
+            for case in changed:
+                case.version -= 1
+            raise LostRace("a case changed between the read and the write")
+
+    # -- the domain's port -------------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repos, name)
+
+    def open_case(self, subject_id: uuid.UUID) -> Case | None:
+        """The subject's case as this unit of work leaves it (None when it was not loaded or opened here)."""
+        return self._loaded.cases.get(subject_id)
+
+
+def _write_statement(
+    new_cases: list[Case], changed: list[Case], new_reports: list[Report], records: list[Any]
+) -> tuple[str, list[Any]]:
+    ctes: list[str] = []
+    params: list[Any] = []
+    count = "0"
+    if new_cases:
+        sql, _ = insert_cte(cases, len(params) + 1)
+        ctes.append(f"new_cases AS ({sql})")
+        params += column_arrays(CASES, new_cases)
+    if changed:
+        sql, _ = update_cte(cases, len(params) + 1)
+        ctes.append(f"changed AS ({sql})")
+        params += [*column_arrays(CASES, changed), [c.version - 1 for c in changed]]
+        count = "(SELECT count(*) FROM changed)"
+    if new_reports:
+        sql, _ = insert_cte(reports, len(params) + 1)
+        ctes.append(f"new_reports AS ({sql})")
+        params += column_arrays(REPORTS, new_reports)
+    from persistence.tables.audit import audit_events
+
+    sql, _ = insert_cte(audit_events, len(params) + 1)
+    ctes.append(f"events AS ({sql})")
+    params += audit_arrays(records)
+    return f"WITH {', '.join(ctes)} SELECT {count}", params
+
+
+class _Repositories:
+    """The repositories ``submit_report`` uses, answering from the prefetched rows."""
+
+    def __init__(self, uow: IntakeUnitOfWork) -> None:
+        self._uow = uow
+        loaded = uow._loaded
+        self.reports = _Reports(uow, loaded)
+        self.cases = _Cases(uow, loaded)
+        self.contents = _ById[Content](loaded.subjects, Content)
+        self.accounts = _ById[Account](loaded.subjects, Account)
+        self.ads = _ById[Ad](loaded.subjects, Ad)
+        self.policies = _Policies(loaded)
+        self.queues = _Queues(loaded)
+
+    @property
+    def clock(self) -> Clock:
+        return self._uow.clock
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"report intake does not load {name}")
+
+
+class _ById(Generic[E]):
+    def __init__(self, rows: dict[uuid.UUID, Any], kind: type[E]) -> None:
+        self._rows, self._kind = rows, kind
+
+    async def get(self, id: uuid.UUID) -> E | None:
+        found = self._rows.get(id)
+        return found if isinstance(found, self._kind) else None
+
+
+class _Reports:
+    def __init__(self, uow: IntakeUnitOfWork, loaded: _Loaded) -> None:
+        self._uow, self._loaded = uow, loaded
+
+    async def get_by_idempotency_key(self, reporter_id: str, key: str) -> Report | None:
+        if reporter_id != self._uow._reporter_id:
+            raise AssertionError("report intake prefetches one reporter's keys")
+        return self._loaded.reports.get(key)
+
+    def add(self, report: Report) -> None:
+        self._uow._new_reports.append(report)
+        if report.idempotency_key is not None:
+            self._loaded.reports[report.idempotency_key] = report
+
+
+class _Cases:
+    def __init__(self, uow: IntakeUnitOfWork, loaded: _Loaded) -> None:
+        self._uow, self._loaded = uow, loaded
+
+    async def find_open_for_subject(self, kind: SubjectKind, subject_id: uuid.UUID) -> Case | None:
+        case = self._loaded.cases.get(subject_id)
+        return case if case is not None and case.subject_kind is kind and case.is_open else None
+
+    def add(self, case: Case) -> None:
+        self._uow._new_cases.append(case)
+        self._loaded.cases[case.subject_id] = case
+
+
+class _Policies:
+    def __init__(self, loaded: _Loaded) -> None:
+        self._loaded = loaded
+
+    async def get(self, id: uuid.UUID) -> Policy | None:
+        return self._loaded.policies.get(id)
+
+    async def current_version(self, policy_id: uuid.UUID) -> PolicyVersion | None:
+        return self._loaded.versions.get(policy_id)
+
+
+class _Queues:
+    def __init__(self, loaded: _Loaded) -> None:
+        self._loaded = loaded
+
+    async def get(self, id: uuid.UUID) -> Queue | None:
+        return self._loaded.queues.get(id)
+
+    async def list_for(self, region: Region, surface: QueueSurface) -> list[Queue]:
+        return [q for q in self._loaded.queues.values() if q.region is region and q.surface is surface]
