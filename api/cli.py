@@ -68,8 +68,10 @@ def serve(
         if workers == 1:
             uvicorn.run(create_app(settings, database_url=database.url), host=host, port=port, **options)
         else:  # each worker process builds its own app from the environment (same settings, same database)
+            from api.serving import bind_tcp, serve_workers
+
             os.environ["VIGIL_DATABASE_URL"] = database.url
-            uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, **options)
+            serve_workers(bind_tcp(host, port), workers, **options)
     finally:
         database.close()
 
