@@ -15,6 +15,7 @@ error and raises. Records outside the caller's regions are invisible, as in the 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,11 +40,13 @@ from persistence.fastsql import (
     entity_from,
     insert_cte,
     lock_subjects_sql,
+    pg_type,
     select_list,
     update_cte,
 )
 from persistence.mapping import EntityMapping
 from persistence.repositories import ACCOUNTS, ADS, CASES, CONTENTS, POLICIES, POLICY_VERSIONS, QUEUES, REPORTS
+from persistence.tables.audit import audit_events
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import queues
@@ -99,8 +102,6 @@ def _prefetch_sql() -> str:
 
 
 def _cast(column: Any) -> str:
-    from persistence.fastsql import pg_type
-
     return pg_type(column)
 
 
@@ -287,28 +288,36 @@ class IntakeUnitOfWork:
 def _write_statement(
     new_cases: list[Case], changed: list[Case], new_reports: list[Report], records: list[Any]
 ) -> tuple[str, list[Any]]:
-    ctes: list[str] = []
+    """The write's text (one per combination of parts, so each is prepared once) and its array parameters."""
     params: list[Any] = []
-    count = "0"
     if new_cases:
-        sql, _ = insert_cte(cases, len(params) + 1)
-        ctes.append(f"new_cases AS ({sql})")
         params += column_arrays(CASES, new_cases)
     if changed:
-        sql, _ = update_cte(cases, len(params) + 1)
-        ctes.append(f"changed AS ({sql})")
         params += [*column_arrays(CASES, changed), [c.version - 1 for c in changed]]
+    if new_reports:
+        params += column_arrays(REPORTS, new_reports)
+    params += audit_arrays(records)
+    return _write_sql(bool(new_cases), bool(changed), bool(new_reports)), params
+
+
+@functools.cache
+def _write_sql(new_cases: bool, changed: bool, new_reports: bool) -> str:
+    ctes: list[str] = []
+    count = "0"
+    param = 1
+    if new_cases:
+        sql, param = insert_cte(cases, param)
+        ctes.append(f"new_cases AS ({sql})")
+    if changed:
+        sql, param = update_cte(cases, param)
+        ctes.append(f"changed AS ({sql})")
         count = "(SELECT count(*) FROM changed)"
     if new_reports:
-        sql, _ = insert_cte(reports, len(params) + 1)
+        sql, param = insert_cte(reports, param)
         ctes.append(f"new_reports AS ({sql})")
-        params += column_arrays(REPORTS, new_reports)
-    from persistence.tables.audit import audit_events
-
-    sql, _ = insert_cte(audit_events, len(params) + 1)
+    sql, param = insert_cte(audit_events, param)
     ctes.append(f"events AS ({sql})")
-    params += audit_arrays(records)
-    return f"WITH {', '.join(ctes)} SELECT {count}", params
+    return f"WITH {', '.join(ctes)} SELECT {count}"
 
 
 class _Repositories:
