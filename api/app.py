@@ -116,7 +116,8 @@ def create_app(
             yield
         finally:
             await sealer.stop()
-            await runtime.pool.close()
+            if runtime.pool is not None:
+                await runtime.pool.close()
             await engine.dispose()
             runtime.database.close()
 

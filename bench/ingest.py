@@ -57,7 +57,9 @@ async def prepare(url: str, subjects: int) -> dict[str, Any]:
             for start in range(0, len(rows), 2000):
                 await session.execute(sa.insert(CONTENTS.table), rows[start : start + 2000])
             policy = (
-                await session.execute(sa.text("SELECT id FROM policies WHERE surface = 'CONTENT' ORDER BY code LIMIT 1"))
+                await session.execute(
+                    sa.text("SELECT id FROM policies WHERE surface = 'CONTENT' ORDER BY code LIMIT 1")
+                )
             ).scalar_one()
             token = await platform_token(session)
             await session.execute(sa.text("CREATE TABLE bench_reports (LIKE reports INCLUDING ALL)"))
@@ -73,9 +75,11 @@ def report_body(subject: uuid.UUID, policy: uuid.UUID) -> dict[str, Any]:
 
 
 def raw_row(policy: uuid.UUID) -> dict[str, Any]:
-    return {"id": "$uuid", "region": "US", "subject_kind": "CONTENT", "subject_id": "$uuid", "source": "USER",
-            "reporter_id": "raw", "reporter_kind": "TOKEN", "policy_id": f"uuid:{policy}", "text": None,
-            "idempotency_key": "$key", "case_id": "$uuid", "created_at": "$now", "updated_at": "$now", "version": 1}  # fmt: skip
+    return {
+        "id": "$uuid", "region": "US", "subject_kind": "CONTENT", "subject_id": "$uuid", "source": "USER",
+        "reporter_id": "raw", "reporter_kind": "TOKEN", "policy_id": f"uuid:{policy}", "text": None,
+        "idempotency_key": "$key", "case_id": "$uuid", "created_at": "$now", "updated_at": "$now", "version": 1,
+    }  # fmt: skip
 
 
 def raw_rate(url: str, policy: uuid.UUID, count: int, concurrency: int) -> float:
@@ -107,7 +111,9 @@ def main(argv: list[str] | None = None) -> None:
                 n = args.reports if clients > 1 else args.reports // 4
                 bodies = [report_body(rng.choice(subjects), policy) for _ in range(n)]
                 result = load(port, bodies, clients, headers, keep=-1)
-                errors = sum(1 for b in result["bodies"] if b["data"]["submitReport"]["__typename"] != "SubmitReportSuccess")
+                errors = sum(
+                    1 for b in result["bodies"] if b["data"]["submitReport"]["__typename"] != "SubmitReportSuccess"
+                )
                 rate = result["count"] / result["seconds"]
                 base = raw_rate(stack.url, policy, n, clients)
                 lines.append(ratio_line(f"submitReport x{clients} clients", rate, f"raw insert x{clients}", base,
@@ -132,10 +138,14 @@ def main(argv: list[str] | None = None) -> None:
             print(lines[-1], flush=True)
             brigade = data["brigade_subject"]
             result = load(port, [report_body(brigade, policy) for _ in range(64)], 64, headers, keep=-1)
-            errors = sum(1 for b in result["bodies"] if b["data"]["submitReport"]["__typename"] != "SubmitReportSuccess")
+            errors = sum(
+                1 for b in result["bodies"] if b["data"]["submitReport"]["__typename"] != "SubmitReportSuccess"
+            )
         cases = asyncio.run(_brigade_cases(stack.url, brigade))
-        lines.append(f"brigade: 64 concurrent first reports on one subject: {errors} errors, {failures(result) or 'HTTP 200'}, "
-                     f"cases {cases}  (target: one case, reportCount 64, 0 errors)")  # fmt: skip
+        lines.append(
+            f"brigade: 64 concurrent first reports on one subject: {errors} errors{failures(result)}, "
+            f"cases (state, reportCount) {cases}  (target: one case, reportCount 64, 0 errors)"
+        )
         print(lines[-1], flush=True)
 
 

@@ -30,7 +30,9 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["mode"] == "insert":
         table, template = job["table"], job["row"]
         columns = list(template)
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})"  # noqa: S608
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})"
+        )
         fixed = [_value(template[c]) for c in columns]
 
         async def work(conn: asyncpg.Connection) -> None:

@@ -73,7 +73,7 @@ class Stack:
         environ = {**os.environ, "VIGIL_ENV": "production", "VIGIL_DATABASE_URL": self.url, "VIGIL_PORT": str(port)}
         environ.update(env)
         with self.logs.open("ab") as log:
-            process = subprocess.Popen(  # noqa: S603
+            process = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "serve", "--no-migrate"], env=environ, cwd=ROOT, stdout=log,
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
@@ -84,7 +84,7 @@ class Stack:
                 if process.poll() is not None:
                     raise RuntimeError(f"the server exited ({process.returncode}); see {self.logs}")
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:  # noqa: S310
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
                         if response.status == 200:
                             break
                 except OSError:
@@ -108,7 +108,7 @@ def run_process(module: str, job: dict[str, Any]) -> dict[str, Any]:
         json.dump(job, handle)
         path = handle.name
     try:
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             [sys.executable, "-m", module, path], cwd=ROOT, capture_output=True, text=True, check=False
         )
     finally:
@@ -149,8 +149,10 @@ async def staff_token(session: AsyncSession, role: str, region: str, name: str) 
 
 
 def ratio_line(name: str, rate: float, baseline_name: str, baseline: float, target: str) -> str:
-    return f"{name:<34} {rate:9.1f}/s   {baseline_name:<30} {baseline:9.1f}/s   ratio {rate / baseline:6.3f}  ({target})"
+    return (
+        f"{name:<34} {rate:9.1f}/s   {baseline_name:<30} {baseline:9.1f}/s   ratio {rate / baseline:6.3f}  ({target})"
+    )
 
 
 def count_rows(conn: sa.Connection, table: str) -> int:
-    return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
+    return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())

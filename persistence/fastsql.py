@@ -16,7 +16,7 @@ import json
 import typing
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from persistence.tables.audit import audit_events
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
-Pool = asyncpg.Pool
+Pool: TypeAlias = asyncpg.Pool
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -41,7 +41,7 @@ async def create_pool(url: str, *, size: int) -> Pool:
 
     Released connections skip asyncpg's default ``RESET ALL; CLOSE ALL; ...`` round trip: the hot paths change no
     session state (only transaction-scoped advisory locks), and asyncpg still rolls back an open transaction."""
-    return await asyncpg.create_pool(
+    pool: Pool = await asyncpg.create_pool(
         asyncpg_dsn(url),
         min_size=0,
         max_size=size,
@@ -49,6 +49,7 @@ async def create_pool(url: str, *, size: int) -> Pool:
         max_cacheable_statement_size=256 * 1024,  # the intake prefetch is one long UNION: keep it prepared
         reset=_keep_session,
     )
+    return pool
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -86,7 +87,8 @@ def insert_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
     columns = _columns(table)
     arrays = ", ".join(f"${first_param + i}::{t}[]" for i, (_, t) in enumerate(columns))
     names = ", ".join(n for n, _ in columns)
-    return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) RETURNING 1", first_param + len(columns)
+    sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) RETURNING 1"  # noqa: S608 (names from metadata)
+    return sql, first_param + len(columns)
 
 
 def update_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
@@ -138,14 +140,14 @@ def select_list(table: sa.Table, alias: str, prefix: str = "") -> str:
 def entity_from(mapping: EntityMapping[Any], record: asyncpg.Record | dict[str, Any], prefix: str = "") -> Any:
     """An entity from an asyncpg record (columns named ``prefix + field``): enums restored, arrays as tuples."""
     values = {}
-    for name, convert in _converters(mapping.entity):
+    for name, convert in _converters(mapping.entity):  # type: ignore[arg-type]  # classes are hashable
         value = record[prefix + name]
         values[name] = convert(value) if value is not None else None
     return mapping.entity(**values)
 
 
 @functools.cache
-def _converters(entity: type[Any]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+def _converters(entity: Any) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
     hints = typing.get_type_hints(entity)
     result: list[tuple[str, Callable[[Any], Any]]] = []
     for f in dataclasses.fields(entity):
@@ -157,7 +159,7 @@ def _converters(entity: type[Any]) -> tuple[tuple[str, Callable[[Any], Any]], ..
         elif typing.get_origin(base) is tuple:
             element = typing.get_args(base)[0]
             if isinstance(element, type) and issubclass(element, enum.Enum):
-                result.append((f.name, lambda v, e=element: tuple(e(x) for x in v)))
+                result.append((f.name, functools.partial(_enum_tuple, element)))
             else:
                 result.append((f.name, tuple))
         else:
@@ -166,6 +168,10 @@ def _converters(entity: type[Any]) -> tuple[tuple[str, Callable[[Any], Any]], ..
 
 
 _UnionType = type(int | None)
+
+
+def _enum_tuple(element: type[enum.Enum], values: Any) -> tuple[enum.Enum, ...]:
+    return tuple(element(v) for v in values)
 
 
 def _same(value: Any) -> Any:

@@ -15,43 +15,32 @@ error and raises. Records outside the caller's regions are invisible, as in the 
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
 from domain.account import Account
 from domain.ad import Ad
 from domain.case import OPEN_STATES, Case
-from domain.clock import Clock, SystemClock
+from domain.clock import Clock
 from domain.content import Content
 from domain.policy import Policy, PolicyVersion
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.subject import SubjectKind
-from persistence.fastsql import (
-    audit_arrays,
-    column_arrays,
-    entity_from,
-    insert_cte,
-    lock_subjects_sql,
-    pg_type,
-    select_list,
-    update_cte,
-)
+from persistence.fastsql import entity_from, lock_subjects_sql, pg_type
 from persistence.mapping import EntityMapping
+from persistence.prefetched import PrefetchedUnitOfWork
 from persistence.repositories import ACCOUNTS, ADS, CASES, CONTENTS, POLICIES, POLICY_VERSIONS, QUEUES, REPORTS
-from persistence.tables.audit import audit_events
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import queues
 from persistence.tables.policies import policies, policy_versions
-from persistence.uow import AuditContext, audit_record, changed_columns
+from persistence.uow import AuditContext
 
 E = TypeVar("E")
 _OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
@@ -59,9 +48,12 @@ _SUBJECT_REGIONS = (
     "SELECT region FROM contents WHERE id = ANY($3) UNION SELECT region FROM accounts WHERE id = ANY($4) "
     "UNION SELECT region FROM ads WHERE id = ANY($5)"
 )
+
+
 def _prefetch_sql() -> str:
     """One statement, one result per kind of row, told apart by the first column ($1 reporter, $2 idempotency
-    keys, $3/$4/$5 content/account/ad ids, $6 policy ids). Each branch selects its table's columns under a prefix, padded with NULLs to one shared column list."""
+    keys, $3/$4/$5 content/account/ad ids, $6 policy ids). Each branch selects its table's columns under a
+    prefix, padded with NULLs to one shared column list. Names come from the table metadata only."""
     branches: list[tuple[str, str, str]] = [
         ("R", "reports r", "r.reporter_id = $1 AND r.idempotency_key = ANY($2)"),
         ("C", "contents c", "c.id = ANY($3)"),
@@ -89,7 +81,7 @@ def _prefetch_sql() -> str:
     all_columns = [(tag, col) for tag, (table, _) in tables.items() for col in table.columns]
     selects = []
     for tag, source, where in branches:
-        table, alias = tables[tag]
+        _, alias = tables[tag]
         items = [f"'{tag}' AS k"]
         for other_tag, col in all_columns:
             name = f"{other_tag.lower()}_{col.name}"
@@ -97,7 +89,7 @@ def _prefetch_sql() -> str:
                 items.append(f"{alias}.{col.name} AS {name}")
             else:
                 items.append(f"NULL::{_cast(col)} AS {name}")
-        selects.append(f"SELECT {', '.join(items)} FROM {source} WHERE {where}")
+        selects.append(f"SELECT {', '.join(items)} FROM {source} WHERE {where}")  # noqa: S608
     return "\nUNION ALL\n".join(selects)
 
 
@@ -116,10 +108,6 @@ _MAPPINGS: dict[str, EntityMapping[Any]] = {
     "K": CASES,
     "Q": QUEUES,
 }
-
-
-class LostRace(Exception):
-    """A case changed under intake (a moderator claimed or decided it meanwhile): run the batch again."""
 
 
 @dataclass(frozen=True)
@@ -142,12 +130,9 @@ class _Loaded:
     queues: dict[uuid.UUID, Queue] = field(default_factory=dict)
 
 
-class IntakeUnitOfWork:
+class IntakeUnitOfWork(PrefetchedUnitOfWork):
     """``async with IntakeUnitOfWork(pool, audit, reporter, items, regions=...) as uow:`` then the domain's
     ``submit_report`` / ``submit_reports`` on it. Leaving without an error writes and commits."""
-
-    statements = 0
-    """Round trips to PostgreSQL made by units of work of this class (tests pin the count per request)."""
 
     def __init__(
         self,
@@ -159,165 +144,48 @@ class IntakeUnitOfWork:
         regions: frozenset[str] | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self._pool = pool
-        self.audit = audit
-        self.regions = regions
-        self.clock: Clock = clock or SystemClock()
+        super().__init__(pool, audit, regions=regions, clock=clock)
         self._reporter_id = reporter_id
         self._items = list(items)
-        self._conn: Any = None
-        self._loaded = _Loaded()
-        self._snapshots: dict[uuid.UUID, dict[str, Any]] = {}  # loaded cases
-        self._new_cases: list[Case] = []
-        self._new_reports: list[Report] = []
+        self._data = _Loaded()
         self._repos = _Repositories(self)
 
-    # -- transaction -------------------------------------------------------------------------------------
-    async def __aenter__(self) -> Self:
-        self._conn = await self._pool.acquire()
-        try:
-            await self._round_trip(self._conn.execute(lock_subjects_sql([i.subject_id for i in self._items])))
-            await self._prefetch()
-        except BaseException:
-            await self._release(commit=False)
-            raise
-        return self
+    def begin_sql(self) -> str:
+        return lock_subjects_sql([i.subject_id for i in self._items])
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        try:
-            if exc_type is None:
-                await self._write()
-        except BaseException:
-            await self._release(commit=False)
-            raise
-        await self._release(commit=exc_type is None)
-
-    async def _release(self, *, commit: bool) -> None:
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            if not conn.is_closed():
-                await self._round_trip(conn.execute("COMMIT" if commit else "ROLLBACK"))
-        finally:
-            await self._pool.release(conn)
-
-    async def _round_trip(self, awaitable: Any) -> Any:
-        type(self).statements += 1
-        return await awaitable
-
-    # -- read --------------------------------------------------------------------------------------------
-    async def _prefetch(self) -> None:
+    async def prefetch(self, conn: Any) -> None:
         by_kind: dict[SubjectKind, list[uuid.UUID]] = {k: [] for k in SubjectKind}
         for item in self._items:
             by_kind[item.subject_kind].append(item.subject_id)
         keys = [i.idempotency_key for i in self._items if i.idempotency_key is not None]
-        rows = await self._round_trip(
-            self._conn.fetch(
-                PREFETCH,
-                self._reporter_id,
-                keys,
-                by_kind[SubjectKind.CONTENT],
-                by_kind[SubjectKind.ACCOUNT],
-                by_kind[SubjectKind.AD],
-                list({i.policy_id for i in self._items}),
-            )
-        )
-        loaded = self._loaded
+        policies = list({i.policy_id for i in self._items})
+        accounts, contents, ads = by_kind[SubjectKind.ACCOUNT], by_kind[SubjectKind.CONTENT], by_kind[SubjectKind.AD]
+        rows = await self.fetch(conn, PREFETCH, self._reporter_id, keys, contents, accounts, ads, policies)
+        data = self._data
         for row in rows:
             tag = row["k"]
             entity = entity_from(_MAPPINGS[tag], row, f"{tag.lower()}_")
-            if not self._visible(entity):
+            if not self.visible(entity):
                 continue
             if tag == "R":
-                loaded.reports[entity.idempotency_key] = entity
+                data.reports[entity.idempotency_key] = entity
             elif tag in ("C", "A", "D"):
-                loaded.subjects[entity.id] = entity
+                data.subjects[entity.id] = entity
             elif tag == "P":
-                loaded.policies[entity.id] = entity
+                data.policies[entity.id] = entity
             elif tag == "V":
-                loaded.versions[entity.policy_id] = entity
+                data.versions[entity.policy_id] = entity
             elif tag == "K":
-                loaded.cases[entity.subject_id] = entity
-                self._snapshots[entity.id] = CASES.snapshot(entity)
+                data.cases[entity.subject_id] = self.track(CASES, entity)
             else:
-                loaded.queues[entity.id] = entity
+                data.queues[entity.id] = entity
 
-    def _visible(self, entity: Any) -> bool:
-        region = getattr(entity, "region", None)
-        return self.regions is None or region is None or region.value in self.regions
-
-    # -- write -------------------------------------------------------------------------------------------
-    async def _write(self) -> None:
-        now = self.clock.now()
-        records = []
-        for case in self._new_cases:
-            records.append(audit_record(self.audit, now, CASES, case, None, CASES.snapshot(case)))
-        changed: list[Case] = []
-        for case in self._loaded.cases.values():
-            snapshot = self._snapshots.get(case.id)
-            if snapshot is None:
-                continue
-            diff = changed_columns(CASES, case, snapshot)
-            if diff:
-                case.version = snapshot["version"] + 1
-                changed.append(case)
-                records.append(audit_record(self.audit, now, CASES, case, {k: snapshot[k] for k in diff}, diff))
-        for report in self._new_reports:
-            records.append(audit_record(self.audit, now, REPORTS, report, None, REPORTS.snapshot(report)))
-        if not records:
-            return
-        sql, params = _write_statement(self._new_cases, changed, self._new_reports, records)
-        updated = await self._round_trip(self._conn.fetchval(sql, *params))
-        if updated != len(changed):
-            for case in changed:
-                case.version -= 1
-            raise LostRace("a case changed between the read and the write")
-
-    # -- the domain's port -------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         return getattr(self._repos, name)
 
     def open_case(self, subject_id: uuid.UUID) -> Case | None:
         """The subject's case as this unit of work leaves it (None when it was not loaded or opened here)."""
-        return self._loaded.cases.get(subject_id)
-
-
-def _write_statement(
-    new_cases: list[Case], changed: list[Case], new_reports: list[Report], records: list[Any]
-) -> tuple[str, list[Any]]:
-    """The write's text (one per combination of parts, so each is prepared once) and its array parameters."""
-    params: list[Any] = []
-    if new_cases:
-        params += column_arrays(CASES, new_cases)
-    if changed:
-        params += [*column_arrays(CASES, changed), [c.version - 1 for c in changed]]
-    if new_reports:
-        params += column_arrays(REPORTS, new_reports)
-    params += audit_arrays(records)
-    return _write_sql(bool(new_cases), bool(changed), bool(new_reports)), params
-
-
-@functools.cache
-def _write_sql(new_cases: bool, changed: bool, new_reports: bool) -> str:
-    ctes: list[str] = []
-    count = "0"
-    param = 1
-    if new_cases:
-        sql, param = insert_cte(cases, param)
-        ctes.append(f"new_cases AS ({sql})")
-    if changed:
-        sql, param = update_cte(cases, param)
-        ctes.append(f"changed AS ({sql})")
-        count = "(SELECT count(*) FROM changed)"
-    if new_reports:
-        sql, param = insert_cte(reports, param)
-        ctes.append(f"new_reports AS ({sql})")
-    sql, param = insert_cte(audit_events, param)
-    ctes.append(f"events AS ({sql})")
-    return f"WITH {', '.join(ctes)} SELECT {count}"
+        return self._data.cases.get(subject_id)
 
 
 class _Repositories:
@@ -325,7 +193,7 @@ class _Repositories:
 
     def __init__(self, uow: IntakeUnitOfWork) -> None:
         self._uow = uow
-        loaded = uow._loaded
+        loaded = uow._data
         self.reports = _Reports(uow, loaded)
         self.cases = _Cases(uow, loaded)
         self.contents = _ById[Content](loaded.subjects, Content)
@@ -361,7 +229,7 @@ class _Reports:
         return self._loaded.reports.get(key)
 
     def add(self, report: Report) -> None:
-        self._uow._new_reports.append(report)
+        self._uow.add(REPORTS, report)
         if report.idempotency_key is not None:
             self._loaded.reports[report.idempotency_key] = report
 
@@ -375,7 +243,7 @@ class _Cases:
         return case if case is not None and case.subject_kind is kind and case.is_open else None
 
     def add(self, case: Case) -> None:
-        self._uow._new_cases.append(case)
+        self._uow.add(CASES, case)
         self._loaded.cases[case.subject_id] = case
 
 

@@ -26,7 +26,8 @@ from authz.principal import PrincipalKind
 from domain.actor import Actor, ActorKind
 from domain.errors import DomainError
 from domain.services.report import SubmitReport
-from persistence.intake import IntakeItem, IntakeUnitOfWork, LostRace
+from persistence.intake import IntakeItem, IntakeUnitOfWork
+from persistence.prefetched import LostRace
 from persistence.repositories import UnitOfWork
 from persistence.uow import AuditContext
 

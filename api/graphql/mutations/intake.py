@@ -13,12 +13,12 @@ from api.graphql.permissions import requires
 from api.graphql.types.common import Error, MutationError, error_from
 from api.graphql.types.nodes import Account, Ad, Case, Content, Report, build
 from authz.permissions import Permission
+from domain import limits
 from domain.account import AccountKind
 from domain.actor import Actor
 from domain.content import ContentKind
 from domain.errors import DomainError
 from domain.region import Region
-from domain import limits
 from domain.report import Report as ReportEntity
 from domain.report import ReportSource
 from domain.services.account import UpsertAccount, upsert_account
@@ -215,7 +215,7 @@ class IntakeMutation:
             return error_from(exc)
 
         async def command(uow: IntakeUnitOfWork, actor: Actor) -> SubmitReportSuccess:
-            report = await submit_report(uow, actor, cmd)  # type: ignore[arg-type]
+            report = await submit_report(uow, actor, cmd)
             return await _report_payload(info, uow, report)
 
         return await run_intake(info, "submitReport", [cmd], command)
@@ -237,7 +237,7 @@ class IntakeMutation:
         valid = [c for c in commands if isinstance(c, SubmitReport)]
 
         async def command(uow: IntakeUnitOfWork, actor: Actor) -> SubmitReportsSuccess:
-            outcomes = iter(await submit_reports(uow, actor, valid))  # type: ignore[arg-type]
+            outcomes = iter(await submit_reports(uow, actor, valid))
             results: list[SubmitReportSuccess | Error] = []
             for parsed in commands:
                 outcome = parsed if isinstance(parsed, DomainError) else next(outcomes)

@@ -78,7 +78,7 @@ async def test_the_authorizer_is_warmed_at_start_up(db_url: str) -> None:
     async with client(db_url) as (_, authorizer):
         warmed = authorizer.enforce_calls
     # At most one enforce() per permission in the catalogue for each role and assignable region.
-    assert 0 < warmed
+    assert warmed > 0
 
 
 async def test_several_root_fields_share_one_permission_map(db_url: str) -> None:
