@@ -99,10 +99,10 @@ def update_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
     guard = f"${first_param + len(columns)}::integer[]"
     names = [n for n, _ in columns]
     assignments = ", ".join(f"{n} = u.{n}" for n in names if n != "id")
-    sql = (
-        f"UPDATE {table.name} SET {assignments} FROM unnest({arrays}, {guard}) AS u({', '.join(names)}, loaded) "
-        f"WHERE {table.name}.id = u.id AND {table.name}.version = u.loaded RETURNING 1"
-    )
+    # names from the table metadata, values as parameters
+    source = f"unnest({arrays}, {guard}) AS u({', '.join(names)}, loaded)"
+    match = f"{table.name}.id = u.id AND {table.name}.version = u.loaded"
+    sql = f"UPDATE {table.name} SET {assignments} FROM {source} WHERE {match} RETURNING 1"  # noqa: S608
     return sql, first_param + len(columns) + 1
 
 
