@@ -1,10 +1,10 @@
-"""Claiming under contention: 32 claimers drain a queue through the GraphQL API vs raw SQL ``SKIP LOCKED``.
+"""Claiming under contention: 32 claimers drain a queue through the production server vs raw SQL ``SKIP LOCKED``.
 
-Both drains run in one process against one embedded PostgreSQL, on equal queues of fresh OPEN cases. The API
-drain sends `claimNextCase` through the real ASGI app (in-process, httpx.ASGITransport): token check, schema,
-permission map, unit of work, optimistic version check and one hash-chained audit event per claim. The raw
-drain is the floor: one `SELECT ... FOR UPDATE SKIP LOCKED` and one `UPDATE` per claim, nothing else. Both
-check that every case was claimed exactly once.
+Both drains run against one embedded PostgreSQL, on equal queues of fresh OPEN cases, from separate processes.
+The API drain sends `claimNextCase` over HTTP to `vigil serve` in production mode (token, schema, permission
+map, prefetching unit of work, optimistic version check and one hash-chained audit event per claim). The raw
+drain is the floor: one `SELECT ... FOR UPDATE SKIP LOCKED` + `UPDATE` statement per claim, in its own
+transaction, through plain asyncpg. Both check that every case was claimed exactly once.
 
     .venv/bin/python -m bench.claims [--cases 5000] [--claimers 32]
 """
@@ -13,22 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
 import sqlalchemy as sa
 
-from api.app import create_app
 from api.graphql.ids import parse_any, to_global_id
-from api.settings import Settings
-from persistence import migrate
+from bench.stack import Stack, asyncpg_dsn, load, ratio_line, run_process
 from persistence.db import create_engine, create_session_factory
-from persistence.embedded import start_embedded
 from persistence.principals import create_token, ensure_staff
 from persistence.tables.cases import cases
 from persistence.tables.operations import queues
@@ -96,52 +89,25 @@ def _case(queue_id: uuid.UUID, i: int, now: datetime) -> dict[str, object]:
     }  # fmt: skip
 
 
-async def api_drain(url: str, queue_id: uuid.UUID, tokens: list[str], pool: int) -> tuple[float, Counter[str]]:
-    app = create_app(Settings(env="test", db_pool_size=pool), database_url=url)  # type: ignore[arg-type]
-    claimed: Counter[str] = Counter()
+def api_drain(stack: Stack, queue_id: uuid.UUID, token: str, n: int, claimers: int) -> tuple[float, Counter[str]]:
     queue = to_global_id("Queue", queue_id)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120) as client:
-
-            async def claimer(token: str) -> None:
-                headers = {"Authorization": f"Bearer {token}"}
-                while True:
-                    response = await client.post("/graphql", json={"query": CLAIM, "variables": {"q": queue}},
-                                                 headers=headers)  # fmt: skip
-                    result = response.json()["data"]["claimNextCase"]
-                    if result["__typename"] != "ClaimNextCaseSuccess":
-                        raise RuntimeError(f"claim failed: {result}")
-                    if result["case"] is None:
-                        return
-                    claimed[str(raw(result["case"]["id"]))] += 1
-
-            started = time.perf_counter()
-            await asyncio.gather(*(claimer(t) for t in tokens))
-            elapsed = time.perf_counter() - started
-    return elapsed, claimed
-
-
-async def raw_drain(url: str, queue_id: uuid.UUID, claimers: int) -> tuple[float, Counter[str]]:
-    engine = create_engine(url, pool_size=claimers)
+    bodies = [{"query": CLAIM, "variables": {"q": queue}} for _ in range(n)]
+    with stack.server() as port:
+        result = load(port, bodies, claimers, {"Authorization": f"Bearer {token}"}, keep=-1)
     claimed: Counter[str] = Counter()
+    for body in result["bodies"]:
+        claim = body["data"]["claimNextCase"]
+        if claim["__typename"] != "ClaimNextCaseSuccess" or claim["case"] is None:
+            raise SystemExit(f"claim failed: {claim}")
+        claimed[raw(claim["case"]["id"])] += 1
+    return float(result["seconds"]), claimed
 
-    async def claimer(who: str) -> None:
-        async with engine.connect() as conn:
-            while True:
-                async with conn.begin():
-                    row = (await conn.execute(RAW_CLAIM, {"queue": queue_id, "who": who})).first()
-                if row is None:
-                    return
-                claimed[str(row[0])] += 1
 
-    try:
-        started = time.perf_counter()
-        await asyncio.gather(*(claimer(f"raw-{i}") for i in range(claimers)))
-        elapsed = time.perf_counter() - started
-    finally:
-        await engine.dispose()
-    return elapsed, claimed
+def raw_drain(stack: Stack, queue_id: uuid.UUID, n: int, claimers: int) -> float:
+    sql = RAW_CLAIM.text.replace(":queue", "$1").replace(":who", "$2")
+    job = {"mode": "sql", "dsn": asyncpg_dsn(stack.url), "sql": sql, "args": [f"uuid:{queue_id}", "raw"],
+           "count": n, "concurrency": claimers}  # fmt: skip
+    return float(run_process("bench.raw", job)["seconds"])
 
 
 def raw(global_id: str) -> str:
@@ -156,33 +122,33 @@ def _check(name: str, claimed: Counter[str], expected: int) -> None:
         raise SystemExit(f"{name}: {len(claimed)} distinct cases claimed, expected {expected} each exactly once")
 
 
-async def run(url: str, n: int, claimers: int) -> None:
-    api_queue, raw_queue, tokens = await seed(url, n, claimers)
-    api_s, api_claimed = await api_drain(url, api_queue, tokens, pool=claimers)
-    _check("api", api_claimed, n)
-    raw_s, raw_claimed = await raw_drain(url, raw_queue, claimers)
-    _check("raw", raw_claimed, n)
-    api_rate, raw_rate = n / api_s, n / raw_s
-    print(f"claims: {n} cases, {claimers} concurrent claimers, every case claimed exactly once in both drains")
-    print(f"graphql claimNextCase:   {api_rate:8.0f} claims/s ({api_s:.2f} s)")
-    print(f"raw SQL SKIP LOCKED:     {raw_rate:8.0f} claims/s ({raw_s:.2f} s)")
-    print(f"ratio api/raw:           {api_rate / raw_rate:8.3f}")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--claimers", type=int, default=32)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
-        server = start_embedded(Path(tmp) / "pg", throwaway=True)
-        try:
-            server.ensure_database("bench")
-            url = server.url("bench")
-            migrate.upgrade(url)
-            asyncio.run(run(url, args.cases, args.claimers))
-        finally:
-            server.stop()
+    n, claimers = args.cases, args.claimers
+    with Stack() as stack:
+        api_queue, raw_queue, tokens = asyncio.run(seed(stack.url, n, 1))
+        api_s, api_claimed = api_drain(stack, api_queue, tokens[0], n, claimers)
+        _check("api", api_claimed, n)
+        raw_s = raw_drain(stack, raw_queue, n, claimers)
+        left = asyncio.run(_unclaimed(stack.url, raw_queue))
+        if left:
+            raise SystemExit(f"raw: {left} cases left unclaimed")
+    api_rate, raw_rate = n / api_s, n / raw_s
+    print(f"claims: {n} cases, {claimers} concurrent claimers, every case claimed exactly once in both drains")
+    print(ratio_line(f"claimNextCase x{claimers}", api_rate, "raw SKIP LOCKED", raw_rate, "target >= 0.5"))
+
+
+async def _unclaimed(url: str, queue_id: uuid.UUID) -> int:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            query = sa.select(sa.func.count()).where(cases.c.queue_id == queue_id, cases.c.assignee_id.is_(None))
+            return int((await conn.execute(query)).scalar_one())
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

@@ -16,17 +16,20 @@ import json
 import typing
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 
 from persistence.audit import AuditRecord, row_for
 from persistence.mapping import EntityMapping
 from persistence.tables.audit import audit_events
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+_ASYNCPG = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
 
 Pool: TypeAlias = asyncpg.Pool
 
@@ -130,6 +133,35 @@ def _stored(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_stored(v) for v in value]
     return value
+
+
+# -- Core statements compiled once ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Compiled:
+    """A Core statement as asyncpg text: ``args(**values)`` orders the named bind values (constants such as a
+    ``LIMIT`` keep their compiled value)."""
+
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+
+    def args(self, **values: Any) -> list[Any]:
+        return [values[name] if name in values else self.defaults[name] for name in self.names]
+
+
+def compile_statement(statement: sa.ClauseElement) -> Compiled:
+    compiled = statement.compile(dialect=_ASYNCPG, compile_kwargs={"render_postcompile": True})
+    defaults = {name: _stored(value) for name, value in compiled.params.items()}
+    return Compiled(compiled.string, tuple(compiled.positiontup or ()), defaults)  # type: ignore[attr-defined]
+
+
+def nulls_as(table: sa.Table, prefix: str) -> list[sa.ColumnElement[Any]]:
+    """``NULL::type AS prefix_column`` for every column: pads one branch of a tagged UNION ALL."""
+    return [sa.cast(sa.null(), c.type).label(f"{prefix}{c.name}") for c in table.columns]
+
+
+def labelled(columns: Any, prefix: str) -> list[sa.ColumnElement[Any]]:
+    return [c.label(f"{prefix}{c.name}") for c in columns]
 
 
 # -- rows as entities ----------------------------------------------------------------------------------------

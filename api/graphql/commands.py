@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -27,7 +27,7 @@ from domain.actor import Actor, ActorKind
 from domain.errors import DomainError
 from domain.services.report import SubmitReport
 from persistence.intake import IntakeItem, IntakeUnitOfWork
-from persistence.prefetched import LostRace
+from persistence.prefetched import LostRace, PrefetchedUnitOfWork
 from persistence.repositories import UnitOfWork
 from persistence.uow import AuditContext
 
@@ -92,33 +92,50 @@ def _retryable(exc: DBAPIError) -> bool:
     return sqlstate in {"23505", "40001", "40P01"}  # unique violation, serialization failure, deadlock
 
 
+U = TypeVar("U", bound=PrefetchedUnitOfWork)
+
+
+async def run_prefetched(
+    info: Info,
+    operation: str,
+    permission: Permission,
+    open_uow: Callable[[asyncpg.Pool, AuditContext, Actor, frozenset[str] | None], U],
+    command: Callable[[U, Actor], Awaitable[T]],
+) -> T | MutationError:
+    """``run`` for the hot commands (report intake, claims) on a prefetching unit of work: the same actor, region
+    guard, typed errors and retries, in four round trips (``persistence.prefetched``)."""
+    context = info.context
+    if context.pool is None:
+        raise RuntimeError(f"{operation} needs the app's connection pool")
+    actor = actor_for(context, permission)
+    audit = audit_context(context, operation)
+    regions = context.permissions.regions(permission)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with open_uow(context.pool, audit, actor, regions) as uow:
+                return await command(uow, actor)
+        except DomainError as exc:
+            return error_from(exc)
+        except (LostRace, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
+            if attempt == ATTEMPTS:
+                return error_from(DomainError.conflict("the records kept changing under this request; try again"))
+            log.info("retrying %s after a lost race (%s)", operation, type(exc).__name__)
+    raise AssertionError("unreachable")
+
+
 async def run_intake(
     info: Info,
     operation: str,
     cmds: Sequence[SubmitReport],
     command: Callable[[IntakeUnitOfWork, Actor], Awaitable[T]],
 ) -> T | MutationError:
-    """``run`` for report intake: the same actor, regions, typed errors and retries, on the intake unit of work
-    (four round trips for a report or a batch; see ``persistence.intake``)."""
-    context = info.context
-    if context.pool is None:
-        raise RuntimeError("report intake needs the app's connection pool")
-    permission = Permission.REPORTS_CREATE
-    actor = actor_for(context, permission)
+    """Report intake: the subjects of ``cmds`` locked and everything they need read in one statement."""
     items = [IntakeItem(c.subject_kind, c.subject_id, c.policy_id, c.idempotency_key) for c in cmds]
-    audit = audit_context(context, operation)
-    regions = context.permissions.regions(permission)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            async with IntakeUnitOfWork(context.pool, audit, actor.id, items, regions=regions) as uow:
-                return await command(uow, actor)
-        except DomainError as exc:
-            return error_from(exc)
-        except (LostRace, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
-            if attempt == ATTEMPTS:
-                return error_from(DomainError.conflict("the subject's case kept changing; try again"))
-            log.info("retrying %s after a lost race (%s)", operation, type(exc).__name__)
-    raise AssertionError("unreachable")
+
+    def open_uow(pool: asyncpg.Pool, audit: AuditContext, actor: Actor, regions: frozenset[str] | None) -> Any:
+        return IntakeUnitOfWork(pool, audit, actor.id, items, regions=regions)
+
+    return await run_prefetched(info, operation, Permission.REPORTS_CREATE, open_uow, command)
 
 
 def require_region(context: Context, permission: Permission, region: str, field: str = "region") -> None:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
-from api.graphql.commands import require_region, run
+from api.graphql.commands import require_region, run, run_prefetched
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest, Forbidden
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
 from api.graphql.queries import visible_regions
-from api.graphql.types.common import Connection, MutationError, connection
+from api.graphql.types.common import Connection, MutationError, connection, error_from
 from api.graphql.types.nodes import Case, Policy, build
 from authz.permissions import Permission
 from authz.principal import PrincipalKind
 from authz.roles import GLOBAL_REGION, Role, validate_role
+from domain import seniority
 from domain.actor import Actor
 from domain.decision import Verdict
 from domain.errors import DomainError
@@ -38,8 +39,11 @@ from domain.services.queue import (
 )
 from persistence import operations as ops
 from persistence import reads
+from persistence.claims import ClaimUnitOfWork
+from persistence.fastsql import Pool
 from persistence.pagination import Page
 from persistence.repositories import QUEUES, UnitOfWork
+from persistence.uow import AuditContext
 
 strawberry.enum(QueueSurface, description="What a queue's cases are about; APPEALS queues take appeals.")
 strawberry.enum(QaOutcome, description="Whether the QA reviewer agrees with the decision.")
@@ -394,14 +398,23 @@ class OperationsMutation:
         description="Lease the most urgent free case of a queue you may work (renewCaseId: renew a lease you hold).",
     )
     async def claim_next_case(self, info: Info, input: ClaimNextCaseInput) -> ClaimNextCaseResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> ClaimNextCaseSuccess:
-            queue = await get_queue(uow, parse_id(input.queue_id, "Queue", field="queueId"))
+        try:
+            queue_id = parse_id(input.queue_id, "Queue", field="queueId")
             renew = parse_id(input.renew_case_id, "Case", field="renewCaseId") if input.renew_case_id else None
+        except DomainError as exc:
+            return error_from(exc)
+
+        def open_uow(pool: Pool, audit: AuditContext, actor: Actor, regions: frozenset[str] | None) -> Any:
+            escalated = actor.seniority >= seniority.ESCALATED_CASE_MIN
+            return ClaimUnitOfWork(pool, audit, queue_id, escalated=escalated, renew_case_id=renew, regions=regions)
+
+        async def command(uow: ClaimUnitOfWork, actor: Actor) -> ClaimNextCaseSuccess:
+            queue = await get_queue(uow, queue_id)  # type: ignore[arg-type]
             cmd = ClaimNextCase(queue_id=queue.id, roles=roles_in(info.context, queue.region), renew_case_id=renew)
-            case = await claim_next_case(uow, actor, cmd)
+            case = await claim_next_case(uow, actor, cmd)  # type: ignore[arg-type]
             return ClaimNextCaseSuccess(case=build(Case, case) if case else None)
 
-        return await run(info, "claimNextCase", Permission.CASES_CLAIM, command)
+        return await run_prefetched(info, "claimNextCase", Permission.CASES_CLAIM, open_uow, command)
 
     @strawberry.mutation(extensions=requires(Permission.CASES_CLAIM), description="Give a held case back.")
     async def release_case(self, info: Info, input: ReleaseCaseInput) -> ReleaseCaseResult:

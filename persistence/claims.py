@@ -1,0 +1,112 @@
+"""Claiming the next case of a queue: the domain's ``claim_next_case`` on four round trips.
+
+The prefetch is one statement: the queue, and either the queue's most urgent free case locked with
+``FOR UPDATE SKIP LOCKED`` (``persistence.operations.claimable_case``, compiled once for asyncpg) or, for a lease
+renewal, the named case locked. The write is the case's version-guarded update and its audit event. Concurrent
+claimers skip each other's locked rows, so every case goes to exactly one of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+
+from domain.case import Case
+from domain.clock import Clock
+from domain.queue import Queue
+from persistence.fastsql import Compiled, compile_statement, entity_from, labelled, nulls_as
+from persistence.operations import claimable_case
+from persistence.prefetched import PrefetchedUnitOfWork
+from persistence.repositories import CASES, QUEUES
+from persistence.tables.cases import cases
+from persistence.tables.operations import queues
+from persistence.uow import AuditContext
+
+
+@functools.cache
+def _prefetch(escalated: bool) -> Compiled:
+    """Tagged rows: ``Q`` the queue, ``N`` its next free case (locked), ``K`` the case to renew (locked)."""
+    queue_id: Any = sa.bindparam("queue_id", None)
+    now: Any = sa.bindparam("now", None)
+    renew: Any = sa.bindparam("renew_id", None)
+    nxt = claimable_case(queue_id, now=now, escalated=escalated).cte("next_case")
+    held = sa.select(cases).where(cases.c.id == renew).with_for_update().cte("renewed_case")
+    return compile_statement(
+        sa.union_all(
+            sa.select(sa.literal("Q").label("k"), *labelled(queues.c, "q_"), *nulls_as(cases, "k_")).where(
+                queues.c.id == queue_id
+            ),
+            sa.select(sa.literal("N").label("k"), *nulls_as(queues, "q_"), *labelled(nxt.c, "k_")),
+            sa.select(sa.literal("K").label("k"), *nulls_as(queues, "q_"), *labelled(held.c, "k_")),
+        )
+    )
+
+
+class ClaimUnitOfWork(PrefetchedUnitOfWork):
+    """``async with ClaimUnitOfWork(pool, audit, queue_id, ...) as uow:`` then ``claim_next_case`` on it."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        audit: AuditContext,
+        queue_id: uuid.UUID,
+        *,
+        escalated: bool,
+        renew_case_id: uuid.UUID | None = None,
+        regions: frozenset[str] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(pool, audit, regions=regions, clock=clock)
+        self._queue_id, self._escalated, self._renew = queue_id, escalated, renew_case_id
+        self._queue: Queue | None = None
+        self._next: Case | None = None
+        self._renewed: Case | None = None
+        self.queues = _Queues(self)
+        self.cases = _Cases(self)
+
+    async def prefetch(self, conn: Any) -> None:
+        compiled = _prefetch(self._escalated)
+        args = compiled.args(queue_id=self._queue_id, now=self.clock.now(), renew_id=self._renew)
+        for row in await self.fetch(conn, compiled.sql, *args):
+            if row["k"] == "Q":
+                queue = entity_from(QUEUES, row, "q_")
+                self._queue = queue if self.visible(queue) else None
+                continue
+            case = entity_from(CASES, row, "k_")
+            if not self.visible(case):
+                continue
+            if row["k"] == "N":
+                self._next = self.track(CASES, case)
+            else:
+                self._renewed = self.track(CASES, case)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"claiming does not load {name}")
+
+
+class _Queues:
+    def __init__(self, uow: ClaimUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, id: uuid.UUID) -> Queue | None:
+        queue = self._uow._queue
+        return queue if queue is not None and queue.id == id else None
+
+    async def next_case(self, queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> Case | None:
+        if queue_id != self._uow._queue_id or escalated != self._uow._escalated:
+            raise AssertionError("the claim prefetched another queue or seniority")
+        return self._uow._next
+
+
+class _Cases:
+    def __init__(self, uow: ClaimUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, id: uuid.UUID) -> Case | None:
+        case = self._uow._renewed
+        return case if case is not None and case.id == id else None
