@@ -9,13 +9,14 @@ as arrays through ``unnest``, so a batch of 100 costs the same number of stateme
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import functools
 import json
 import typing
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -46,6 +47,7 @@ async def create_pool(url: str, *, size: int) -> Pool:
     session state (only transaction-scoped advisory locks), and asyncpg still rolls back an open transaction."""
     pool: Pool = await asyncpg.create_pool(
         asyncpg_dsn(url),
+        init=_watch_queries,
         min_size=0,
         max_size=size,
         statement_cache_size=256,
@@ -57,6 +59,30 @@ async def create_pool(url: str, *, size: int) -> Pool:
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     return None
+
+
+_recorded: list[str] | None = None
+
+
+async def _watch_queries(connection: asyncpg.Connection) -> None:
+    connection.add_query_logger(_record)
+
+
+def _record(query: Any) -> None:
+    if _recorded is not None:
+        _recorded.append(query.query)
+
+
+@contextlib.contextmanager
+def recording_queries() -> Iterator[list[str]]:
+    """Every statement the pools of this process send while inside (each is one round trip): tests pin the
+    round trips of the hot paths with it."""
+    global _recorded
+    previous, _recorded = _recorded, []
+    try:
+        yield _recorded
+    finally:
+        _recorded = previous
 
 
 def lock_key(subject_id: uuid.UUID) -> int:

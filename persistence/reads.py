@@ -5,6 +5,7 @@ Everything returns plain (untracked) domain entities. Region visibility is a SQL
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from persistence.fastsql import Pool, compile_statement, entity_from, pg_type
 from persistence.mapping import EntityMapping
 from persistence.pagination import Page, keyset, to_page
 
@@ -63,6 +65,38 @@ async def load_grouped(
     return [groups[k] for k in keys]
 
 
+def _page_statement(
+    mapping: EntityMapping[Any],
+    where: Sequence[sa.ColumnElement[bool]],
+    regions: frozenset[str] | None,
+    first: int,
+    after: str | None,
+    sort: str,
+) -> sa.Select[Any]:
+    table = mapping.table
+    predicates = list(where)
+    visible = region_predicate(table, regions)
+    if visible is not None:
+        predicates.append(visible)
+    return keyset(sa.select(table).where(*predicates), table.c[sort], table.c.id, first=first, after=after)
+
+
+async def fetch_page(
+    pool: Pool,
+    mapping: EntityMapping[E],
+    *,
+    where: Sequence[sa.ColumnElement[bool]],
+    regions: frozenset[str] | None,
+    first: int,
+    after: str | None,
+    sort: str = "created_at",
+) -> Page[E]:
+    """``page`` on the asyncpg pool: one round trip (a session would add a connection check, BEGIN and ROLLBACK)."""
+    compiled = compile_statement(_page_statement(mapping, where, regions, first, after, sort))
+    rows = await pool.fetch(compiled.sql, *compiled.args())
+    return to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
+
+
 async def page(
     session: AsyncSession,
     mapping: EntityMapping[E],
@@ -73,12 +107,52 @@ async def page(
     after: str | None,
     sort: str = "created_at",
 ) -> Page[E]:
-    table = mapping.table
-    predicates = list(where)
-    visible = region_predicate(table, regions)
-    if visible is not None:
-        predicates.append(visible)
-    stmt = keyset(sa.select(table).where(*predicates), table.c[sort], table.c.id, first=first, after=after)
+    stmt = _page_statement(mapping, where, regions, first, after, sort)
     rows = (await session.execute(stmt)).mappings().all()
     entities = [mapping.from_row(r) for r in rows]
     return to_page(entities, first=first, after=after, sort_attr=sort)
+
+
+# -- the same loads on the plain asyncpg pool (the request path): text built once per shape, prepared once --------
+@functools.cache
+def _by_ids_sql(table: sa.Table) -> str:
+    columns = ", ".join(c.name for c in table.columns)
+    return f"SELECT {columns} FROM {table.name} WHERE id = ANY($1::uuid[])"  # noqa: S608 (names from metadata)
+
+
+@functools.cache
+def _grouped_sql(table: sa.Table, column: str, order_by: str, limit: int | None) -> str:
+    columns = ", ".join(c.name for c in table.columns)
+    key_type = pg_type(table.c[column])
+    where = f"{column} = ANY($1::{key_type}[])"
+    if limit is None:
+        return f"SELECT {columns} FROM {table.name} WHERE {where} ORDER BY {order_by}, id"  # noqa: S608
+    ranked = (
+        f"SELECT {columns}, row_number() OVER (PARTITION BY {column} ORDER BY {order_by}, id) AS rank_in_group "  # noqa: S608
+        f"FROM {table.name} WHERE {where}"
+    )
+    return f"SELECT {columns} FROM ({ranked}) ranked WHERE rank_in_group <= {int(limit)} ORDER BY {order_by}, id"  # noqa: S608
+
+
+async def fetch_by_ids(pool: Pool, mapping: EntityMapping[E], ids: Sequence[uuid.UUID]) -> list[E | None]:
+    """``load_by_ids`` on the asyncpg pool: one prepared statement whatever the number of ids."""
+    rows = await pool.fetch(_by_ids_sql(mapping.table), list(set(ids)))
+    found = {row["id"]: entity_from(mapping, row) for row in rows}
+    return [found.get(i) for i in ids]
+
+
+async def fetch_grouped(
+    pool: Pool,
+    mapping: EntityMapping[E],
+    column: str,
+    keys: Sequence[Any],
+    *,
+    order_by: str = "created_at",
+    limit: int | None = None,
+) -> list[list[E]]:
+    """``load_grouped`` on the asyncpg pool."""
+    rows = await pool.fetch(_grouped_sql(mapping.table, column, order_by, limit), list(set(keys)))
+    groups: dict[Any, list[E]] = {k: [] for k in keys}
+    for row in rows:
+        groups[row[column]].append(entity_from(mapping, row))
+    return [groups[k] for k in keys]

@@ -83,7 +83,7 @@ class Context:
     def loaders(self) -> Any:
         from api.graphql.loaders import Loaders
 
-        return Loaders(self.sessions, self.permissions)
+        return Loaders(self.sessions, self.permissions, self.pool)
 
 
 Info = StrawberryInfo[Context, None]

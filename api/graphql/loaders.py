@@ -23,6 +23,7 @@ from domain.report import Report
 from domain.strike import Strike
 from persistence import reads
 from persistence.db import SessionFactory
+from persistence.fastsql import Pool
 from persistence.mapping import EntityMapping
 from persistence.repositories import (
     ACCOUNTS,
@@ -44,8 +45,10 @@ V = TypeVar("V")
 
 
 class Loaders:
-    def __init__(self, sessions: SessionFactory, permissions: PermissionMap) -> None:
+    def __init__(self, sessions: SessionFactory, permissions: PermissionMap, pool: Pool | None = None) -> None:
+        """With ``pool`` (the running app), batches run on the plain asyncpg pool; without, in short sessions."""
         self.sessions = sessions
+        self.pool = pool
         self.permissions = permissions
         self.statements = 0  # batches issued by this request's loaders (tests pin it)
         self._reports_by_case: dict[int, DataLoader[uuid.UUID, list[Report]]] = {}
@@ -59,12 +62,29 @@ class Loaders:
         return DataLoader(load_fn=batch)
 
     def _by_id(self, mapping: EntityMapping[E]) -> DataLoader[uuid.UUID, E | None]:
+        if self.pool is not None:
+            return self._pooled(lambda p, keys: reads.fetch_by_ids(p, mapping, keys))
         return self._loader(lambda s, keys: reads.load_by_ids(s, mapping, keys))
 
     def _grouped(
-        self, mapping: EntityMapping[E], column: str, order_by: str = "created_at"
+        self, mapping: EntityMapping[E], column: str, order_by: str = "created_at", limit: int | None = None
     ) -> DataLoader[Any, list[E]]:
-        return self._loader(lambda s, keys: reads.load_grouped(s, mapping, column, keys, order_by=order_by))
+        if self.pool is not None:
+            return self._pooled(
+                lambda p, keys: reads.fetch_grouped(p, mapping, column, keys, order_by=order_by, limit=limit)
+            )
+        return self._loader(
+            lambda s, keys: reads.load_grouped(s, mapping, column, keys, order_by=order_by, limit=limit)
+        )
+
+    def _pooled(self, fetch: Callable[[Pool, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+        pool = self.pool
+
+        async def batch(keys: list[K]) -> list[V]:
+            self.statements += 1
+            return await fetch(pool, keys)
+
+        return DataLoader(load_fn=batch)
 
     # -- by id ----------------------------------------------------------------------------------------------
     @cached_property
@@ -116,7 +136,7 @@ class Loaders:
         """The first `limit` reports of each case (one loader per distinct limit asked for in the request)."""
         loader = self._reports_by_case.get(limit)
         if loader is None:
-            loader = self._loader(lambda s, keys: reads.load_grouped(s, REPORTS, "case_id", keys, limit=limit))
+            loader = self._grouped(REPORTS, "case_id", limit=limit)
             self._reports_by_case[limit] = loader
         return loader
 

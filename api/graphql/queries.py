@@ -389,8 +389,15 @@ async def _run_page(
     context = info.context
     regions = None if global_records else visible_regions(context, permission, region)
     try:
-        async with context.sessions() as session:
-            page = await reads.page(session, mapping, where=where, regions=regions, first=first, after=after, sort=sort)
+        if context.pool is not None:
+            page = await reads.fetch_page(
+                context.pool, mapping, where=where, regions=regions, first=first, after=after, sort=sort
+            )
+        else:
+            async with context.sessions() as session:
+                page = await reads.page(
+                    session, mapping, where=where, regions=regions, first=first, after=after, sort=sort
+                )
     except DomainError as exc:
         raise _bad_input(exc) from exc
     return connection(
