@@ -77,7 +77,15 @@ def serve(
 
 
 @app.command()
-def seed() -> None:
+def seed(
+    scale: int = typer.Option(
+        0,
+        min=0,
+        max=10_000_000,
+        help="Also write N synthetic cases with their accounts, content, reports, "
+        "decisions and strikes (benchmark data, no audit events; idempotent).",
+    ),
+) -> None:
     """Load the demo data (idempotent: a second run adds nothing)."""
     from api.seed import seed_demo
     from persistence import migrate as migrations
@@ -87,8 +95,21 @@ def seed() -> None:
         migrations.upgrade(database.url)
         summary = asyncio.run(seed_demo(database.url))
         console.print(f"[green]demo data[/green] {summary}")
+        if scale:
+            _seed_scale(database.url, scale)
     finally:
         database.close()
+
+
+def _seed_scale(url: str, cases: int) -> None:
+    from rich.progress import Progress
+
+    from persistence.scale import seed_scale
+
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"{cases:,} synthetic cases", total=cases)
+        asyncio.run(seed_scale(url, cases, lambda done: progress.advance(task, done)))
+    console.print(f"[green]{cases:,} synthetic cases[/green] in place")
 
 
 @db_app.command("upgrade")
