@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from strawberry.relay import GlobalID
@@ -10,7 +11,8 @@ from domain.errors import DomainError
 
 
 def to_global_id(type_name: str, raw_id: uuid.UUID | str) -> str:
-    return str(GlobalID(type_name, str(raw_id)))
+    """Relay's global id, base64 of ``Type:id`` (what ``str(GlobalID(...))`` gives, without building one)."""
+    return base64.b64encode(f"{type_name}:{raw_id}".encode()).decode()
 
 
 def parse_any(global_id: str) -> tuple[str, str] | None:

@@ -27,6 +27,7 @@ cases = sa.Table(
         postgresql_where=sa.text("state IN ('OPEN', 'ASSIGNED', 'ESCALATED')"),
     ),
     sa.Index("ix_cases_region_created", "region", "created_at", "id"),
+    sa.Index("ix_cases_created", "created_at", "id"),  # pages across several regions (0007)
 )
 
 reports = sa.Table(

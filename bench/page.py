@@ -1,0 +1,119 @@
+"""The console's page and its growth: `cases(first: 100)` with everything a moderation console shows, over HTTP
+against the production server, beside hand-written asyncpg SQL fetching the same data, in the same run.
+
+- page: 100 cases with subject, account, reports (with policy), strikes and the decision's actions, at 4
+  concurrent clients, against one hand-written statement returning the same rows and relations;
+- growth: the moderator's queue listing (one region, OPEN), the all-region listing (admin) and the
+  multi-region listing (a moderator in US and EU), at 10k cases and again after growing to ``--large`` cases.
+
+    .venv/bin/python -m bench.page [--small 10000] [--large 1000000] [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from api.seed import seed_demo
+from bench.stack import Stack, asyncpg_dsn, load, ratio_line, run_process, staff_token
+from persistence.db import create_engine, create_session_factory
+from persistence.scale import seed_scale
+
+PAGE = """query Page($first: Int!, $filter: CaseFilter) { cases(first: $first, filter: $filter) { nodes {
+  id state priority reportCount slaDueAt
+  subject { __typename ... on Content { id title visibility } }
+  account { id handle status }
+  reports { id source policy { code } }
+  strikes { id status }
+  decision { id verdict actions { kind } }
+} pageInfo { hasNextPage endCursor } } }"""
+
+LIST = "query List($filter: CaseFilter) { cases(first: 100, filter: $filter) { nodes { id state priority } } }"
+
+HAND_WRITTEN = """
+SELECT c.id, c.state, c.priority, c.report_count, c.sla_due_at,
+       ct.id AS content_id, ct.title, ct.visibility, a.id AS account_id, a.handle, a.status,
+       (SELECT json_agg(json_build_object('id', r.id, 'source', r.source, 'code', p.code)
+                        ORDER BY r.created_at, r.id)
+          FROM (SELECT * FROM reports r WHERE r.case_id = c.id ORDER BY r.created_at, r.id LIMIT 100) r
+          JOIN policies p ON p.id = r.policy_id) AS reports,
+       (SELECT json_agg(json_build_object('id', s.id, 'status', s.status))
+          FROM strikes s WHERE s.decision_id = c.decision_id) AS strikes,
+       (SELECT json_build_object('id', d.id, 'verdict', d.verdict,
+                                 'actions', (SELECT json_agg(e.kind) FROM enforcement_actions e
+                                             WHERE e.decision_id = d.id))
+          FROM decisions d WHERE d.id = c.decision_id) AS decision
+FROM (SELECT * FROM cases ORDER BY created_at DESC, id DESC LIMIT 101) c
+JOIN contents ct ON ct.id = c.subject_id
+JOIN accounts a ON a.id = c.subject_account_id
+ORDER BY c.created_at DESC, c.id DESC
+"""
+
+
+async def tokens(url: str) -> dict[str, str]:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            admin = await staff_token(session, "admin", "*", "bench-admin")
+            moderator = await staff_token(session, "moderator", "US", "bench-moderator")
+            await staff_token(session, "moderator", "US", "bench-two-regions")
+            two = await staff_token(session, "moderator", "EU", "bench-two-regions")
+    finally:
+        await engine.dispose()
+    return {"admin": admin, "moderator": moderator, "two_regions": two}
+
+
+def rate(port: int, body: dict[str, Any], token: str, requests: int, clients: int) -> tuple[float, float]:
+    load(port, [body] * 10, clients, {"Authorization": f"Bearer {token}"})  # warm the connections
+    result = load(port, [body] * requests, clients, {"Authorization": f"Bearer {token}"}, keep=1)
+    first = result["bodies"][0]
+    if "errors" in first or result["statuses"] != {"200": requests}:
+        raise SystemExit(f"the query failed: {str(first)[:500]} {result['statuses']}")
+    return result["count"] / result["seconds"], result["p50_ms"]
+
+
+def listings(port: int, toks: dict[str, str], requests: int) -> dict[str, float]:
+    """p50 latency (ms) of each listing, one client at a time (latency, not throughput, is what grows)."""
+    queue = {"query": LIST, "variables": {"filter": {"states": ["OPEN"], "region": "US"}}}
+    everything = {"query": LIST, "variables": {}}
+    return {
+        "moderator queue (US, OPEN)": rate(port, queue, toks["moderator"], requests, 1)[1],
+        "all regions (admin)": rate(port, everything, toks["admin"], requests, 1)[1],
+        "two regions (US+EU moderator)": rate(port, everything, toks["two_regions"], requests, 1)[1],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args(argv)
+    with Stack() as stack:
+        asyncio.run(seed_demo(stack.url))
+        asyncio.run(seed_scale(stack.url, args.small))
+        toks = asyncio.run(tokens(stack.url))
+        page_body = {"query": PAGE, "variables": {"first": 100}}
+        with stack.server() as port:
+            api_rate, api_p50 = rate(port, page_body, toks["admin"], args.requests, 4)
+            job = {"mode": "sql", "dsn": asyncpg_dsn(stack.url), "sql": HAND_WRITTEN, "count": args.requests,
+                   "concurrency": 4}  # fmt: skip
+            raw = run_process("bench.raw", job)
+            raw_rate, raw_p50 = raw["count"] / raw["seconds"], raw["p50_ms"]
+            print(ratio_line("cases(first: 100) page x4", api_rate, "hand-written SQL x4", raw_rate, "target >= 0.5"))
+            print(f"{'':34} p50 {api_p50:7.1f} ms   {'hand-written SQL p50':<30} {raw_p50:7.1f} ms   "
+                  f"p50 ratio {api_p50 / raw_p50:5.2f}  (target <= 2)")  # fmt: skip
+            small = listings(port, toks, args.requests)
+        print(f"growing to {args.large:,} cases ...", flush=True)
+        asyncio.run(seed_scale(stack.url, args.large))
+        with stack.server() as port:
+            large = listings(port, toks, args.requests)
+    for name, p50 in small.items():
+        growth = large[name] / p50
+        print(f"listing {name:<32} p50 {p50:6.1f} ms at {args.small:,}   {large[name]:6.1f} ms at {args.large:,}   "
+              f"growth {growth:5.2f}  (target <= 1.5)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
