@@ -11,6 +11,8 @@ class ErrorCode(StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
     INVALID_STATE = "INVALID_STATE"
     CONFLICT = "CONFLICT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    """A conflict: the idempotency key was first used for a different request."""
     FORBIDDEN = "FORBIDDEN"
 
 

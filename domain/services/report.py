@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from domain import limits
 from domain.actor import Actor
 from domain.config import DEFAULT_CONFIG, DomainConfig
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.ports import UnitOfWork
 from domain.report import Report, ReportSource
 from domain.services.policy import policy_in_force
@@ -27,6 +27,16 @@ class SubmitReport:
     text: str | None = None
     idempotency_key: str | None = None
 
+    def same_as(self, report: Report) -> bool:
+        """Whether ``report`` is what this command asks for (a retry), not another report under the same key."""
+        return (
+            report.subject_kind is self.subject_kind
+            and report.subject_id == self.subject_id
+            and report.policy_id == self.policy_id
+            and report.source is self.source
+            and report.text == self.text
+        )
+
     def validate(self) -> None:
         limits.optional_text(self.text, field="text", max_len=limits.TEXT_MAX)
         if self.idempotency_key is not None:
@@ -41,6 +51,12 @@ async def submit_report(
     if cmd.idempotency_key is not None:
         existing = await uow.reports.get_by_idempotency_key(actor.id, cmd.idempotency_key)
         if existing is not None:
+            if not cmd.same_as(existing):
+                raise DomainError(
+                    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                    "this idempotency key was already used for a different report; use a new key per report",
+                    "idempotencyKey",
+                )
             return existing
     subject = await load_subject(uow, cmd.subject_kind, cmd.subject_id)
     policy, version = await policy_in_force(uow, cmd.policy_id)

@@ -85,6 +85,7 @@ ERROR_TYPES: dict[ErrorCode, type[Error]] = {
     ErrorCode.INVALID_INPUT: InvalidInputError,
     ErrorCode.INVALID_STATE: InvalidStateError,
     ErrorCode.CONFLICT: ConflictError,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: ConflictError,
     ErrorCode.FORBIDDEN: ForbiddenError,
 }
 

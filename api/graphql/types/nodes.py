@@ -54,7 +54,7 @@ MAX_NESTED = 100
 
 def build(cls: type[N], entity: Any) -> N:
     """Fill a node type's plain fields from the same-named entity attributes."""
-    name, plain = _plain_fields(cls)
+    name, plain = _plain_fields(cls)  # type: ignore[arg-type]  # classes are hashable
     values = {field: getattr(entity, field) for field in plain}
     return cls(id=to_global_id(name, entity.id), entity=entity, **values)  # type: ignore[call-arg]
 

@@ -1,0 +1,112 @@
+"""The hot paths' cost, pinned: report intake, batch intake and claims take four round trips (BEGIN with the
+subject locks, one prefetch, one write, COMMIT) whatever the batch size, and a crowd reporting one post folds
+into one case without a single error. Timings live in `make bench`; these are counts, which do not flake."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from persistence.fastsql import recording_queries
+from tests.integration.conftest import GraphQLClient
+from tests.integration.lifecycle.flows import SUBMIT_REPORTS, account, content, ok, policy, report
+from tests.integration.operations.helpers import claim_next, define_queue
+from tests.integration.tokens import issue_partner_token, issue_staff_token
+
+ROUND_TRIPS = 4  # BEGIN + advisory locks, prefetch, write, COMMIT
+
+
+async def _setup(gql: GraphQLClient, db_url: str, subjects: int) -> tuple[str, str, list[str]]:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    owner = await account(gql, admin, "hot-owner")
+    policy_id = await policy(gql, admin, "HOT_SPAM")
+    videos = [await content(gql, admin, owner, f"hot-video-{i}") for i in range(subjects)]
+    await report(gql, platform, videos[-1], policy_id)  # new pool connections introspect types once
+    return platform, policy_id, videos
+
+
+async def _counted(gql: GraphQLClient, query: str, variables: dict[str, Any], token: str) -> tuple[Any, list[str]]:
+    with recording_queries() as statements:
+        body = await gql(query, variables, token=token)
+    return body, list(statements)
+
+
+async def test_a_report_opens_or_folds_into_a_case_in_four_round_trips(gql: GraphQLClient, db_url: str) -> None:
+    platform, policy_id, videos = await _setup(gql, db_url, 2)
+    with recording_queries() as opening:
+        first = await report(gql, platform, videos[0], policy_id, key="k-1")
+    with recording_queries() as folding:
+        second = await report(gql, platform, videos[0], policy_id, key="k-2")
+    with recording_queries() as retry:
+        again = await report(gql, platform, videos[0], policy_id, key="k-2")
+    assert len(opening) == len(folding) == ROUND_TRIPS, (opening, folding)
+    assert len(retry) == 3  # BEGIN, prefetch (finds the report), COMMIT: nothing to write
+    assert first["report"]["id"] != second["report"]["id"] == again["report"]["id"]
+
+
+async def test_a_batch_costs_the_same_round_trips_for_10_and_50_reports(gql: GraphQLClient, db_url: str) -> None:
+    platform, policy_id, videos = await _setup(gql, db_url, 25)
+    costs = {}
+    for size in (10, 50):
+        items = [
+            {
+                "subjectId": videos[i % len(videos)],
+                "policyId": policy_id,
+                "source": "USER",
+                "idempotencyKey": f"{size}-{i}",
+            }
+            for i in range(size)
+        ]
+        body, statements = await _counted(gql, SUBMIT_REPORTS, {"input": {"reports": items}}, platform)
+        results = ok(body, "submitReports", "SubmitReportsSuccess")["results"]
+        assert [r["__typename"] for r in results] == ["SubmitReportSuccess"] * size
+        costs[size] = len(statements)
+    assert costs == {10: ROUND_TRIPS, 50: ROUND_TRIPS}
+
+
+async def test_a_brigade_on_one_post_folds_into_one_case_with_every_report(gql: GraphQLClient, db_url: str) -> None:
+    platform, policy_id, videos = await _setup(gql, db_url, 2)
+    crowd = 24
+    results = await asyncio.gather(
+        *(report(gql, platform, videos[0], policy_id, key=f"crowd-{i}") for i in range(crowd))
+    )
+    assert all(r["__typename"] == "SubmitReportSuccess" for r in results)
+    admin = await issue_staff_token(db_url, "admin", "*")
+    body = await gql(
+        "query($s: ID!) { cases(filter: {subjectId: $s}) { nodes { state reportCount } } }",
+        {"s": videos[0]},
+        token=admin,
+    )
+    assert body["data"]["cases"]["nodes"] == [{"state": "OPEN", "reportCount": crowd}]
+
+
+async def test_an_idempotency_key_reused_for_another_report_is_refused(gql: GraphQLClient, db_url: str) -> None:
+    platform, policy_id, videos = await _setup(gql, db_url, 2)
+    await report(gql, platform, videos[0], policy_id, key="same-key")
+    body = await gql(
+        "mutation($input: SubmitReportInput!) { submitReport(input: $input) { __typename "
+        "... on Error { code field } } }",
+        {"input": {"subjectId": videos[1], "policyId": policy_id, "source": "USER", "idempotencyKey": "same-key"}},
+        token=platform,
+    )
+    assert body["data"]["submitReport"] == {
+        "__typename": "ConflictError",
+        "code": "IDEMPOTENCY_KEY_REUSED",
+        "field": "idempotencyKey",
+    }
+
+
+async def test_claiming_the_next_case_takes_four_round_trips(gql: GraphQLClient, db_url: str) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    queue = await define_queue(gql, admin, "hot-queue", isDefault=True)
+    platform, policy_id, videos = await _setup(gql, db_url, 3)
+    for video in videos:
+        await report(gql, platform, video, policy_id)
+    moderator = await issue_staff_token(db_url, "moderator", "US")
+    await claim_next(gql, moderator, queue["id"])  # warm
+    with recording_queries() as statements:
+        claimed = await claim_next(gql, moderator, queue["id"])
+    assert claimed["__typename"] == "ClaimNextCaseSuccess", claimed
+    assert claimed["case"] is not None
+    assert len(statements) == ROUND_TRIPS, statements
