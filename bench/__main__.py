@@ -1,15 +1,20 @@
-"""Run every benchmark with its defaults: `.venv/bin/python -m bench`."""
+"""Run every benchmark with its defaults: `make bench` (= `.venv/bin/python -m bench`).
+
+Each prints its rate, the baseline's rate measured in the same run on the same PostgreSQL, and the ratio.
+The growth part of `bench.page` writes a million cases first (a few minutes); `python -m bench.page --large N`
+runs it smaller.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from bench import audit_ingest, claims
+from bench import audit_ingest, claims, ingest, page
 
 
 def main() -> None:
     sys.argv = sys.argv[:1]  # each bench parses its own options; here they all take their defaults
-    for bench in (audit_ingest, claims):
+    for bench in (ingest, claims, page, audit_ingest):
         print(f"== {bench.__name__} ==", flush=True)
         bench.main()
 

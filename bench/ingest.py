@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from api.graphql.ids import to_global_id
 from api.seed import seed_demo
-from bench.stack import Stack, asyncpg_dsn, load, platform_token, ratio_line, run_process
+from bench.stack import Stack, asyncpg_dsn, load, platform_token, ratio_line, run_process, server_cpu_seconds
 from domain.account import Account, AccountKind
 from domain.content import Content, ContentKind
 from domain.region import Region
@@ -110,14 +110,16 @@ def main(argv: list[str] | None = None) -> None:
             for clients in (1, 8, 32):
                 n = args.reports if clients > 1 else args.reports // 4
                 bodies = [report_body(rng.choice(subjects), policy) for _ in range(n)]
+                cpu = server_cpu_seconds(stack)
                 result = load(port, bodies, clients, headers, keep=-1)
+                cpu_ms = 1000 * (server_cpu_seconds(stack) - cpu) / n
                 errors = sum(
                     1 for b in result["bodies"] if b["data"]["submitReport"]["__typename"] != "SubmitReportSuccess"
                 )
                 rate = result["count"] / result["seconds"]
                 base = raw_rate(stack.url, policy, n, clients)
                 lines.append(ratio_line(f"submitReport x{clients} clients", rate, f"raw insert x{clients}", base,
-                                        f"target >= 0.5 at 8; {errors} errors{failures(result)}"))  # fmt: skip
+                                        f"target >= 0.5 at 8; server CPU {cpu_ms:.1f} ms/report; {errors} errors{failures(result)}"))  # fmt: skip
                 print(lines[-1], flush=True)
             batches = max(8, args.reports // 100)
             bodies = [{"query": SUBMIT_MANY, "variables": {"input": {"reports": [

@@ -102,6 +102,23 @@ class Stack:
                 process.wait()
 
 
+def server_cpu_seconds(stack: Stack) -> float:
+    """CPU time (user + system) used so far by the server and its worker processes."""
+    import psutil
+
+    if stack.process is None:
+        return 0.0
+    root = psutil.Process(stack.process.pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def run_process(module: str, job: dict[str, Any]) -> dict[str, Any]:
     """Run ``python -m module JOB`` (a load generator or a baseline) and return the JSON it prints."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
