@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,7 +109,11 @@ def create_app(
         engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
         runtime.sessions = create_session_factory(engine)
         runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
-        authorizer.warm_up()  # every (role, region) table now, not on some request's clock
+        # Every (role, region) table is computed at start-up, beside serving rather than before it (about half a
+        # second of Casbin work): a request that needs a table not built yet waits for it, never builds it twice.
+        warming = threading.Thread(target=authorizer.warm_up, name="authorizer-warm-up", daemon=True)
+        warming.start()
+        runtime.extras["authorizer_warm_up"] = warming
         sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
         sealer.start()
         runtime.extras["audit_sealer"] = sealer
