@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,16 +110,17 @@ def create_app(
         runtime.sessions = create_session_factory(engine)
         runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
         # Every (role, region) table is computed at start-up, beside serving rather than before it (about half a
-        # second of Casbin work): a request that needs a table not built yet waits for it, never builds it twice.
-        warming = threading.Thread(target=authorizer.warm_up, name="authorizer-warm-up", daemon=True)
-        warming.start()
-        runtime.extras["authorizer_warm_up"] = warming
+        # second of Casbin work), one table per event-loop turn: requests interleave, and one that needs a table
+        # not built yet builds that one itself. (On the loop, not a thread: CPython 3.11's parser, which Casbin's
+        # matcher uses, is not safe to run from two threads at once.)
+        runtime.extras["authorizer_warm_up"] = asyncio.create_task(authorizer.warm_up_gradually())
         sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
         sealer.start()
         runtime.extras["audit_sealer"] = sealer
         try:
             yield
         finally:
+            runtime.extras["authorizer_warm_up"].cancel()
             await sealer.stop()
             if runtime.pool is not None:
                 await runtime.pool.close()

@@ -23,6 +23,7 @@ it compares object and action exactly; each ``enforce()`` then looks at the <= 8
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 from collections.abc import Iterable, Mapping
@@ -221,6 +222,13 @@ class Authorizer:
         for role in Role:
             for region in _ASSIGNMENT_REGIONS:
                 self._role_table(role, region)
+
+    async def warm_up_gradually(self) -> None:
+        """``warm_up`` one table per event-loop turn, so a server warming up still answers requests."""
+        for role in Role:
+            for region in _ASSIGNMENT_REGIONS:
+                self._role_table(role, region)
+                await asyncio.sleep(0)
 
     def role_grants(self, role: str, region: str) -> Mapping[Permission, RegionSet]:
         """What holding ``role`` in ``region`` grants (validated names; ``ValueError`` otherwise)."""
