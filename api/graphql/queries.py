@@ -16,6 +16,7 @@ import strawberry
 
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_any, parse_id
+from api.graphql.lookahead import prime_cases
 from api.graphql.permissions import requires
 from api.graphql.types.common import Connection, connection
 from api.graphql.types.nodes import (
@@ -400,6 +401,8 @@ async def _run_page(
                 )
     except DomainError as exc:
         raise _bad_input(exc) from exc
+    if mapping is CASES:
+        await prime_cases(info, page.items)
     return connection(
         type(page)([build(node_type, e) for e in page.items], page.cursors, page.has_next, page.has_previous)
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar, cast
 
@@ -17,6 +18,7 @@ from api.graphql.audit import AuditEvent, history_for
 from api.graphql.context import Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import to_global_id
+from api.graphql.lookahead import when_loaded
 from api.graphql.types.common import Connection
 from api.graphql.types.node import Node
 from api.graphql.visibility import visible
@@ -207,6 +209,18 @@ class Ad(Node):
 Subject = Annotated[Account | Content | Ad, strawberry.union("Subject", description="What a report is about.")]
 
 
+def subject_of(
+    info: Info, kind: SubjectKind, subject_id: uuid.UUID
+) -> Account | Content | Ad | Awaitable[Account | Content | Ad | None] | None:
+    """``load_subject``, answered at once when a page already loaded it."""
+    loaders = info.context.loaders
+    if kind is SubjectKind.ACCOUNT:
+        return when_loaded(loaders.account, subject_id, lambda e: one(info, Account, e))
+    if kind is SubjectKind.CONTENT:
+        return when_loaded(loaders.content, subject_id, lambda e: one(info, Content, e))
+    return when_loaded(loaders.ad, subject_id, lambda e: one(info, Ad, e))
+
+
 async def load_subject(info: Info, kind: SubjectKind, subject_id: uuid.UUID) -> Account | Content | Ad | None:
     loaders = info.context.loaders
     if kind is SubjectKind.ACCOUNT:
@@ -280,9 +294,9 @@ class Report(Node):
         return await load_subject(info, self.entity.subject_kind, self.entity.subject_id)
 
     @strawberry.field
-    async def policy(self, info: Info) -> Policy | None:
-        found = await info.context.loaders.policy.load(self.entity.policy_id)
-        return one(info, Policy, found)
+    def policy(self, info: Info) -> Policy | None:
+        loader = info.context.loaders.policy
+        return when_loaded(loader, self.entity.policy_id, lambda e: one(info, Policy, e))  # type: ignore[return-value]
 
     @strawberry.field(
         description="Where the report stands: the state of the case it folded into (visible to "
@@ -320,35 +334,37 @@ class Case(Node):
     version: int
 
     @strawberry.field
-    async def subject(self, info: Info) -> Subject | None:
-        return await load_subject(info, self.entity.subject_kind, self.entity.subject_id)
+    def subject(self, info: Info) -> Subject | None:
+        return subject_of(info, self.entity.subject_kind, self.entity.subject_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The account that answers for the subject (owner, advertiser, or itself).")
-    async def account(self, info: Info) -> Account | None:
-        found = await info.context.loaders.account.load(self.entity.subject_account_id)
-        return one(info, Account, found)
+    def account(self, info: Info) -> Account | None:
+        loader = info.context.loaders.account
+        return when_loaded(loader, self.entity.subject_account_id, lambda e: one(info, Account, e))  # type: ignore[return-value]
 
     @strawberry.field(
         description="The reports folded into this case, oldest first: the first `first` (at most 100; "
         "`reportCount` has the total, the root `reports(filter: {caseId})` pages through all of them)."
     )
-    async def reports(self, info: Info, first: int = 50) -> list[Report]:
+    def reports(self, info: Info, first: int = 50) -> list[Report]:
         if not 0 <= first <= MAX_NESTED:
             raise BadRequest(f"`first` must be between 0 and {MAX_NESTED}", field="first")
-        return many(info, Report, await info.context.loaders.reports_by_case(first).load(self.entity.id))
+        loader = info.context.loaders.reports_by_case(first)
+        return when_loaded(loader, self.entity.id, lambda found: many(info, Report, found))  # type: ignore[return-value]
 
     @strawberry.field(description="The decision on this case, once decided.")
-    async def decision(self, info: Info) -> Decision | None:
+    def decision(self, info: Info) -> Decision | None:
         if self.entity.decision_id is None:
             return None
-        found = await info.context.loaders.decision.load(self.entity.decision_id)
-        return one(info, Decision, found)
+        loader = info.context.loaders.decision
+        return when_loaded(loader, self.entity.decision_id, lambda e: one(info, Decision, e))  # type: ignore[return-value]
 
     @strawberry.field(description="Strikes issued by this case's decision.")
-    async def strikes(self, info: Info) -> list[Strike]:
+    def strikes(self, info: Info) -> list[Strike]:
         if self.entity.decision_id is None:
             return []
-        return many(info, Strike, await info.context.loaders.strikes_by_decision.load(self.entity.decision_id))
+        loader = info.context.loaders.strikes_by_decision
+        return when_loaded(loader, self.entity.decision_id, lambda found: many(info, Strike, found))  # type: ignore[return-value]
 
     @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
     async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
@@ -392,8 +408,9 @@ class Decision(Node):
         return one(info, PolicyVersion, found)
 
     @strawberry.field(description="Actions the decision applied, ladder penalties included.")
-    async def actions(self, info: Info) -> list[EnforcementAction]:
-        return many(info, EnforcementAction, await info.context.loaders.actions_by_decision.load(self.entity.id))
+    def actions(self, info: Info) -> list[EnforcementAction]:
+        loader = info.context.loaders.actions_by_decision
+        return when_loaded(loader, self.entity.id, lambda found: many(info, EnforcementAction, found))  # type: ignore[return-value]
 
     @strawberry.field
     async def strikes(self, info: Info) -> list[Strike]:
