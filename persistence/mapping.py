@@ -32,10 +32,10 @@ class EntityMapping(Generic[E]):
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(self.entity))  # type: ignore[arg-type]
+        return _field_names(self.entity)
 
     def to_row(self, entity: E) -> dict[str, Any]:
-        return {name: getattr(entity, name) for name in self.fields}
+        return {name: getattr(entity, name) for name in _field_names(self.entity)}
 
     def from_row(self, row: Mapping[str, Any] | sa.RowMapping) -> E:
         values = {}
@@ -52,6 +52,17 @@ class EntityMapping(Generic[E]):
 
     def audit_view(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {k: (REDACTED if k in self.personal and v is not None else _plain(v)) for k, v in values.items()}
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(entity: type[Any]) -> tuple[str, ...]:
+    """The entity's field names, read once (``dataclasses.fields`` per row was a tenth of a batch's CPU)."""
+    names = _FIELD_NAMES.get(entity)
+    if names is None:
+        names = _FIELD_NAMES[entity] = tuple(f.name for f in dataclasses.fields(entity))
+    return names
 
 
 @functools.cache
