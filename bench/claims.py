@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from api.graphql.ids import parse_any, to_global_id
-from bench.stack import Stack, asyncpg_dsn, load, ratio_line, run_process
+from bench.stack import Stack, asyncpg_dsn, load, ratio_line, run_process, server_cpu_seconds
 from persistence.db import create_engine, create_session_factory
 from persistence.principals import create_token, ensure_staff
 from persistence.tables.cases import cases
@@ -89,18 +89,22 @@ def _case(queue_id: uuid.UUID, i: int, now: datetime) -> dict[str, object]:
     }  # fmt: skip
 
 
-def api_drain(stack: Stack, queue_id: uuid.UUID, token: str, n: int, claimers: int) -> tuple[float, Counter[str]]:
+def api_drain(
+    stack: Stack, queue_id: uuid.UUID, token: str, n: int, claimers: int
+) -> tuple[float, Counter[str], float]:
     queue = to_global_id("Queue", queue_id)
     bodies = [{"query": CLAIM, "variables": {"q": queue}} for _ in range(n)]
     with stack.server() as port:
+        cpu = server_cpu_seconds(stack)
         result = load(port, bodies, claimers, {"Authorization": f"Bearer {token}"}, keep=-1)
+        cpu_ms = 1000 * (server_cpu_seconds(stack) - cpu) / n
     claimed: Counter[str] = Counter()
     for body in result["bodies"]:
         claim = body["data"]["claimNextCase"]
         if claim["__typename"] != "ClaimNextCaseSuccess" or claim["case"] is None:
             raise SystemExit(f"claim failed: {claim}")
         claimed[raw(claim["case"]["id"])] += 1
-    return float(result["seconds"]), claimed
+    return float(result["seconds"]), claimed, cpu_ms
 
 
 def raw_drain(stack: Stack, queue_id: uuid.UUID, n: int, claimers: int) -> float:
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     n, claimers = args.cases, args.claimers
     with Stack() as stack:
         api_queue, raw_queue, tokens = asyncio.run(seed(stack.url, n, 1))
-        api_s, api_claimed = api_drain(stack, api_queue, tokens[0], n, claimers)
+        api_s, api_claimed, cpu_ms = api_drain(stack, api_queue, tokens[0], n, claimers)
         _check("api", api_claimed, n)
         raw_s = raw_drain(stack, raw_queue, n, claimers)
         left = asyncio.run(_unclaimed(stack.url, raw_queue))
@@ -138,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"raw: {left} cases left unclaimed")
     api_rate, raw_rate = n / api_s, n / raw_s
     print(f"claims: {n} cases, {claimers} concurrent claimers, every case claimed exactly once in both drains")
-    print(ratio_line(f"claimNextCase x{claimers}", api_rate, "raw SKIP LOCKED", raw_rate, "target >= 0.5"))
+    print(ratio_line(f"claimNextCase x{claimers}", api_rate, "raw SKIP LOCKED", raw_rate,
+                     f"target >= 0.5; server CPU {cpu_ms:.1f} ms/claim"))  # fmt: skip
 
 
 async def _unclaimed(url: str, queue_id: uuid.UUID) -> int:
