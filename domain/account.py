@@ -71,6 +71,12 @@ class Account:
         self.updated_at = now
         return True
 
+    def status_now(self, now: datetime) -> AccountStatus:
+        """The stored status while it lasts; ACTIVE once its ``status_until`` has passed (no job ends it)."""
+        if self.status_until is not None and self.status_until <= now:
+            return AccountStatus.ACTIVE
+        return self.status
+
     def set_status(self, status: AccountStatus, until: datetime | None, now: datetime) -> bool:
         """Store the derived status; returns whether it changed."""
         if (self.status, self.status_until) == (status, until):

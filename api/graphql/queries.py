@@ -7,11 +7,12 @@ Visibility is decided in SQL: the regions where the principal holds the type's r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 import strawberry
 
 from api.graphql.context import Context, Info
@@ -46,10 +47,9 @@ from domain.region import Region
 from domain.report import ReportSource
 from domain.strike import StrikeStatus
 from domain.subject import Surface
-from persistence import reads
-from persistence.mapping import EntityMapping
-from persistence.repositories import ACCOUNTS, ADS, APPEALS, CASES, CONTENTS, DECISIONS, POLICIES, REPORTS, STRIKES
-from persistence.tables.cases import reports as reports_table
+from persistence.pagination import Page
+from persistence.queries import filters as q
+from persistence.queries import listing
 
 READ_PERMISSIONS = tuple(sorted({perm for _, perm in NODE_TYPES.values()} | {Permission.REPORTS_READ_OWN}))
 MAX_NODES = 100
@@ -62,19 +62,6 @@ def visible_regions(context: Context, permission: Permission, wanted: Region | N
     if regions is None or wanted.value in regions:
         return frozenset({wanted.value})
     return frozenset()
-
-
-def between(column: sa.ColumnElement[Any], after: datetime | None, before: datetime | None) -> list[Any]:
-    clauses: list[Any] = []
-    if after is not None:
-        clauses.append(column >= after)
-    if before is not None:
-        clauses.append(column < before)
-    return clauses
-
-
-def eq(column: sa.ColumnElement[Any], value: Any) -> list[Any]:
-    return [] if value is None else [column == value]
 
 
 def _uuid(global_id: strawberry.ID | None, type_name: str, field: str) -> uuid.UUID | None:
@@ -164,30 +151,6 @@ def _subject_uuid(global_id: strawberry.ID) -> uuid.UUID:
     return parse_id(global_id, ("Account", "Content", "Ad"), field="subjectId")
 
 
-def _account_status(status: AccountStatus | None) -> list[Any]:
-    """Status as it is now: a suspension or restriction whose end has passed no longer matches its stored
-    status, and reads as ACTIVE (the `status` field recomputes the exact value from the actions in force)."""
-    if status is None:
-        return []
-    t = ACCOUNTS.table.c
-    current = sa.and_(t.status == status, sa.or_(t.status_until.is_(None), t.status_until > datetime.now(UTC)))
-    if status is AccountStatus.ACTIVE:
-        return [sa.or_(current, t.status_until <= datetime.now(UTC))]
-    return [current]
-
-
-def _strike_status(status: StrikeStatus | None) -> list[Any]:
-    t = STRIKES.table.c
-    now = datetime.now(UTC)
-    if status is None:
-        return []
-    if status is StrikeStatus.REVERSED:
-        return [t.status == StrikeStatus.REVERSED]
-    if status is StrikeStatus.EXPIRED:
-        return [t.status == StrikeStatus.ACTIVE, t.expires_at <= now]
-    return [t.status == StrikeStatus.ACTIVE, t.expires_at > now]
-
-
 async def resolve_node(info: Info, global_id: str) -> Node | None:
     parsed = parse_any(global_id)
     if parsed is None or parsed[0] not in NODE_TYPES:
@@ -248,46 +211,40 @@ class CoreQuery:
         self, info: Info, first: int = 50, after: str | None = None, filter: AccountFilter | None = None
     ) -> Connection[Account]:
         f = filter or AccountFilter()
-        t = ACCOUNTS.table.c
-        where = _account_status(f.status) + eq(t.kind, f.kind) + eq(t.external_id, f.external_id)
-        return await _run_page(info, ACCOUNTS, Account, Permission.ACCOUNTS_READ, f.region, where, first, after)
+        query = q.AccountFilter(status=f.status, kind=f.kind, external_id=f.external_id)
+        request = _request(info, Permission.ACCOUNTS_READ, f.region, first, after)
+        return await _page(info, Account, listing.accounts(_source(info), query, request))
 
     @strawberry.field(extensions=requires(Permission.CONTENT_READ))
     async def content_items(
         self, info: Info, first: int = 50, after: str | None = None, filter: ContentFilter | None = None
     ) -> Connection[Content]:
         f = filter or ContentFilter()
-        t = CONTENTS.table.c
-        try:
-            where = eq(t.visibility, f.visibility) + eq(t.kind, f.kind)
-            where += eq(t.owner_account_id, _uuid(f.owner_id, "Account", "ownerId"))
-        except DomainError as exc:
-            raise _bad_input(exc) from exc
-        return await _run_page(info, CONTENTS, Content, Permission.CONTENT_READ, f.region, where, first, after)
+        with _input_errors():
+            owner = _uuid(f.owner_id, "Account", "ownerId")
+        query = q.ContentFilter(visibility=f.visibility, kind=f.kind, owner_id=owner)
+        request = _request(info, Permission.CONTENT_READ, f.region, first, after)
+        return await _page(info, Content, listing.contents(_source(info), query, request))
 
     @strawberry.field(extensions=requires(Permission.ADS_READ))
     async def ads(
         self, info: Info, first: int = 50, after: str | None = None, filter: AdFilter | None = None
     ) -> Connection[Ad]:
         f = filter or AdFilter()
-        t = ADS.table.c
-        try:
-            where = eq(t.review_status, f.review_status)
-            where += eq(t.advertiser_account_id, _uuid(f.advertiser_id, "Account", "advertiserId"))
-        except DomainError as exc:
-            raise _bad_input(exc) from exc
-        return await _run_page(info, ADS, Ad, Permission.ADS_READ, f.region, where, first, after)
+        with _input_errors():
+            advertiser = _uuid(f.advertiser_id, "Account", "advertiserId")
+        query = q.AdFilter(review_status=f.review_status, advertiser_id=advertiser)
+        request = _request(info, Permission.ADS_READ, f.region, first, after)
+        return await _page(info, Ad, listing.ads(_source(info), query, request))
 
     @strawberry.field(extensions=requires(Permission.POLICIES_READ), description="Policies are global.")
     async def policies(
         self, info: Info, first: int = 50, after: str | None = None, filter: PolicyFilter | None = None
     ) -> Connection[Policy]:
         f = filter or PolicyFilter()
-        t = POLICIES.table.c
-        where = eq(t.surface, f.surface) + eq(t.code, f.code)
-        return await _run_page(
-            info, POLICIES, Policy, Permission.POLICIES_READ, None, where, first, after, global_records=True
-        )
+        request = q.PageRequest(first=first, after=after, regions=None)  # global records
+        query = q.PolicyFilter(surface=f.surface, code=f.code)
+        return await _page(info, Policy, listing.policies(_source(info), query, request))
 
     @strawberry.field(
         extensions=requires(Permission.REPORTS_READ, Permission.REPORTS_READ_OWN),
@@ -297,112 +254,117 @@ class CoreQuery:
         self, info: Info, first: int = 50, after: str | None = None, filter: ReportFilter | None = None
     ) -> Connection[Report]:
         f = filter or ReportFilter()
-        t = REPORTS.table.c
-        try:
-            where = eq(t.case_id, _uuid(f.case_id, "Case", "caseId")) + eq(t.source, f.source)
-            where += eq(t.policy_id, _uuid(f.policy_id, "Policy", "policyId"))
-        except DomainError as exc:
-            raise _bad_input(exc) from exc
-        where += between(t.created_at, f.created_after, f.created_before)
-        permission = Permission.REPORTS_READ
+        with _input_errors():
+            case_id, policy_id = _uuid(f.case_id, "Case", "caseId"), _uuid(f.policy_id, "Policy", "policyId")
+        permission, reporter = Permission.REPORTS_READ, None
         if not info.context.permissions.allows(Permission.REPORTS_READ):
-            permission = Permission.REPORTS_READ_OWN
-            where.append(t.reporter_id == own_reporter_id(info.context))
-        return await _run_page(info, REPORTS, Report, permission, f.region, where, first, after)
+            permission, reporter = Permission.REPORTS_READ_OWN, own_reporter_id(info.context)
+        query = q.ReportFilter(
+            case_id=case_id,
+            policy_id=policy_id,
+            source=f.source,
+            reporter_id=reporter,
+            created_after=f.created_after,
+            created_before=f.created_before,
+        )
+        request = _request(info, permission, f.region, first, after)
+        return await _page(info, Report, listing.reports_page(_source(info), query, request))
 
     @strawberry.field(extensions=requires(Permission.CASES_READ))
     async def cases(
         self, info: Info, first: int = 50, after: str | None = None, filter: CaseFilter | None = None
     ) -> Connection[Case]:
         f = filter or CaseFilter()
-        t = CASES.table.c
-        try:
-            where = eq(t.surface, f.surface) + between(t.created_at, f.created_after, f.created_before)
-            where += [t.state.in_(f.states)] if f.states else []
-            where += eq(t.subject_id, _subject_uuid(f.subject_id) if f.subject_id else None)
-            where += eq(t.subject_account_id, _uuid(f.account_id, "Account", "accountId"))
-            policy = _uuid(f.policy_id, "Policy", "policyId")
-        except DomainError as exc:
-            raise _bad_input(exc) from exc
-        if policy is not None:
-            r = reports_table.c
-            where.append(sa.exists().where(r.case_id == t.id, r.policy_id == policy))
-        return await _run_page(info, CASES, Case, Permission.CASES_READ, f.region, where, first, after)
+        with _input_errors():
+            query = q.CaseFilter(
+                states=tuple(f.states or ()),
+                surface=f.surface,
+                subject_id=_subject_uuid(f.subject_id) if f.subject_id else None,
+                account_id=_uuid(f.account_id, "Account", "accountId"),
+                policy_id=_uuid(f.policy_id, "Policy", "policyId"),
+                created_after=f.created_after,
+                created_before=f.created_before,
+            )
+        request = _request(info, Permission.CASES_READ, f.region, first, after)
+        return await _page(info, Case, listing.cases(_source(info), query, request), look_ahead=prime_cases)
 
     @strawberry.field(extensions=requires(Permission.CASES_READ), description="Decisions, newest first.")
     async def decisions(
         self, info: Info, first: int = 50, after: str | None = None, filter: DecisionFilter | None = None
     ) -> Connection[Decision]:
         f = filter or DecisionFilter()
-        t = DECISIONS.table.c
-        try:
-            where = eq(t.verdict, f.verdict) + eq(t.decider_id, f.decider_id)
-            where += eq(t.policy_id, _uuid(f.policy_id, "Policy", "policyId"))
-        except DomainError as exc:
-            raise _bad_input(exc) from exc
-        where += between(t.decided_at, f.decided_after, f.decided_before)
-        return await _run_page(
-            info, DECISIONS, Decision, Permission.CASES_READ, f.region, where, first, after, sort="decided_at"
+        with _input_errors():
+            policy_id = _uuid(f.policy_id, "Policy", "policyId")
+        query = q.DecisionFilter(
+            verdict=f.verdict,
+            policy_id=policy_id,
+            decider_id=f.decider_id,
+            decided_after=f.decided_after,
+            decided_before=f.decided_before,
         )
+        request = _request(info, Permission.CASES_READ, f.region, first, after)
+        return await _page(info, Decision, listing.decisions(_source(info), query, request))
 
     @strawberry.field(extensions=requires(Permission.ACCOUNTS_READ))
     async def strikes(
         self, info: Info, first: int = 50, after: str | None = None, filter: StrikeFilter | None = None
     ) -> Connection[Strike]:
         f = filter or StrikeFilter()
-        t = STRIKES.table.c
-        try:
-            where = eq(t.account_id, _uuid(f.account_id, "Account", "accountId"))
-            where += eq(t.policy_id, _uuid(f.policy_id, "Policy", "policyId"))
-        except DomainError as exc:
-            raise _bad_input(exc) from exc
-        where += _strike_status(f.status)
-        return await _run_page(info, STRIKES, Strike, Permission.ACCOUNTS_READ, f.region, where, first, after)
+        with _input_errors():
+            account_id = _uuid(f.account_id, "Account", "accountId")
+            policy_id = _uuid(f.policy_id, "Policy", "policyId")
+        query = q.StrikeFilter(account_id=account_id, policy_id=policy_id, status=f.status)
+        request = _request(info, Permission.ACCOUNTS_READ, f.region, first, after)
+        return await _page(info, Strike, listing.strikes(_source(info), query, request))
 
     @strawberry.field(extensions=requires(Permission.APPEALS_READ))
     async def appeals(
         self, info: Info, first: int = 50, after: str | None = None, filter: AppealFilter | None = None
     ) -> Connection[Appeal]:
         f = filter or AppealFilter()
-        t = APPEALS.table.c
-        try:
-            where = eq(t.state, f.state) + eq(t.appellant_account_id, _uuid(f.appellant_id, "Account", "appellantId"))
-            where += eq(t.queue_id, _uuid(f.queue_id, "Queue", "queueId"))
-        except DomainError as exc:
-            raise _bad_input(exc) from exc
-        where += between(t.filed_at, f.filed_after, f.filed_before)
-        return await _run_page(info, APPEALS, Appeal, Permission.APPEALS_READ, f.region, where, first, after)
-
-
-async def _run_page(
-    info: Info,
-    mapping: EntityMapping[Any],
-    node_type: type[Any],
-    permission: Permission,
-    region: Region | None,
-    where: list[Any],
-    first: int,
-    after: str | None,
-    *,
-    sort: str = "created_at",
-    global_records: bool = False,
-) -> Connection[Any]:
-    context = info.context
-    regions = None if global_records else visible_regions(context, permission, region)
-    try:
-        if context.pool is not None:
-            page = await reads.fetch_page(
-                context.pool, mapping, where=where, regions=regions, first=first, after=after, sort=sort
+        with _input_errors():
+            query = q.AppealFilter(
+                state=f.state,
+                appellant_id=_uuid(f.appellant_id, "Account", "appellantId"),
+                queue_id=_uuid(f.queue_id, "Queue", "queueId"),
+                filed_after=f.filed_after,
+                filed_before=f.filed_before,
             )
-        else:
-            async with context.sessions() as session:
-                page = await reads.page(
-                    session, mapping, where=where, regions=regions, first=first, after=after, sort=sort
-                )
+        request = _request(info, Permission.APPEALS_READ, f.region, first, after)
+        return await _page(info, Appeal, listing.appeals(_source(info), query, request))
+
+
+@contextlib.contextmanager
+def _input_errors() -> Iterator[None]:
+    """An id that does not parse is the client's mistake: BAD_REQUEST naming the field."""
+    try:
+        yield
     except DomainError as exc:
         raise _bad_input(exc) from exc
-    if mapping is CASES:
-        await prime_cases(info, page.items)
+
+
+def _source(info: Info) -> listing.Source:
+    return listing.Source(info.context.pool, info.context.sessions)
+
+
+def _request(info: Info, permission: Permission, region: Region | None, first: int, after: str | None) -> q.PageRequest:
+    return q.PageRequest(first=first, after=after, regions=visible_regions(info.context, permission, region))
+
+
+async def _page(
+    info: Info,
+    node_type: type[Any],
+    pending: Awaitable[Page[Any]],
+    *,
+    look_ahead: Callable[[Info, list[Any]], Awaitable[None]] | None = None,
+) -> Connection[Any]:
+    """The page as a connection of ``node_type``; ``look_ahead`` loads the relations its selection names."""
+    try:
+        page = await pending
+    except DomainError as exc:  # a cursor that is not ours, a page size out of range
+        raise _bad_input(exc) from exc
+    if look_ahead is not None:
+        await look_ahead(info, page.items)
     return connection(
         type(page)([build(node_type, e) for e in page.items], page.cursors, page.has_next, page.has_previous)
     )
