@@ -60,6 +60,7 @@ class LogLines:
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> LogLines:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # every statement, as an operator debugging would
     return LogLines(caplog)
 
 

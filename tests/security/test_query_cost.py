@@ -73,6 +73,9 @@ async def test_the_stalling_query_is_refused_before_any_resolver_runs(
     assert _sql(logs, "cases") == []  # no resolver ran: not one statement read a case
     assert not logs.at_least(logging.ERROR)
 
+    await _post(http, admin, "{ cases(first: 1) { nodes { id } } }")
+    assert _sql(logs, "cases")  # the probe sees statements when resolvers do run
+
 
 async def test_a_costly_mutation_is_refused_and_writes_nothing(db_url: str, gql: GraphQLClient) -> None:
     platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
