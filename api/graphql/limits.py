@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from graphql import (
     ASTValidationRule,
-    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -38,8 +37,10 @@ from graphql import (
     StringValueNode,
     ValidationContext,
     VariableNode,
+    Visitor,
     get_named_type,
     validate,
+    visit,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 from strawberry.extensions import SchemaExtension
@@ -102,26 +103,16 @@ def literal_characters_rule() -> type[ASTValidationRule]:
     return UnstorableLiterals
 
 
-def directive_limit_rule(max_directives: int) -> type[ASTValidationRule]:
-    class DirectiveLimit(ASTValidationRule):
-        """At most ``max_directives`` directives in a document, reported once (not once per directive)."""
+def count_directives(document: DocumentNode) -> int:
+    class Counter(Visitor):
+        count = 0
 
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self.count = 0
-
-        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+        def enter_directive(self, *_: Any) -> None:
             self.count += 1
-            if self.count == max_directives + 1:
-                self.report_error(
-                    GraphQLError(
-                        f"the document uses more than {max_directives} directives",
-                        node,
-                        extensions={"code": "QUERY_TOO_COMPLEX"},
-                    )
-                )
 
-    return DirectiveLimit
+    counter = Counter()
+    visit(document, counter)
+    return counter.count
 
 
 def depth_rule(max_depth: int) -> type[ASTValidationRule]:
@@ -166,13 +157,22 @@ def _depth(selection_set: SelectionSetNode | None, context: ValidationContext, m
 
 
 def validator(
-    schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...], *, hide_suggestions: bool, max_errors: int
+    schema: GraphQLSchema,
+    rules: tuple[type[ASTValidationRule], ...],
+    *,
+    hide_suggestions: bool,
+    max_errors: int,
+    max_directives: int,
 ) -> Callable[[DocumentNode], list[GraphQLError]]:
     """The one validation function of a schema, cached per parsed document (the parser cache hands back the same
-    document object for the same query text)."""
+    document object for the same query text). A document with more than ``max_directives`` directives gets that
+    one error, not one per directive."""
 
     @functools.lru_cache(maxsize=256)
     def run(document: DocumentNode) -> list[GraphQLError]:
+        if count_directives(document) > max_directives:
+            message = f"the document uses more than {max_directives} directives"
+            return [GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX"})]
         return validate(schema, document, rules, max_errors=max_errors, hide_suggestions=hide_suggestions)
 
     return run

@@ -21,7 +21,6 @@ from api.graphql.limits import (
     RequestLimits,
     clip,
     depth_rule,
-    directive_limit_rule,
     literal_characters_rule,
     validator,
 )
@@ -92,7 +91,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         OneOfInputValidationRule,
         depth_rule(settings.max_query_depth),
         alias_rule(settings.max_aliases),
-        directive_limit_rule(settings.max_directives),
         literal_characters_rule(),
     ]
     if settings.production:
@@ -105,7 +103,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         settings=settings,
     )
     validate_document = validator(
-        schema._schema, tuple(rules), hide_suggestions=settings.production, max_errors=MAX_VALIDATION_ERRORS
+        schema._schema,
+        tuple(rules),
+        hide_suggestions=settings.production,
+        max_errors=MAX_VALIDATION_ERRORS,
+        max_directives=settings.max_directives,
     )
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
