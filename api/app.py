@@ -70,7 +70,7 @@ class DatabaseUnavailable(Exception):
 HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 MAX_OPERATION_NAME = 128
 _LONG = SHOWN_PREFIX + 1
-_QUOTED = re.compile(rf"'([^']{{{_LONG},}})'|\"([^\"]{{{_LONG},}})\"")
+_QUOTED = re.compile(rf"'([^'\s]{{{_LONG},}})'|\"([^\"\s]{{{_LONG},}})\"")  # a long name or token, quoted
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 MAX_MESSAGE = 300
 
