@@ -19,7 +19,6 @@ from api.graphql.errors import should_mask_error
 from api.graphql.extensions import OperationLog
 from api.graphql.limits import (
     RequestLimits,
-    clip,
     depth_rule,
     literal_characters_rule,
     validator,
@@ -73,10 +72,8 @@ class VigilSchema(strawberry.Schema):
                 client.append(error)
         if client:
             codes = sorted({str((e.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")) for e in client})
-            log.info(
-                "graphql client error",
-                extra={"error_codes": codes, "error_count": len(client), "first_error": clip(client[0].message, 120)},
-            )
+            # codes only: a message may quote the client's input (personal data)
+            log.info("graphql client error", extra={"error_codes": codes, "error_count": len(client)})
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -58,6 +58,30 @@ async def test_a_database_error_logs_no_bound_parameters(db_url: str, gql: Graph
     assert faults[0].exc_info
 
 
+async def test_a_constraint_violation_logs_no_row_values(db_url: str, gql: GraphQLClient, logs: LogLines) -> None:
+    """PostgreSQL's own message repeats the values ("DETAIL: Key (email)=(...) already exists.")."""
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE UNIQUE INDEX one_account_per_email ON accounts (email)"))
+    finally:
+        await engine.dispose()
+    account = {"region": "US", "kind": "CREATOR", "handle": "h", "displayName": "d", **PII}
+    first = await gql(flows.UPSERT_ACCOUNT, {"input": {**account, "externalId": "a"}}, token=platform)
+    assert first["data"]["upsertAccount"]["__typename"] == "UpsertAccountSuccess"
+    logs.clear()
+
+    second = await gql(flows.UPSERT_ACCOUNT, {"input": {**account, "externalId": "b"}}, token=platform)
+
+    assert second["errors"][0]["message"] == "Unexpected error."
+    text = logs.text()
+    assert "one_account_per_email" in text  # the fault is logged...
+    assert "DETAIL: [hidden" in text
+    for value in PII.values():
+        assert value not in text  # ...without the row's values
+
+
 async def test_client_errors_are_one_info_line_without_traceback(
     db_url: str, gql: GraphQLClient, logs: LogLines
 ) -> None:
