@@ -137,3 +137,27 @@ async def test_an_outage_is_503_for_every_request_and_logged_once(db_url: str, l
     ]
     assert not logs.tracebacks()
     assert not logs.at_least(logging.ERROR)
+
+
+async def test_the_audit_sealer_logs_an_outage_once(db_url: str, logs: LogLines) -> None:
+    from persistence.audit import AuditSealer
+    from persistence.db import create_engine, create_session_factory
+
+    unreachable = make_url(db_url).set(host="127.0.0.1", port=1, query={}).render_as_string(hide_password=False)
+    away = create_engine(unreachable, pool_size=1)
+    back = create_engine(db_url, pool_size=1)
+    try:
+        sealer = AuditSealer(create_session_factory(away), interval=0)
+        for _ in range(3):  # three ticks while the database is away
+            await sealer.tick_logged()
+        sealer.sessions = create_session_factory(back)
+        await sealer.tick_logged()
+    finally:
+        await away.dispose()
+        await back.dispose()
+    lines = [(r.levelno, r.getMessage()) for r in logs.records if r.name == "vigil.audit"]
+    assert lines == [
+        (logging.WARNING, "audit sealing paused: the database is unavailable"),
+        (logging.INFO, "audit sealing resumed"),
+    ]
+    assert not logs.tracebacks()
