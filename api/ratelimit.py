@@ -48,7 +48,7 @@ class MemoryStore:
     async def acquire(self, key: str, limit: Limit) -> float:
         now = float(self.clock())
         tat = max(self.tat.get(key, now), now)
-        allowed_at = tat + limit.interval - limit.burst * limit.interval
+        allowed_at = tat - (limit.burst - 1) * limit.interval  # the burst's last slot (exact for a burst of 1)
         if allowed_at > now:
             return allowed_at - now
         if len(self.tat) >= self.MAX_KEYS:
@@ -64,10 +64,10 @@ local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local allowed_at = tat + interval - burst * interval
-if allowed_at > now then return tostring(allowed_at - now) end
+local allowed_at = tat - (burst - 1) * interval
+if allowed_at > now then return string.format('%.6f', allowed_at - now) end
 local new_tat = tat + interval
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
+redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
 return '0'
 """
 

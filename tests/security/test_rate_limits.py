@@ -72,7 +72,9 @@ async def test_the_defaults_let_a_platform_token_ingest_a_brigade() -> None:
     allowed = 0
     while await limiter.check(platform, "10.0.0.1") is None:
         allowed += 1
-    assert allowed == 20_000  # in one instant; then 5,000 requests a second (500,000 reports/s via submitReports)
+    # a burst of 20,000 in one instant (float steps may lose one or two), then 5,000 requests a second:
+    # 500,000 reports a second through submitReports
+    assert 19_990 <= allowed <= 20_000
 
 
 @needs_redis
