@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
@@ -22,14 +23,17 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -115,24 +119,52 @@ def count_directives(document: DocumentNode) -> int:
     return counter.count
 
 
+INTROSPECTION_ROOTS = ("__schema", "__type")
+INTROSPECTION_MAX_COST = 250_000
+"""Introspection (development only: production refuses it) has its own budget: its lists are counted at their
+real size in the schema, which puts the standard introspection query near 150,000 resolver calls."""
+INTROSPECTION_MAX_DEPTH = 15
+"""The standard introspection query (GraphiQL's schema fetch) is 15 levels deep; `__schema`/`__type` get that much
+(or `max_query_depth`, if larger) and no more."""
+
+
 def depth_rule(max_depth: int) -> type[ASTValidationRule]:
     class DepthLimit(ASTValidationRule):
-        """``{ a { b } }`` is 2 levels deep; every field counts, introspection fields included."""
+        """``{ a { b } }`` is 2 levels deep; every field counts, introspection fields included (their own limit)."""
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            memo: dict[str, int] = {}
             context = cast(ValidationContext, self.context)
-            if _depth(node.selection_set, context, memo, frozenset()) > max_depth:
-                name = node.name.value if node.name else "the operation"
-                self.report_error(
-                    GraphQLError(
-                        f"'{clip(name)}' exceeds maximum operation depth of {max_depth}",
-                        node,
-                        extensions={"code": "QUERY_TOO_COMPLEX"},
+            memo: dict[str, int] = {}
+            for field in _root_fields(node.selection_set, context, frozenset()):
+                introspection = field.name.value in INTROSPECTION_ROOTS
+                limit = max(max_depth, INTROSPECTION_MAX_DEPTH) if introspection else max_depth
+                if 1 + _depth(field.selection_set, context, memo, frozenset()) > limit:
+                    name = node.name.value if node.name else "the operation"
+                    self.report_error(
+                        GraphQLError(
+                            f"'{clip(name)}' exceeds maximum operation depth of {limit}",
+                            node,
+                            extensions={"code": "QUERY_TOO_COMPLEX"},
+                        )
                     )
-                )
+                    return
 
     return DepthLimit
+
+
+def _root_fields(
+    selection_set: SelectionSetNode, context: ValidationContext, seen: frozenset[str]
+) -> Iterator[FieldNode]:
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, context, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = context.get_fragment(name)
+            if fragment is not None and name not in seen:
+                yield from _root_fields(fragment.selection_set, context, seen | {name})
 
 
 def _depth(selection_set: SelectionSetNode | None, context: ValidationContext, memo: dict[str, int], seen: Any) -> int:
@@ -182,8 +214,18 @@ def validator(
 
 
 class CostEstimator:
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any] | None) -> None:
+    """``introspection=False`` counts the operation but its `__schema`/`__type` fields; ``True`` counts only those."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any] | None,
+        *,
+        introspection: bool = False,
+    ) -> None:
         self.schema = schema
+        self.introspection = introspection
         self.variables = variables or {}
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.memo: dict[tuple[str, str, int | None], int] = {}
@@ -221,6 +263,8 @@ class CostEstimator:
         return self.memo[key]
 
     def field(self, parent: GraphQLNamedType, node: FieldNode, page: int | None, seen: frozenset[str]) -> int:
+        if parent is self.schema.query_type and (node.name.value in INTROSPECTION_ROOTS) != self.introspection:
+            return 0
         definition = _field(self.schema, parent, node.name.value)
         if definition is None or node.selection_set is None:
             return 1
@@ -234,7 +278,7 @@ class CostEstimator:
         elif size is not None:
             multiplier = size
         elif _is_list(definition.type):
-            multiplier = DEFAULT_LIST_SIZE
+            multiplier = introspection_sizes(self.schema).get((parent.name, node.name.value), DEFAULT_LIST_SIZE)
         else:
             multiplier = 1
         return 1 + multiplier * self.selection(child, node.selection_set, None, seen)
@@ -256,6 +300,34 @@ class CostEstimator:
         return max(0, min(value, MAX_PAGE))
 
 
+@functools.cache
+def introspection_sizes(schema: GraphQLSchema) -> dict[tuple[str, str], int]:
+    """The lists of introspection, counted at their real (average) size in this schema: the standard introspection
+    query then costs what it does (a few thousand), and `types { fields { type { fields ... } } }` still
+    multiplies out."""
+    types = list(schema.type_map.values())
+    composite = [t for t in types if isinstance(t, GraphQLObjectType | GraphQLInterfaceType)]
+    inputs = [t for t in types if isinstance(t, GraphQLInputObjectType)]
+    enums = [t for t in types if isinstance(t, GraphQLEnumType)]
+    abstract = [t for t in types if isinstance(t, GraphQLInterfaceType | GraphQLUnionType)]
+    fields = [f for t in composite for f in t.fields.values()]
+
+    def average(counts: list[int]) -> int:
+        return max(1, math.ceil(sum(counts) / len(counts))) if counts else 1
+
+    return {
+        ("__Schema", "types"): len(types),
+        ("__Schema", "directives"): len(schema.directives),
+        ("__Type", "fields"): average([len(t.fields) for t in composite]),
+        ("__Type", "inputFields"): average([len(t.fields) for t in inputs]),
+        ("__Type", "enumValues"): average([len(t.values) for t in enums]),
+        ("__Type", "interfaces"): average([len(t.interfaces) for t in composite]),
+        ("__Type", "possibleTypes"): average([len(schema.get_possible_types(t)) for t in abstract]),
+        ("__Field", "args"): average([len(f.args) for f in fields]),
+        ("__Directive", "args"): average([len(d.args) for d in schema.directives]),
+    }
+
+
 def _field(schema: GraphQLSchema, parent: GraphQLNamedType, name: str) -> GraphQLField | None:
     if name == "__typename":
         return TypeNameMetaFieldDef
@@ -274,11 +346,17 @@ def _is_list(type_: Any) -> bool:
 
 
 def operation_cost(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any] | None
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    *,
+    introspection: bool = False,
 ) -> int:
+    """The operation's cost without its introspection fields, or (``introspection=True``) theirs alone."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
-    estimator = CostEstimator(schema, document, variables)
+    estimator = CostEstimator(schema, document, variables, introspection=introspection)
     return max((estimator.operation(o) for o in chosen), default=0)
 
 
@@ -309,9 +387,14 @@ class RequestLimits(SchemaExtension):
         if problem is not None:
             raise problem
         assert context.graphql_document is not None
-        self.cost = operation_cost(
-            context.schema._schema, context.graphql_document, context.operation_name, context.variables
-        )
+        schema, document, name = context.schema._schema, context.graphql_document, context.operation_name
+        self.cost = operation_cost(schema, document, name, context.variables)
+        introspection = operation_cost(schema, document, name, context.variables, introspection=True)
+        if introspection > INTROSPECTION_MAX_COST:
+            raise GraphQLError(
+                f"the introspection costs {introspection}, above its limit of {INTROSPECTION_MAX_COST}",
+                extensions={"code": "QUERY_TOO_COSTLY", "cost": introspection, "maxCost": INTROSPECTION_MAX_COST},
+            )
         if self.cost > self.max_cost:
             raise GraphQLError(
                 f"the operation costs {self.cost}, above the limit of {self.max_cost}: ask for smaller pages "

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import get_introspection_query
 
 from tests.integration.tokens import issue_staff_token
 from tests.security.conftest import AppClient, error_code
@@ -83,11 +84,12 @@ async def test_max_depth_is_exact(app_client: AppClient) -> None:
 
 async def test_introspection_counts_towards_depth(http: httpx.AsyncClient) -> None:
     chain = "name"
-    for _ in range(13):  # 27 levels: __schema types + ofType × 13 (+ fields/type pairs)
+    for _ in range(22):
         chain = f"ofType {{ {chain} }}"
-    body = (
-        await http.post("/graphql", json={"query": "{ __schema { types { fields { type { " + chain + " } } } } }"})
-    ).json()
-    assert "exceeds maximum operation depth of 12" in body["errors"][0]["message"]
-    shallow = (await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})).json()
-    assert "errors" not in shallow
+    deep = "{ __schema { types { fields { type { " + chain + " } } } } }"  # 27 levels
+    body = (await http.post("/graphql", json={"query": deep})).json()
+    assert "exceeds maximum operation depth of 15" in body["errors"][0]["message"]
+    # the standard introspection query (GraphiQL's schema fetch, 15 levels) still runs in development
+    standard = (await http.post("/graphql", json={"query": get_introspection_query(descriptions=True)})).json()
+    assert "errors" not in standard
+    assert standard["data"]["__schema"]["queryType"]["name"] == "Query"

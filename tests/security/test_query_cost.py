@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from graphql import parse
 
-from api.graphql.limits import operation_cost
+from api.graphql.limits import INTROSPECTION_MAX_COST, operation_cost
 from api.graphql.schema import build_schema
 from api.settings import Settings
 from tests.integration.conftest import GraphQLClient
@@ -148,3 +148,14 @@ async def test_an_operation_past_the_execution_timeout_is_stopped(db_url: str, a
         )
     assert response.status_code == 200
     assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+async def test_introspection_has_its_own_budget(http: httpx.AsyncClient) -> None:
+    # as nested as graphql-core's own introspection rule allows; each alias repeats the walk over every type
+    nest = "__schema { types { possibleTypes { fields { type { name } } } } }"
+    one = await http.post("/graphql", json={"query": "{ " + nest + " }"})
+    assert "errors" not in one.json()
+    response = await http.post("/graphql", json={"query": "{ " + " ".join(f"a{i}: {nest}" for i in range(20)) + " }"})
+    error = response.json()["errors"][0]
+    assert error.get("extensions", {}).get("code") == "QUERY_TOO_COSTLY", error
+    assert error["extensions"]["maxCost"] == INTROSPECTION_MAX_COST
