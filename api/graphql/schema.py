@@ -42,6 +42,8 @@ class VigilSchema(strawberry.Schema):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
+        self.validate_document: Callable[[Any], list[GraphQLError]] | None = None
+        """Validation with every rule, cached per parsed document (`cache_info()` shows the hits)."""
 
     def _get_custom_context_kwargs(
         self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
@@ -106,6 +108,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         max_errors=MAX_VALIDATION_ERRORS,
         max_directives=settings.max_directives,
     )
+    schema.validate_document = validate_document
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=should_mask_error),
