@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader as _DataLoader
-
+from api.graphql.shared_loader import DataLoader
 from authz.enforcer import PermissionMap
 from domain.account import Account
 from domain.ad import Ad
@@ -42,18 +40,6 @@ from persistence.repositories import (
 E = TypeVar("E")
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-class DataLoader(_DataLoader[K, V]):
-    """A loader whose shared futures survive one awaiting resolver being cancelled.
-
-    graphql-core cancels the sibling resolvers of a field that failed (a refused non-null field nulls its parent);
-    one of them may be awaiting a key another object awaits too. Awaiting the shared future directly would cancel
-    it for everyone, and the other object's resolver would see a `CancelledError` nobody sent it (a 500).
-    """
-
-    def load(self, key: K) -> asyncio.Future[V]:
-        return asyncio.shield(super().load(key))
 
 
 class Loaders:
