@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from starlette.types import Message
 
 from api.app import create_app
 from api.settings import Settings
+from persistence.db import create_engine
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
 from tests.integration.tokens import issue_partner_token, issue_staff_token
@@ -41,10 +43,18 @@ async def test_variable_mistakes_reach_the_client(
 
 
 async def test_internal_faults_stay_masked(db_url: str, gql: GraphQLClient) -> None:
-    moderator = await issue_staff_token(db_url, "moderator", "US")
-    # a cursor that decodes to garbage is a client mistake with a clear message; an id of the wrong type too:
-    body = await gql('{ node(id: "not-a-global-id") { id } }', token=moderator)
-    assert "Unexpected error." not in str(body)
+    """A real fault under a variable-carrying mutation still answers "Unexpected error." (see test_logging too)."""
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("ALTER TABLE accounts ADD CONSTRAINT no_accounts CHECK (false) NOT VALID"))
+    finally:
+        await engine.dispose()
+    variables = {"input": {"region": "US", "externalId": "x", "kind": "CREATOR", "handle": "h", "displayName": "d"}}
+    body = await gql(flows.UPSERT_ACCOUNT, variables, token=platform)
+    assert [e["message"] for e in body["errors"]] == ["Unexpected error."]
+    assert "no_accounts" not in str(body)
 
 
 async def test_a_refused_field_beside_a_shared_loader_key_is_no_500(db_url: str, http: httpx.AsyncClient) -> None:
