@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from api.bootstrap import DatabaseHandle, resolve_database
 from api.graphql.context import ContextFactory
+from api.graphql.limits import SHOWN_PREFIX, clip
 from api.graphql.schema import build_schema
 from api.http_negotiation import GraphQLResponseMiddleware
 from api.logs import install_request_id
 from api.middleware import RequestContextMiddleware
 from api.oidc_fetch import build_oidc_verifier
+from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
+from api.ratelimit import RateLimiter
 from api.settings import Settings
 from authz.enforcer import Authorizer
 from authz.oidc import JwksFetcher
@@ -46,42 +54,214 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+class Refused(Exception):
+    """A request refused before execution, answered as a JSON GraphQL error with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL cannot be reached: while building a request's context, or under a running operation."""
+
+
+HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
+MAX_OPERATION_NAME = 128
+_LONG = SHOWN_PREFIX + 1
+_QUOTED = re.compile(rf"'([^'\s]{{{_LONG},}})'|\"([^\"\s]{{{_LONG},}})\"")  # a long name or token, quoted
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+MAX_MESSAGE = 300
+
+
+def tidy_message(message: str, *, production: bool) -> str:
+    """Quote at most a short prefix of anything the client sent; in production, suggest no schema names."""
+    message = _QUOTED.sub(lambda m: "'" + clip(m.group(1) or m.group(2)) + "'", message)
+    if production:
+        message = _SUGGESTION.sub("", message)
+    return clip(message, MAX_MESSAGE)
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 class VigilGraphQL(GraphQL[Any, None]):
     def __init__(self, runtime: Runtime, contexts: ContextFactory) -> None:
         settings = runtime.settings
         super().__init__(
             build_schema(settings),
             graphql_ide=None if settings.production else "graphiql",
-            allow_queries_via_get=True,
+            allow_queries_via_get=not settings.production,
             multipart_uploads_enabled=False,
         )
         self.runtime = runtime
+        self.settings = settings
         self.contexts = contexts
 
-    async def get_context(self, request: Any, response: Any) -> Any:
+    # --- the body and the URL: anything malformed is a 400 with a JSON GraphQL error, never a 500 ---
+
+    def decode_json(self, data: str | bytes) -> object:
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Refused(400, "BAD_REQUEST", "the request body is not valid UTF-8") from None
         try:
-            return await self.contexts.build(request, response)
+            value = json.loads(data)
+        except RecursionError:
+            value = None
+            too_deep = True
+        except ValueError:
+            raise Refused(400, "BAD_REQUEST", "the request body is not valid JSON") from None
+        else:
+            too_deep = json_depth(value) > self.settings.max_json_depth
+        if too_deep:
+            raise Refused(400, "BAD_REQUEST", f"JSON nested deeper than {self.settings.max_json_depth} levels")
+        return value
+
+    def parse_json(self, data: str | bytes) -> Any:
+        value = self.decode_json(data)
+        if not isinstance(value, dict):
+            raise Refused(400, "BAD_REQUEST", "the request body must be a JSON object (query, variables...)")
+        return value
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        parsed: dict[str, Any] = dict(params)
+        for key in ("variables", "extensions"):
+            if parsed.get(key):
+                parsed[key] = self.decode_json(parsed[key])
+        return parsed
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        name = getattr(data, "operation_name", None)
+        if name is not None and not isinstance(name, str):
+            raise Refused(400, "BAD_REQUEST", "`operationName` must be a string or null")
+        if isinstance(name, str) and len(name) > MAX_OPERATION_NAME:
+            raise Refused(400, "BAD_REQUEST", f"`operationName` is longer than {MAX_OPERATION_NAME} characters")
+        return data
+
+    # --- the principal: database health, then rate limits ---
+
+    async def get_context(self, request: Any, response: Any) -> Any:
+        health: DatabaseHealth = self.runtime.extras["database_health"]
+        if health.down and self.runtime.sessions is not None and not await health.probe(self.runtime.sessions):
+            raise DatabaseUnavailable
+        try:
+            context = await self.contexts.build(request, response)
         except (SQLAlchemyError, OSError) as exc:
             raise DatabaseUnavailable from exc
+        limiter: RateLimiter = self.runtime.extras["rate_limiter"]
+        client = request.scope.get("client") or ("unknown", 0)
+        refusal = await limiter.check(context.principal, str(client[0]))
+        if refusal is not None:
+            log.info("rate limited", extra={"principal_id": context.principal.id, "retry_after": refusal.retry_after})
+            raise Refused(
+                429,
+                "RATE_LIMITED",
+                f"too many requests: at most {refusal.limit.rate:g} a second (bursts of {refusal.limit.burst}); "
+                f"retry in {refusal.retry_after} s",
+                {"Retry-After": str(refusal.retry_after)},
+            )
+        return context
+
+    # --- execution: a time limit, GET rules, faults and outages ---
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        timeout = self.settings.execution_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                result = await super().execute_single(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=request_data,
+                )
+        except HTTPException as exc:
+            if request_adapter.method == "GET" and exc.status_code == 400 and "not allowed" in exc.reason:
+                kind = "mutations" if "mutation" in exc.reason else "queries"
+                where = "" if kind == "mutations" else " in production"
+                raise Refused(
+                    405, "METHOD_NOT_ALLOWED", f"{kind} must be sent with POST{where}", {"Allow": "POST"}
+                ) from None
+            raise
+        except TimeoutError:
+            log.warning("operation stopped after %s s", timeout, extra={"operation_name": request_data.operation_name})
+            error = GraphQLError(
+                f"the operation took longer than {timeout:g} s and was stopped: ask for less",
+                extensions={"code": "TIMEOUT"},
+            )
+            result = ExecutionResult(data=None, errors=[error])
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the request itself is being cancelled
+            # a future shared with a cancelled sibling leaked its cancellation: a fault, not an outage
+            log.error("an operation was cancelled from within", exc_info=True)
+            result = ExecutionResult(data=None, errors=[GraphQLError("Unexpected error.")])
+        unavailable = getattr(context, "extras", {}).get("database_unavailable")
+        if unavailable is not None:
+            raise DatabaseUnavailable from unavailable
+        return result
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        data: Any = await super().process_result(request, result)
+        for error in data.get("errors") or ():
+            error["message"] = tidy_message(str(error.get("message", "")), production=self.settings.production)
+        return data
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
-        except DatabaseUnavailable:
-            log.exception("database unavailable while authenticating a request")
-            body = {
-                "errors": [
-                    {
-                        "message": "the service's database is unavailable; try again shortly",
-                        "extensions": {"code": "SERVICE_UNAVAILABLE"},
-                    }
-                ]
-            }
-            await JSONResponse(body, status_code=503, headers={"Retry-After": "5"})(scope, receive, send)
+            return
+        health: DatabaseHealth = self.runtime.extras["database_health"]
+        response: Response
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except Refused as refused:
+            response = error_response(refused.status, refused.code, refused.message, refused.headers)
+        except HTTPException as exc:
+            code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            headers = {"Allow": "GET, POST"} if exc.status_code == 405 else None
+            response = error_response(exc.status_code, code, clip(exc.reason, MAX_MESSAGE), headers)
+        except DatabaseUnavailable as exc:
+            health.went_away(exc.__cause__)
+            response = error_response(
+                503,
+                "SERVICE_UNAVAILABLE",
+                "the service's database is unavailable; try again shortly",
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        await response(scope, receive, send)
 
 
-class DatabaseUnavailable(Exception):
-    """Raised while building a request's context when PostgreSQL cannot be reached."""
+def json_depth(value: object) -> int:
+    """How deeply ``value`` nests (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(current, dict):
+            stack.extend((item, depth + 1) for item in current.values())
+        elif isinstance(current, list):
+            stack.extend((item, depth + 1) for item in current)
+    return deepest
 
 
 def create_app(
@@ -91,6 +271,8 @@ def create_app(
     settings = settings or Settings()
     install_request_id()
     runtime = Runtime(settings=settings)
+    runtime.extras["database_health"] = DatabaseHealth()
+    runtime.extras["rate_limiter"] = RateLimiter(settings)
     authorizer = Authorizer()
     contexts = ContextFactory(
         runtime_sessions=lambda: _sessions(runtime),
@@ -107,6 +289,8 @@ def create_app(
         else:
             runtime.database = resolve_database(settings)
         engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
+        # A failed statement's error never carries its bound values (emails, phones, IPs) into a log line.
+        engine.sync_engine.hide_parameters = True
         runtime.sessions = create_session_factory(engine)
         runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
         # Every (role, region) table is computed at start-up, beside serving rather than before it (about half a
@@ -124,6 +308,7 @@ def create_app(
             await sealer.stop()
             if runtime.pool is not None:
                 await runtime.pool.close()
+            await runtime.extras["rate_limiter"].close()
             await engine.dispose()
             runtime.database.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -14,19 +15,28 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
+# PostgreSQL's DETAIL repeats row values ("Key (email)=(jane@example.com) already exists.", "Failing row contains
+# (...)"), and asyncpg puts it in the exception's text: a logged fault keeps its message, never the DETAIL.
+_DETAIL = re.compile(r"DETAIL:.*")
+
+
+def scrub(text: str) -> str:
+    return _DETAIL.sub("DETAIL: [hidden: may hold row values]", text)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": scrub(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 payload[key] = value
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            payload["exc"] = scrub(self.formatException(record.exc_info))
         return json.dumps(payload, default=str)
 
 

@@ -16,6 +16,18 @@ from authz.oidc import DEFAULT_ALGORITHMS, check_algorithms
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def parse_rate(text: str) -> tuple[float, int]:
+    """`"50/200"`: 50 requests a second on average, bursts of up to 200."""
+    per_second, _, burst = text.partition("/")
+    try:
+        rate, size = float(per_second), int(burst)
+    except ValueError:
+        raise ValueError(f"a rate limit is `<requests per second>/<burst>`, e.g. 50/200, got {text!r}") from None
+    if rate <= 0 or size < 1:
+        raise ValueError(f"a rate limit needs a positive rate and a burst of at least 1, got {text!r}")
+    return rate, size
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -42,6 +54,27 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 2000
     max_body_bytes: int = 1_000_000
+    max_query_cost: int = Field(
+        default=25_000,
+        ge=1,
+        description="Largest estimated cost (resolver calls, multiplied through lists) of one operation",
+    )
+    max_directives: int = Field(default=20, ge=0, description="Most directives one document may use")
+    max_json_depth: int = Field(default=32, ge=2, description="Deepest nesting accepted in a JSON body or variables")
+    execution_timeout: float = Field(default=10.0, gt=0, description="Seconds one operation may run")
+    rate_limits: bool = Field(default=True, description="Per-principal request rate limits on /graphql")
+    rate_limit_token: str = Field(
+        default="5000/20000", description="API tokens (partners, platform services): `per second/burst`"
+    )
+    rate_limit_staff: str = Field(default="200/1000", description="Staff members: `per second/burst`")
+    rate_limit_anonymous: str = Field(default="50/200", description="Anonymous callers, per client IP")
+    rate_limit_overrides: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per token id or principal id: `{"<id>": "<per second>/<burst>"}` (JSON)',
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/db: share rate limits between app servers; unset: in memory"
+    )
     db_pool_size: int = 10
     principal_cache_seconds: float = Field(
         default=5.0,
@@ -85,7 +118,20 @@ class Settings(BaseSettings):
     def _check_algorithms(cls, value: list[str]) -> list[str]:
         return list(check_algorithms(value))
 
-    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", mode="before")
+    @field_validator("rate_limit_token", "rate_limit_staff", "rate_limit_anonymous")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @field_validator("rate_limit_overrides")
+    @classmethod
+    def _check_overrides(cls, value: dict[str, str]) -> dict[str, str]:
+        for rate in value.values():
+            parse_rate(rate)
+        return value
+
+    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

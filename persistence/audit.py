@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from persistence.availability import database_unavailable
 from persistence.db import SessionFactory
 from persistence.tables.audit import audit_events, audit_seals
 
@@ -231,6 +232,7 @@ class AuditSealer:
         self.full_sweep_every = full_sweep_every
         self.passes = 0
         self.sealed = 0
+        self.waiting_for_database = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -253,11 +255,23 @@ class AuditSealer:
 
     async def _run(self) -> None:
         while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("audit sealing failed; retrying at the next tick")
+            await self.tick_logged()
             await asyncio.sleep(self.interval)
+
+    async def tick_logged(self) -> None:
+        """One pass; a failure is logged, once per outage when the database is away (not every tick)."""
+        try:
+            await self.tick()
+        except Exception as exc:
+            if not database_unavailable(exc):
+                log.exception("audit sealing failed; retrying at the next tick")
+            elif not self.waiting_for_database:
+                self.waiting_for_database = True
+                log.warning("audit sealing paused: the database is unavailable")
+        else:
+            if self.waiting_for_database:
+                self.waiting_for_database = False
+                log.info("audit sealing resumed")
 
 
 # -- verification -------------------------------------------------------------------------------------------

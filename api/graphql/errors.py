@@ -34,10 +34,12 @@ class BadRequest(VigilGraphQLError):
 
 
 def should_mask_error(error: GraphQLError) -> bool:
-    """Mask everything that did not come from us on purpose; keep validation and syntax errors readable."""
+    """Mask everything that did not come from us on purpose; keep validation, syntax and variable errors readable."""
     original = error.original_error
     if original is None:
         return False  # parse / validation errors produced by graphql-core itself
+    if error.path is None and error.message.startswith("Variable '$"):
+        return False  # variable coercion: the client's own value was refused (it may wrap a scalar's parse error)
     if isinstance(original, GraphQLError):
         return not (original.extensions or {}).get("code")
     return True

@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader
-
+from api.graphql.shared_loader import DataLoader
 from authz.enforcer import PermissionMap
 from domain.account import Account
 from domain.ad import Ad

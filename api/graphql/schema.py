@@ -2,54 +2,126 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule, specified_rules
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types import ExecutionContext
 
 from api.graphql.errors import should_mask_error
 from api.graphql.extensions import OperationLog
+from api.graphql.limits import (
+    RequestLimits,
+    depth_rule,
+    literal_characters_rule,
+    validator,
+)
+from api.graphql.payloads import guard_payloads
 from api.graphql.root import Mutation, Query
 from api.graphql.types.registry import ALL_TYPES
+from api.outage import database_unavailable
 from api.settings import Settings
+
+log = logging.getLogger("vigil.graphql")
+
+MAX_VALIDATION_ERRORS = 10
+"""A hostile document gets at most this many validation errors back (graphql-core then stops)."""
+
+
+class VigilSchema(strawberry.Schema):
+    """Logs client errors as one INFO line per operation and real faults with their traceback; hides schema
+    suggestions from variable errors in production; flags a database outage on the request's context."""
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+        self.validate_document: Callable[[Any], list[GraphQLError]] | None = None
+        """Validation with every rule, cached per parsed document (`cache_info()` shows the hits)."""
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        if self.settings.production:
+            kwargs["hide_suggestions"] = True
+        return kwargs
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        context = execution_context.context if execution_context is not None else None
+        client: list[GraphQLError] = []
+        for error in errors:
+            original = error.original_error
+            if original is not None and database_unavailable(original):
+                extras = getattr(context, "extras", None)
+                if isinstance(extras, dict):
+                    extras["database_unavailable"] = original
+                continue
+            if should_mask_error(error):
+                fault = original if original is not None else error
+                log.error(
+                    "unexpected error in %s",
+                    ".".join(str(p) for p in error.path or ()) or "the operation",
+                    exc_info=(type(fault), fault, fault.__traceback__),
+                )
+            else:
+                client.append(error)
+        if client:
+            codes = sorted({str((e.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")) for e in client})
+            # codes only: a message may quote the client's input (personal data)
+            log.info("graphql client error", extra={"error_codes": codes, "error_count": len(client)})
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    # The validation rules are classes built once here: the validation cache is keyed by the rule classes, so
-    # rules built per request (as strawberry's limiter extensions do) would never let it hit.
+    assert Mutation is not None
+    guard_payloads(Mutation)
+    # The validation rules are classes built once here and validation is cached per parsed document: rules built
+    # per request (as strawberry's limiter extensions do) would never let a cache hit.
     rules: list[type[ASTValidationRule]] = [
-        depth_rule(settings.max_query_depth, None),
+        *specified_rules,
+        MaybeNullValidationRule,
+        OneOfInputValidationRule,
+        depth_rule(settings.max_query_depth),
         alias_rule(settings.max_aliases),
+        literal_characters_rule(),
     ]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        lambda: AddValidationRules(rules),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: MaskErrors(should_mask_error=should_mask_error),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        OperationLog,
-    ]
-    return strawberry.Schema(
+    schema = VigilSchema(
         query=Query,
         mutation=Mutation,
         types=ALL_TYPES,
-        extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.production, relay_max_results=100),
+        settings=settings,
     )
+    validate_document = validator(
+        schema._schema,
+        tuple(rules),
+        hide_suggestions=settings.production,
+        max_errors=MAX_VALIDATION_ERRORS,
+        max_directives=settings.max_directives,
+    )
+    schema.validate_document = validate_document
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: MaskErrors(should_mask_error=should_mask_error),
+        lambda: ParserCache(maxsize=256),
+        lambda: RequestLimits(
+            validate_document=validate_document,
+            max_cost=settings.max_query_cost,
+            max_json_depth=settings.max_json_depth,
+        ),
+        OperationLog,
+    ]
+    schema.extensions = tuple(extensions)
+    return schema
 
 
 def export_sdl() -> str:

@@ -116,8 +116,9 @@ async def test_security_headers(http: httpx.AsyncClient) -> None:
 
 async def test_mutations_are_refused_over_get(http: httpx.AsyncClient) -> None:
     response = await http.get("/graphql", params={"query": "mutation { __typename }"})
-    assert response.status_code == 400
-    assert "mutations are not allowed when using GET" in response.text
+    assert response.status_code == 405  # GraphQL-over-HTTP: a mutation over GET is a method not allowed
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 async def test_database_outage_is_a_clean_503(pg_server_url: str) -> None:

@@ -12,7 +12,9 @@ from api.graphql.permissions import requires
 from api.graphql.types.common import MutationError
 from api.graphql.types.nodes import Policy, PolicyVersion, build
 from authz.permissions import Permission
+from authz.roles import GLOBAL_REGION
 from domain.actor import Actor
+from domain.errors import DomainError
 from domain.policy import DEFAULT_STRIKE_TTL_DAYS, Severity
 from domain.services.policy import DefinePolicy, define_policy
 from domain.subject import Surface
@@ -45,6 +47,12 @@ class PolicyMutation:
     @strawberry.mutation(extensions=requires(Permission.POLICIES_PUBLISH))
     async def define_policy(self, info: Info, input: DefinePolicyInput) -> DefinePolicyResult:
         async def command(uow: UnitOfWork, actor: Actor) -> DefinePolicySuccess:
+            # Policies are global (region null) and every region's decisions cite them: defining one or publishing
+            # its next version needs the permission in every region, not in some.
+            if not info.context.permissions.allows(Permission.POLICIES_PUBLISH, GLOBAL_REGION):
+                raise DomainError.forbidden(
+                    "policies are global: publishing one needs policies:publish in every region (*)", field="code"
+                )
             cmd = DefinePolicy(
                 code=input.code,
                 name=input.name,

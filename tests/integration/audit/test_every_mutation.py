@@ -350,7 +350,7 @@ def test_the_schema_has_mutations_and_the_table_names_only_real_ones() -> None:
 @pytest.fixture
 async def world(db_url: str, gql: GraphQLClient) -> World:
     tokens = {
-        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*"),
         "admin": await issue_staff_token(db_url, "admin", "*"),
         "mod_us": await issue_staff_token(db_url, "moderator", "US"),
         "senior_us": await issue_staff_token(db_url, "senior_moderator", "US"),

@@ -18,7 +18,7 @@ AD = "... on Ad { reviewStatus serving }"
 async def tokens(db_url: str) -> dict[str, str]:
     return {
         # the platform service forwards its users' appeals (platform_service holds appeals:create)
-        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*"),
         "admin": await issue_staff_token(db_url, "admin", "*"),
         # the first reviewer is a senior moderator too, so that deciding their own appeal hits the domain rule
         "reviewer": await issue_staff_token(db_url, "senior_moderator", "US", name="ads-reviewer-US"),

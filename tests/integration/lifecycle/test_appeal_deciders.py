@@ -12,7 +12,7 @@ from tests.integration.tokens import issue_partner_token, issue_staff_token
 @pytest.fixture
 async def tokens(db_url: str) -> dict[str, str]:
     return {
-        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*"),
         "admin": await issue_staff_token(db_url, "admin", "*"),
         "senior": await issue_staff_token(db_url, "senior_moderator", "US"),
         "senior_eu": await issue_staff_token(db_url, "senior_moderator", "EU"),

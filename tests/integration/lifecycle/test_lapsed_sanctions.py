@@ -28,7 +28,7 @@ async def _time_passes(db_url: str) -> None:
 
 
 async def test_a_lapsed_suspension_reads_active(db_url: str, gql: GraphQLClient) -> None:
-    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*")
     admin = await issue_staff_token(db_url, "admin", "*")
     mod = await issue_staff_token(db_url, "moderator", "US")
     spam = await flows.policy(gql, admin, "SPAM", severity="LOW")

@@ -16,7 +16,7 @@ DECISION = (
 @pytest.fixture
 async def tokens(db_url: str) -> dict[str, str]:
     return {
-        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*"),
         "admin": await issue_staff_token(db_url, "admin", "*"),
         "moderator": await issue_staff_token(db_url, "moderator", "US"),
     }

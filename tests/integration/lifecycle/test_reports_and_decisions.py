@@ -16,7 +16,7 @@ from tests.integration.tokens import issue_partner_token, issue_staff_token
 @pytest.fixture
 async def tokens(db_url: str) -> dict[str, str]:
     return {
-        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*"),
         "admin": await issue_staff_token(db_url, "admin", "*"),
         "mod_us": await issue_staff_token(db_url, "moderator", "US"),
         "mod_us_2": await issue_staff_token(db_url, "moderator", "US", name="moderator-US-2"),

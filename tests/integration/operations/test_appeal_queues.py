@@ -37,7 +37,7 @@ APPEAL_SLA = {"urgent": 1, "high": 6, "medium": 24, "low": 48}
 @pytest.fixture
 async def tokens(db_url: str) -> dict[str, str]:
     return {
-        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*"),
         "admin": await issue_staff_token(db_url, "admin", "*"),
         "mod": await issue_staff_token(db_url, "moderator", "US"),
         "senior_a": await issue_staff_token(db_url, "senior_moderator", "US", name="senior-a"),
@@ -184,7 +184,7 @@ async def test_an_expired_lease_is_free(db_url: str, gql: GraphQLClient, tokens:
 
 async def test_the_original_decider_is_never_handed_the_appeal(db_url: str, gql: GraphQLClient) -> None:
     tokens = {
-        "platform": await issue_partner_token(db_url, "platform", ["platform_service"], "*"),
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*"),
         "admin": await issue_staff_token(db_url, "admin", "*"),
         "mod": await issue_staff_token(db_url, "senior_moderator", "US", name="senior-decider"),
         "senior_b": await issue_staff_token(db_url, "senior_moderator", "US", name="senior-b"),

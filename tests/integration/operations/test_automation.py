@@ -62,7 +62,7 @@ async def signal(
 async def _setup(db_url: str, gql: GraphQLClient) -> tuple[str, str, str, str, str]:
     """(admin token, platform token, hate policy id, creator id, video id) with a US rule for hate speech."""
     admin = await issue_staff_token(db_url, "admin", "*")
-    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*")
     hate = await flows.policy(gql, admin, "HATE_SPEECH")
     creator = await flows.account(gql, platform, "creator-1")
     video = await flows.content(gql, platform, creator, "video-1")

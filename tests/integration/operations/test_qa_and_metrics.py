@@ -38,7 +38,7 @@ async def _qa(gql: GraphQLClient, token: str, case_id: str, **fields: Any) -> di
 
 async def test_qa_reviews_and_metrics(db_url: str, gql: GraphQLClient) -> None:
     admin = await issue_staff_token(db_url, "admin", "*")
-    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*")
     mod = await issue_staff_token(db_url, "moderator", "US")
     senior = await issue_staff_token(db_url, "senior_moderator", "US")
     vendor = await issue_partner_token(db_url, "acme", ["vendor_tooling"], "US")

@@ -35,7 +35,7 @@ async def _reported(gql: GraphQLClient, platform: str, admin: str, code: str, n:
 
 async def test_routing_sla_claim_renew_release_and_escalation(db_url: str, gql: GraphQLClient) -> None:
     admin = await issue_staff_token(db_url, "admin", "*")
-    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*")
     mod = await issue_staff_token(db_url, "moderator", "US")
     senior = await issue_staff_token(db_url, "senior_moderator", "US")
     escalations = await define_queue(gql, admin, "us-escalations", roles=["senior_moderator"])
@@ -73,7 +73,7 @@ async def test_routing_sla_claim_renew_release_and_escalation(db_url: str, gql: 
 
 async def test_an_abandoned_lease_returns_to_the_queue(db_url: str, gql: GraphQLClient) -> None:
     admin = await issue_staff_token(db_url, "admin", "*")
-    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*")
     first_mod = await issue_staff_token(db_url, "moderator", "US", name="mod-a")
     second_mod = await issue_staff_token(db_url, "moderator", "US", name="mod-b")
     queue = await define_queue(gql, admin, "us-content", isDefault=True)
@@ -115,7 +115,7 @@ async def test_queue_definition_is_validated_and_regional(db_url: str, gql: Grap
 
 async def test_ads_wait_in_the_ads_review_queue(db_url: str, gql: GraphQLClient) -> None:
     admin = await issue_staff_token(db_url, "admin", "*")
-    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*")
     mod = await issue_staff_token(db_url, "moderator", "US")
     ads_queue = await define_queue(gql, admin, "us-ads", surface="ADS", isDefault=True)
     advertiser = await flows.account(gql, platform, "advertiser-1", kind="ADVERTISER")

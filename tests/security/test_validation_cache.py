@@ -1,0 +1,20 @@
+"""The validation rules (depth, aliases, directives, characters, introspection) are built once per schema, so
+validation is cached per document: a repeated query is validated once."""
+
+from __future__ import annotations
+
+from api.graphql.schema import VigilSchema, build_schema
+from api.settings import Settings
+
+
+async def test_a_repeated_query_is_validated_once() -> None:
+    schema = build_schema(Settings(env="production"))  # type: ignore[arg-type]
+    assert isinstance(schema, VigilSchema)
+    validate = schema.validate_document
+    assert validate is not None
+    before = validate.cache_info()  # type: ignore[attr-defined]
+    for _ in range(3):
+        result = await schema.execute("query Repeated { __typename }")
+        assert result.errors is None
+    after = validate.cache_info()  # type: ignore[attr-defined]
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
