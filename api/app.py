@@ -101,7 +101,7 @@ def create_app(
         if database_url is not None:
             runtime.database = DatabaseHandle(url=database_url)
         else:
-            runtime.database = resolve_database(settings)
+            runtime.database = resolve_database(settings, probe=False)
         engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
         runtime.sessions = create_session_factory(engine)
         sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
