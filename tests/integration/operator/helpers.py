@@ -19,8 +19,10 @@ def vigil_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_vigil(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+def run_vigil(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [VIGIL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
 

@@ -17,7 +17,7 @@ from tests.integration.operator.helpers import VIGIL, free_port, vigil_env, wait
 
 def _ready(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -27,7 +27,7 @@ def test_serve_restarts_a_killed_embedded_postgres_and_stops_it_on_ctrl_c(tmp_pa
     port = free_port()
     pgdata = tmp_path / "data" / "pg"
     log = (tmp_path / "serve.log").open("w")
-    serve = subprocess.Popen(  # noqa: S603
+    serve = subprocess.Popen(
         [VIGIL, "serve", "--port", str(port)], env=vigil_env(tmp_path), cwd=tmp_path, stdout=log, stderr=log
     )
     try:

@@ -27,7 +27,9 @@ def _one_line(stderr: str) -> str:
         ("VIGIL_LOG_LEVEL", "loud", "one of DEBUG, INFO"),
     ],
 )
-def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path: Path, variable: str, value: str, expected: str) -> None:
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    tmp_path: Path, variable: str, value: str, expected: str
+) -> None:
     result = run_vigil(["serve"], vigil_env(tmp_path, **{variable: value}), tmp_path)
 
     assert result.returncode == 2
