@@ -69,7 +69,7 @@ class EmbeddedPostgres:
         """Create the database unless it exists, under an advisory lock (concurrent bootstraps are safe)."""
         if not database.replace("_", "").isalnum():
             raise ValueError(f"database name {database!r}: letters, digits and underscores only")
-        _run_async(_ensure_database(self.url("postgres"), database))
+        _run_async(create_database_if_missing(self.url("postgres"), database))
 
     def postmaster_pid(self) -> int | None:
         """The pid of the postmaster running in the data directory now, or None when none runs."""
@@ -148,7 +148,8 @@ def stop_postmaster(pgdata: Path, bin_path: Path) -> bool:
     return True
 
 
-async def _ensure_database(admin_url: str, database: str) -> None:
+async def create_database_if_missing(admin_url: str, database: str) -> None:
+    """``CREATE DATABASE`` unless it exists, holding an advisory lock so concurrent callers take turns."""
     import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
 
