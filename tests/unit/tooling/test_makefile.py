@@ -53,8 +53,8 @@ def test_two_concurrent_installs_take_turns_and_install_once(tmp_path: Path) -> 
     steps = [events[i : i + 4] for i in range(0, len(events), 4)]
     # One install of two pip steps (dependencies, then the project), each finished before the next began.
     assert len(events) == 8, events
-    for step in steps:
-        assert step[0] == "start" and step[2] == "end" and step[1] == step[3], events
+    assert [(s[0], s[2]) for s in steps] == [("start", "end")] * 2, events
+    assert [s[1] for s in steps] == [s[3] for s in steps], events
     assert len(list(tmp_path.glob(".venv/.installed-*"))) == 1
 
 
