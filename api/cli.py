@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -181,7 +182,7 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g.
 
 
 @db_app.command("current")
-def db_current() -> None:
+def db_current(as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout.")) -> None:
     """Print the database's migration revision and the code's head."""
     from persistence import migrate as migrations
     from persistence.db import create_engine, create_session_factory
@@ -197,8 +198,11 @@ def db_current() -> None:
 
     try:
         result = asyncio.run(status())
-        print(f"current: {result.current or '(none)'}")
-        print(f"head:    {result.head}")
+        if as_json:
+            print(json.dumps({"current": result.current, "head": result.head, "ready": result.ready}))
+        else:
+            print(f"current: {result.current or '(none)'}")
+            print(f"head:    {result.head}")
         if not result.ready:
             raise typer.Exit(1)
     finally:

@@ -27,7 +27,7 @@ def _embedded_settings() -> Settings:
 
 
 def embedded_status(settings: Settings) -> dict[str, Any]:
-    from persistence.embedded import HANDLE_FILE, running_postmaster
+    from persistence.embedded import HANDLE_FILE, PIN_FILE, running_postmaster
 
     pgdata = settings.pgdata.resolve()
     pid = running_postmaster(pgdata)
@@ -40,6 +40,7 @@ def embedded_status(settings: Settings) -> dict[str, Any]:
             holders = []
     return {
         "running": pid is not None,
+        "kept_running": (pgdata / PIN_FILE).exists(),
         "pid": pid,
         "pgdata": str(pgdata),
         "initialised": (pgdata / "PG_VERSION").exists(),
@@ -63,7 +64,7 @@ def register_db_commands(db_app: typer.Typer) -> None:
     @db_app.command("stop")
     def db_stop() -> None:
         """Stop the embedded PostgreSQL, whoever started it (a running `make run` loses its database)."""
-        from persistence.embedded import HANDLE_FILE, embedded_bin_path, prune_dead_handles, stop_postmaster
+        from persistence.embedded import HANDLE_FILE, PIN_FILE, embedded_bin_path, prune_dead_handles, stop_postmaster
 
         settings = _embedded_settings()
         pgdata = settings.pgdata.resolve()
@@ -71,10 +72,12 @@ def register_db_commands(db_app: typer.Typer) -> None:
             prune_dead_handles(pgdata)
         status = embedded_status(settings)
         if not status["running"]:
+            (pgdata / PIN_FILE).unlink(missing_ok=True)
             console.print("embedded PostgreSQL is not running")
             return
         stop_postmaster(pgdata, embedded_bin_path())
         (pgdata / HANDLE_FILE).write_text("[]")
+        (pgdata / PIN_FILE).unlink(missing_ok=True)
         holders = status["holders"]
         note = f" (it was held by pid {', '.join(map(str, holders))})" if holders else ""
         console.print(f"[green]embedded PostgreSQL stopped[/green]{note}")

@@ -36,6 +36,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 HANDLE_FILE = ".handle_pids.json"
+#: Present while `vigil db start` keeps the server up: the last holder leaving does not stop it (`db stop` does).
+PIN_FILE = ".vigil-keep-running"
 
 
 def prune_dead_handles(pgdata: Path) -> list[int]:
@@ -85,9 +87,11 @@ class EmbeddedPostgres:
             return True
 
     def detach(self) -> None:
-        """Leave the server running for good (``vigil db start``): this process no longer holds it."""
+        """Leave the server running for good (``vigil db start``) until ``vigil db stop``: it is pinned, and
+        this process no longer holds it."""
         server = self._server
         with server._lock:
+            (self.pgdata / PIN_FILE).write_text(str(os.getpid()))
             server.global_process_id_list.get_and_remove(os.getpid())
         atexit.unregister(server._cleanup)
 
@@ -99,7 +103,7 @@ class EmbeddedPostgres:
             prune_dead_handles(self.pgdata)
             holders = server.global_process_id_list.get_and_remove(os.getpid())
             type(server)._instances.pop(self.pgdata, None)
-            if [p for p in holders if p != os.getpid()]:
+            if [p for p in holders if p != os.getpid()] or (self.pgdata / PIN_FILE).exists():
                 return
             stop_postmaster(self.pgdata, server.bin_path)
             if server.cleanup_mode == "delete":
@@ -132,19 +136,28 @@ def running_postmaster(pgdata: Path) -> int | None:
 
 
 def stop_postmaster(pgdata: Path, bin_path: Path) -> bool:
-    """Stop the postmaster of ``pgdata`` (fast shutdown); False when none was running."""
+    """Stop the postmaster of ``pgdata`` (fast shutdown) and wait until it is gone; False when none was running."""
     pid = running_postmaster(pgdata)
     if pid is None:
         return False
     result = subprocess.run(  # noqa: S603
-        [str(bin_path / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+        [str(bin_path / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", "30", "stop"],
         capture_output=True,
         check=False,
         timeout=60,
     )
-    if result.returncode != 0 and running_postmaster(pgdata) == pid:
+    if result.returncode != 0:
+        log.warning("pg_ctl stop failed (%s); terminating pid %s", result.stderr.decode(errors="replace").strip(), pid)
+    try:
+        process = psutil.Process(pid)
+        if result.returncode != 0:
+            process.terminate()
+        process.wait(30)
+    except psutil.TimeoutExpired:
         with contextlib.suppress(psutil.Error):
-            psutil.Process(pid).terminate()
+            psutil.Process(pid).kill()
+    except psutil.Error:
+        pass  # already gone
     return True
 
 
