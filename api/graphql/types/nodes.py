@@ -16,6 +16,7 @@ from api.graphql.audit import AuditEvent, history_for
 from api.graphql.context import Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import to_global_id
+from api.graphql.permissions import requires
 from api.graphql.types.common import Connection
 from api.graphql.types.node import Node
 from api.graphql.visibility import visible
@@ -49,6 +50,10 @@ from domain.subject import SubjectKind, Surface
 
 N = TypeVar("N")
 MAX_NESTED = 100
+HISTORY_DESCRIPTION = (
+    "This record's audit events, oldest first. Needs audit:read: without it this field alone is null, with a "
+    "FORBIDDEN error at its path."
+)
 
 
 def build(cls: type[N], entity: Any) -> N:
@@ -129,8 +134,8 @@ class Account(Node):
     async def strikes(self, info: Info) -> list[Strike]:
         return many(info, Strike, await info.context.loaders.strikes_by_account.load(self.entity.id))
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Account", self.entity.id, first, after)
 
 
@@ -154,8 +159,8 @@ class Content(Node):
         found = await info.context.loaders.account.load(self.entity.owner_account_id)
         return one(info, Account, found)
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Content", self.entity.id, first, after)
 
 
@@ -192,8 +197,8 @@ class Ad(Node):
         found = await info.context.loaders.case.load(self.entity.review_case_id)
         return one(info, Case, found)
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Ad", self.entity.id, first, after)
 
 
@@ -343,8 +348,8 @@ class Case(Node):
             return []
         return many(info, Strike, await info.context.loaders.strikes_by_decision.load(self.entity.decision_id))
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Case", self.entity.id, first, after)
 
 
@@ -525,8 +530,8 @@ class Appeal(Node):
         found = await info.context.loaders.account.load(self.entity.appellant_account_id)
         return one(info, Account, found)
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Appeal", self.entity.id, first, after)
 
 
