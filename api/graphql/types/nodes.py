@@ -317,6 +317,11 @@ class Case(Node):
     updated_at: datetime
     version: int
 
+    @strawberry.field(description="The ID of the queue it waits in; null while no queue takes it (see `rerouteCases`).")
+    def queue_id(self) -> strawberry.ID | None:
+        queue = self.entity.queue_id
+        return None if queue is None else strawberry.ID(to_global_id("Queue", queue))
+
     @strawberry.field
     async def subject(self, info: Info) -> Subject | None:
         return await load_subject(info, self.entity.subject_kind, self.entity.subject_id)
