@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from domain.case import OPEN_STATES
 from domain.region import Region
@@ -34,7 +35,7 @@ def unqueued_cases(uow: UnitOfWork) -> UnqueuedCases:
             .join(policies, policies.c.id == reports.c.policy_id)
             .where(reports.c.case_id.in_([row["id"] for row in rows]))
             .order_by(reports.c.case_id, reports.c.created_at, reports.c.id)
-            .distinct(reports.c.case_id)
+            .ext(distinct_on(reports.c.case_id))
         )
         codes = {case_id: code for case_id, code in (await uow.session.execute(first_policy)).all()}
         return [UnqueuedCase(uow.track_loaded(CASES, row), codes.get(row["id"])) for row in rows]
