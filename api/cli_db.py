@@ -82,6 +82,41 @@ def register_db_commands(db_app: typer.Typer) -> None:
         note = f" (it was held by pid {', '.join(map(str, holders))})" if holders else ""
         console.print(f"[green]embedded PostgreSQL stopped[/green]{note}")
 
+    @db_app.command("grant-app-role")
+    def db_grant_app_role(
+        role: str = typer.Argument(..., help="The role the API connects as, e.g. vigil_app."),
+        password_env: str | None = typer.Option(
+            None, help="Name of an environment variable holding the role's password (never on the command line)."
+        ),
+    ) -> None:
+        """Create (or update) the API's own PostgreSQL role and grant it what it needs, as the tables' owner:
+        read and write the data, only read and insert the audit trail (no UPDATE, DELETE, TRUNCATE; not being the
+        owner, it cannot ALTER or DROP a table, so it cannot disable the append-only triggers). Run it after
+        every `vigil db upgrade`."""
+        import asyncio
+        import os
+
+        from api.bootstrap import resolve_database
+        from persistence.app_role import check_role_name, grant_app_role
+
+        try:
+            check_role_name(role)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        password = None
+        if password_env is not None:
+            password = os.environ.get(password_env)
+            if not password:
+                console.print(f"[red]error:[/red] the environment variable {password_env} is unset or empty")
+                raise typer.Exit(2)
+        database = resolve_database(load_settings())
+        try:
+            asyncio.run(grant_app_role(database.url, role, password))
+        finally:
+            database.close()
+        console.print(f"[green]role {role} may use the database[/green] (the audit trail: read and insert only)")
+
     @db_app.command("status")
     def db_status(as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout.")) -> None:
         """Whether the embedded PostgreSQL runs (exit 0) or not (exit 3), its pid and data directory."""
