@@ -9,7 +9,7 @@ PKGS   := api domain persistence authz
 LOCK   := .venv.lock
 FLOCK  := $(shell command -v flock 2>/dev/null)
 
-.PHONY: run test check lint typecheck schema schema-check migrations-check bench install venv-locked clean help
+.PHONY: run test check lint typecheck schema schema-check migrations-check bench install venv-locked lock-prod clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -18,6 +18,7 @@ help:
 	@echo "make check   ruff, mypy --strict, schema drift, alembic check"
 	@echo "make schema  re-export schema.graphql"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make lock-prod  rewrite requirements-prod.lock (the Docker image's run-time dependencies) from requirements.lock"
 	@echo "make clean   delete .venv and the tool caches (the next command reinstalls); .data (the database) stays"
 
 install: $(STAMP)
@@ -48,11 +49,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(PKGS) migrations tests bench
-	$(BIN)/ruff format --check $(PKGS) migrations tests bench
+	$(BIN)/ruff check $(PKGS) migrations tests bench tools
+	$(BIN)/ruff format --check $(PKGS) migrations tests bench tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy $(PKGS)
+	$(BIN)/mypy $(PKGS) tools
 
 schema: $(STAMP)
 	$(BIN)/vigil schema export
@@ -64,6 +65,9 @@ migrations-check: $(STAMP)
 	$(BIN)/vigil db check
 
 check: lint typecheck schema-check migrations-check
+
+lock-prod: $(STAMP)
+	$(BIN)/python -m tools.production_lock
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
