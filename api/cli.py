@@ -118,26 +118,24 @@ def serve(
             console.print(f"Ctrl-C stops {stops}.\n")
 
         config = uvicorn.Config(app_, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
-        ReadyServer(config, on_ready=ready).run(sockets=[listener])
+        ready_server(config, on_ready=ready).run(sockets=[listener])
     finally:
         listener.close()
         if database is not None:
             database.close()
 
 
-class ReadyServer:
+def ready_server(config: Any, on_ready: Callable[[], None]) -> Any:
     """uvicorn's server, announcing readiness only once the app started and the socket accepts connections."""
+    import uvicorn
 
-    def __new__(cls, config: Any, on_ready: Callable[[], None]) -> Any:
-        import uvicorn
+    class ReadyServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and not self.should_exit:
+                on_ready()
 
-        class _Server(uvicorn.Server):
-            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets=sockets)
-                if self.started and not self.should_exit:
-                    on_ready()
-
-        return _Server(config)
+    return ReadyServer(config)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from persistence.embedded import running_postmaster
 from tests.integration.authz.test_cli_tokens import vigil
+from tests.integration.operator.helpers import data_dir
 
 VIGIL = str(Path(sys.executable).parent / "vigil")
 
@@ -70,9 +71,14 @@ def test_version() -> None:
 
 
 def test_db_start_status_stop_manage_the_embedded_server(tmp_path: Path) -> None:
+    with data_dir() as data:
+        _start_status_stop(tmp_path, data)
+
+
+def _start_status_stop(tmp_path: Path, data: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    env["VIGIL_DATA_DIR"] = str(tmp_path / "data")
-    pgdata = tmp_path / "data" / "pg"
+    env["VIGIL_DATA_DIR"] = str(data)
+    pgdata = data / "pg"
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([VIGIL, "db", *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=False)

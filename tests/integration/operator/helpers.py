@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 VIGIL = str(Path(sys.executable).with_name("vigil"))
 
 
-def vigil_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+@contextlib.contextmanager
+def data_dir() -> Iterator[Path]:
+    """A data directory for an embedded PostgreSQL, outside pytest's tmp_path: when running as root, the server
+    runs as another user and needs its parent directories traversable, and a concurrent pytest session resets
+    `/tmp/pytest-of-root` to mode 0700 (the same reason tests/conftest.py uses mkdtemp)."""
+    root = Path(tempfile.mkdtemp(prefix="vigil-op-"))
+    try:
+        yield root / "data"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def vigil_env(tmp_path: Path, data: Path | None = None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")}
-    env.update({"VIGIL_DATA_DIR": str(tmp_path / "data"), "NO_COLOR": "1", "COLUMNS": "200"})
+    env.update({"VIGIL_DATA_DIR": str(data or tmp_path / "data"), "NO_COLOR": "1", "COLUMNS": "200"})
     env.update(extra)
     return env
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 
 from persistence.embedded import running_postmaster
-from tests.integration.operator.helpers import VIGIL, free_port, vigil_env, wait_for
+from tests.integration.operator.helpers import VIGIL, data_dir, free_port, vigil_env, wait_for
 
 
 def _ready(port: int) -> bool:
@@ -24,11 +24,16 @@ def _ready(port: int) -> bool:
 
 
 def test_serve_restarts_a_killed_embedded_postgres_and_stops_it_on_ctrl_c(tmp_path: Path) -> None:
+    with data_dir() as data:
+        _serve_kill_and_stop(tmp_path, data)
+
+
+def _serve_kill_and_stop(tmp_path: Path, data: Path) -> None:
     port = free_port()
-    pgdata = tmp_path / "data" / "pg"
+    pgdata = data / "pg"
     log = (tmp_path / "serve.log").open("w")
     serve = subprocess.Popen(
-        [VIGIL, "serve", "--port", str(port)], env=vigil_env(tmp_path), cwd=tmp_path, stdout=log, stderr=log
+        [VIGIL, "serve", "--port", str(port)], env=vigil_env(tmp_path, data), cwd=tmp_path, stdout=log, stderr=log
     )
     try:
         wait_for(lambda: "Vigil is ready" in (tmp_path / "serve.log").read_text(), 120, "Vigil is ready")
