@@ -64,7 +64,7 @@ def register_db_commands(db_app: typer.Typer) -> None:
     @db_app.command("stop")
     def db_stop() -> None:
         """Stop the embedded PostgreSQL, whoever started it (a running `make run` loses its database)."""
-        from persistence.embedded import HANDLE_FILE, PIN_FILE, embedded_bin_path, prune_dead_handles, stop_postmaster
+        from persistence.embedded import HANDLE_FILE, PIN_FILE, prune_dead_handles, stop_postmaster
 
         settings = _embedded_settings()
         pgdata = settings.pgdata.resolve()
@@ -75,7 +75,7 @@ def register_db_commands(db_app: typer.Typer) -> None:
             (pgdata / PIN_FILE).unlink(missing_ok=True)
             console.print("embedded PostgreSQL is not running")
             return
-        stop_postmaster(pgdata, embedded_bin_path())
+        stop_postmaster(pgdata)
         (pgdata / HANDLE_FILE).write_text("[]")
         (pgdata / PIN_FILE).unlink(missing_ok=True)
         holders = status["holders"]

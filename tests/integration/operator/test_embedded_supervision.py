@@ -45,7 +45,7 @@ def _serve_kill_and_stop(tmp_path: Path, data: Path) -> None:
 
         wait_for(lambda: running_postmaster(pgdata) not in (None, first), 60, "a restarted postmaster")
         wait_for(lambda: _ready(port), 60, "/readyz to answer 200 again")
-        assert "restarted it" in (tmp_path / "serve.log").read_text()
+        wait_for(lambda: "restarted it" in (tmp_path / "serve.log").read_text(), 30, "the restart's log line")
         second = running_postmaster(pgdata)
 
         serve.send_signal(signal.SIGINT)  # Ctrl-C
