@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -285,7 +284,7 @@ def main() -> None:
     """The `vigil` entry point: expected failures (configuration, database, port) are one line on stderr."""
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     try:
-        code = app(standalone_mode=False)
+        app()  # standalone: usage errors print typer's help and exit 2
     except ConfigError as exc:
         _fail_line(str(exc), 2)
     except ValidationError as exc:
@@ -294,16 +293,6 @@ def main() -> None:
         _fail_line(describe_settings_error(exc), 2)
     except (DatabaseUnreachable, ListenError) as exc:
         _fail_line(str(exc), 1)
-    except click.exceptions.Abort:
-        _fail_line("aborted", 130)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _fail_line(message: str, code: int) -> None:
