@@ -4,8 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PKGS   := api domain persistence authz
+# Two bootstraps at once (`make run` and `make test` in two terminals) take turns on the venv: the lock file sits
+# beside .venv (so `make clean` never deletes a lock someone holds); without flock(1) installs are not serialised.
+LOCK   := .venv.lock
+FLOCK  := $(shell command -v flock 2>/dev/null)
 
-.PHONY: run test check lint typecheck schema schema-check migrations-check bench install clean help
+.PHONY: run test check lint typecheck schema schema-check migrations-check bench install venv-locked lock-prod clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -14,15 +18,29 @@ help:
 	@echo "make check   ruff, mypy --strict, schema drift, alembic check"
 	@echo "make schema  re-export schema.graphql"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make lock-prod  rewrite requirements-prod.lock (the Docker image's run-time dependencies) from requirements.lock"
+	@echo "make clean   delete .venv and the tool caches (the next command reinstalls); .data (the database) stays"
 
 install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	@rm -f $(VENV)/.installed-*
-	@touch $@
+ifneq ($(FLOCK),)
+	@$(FLOCK) $(LOCK) $(MAKE) --no-print-directory venv-locked
+else
+	@$(MAKE) --no-print-directory venv-locked
+endif
+
+# Runs with the lock held: whoever waited finds the stamp of the install that ran first and does nothing.
+venv-locked:
+	@if [ ! -f $(STAMP) ]; then \
+	  set -e; \
+	  test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	  echo "installing the locked dependencies into $(VENV)"; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; \
+	  rm -f $(VENV)/.installed-*; \
+	  touch $(STAMP); \
+	fi
 
 run: $(STAMP)
 	$(BIN)/vigil serve --seed
@@ -31,11 +49,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(PKGS) migrations tests bench
-	$(BIN)/ruff format --check $(PKGS) migrations tests bench
+	$(BIN)/ruff check $(PKGS) migrations tests bench tools
+	$(BIN)/ruff format --check $(PKGS) migrations tests bench tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy $(PKGS)
+	$(BIN)/mypy $(PKGS) tools
 
 schema: $(STAMP)
 	$(BIN)/vigil schema export
@@ -47,6 +65,9 @@ migrations-check: $(STAMP)
 	$(BIN)/vigil db check
 
 check: lint typecheck schema-check migrations-check
+
+lock-prod: $(STAMP)
+	$(BIN)/python -m tools.production_lock
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -287,7 +287,7 @@ def create_app(
         if database_url is not None:
             runtime.database = DatabaseHandle(url=database_url)
         else:
-            runtime.database = resolve_database(settings)
+            runtime.database = resolve_database(settings, probe=False)
         engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
         # A failed statement's error never carries its bound values (emails, phones, IPs) into a log line.
         engine.sync_engine.hide_parameters = True

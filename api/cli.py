@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
+import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
-from api.bootstrap import resolve_database
+from api.bootstrap import DatabaseHandle, resolve_database
 from api.cli_audit import audit_app
+from api.cli_db import register_db_commands
 from api.cli_tokens import token_app
-from api.settings import Settings
+from api.settings import ConfigError, Settings, describe_settings_error, load_settings
+from persistence.connectivity import DatabaseUnreachable
 
 app = typer.Typer(help="Vigil: trust & safety platform backend.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database: migrations and connection.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+register_db_commands(db_app)
 schema_app = typer.Typer(help="The committed GraphQL schema (schema.graphql).", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(audit_app, name="audit")
@@ -25,26 +33,66 @@ app.add_typer(token_app, name="token")
 console = Console(stderr=True)
 
 
+class ListenError(Exception):
+    """The server cannot listen where it was told to; the message is one line."""
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """Bind the listening socket before anything else starts, so a taken port fails fast and clearly."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ListenError(f"VIGIL_HOST={host!r} cannot be resolved ({exc.strerror}); expected a host or IP") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        reason = (exc.strerror or str(exc)).lower()
+        raise ListenError(
+            f"cannot listen on {host}:{port}: {reason}; is another server running there? "
+            "Pick another port with VIGIL_PORT or --port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends the process through `finally` blocks (so the embedded PostgreSQL is stopped), like Ctrl-C."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default VIGIL_HOST or 127.0.0.1)."),
-    port: int | None = typer.Option(None, help="Port (default VIGIL_PORT or 8000)."),
+    port: int | None = typer.Option(None, min=1, max=65535, help="Port (default VIGIL_PORT or 8000)."),
     migrate: bool = typer.Option(True, help="Upgrade the database to head before serving."),
     seed: bool = typer.Option(False, help="Load the demo data (idempotent) before serving."),
 ) -> None:
-    """Serve the GraphQL API (GraphiQL at /graphql outside production)."""
+    """Serve the GraphQL API (GraphiQL at /graphql outside production). An embedded PostgreSQL is supervised
+    (restarted if it dies) and stopped on exit."""
     import uvicorn
 
     from api.app import create_app
     from api.logs import configure_logging
     from persistence import migrate as migrations
 
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     host = host or settings.host
     port = port or settings.port
-    database = resolve_database(settings)
+    _exit_on_sigterm()
+    listener = bind_listener(host, port)
+    database: DatabaseHandle | None = None
     try:
+        database = resolve_database(settings)
+        database.supervise()
         if migrate:
             with console.status("Migrating the database to head"):
                 migrations.upgrade(database.url)
@@ -55,25 +103,46 @@ def serve(
                 summary = asyncio.run(seed_demo(database.url))
             console.print(f"[green]demo data[/green] {summary}")
         url = f"http://{host}:{port}/graphql"
-        console.print(f"\n[bold green]Vigil is ready[/bold green] at [link={url}]{url}[/link]")
-        if not settings.production:
-            console.print("GraphiQL is served at that address. Requests without a token act as anonymous;")
-            console.print("get a token with, for example:")
-            console.print("  [cyan].venv/bin/vigil token issue --role admin --region '*'[/cyan]")
-            console.print("  [cyan].venv/bin/vigil token issue --role moderator --region US[/cyan]")
-            console.print('then send the header  Authorization: Bearer <token>  (GraphiQL: "Headers" tab).')
-        console.print("Ctrl-C stops the server and the embedded database.\n")
-        options: dict[str, Any] = {"log_config": None, "server_header": False, "proxy_headers": False}
+
+        def ready() -> None:
+            console.print(f"\n[bold green]Vigil is ready[/bold green] at [link={url}]{url}[/link]")
+            if not settings.production:
+                console.print("GraphiQL is served at that address. Requests without a token act as anonymous;")
+                console.print("get a token with, for example:")
+                console.print("  [cyan].venv/bin/vigil token issue --role admin --region '*'[/cyan]")
+                console.print("  [cyan].venv/bin/vigil token issue --role moderator --region US[/cyan]")
+                console.print('then send the header  Authorization: Bearer <token>  (GraphiQL: "Headers" tab).')
+            stops = "the server and the embedded database" if database and database.embedded else "the server"
+            console.print(f"Ctrl-C stops {stops}.\n")
+
+        options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "server_header": False}
+        options["proxy_headers"] = False
         workers = settings.worker_count
         if workers == 1:
-            uvicorn.run(create_app(settings, database_url=database.url), host=host, port=port, **options)
+            config = uvicorn.Config(create_app(settings, database_url=database.url), **options)
+            ready_server(config, on_ready=ready).run(sockets=[listener])
         else:  # each worker process builds its own app from the environment (same settings, same database)
-            from api.serving import bind_tcp, serve_workers
+            from api.serving import serve_workers
 
             os.environ["VIGIL_DATABASE_URL"] = database.url
-            serve_workers(bind_tcp(host, port), workers, **options)
+            serve_workers(listener, workers, on_ready=ready, **options)
     finally:
-        database.close()
+        listener.close()
+        if database is not None:
+            database.close()
+
+
+def ready_server(config: Any, on_ready: Callable[[], None]) -> Any:
+    """uvicorn's server, announcing readiness only once the app started and the socket accepts connections."""
+    import uvicorn
+
+    class ReadyServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and not self.should_exit:
+                on_ready()
+
+    return ReadyServer(config)
 
 
 @app.command()
@@ -139,7 +208,7 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g.
 
 
 @db_app.command("current")
-def db_current() -> None:
+def db_current(as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout.")) -> None:
     """Print the database's migration revision and the code's head."""
     from persistence import migrate as migrations
     from persistence.db import create_engine, create_session_factory
@@ -155,8 +224,11 @@ def db_current() -> None:
 
     try:
         result = asyncio.run(status())
-        print(f"current: {result.current or '(none)'}")
-        print(f"head:    {result.head}")
+        if as_json:
+            print(json.dumps({"current": result.current, "head": result.head, "ready": result.ready}))
+        else:
+            print(f"current: {result.current or '(none)'}")
+            print(f"head:    {result.head}")
         if not result.ready:
             raise typer.Exit(1)
     finally:
@@ -217,9 +289,44 @@ def schema_check() -> None:
     console.print("[green]schema.graphql is up to date[/green]")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"vigil {version('vigil')}")
+        except PackageNotFoundError:
+            print("vigil (not installed as a package)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version_flag: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Vigil: trust & safety platform backend."""
+
+
 def main() -> None:
+    """The `vigil` entry point: expected failures (configuration, database, port) are one line on stderr."""
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(app())
+    try:
+        app()  # standalone: usage errors print typer's help and exit 2
+    except ConfigError as exc:
+        _fail_line(str(exc), 2)
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        _fail_line(describe_settings_error(exc), 2)
+    except (DatabaseUnreachable, ListenError) as exc:
+        _fail_line(str(exc), 1)
+
+
+def _fail_line(message: str, code: int) -> None:
+    print(f"vigil: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -178,12 +180,32 @@ def revoke(
     console.print(f"[green]revoked[/green] {record.id} ({record.prefix}, {record.name}) at {record.revoked_at}")
 
 
+def token_row(t: TokenRecord, now: datetime) -> dict[str, object]:
+    """One token as `token list --json` prints it (never a secret)."""
+    return {
+        "id": str(t.id),
+        "prefix": t.prefix,
+        "name": t.name,
+        "holder": t.principal_name,
+        "holder_kind": t.principal_kind,
+        "partner_org": t.partner_org,
+        "scopes": list(t.scopes) if t.scopes is not None else None,
+        "region": t.region,
+        "created_at": t.created_at.isoformat(),
+        "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+        "status": t.status(now).value,
+    }
+
+
 @token_app.command("list")
 def list_(
-    first: int = typer.Option(100, help="How many (newest first, at most 100)."),
+    first: int = typer.Option(100, min=1, max=100, help="How many (newest first, at most 100)."),
     after: str | None = typer.Option(None, help="Continue after this cursor (printed after a full page)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout, one token per line, every field."),
 ) -> None:
-    """List tokens (prefix, holder, scopes, status; never a secret)."""
+    """List tokens (id, prefix, holder, scopes, status; never a secret). On a terminal: a table; in a pipe or
+    a file: tab-separated lines with full values (ids usable by `token revoke`); `--json`: JSON lines."""
 
     async def work(session: AsyncSession) -> tuple[list[TokenRecord], str | None]:
         page = await list_tokens(session, first=first, after=after)
@@ -191,18 +213,35 @@ def list_(
 
     items, next_cursor = _in_transaction(work)
     now = datetime.now(UTC)
-    table = Table("id", "prefix", "name", "holder", "scopes", "region", "expires", "status")
-    for t in items:
-        table.add_row(
+    rows = [token_row(t, now) for t in items]
+    columns = ("id", "prefix", "name", "holder", "scopes", "region", "expires", "status")
+
+    def cells(t: TokenRecord) -> tuple[str, ...]:
+        return (
             str(t.id),
             t.prefix,
             t.name,
             f"{t.principal_name} ({t.principal_kind.lower()})",
-            ", ".join(t.scopes) if t.scopes is not None else "(roles)",
+            ",".join(t.scopes) if t.scopes is not None else "(roles)",
             t.region or "",
             f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "never",
             t.status(now).value,
         )
-    stdout.print(table)
+
+    if as_json:
+        for row in rows:
+            print(json.dumps(row), flush=False)
+    elif not sys.stdout.isatty():
+        print("\t".join(columns))
+        for t in items:
+            print("\t".join(cells(t)))
+    else:
+        table = Table(*columns)
+        table.columns[0].no_wrap = True
+        table.columns[0].overflow = "ignore"  # ids are never cut: `token revoke` needs them whole
+        for t in items:
+            table.add_row(*cells(t))
+        stdout.print(table)
+    sys.stdout.flush()
     if next_cursor is not None:
         console.print(f"more: --after {next_cursor}")

@@ -1,9 +1,15 @@
 """Demo data for `make run`: every state of the lifecycle in the US and EU, written through the domain services
 (so rules, enforcement and audit events are the real ones). Idempotent: a second run adds nothing.
 
-Per region: an open mass-report case, an escalated case, violating and not-violating decisions, an active
-and an expired strike, a repeat offender banned by the ladder whose ban an overturned appeal lifted, a
-pending appeal, an account banned at once under a SEVERE policy, and pending / approved / rejected ads.
+Per region: queues (content review with its escalation queue, ads review, account review, appeals) that every
+demo case and appeal waits in, an automation rule per region (classifier `demo-classifier` on HATE_SPEECH:
+enqueue from 0.6, decide with REMOVE_CONTENT from 0.95), an open mass-report case, an escalated case, violating
+and not-violating decisions, an active and an expired strike, a repeat offender banned by the ladder whose ban
+an overturned appeal lifted, a pending appeal, an account banned at once under a SEVERE policy, and pending /
+approved / rejected ads.
+
+Queues and rules are a stage of their own: a database seeded before they existed gets them on the next run, and
+its cases waiting outside any queue are rerouted into them (``rerouteCases``).
 """
 
 from __future__ import annotations
@@ -20,28 +26,36 @@ from api.seed_staff import seed_staff
 from domain.account import AccountKind
 from domain.actor import Actor, ActorKind
 from domain.appeal import AppealState
+from domain.automation import RuleSettings
 from domain.clock import FixedClock
 from domain.content import ContentKind
 from domain.decision import Verdict
 from domain.enforcement import ActionKind, RequestedAction
 from domain.policy import Severity
+from domain.queue import QueueSettings, QueueSurface
 from domain.region import Region
 from domain.report import ReportSource
 from domain.seniority import MODERATOR, SENIOR_MODERATOR
 from domain.services.account import UpsertAccount, upsert_account
 from domain.services.ad import AdReviewOutcome, ReviewAd, SubmitAd, review_ad, submit_ad
 from domain.services.appeal import DecideAppeal, FileAppeal, decide_appeal, file_appeal
+from domain.services.automation import DefineAutomationRule, define_automation_rule
 from domain.services.case import EscalateCase, escalate_case
 from domain.services.content import UpsertContent, upsert_content
 from domain.services.decision import DecideCase, decide_case
 from domain.services.policy import DefinePolicy, define_policy
+from domain.services.queue import DefineQueue, RerouteCases, define_queue, reroute_cases
 from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind, Surface
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.repositories import UnitOfWork
 from persistence.tables.auth import principals
+from persistence.tables.automation import automation_rules
 from persistence.tables.moderated import accounts
+from persistence.tables.operations import queues
+from persistence.tables.policies import policies
 from persistence.uow import AuditContext
+from persistence.waiting import unqueued_cases
 
 T = TypeVar("T")
 MARKER = "demo-creator-1"
@@ -61,6 +75,17 @@ POLICIES = (
     ("MISLEADING_AD_CLAIMS", "Misleading ad claims", Surface.ADS, Severity.HIGH, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"),
     ("PROHIBITED_PRODUCTS", "Prohibited products", Surface.ADS, Severity.SEVERE, "STATEMENT_CATEGORY_UNSAFE_PRODUCTS"),
 )
+FIRST_LINE = ("moderator", "senior_moderator", "vendor_moderator")
+SENIORS = ("senior_moderator", "policy_manager")
+#: Per region: (name, surface, roles, default queue?); the content queue escalates to "content-escalations".
+QUEUES = (
+    ("content-escalations", QueueSurface.CONTENT, SENIORS, False),
+    ("content-review", QueueSurface.CONTENT, FIRST_LINE, True),
+    ("ads-review", QueueSurface.ADS, ("moderator", "senior_moderator", "vendor_moderator"), True),
+    ("account-review", QueueSurface.ACCOUNT, ("moderator", "senior_moderator"), True),
+    ("appeals", QueueSurface.APPEALS, SENIORS, True),
+)
+CLASSIFIER = "demo-classifier"
 
 
 class Seeder:
@@ -97,6 +122,56 @@ class Seeder:
             "Hate speech, v2: coded slurs are covered too.",
         )
         await self.step("definePolicy", admin, lambda u: define_policy(u, admin, update), days_ago=30)
+
+    async def load_policy_ids(self) -> None:
+        async with self.sessions() as session:
+            rows = await session.execute(sa.select(policies.c.code, policies.c.id))
+            self.policy_ids = {code: pid for code, pid in rows}
+
+    async def operations(self, region: Region) -> str:
+        """The region's queues and automation rule, unless they exist; then reroute its unqueued cases."""
+        admin = self.actor("admin-global", 5)
+        queue_ids: dict[str, uuid.UUID] = {}
+        async with self.sessions() as session:
+            rows = await session.execute(sa.select(queues.c.name, queues.c.id).where(queues.c.region == region))
+            queue_ids = {name: qid for name, qid in rows}
+        added = 0
+        for name, surface, roles, default in QUEUES:
+            if name in queue_ids:
+                continue
+            escalation = queue_ids.get("content-escalations") if name == "content-review" else None
+            settings = QueueSettings(surface=surface, roles=roles, is_default=default, escalation_queue_id=escalation)
+            cmd = DefineQueue(region=region, name=name, settings=settings)
+            queue = await self.step("defineQueue", admin, partial(define_queue, actor=admin, cmd=cmd), days_ago=400)
+            queue_ids[name] = queue.id
+            added += 1
+        rule = DefineAutomationRule(
+            region=region,
+            policy_id=self.policy_ids["HATE_SPEECH"],
+            classifier=CLASSIFIER,
+            settings=RuleSettings(
+                enqueue_threshold=0.6,
+                decide_threshold=0.95,
+                actions=(RequestedAction(ActionKind.REMOVE_CONTENT),),
+            ),
+        )
+        async with self.sessions() as session:
+            has_rule = await session.scalar(
+                sa.select(sa.func.count()).where(
+                    automation_rules.c.region == region, automation_rules.c.classifier == CLASSIFIER
+                )
+            )
+        if not has_rule:
+            await self.step(
+                "defineAutomationRule", admin, partial(define_automation_rule, actor=admin, cmd=rule), days_ago=400
+            )
+
+        async def reroute(uow: UnitOfWork) -> int:
+            outcome = await reroute_cases(uow, admin, RerouteCases(region=region), unqueued_cases(uow))
+            return len(outcome.routed)
+
+        rerouted = await self.step("rerouteCases", admin, reroute)
+        return f"{region.value}: {added} queue(s) added, {rerouted} waiting case(s) routed"
 
     async def account(self, region: Region, ext: str, kind: AccountKind, days_ago: float = 200) -> uuid.UUID:
         cmd = UpsertAccount(
@@ -257,12 +332,16 @@ async def seed_demo(url: str) -> str:
             done = await session.scalar(sa.select(sa.func.count()).where(accounts.c.external_id == MARKER))
             rows = await session.execute(sa.select(principals.c.name, principals.c.id))
             staff = {name: str(pid) for name, pid in rows}
-        if done:
-            return f"already loaded (staff: {staff_summary})"
         seeder = Seeder(sessions, staff, datetime.now(UTC))
-        await seeder.policies()
+        if done:
+            await seeder.load_policy_ids()
+        else:
+            await seeder.policies()
+        operations = [await seeder.operations(region) for region in (Region.US, Region.EU)]
+        if done:
+            return f"already loaded ({'; '.join(operations)}; staff: {staff_summary})"
         for region in (Region.US, Region.EU):
             await seeder.region(region)
-        return f"loaded: 7 policies, US and EU lifecycles, staff {staff_summary}"
+        return f"loaded: 7 policies, queues and automation rules, US and EU lifecycles, staff {staff_summary}"
     finally:
         await engine.dispose()

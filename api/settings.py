@@ -8,12 +8,57 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from authz.oidc import DEFAULT_ALGORITHMS, check_algorithms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+#: What each setting accepts, in words, for configuration errors (a setting not listed shows pydantic's message).
+ACCEPTS: dict[str, str] = {
+    "env": "one of development, test, production",
+    "port": "a whole number from 1 to 65535",
+    "host": "a host name or IP address to bind, e.g. 127.0.0.1 or 0.0.0.0",
+    "log_level": "one of " + ", ".join(LOG_LEVELS),
+    "max_query_depth": "a whole number of at least 1",
+    "max_aliases": "a whole number of at least 1",
+    "max_tokens": "a whole number of at least 1",
+    "max_body_bytes": "a whole number of bytes, at least 1",
+    "db_pool_size": "a whole number of at least 1",
+    "audit_seal_interval": "a number of seconds, 0 or more (0 disables sealing in the app)",
+    "oidc_jwks_cache_seconds": "a whole number of seconds, at least 1",
+    "data_dir": "a directory path",
+}
+
+
+class ConfigError(Exception):
+    """A setting's value is unusable; the message is one line naming the ``VIGIL_`` variable."""
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line per wrong setting: ``VIGIL_PORT='abc' is not valid: expected a whole number from 1 to 65535``."""
+    lines = []
+    for item in error.errors():
+        loc = item.get("loc") or ()
+        if not loc:  # a cross-field rule: its message names the variables itself
+            lines.append(str(item.get("msg", "invalid configuration")).removeprefix("Value error, "))
+            continue
+        name = str(loc[0])
+        expected = ACCEPTS.get(name) or str(item.get("msg", "")).removeprefix("Value error, ")
+        value = item.get("input")
+        shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+        lines.append(f"VIGIL_{name.upper()}{shown} is not valid: expected {expected}")
+    return "; ".join(lines) or str(error)
+
+
+def load_settings() -> Settings:
+    """``Settings()``, or ``ConfigError`` with one line naming each wrong ``VIGIL_`` variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(describe_settings_error(exc)) from None
 
 
 def parse_rate(text: str) -> tuple[float, int]:
@@ -45,15 +90,15 @@ class Settings(BaseSettings):
         description="postgresql+asyncpg://... ; unset: an embedded PostgreSQL in data_dir/pg is started",
     )
     data_dir: Path = PROJECT_ROOT / ".data"
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
 
     # GraphQL request limits, enforced in every mode.
-    max_query_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
-    max_body_bytes: int = 1_000_000
+    max_query_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=2000, ge=1)
+    max_body_bytes: int = Field(default=1_000_000, ge=1)
     max_query_cost: int = Field(
         default=25_000,
         ge=1,
@@ -75,7 +120,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db: share rate limits between app servers; unset: in memory"
     )
-    db_pool_size: int = 10
+    db_pool_size: int = Field(default=10, ge=1)
     principal_cache_seconds: float = Field(
         default=5.0,
         ge=0,
@@ -104,6 +149,14 @@ class Settings(BaseSettings):
         description="accepted JWT algorithms (public-key only); env: comma-separated or a JSON list",
     )
     oidc_jwks_cache_seconds: int = Field(default=300, ge=1, description="how long fetched signing keys are reused")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("oidc_algorithms", mode="before")
     @classmethod

@@ -150,6 +150,17 @@ class Case:
         self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
         self.queue_id = to_queue or self.queue_id
 
+    def route_to(self, queue_id: uuid.UUID, sla: SlaTable, now: datetime) -> None:
+        """An open case waiting outside any queue joins ``queue_id`` (rerouting, once queues exist): its SLA due
+        time becomes the queue's for its priority, counted from when the case opened."""
+        if not self.is_open:
+            raise DomainError.invalid_state(f"case is {self.state.value}; only open cases are routed")
+        if self.queue_id is not None:
+            raise DomainError.conflict("case already waits in a queue")
+        self.queue_id = queue_id
+        self.sla_due_at = sla.due_at(self.created_at, self.priority)
+        self.updated_at = now
+
     def ensure_decidable_by(self, actor: Actor, now: datetime) -> None:
         if self.state is CaseState.DECIDED:  # the loser of two simultaneous deciders lands here
             raise DomainError.conflict("case was already decided by someone else; reload it")

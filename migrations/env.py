@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from persistence.db import create_engine
+from persistence.locks import MIGRATIONS_LOCK
 from persistence.tables import metadata
 
 config = context.config
@@ -20,7 +22,7 @@ def _url() -> str:
         return str(url)
     from api.bootstrap import resolve_database  # the same resolution as the service
 
-    return resolve_database().url
+    return resolve_database(probe=False).url
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
@@ -54,8 +56,18 @@ async def run_online() -> None:
     engine = create_engine(_url(), pool_size=1)
     try:
         async with engine.connect() as conn:
-            await conn.run_sync(_run_sync)
+            # Concurrent upgrades (two bootstraps at once) take turns: the second one finds the database at head.
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATIONS_LOCK})
             await conn.commit()
+            try:
+                await conn.run_sync(_run_sync)
+                await conn.commit()
+            except BaseException:
+                await conn.rollback()
+                raise
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATIONS_LOCK})
+                await conn.commit()
     finally:
         await engine.dispose()
 

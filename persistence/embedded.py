@@ -4,23 +4,40 @@ The wheel ships real PostgreSQL binaries and listens on a unix socket only. Seve
 `make run`, a `vigil db ...` command beside it) may hold the same data directory: each registers its pid in
 ``PGDATA/.handle_pids.json`` and the last one to leave stops PostgreSQL. A process that was killed never
 deregisters, so its pid stays there and the server would never be stopped again; we prune dead pids before use.
+
+The last holder stops *whichever* postmaster runs in the data directory now (read from ``postmaster.pid``), not
+the one it found at start: another command may have restarted PostgreSQL meanwhile. ``restart_if_down`` is the
+supervisor's step (``vigil serve`` calls it every few seconds). Database creation takes a PostgreSQL advisory
+lock, so two bootstraps at once do not race on ``CREATE DATABASE``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import contextlib
 import json
 import logging
+import os
+import signal
+import threading
 import warnings
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
+
+from persistence.locks import CREATE_DATABASE_LOCK
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 HANDLE_FILE = ".handle_pids.json"
+#: Present while `vigil db start` keeps the server up: the last holder leaving does not stop it (`db stop` does).
+PIN_FILE = ".vigil-keep-running"
 
 
 def prune_dead_handles(pgdata: Path) -> list[int]:
@@ -51,16 +68,126 @@ class EmbeddedPostgres:
         return str(self._server.get_uri(database=database, driver="asyncpg"))
 
     def ensure_database(self, database: str) -> None:
+        """Create the database unless it exists, under an advisory lock (concurrent bootstraps are safe)."""
         if not database.replace("_", "").isalnum():
             raise ValueError(f"database name {database!r}: letters, digits and underscores only")
-        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
-        if "(1 row)" not in exists:
-            self._server.psql(f'CREATE DATABASE "{database}";')
+        _run_async(create_database_if_missing(self.url("postgres"), database))
+
+    def postmaster_pid(self) -> int | None:
+        """The pid of the postmaster running in the data directory now, or None when none runs."""
+        return running_postmaster(self.pgdata)
+
+    def restart_if_down(self) -> bool:
+        """Start PostgreSQL again when its postmaster is gone (killed, crashed); True when it was restarted."""
+        server = self._server
+        with server._lock:
+            if running_postmaster(self.pgdata) is not None:
+                return False
+            server.ensure_postgres_running()
+            return True
+
+    def detach(self) -> None:
+        """Leave the server running for good (``vigil db start``) until ``vigil db stop``: it is pinned, and
+        this process no longer holds it."""
+        server = self._server
+        with server._lock:
+            (self.pgdata / PIN_FILE).write_text(str(os.getpid()))
+            server.global_process_id_list.get_and_remove(os.getpid())
+        atexit.unregister(server._cleanup)
 
     def stop(self) -> None:
-        """Leave the server: it stops when no other live process holds it."""
-        with contextlib.suppress(Exception):
-            self._server.cleanup()
+        """Leave the server: it stops when no other live process holds it (whoever started it last)."""
+        server = self._server
+        atexit.unregister(server._cleanup)
+        with contextlib.suppress(Exception), server._lock:
+            prune_dead_handles(self.pgdata)
+            holders = server.global_process_id_list.get_and_remove(os.getpid())
+            type(server)._instances.pop(self.pgdata, None)
+            if [p for p in holders if p != os.getpid()] or (self.pgdata / PIN_FILE).exists():
+                return
+            stop_postmaster(self.pgdata)
+            if server.cleanup_mode == "delete":
+                import shutil
+
+                shutil.rmtree(self.pgdata, ignore_errors=True)
+
+
+def running_postmaster(pgdata: Path) -> int | None:
+    """The pid in ``pgdata/postmaster.pid`` when that process is alive, else None."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        process = psutil.Process(pid)
+        alive = process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return None
+    return pid if alive else None
+
+
+def stop_postmaster(pgdata: Path, *, timeout: float = 30) -> bool:
+    """Stop the postmaster of ``pgdata`` and wait until it is gone; False when none was running.
+
+    SIGINT is PostgreSQL's fast shutdown (what ``pg_ctl -m fast stop`` sends; pg_ctl itself refuses to run as
+    root, which is how the wheel runs PostgreSQL under a user of its own); SIGQUIT (immediate) if it lingers."""
+    pid = running_postmaster(pgdata)
+    if pid is None:
+        return False
+    try:
+        process = psutil.Process(pid)
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout)
+        except psutil.TimeoutExpired:
+            log.warning("embedded PostgreSQL (pid %s) did not stop in %ss; stopping it immediately", pid, timeout)
+            process.send_signal(signal.SIGQUIT)
+            process.wait(timeout)
+    except psutil.NoSuchProcess:
+        pass  # already gone
+    return True
+
+
+async def create_database_if_missing(admin_url: str, database: str) -> None:
+    """``CREATE DATABASE`` unless it exists, holding an advisory lock so concurrent callers take turns."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", CREATE_DATABASE_LOCK)
+        try:
+            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+            if not exists:
+                await conn.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", CREATE_DATABASE_LOCK)
+    finally:
+        await conn.close()
+
+
+def _run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even when an event loop already runs in this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(work))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, name="embedded-postgres")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
 
 
 def start_embedded(pgdata: Path, *, throwaway: bool = False) -> EmbeddedPostgres:

@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 
 from persistence import migrate as migrations
 
-TEMPLATE = "vigil_template"
+# Per test session: several sessions (other checkouts, CI) may share one server through VIGIL_TEST_DATABASE_URL.
+TEMPLATE = f"vigil_template_{os.getpid()}"
 _counter = itertools.count()
 
 
@@ -50,7 +51,7 @@ async def _admin(url: str) -> asyncpg.Connection:
 
 
 @pytest.fixture(scope="session")
-async def template_url(pg_server_url: str) -> str:
+async def template_url(pg_server_url: str) -> AsyncIterator[str]:
     conn = await _admin(pg_server_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
@@ -59,7 +60,12 @@ async def template_url(pg_server_url: str) -> str:
         await conn.close()
     url = _sqlalchemy_url(pg_server_url, TEMPLATE)
     await migrations.upgrade_async(url)
-    return url
+    yield url
+    conn = await _admin(pg_server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 @contextlib.asynccontextmanager

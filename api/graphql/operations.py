@@ -14,7 +14,7 @@ from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
 from api.graphql.queries import visible_regions
 from api.graphql.types.common import Connection, MutationError, connection, error_from
-from api.graphql.types.nodes import Case, Policy, build
+from api.graphql.types.nodes import Case, Policy, build, many
 from authz.permissions import Permission
 from authz.principal import PrincipalKind
 from authz.roles import GLOBAL_REGION, Role, validate_role
@@ -29,13 +29,16 @@ from domain.queue import Queue as QueueEntity
 from domain.region import Region
 from domain.services.qa import SubmitQaReview, submit_qa_review
 from domain.services.queue import (
+    REROUTE_MAX,
     ClaimNextCase,
     DefineQueue,
     ReleaseCase,
+    RerouteCases,
     claim_next_case,
     define_queue,
     get_queue,
     release_case,
+    reroute_cases,
 )
 from persistence import operations as ops
 from persistence import reads
@@ -44,6 +47,7 @@ from persistence.fastsql import Pool
 from persistence.pagination import Page
 from persistence.repositories import QUEUES, UnitOfWork
 from persistence.uow import AuditContext
+from persistence.waiting import unqueued_cases
 
 strawberry.enum(QueueSurface, description="What a queue's cases are about; APPEALS queues take appeals.")
 strawberry.enum(QaOutcome, description="Whether the QA reviewer agrees with the decision.")
@@ -341,10 +345,26 @@ class SubmitQaReviewSuccess:
     corrective_case: Case | None
 
 
+@strawberry.input
+class RerouteCasesInput:
+    region: Region
+    limit: int = strawberry.field(
+        default=REROUTE_MAX, description=f"At most this many cases, most urgent first (1 to {REROUTE_MAX})."
+    )
+
+
+@strawberry.type
+class RerouteCasesSuccess:
+    routed_count: int = strawberry.field(description="Cases that joined a queue.")
+    unmatched_count: int = strawberry.field(description="Cases no queue takes yet: they keep waiting unqueued.")
+    cases: list[Case] = strawberry.field(description="The routed cases you may see, with their new queue and SLA.")
+
+
 DefineQueueResult = Annotated[DefineQueueSuccess | MutationError, strawberry.union("DefineQueueResult")]
 ClaimNextCaseResult = Annotated[ClaimNextCaseSuccess | MutationError, strawberry.union("ClaimNextCaseResult")]
 ReleaseCaseResult = Annotated[ReleaseCaseSuccess | MutationError, strawberry.union("ReleaseCaseResult")]
 SubmitQaReviewResult = Annotated[SubmitQaReviewSuccess | MutationError, strawberry.union("SubmitQaReviewResult")]
+RerouteCasesResult = Annotated[RerouteCasesSuccess | MutationError, strawberry.union("RerouteCasesResult")]
 
 
 def _settings(input: DefineQueueInput) -> QueueSettings:
@@ -392,6 +412,24 @@ class OperationsMutation:
             return DefineQueueSuccess(queue=queue_of(queue, backlog[queue.id]))
 
         return await run(info, "defineQueue", Permission.QUEUES_MANAGE, command)
+
+    @strawberry.mutation(
+        extensions=requires(Permission.QUEUES_MANAGE),
+        description="Route the region's open cases that wait outside any queue (opened before a fitting queue "
+        "existed) with the current routing rules; each moved case is audited.",
+    )
+    async def reroute_cases(self, info: Info, input: RerouteCasesInput) -> RerouteCasesResult:
+        async def command(uow: UnitOfWork, actor: Actor) -> RerouteCasesSuccess:
+            require_region(info.context, Permission.QUEUES_MANAGE, input.region.value)
+            cmd = RerouteCases(region=input.region, limit=input.limit)
+            outcome = await reroute_cases(uow, actor, cmd, unqueued_cases(uow))
+            return RerouteCasesSuccess(
+                routed_count=len(outcome.routed),
+                unmatched_count=outcome.unmatched,
+                cases=many(info, Case, outcome.routed),
+            )
+
+        return await run(info, "rerouteCases", Permission.QUEUES_MANAGE, command)
 
     @strawberry.mutation(
         extensions=requires(Permission.CASES_CLAIM),

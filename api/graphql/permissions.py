@@ -1,4 +1,8 @@
-"""Permissions declared on root fields: `extensions=requires(Permission.CASES_DECIDE)`.
+"""Permissions declared on fields: `extensions=requires(Permission.CASES_DECIDE)`.
+
+Every root field declares one (or `public()`). A nested field declares one when it needs another permission than
+the record it belongs to (e.g. `history` needs `audit:read`); such a field must be nullable, so that refusing it
+nulls that field alone instead of its parent (tests/integration/authz/test_partial_data.py walks the schema).
 
 Checked once per field against the request's permission map (computed once per request). A refusal is a
 GraphQL error with `extensions.code` UNAUTHENTICATED (no valid token) or FORBIDDEN (a valid principal lacking

@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
 from api.graphql.automation import AutomationMutation, AutomationQuery
+from api.graphql.lookup import LookupQuery
 from api.graphql.mutations.appeal_queue import AppealQueueMutation
 from api.graphql.mutations.appeals import AppealMutation
 from api.graphql.mutations.intake import IntakeMutation
@@ -16,7 +17,15 @@ from api.graphql.queries import CoreQuery
 from api.graphql.tokens import TokenMutation, TokenQuery
 from api.graphql.viewer import ViewerQuery
 
-QUERIES: tuple[type, ...] = (ViewerQuery, CoreQuery, TokenQuery, AuditQuery, OperationsQuery, AutomationQuery)
+QUERIES: tuple[type, ...] = (
+    ViewerQuery,
+    CoreQuery,
+    TokenQuery,
+    AuditQuery,
+    OperationsQuery,
+    AutomationQuery,
+    LookupQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
     PolicyMutation,

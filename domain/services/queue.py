@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final, Protocol
 
 from domain import seniority
 from domain.actor import Actor
@@ -12,7 +13,7 @@ from domain.case import Case
 from domain.config import DEFAULT_CONFIG, DomainConfig
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
-from domain.queue import QUEUE_SURFACE, Queue, QueueSettings, Routable, route
+from domain.queue import QUEUE_SURFACE, Queue, QueueSettings, QueueSurface, Routable, route
 from domain.region import Region
 from domain.services.case import get_case
 from domain.sla import SlaTable
@@ -123,3 +124,64 @@ async def release_case(uow: UnitOfWork, actor: Actor, cmd: ReleaseCase) -> Case:
     case = await get_case(uow, cmd.case_id)
     case.release(actor, uow.clock.now())
     return case
+
+
+REROUTE_MAX: Final = 1000
+
+
+@dataclass(frozen=True)
+class UnqueuedCase:
+    """An open case waiting outside any queue, with the policy code of its first report (what routing reads)."""
+
+    case: Case
+    policy_code: str | None
+
+
+class UnqueuedCases(Protocol):
+    """Finds up to ``limit`` open cases of ``region`` waiting outside any queue, most urgent first (the
+    persistence layer implements it; the cases it returns are tracked by the unit of work)."""
+
+    async def __call__(self, region: Region, limit: int) -> list[UnqueuedCase]: ...
+
+
+@dataclass(frozen=True)
+class RerouteCases:
+    """Route the region's open cases that wait outside any queue (opened before a fitting queue existed)."""
+
+    region: Region
+    limit: int = REROUTE_MAX
+
+
+@dataclass(frozen=True)
+class RerouteOutcome:
+    routed: list[Case]
+    unmatched: int
+    """Cases examined that no queue takes yet (they keep waiting unqueued)."""
+
+
+async def reroute_cases(uow: UnitOfWork, actor: Actor, cmd: RerouteCases, waiting: UnqueuedCases) -> RerouteOutcome:
+    """Each unqueued open case of the region goes to the queue routing picks for it now, exactly as if it had
+    just been opened (same rules: rank, policies, languages, then the surface's default queue)."""
+    if not 1 <= cmd.limit <= REROUTE_MAX:
+        raise DomainError.invalid_input(f"limit must be between 1 and {REROUTE_MAX}", "limit")
+    now = uow.clock.now()
+    routed: list[Case] = []
+    unmatched = 0
+    candidates: dict[QueueSurface, list[Queue]] = {}
+    for item in await waiting(cmd.region, cmd.limit):
+        case = item.case
+        surface = QUEUE_SURFACE[case.surface]
+        if surface not in candidates:
+            candidates[surface] = await uow.queues.list_for(cmd.region, surface)
+        language = None
+        if case.subject_kind is SubjectKind.CONTENT:
+            content = await uow.contents.get(case.subject_id)
+            language = content.language if content is not None else None
+        routable = Routable(region=case.region, surface=surface, policy_code=item.policy_code, language=language)
+        queue = route(candidates[surface], routable)
+        if queue is None:
+            unmatched += 1
+            continue
+        case.route_to(queue.id, queue.sla, now)
+        routed.append(case)
+    return RerouteOutcome(routed=routed, unmatched=unmatched)

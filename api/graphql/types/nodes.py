@@ -19,6 +19,7 @@ from api.graphql.context import Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import to_global_id
 from api.graphql.lookahead import when_loaded
+from api.graphql.permissions import requires
 from api.graphql.types.common import Connection
 from api.graphql.types.node import Node
 from api.graphql.visibility import visible
@@ -52,6 +53,10 @@ from domain.subject import SubjectKind, Surface
 
 N = TypeVar("N")
 MAX_NESTED = 100
+HISTORY_DESCRIPTION = (
+    "This record's audit events, oldest first. Needs audit:read: without it this field alone is null, with a "
+    "FORBIDDEN error at its path."
+)
 
 
 def build(cls: type[N], entity: Any) -> N:
@@ -138,8 +143,8 @@ class Account(Node):
     async def strikes(self, info: Info) -> list[Strike]:
         return many(info, Strike, await info.context.loaders.strikes_by_account.load(self.entity.id))
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Account", self.entity.id, first, after)
 
 
@@ -163,8 +168,8 @@ class Content(Node):
         found = await info.context.loaders.account.load(self.entity.owner_account_id)
         return one(info, Account, found)
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Content", self.entity.id, first, after)
 
 
@@ -201,8 +206,8 @@ class Ad(Node):
         found = await info.context.loaders.case.load(self.entity.review_case_id)
         return one(info, Case, found)
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Ad", self.entity.id, first, after)
 
 
@@ -333,6 +338,11 @@ class Case(Node):
     updated_at: datetime
     version: int
 
+    @strawberry.field(description="The ID of the queue it waits in; null while no queue takes it (see `rerouteCases`).")
+    def queue_id(self) -> strawberry.ID | None:
+        queue = self.entity.queue_id
+        return None if queue is None else strawberry.ID(to_global_id("Queue", queue))
+
     @strawberry.field
     def subject(self, info: Info) -> Subject | None:
         return subject_of(info, self.entity.subject_kind, self.entity.subject_id)  # type: ignore[return-value]
@@ -366,8 +376,8 @@ class Case(Node):
         loader = info.context.loaders.strikes_by_decision
         return when_loaded(loader, self.entity.decision_id, lambda found: many(info, Strike, found))  # type: ignore[return-value]
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Case", self.entity.id, first, after)
 
 
@@ -549,8 +559,8 @@ class Appeal(Node):
         found = await info.context.loaders.account.load(self.entity.appellant_account_id)
         return one(info, Account, found)
 
-    @strawberry.field(description="This record's audit events, oldest first (needs audit:read).")
-    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
+    async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
         return await history_for(info, "Appeal", self.entity.id, first, after)
 
 

@@ -226,6 +226,17 @@ async def define_queue(w: World) -> Call:
     return Call(QUEUE_DOC, _queue_input(), "admin", "Queue", lambda r: r["queue"]["id"])
 
 
+REROUTE_DOC = f"""
+mutation($input: RerouteCasesInput!) {{ rerouteCases(input: $input) {{
+  __typename ... on RerouteCasesSuccess {{ cases {{ id }} }} {ERRORS} }} }}"""
+
+
+async def reroute_cases(w: World) -> Call:
+    await _reported_case(w)  # opened while no queue exists: it waits unqueued
+    flows.ok(await w.gql(QUEUE_DOC, _queue_input(), token=w.tokens["admin"]), "defineQueue", "DefineQueueSuccess")
+    return Call(REROUTE_DOC, {"input": {"region": "US"}}, "admin", "Case", lambda r: r["cases"][0]["id"])
+
+
 async def claim_next_case(w: World) -> Call:
     queue_id, _ = await _queued_case(w)
     return Call(CLAIM_NEXT_DOC, {"input": {"queueId": queue_id}}, "mod_us", "Case", lambda r: r["case"]["id"])
@@ -311,6 +322,7 @@ async def submit_signal(w: World) -> Call:
 
 HAPPY_PATHS: dict[str, Happy] = {
     "defineQueue": define_queue,
+    "rerouteCases": reroute_cases,
     "claimNextCase": claim_next_case,
     "releaseCase": release_case,
     "submitQaReview": submit_qa_review,
