@@ -95,7 +95,7 @@ def serve(
         database.supervise()
         if migrate:
             with console.status("Migrating the database to head"):
-                migrations.upgrade(database.url)
+                migrations.upgrade_if_behind(database.url)
         if seed:
             from api.seed import seed_demo
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,36 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The code's head revision (read once per process: every /readyz asks for it)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def upgrade_if_behind(url: str) -> bool:
+    """Upgrade to head unless the database is there already (one query instead of running Alembic's environment:
+    `make run` on an existing database starts faster). Returns whether it ran the migrations."""
+    if asyncio.run(_current_revision_of(url)) == head_revision():
+        return False
+    upgrade(url)
+    return True
+
+
+async def _current_revision_of(url: str) -> str | None:
+    import asyncpg
+
+    from persistence.fastsql import asyncpg_dsn
+
+    try:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+    except (OSError, asyncpg.PostgresError):
+        return None  # let Alembic connect and report the problem its own way
+    try:
+        if not await conn.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL"):
+            return None
+        return await conn.fetchval("SELECT version_num FROM alembic_version LIMIT 1")  # type: ignore[no-any-return]
+    finally:
+        await conn.close()
 
 
 def upgrade(url: str, revision: str = "head") -> None:
