@@ -33,7 +33,7 @@ from api.oidc_fetch import build_oidc_verifier
 from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
 from api.ratelimit import RateLimiter
 from api.settings import Settings
-from authz.enforcer import Authorizer
+from authz.enforcer import get_authorizer
 from authz.oidc import JwksFetcher
 from persistence.audit import AuditSealer
 from persistence.db import SessionFactory, create_engine, create_session_factory
@@ -273,7 +273,7 @@ def create_app(
     runtime = Runtime(settings=settings)
     runtime.extras["database_health"] = DatabaseHealth()
     runtime.extras["rate_limiter"] = RateLimiter(settings)
-    authorizer = Authorizer()
+    authorizer = get_authorizer()  # one per process: its tables are warmed once, whatever the number of apps
     contexts = ContextFactory(
         runtime_sessions=lambda: _sessions(runtime),
         authorizer=authorizer,

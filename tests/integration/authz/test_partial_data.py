@@ -119,7 +119,8 @@ async def test_a_committed_report_answers_its_payload_even_when_a_sub_field_is_r
     owner = await flows.account(gql, admin, "flagged-owner", region="EU")
     video = await flows.content(gql, admin, owner, "flagged-video")
     policy = await flows.policy(gql, admin, "FLAGGED_POLICY")
-    flagger = await issue_partner_token(db_url, "flagger-eu", ["trusted_flagger"], "EU")
+    # cases:read shows the case the report folded into; without audit:read its history is refused
+    flagger = await issue_partner_token(db_url, "flagger-eu", ["trusted_flagger", "cases:read"], "EU")
     document = """mutation($input: SubmitReportInput!) { submitReport(input: $input) { __typename
       ... on SubmitReportSuccess { report { id status } case { id history { nodes { action } } } } } }"""
     variables = {"input": {"subjectId": video, "policyId": policy, "source": "TRUSTED_FLAGGER", "idempotencyKey": "k1"}}
