@@ -184,7 +184,7 @@ class AuditQuery:
         first: int = 50,
         after: str | None = None,
         filter: AuditEventFilter | None = None,
-    ) -> Connection[AuditEvent]:
+    ) -> Connection[AuditEvent] | None:
         regions = _readable_regions(info)
         flt = filter.to_filter() if filter is not None else AuditFilter()
         try:
@@ -198,7 +198,7 @@ class AuditQuery:
         extensions=requires(Permission.AUDIT_READ),
         description="Re-check the whole hash chain: every sealed event's hash and its link to the previous one.",
     )
-    async def verify_audit_trail(self, info: Info) -> AuditTrailVerification:
+    async def verify_audit_trail(self, info: Info) -> AuditTrailVerification | None:
         _readable_regions(info)
         async with info.context.sessions() as session:
             result = await audit.verify(session)

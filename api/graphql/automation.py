@@ -92,7 +92,7 @@ class AutomationQuery:
     @strawberry.field(extensions=requires(Permission.POLICIES_READ), description="Automation rules, oldest first.")
     async def automation_rules(
         self, info: Info, first: int = 50, after: str | None = None, filter: AutomationRuleFilter | None = None
-    ) -> Connection[AutomationRule]:
+    ) -> Connection[AutomationRule] | None:
         f = filter or AutomationRuleFilter()
         regions = visible_regions(info.context, Permission.POLICIES_READ, f.region)
         try:

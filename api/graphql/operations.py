@@ -234,7 +234,7 @@ class OperationsQuery:
     @strawberry.field(extensions=requires(Permission.QUEUES_READ), description="Queues, oldest first.")
     async def queues(
         self, info: Info, first: int = 50, after: str | None = None, filter: QueueFilter | None = None
-    ) -> Connection[Queue]:
+    ) -> Connection[Queue] | None:
         f = filter or QueueFilter()
         where = [QUEUES.table.c.surface == f.surface] if f.surface is not None else []
         regions = visible_regions(info.context, Permission.QUEUES_READ, f.region)
@@ -260,7 +260,7 @@ class OperationsQuery:
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
         queue: strawberry.ID | None = None,
-    ) -> ModerationMetrics:
+    ) -> ModerationMetrics | None:
         context = info.context
         if not context.permissions.allows(Permission.METRICS_READ, region.value):
             raise Forbidden(f"permission metrics:read is required in region {region.value}")

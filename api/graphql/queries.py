@@ -201,7 +201,7 @@ class CoreQuery:
         return await resolve_node(info, id)
 
     @strawberry.field(extensions=requires(*READ_PERMISSIONS), description="Up to 100 records by global ID, in order.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None] | None:
         if len(ids) > MAX_NODES:
             raise _bad_input(DomainError.invalid_input(f"at most {MAX_NODES} ids", field="ids"))
         return list(await asyncio.gather(*(resolve_node(info, i) for i in ids)))  # one batch per type
@@ -209,7 +209,7 @@ class CoreQuery:
     @strawberry.field(extensions=requires(Permission.ACCOUNTS_READ))
     async def accounts(
         self, info: Info, first: int = 50, after: str | None = None, filter: AccountFilter | None = None
-    ) -> Connection[Account]:
+    ) -> Connection[Account] | None:
         f = filter or AccountFilter()
         query = q.AccountFilter(status=f.status, kind=f.kind, external_id=f.external_id)
         request = _request(info, Permission.ACCOUNTS_READ, f.region, first, after)
@@ -218,7 +218,7 @@ class CoreQuery:
     @strawberry.field(extensions=requires(Permission.CONTENT_READ))
     async def content_items(
         self, info: Info, first: int = 50, after: str | None = None, filter: ContentFilter | None = None
-    ) -> Connection[Content]:
+    ) -> Connection[Content] | None:
         f = filter or ContentFilter()
         with _input_errors():
             owner = _uuid(f.owner_id, "Account", "ownerId")
@@ -229,7 +229,7 @@ class CoreQuery:
     @strawberry.field(extensions=requires(Permission.ADS_READ))
     async def ads(
         self, info: Info, first: int = 50, after: str | None = None, filter: AdFilter | None = None
-    ) -> Connection[Ad]:
+    ) -> Connection[Ad] | None:
         f = filter or AdFilter()
         with _input_errors():
             advertiser = _uuid(f.advertiser_id, "Account", "advertiserId")
@@ -240,7 +240,7 @@ class CoreQuery:
     @strawberry.field(extensions=requires(Permission.POLICIES_READ), description="Policies are global.")
     async def policies(
         self, info: Info, first: int = 50, after: str | None = None, filter: PolicyFilter | None = None
-    ) -> Connection[Policy]:
+    ) -> Connection[Policy] | None:
         f = filter or PolicyFilter()
         request = q.PageRequest(first=first, after=after, regions=None)  # global records
         query = q.PolicyFilter(surface=f.surface, code=f.code)
@@ -252,7 +252,7 @@ class CoreQuery:
     )
     async def reports(
         self, info: Info, first: int = 50, after: str | None = None, filter: ReportFilter | None = None
-    ) -> Connection[Report]:
+    ) -> Connection[Report] | None:
         f = filter or ReportFilter()
         with _input_errors():
             case_id, policy_id = _uuid(f.case_id, "Case", "caseId"), _uuid(f.policy_id, "Policy", "policyId")
@@ -273,7 +273,7 @@ class CoreQuery:
     @strawberry.field(extensions=requires(Permission.CASES_READ))
     async def cases(
         self, info: Info, first: int = 50, after: str | None = None, filter: CaseFilter | None = None
-    ) -> Connection[Case]:
+    ) -> Connection[Case] | None:
         f = filter or CaseFilter()
         with _input_errors():
             query = q.CaseFilter(
@@ -291,7 +291,7 @@ class CoreQuery:
     @strawberry.field(extensions=requires(Permission.CASES_READ), description="Decisions, newest first.")
     async def decisions(
         self, info: Info, first: int = 50, after: str | None = None, filter: DecisionFilter | None = None
-    ) -> Connection[Decision]:
+    ) -> Connection[Decision] | None:
         f = filter or DecisionFilter()
         with _input_errors():
             policy_id = _uuid(f.policy_id, "Policy", "policyId")
@@ -308,7 +308,7 @@ class CoreQuery:
     @strawberry.field(extensions=requires(Permission.ACCOUNTS_READ))
     async def strikes(
         self, info: Info, first: int = 50, after: str | None = None, filter: StrikeFilter | None = None
-    ) -> Connection[Strike]:
+    ) -> Connection[Strike] | None:
         f = filter or StrikeFilter()
         with _input_errors():
             account_id = _uuid(f.account_id, "Account", "accountId")
@@ -320,7 +320,7 @@ class CoreQuery:
     @strawberry.field(extensions=requires(Permission.APPEALS_READ))
     async def appeals(
         self, info: Info, first: int = 50, after: str | None = None, filter: AppealFilter | None = None
-    ) -> Connection[Appeal]:
+    ) -> Connection[Appeal] | None:
         f = filter or AppealFilter()
         with _input_errors():
             query = q.AppealFilter(

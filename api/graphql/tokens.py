@@ -188,7 +188,7 @@ class TokenQuery:
         description="API tokens, newest first (prefix, holder, scopes, status; never a secret). Readers limited "
         "to some regions see the partner tokens of those regions and the tokens they issued or hold.",
     )
-    async def api_tokens(self, info: Info, first: int = 20, after: str | None = None) -> Connection[ApiToken]:
+    async def api_tokens(self, info: Info, first: int = 20, after: str | None = None) -> Connection[ApiToken] | None:
         context = info.context
         try:
             async with context.sessions() as session:

@@ -136,3 +136,26 @@ async def test_a_committed_report_answers_its_payload_even_when_a_sub_field_is_r
     assert body["errors"][0]["path"] == ["submitReport", "case", "history"]
     mine = await gql("{ reports(first: 5) { nodes { id } } }", token=flagger)
     assert [n["id"] for n in mine["data"]["reports"]["nodes"]] == [payload["report"]["id"]]  # it was committed
+
+
+def test_every_root_query_field_that_declares_a_permission_is_nullable() -> None:
+    query_type = SCHEMA._schema.query_type
+    assert query_type is not None
+    non_null = [
+        name
+        for name, field in query_type.fields.items()
+        if _declared(query_type.name, name) and isinstance(field.type, GraphQLNonNull)
+    ]
+    assert non_null == []
+
+
+async def test_a_refused_root_field_nulls_itself_and_leaves_the_others(db_url: str, gql: GraphQLClient) -> None:
+    moderator = await issue_staff_token(db_url, "moderator", "US")
+    body = await gql(
+        "{ viewer { kind } cases(first: 1) { nodes { id } } tokens: apiTokens(first: 1) { nodes { id } } }",
+        token=moderator,
+    )
+    assert body["data"]["viewer"] == {"kind": "STAFF"}
+    assert body["data"]["cases"] == {"nodes": []}
+    assert body["data"]["tokens"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["tokens"], "FORBIDDEN")]
