@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence import migrate
@@ -30,11 +29,6 @@ from persistence.embedded import EmbeddedPostgres, start_embedded
 from persistence.principals import create_token, ensure_partner, ensure_staff
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def asyncpg_dsn(url: str) -> str:
-    """The SQLAlchemy URL of the embedded server as a plain asyncpg DSN."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 def free_port() -> int:
@@ -169,7 +163,3 @@ def ratio_line(name: str, rate: float, baseline_name: str, baseline: float, targ
     return (
         f"{name:<34} {rate:9.1f}/s   {baseline_name:<30} {baseline:9.1f}/s   ratio {rate / baseline:6.3f}  ({target})"
     )
-
-
-def count_rows(conn: sa.Connection, table: str) -> int:
-    return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())

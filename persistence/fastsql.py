@@ -195,10 +195,6 @@ def labelled(columns: Any, prefix: str) -> list[sa.ColumnElement[Any]]:
 
 
 # -- rows as entities ----------------------------------------------------------------------------------------
-def select_list(table: sa.Table, alias: str, prefix: str = "") -> str:
-    return ", ".join(f"{alias}.{c.name} AS {prefix}{c.name}" for c in table.columns)
-
-
 def entity_from(mapping: EntityMapping[Any], record: asyncpg.Record | dict[str, Any], prefix: str = "") -> Any:
     """An entity from an asyncpg record (columns named ``prefix + field``): enums restored, arrays as tuples."""
     values = {}
@@ -252,18 +248,3 @@ def _enum_tuple(element: type[enum.Enum], values: Any) -> tuple[enum.Enum, ...]:
 
 def _same(value: Any) -> Any:
     return value
-
-
-__all__ = [
-    "Pool",
-    "asyncpg_dsn",
-    "audit_arrays",
-    "column_arrays",
-    "create_pool",
-    "entity_from",
-    "insert_cte",
-    "lock_key",
-    "lock_subjects_sql",
-    "select_list",
-    "update_cte",
-]

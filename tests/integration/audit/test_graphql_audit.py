@@ -128,7 +128,8 @@ async def test_without_audit_read_it_is_refused(db_url: str, gql: GraphQLClient,
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert verify_refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert (refused["data"], anonymous["data"]) == (None, None)
+    assert refused["data"] == anonymous["data"] == {"auditEvents": None}
+    assert verify_refused["data"] == {"verifyAuditTrail": None}
 
 
 async def test_verify_audit_trail(db_url: str, gql: GraphQLClient, sessions: SessionFactory) -> None:
