@@ -23,11 +23,12 @@ import sqlalchemy as sa
 
 from api.graphql.ids import to_global_id
 from api.seed import seed_demo
-from bench.stack import Stack, asyncpg_dsn, load, platform_token, ratio_line, run_process, server_cpu_seconds
+from bench.stack import Stack, load, platform_token, ratio_line, run_process, server_cpu_seconds
 from domain.account import Account, AccountKind
 from domain.content import Content, ContentKind
 from domain.region import Region
 from persistence.db import create_engine, create_session_factory
+from persistence.fastsql import asyncpg_dsn
 from persistence.repositories import ACCOUNTS, CONTENTS
 
 SUBMIT = """mutation($input: SubmitReportInput!) { submitReport(input: $input) {

@@ -16,8 +16,9 @@ import asyncio
 from typing import Any
 
 from api.seed import seed_demo
-from bench.stack import Stack, asyncpg_dsn, load, ratio_line, run_process, server_cpu_seconds, staff_token
+from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds, staff_token
 from persistence.db import create_engine, create_session_factory
+from persistence.fastsql import asyncpg_dsn
 from persistence.scale import seed_scale
 
 PAGE = """query Page($first: Int!, $filter: CaseFilter) { cases(first: $first, filter: $filter) { nodes {
