@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2000, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1)
     max_query_cost: int = Field(
-        default=25_000,
+        default=50_000,
         ge=1,
         description="Largest estimated cost (resolver calls, multiplied through lists) of one operation",
     )
