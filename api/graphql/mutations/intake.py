@@ -91,7 +91,9 @@ class SubmitReportInput:
     source: ReportSource
     text: str | None = None
     idempotency_key: str | None = strawberry.field(
-        default=None, description="A retry with the same key returns the first report and writes nothing."
+        default=None,
+        description="A retry with the same key returns the first report and writes nothing; the same key for a "
+        "different report is CONFLICT (code IDEMPOTENCY_KEY_REUSED).",
     )
 
 
