@@ -9,12 +9,13 @@ PKGS   := api domain persistence authz
 LOCK   := .venv.lock
 FLOCK  := $(shell command -v flock 2>/dev/null)
 
-.PHONY: run test check lint typecheck schema schema-check migrations-check bench install venv-locked lock-prod clean help
+.PHONY: run test test-unit check lint typecheck schema schema-check migrations-check bench install venv-locked lock-prod clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run     start Vigil on an embedded PostgreSQL with demo data (http://127.0.0.1:8000/graphql)"
 	@echo "make test    bootstrap and run the whole test suite on a throwaway embedded PostgreSQL"
+	@echo "make test-unit  the fast tier: every test that needs no database (domain, authz, audit hashing, tooling)"
 	@echo "make check   ruff, mypy --strict, schema drift, alembic check"
 	@echo "make schema  re-export schema.graphql"
 	@echo "make bench   run the benchmarks in bench/"
@@ -47,6 +48,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not db" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PKGS) migrations tests bench tools

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy import text
@@ -20,9 +21,12 @@ def _url() -> str:
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
     if url:
         return str(url)
-    from api.bootstrap import resolve_database  # the same resolution as the service
-
-    return resolve_database(probe=False).url
+    # Run by `vigil db upgrade` (which passes the URL it resolved) or by `alembic` with VIGIL_DATABASE_URL set;
+    # the migrations never import the API for its settings.
+    url = os.environ.get("VIGIL_DATABASE_URL")
+    if not url:
+        raise SystemExit("alembic: set VIGIL_DATABASE_URL, or run `vigil db upgrade` (it finds the embedded server)")
+    return url
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:

@@ -100,3 +100,12 @@ async def empty_db_url(pg_server_url: str) -> AsyncIterator[str]:
     """A fresh, empty database (no migrations applied)."""
     async with _fresh_database(pg_server_url, "vigil_e", None) as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration and tests/security talks to PostgreSQL: mark it ``db``, so the fast
+    tier (``make test-unit``, ``pytest -m "not db"``) runs the rest in seconds."""
+    for item in items:
+        parts = item.path.parts
+        if "integration" in parts or "security" in parts:
+            item.add_marker(pytest.mark.db)
