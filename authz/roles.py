@@ -6,10 +6,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from domain import seniority
+from domain.region import Region
+
 GLOBAL_REGION: Final = "*"
 """A role held in ``*`` applies in every region."""
 
-KNOWN_REGIONS: Final[frozenset[str]] = frozenset({"US", "EU", "APAC", "ROW"})
+KNOWN_REGIONS: Final[frozenset[str]] = frozenset(r.value for r in Region)
 """The data regions. ``*`` is not a region: it is the wildcard for role assignments and token regions."""
 
 
@@ -28,14 +31,14 @@ KNOWN_ROLES: Final[frozenset[str]] = frozenset(Role)
 
 ROLE_SENIORITY: Final = MappingProxyType(
     {
-        Role.ADMIN: 5,
-        Role.POLICY_MANAGER: 4,
-        Role.SENIOR_MODERATOR: 3,
-        Role.MODERATOR: 2,
-        Role.VENDOR_MODERATOR: 1,
-        Role.QA_REVIEWER: 1,
-        Role.ANALYST: 0,
-        Role.AUDITOR: 0,
+        Role.ADMIN: seniority.ADMIN,
+        Role.POLICY_MANAGER: seniority.POLICY_MANAGER,
+        Role.SENIOR_MODERATOR: seniority.SENIOR_MODERATOR,
+        Role.MODERATOR: seniority.MODERATOR,
+        Role.VENDOR_MODERATOR: seniority.VENDOR_MODERATOR,
+        Role.QA_REVIEWER: seniority.VENDOR_MODERATOR,  # reviews, never outranks a moderator's decision
+        Role.ANALYST: seniority.AUTOMATION,  # decides nothing
+        Role.AUDITOR: seniority.AUTOMATION,  # decides nothing
     }
 )
 """Decision seniority: an appeal is decided by someone of at least the original decider's seniority."""

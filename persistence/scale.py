@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from domain.region import Region
 from persistence.fastsql import asyncpg_dsn
 
 CHUNK = 20_000
-REGIONS = "ARRAY['US','EU','APAC','ROW']"
+REGIONS = "ARRAY[" + ",".join(f"'{r.value}'" for r in Region) + "]"  # the domain's regions, in their order
 
 _QUEUES = (
     """

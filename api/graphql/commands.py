@@ -25,6 +25,7 @@ from authz.permissions import Permission
 from authz.principal import PrincipalKind
 from domain.actor import Actor, ActorKind
 from domain.errors import DomainError
+from domain.region import Region
 from domain.services.report import SubmitReport
 from persistence.intake import IntakeItem, IntakeUnitOfWork
 from persistence.prefetched import LostRace, PrefetchedUnitOfWork
@@ -41,7 +42,7 @@ def actor_for(context: Context, permission: Permission) -> Actor:
     if principal.kind is PrincipalKind.PARTNER:
         return Actor(id=f"partner:{principal.partner_org}", kind=ActorKind.TOKEN, seniority=0)
     regions = context.permissions.regions(permission)
-    candidates = ("US", "EU", "APAC", "ROW") if regions is None else tuple(regions)
+    candidates = tuple(r.value for r in Region) if regions is None else tuple(regions)
     seniority = max((context.permissions.seniority(r) for r in candidates), default=0)
     kind = ActorKind.SYSTEM if principal.kind is PrincipalKind.SYSTEM else ActorKind.STAFF
     return Actor(id=principal.id, kind=kind, seniority=seniority)

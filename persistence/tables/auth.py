@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from persistence.metadata import metadata
-from persistence.tables.columns import fk, pk, tz
+from persistence.tables.columns import REGIONS, fk, pk, tz
 
 principals = sa.Table(
     "principals",
@@ -29,7 +29,7 @@ role_assignments = sa.Table(
     sa.Column("region", sa.String(8), nullable=False),
     tz("created_at"),
     sa.UniqueConstraint("principal_id", "role", "region"),
-    sa.CheckConstraint("region IN ('US', 'EU', 'APAC', 'ROW', '*')", name="region"),
+    sa.CheckConstraint(f"region IN ({', '.join(repr(r) for r in (*REGIONS, '*'))})", name="region"),
 )
 
 api_tokens = sa.Table(

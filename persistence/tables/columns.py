@@ -8,7 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
-REGIONS = ("US", "EU", "APAC", "ROW")
+from domain.region import Region
+
+REGIONS = tuple(r.value for r in Region)
 
 
 def pk() -> sa.Column[Any]:
