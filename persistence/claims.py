@@ -34,7 +34,9 @@ def _prefetch(escalated: bool) -> Compiled:
     queue_id: Any = sa.bindparam("queue_id", None)
     now: Any = sa.bindparam("now", None)
     renew: Any = sa.bindparam("renew_id", None)
-    nxt = claimable_case(queue_id, now=now, escalated=escalated).cte("next_case")
+    # A renewal looks for no next case (its queue parameter is NULL), so it locks nothing another claimer wants.
+    next_queue: Any = sa.bindparam("next_queue_id", None)
+    nxt = claimable_case(next_queue, now=now, escalated=escalated).cte("next_case")
     held = sa.select(cases).where(cases.c.id == renew).with_for_update().cte("renewed_case")
     return compile_statement(
         sa.union_all(
@@ -71,7 +73,10 @@ class ClaimUnitOfWork(PrefetchedUnitOfWork):
 
     async def prefetch(self, conn: Any) -> None:
         compiled = _prefetch(self._escalated)
-        args = compiled.args(queue_id=self._queue_id, now=self.clock.now(), renew_id=self._renew)
+        next_queue = None if self._renew is not None else self._queue_id
+        args = compiled.args(
+            queue_id=self._queue_id, next_queue_id=next_queue, now=self.clock.now(), renew_id=self._renew
+        )
         for row in await self.fetch(conn, compiled.sql, *args):
             if row["k"] == "Q":
                 queue = entity_from(QUEUES, row, "q_")
