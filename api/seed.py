@@ -22,7 +22,11 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from api.seed_staff import seed_staff
+from api.seed_staff import demo_staff, seed_staff
+from authz.actors import actor_for
+from authz.enforcer import get_authorizer
+from authz.permissions import Permission
+from authz.principal import Principal
 from domain.account import AccountKind
 from domain.actor import Actor, ActorKind
 from domain.appeal import AppealState
@@ -35,7 +39,6 @@ from domain.policy import Severity
 from domain.queue import QueueSettings, QueueSurface
 from domain.region import Region
 from domain.report import ReportSource
-from domain.seniority import MODERATOR, SENIOR_MODERATOR
 from domain.services.account import UpsertAccount, upsert_account
 from domain.services.ad import AdReviewOutcome, ReviewAd, SubmitAd, review_ad, submit_ad
 from domain.services.appeal import DecideAppeal, FileAppeal, decide_appeal, file_appeal
@@ -86,6 +89,7 @@ QUEUES = (
     ("appeals", QueueSurface.APPEALS, SENIORS, True),
 )
 CLASSIFIER = "demo-classifier"
+STAFF_ROLES = {name: (role, region) for name, role, region in demo_staff()}
 
 
 class Seeder:
@@ -95,8 +99,11 @@ class Seeder:
         self.now = now
         self.policy_ids: dict[str, uuid.UUID] = {}
 
-    def actor(self, name: str, seniority: int = MODERATOR) -> Actor:
-        return Actor(id=self.staff[name], kind=ActorKind.STAFF, seniority=seniority)
+    def actor(self, name: str) -> Actor:
+        """The demo staff member ``name`` as the API would see them (seniority and capabilities from authz)."""
+        role, region = STAFF_ROLES[name]
+        principal = Principal.staff(self.staff[name], name, frozenset({(role.value, region)}))
+        return actor_for(principal, get_authorizer().permission_map(principal), Permission.CASES_DECIDE)
 
     async def step(
         self, operation: str, actor: Actor, work: Callable[[UnitOfWork], Awaitable[T]], *, days_ago: float = 0
@@ -108,7 +115,7 @@ class Seeder:
             return await work(uow)
 
     async def policies(self) -> None:
-        admin = self.actor("admin-global", 5)
+        admin = self.actor("admin-global")
         for code, name, surface, severity, dsa in POLICIES:
             cmd = DefinePolicy(code, name, surface, severity, dsa, f"{name}: see the community guidelines.")
             defined = await self.step("definePolicy", admin, partial(define_policy, actor=admin, cmd=cmd), days_ago=400)
@@ -130,7 +137,7 @@ class Seeder:
 
     async def operations(self, region: Region) -> str:
         """The region's queues and automation rule, unless they exist; then reroute its unqueued cases."""
-        admin = self.actor("admin-global", 5)
+        admin = self.actor("admin-global")
         queue_ids: dict[str, uuid.UUID] = {}
         async with self.sessions() as session:
             rows = await session.execute(sa.select(queues.c.name, queues.c.id).where(queues.c.region == region))
@@ -240,7 +247,7 @@ class Seeder:
 
     async def region(self, region: Region) -> None:
         r = region.value
-        mod, senior = self.actor(f"moderator-{r}"), self.actor(f"senior_moderator-{r}", SENIOR_MODERATOR)
+        mod, senior = self.actor(f"moderator-{r}"), self.actor(f"senior_moderator-{r}")
         creator = await self.account(
             region, f"demo-creator-1-{r.lower()}" if region is not Region.US else MARKER, AccountKind.CREATOR
         )

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from domain import limits, seniority
 from domain.actor import Actor, ActorKind
-from domain.enforcement import ActionKind, RequestedAction, validate_requested
+from domain.enforcement import REQUIRED_CAPABILITY, ActionKind, RequestedAction, validate_requested
 from domain.errors import DomainError
 from domain.region import Region
 from domain.subject import CASE_SURFACE, SubjectKind, Surface
@@ -122,8 +122,16 @@ class AutomationRule:
 
     @property
     def actor(self) -> Actor:
-        """Who its automated decisions are by: the rule itself, with the least seniority."""
-        return Actor(id=f"automation:{self.id}", kind=ActorKind.AUTOMATION, seniority=seniority.AUTOMATION)
+        """Who its automated decisions are by: the rule itself, with the least seniority, holding in its region
+        the capabilities its own actions need (its definer was checked for them: ``define_automation_rule``).
+        A ladder step beyond them (a rule that removes content reaching a ban) is left to a human."""
+        needed = {REQUIRED_CAPABILITY[a.kind] for a in self.requested_actions if a.kind in REQUIRED_CAPABILITY}
+        return Actor(
+            id=f"automation:{self.id}",
+            kind=ActorKind.AUTOMATION,
+            seniority=seniority.AUTOMATION,
+            capabilities=frozenset((capability, self.region) for capability in needed),
+        )
 
     def band(self, score: float) -> Band:
         if score >= self.decide_threshold:

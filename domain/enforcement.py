@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain import limits
+from domain.actor import Actor, Capability
 from domain.errors import DomainError
 from domain.region import Region
 from domain.subject import Subject, SubjectKind
@@ -45,6 +46,13 @@ TARGET_KIND: dict[ActionKind, SubjectKind] = {
     ActionKind.BAN_ACCOUNT: SubjectKind.ACCOUNT,
     ActionKind.HOLD_ADS: SubjectKind.ACCOUNT,
 }
+#: What an actor needs, in the record's region, to apply each kind (by a request or through the ladder).
+REQUIRED_CAPABILITY: dict[ActionKind, Capability] = {
+    ActionKind.BAN_ACCOUNT: Capability.SANCTION_ACCOUNTS,
+    ActionKind.SUSPEND_ACCOUNT: Capability.SANCTION_ACCOUNTS,
+    ActionKind.RESTRICT_FEATURES: Capability.SANCTION_ACCOUNTS,
+    ActionKind.HOLD_ADS: Capability.SANCTION_ACCOUNTS,
+}
 #: Kinds that must carry a duration (they are "until" penalties).
 DURATION_REQUIRED: frozenset[ActionKind] = frozenset(
     {ActionKind.RESTRICT_FEATURES, ActionKind.SUSPEND_ACCOUNT, ActionKind.HOLD_ADS}
@@ -63,6 +71,24 @@ class RequestedAction:
 
     def target_id(self, subject: Subject) -> uuid.UUID:
         return subject.owner_account_id if TARGET_KIND[self.kind] is SubjectKind.ACCOUNT else subject.id
+
+
+def ensure_may_apply(
+    actor: Actor, kinds: Sequence[ActionKind], region: Region, *, field: str = "actions", why: str = ""
+) -> None:
+    """FORBIDDEN unless ``actor`` holds, in ``region``, the capability each of ``kinds`` needs.
+
+    The one rule for who may sanction: decisions (their requested actions and the ladder step their strike
+    reaches), automated decisions, and automation rules (whose actions are applied in their name) all pass it.
+    """
+    for kind in kinds:
+        capability = REQUIRED_CAPABILITY.get(kind)
+        if capability is not None and not actor.may(capability, region):
+            raise DomainError.forbidden(
+                f"{kind.value}{why} needs the right to ban, suspend or restrict accounts in {region.value} "
+                "(accounts:ban)",
+                field,
+            )
 
 
 def validate_requested(actions: Sequence[RequestedAction], subject_kind: SubjectKind) -> None:

@@ -13,7 +13,7 @@ from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_any, parse_id, to_global_id
 from api.graphql.mutations.intake import SUBJECT_KINDS
-from api.graphql.mutations.review import ACCOUNT_SANCTIONS, ActionInput
+from api.graphql.mutations.review import ActionInput
 from api.graphql.permissions import requires
 from api.graphql.queries import visible_regions
 from api.graphql.types.common import Connection, MutationError, connection
@@ -117,7 +117,8 @@ class DefineAutomationRuleInput:
     decide_threshold: float = strawberry.field(description="0 to 1.")
     actions: list[ActionInput] = strawberry.field(
         default_factory=list,
-        description="Applied when the rule decides; banning or suspending needs accounts:ban in the region.",
+        description="Applied when the rule decides; banning, suspending, restricting features or holding ads "
+        "needs accounts:ban in the region.",
     )
     enabled: bool = True
 
@@ -169,9 +170,6 @@ SubmitSignalResult = Annotated[SubmitSignalSuccess | MutationError, strawberry.u
 
 def _define_command(context: Context, input: DefineAutomationRuleInput) -> DefineAutomationRule:
     require_region(context, Permission.POLICIES_PUBLISH, input.region.value)
-    sanctions = any(a.kind in ACCOUNT_SANCTIONS for a in input.actions)
-    if sanctions and not context.permissions.allows(Permission.ACCOUNTS_BAN, input.region.value):
-        raise DomainError.forbidden("a rule that bans or suspends accounts needs accounts:ban", "actions")
     settings = RuleSettings(
         enqueue_threshold=input.enqueue_threshold,
         decide_threshold=input.decide_threshold,

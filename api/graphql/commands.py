@@ -21,11 +21,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.graphql.context import Context, Info
 from api.graphql.types.common import MutationError, error_from
+from authz.actors import actor_for as authz_actor_for
 from authz.permissions import Permission
-from authz.principal import PrincipalKind
-from domain.actor import Actor, ActorKind
+from domain.actor import Actor
 from domain.errors import DomainError
-from domain.region import Region
 from domain.services.report import SubmitReport
 from persistence.intake import IntakeItem, IntakeUnitOfWork
 from persistence.prefetched import LostRace, PrefetchedUnitOfWork
@@ -38,14 +37,7 @@ ATTEMPTS = 3
 
 
 def actor_for(context: Context, permission: Permission) -> Actor:
-    principal = context.principal
-    if principal.kind is PrincipalKind.PARTNER:
-        return Actor(id=f"partner:{principal.partner_org}", kind=ActorKind.TOKEN, seniority=0)
-    regions = context.permissions.regions(permission)
-    candidates = tuple(r.value for r in Region) if regions is None else tuple(regions)
-    seniority = max((context.permissions.seniority(r) for r in candidates), default=0)
-    kind = ActorKind.SYSTEM if principal.kind is PrincipalKind.SYSTEM else ActorKind.STAFF
-    return Actor(id=principal.id, kind=kind, seniority=seniority)
+    return authz_actor_for(context.principal, context.permissions, permission)
 
 
 def audit_context(context: Context, operation: str, reason: str | None = None) -> AuditContext:

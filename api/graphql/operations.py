@@ -15,9 +15,9 @@ from api.graphql.permissions import requires
 from api.graphql.queries import visible_regions
 from api.graphql.types.common import Connection, MutationError, connection, error_from
 from api.graphql.types.nodes import Case, Policy, build, many
+from authz.actors import roles_in as authz_roles_in
 from authz.permissions import Permission
-from authz.principal import PrincipalKind
-from authz.roles import GLOBAL_REGION, Role, validate_role
+from authz.roles import validate_role
 from domain import seniority
 from domain.actor import Actor
 from domain.decision import Verdict
@@ -390,13 +390,8 @@ def _settings(input: DefineQueueInput) -> QueueSettings:
 
 
 def roles_in(context: Context, region: Region, permission: Permission = Permission.CASES_CLAIM) -> frozenset[str]:
-    """The caller's roles in the region; a partner token holding ``permission`` (the claim mutation's) there
-    works as a vendor moderator."""
-    if context.principal.kind is PrincipalKind.PARTNER:
-        allowed = context.permissions.allows(permission, region.value)
-        return frozenset({Role.VENDOR_MODERATOR.value}) if allowed else frozenset()
-    held = context.permissions.role_assignments
-    return frozenset(role.value for role, where in held if where in (region.value, GLOBAL_REGION))
+    """The caller's roles for a queue of ``region`` (the rule: ``authz.actors.roles_in``)."""
+    return authz_roles_in(context.principal, context.permissions, region, permission)
 
 
 @strawberry.type

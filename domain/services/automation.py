@@ -9,17 +9,18 @@ from typing import Final
 
 from domain import limits
 from domain.actor import Actor
-from domain.automation import AutomationRule, Band, RuleSettings, validate_score
+from domain.automation import SURFACE_SUBJECT, AutomationRule, Band, RuleSettings, validate_score
 from domain.case import Case
 from domain.config import DEFAULT_CONFIG, DomainConfig
 from domain.decision import Decision, Verdict
-from domain.enforcement import validate_requested
+from domain.enforcement import ensure_may_apply, validate_requested
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from domain.region import Region
 from domain.report import Report, ReportSource
 from domain.services.case import get_case
 from domain.services.decision import DecideCase, decide_case, ensure_not_ad_review
+from domain.services.enforcement import ensure_may_enforce
 from domain.services.policy import policy_in_force
 from domain.services.report import SubmitReport, submit_report
 from domain.services.subject import load_subject
@@ -39,8 +40,11 @@ class DefineAutomationRule:
 
 
 async def define_automation_rule(uow: UnitOfWork, actor: Actor, cmd: DefineAutomationRule) -> AutomationRule:
-    """Create the region's rule for (policy, classifier), or reconfigure it."""
+    """Create the region's rule for (policy, classifier), or reconfigure it. The rule applies its actions in
+    its own name, so its definer must be allowed to apply them in the region (``ensure_may_apply``)."""
     policy, _ = await policy_in_force(uow, cmd.policy_id)
+    cmd.settings.validate(SURFACE_SUBJECT[policy.surface])  # bad input is INVALID_INPUT before anything else
+    ensure_may_apply(actor, [a.kind for a in cmd.settings.actions], cmd.region)
     now = uow.clock.now()
     rule = await uow.automation_rules.get_for(cmd.region, policy.id, cmd.classifier)
     if rule is None:
@@ -139,7 +143,7 @@ async def _apply(
         return ScoreOutcome(policy_id, score, SignalOutcome.IGNORED, rule)
     report = await _file(uow, actor, cmd, rule, subject, score, config)
     case = await get_case(uow, report.case_id)
-    if band is Band.ENQUEUE or not await _may_decide(uow, rule, case):
+    if band is Band.ENQUEUE or not await _may_decide(uow, rule, case, subject, config):
         return ScoreOutcome(policy_id, score, SignalOutcome.ENQUEUED, rule, report, case)
     decided = await decide_case(uow, rule.actor, _decide_cmd(rule, case, score), config)
     return ScoreOutcome(policy_id, score, SignalOutcome.DECIDED, rule, report, decided.case, decided.decision)
@@ -167,13 +171,18 @@ async def _file(
     return await submit_report(uow, actor, report, config)
 
 
-async def _may_decide(uow: UnitOfWork, rule: AutomationRule, case: Case) -> bool:
+async def _may_decide(
+    uow: UnitOfWork, rule: AutomationRule, case: Case, subject: Subject, config: DomainConfig
+) -> bool:
     """Whether the rule may decide the case: not escalated, not held by a moderator, not a pending ad's review,
-    and its actions apply to the subject (else a human decides it). Exactly ``decide_case``'s checks."""
+    its actions apply to the subject, and the rule may apply them and the ladder step they reach (else a human
+    decides it). Exactly ``decide_case``'s checks, authority included (``ensure_may_enforce``)."""
     try:
         case.ensure_decidable_by(rule.actor, uow.clock.now())
         validate_requested(rule.requested_actions, case.subject_kind)
         await ensure_not_ad_review(uow, case)
+        cited = await policy_in_force(uow, rule.policy_id)
+        await ensure_may_enforce(uow, rule.actor, subject, cited, rule.requested_actions, config)
     except DomainError:
         return False
     return True

@@ -5,6 +5,7 @@ These helpers run *after* validation; they are shared by case decisions, ad revi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,8 +14,8 @@ from domain.actor import Actor
 from domain.case import Case
 from domain.config import DomainConfig
 from domain.decision import Decision, Verdict
-from domain.enforcement import EnforcementAction, RequestedAction, action_for_request
-from domain.ladder import ladder_for, reevaluate
+from domain.enforcement import EnforcementAction, RequestedAction, action_for_request, ensure_may_apply
+from domain.ladder import LadderStep, ladder_for, reevaluate
 from domain.policy import Policy, PolicyVersion
 from domain.ports import UnitOfWork
 from domain.services.subject import refresh_subjects
@@ -46,31 +47,58 @@ async def record_decision(
     requested: Sequence[RequestedAction],
     config: DomainConfig,
 ) -> Enforced:
-    """Store the decision, mark the case DECIDED and, if VIOLATING, enforce it."""
+    """Store the decision, mark the case DECIDED and, if VIOLATING, enforce it.
+
+    Every action the decision applies, requested or reached on the strike ladder, needs the actor's capability
+    in the case's region (``ensure_may_apply``), checked before anything is written: a decision that would
+    sanction without it is FORBIDDEN as a whole (the case stays open, e.g. to be escalated).
+    """
+    ensure_may_apply(actor, [r.kind for r in requested], case.region)
+    plan = None
+    if decision.verdict is Verdict.VIOLATING and cited is not None:
+        plan = await _plan(uow, actor, subject, decision.id, cited, config, decision.decided_at)
     uow.decisions.add(decision)
     case.mark_decided(decision.id, actor, decision.decided_at)
-    if decision.verdict is Verdict.NOT_VIOLATING or cited is None:
+    if plan is None:
         await refresh_subjects(uow, [(subject.kind, subject.id)])
         return Enforced()
-    return await enforce_violation(uow, subject, decision, cited, requested, config)
+    return await _enforce(uow, subject, decision, plan, requested)
 
 
-async def enforce_violation(
+async def ensure_may_enforce(
     uow: UnitOfWork,
+    actor: Actor,
     subject: Subject,
-    decision: Decision,
     cited: tuple[Policy, PolicyVersion],
     requested: Sequence[RequestedAction],
     config: DomainConfig,
-) -> Enforced:
-    """Requested actions + a strike on the owner account + the ladder step it triggers; then re-derive state."""
+) -> None:
+    """``record_decision``'s authority check for a VIOLATING decision, writing nothing (automation asks first)."""
+    ensure_may_apply(actor, [r.kind for r in requested], subject.region)
+    await _plan(uow, actor, subject, uuid.uuid4(), cited, config, uow.clock.now())
+
+
+@dataclass(frozen=True)
+class _Plan:
+    strike: Strike
+    step: LadderStep | None
+
+
+async def _plan(
+    uow: UnitOfWork,
+    actor: Actor,
+    subject: Subject,
+    decision_id: uuid.UUID,
+    cited: tuple[Policy, PolicyVersion],
+    config: DomainConfig,
+    now: datetime,
+) -> _Plan:
+    """The strike a violation issues and the ladder step it reaches; FORBIDDEN when ``actor`` may not apply it."""
     policy, version = cited
-    now = decision.decided_at
-    actions = [action_for_request(r, subject=subject, decision_id=decision.id, now=now) for r in requested]
     strike = Strike.issue(
         region=subject.region,
         account_id=subject.owner_account_id,
-        decision_id=decision.id,
+        decision_id=decision_id,
         surface=policy.surface,
         version=version,
         now=now,
@@ -78,7 +106,19 @@ async def enforce_violation(
     ladder = ladder_for(config.ladders, policy.surface)
     step = None if ladder is None else ladder.step_for(strike, await uow.strikes.list_for_account(strike.account_id))
     if step is not None:
-        actions.append(step.action_for(strike, now))
+        why = " (the strike ladder's next step for this account; escalate the case)"
+        ensure_may_apply(actor, [step.action], subject.region, why=why)
+    return _Plan(strike, step)
+
+
+async def _enforce(
+    uow: UnitOfWork, subject: Subject, decision: Decision, plan: _Plan, requested: Sequence[RequestedAction]
+) -> Enforced:
+    """Requested actions + the strike on the owner account + the ladder step it reaches; then re-derive state."""
+    now, strike = decision.decided_at, plan.strike
+    actions = [action_for_request(r, subject=subject, decision_id=decision.id, now=now) for r in requested]
+    if plan.step is not None:
+        actions.append(plan.step.action_for(strike, now))
     uow.strikes.add(strike)
     for action in actions:
         uow.actions.add(action)

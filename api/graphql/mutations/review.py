@@ -16,13 +16,10 @@ from authz.permissions import Permission
 from domain.actor import Actor
 from domain.decision import Verdict
 from domain.enforcement import ActionKind, RequestedAction
-from domain.errors import DomainError
 from domain.services.ad import AdReviewOutcome, ReviewAd, review_ad
-from domain.services.case import EscalateCase, escalate_case, get_case
+from domain.services.case import EscalateCase, escalate_case
 from domain.services.decision import DecideCase, decide_case
 from persistence.repositories import UnitOfWork
-
-ACCOUNT_SANCTIONS = frozenset({ActionKind.BAN_ACCOUNT, ActionKind.SUSPEND_ACCOUNT})
 
 
 @strawberry.input(description="An action the decider asks for; durationDays null means permanent where allowed.")
@@ -88,17 +85,14 @@ ReviewAdResult = Annotated[ReviewAdSuccess | MutationError, strawberry.union("Re
 class ReviewMutation:
     @strawberry.mutation(
         extensions=requires(Permission.CASES_DECIDE, Permission.CASES_DECIDE_ESCALATED),
-        description="Decide a case. Two deciders at once: one wins, the other gets CONFLICT. Banning or "
-        "suspending an account needs accounts:ban in the case's region.",
+        description="Decide a case. Two deciders at once: one wins, the other gets CONFLICT. Banning, "
+        "suspending, restricting the features or holding the ads of an account, asked for or reached on the strike "
+        "ladder, needs accounts:ban in the case's region (else FORBIDDEN, nothing decided).",
     )
     async def decide_case(self, info: Info, input: DecideCaseInput) -> DecideCaseResult:
         async def command(uow: UnitOfWork, actor: Actor) -> DecideCaseSuccess:
             case_id = parse_id(input.case_id, "Case", field="caseId")
             policy_id = parse_id(input.policy_id, "Policy", field="policyId")
-            case = await get_case(uow, case_id)
-            wants_sanction = any(a.kind in ACCOUNT_SANCTIONS for a in input.actions)
-            if wants_sanction and not info.context.permissions.allows(Permission.ACCOUNTS_BAN, case.region.value):
-                raise DomainError.forbidden("banning or suspending accounts needs accounts:ban", "actions")
             requested = tuple(RequestedAction(kind=a.kind, duration_days=a.duration_days) for a in input.actions)
             cmd = DecideCase(
                 case_id=case_id,

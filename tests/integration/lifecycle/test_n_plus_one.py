@@ -32,10 +32,11 @@ from persistence.repositories import UnitOfWork
 from persistence.uow import AuditContext
 from tests.integration.conftest import GraphQLClient
 from tests.integration.tokens import issue_staff_token
+from tests.unit.domain.builders import SANCTIONS
 
 CASES = 60
 CREATORS = 20
-SEED_ACTOR = Actor(id="seed", kind=ActorKind.SYSTEM, seniority=5)
+SEED_ACTOR = Actor(id="seed", kind=ActorKind.SYSTEM, seniority=5, capabilities=SANCTIONS)
 
 PAGE = """
 query($first: Int!) { cases(first: $first) { nodes {

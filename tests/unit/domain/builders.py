@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from domain import seniority
 from domain.account import Account, AccountKind
-from domain.actor import Actor, ActorKind
+from domain.actor import Actor, ActorKind, Capability
+from domain.automation import RuleSettings
 from domain.content import Content, ContentKind
 from domain.decision import Verdict
 from domain.enforcement import RequestedAction
@@ -25,11 +26,13 @@ from tests.unit.domain.fakes import FakeUnitOfWork
 
 T0 = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
 
+#: What ``accounts:ban`` grants moderators (and not vendor moderators or policy managers) in ``authz/policy.csv``.
+SANCTIONS = frozenset((Capability.SANCTION_ACCOUNTS, region) for region in Region)
 VENDOR = Actor(id="vendor-1", kind=ActorKind.STAFF, seniority=seniority.VENDOR_MODERATOR)
-MODERATOR = Actor(id="mod-1", kind=ActorKind.STAFF, seniority=seniority.MODERATOR)
-MODERATOR_2 = Actor(id="mod-2", kind=ActorKind.STAFF, seniority=seniority.MODERATOR)
-SENIOR = Actor(id="senior-1", kind=ActorKind.STAFF, seniority=seniority.SENIOR_MODERATOR)
-SENIOR_2 = Actor(id="senior-2", kind=ActorKind.STAFF, seniority=seniority.SENIOR_MODERATOR)
+MODERATOR = Actor(id="mod-1", kind=ActorKind.STAFF, seniority=seniority.MODERATOR, capabilities=SANCTIONS)
+MODERATOR_2 = Actor(id="mod-2", kind=ActorKind.STAFF, seniority=seniority.MODERATOR, capabilities=SANCTIONS)
+SENIOR = Actor(id="senior-1", kind=ActorKind.STAFF, seniority=seniority.SENIOR_MODERATOR, capabilities=SANCTIONS)
+SENIOR_2 = Actor(id="senior-2", kind=ActorKind.STAFF, seniority=seniority.SENIOR_MODERATOR, capabilities=SANCTIONS)
 POLICY_MANAGER = Actor(id="pm-1", kind=ActorKind.STAFF, seniority=seniority.POLICY_MANAGER)
 PLATFORM = Actor(id="token-platform", kind=ActorKind.TOKEN)
 FLAGGER = Actor(id="token-flagger", kind=ActorKind.TOKEN)
@@ -111,3 +114,22 @@ async def violate(
         actions=actions,
     )
     return await decide_case(uow, actor, cmd)
+
+
+async def decide(
+    uow: FakeUnitOfWork,
+    case_id: uuid.UUID,
+    policy_id: uuid.UUID,
+    *,
+    actor: Actor = MODERATOR,
+    actions: tuple[RequestedAction, ...] = (),
+) -> DecideResult:
+    """Decide a case VIOLATING."""
+    cmd = DecideCase(
+        case_id=case_id, verdict=Verdict.VIOLATING, policy_id=policy_id, rationale="Breaks the policy.", actions=actions
+    )
+    return await decide_case(uow, actor, cmd)
+
+
+def rule_settings(*, actions: tuple[RequestedAction, ...]) -> RuleSettings:
+    return RuleSettings(enqueue_threshold=0.6, decide_threshold=0.9, actions=actions)
