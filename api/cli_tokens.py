@@ -17,24 +17,16 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import identity
 from api.bootstrap import resolve_database
 from api.graphql.ids import parse_any
+from api.identity import PartnerToken, StaffToken
 from api.settings import Settings
-from authz.permissions import NON_DELEGABLE
-from authz.roles import GLOBAL_REGION, validate_region, validate_role
-from authz.scopes import resolve_scopes
-from authz.tokens import parse_duration
-from persistence.principals import (
-    SYSTEM_ACTOR,
-    TokenRecord,
-    create_token,
-    ensure_partner,
-    ensure_staff,
-    list_tokens,
-    revoke_token,
-)
+from authz.roles import GLOBAL_REGION
+from domain.errors import DomainError
+from persistence.principals import SYSTEM_AUDIT, TokenRecord, list_tokens
+from persistence.uow import SqlUnitOfWork
 
 T = TypeVar("T")
 
@@ -53,8 +45,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Migrate the database to head, then run `work` in one committed transaction."""
+def _in_transaction(work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+    """Migrate the database to head, then run `work` in one unit of work (committed unless it raises), as the
+    operator."""
     from persistence import migrate as migrations
     from persistence.db import create_engine, create_session_factory
 
@@ -65,8 +58,8 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async def go() -> T:
             engine = create_engine(database.url, pool_size=1)
             try:
-                async with create_session_factory(engine)() as session, session.begin():
-                    return await work(session)
+                async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+                    return await work(uow)
             finally:
                 await engine.dispose()
 
@@ -91,61 +84,24 @@ def issue(
     """Issue a token and print it, alone, on the last line of stdout. Shown once: it is stored hashed."""
     if (role is None) == (partner is None):
         raise _fail("give either --role (a staff token) or --partner with --scopes (a partner token)")
-    try:
-        validate_region(region)
-        lifetime = parse_duration(expires)
-        if role is not None:
-            validate_role(role)
-            if scopes is not None:
-                raise ValueError("--scopes belongs to partner tokens; a staff token carries its role")
-            permissions = None
-        else:
-            if not scopes:
-                raise ValueError("a partner token needs --scopes (permissions or presets, comma-separated)")
-            permissions = resolve_scopes(s.strip() for s in scopes.split(",") if s.strip())
-            refused = sorted(p.value for p in permissions & NON_DELEGABLE)
-            if refused:
-                raise ValueError(f"scopes {refused} cannot be given to a token")
-    except ValueError as error:
-        raise _fail(str(error)) from error
-
+    if role is not None and scopes is not None:
+        raise _fail("--scopes belongs to partner tokens; a staff token carries its role")
+    if partner is not None and not scopes:
+        raise _fail("a partner token needs --scopes (permissions or presets, comma-separated)")
     now = datetime.now(UTC)
 
-    async def work(session: AsyncSession) -> tuple[TokenRecord, str]:
-        token_scopes: list[str] | None = None
-        token_region: str | None = None
-        if partner is not None and permissions is not None:
-            principal_id = await ensure_partner(session, partner, actor=SYSTEM_ACTOR, now=now)
-            token_name = name or f"{partner} {region} (CLI)"
-            token_scopes, token_region = sorted(p.value for p in permissions), region
-        else:
-            principal_name = name or staff_name(str(role), region)
-            principal_id = await ensure_staff(
-                session,
-                name=principal_name,
-                display_name=principal_name,
-                role=str(role),
-                region=region,
-                actor=SYSTEM_ACTOR,
-                now=now,
-            )
-            token_name = f"{principal_name} (CLI)"
-        return await create_token(
-            session,
-            principal_id=principal_id,
-            name=token_name,
-            scopes=token_scopes,
-            region=token_region,
-            issued_by=None,
-            expires_at=now + lifetime,
-            now=now,
-            actor=SYSTEM_ACTOR,
-        )
+    async def work(uow: SqlUnitOfWork) -> tuple[TokenRecord, str]:
+        if partner is not None:
+            values = [s.strip() for s in (scopes or "").split(",") if s.strip()]
+            wanted = PartnerToken(partner, values, region, name or f"{partner} {region} (CLI)", expires)
+            return await identity.issue_partner_token(uow, identity.OPERATOR, wanted, now)
+        staff = StaffToken(str(role), region, name or staff_name(str(role), region), expires)
+        return await identity.issue_staff_token(uow, identity.OPERATOR, staff, now)
 
     try:
         record, secret = _in_transaction(work)
-    except ValueError as error:
-        raise _fail(str(error)) from error
+    except DomainError as error:
+        raise _fail(error.message) from error
     holder = record.principal_name
     what = f"role {role} in {region}" if role is not None else f"scopes {', '.join(record.scopes or ())} in {region}"
     console.print(f"[green]token issued[/green] for [bold]{holder}[/bold] ({what})")
@@ -171,12 +127,13 @@ def revoke(
     wanted = _token_id(token_id)
     now = datetime.now(UTC)
 
-    async def work(session: AsyncSession) -> TokenRecord | None:
-        return await revoke_token(session, wanted, now, actor=SYSTEM_ACTOR)
+    async def work(uow: SqlUnitOfWork) -> TokenRecord:
+        return await identity.revoke(uow, identity.OPERATOR, wanted, now)
 
-    record = _in_transaction(work)
-    if record is None:
-        raise _fail(f"no token with id {wanted}")
+    try:
+        record = _in_transaction(work)
+    except DomainError:
+        raise _fail(f"no token with id {wanted}") from None
     console.print(f"[green]revoked[/green] {record.id} ({record.prefix}, {record.name}) at {record.revoked_at}")
 
 
@@ -207,8 +164,8 @@ def list_(
     """List tokens (id, prefix, holder, scopes, status; never a secret). On a terminal: a table; in a pipe or
     a file: tab-separated lines with full values (ids usable by `token revoke`); `--json`: JSON lines."""
 
-    async def work(session: AsyncSession) -> tuple[list[TokenRecord], str | None]:
-        page = await list_tokens(session, first=first, after=after)
+    async def work(uow: SqlUnitOfWork) -> tuple[list[TokenRecord], str | None]:
+        page = await list_tokens(uow.session, first=first, after=after)
         return page.items, page.cursors[-1] if page.has_next else None
 
     items, next_cursor = _in_transaction(work)

@@ -51,6 +51,7 @@ from domain.services.queue import DefineQueue, RerouteCases, define_queue, rerou
 from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind, Surface
 from persistence.db import SessionFactory, create_engine, create_session_factory
+from persistence.principals import SYSTEM_AUDIT
 from persistence.repositories import UnitOfWork
 from persistence.tables.auth import principals
 from persistence.tables.automation import automation_rules
@@ -333,8 +334,8 @@ async def seed_demo(url: str) -> str:
     engine = create_engine(url, pool_size=2)
     try:
         sessions = create_session_factory(engine)
-        async with sessions() as session, session.begin():
-            staff_summary = await seed_staff(session)
+        async with UnitOfWork(sessions, SYSTEM_AUDIT) as staff_uow:
+            staff_summary = await seed_staff(staff_uow)
         async with sessions() as session:
             done = await session.scalar(sa.select(sa.func.count()).where(accounts.c.external_id == MARKER))
             rows = await session.execute(sa.select(principals.c.name, principals.c.id))

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli_tokens import staff_name
 from authz.roles import GLOBAL_REGION, Role
-from persistence.principals import SYSTEM_ACTOR, ensure_partner, ensure_staff_detailed
+from persistence.principals import ensure_partner, ensure_staff_detailed
 from persistence.tables.auth import principals
+from persistence.uow import SqlUnitOfWork
 
 STAFF_REGIONS: Final = ("US", "EU")
 GLOBAL_STAFF: Final = ((Role.ADMIN, GLOBAL_REGION), (Role.AUDITOR, GLOBAL_REGION))
@@ -32,25 +33,20 @@ def _display_name(role: Role, region: str) -> str:
     return f"{role.value.replace('_', ' ').capitalize()} ({where})"
 
 
-async def seed_staff(session: AsyncSession) -> dict[str, int]:
-    """Create what is missing (idempotent: a second run creates nothing). Caller commits.
+async def seed_staff(uow: SqlUnitOfWork) -> dict[str, int]:
+    """Create what is missing (idempotent: a second run creates nothing), in ``uow``.
 
     Returns how many staff principals and role assignments were created, and the partner count (0 or 1).
     """
     created = roles = 0
     for name, role, region in demo_staff():
         ensured = await ensure_staff_detailed(
-            session,
-            name=name,
-            display_name=_display_name(role, region),
-            role=role.value,
-            region=region,
-            actor=SYSTEM_ACTOR,
+            uow, name=name, display_name=_display_name(role, region), role=role.value, region=region
         )
         created += ensured.created
         roles += ensured.role_added
-    partners_before = await _partner_exists(session)
-    await ensure_partner(session, TRUSTED_FLAGGER_ORG, actor=SYSTEM_ACTOR)
+    partners_before = await _partner_exists(uow.session)
+    await ensure_partner(uow, TRUSTED_FLAGGER_ORG)
     return {"staff": created, "role_assignments": roles, "partners": 0 if partners_before else 1}
 
 

@@ -23,9 +23,10 @@ from api.graphql.ids import parse_any, to_global_id
 from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds
 from persistence.db import create_engine, create_session_factory
 from persistence.fastsql import asyncpg_dsn
-from persistence.principals import create_token, ensure_staff
+from persistence.principals import SYSTEM_AUDIT, create_token, ensure_staff
 from persistence.tables.cases import cases
 from persistence.tables.operations import queues
+from persistence.uow import SqlUnitOfWork
 
 CLAIM = """mutation($q: ID!) { claimNextCase(input: {queueId: $q}) {
   __typename ... on ClaimNextCaseSuccess { case { id } } ... on Error { code message } } }"""
@@ -51,7 +52,8 @@ async def seed(url: str, n: int, claimers: int) -> tuple[uuid.UUID, uuid.UUID, l
     engine = create_engine(url, pool_size=1)
     tokens: list[str] = []
     try:
-        async with create_session_factory(engine)() as session, session.begin():
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+            session = uow.session
             queue_ids = [uuid.uuid4(), uuid.uuid4()]
             await session.execute(
                 sa.insert(queues),
@@ -69,10 +71,10 @@ async def seed(url: str, n: int, claimers: int) -> tuple[uuid.UUID, uuid.UUID, l
                     await session.execute(sa.insert(cases), rows[start : start + 1000])
             for i in range(claimers):
                 principal = await ensure_staff(
-                    session, name=f"bench-mod-{i}", display_name=f"bench-mod-{i}", role="moderator", region="US"
+                    uow, name=f"bench-mod-{i}", display_name=f"bench-mod-{i}", role="moderator", region="US"
                 )
                 _, secret = await create_token(
-                    session, principal_id=principal, name="bench", scopes=None, region=None, issued_by=None,
+                    uow, principal_id=principal, name="bench", scopes=None, region=None, issued_by=None,
                     expires_at=now + timedelta(hours=1), now=now,
                 )  # fmt: skip
                 tokens.append(secret)

@@ -29,7 +29,9 @@ from domain.content import Content, ContentKind
 from domain.region import Region
 from persistence.db import create_engine, create_session_factory
 from persistence.fastsql import asyncpg_dsn
+from persistence.principals import SYSTEM_AUDIT
 from persistence.repositories import ACCOUNTS, CONTENTS
+from persistence.uow import SqlUnitOfWork
 
 SUBMIT = """mutation($input: SubmitReportInput!) { submitReport(input: $input) {
   __typename ... on SubmitReportSuccess { report { id status } } ... on Error { code message } } }"""
@@ -45,7 +47,8 @@ async def prepare(url: str, subjects: int) -> dict[str, Any]:
     engine = create_engine(url, pool_size=1)
     now = datetime.now(UTC)
     try:
-        async with create_session_factory(engine)() as session, session.begin():
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+            session = uow.session
             owner = Account(region=Region.US, external_id="bench-owner", kind=AccountKind.USER, handle="bench",
                             display_name="bench", created_at=now, updated_at=now)  # fmt: skip
             await session.execute(sa.insert(ACCOUNTS.table), [ACCOUNTS.to_row(owner)])
@@ -62,7 +65,7 @@ async def prepare(url: str, subjects: int) -> dict[str, Any]:
                     sa.text("SELECT id FROM policies WHERE surface = 'CONTENT' ORDER BY code LIMIT 1")
                 )
             ).scalar_one()
-            token = await platform_token(session)
+            token = await platform_token(uow)
             await session.execute(sa.text("CREATE TABLE bench_reports (LIKE reports INCLUDING ALL)"))
     finally:
         await engine.dispose()

@@ -19,7 +19,9 @@ from api.seed import seed_demo
 from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds, staff_token
 from persistence.db import create_engine, create_session_factory
 from persistence.fastsql import asyncpg_dsn
+from persistence.principals import SYSTEM_AUDIT
 from persistence.scale import seed_scale
+from persistence.uow import SqlUnitOfWork
 
 PAGE = """query Page($first: Int!, $filter: CaseFilter) { cases(first: $first, filter: $filter) { nodes {
   id state priority reportCount slaDueAt
@@ -55,11 +57,11 @@ ORDER BY c.created_at DESC, c.id DESC
 async def tokens(url: str) -> dict[str, str]:
     engine = create_engine(url, pool_size=1)
     try:
-        async with create_session_factory(engine)() as session, session.begin():
-            admin = await staff_token(session, "admin", "*", "bench-admin")
-            moderator = await staff_token(session, "moderator", "US", "bench-moderator")
-            await staff_token(session, "moderator", "US", "bench-two-regions")
-            two = await staff_token(session, "moderator", "EU", "bench-two-regions")
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+            admin = await staff_token(uow, "admin", "*", "bench-admin")
+            moderator = await staff_token(uow, "moderator", "US", "bench-moderator")
+            await staff_token(uow, "moderator", "US", "bench-two-regions")
+            two = await staff_token(uow, "moderator", "EU", "bench-two-regions")
     finally:
         await engine.dispose()
     return {"admin": admin, "moderator": moderator, "two_regions": two}

@@ -22,11 +22,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from persistence import migrate
 from persistence.embedded import EmbeddedPostgres, start_embedded
 from persistence.principals import create_token, ensure_partner, ensure_staff
+from persistence.uow import SqlUnitOfWork
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,25 +134,25 @@ def load(port: int, bodies: list[dict[str, Any]], concurrency: int, headers: dic
     )
 
 
-async def platform_token(session: AsyncSession) -> str:
+async def platform_token(uow: SqlUnitOfWork) -> str:
     """A platform-service partner token for every region (what an upstream platform pushes reports with)."""
     from authz.scopes import preset_scopes
 
     now = datetime.now(UTC)
-    principal = await ensure_partner(session, f"bench-platform-{uuid.uuid4().hex[:6]}")
+    principal = await ensure_partner(uow, f"bench-platform-{uuid.uuid4().hex[:6]}")
     scopes = sorted(p.value for p in preset_scopes("platform_service"))
     _, secret = await create_token(
-        session, principal_id=principal, name="bench", scopes=scopes, region="*", issued_by=None,
+        uow, principal_id=principal, name="bench", scopes=scopes, region="*", issued_by=None,
         expires_at=now + timedelta(hours=2), now=now,
     )  # fmt: skip
     return secret
 
 
-async def staff_token(session: AsyncSession, role: str, region: str, name: str) -> str:
+async def staff_token(uow: SqlUnitOfWork, role: str, region: str, name: str) -> str:
     now = datetime.now(UTC)
-    principal = await ensure_staff(session, name=name, display_name=name, role=role, region=region)
+    principal = await ensure_staff(uow, name=name, display_name=name, role=role, region=region)
     _, secret = await create_token(
-        session, principal_id=principal, name="bench", scopes=None, region=None, issued_by=None,
+        uow, principal_id=principal, name="bench", scopes=None, region=None, issued_by=None,
         expires_at=now + timedelta(hours=2), now=now,
     )  # fmt: skip
     return secret

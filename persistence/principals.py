@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from authz.principal import Principal, PrincipalKind, RoleAssignment
 from authz.roles import KNOWN_REGIONS, validate_region, validate_role
 from authz.tokens import hash_token, new_token_secret, token_prefix
-from persistence.audit import AuditRecord, write_events
 from persistence.pagination import Page, keyset, to_page
 from persistence.tables.auth import api_tokens, principals, role_assignments
+from persistence.uow import AuditContext, RecordKind, SqlUnitOfWork, Subject
 
 MAX_NAME_LENGTH: Final = 200
 
@@ -128,20 +128,13 @@ async def staff_principal(session: AsyncSession, name: str) -> Principal | None:
     return Principal.staff(id=str(row.id), display_name=row.display_name, roles=frozenset(roles[row.id]))
 
 
-# -- writes: staff, partners, tokens. Each write records its audit event in the caller's transaction. ----------
+# -- writes: staff, partners, tokens, through a unit of work that audits each one (``SqlUnitOfWork.record``). ---
 
+SYSTEM_AUDIT: Final = AuditContext(actor_kind=PrincipalKind.SYSTEM.value, actor_id="system:cli", operation="cli")
+"""Who the command line and the demo seed act as."""
 
-@dataclass(frozen=True)
-class ActingAs:
-    """Who performs a principal or token write, as recorded in the audit event (``actor_kind``/``actor_id``)."""
-
-    kind: str
-    id: str
-    request_id: str | None = None
-
-
-SYSTEM_ACTOR: Final = ActingAs(kind=PrincipalKind.SYSTEM.value, id="system:cli")
-"""The actor of the command line and the demo seed."""
+PRINCIPAL: Final = RecordKind("Principal")
+API_TOKEN: Final = RecordKind("ApiToken")
 
 _TOKEN_COLUMNS: Final = (
     api_tokens.c.id,
@@ -178,34 +171,9 @@ def _record(row: Any) -> TokenRecord:
     )
 
 
-def _audit_region(region: str | None) -> str | None:
+def _subject(subject_id: uuid.UUID, region: str | None) -> Subject:
     """Audit events carry a data region; a global role or token ('*') belongs to none in particular."""
-    return region if region in KNOWN_REGIONS else None
-
-
-def _event(
-    actor: ActingAs,
-    now: datetime,
-    action: str,
-    subject_kind: str,
-    subject_id: uuid.UUID,
-    region: str | None,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditRecord:
-    return AuditRecord(
-        occurred_at=now,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        action=action,
-        subject_kind=subject_kind,
-        subject_id=str(subject_id),
-        region=_audit_region(region),
-        request_id=actor.request_id,
-        before=before,
-        after=after,
-    )
+    return Subject(subject_id, region if region in KNOWN_REGIONS else None)
 
 
 async def _find_or_create_principal(
@@ -247,13 +215,12 @@ class StaffEnsured:
 
 
 async def ensure_staff_detailed(
-    session: AsyncSession,
+    uow: SqlUnitOfWork,
     *,
     name: str,
     display_name: str,
     role: str,
     region: str,
-    actor: ActingAs = SYSTEM_ACTOR,
     now: datetime | None = None,
 ) -> StaffEnsured:
     """``ensure_staff`` telling also what it had to create."""
@@ -261,22 +228,13 @@ async def ensure_staff_detailed(
     region = validate_region(region)
     name = _name(name, "a staff member")
     now = now or datetime.now(UTC)
+    session = uow.session
     principal_id, created = await _find_or_create_principal(
         session, name=name, kind=PrincipalKind.STAFF, display_name=display_name, partner_org=None, now=now
     )
-    events: list[AuditRecord] = []
     if created:
-        events.append(
-            _event(
-                actor,
-                now,
-                "principal.created",
-                "Principal",
-                principal_id,
-                None,
-                after={"kind": PrincipalKind.STAFF.value, "name": name, "display_name": display_name},
-            )
-        )
+        after = {"kind": PrincipalKind.STAFF.value, "name": name, "display_name": display_name}
+        uow.record(PRINCIPAL, _subject(principal_id, None), action="principal.created", after=after, at=now)
     added = await session.execute(
         pg_insert(role_assignments)
         .values(id=uuid.uuid4(), principal_id=principal_id, role=role, region=region, created_at=now)
@@ -285,39 +243,25 @@ async def ensure_staff_detailed(
     )
     role_added = added.one_or_none() is not None
     if role_added:
-        events.append(
-            _event(
-                actor,
-                now,
-                "principal.role_granted",
-                "Principal",
-                principal_id,
-                region,
-                after={"role": role, "region": region},
-            )
-        )
-    await write_events(session, events)
+        after = {"role": role, "region": region}
+        uow.record(PRINCIPAL, _subject(principal_id, region), action="principal.role_granted", after=after, at=now)
     return StaffEnsured(principal_id=principal_id, created=created, role_added=role_added)
 
 
 async def ensure_staff(
-    session: AsyncSession,
+    uow: SqlUnitOfWork,
     *,
     name: str,
     display_name: str,
     role: str,
     region: str,
-    actor: ActingAs = SYSTEM_ACTOR,
     now: datetime | None = None,
 ) -> uuid.UUID:
     """The staff principal named ``name`` (created if missing) holding ``role`` in ``region`` (added if missing).
 
     ``ValueError`` for an unknown role or region, or when ``name`` belongs to a principal that is not staff.
-    Caller commits.
     """
-    ensured = await ensure_staff_detailed(
-        session, name=name, display_name=display_name, role=role, region=region, actor=actor, now=now
-    )
+    ensured = await ensure_staff_detailed(uow, name=name, display_name=display_name, role=role, region=region, now=now)
     return ensured.principal_id
 
 
@@ -328,33 +272,19 @@ def _name(value: str, what: str) -> str:
     return value
 
 
-async def ensure_partner(
-    session: AsyncSession, org: str, *, actor: ActingAs = SYSTEM_ACTOR, now: datetime | None = None
-) -> uuid.UUID:
-    """The partner principal of organisation ``org`` (its ``name``), created if missing. Caller commits.
+async def ensure_partner(uow: SqlUnitOfWork, org: str, *, now: datetime | None = None) -> uuid.UUID:
+    """The partner principal of organisation ``org`` (its ``name``), created if missing.
 
     ``ValueError`` when ``org`` is blank or the name belongs to a principal that is not a partner.
     """
     org = _name(org, "a partner organisation")
     now = now or datetime.now(UTC)
     principal_id, created = await _find_or_create_principal(
-        session, name=org, kind=PrincipalKind.PARTNER, display_name=org, partner_org=org, now=now
+        uow.session, name=org, kind=PrincipalKind.PARTNER, display_name=org, partner_org=org, now=now
     )
     if created:
-        await write_events(
-            session,
-            [
-                _event(
-                    actor,
-                    now,
-                    "principal.created",
-                    "Principal",
-                    principal_id,
-                    None,
-                    after={"kind": PrincipalKind.PARTNER.value, "name": org, "partner_org": org},
-                )
-            ],
-        )
+        after = {"kind": PrincipalKind.PARTNER.value, "name": org, "partner_org": org}
+        uow.record(PRINCIPAL, _subject(principal_id, None), action="principal.created", after=after, at=now)
     return principal_id
 
 
@@ -384,7 +314,7 @@ async def get_token(session: AsyncSession, token_id: uuid.UUID) -> TokenRecord |
 
 
 async def create_token(
-    session: AsyncSession,
+    uow: SqlUnitOfWork,
     *,
     principal_id: uuid.UUID,
     name: str,
@@ -393,13 +323,11 @@ async def create_token(
     issued_by: uuid.UUID | None,
     expires_at: datetime | None,
     now: datetime,
-    actor: ActingAs = SYSTEM_ACTOR,
 ) -> tuple[TokenRecord, str]:
     """Store a new token for ``principal_id``; returns it and its secret (shown once, stored only hashed).
 
     A staff token has no scopes and no region (it carries its principal's roles); a partner token has both.
-    Scopes are stored as given: the caller checks them (``authz.scopes.check_token_scopes``) beforehand.
-    Caller commits.
+    Scopes are stored as given: the identity service checks them beforehand (``api.identity``).
     """
     if expires_at is not None and expires_at <= now:
         raise ValueError("a token must expire in the future")
@@ -408,7 +336,7 @@ async def create_token(
     secret = new_token_secret()
     token_id = uuid.uuid4()
     stored_scopes = sorted(set(scopes)) if scopes is not None else None
-    await session.execute(
+    await uow.session.execute(
         sa.insert(api_tokens).values(
             id=token_id,
             principal_id=principal_id,
@@ -422,46 +350,33 @@ async def create_token(
             expires_at=expires_at,
         )
     )
-    record = await get_token(session, token_id)
+    record = await get_token(uow.session, token_id)
     if record is None:  # the insert above is in this transaction
         raise AssertionError("token vanished within its own transaction")
-    await write_events(
-        session,
-        [_event(actor, now, "token.issued", "ApiToken", token_id, region, after=_token_facts(record))],
-    )
+    uow.record(API_TOKEN, _subject(token_id, region), action="token.issued", after=_token_facts(record), at=now)
     return record, secret
 
 
-async def revoke_token(
-    session: AsyncSession, token_id: uuid.UUID, now: datetime, *, actor: ActingAs = SYSTEM_ACTOR
-) -> TokenRecord | None:
+async def revoke_token(uow: SqlUnitOfWork, token_id: uuid.UUID, now: datetime) -> TokenRecord | None:
     """Revoke a token from ``now`` on. None if there is no such token; a revoked token is returned unchanged
-    (revoking twice is harmless and records nothing new). Caller commits."""
-    current = await get_token(session, token_id)
+    (revoking twice is harmless and records nothing new)."""
+    current = await get_token(uow.session, token_id)
     if current is None or current.revoked_at is not None:
         return current
-    await session.execute(
+    await uow.session.execute(
         sa.update(api_tokens)
         .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    revoked = replace(current, revoked_at=now)
-    await write_events(
-        session,
-        [
-            _event(
-                actor,
-                now,
-                "token.revoked",
-                "ApiToken",
-                token_id,
-                current.region,
-                before={"revoked_at": None},
-                after={"revoked_at": now},
-            )
-        ],
+    uow.record(
+        API_TOKEN,
+        _subject(token_id, current.region),
+        action="token.revoked",
+        before={"revoked_at": None},
+        after={"revoked_at": now},
+        at=now,
     )
-    return revoked
+    return replace(current, revoked_at=now)
 
 
 async def list_tokens(

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +65,7 @@ class SqlUnitOfWork:
         self._tracked: dict[tuple[str, uuid.UUID], _Tracked] = {}
         self.events_written = 0
         self._repos: dict[str, Any] = {}
+        self._recorded: list[AuditRecord] = []
 
     # -- transaction -------------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -85,6 +86,7 @@ class SqlUnitOfWork:
             await session.close()
             self._session = None
             self._tracked.clear()
+            self._recorded.clear()
 
     async def commit(self) -> None:
         """Flush and commit now (the context manager does this on a clean exit)."""
@@ -119,9 +121,27 @@ class SqlUnitOfWork:
         self._tracked[key] = _Tracked(mapping, entity, None)
 
     # -- writing -----------------------------------------------------------------------------------------
+    def record(
+        self,
+        kind: Audited,
+        subject: Subject,
+        *,
+        action: str,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Audit a write made by statement on ``session`` (not through a tracked entity), as ``action`` (at
+        ``at``, default now): the event is written with the next flush, in the same transaction."""
+        audit = AuditContext(
+            self.audit.actor_kind, self.audit.actor_id, action, self.audit.request_id, self.audit.reason
+        )
+        self._recorded.append(audit_record(audit, at or self.clock.now(), kind, subject, before, after))
+
     async def flush(self) -> None:
         session = self.session
-        records: list[AuditRecord] = []
+        records: list[AuditRecord] = self._recorded
+        self._recorded = []
         order = _table_order()
         new = sorted(
             (t for t in self._tracked.values() if t.snapshot is None), key=lambda t: order[t.mapping.table.name]
@@ -177,15 +197,45 @@ def _table_order() -> dict[str, int]:
     return {t.name: i for i, t in enumerate(metadata.sorted_tables)}
 
 
+class Audited(Protocol):
+    """What an audit event's subject is: its ``kind`` and the view of its values an event may show.
+    ``EntityMapping`` is one; ``RecordKind`` names records written outside the entity mappings."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def audit_view(self, values: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record whose writes a unit of work audits by hand (``SqlUnitOfWork.record``): principals, tokens,
+    refused mutations. Its events show the values given, as given."""
+
+    kind: str
+
+    def audit_view(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(values)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The subject of a hand-audited write: its id and its data region (None: no region in particular)."""
+
+    id: Any
+    region: str | None = None
+
+
 def audit_record(
     audit: AuditContext,
     now: datetime,
-    mapping: EntityMapping[Any],
+    mapping: Audited,
     entity: Any,
     before: Mapping[str, Any] | None,
-    after: Mapping[str, Any],
+    after: Mapping[str, Any] | None,
 ) -> AuditRecord:
-    """The audit event of one inserted (``before`` None) or changed entity: every unit of work builds it here."""
+    """The audit event of one inserted (``before`` None) or changed entity, or of a hand-audited write: every
+    audit record is built here (the SQL and prefetching units of work, principals and tokens, refusals)."""
     region = getattr(entity, "region", None)
     return AuditRecord(
         occurred_at=now,
@@ -198,7 +248,7 @@ def audit_record(
         request_id=audit.request_id,
         reason=audit.reason,
         before=mapping.audit_view(before) if before is not None else None,
-        after=mapping.audit_view(after),
+        after=mapping.audit_view(after) if after is not None else None,
     )
 
 

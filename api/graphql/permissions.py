@@ -13,7 +13,6 @@ transaction, since the refused change itself never happens.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from graphql import OperationType
@@ -22,7 +21,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 
 from api.graphql.errors import Forbidden, Unauthenticated
 from authz.permissions import Permission
-from persistence.audit import AuditRecord, write_events
+from persistence.uow import AuditContext, RecordKind, SqlUnitOfWork, Subject
 
 log = logging.getLogger("vigil.authz")
 
@@ -71,24 +70,18 @@ def declared_permission(field: Any) -> tuple[Permission, ...] | bool | None:
     return False
 
 
+REFUSED_MUTATION = RecordKind("Mutation")
+
+
 async def _record_refusal(info: Any, code: str, reason: str) -> None:
     if info.operation.operation is not OperationType.MUTATION or info.path.prev is not None:
         return
     context = info.context
     principal = context.principal
-    record = AuditRecord(
-        occurred_at=datetime.now(UTC),
-        actor_kind=principal.kind.value,
-        actor_id=principal.id,
-        action=f"security.{code.lower()}",
-        subject_kind="Mutation",
-        subject_id=info.field_name,
-        region=None,
-        request_id=context.request_id or None,
-        reason=reason,
-    )
+    action = f"security.{code.lower()}"
+    audit = AuditContext(principal.kind.value, principal.id, action, context.request_id or None, reason)
     try:
-        async with context.sessions() as session, session.begin():
-            await write_events(session, [record])
+        async with SqlUnitOfWork(context.sessions, audit) as uow:
+            uow.record(REFUSED_MUTATION, Subject(info.field_name), action=action)
     except Exception:  # the refusal stands even if its record could not be written
         log.exception("could not record a refused mutation")

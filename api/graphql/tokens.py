@@ -6,39 +6,27 @@ A token's secret appears exactly once, in `IssueApiTokenSuccess.secret`; afterwa
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated, Final
+from typing import Annotated
 
 import strawberry
 
+from api import identity
+from api.graphql.commands import audit_context, run
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
-from api.graphql.types.common import Connection, MutationError, connection, error_from
+from api.graphql.types.common import Connection, MutationError, connection
+from api.identity import DEFAULT_LIFETIME, Issuer, PartnerToken
 from authz.permissions import Permission
 from authz.principal import PrincipalKind
-from authz.roles import GLOBAL_REGION, validate_region
-from authz.scopes import check_token_scopes, resolve_scopes
-from authz.tokens import parse_duration
+from domain.actor import Actor
 from domain.errors import DomainError
 from persistence.pagination import Page
-from persistence.principals import (
-    MAX_NAME_LENGTH,
-    ActingAs,
-    TokenRecord,
-    TokenStatus,
-    create_token,
-    ensure_partner,
-    get_token,
-    list_tokens,
-    revoke_token,
-)
-
-MAX_SCOPES: Final = 64
-MAX_LIFETIME: Final = timedelta(days=366)
-DEFAULT_LIFETIME: Final = "30d"
+from persistence.principals import TokenRecord, TokenStatus, list_tokens
+from persistence.repositories import UnitOfWork
 
 
 @strawberry.enum(name="ApiTokenStatus", description="REVOKED wins over EXPIRED; EXPIRED is computed from the clock.")
@@ -121,10 +109,6 @@ IssueApiTokenResult = Annotated[IssueApiTokenSuccess | MutationError, strawberry
 RevokeApiTokenResult = Annotated[RevokeApiTokenSuccess | MutationError, strawberry.union("RevokeApiTokenResult")]
 
 
-def _acting_as(context: Context) -> ActingAs:
-    return ActingAs(kind=context.principal.kind.value, id=context.principal.id, request_id=context.request_id or None)
-
-
 def _principal_uuid(context: Context) -> uuid.UUID | None:
     """The caller's row in `principals` (staff), or None (a partner token or the system)."""
     if context.principal.kind is not PrincipalKind.STAFF:
@@ -135,50 +119,8 @@ def _principal_uuid(context: Context) -> uuid.UUID | None:
         return None
 
 
-def _text(value: str, field: str) -> str:
-    value = value.strip()
-    if not value or len(value) > MAX_NAME_LENGTH:
-        raise DomainError.invalid_input(f"`{field}` must be 1 to {MAX_NAME_LENGTH} characters", field=field)
-    return value
-
-
-def _checked_issue(context: Context, data: IssueApiTokenInput) -> tuple[str, str, list[str], str, timedelta]:
-    """The validated (partner_org, name, scopes, region, lifetime), or the typed error: the issuer's cap."""
-    org = _text(data.partner_org, "partnerOrg")
-    name = _text(data.name, "name")
-    try:
-        region = validate_region(data.region)
-    except ValueError as error:
-        raise DomainError.invalid_input(str(error), field="region") from error
-    try:
-        lifetime = parse_duration(data.expires_in)
-    except ValueError as error:
-        raise DomainError.invalid_input(str(error), field="expiresIn") from error
-    if lifetime > MAX_LIFETIME:
-        raise DomainError.invalid_input(f"a token lives at most {MAX_LIFETIME.days} days", field="expiresIn")
-    if not data.scopes or len(data.scopes) > MAX_SCOPES:
-        raise DomainError.invalid_input(f"give 1 to {MAX_SCOPES} scopes", field="scopes")
-    try:
-        scopes = sorted(p.value for p in resolve_scopes(data.scopes))
-    except ValueError as error:
-        raise DomainError.invalid_input(str(error), field="scopes") from error
-    offending = check_token_scopes(context.permissions, scopes, region)
-    if offending:
-        where = "every region" if region == GLOBAL_REGION else f"region {region}"
-        raise DomainError.forbidden(
-            f"a token cannot carry scopes you do not hold in {where}, nor token management: {', '.join(offending)}",
-            field="scopes",
-        )
-    return org, name, scopes, region, lifetime
-
-
-def _may_touch(context: Context, permission: Permission, record: TokenRecord) -> bool:
-    """A token is within reach when the caller holds `permission` in its region (staff tokens: everywhere), or
-    the caller issued it."""
-    me = _principal_uuid(context)
-    if me is not None and record.issued_by == me:
-        return True
-    return context.permissions.allows(permission, record.region or GLOBAL_REGION)
+def _issuer(context: Context, operation: str) -> Issuer:
+    return Issuer(audit_context(context, operation), context.permissions, _principal_uuid(context))
 
 
 @strawberry.type
@@ -221,29 +163,15 @@ class TokenMutation:
     )
     async def issue_api_token(self, info: Info, input: IssueApiTokenInput) -> IssueApiTokenResult:
         context = info.context
-        try:
-            org, name, scopes, region, lifetime = _checked_issue(context, input)
-        except DomainError as error:
-            return error_from(error)
         now = datetime.now(UTC)
-        actor = _acting_as(context)
-        async with context.sessions() as session, session.begin():
-            try:
-                partner_id = await ensure_partner(session, org, actor=actor, now=now)
-            except ValueError as error:
-                return error_from(DomainError.conflict(str(error), field="partnerOrg"))
-            record, secret = await create_token(
-                session,
-                principal_id=partner_id,
-                name=name,
-                scopes=scopes,
-                region=region,
-                issued_by=_principal_uuid(context),
-                expires_at=now + lifetime,
-                now=now,
-                actor=actor,
-            )
-        return IssueApiTokenSuccess(token=ApiToken.from_record(record, now), secret=secret)
+        request = PartnerToken(input.partner_org, input.scopes, input.region, input.name, input.expires_in)
+        issuer = _issuer(context, "issueApiToken")
+
+        async def command(uow: UnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
+            record, secret = await identity.issue_partner_token(uow, issuer, request, now)
+            return IssueApiTokenSuccess(token=ApiToken.from_record(record, now), secret=secret)
+
+        return await run(info, "issueApiToken", Permission.TOKENS_ISSUE, command)
 
     @strawberry.mutation(
         extensions=requires(Permission.TOKENS_REVOKE),
@@ -251,21 +179,17 @@ class TokenMutation:
     )
     async def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> RevokeApiTokenResult:
         context = info.context
-        try:
-            token_id = parse_id(input.id, "ApiToken", field="id")
-        except DomainError as error:
-            return error_from(error)
         now = datetime.now(UTC)
-        async with context.sessions() as session, session.begin():
-            current = await get_token(session, token_id)
-            if current is None or not _may_touch(context, Permission.TOKENS_REVOKE, current):
-                return error_from(DomainError.not_found("no such token", field="id"))
-            revoked = await revoke_token(session, token_id, now, actor=_acting_as(context))
-        if context.principal_cache is not None:
+        issuer = _issuer(context, "revokeApiToken")
+
+        async def command(uow: UnitOfWork, actor: Actor) -> RevokeApiTokenSuccess:
+            revoked = await identity.revoke(uow, issuer, parse_id(input.id, "ApiToken", field="id"), now)
+            return RevokeApiTokenSuccess(token=ApiToken.from_record(revoked, now))
+
+        result = await run(info, "revokeApiToken", Permission.TOKENS_REVOKE, command)
+        if context.principal_cache is not None and isinstance(result, RevokeApiTokenSuccess):
             context.principal_cache.clear()  # this process refuses the token from now on (others within the TTL)
-        if revoked is None:  # deleted between the two statements: tokens are never deleted
-            return error_from(DomainError.not_found("no such token", field="id"))
-        return RevokeApiTokenSuccess(token=ApiToken.from_record(revoked, now))
+        return result
 
 
 __all__ = [

@@ -23,7 +23,8 @@ from api.cli_tokens import staff_name
 from authz.scopes import resolve_scopes
 from persistence.db import create_engine, create_session_factory
 from persistence.metadata import metadata
-from persistence.principals import create_token, ensure_partner, ensure_staff
+from persistence.principals import SYSTEM_AUDIT, create_token, ensure_partner, ensure_staff
+from persistence.uow import SqlUnitOfWork
 
 DEFAULT_LIFETIME = timedelta(days=1)
 
@@ -43,10 +44,10 @@ async def issue_staff_token(
     now = datetime.now(UTC)
     engine = create_engine(db_url, pool_size=1)
     try:
-        async with create_session_factory(engine)() as session, session.begin():
-            principal_id = await ensure_staff(session, name=principal, display_name=principal, role=role, region=region)
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+            principal_id = await ensure_staff(uow, name=principal, display_name=principal, role=role, region=region)
             _, secret = await create_token(
-                session,
+                uow,
                 principal_id=principal_id,
                 name=f"{principal} (test)",
                 scopes=None,
@@ -77,10 +78,10 @@ async def issue_partner_token(
     now = datetime.now(UTC)
     engine = create_engine(db_url, pool_size=1)
     try:
-        async with create_session_factory(engine)() as session, session.begin():
-            partner_id = await ensure_partner(session, org)
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+            partner_id = await ensure_partner(uow, org)
             _, secret = await create_token(
-                session,
+                uow,
                 principal_id=partner_id,
                 name=f"{org} {region} (test)",
                 scopes=permissions,

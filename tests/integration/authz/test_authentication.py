@@ -8,7 +8,8 @@ import pytest
 
 from authz.tokens import new_token_secret
 from persistence.db import create_engine, create_session_factory
-from persistence.principals import create_token, ensure_staff, revoke_token
+from persistence.principals import SYSTEM_AUDIT, create_token, ensure_staff, revoke_token
+from persistence.uow import SqlUnitOfWork
 from tests.integration.conftest import GraphQLClient
 from tests.integration.tokens import issue_staff_token
 
@@ -51,10 +52,10 @@ async def test_unknown_token_is_unauthenticated(gql: GraphQLClient) -> None:
 async def test_expired_token_is_unauthenticated(db_url: str, gql: GraphQLClient) -> None:
     issued = datetime.now(UTC) - timedelta(days=2)
     engine = create_engine(db_url, pool_size=1)
-    async with create_session_factory(engine)() as session, session.begin():
-        admin = await ensure_staff(session, name="admin-global", display_name="Admin", role="admin", region="*")
+    async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+        admin = await ensure_staff(uow, name="admin-global", display_name="Admin", role="admin", region="*")
         _, secret = await create_token(
-            session,
+            uow,
             principal_id=admin,
             name="short-lived",
             scopes=None,
@@ -71,10 +72,10 @@ async def test_expired_token_is_unauthenticated(db_url: str, gql: GraphQLClient)
 async def test_revoked_token_is_unauthenticated(db_url: str, gql: GraphQLClient) -> None:
     now = datetime.now(UTC)
     engine = create_engine(db_url, pool_size=1)
-    async with create_session_factory(engine)() as session, session.begin():
-        admin = await ensure_staff(session, name="admin-global", display_name="Admin", role="admin", region="*")
+    async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+        admin = await ensure_staff(uow, name="admin-global", display_name="Admin", role="admin", region="*")
         record, secret = await create_token(
-            session,
+            uow,
             principal_id=admin,
             name="to revoke",
             scopes=None,
@@ -84,8 +85,8 @@ async def test_revoked_token_is_unauthenticated(db_url: str, gql: GraphQLClient)
             now=now,
         )
     assert (await gql(PROTECTED, token=secret)).get("errors") is None
-    async with create_session_factory(engine)() as session, session.begin():
-        await revoke_token(session, record.id, datetime.now(UTC))
+    async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+        await revoke_token(uow, record.id, datetime.now(UTC))
     await engine.dispose()
     code, message, _ = await _code(gql, secret)
     assert (code, message) == ("UNAUTHENTICATED", "the token is revoked")

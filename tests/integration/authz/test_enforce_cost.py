@@ -13,7 +13,8 @@ from api.app import VigilGraphQL, create_app
 from api.settings import Settings
 from authz.enforcer import Authorizer
 from persistence.db import create_engine, create_session_factory
-from persistence.principals import create_token, ensure_partner
+from persistence.principals import SYSTEM_AUDIT, create_token, ensure_partner
+from persistence.uow import SqlUnitOfWork
 from tests.integration.conftest import GraphQLClient
 from tests.integration.tokens import issue_staff_token
 
@@ -36,11 +37,11 @@ async def client(db_url: str) -> AsyncIterator[tuple[GraphQLClient, Authorizer]]
 async def _issue_many(db_url: str, count: int) -> None:
     now = datetime.now(UTC)
     engine = create_engine(db_url, pool_size=1)
-    async with create_session_factory(engine)() as session, session.begin():
-        partner = await ensure_partner(session, "bulk")
+    async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+        partner = await ensure_partner(uow, "bulk")
         for i in range(count):
             await create_token(
-                session,
+                uow,
                 principal_id=partner,
                 name=f"bulk {i}",
                 scopes=["reports:create"],

@@ -16,7 +16,8 @@ from api.app import create_app
 from api.oidc_fetch import build_oidc_verifier
 from api.settings import Environment, Settings
 from persistence.db import create_engine, create_session_factory
-from persistence.principals import ensure_partner, ensure_staff
+from persistence.principals import SYSTEM_AUDIT, ensure_partner, ensure_staff
+from persistence.uow import SqlUnitOfWork
 from tests.integration.conftest import GraphQLClient
 from tests.integration.tokens import issue_staff_token
 from tests.jwt_issuer import AUDIENCE, ISSUER, FakeIssuer, tamper
@@ -49,9 +50,9 @@ async def oidc_gql(db_url: str, issuer: FakeIssuer) -> AsyncIterator[GraphQLClie
 async def _staff(db_url: str, name: str, *roles: tuple[str, str]) -> None:
     engine = create_engine(db_url, pool_size=1)
     try:
-        async with create_session_factory(engine)() as session, session.begin():
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
             for role, region in roles:
-                await ensure_staff(session, name=name, display_name=name.title(), role=role, region=region)
+                await ensure_staff(uow, name=name, display_name=name.title(), role=role, region=region)
     finally:
         await engine.dispose()
 
@@ -140,8 +141,8 @@ async def test_an_unknown_subject_is_unauthenticated(oidc_gql: GraphQLClient, is
 
 async def test_a_partner_name_as_subject_is_not_staff(db_url: str, oidc_gql: GraphQLClient, issuer: FakeIssuer) -> None:
     engine = create_engine(db_url, pool_size=1)
-    async with create_session_factory(engine)() as session, session.begin():
-        await ensure_partner(session, "acme")
+    async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+        await ensure_partner(uow, "acme")
     await engine.dispose()
     assert await _refused(oidc_gql, issuer.token(sub="acme")) == "unknown staff member"
 

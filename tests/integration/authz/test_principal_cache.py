@@ -17,7 +17,8 @@ from api.graphql.ids import to_global_id
 from api.settings import Settings
 from authz.principal import Principal
 from persistence.db import create_engine, create_session_factory
-from persistence.principals import revoke_token
+from persistence.principals import SYSTEM_AUDIT, revoke_token
+from persistence.uow import SqlUnitOfWork
 from tests.integration.conftest import GraphQLClient
 from tests.integration.tokens import issue_staff_token
 
@@ -56,8 +57,8 @@ async def test_a_token_revoked_elsewhere_is_refused_after_the_ttl_and_not_before
     async with cached_client(db_url, ttl=60) as gql:
         assert (await gql(VIEWER, token=token))["data"]["viewer"]["authenticated"] is True
         engine = create_engine(db_url, pool_size=1)
-        async with create_session_factory(engine)() as session, session.begin():
-            await revoke_token(session, token_id, datetime.now(UTC))  # type: ignore[arg-type]
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+            await revoke_token(uow, token_id, datetime.now(UTC))  # type: ignore[arg-type]
         await engine.dispose()
         # Another process revoked it: this one still trusts its cached answer (the documented bound) ...
         assert (await gql(VIEWER, token=token))["data"]["viewer"]["authenticated"] is True

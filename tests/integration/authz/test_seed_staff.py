@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from api.seed_staff import seed_staff
 from authz.roles import Role
 from persistence.db import create_engine, create_session_factory
+from persistence.principals import SYSTEM_AUDIT
 from persistence.tables.auth import principals, role_assignments
+from persistence.uow import SqlUnitOfWork
 from tests.integration.conftest import GraphQLClient
 from tests.integration.tokens import issue_staff_token, row_counts
 
@@ -15,10 +17,10 @@ from tests.integration.tokens import issue_staff_token, row_counts
 async def test_seed_staff_is_idempotent_and_matches_cli_names(db_url: str, gql: GraphQLClient) -> None:
     engine = create_engine(db_url, pool_size=1)
     sessions = create_session_factory(engine)
-    async with sessions() as session, session.begin():
-        first = await seed_staff(session)
-    async with sessions() as session, session.begin():
-        second = await seed_staff(session)
+    async with SqlUnitOfWork(sessions, SYSTEM_AUDIT) as uow:
+        first = await seed_staff(uow)
+    async with SqlUnitOfWork(sessions, SYSTEM_AUDIT) as uow:
+        second = await seed_staff(uow)
     async with engine.connect() as conn:
         held = set(
             (
