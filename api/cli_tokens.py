@@ -80,12 +80,17 @@ def issue(
         None, help="Staff: the principal's name (default <role>-<region>). Partner: the token's name."
     ),
     expires: str = typer.Option("30d", help="Lifetime: 30d, 12h, 90m."),
+    vendor: str | None = typer.Option(
+        None, help="Staff token: the moderation vendor the staff member works for (QA metrics count them under it)."
+    ),
 ) -> None:
     """Issue a token and print it, alone, on the last line of stdout. Shown once: it is stored hashed."""
     if (role is None) == (partner is None):
         raise _fail("give either --role (a staff token) or --partner with --scopes (a partner token)")
     if role is not None and scopes is not None:
         raise _fail("--scopes belongs to partner tokens; a staff token carries its role")
+    if partner is not None and vendor is not None:
+        raise _fail("--vendor belongs to staff tokens; a partner token's organisation is --partner")
     if partner is not None and not scopes:
         raise _fail("a partner token needs --scopes (permissions or presets, comma-separated)")
     now = datetime.now(UTC)
@@ -95,7 +100,7 @@ def issue(
             values = [s.strip() for s in (scopes or "").split(",") if s.strip()]
             wanted = PartnerToken(partner, values, region, name or f"{partner} {region} (CLI)", expires)
             return await identity.issue_partner_token(uow, identity.OPERATOR, wanted, now)
-        staff = StaffToken(str(role), region, name or staff_name(str(role), region), expires)
+        staff = StaffToken(str(role), region, name or staff_name(str(role), region), expires, vendor_org=vendor)
         return await identity.issue_staff_token(uow, identity.OPERATOR, staff, now)
 
     try:
@@ -103,7 +108,11 @@ def issue(
     except DomainError as error:
         raise _fail(error.message) from error
     holder = record.principal_name
-    what = f"role {role} in {region}" if role is not None else f"scopes {', '.join(record.scopes or ())} in {region}"
+    what = (
+        f"role {role} in {region}" + (f", vendor {vendor}" if vendor else "")
+        if role is not None
+        else f"scopes {', '.join(record.scopes or ())} in {region}"
+    )
     console.print(f"[green]token issued[/green] for [bold]{holder}[/bold] ({what})")
     console.print(f"id {record.id}, prefix {record.prefix}, expires {record.expires_at:%Y-%m-%d %H:%M} UTC")
     console.print("It is shown once and stored hashed. Send it as  Authorization: Bearer <token>")

@@ -5,6 +5,8 @@
   command line (``OPERATOR``) holds every permission; a GraphQL caller holds its permission map.
 - Names (partner organisation, token, staff member) are 1 to ``MAX_NAME_LENGTH`` characters, a token lives at
   most ``MAX_LIFETIME``, carries 1 to ``MAX_SCOPES`` scopes, and its region is a region or ``*``.
+- A staff token grants its holder a role (``issue_staff_token``): the issuer must hold every permission the role
+  grants there (``_role_beyond``), and may name the vendor organisation the staff member works for.
 - A token is revoked by its issuer, or by whoever holds ``tokens:revoke`` in its region (staff tokens: in every
   region); to anyone else it does not exist (NOT_FOUND).
 - Every write goes through the caller's unit of work, which audits it (``persistence.principals``).
@@ -20,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from authz.enforcer import PermissionMap
+from authz.enforcer import PermissionMap, get_authorizer
 from authz.permissions import NON_DELEGABLE, Permission
-from authz.roles import GLOBAL_REGION, validate_region, validate_role
+from authz.roles import GLOBAL_REGION, validate_region
 from authz.scopes import check_token_scopes, resolve_scopes
 from authz.tokens import parse_duration
 from domain.errors import DomainError
@@ -68,12 +70,15 @@ class PartnerToken:
 
 @dataclass(frozen=True)
 class StaffToken:
-    """A token for the staff member ``name``, who holds ``role`` in ``region`` (granted if missing)."""
+    """A token for the staff member ``name``, who holds ``role`` in ``region`` (granted if missing) and works for
+    ``vendor_org`` (a moderation vendor; None: keep what is stored, in-house for a new one)."""
 
     role: str
     region: str
     name: str
     expires_in: str = DEFAULT_LIFETIME
+    vendor_org: str | None = None
+    via: str = "CLI"
 
 
 def _text(value: str, field: str) -> str:
@@ -145,25 +150,41 @@ async def issue_partner_token(
     )
 
 
+def _role_beyond(issuer: Issuer, role: str, region: str) -> list[str]:
+    """The permissions ``role`` grants in ``region`` that the issuer does not hold there (none: it may grant it)."""
+    try:
+        grants = get_authorizer().role_grants(role, region)
+    except ValueError as error:
+        raise DomainError.invalid_input(str(error), field="role") from error
+    if issuer.permissions is None:
+        return []
+    return sorted(p.value for p in grants if not issuer.permissions.allows(p, region))
+
+
 async def issue_staff_token(
     uow: SqlUnitOfWork, issuer: Issuer, request: StaffToken, now: datetime
 ) -> tuple[TokenRecord, str]:
-    """A token for a staff member, granted ``role`` in ``region`` if they lack it: the operator's alone (a role
-    grants more than any scope cap can check)."""
-    if issuer.permissions is not None:
-        raise DomainError.forbidden("staff tokens are issued by the operator (`vigil token issue --role`)")
+    """A token for a staff member, granted ``role`` in ``region`` if they lack it, never beyond the issuer."""
     region = _region(request.region)
     name = _text(request.name, "name")
+    vendor = _text(request.vendor_org, "vendorOrg") if request.vendor_org is not None else None
     lifetime = _lifetime(request.expires_in)
+    beyond = _role_beyond(issuer, request.role, region)
+    if beyond:
+        where = "every region" if region == GLOBAL_REGION else f"region {region}"
+        raise DomainError.forbidden(
+            f"role {request.role} grants what you do not hold in {where}: {', '.join(beyond)}", field="role"
+        )
     try:
-        role = validate_role(request.role).value
-        principal_id = await ensure_staff(uow, name=name, display_name=name, role=role, region=region, now=now)
+        principal_id = await ensure_staff(
+            uow, name=name, display_name=name, role=request.role, region=region, vendor_org=vendor, now=now
+        )
     except ValueError as error:
-        raise DomainError.invalid_input(str(error), field="role") from error
+        raise DomainError.conflict(str(error), field="name") from error
     return await create_token(
         uow,
         principal_id=principal_id,
-        name=f"{name} (CLI)",
+        name=f"{name} ({request.via})",
         scopes=None,
         region=None,
         issued_by=issuer.principal_id,

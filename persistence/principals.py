@@ -178,8 +178,9 @@ def _subject(subject_id: uuid.UUID, region: str | None) -> Subject:
 
 async def _find_or_create_principal(
     session: AsyncSession, *, name: str, kind: PrincipalKind, display_name: str, partner_org: str | None, now: datetime
-) -> tuple[uuid.UUID, bool]:
-    """The principal named ``name`` and whether this call created it; safe against a concurrent creator.
+) -> tuple[uuid.UUID, bool, str | None]:
+    """The principal named ``name``, whether this call created it, and its stored ``partner_org``; safe against a
+    concurrent creator.
 
     ``ValueError`` when the name belongs to a principal of another kind.
     """
@@ -198,13 +199,15 @@ async def _find_or_create_principal(
     )
     created_id = inserted.scalar_one_or_none()
     if created_id is not None:
-        return created_id, True
+        return created_id, True, partner_org
     existing = (
-        await session.execute(sa.select(principals.c.id, principals.c.kind).where(principals.c.name == name))
+        await session.execute(
+            sa.select(principals.c.id, principals.c.kind, principals.c.partner_org).where(principals.c.name == name)
+        )
     ).one()
     if existing.kind != kind.value:
         raise ValueError(f"principal {name!r} exists and is not a {kind.value.lower()} principal ({existing.kind})")
-    return existing.id, False
+    return existing.id, False, existing.partner_org
 
 
 @dataclass(frozen=True)
@@ -221,20 +224,36 @@ async def ensure_staff_detailed(
     display_name: str,
     role: str,
     region: str,
+    vendor_org: str | None = None,
     now: datetime | None = None,
 ) -> StaffEnsured:
     """``ensure_staff`` telling also what it had to create."""
     role = validate_role(role).value
     region = validate_region(region)
     name = _name(name, "a staff member")
+    vendor_org = _name(vendor_org, "a vendor organisation") if vendor_org is not None else None
     now = now or datetime.now(UTC)
     session = uow.session
-    principal_id, created = await _find_or_create_principal(
-        session, name=name, kind=PrincipalKind.STAFF, display_name=display_name, partner_org=None, now=now
+    principal_id, created, stored_vendor = await _find_or_create_principal(
+        session, name=name, kind=PrincipalKind.STAFF, display_name=display_name, partner_org=vendor_org, now=now
     )
     if created:
         after = {"kind": PrincipalKind.STAFF.value, "name": name, "display_name": display_name}
+        if vendor_org is not None:
+            after["partner_org"] = vendor_org
         uow.record(PRINCIPAL, _subject(principal_id, None), action="principal.created", after=after, at=now)
+    elif vendor_org is not None and vendor_org != stored_vendor:
+        await session.execute(
+            sa.update(principals).where(principals.c.id == principal_id).values(partner_org=vendor_org)
+        )
+        uow.record(
+            PRINCIPAL,
+            _subject(principal_id, None),
+            action="principal.vendor_set",
+            before={"partner_org": stored_vendor},
+            after={"partner_org": vendor_org},
+            at=now,
+        )
     added = await session.execute(
         pg_insert(role_assignments)
         .values(id=uuid.uuid4(), principal_id=principal_id, role=role, region=region, created_at=now)
@@ -255,13 +274,18 @@ async def ensure_staff(
     display_name: str,
     role: str,
     region: str,
+    vendor_org: str | None = None,
     now: datetime | None = None,
 ) -> uuid.UUID:
     """The staff principal named ``name`` (created if missing) holding ``role`` in ``region`` (added if missing).
+    ``vendor_org``: the moderation vendor they work for (stored as ``partner_org``; None keeps what is stored):
+    their decisions count under it in the QA-per-vendor metric.
 
     ``ValueError`` for an unknown role or region, or when ``name`` belongs to a principal that is not staff.
     """
-    ensured = await ensure_staff_detailed(uow, name=name, display_name=display_name, role=role, region=region, now=now)
+    ensured = await ensure_staff_detailed(
+        uow, name=name, display_name=display_name, role=role, region=region, vendor_org=vendor_org, now=now
+    )
     return ensured.principal_id
 
 
@@ -279,7 +303,7 @@ async def ensure_partner(uow: SqlUnitOfWork, org: str, *, now: datetime | None =
     """
     org = _name(org, "a partner organisation")
     now = now or datetime.now(UTC)
-    principal_id, created = await _find_or_create_principal(
+    principal_id, created, _ = await _find_or_create_principal(
         uow.session, name=org, kind=PrincipalKind.PARTNER, display_name=org, partner_org=org, now=now
     )
     if created:

@@ -19,7 +19,7 @@ from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
 from api.graphql.types.common import Connection, MutationError, connection
-from api.identity import DEFAULT_LIFETIME, Issuer, PartnerToken
+from api.identity import DEFAULT_LIFETIME, Issuer, PartnerToken, StaffToken
 from authz.permissions import Permission
 from authz.principal import PrincipalKind
 from domain.actor import Actor
@@ -95,6 +95,22 @@ class IssueApiTokenSuccess:
     secret: str
 
 
+@strawberry.input(
+    description="A staff member's token: the role they hold (granted if missing; never beyond your own "
+    "permissions there) and the moderation vendor they work for."
+)
+class IssueStaffTokenInput:
+    name: str = strawberry.field(description="The staff member's name (their OIDC subject); created on first use.")
+    role: str
+    region: str = strawberry.field(description="US, EU, APAC, ROW, or `*` for every region.")
+    vendor_org: str | None = strawberry.field(
+        default=None,
+        description="The moderation vendor they work for: QA agreement per vendor counts their decisions under it. "
+        "Null keeps what is stored (in-house for a new staff member).",
+    )
+    expires_in: str = strawberry.field(default=DEFAULT_LIFETIME, description="Lifetime: `30d`, `12h`, `90m`.")
+
+
 @strawberry.input
 class RevokeApiTokenInput:
     id: strawberry.ID
@@ -106,6 +122,7 @@ class RevokeApiTokenSuccess:
 
 
 IssueApiTokenResult = Annotated[IssueApiTokenSuccess | MutationError, strawberry.union("IssueApiTokenResult")]
+IssueStaffTokenResult = Annotated[IssueApiTokenSuccess | MutationError, strawberry.union("IssueStaffTokenResult")]
 RevokeApiTokenResult = Annotated[RevokeApiTokenSuccess | MutationError, strawberry.union("RevokeApiTokenResult")]
 
 
@@ -174,6 +191,22 @@ class TokenMutation:
         return await run(info, "issueApiToken", Permission.TOKENS_ISSUE, command)
 
     @strawberry.mutation(
+        extensions=requires(Permission.TOKENS_ISSUE),
+        description="Issue a staff member's token (what `vigil token issue --role --vendor` does); the secret is "
+        "returned once.",
+    )
+    async def issue_staff_token(self, info: Info, input: IssueStaffTokenInput) -> IssueStaffTokenResult:
+        now = datetime.now(UTC)
+        request = StaffToken(input.role, input.region, input.name, input.expires_in, input.vendor_org, via="GraphQL")
+        issuer = _issuer(info.context, "issueStaffToken")
+
+        async def command(uow: UnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
+            record, secret = await identity.issue_staff_token(uow, issuer, request, now)
+            return IssueApiTokenSuccess(token=ApiToken.from_record(record, now), secret=secret)
+
+        return await run(info, "issueStaffToken", Permission.TOKENS_ISSUE, command)
+
+    @strawberry.mutation(
         extensions=requires(Permission.TOKENS_REVOKE),
         description="Revoke a token now (revoking a revoked token changes nothing).",
     )
@@ -197,6 +230,8 @@ __all__ = [
     "ApiTokenStatus",
     "IssueApiTokenInput",
     "IssueApiTokenResult",
+    "IssueStaffTokenInput",
+    "IssueStaffTokenResult",
     "RevokeApiTokenInput",
     "RevokeApiTokenResult",
     "TokenMutation",
