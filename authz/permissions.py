@@ -24,6 +24,8 @@ class Permission(StrEnum):
     ADS_REVIEW = "ads:review"
     POLICIES_READ = "policies:read"
     POLICIES_PUBLISH = "policies:publish"
+    LADDERS_READ = "ladders:read"
+    LADDERS_DEFINE = "ladders:define"
     REPORTS_CREATE = "reports:create"
     REPORTS_READ = "reports:read"
     REPORTS_READ_OWN = "reports:read_own"
@@ -84,6 +86,8 @@ PERMISSION_DESCRIPTIONS: Final = MappingProxyType(
         Permission.ADS_REVIEW: "Approve or reject an ad before it serves.",
         Permission.POLICIES_READ: "See platform policies and their versions.",
         Permission.POLICIES_PUBLISH: "Publish a new policy version.",
+        Permission.LADDERS_READ: "See strike ladders and their versions.",
+        Permission.LADDERS_DEFINE: "Publish a new version of a region's strike ladder for a surface.",
         Permission.REPORTS_CREATE: "Submit reports about accounts, content or ads.",
         Permission.REPORTS_READ: "See every report in the region.",
         Permission.REPORTS_READ_OWN: "See only the reports this principal submitted.",

@@ -1,4 +1,5 @@
-"""Tunable rules (a policy manager may change these). Services take a ``DomainConfig``; defaults below."""
+"""Tunable rules. Services take a ``DomainConfig``; defaults below. ``ladders`` apply where a region has no stored
+ladder version for a surface (``domain.services.ladder.ladder_in_force``): policy managers change ladders as data."""
 
 from __future__ import annotations
 

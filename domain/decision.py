@@ -25,8 +25,9 @@ class Decision:
 
     ``policy_id`` / ``policy_version_id`` are ``None`` only for an ad approval without a cited policy.
     ``subject_*`` are copied from the case so decisions can be listed / appealed without the case.
-    ``automated`` is true when the decider is an automation rule. ``overturned_at`` is set when an appeal
-    overturns it; nothing else ever changes on a decision.
+    ``ladder_version_id``: the strike ladder version the violation climbed (``domain.strike_ladder``), None when
+    no stored version applied. ``automated`` is true when the decider is an automation rule. ``overturned_at`` is
+    set when an appeal overturns it; nothing else ever changes on a decision.
     """
 
     id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -45,6 +46,7 @@ class Decision:
     automated: bool = False
     decided_at: datetime
     overturned_at: datetime | None = None
+    ladder_version_id: uuid.UUID | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1

@@ -39,7 +39,8 @@ from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.strike import Strike
-from domain.subject import SubjectKind
+from domain.strike_ladder import LadderVersion
+from domain.subject import SubjectKind, Surface
 
 
 class AccountRepository(Protocol):
@@ -156,6 +157,15 @@ class AutomationRuleRepository(Protocol):
     def add(self, rule: AutomationRule) -> None: ...
 
 
+class StrikeLadderRepository(Protocol):
+    async def get(self, id: uuid.UUID) -> LadderVersion | None: ...
+    async def in_force(self, region: Region, surface: Surface) -> LadderVersion | None:
+        """The region's latest version for ``surface`` (None: the defaults apply)."""
+        ...
+
+    def add(self, version: LadderVersion) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction's worth of repositories plus the clock. See the module docstring for the contract."""
 
@@ -185,5 +195,7 @@ class UnitOfWork(Protocol):
     def qa_reviews(self) -> QaRepository: ...
     @property
     def automation_rules(self) -> AutomationRuleRepository: ...
+    @property
+    def strike_ladders(self) -> StrikeLadderRepository: ...
     @property
     def clock(self) -> Clock: ...

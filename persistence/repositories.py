@@ -25,7 +25,8 @@ from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.strike import Strike
-from domain.subject import SubjectKind
+from domain.strike_ladder import LadderVersion
+from domain.subject import SubjectKind, Surface
 from persistence.mapping import EntityMapping
 from persistence.operations import claimable_appeal, claimable_case
 from persistence.tables.automation import automation_rules
@@ -33,7 +34,7 @@ from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import qa_reviews, queues
 from persistence.tables.outcomes import appeals, decisions, enforcement_actions, strikes
-from persistence.tables.policies import policies, policy_versions
+from persistence.tables.policies import policies, policy_versions, strike_ladders
 from persistence.uow import SqlUnitOfWork
 
 E = TypeVar("E")
@@ -52,6 +53,7 @@ APPEALS = EntityMapping(Appeal, appeals, "Appeal")
 QUEUES = EntityMapping(Queue, queues, "Queue")
 QA_REVIEWS = EntityMapping(QaReview, qa_reviews, "QaReview")
 AUTOMATION_RULES = EntityMapping(AutomationRule, automation_rules, "AutomationRule")
+STRIKE_LADDERS = EntityMapping(LadderVersion, strike_ladders, "StrikeLadder")
 
 MAPPINGS: tuple[EntityMapping[Any], ...] = (
     ACCOUNTS,
@@ -68,6 +70,7 @@ MAPPINGS: tuple[EntityMapping[Any], ...] = (
     QUEUES,
     QA_REVIEWS,
     AUTOMATION_RULES,
+    STRIKE_LADDERS,
 )
 
 
@@ -205,6 +208,15 @@ class AutomationRuleRepository(SqlRepository[AutomationRule]):
         return await self._one(t.region == region, t.policy_id == policy_id, t.classifier == classifier)
 
 
+class StrikeLadderRepository(SqlRepository[LadderVersion]):
+    async def in_force(self, region: Region, surface: Surface) -> LadderVersion | None:
+        await self.uow.flush()
+        t = strike_ladders.c
+        stmt = sa.select(strike_ladders).where(t.region == region, t.surface == surface)
+        row = (await self.uow.session.execute(stmt.order_by(t.number.desc()).limit(1))).mappings().one_or_none()
+        return None if row is None else self.uow.track_loaded(STRIKE_LADDERS, row)
+
+
 class UnitOfWork(SqlUnitOfWork):
     """The domain's UnitOfWork port on PostgreSQL."""
 
@@ -266,4 +278,10 @@ class UnitOfWork(SqlUnitOfWork):
     def automation_rules(self) -> AutomationRuleRepository:
         return self._repo(  # type: ignore[no-any-return]
             "automation_rules", lambda: AutomationRuleRepository(self, AUTOMATION_RULES)
+        )
+
+    @property
+    def strike_ladders(self) -> StrikeLadderRepository:
+        return self._repo(  # type: ignore[no-any-return]
+            "strike_ladders", lambda: StrikeLadderRepository(self, STRIKE_LADDERS)
         )

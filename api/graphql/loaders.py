@@ -20,6 +20,7 @@ from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
 from domain.report import Report
 from domain.strike import Strike
+from domain.strike_ladder import LadderVersion
 from persistence import reads
 from persistence.db import SessionFactory
 from persistence.fastsql import Pool
@@ -35,6 +36,7 @@ from persistence.repositories import (
     POLICIES,
     POLICY_VERSIONS,
     REPORTS,
+    STRIKE_LADDERS,
     STRIKES,
 )
 
@@ -105,6 +107,10 @@ class Loaders:
     @cached_property
     def policy_version(self) -> DataLoader[uuid.UUID, PolicyVersion | None]:
         return self._by_id(POLICY_VERSIONS)
+
+    @cached_property
+    def strike_ladder(self) -> DataLoader[uuid.UUID, LadderVersion | None]:
+        return self._by_id(STRIKE_LADDERS)
 
     @cached_property
     def report(self) -> DataLoader[uuid.UUID, Report | None]:

@@ -35,6 +35,7 @@ WRITE_PERMISSION: dict[str, Permission] = {
     "Appeal": Permission.APPEALS_CREATE,
     "Policy": Permission.POLICIES_PUBLISH,
     "PolicyVersion": Permission.POLICIES_PUBLISH,
+    "StrikeLadder": Permission.LADDERS_DEFINE,
 }
 """Record type → the permission that writes it: its holder sees the records of that type a payload returns."""
 

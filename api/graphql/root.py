@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
 from api.graphql.automation import AutomationMutation, AutomationQuery
+from api.graphql.ladders import LadderMutation, LadderQuery
 from api.graphql.lookup import LookupQuery
 from api.graphql.mutations.appeal_queue import AppealQueueMutation
 from api.graphql.mutations.appeals import AppealMutation
@@ -24,6 +25,7 @@ QUERIES: tuple[type, ...] = (
     AuditQuery,
     OperationsQuery,
     AutomationQuery,
+    LadderQuery,
     LookupQuery,
 )
 MUTATIONS: tuple[type, ...] = (
@@ -35,6 +37,7 @@ MUTATIONS: tuple[type, ...] = (
     TokenMutation,
     OperationsMutation,
     AutomationMutation,
+    LadderMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -20,6 +20,7 @@ READ_PERMISSION: dict[str, Permission] = {
     "Ad": Permission.ADS_READ,
     "Policy": Permission.POLICIES_READ,
     "PolicyVersion": Permission.POLICIES_READ,
+    "StrikeLadder": Permission.LADDERS_READ,
     "Report": Permission.REPORTS_READ,
     "Case": Permission.CASES_READ,
     "Decision": Permission.CASES_READ,

@@ -15,9 +15,10 @@ from domain.case import Case
 from domain.config import DomainConfig
 from domain.decision import Decision, Verdict
 from domain.enforcement import EnforcementAction, RequestedAction, action_for_request, ensure_may_apply
-from domain.ladder import LadderStep, ladder_for, reevaluate
+from domain.ladder import LadderStep, reevaluate
 from domain.policy import Policy, PolicyVersion
 from domain.ports import UnitOfWork
+from domain.services.ladder import ladder_in_force
 from domain.services.subject import refresh_subjects
 from domain.strike import Strike
 from domain.subject import Subject, SubjectKind
@@ -57,6 +58,7 @@ async def record_decision(
     plan = None
     if decision.verdict is Verdict.VIOLATING and cited is not None:
         plan = await _plan(uow, actor, subject, decision.id, cited, config, decision.decided_at)
+        decision.ladder_version_id = plan.ladder_version_id
     uow.decisions.add(decision)
     case.mark_decided(decision.id, actor, decision.decided_at)
     if plan is None:
@@ -82,6 +84,7 @@ async def ensure_may_enforce(
 class _Plan:
     strike: Strike
     step: LadderStep | None
+    ladder_version_id: uuid.UUID | None
 
 
 async def _plan(
@@ -103,12 +106,12 @@ async def _plan(
         version=version,
         now=now,
     )
-    ladder = ladder_for(config.ladders, policy.surface)
+    ladder, ladder_version_id = await ladder_in_force(uow, subject.region, policy.surface, config)
     step = None if ladder is None else ladder.step_for(strike, await uow.strikes.list_for_account(strike.account_id))
     if step is not None:
         why = " (the strike ladder's next step for this account; escalate the case)"
         ensure_may_apply(actor, [step.action], subject.region, why=why)
-    return _Plan(strike, step)
+    return _Plan(strike, step, ladder_version_id)
 
 
 async def _enforce(
@@ -145,7 +148,7 @@ async def reverse_decision(uow: UnitOfWork, decision: Decision, config: DomainCo
 async def _reevaluate_ladder(
     uow: UnitOfWork, reversed_strike: Strike, config: DomainConfig, now: datetime
 ) -> tuple[list[EnforcementAction], list[EnforcementAction]]:
-    ladder = ladder_for(config.ladders, reversed_strike.surface)
+    ladder, _ = await ladder_in_force(uow, reversed_strike.region, reversed_strike.surface, config)
     if ladder is None:
         return [], []
     strikes = await uow.strikes.list_for_account(reversed_strike.account_id)

@@ -53,6 +53,11 @@ class PolicyFilter:
 
 
 @dataclass(frozen=True)
+class StrikeLadderFilter:
+    surface: Surface | None = None
+
+
+@dataclass(frozen=True)
 class ReportFilter:
     case_id: uuid.UUID | None = None
     policy_id: uuid.UUID | None = None

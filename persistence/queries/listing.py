@@ -15,7 +15,18 @@ from persistence.mapping import EntityMapping
 from persistence.pagination import Page
 from persistence.queries import filters as f
 from persistence.queries.status import account_status_is, strike_status_is
-from persistence.repositories import ACCOUNTS, ADS, APPEALS, CASES, CONTENTS, DECISIONS, POLICIES, REPORTS, STRIKES
+from persistence.repositories import (
+    ACCOUNTS,
+    ADS,
+    APPEALS,
+    CASES,
+    CONTENTS,
+    DECISIONS,
+    POLICIES,
+    REPORTS,
+    STRIKE_LADDERS,
+    STRIKES,
+)
 from persistence.tables.cases import reports
 
 
@@ -68,6 +79,11 @@ async def ads(source: Source, q: f.AdFilter, request: f.PageRequest) -> Page[Any
 async def policies(source: Source, q: f.PolicyFilter, request: f.PageRequest) -> Page[Any]:
     t = POLICIES.table.c
     return await source.page(POLICIES, _eq(t.surface, q.surface) + _eq(t.code, q.code), request)
+
+
+async def strike_ladders(source: Source, q: f.StrikeLadderFilter, request: f.PageRequest) -> Page[Any]:
+    t = STRIKE_LADDERS.table.c
+    return await source.page(STRIKE_LADDERS, _eq(t.surface, q.surface), request)
 
 
 async def reports_page(source: Source, q: f.ReportFilter, request: f.PageRequest) -> Page[Any]:

@@ -16,7 +16,12 @@ decisions = sa.Table(
     metadata,
     *entity_columns(
         Decision,
-        foreign_keys={"case_id": "cases.id", "policy_id": "policies.id", "policy_version_id": "policy_versions.id"},
+        foreign_keys={
+            "case_id": "cases.id",
+            "policy_id": "policies.id",
+            "policy_version_id": "policy_versions.id",
+            "ladder_version_id": "strike_ladders.id",
+        },
         indexed=("case_id", "subject_account_id", "policy_id"),
         lengths={"decider_id": 200},
     ),

@@ -8,7 +8,7 @@ import functools
 import uuid
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -50,6 +50,9 @@ from domain.status import account_status_at
 from domain.strike import Strike as StrikeEntity
 from domain.strike import StrikeStatus
 from domain.subject import SubjectKind, Surface
+
+if TYPE_CHECKING:
+    from api.graphql.ladders import StrikeLadder
 
 N = TypeVar("N")
 MAX_NESTED = 100
@@ -417,6 +420,18 @@ class Decision(Node):
         found = await info.context.loaders.policy_version.load(self.entity.policy_version_id)
         return one(info, PolicyVersion, found)
 
+    @strawberry.field(
+        description="The strike ladder version the decision's strike climbed (null: not violating, or decided "
+        "before ladders were data); null without ladders:read in its region."
+    )
+    async def ladder_version(
+        self, info: Info
+    ) -> Annotated[StrikeLadder, strawberry.lazy("api.graphql.ladders")] | None:
+        if self.entity.ladder_version_id is None:
+            return None
+        found = await info.context.loaders.strike_ladder.load(self.entity.ladder_version_id)
+        return one(info, _strike_ladder_type(), found)
+
     @strawberry.field(description="Actions the decision applied, ladder penalties included.")
     def actions(self, info: Info) -> list[EnforcementAction]:
         loader = info.context.loaders.actions_by_decision
@@ -580,3 +595,9 @@ NODE_TYPES: dict[str, tuple[type[Any], Permission]] = {
 """GraphQL type name → (type, the permission that reads it in the record's region)."""
 
 __all__ = ["NODE_TYPES", "CaseState", "Node", "Verdict", "build"]
+
+
+def _strike_ladder_type() -> Any:
+    from api.graphql.ladders import StrikeLadder  # the ladders module builds on this one
+
+    return StrikeLadder

@@ -50,9 +50,12 @@ async def test_qa_reviews_and_metrics(db_url: str, gql: GraphQLClient) -> None:
     start = datetime.now(UTC) - timedelta(minutes=1)
     hate = await flows.policy(gql, admin, "HATE_SPEECH")
     owner = await flows.account(gql, platform, "creator-1")
+    # The vendor decides a first strike (a warning) on another account: the owner's second strike would reach the
+    # ladder's restriction, which a vendor may not apply (domain.enforcement.ensure_may_apply).
+    other = await flows.account(gql, platform, "creator-2")
     cases = []
     for i in range(3):
-        video = await flows.content(gql, platform, owner, f"video-{i}")
+        video = await flows.content(gql, platform, other if i == 1 else owner, f"video-{i}")
         cases.append(str((await flows.report(gql, platform, video, hate))["case"]["id"]))
     removed = await flows.decide(gql, mod, cases[0], hate, actions=[{"kind": "REMOVE_CONTENT"}])
     by_vendor = await flows.decide(gql, vendor, cases[1], hate)

@@ -29,7 +29,7 @@ def staff(*roles: tuple[str, str]) -> Principal:
 def test_every_permission_has_a_description_kind_and_action() -> None:
     assert set(PERMISSION_DESCRIPTIONS) == set(Permission)
     assert all(PERMISSION_DESCRIPTIONS[p].strip() for p in Permission)
-    assert len(Permission) == 32
+    assert len(Permission) == 34
     assert Permission.CASES_DECIDE_ESCALATED.kind == "cases"
     assert Permission.CASES_DECIDE_ESCALATED.action == "decide_escalated"
     assert Permission.from_casbin("pii", "read") is Permission.PII_READ
@@ -86,7 +86,8 @@ def test_anonymous_holds_nothing(authorizer: Authorizer) -> None:
 
 def test_unknown_role_or_region_grants_nothing_and_is_reported(authorizer: Authorizer) -> None:
     pmap = authorizer.permission_map(staff(("superuser", "*"), ("moderator", "MARS"), ("analyst", "EU")))
-    assert pmap.permissions == {Permission.METRICS_READ, Permission.QUEUES_READ, Permission.POLICIES_READ}
+    analyst = {Permission.METRICS_READ, Permission.QUEUES_READ, Permission.POLICIES_READ, Permission.LADDERS_READ}
+    assert pmap.permissions == analyst
     assert len(pmap.ignored) == 2
     assert any("superuser" in reason for reason in pmap.ignored)
     assert any("MARS" in reason for reason in pmap.ignored)

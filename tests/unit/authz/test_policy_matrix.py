@@ -25,6 +25,7 @@ _READS_OF_RECORDS = {
     "content:read",
     "ads:read",
     "policies:read",
+    "ladders:read",
     "reports:read",
     "cases:read",
     "appeals:read",
@@ -48,6 +49,8 @@ EXPECTED: dict[str, frozenset[str]] = {
             "ads:read",
             "policies:read",
             "policies:publish",
+            "ladders:read",
+            "ladders:define",
             "reports:read",
             "cases:read",
             "cases:decide_escalated",
@@ -64,13 +67,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "senior_moderator": frozenset(_MODERATOR | {"cases:decide_escalated", "appeals:decide"}),
     "vendor_moderator": frozenset(_MODERATOR - {"pii:read", "accounts:ban"}),
     "qa_reviewer": frozenset(_READS_OF_RECORDS | {"qa:read", "qa:review"}),
-    "analyst": frozenset({"metrics:read", "queues:read", "policies:read"}),
+    "analyst": frozenset({"metrics:read", "queues:read", "policies:read", "ladders:read"}),
     "auditor": frozenset(
         {
             "accounts:read",
             "content:read",
             "ads:read",
             "policies:read",
+            "ladders:read",
             "reports:read",
             "cases:read",
             "appeals:read",
@@ -182,7 +186,12 @@ def test_vendor_moderator_never_reads_pii_or_bans(authorizer: Authorizer, held_i
 @pytest.mark.parametrize("held_in", ASSIGNMENT_REGIONS)
 def test_analyst_sees_aggregates_only(authorizer: Authorizer, held_in: str) -> None:
     analyst = _map_for(authorizer, "analyst", held_in)
-    assert analyst.permissions == {Permission.METRICS_READ, Permission.QUEUES_READ, Permission.POLICIES_READ}
+    assert analyst.permissions == {
+        Permission.METRICS_READ,
+        Permission.QUEUES_READ,
+        Permission.POLICIES_READ,
+        Permission.LADDERS_READ,
+    }
     assert not analyst.allows("pii:read")
     assert not analyst.allows("audit:read")
     assert not analyst.allows("cases:read")

@@ -27,7 +27,8 @@ from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.strike import Strike
-from domain.subject import SubjectKind
+from domain.strike_ladder import LadderVersion
+from domain.subject import SubjectKind, Surface
 
 
 class _HasId(Protocol):
@@ -183,6 +184,12 @@ class FakeAutomationRules(_Store[AutomationRule]):
         return next((r for r in self.items.values() if (r.region, r.policy_id, r.classifier) == key), None)
 
 
+class FakeStrikeLadders(_Store[LadderVersion]):
+    async def in_force(self, region: Region, surface: Surface) -> LadderVersion | None:
+        mine = [v for v in self.items.values() if (v.region, v.surface) == (region, surface)]
+        return max(mine, key=lambda v: v.number, default=None)
+
+
 class FakeUnitOfWork:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -199,6 +206,7 @@ class FakeUnitOfWork:
         self.queues = FakeQueues(self.cases)
         self.qa_reviews = FakeQaReviews()
         self.automation_rules = FakeAutomationRules()
+        self.strike_ladders = FakeStrikeLadders()
 
     def snapshot(self) -> dict[str, Any]:
         """A deep copy of every store (entities compare by value), for 'nothing changed' assertions."""
