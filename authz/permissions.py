@@ -32,7 +32,6 @@ class Permission(StrEnum):
     CASES_READ = "cases:read"
     CASES_DECIDE = "cases:decide"
     CASES_ESCALATE = "cases:escalate"
-    CASES_DECIDE_ESCALATED = "cases:decide_escalated"
     CASES_CLAIM = "cases:claim"
     APPEALS_CREATE = "appeals:create"
     APPEALS_READ = "appeals:read"
@@ -92,9 +91,8 @@ PERMISSION_DESCRIPTIONS: Final = MappingProxyType(
         Permission.REPORTS_READ: "See every report in the region.",
         Permission.REPORTS_READ_OWN: "See only the reports this principal submitted.",
         Permission.CASES_READ: "See cases, their reports and decisions.",
-        Permission.CASES_DECIDE: "Decide an open or assigned (not escalated) case.",
+        Permission.CASES_DECIDE: "Decide a case; an escalated one also needs senior seniority (domain.seniority).",
         Permission.CASES_ESCALATE: "Send a case to the escalation queue.",
-        Permission.CASES_DECIDE_ESCALATED: "Decide an escalated case.",
         Permission.CASES_CLAIM: "Claim the next case from a queue (a lease).",
         Permission.APPEALS_CREATE: "File an appeal against a decision on behalf of the account owner.",
         Permission.APPEALS_READ: "See appeals and their outcomes.",

@@ -4,8 +4,8 @@ A new appeal is routed to an APPEALS queue (``domain.services.appeal.file_appeal
 queue's SLA for ``APPEAL_SLA_PRIORITY`` (the queue's "high" band: appeals carry no priority score of their own).
 With no APPEALS queue for its region the appeal stays unqueued, without an SLA due time.
 
-Working an appeal mirrors working a case: a claim is a lease. While ``lease_expires_at`` is in the future no
-one but ``assignee_id`` may claim or decide it; an expired lease is free. Deciding ends the lease.
+Working an appeal mirrors working a case: a claim is a lease (``domain.lease``). While it is live no one but its
+holder may claim or decide the appeal; an expired lease is free. Deciding ends the lease.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from domain import limits
 from domain.actor import Actor
 from domain.decision import Decision
 from domain.errors import DomainError
+from domain.lease import Lease, Leased
 from domain.queue import Queue
 from domain.region import Region
 
@@ -34,7 +35,7 @@ class AppealState(StrEnum):
 
 
 @dataclass(kw_only=True)
-class Appeal:
+class Appeal(Leased):
     """One per decision. ``filed_by`` is the id of the actor that filed it (user-facing service or staff)."""
 
     id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -85,18 +86,10 @@ class Appeal:
             updated_at=now,
         )
 
-    def held_by_other(self, actor: Actor, now: datetime) -> bool:
-        return (
-            self.assignee_id is not None
-            and self.assignee_id != actor.id
-            and self.lease_expires_at is not None
-            and self.lease_expires_at > now
-        )
-
     def ensure_decidable_by(self, actor: Actor, decision: Decision, now: datetime) -> None:
         if self.state is not AppealState.PENDING:
             raise DomainError.invalid_state(f"appeal is already {self.state.value}")
-        if self.held_by_other(actor, now):
+        if self.held_by_other(actor.id, now):
             raise DomainError.conflict("appeal is held by someone else", "appealId")
         if actor.id == decision.decider_id:
             raise DomainError.forbidden("an appeal must be decided by someone other than the original decider")
@@ -106,16 +99,14 @@ class Appeal:
     def claim(self, actor: Actor, decision: Decision, lease: timedelta, now: datetime) -> None:
         """Take (or renew) the lease: only someone who may decide the appeal may hold it."""
         self.ensure_decidable_by(actor, decision, now)
-        self.assignee_id, self.lease_expires_at, self.updated_at = actor.id, now + lease, now
+        self.lease, self.updated_at = Lease.taken(actor.id, lease, now), now
 
     def release(self, actor: Actor, now: datetime) -> None:
         """The holder gives the appeal back to its queue."""
         if self.state is not AppealState.PENDING:
             raise DomainError.invalid_state(f"appeal is already {self.state.value}", "appealId")
-        held = self.lease_expires_at is not None and self.lease_expires_at > now
-        if self.assignee_id != actor.id or not held:
-            raise DomainError.conflict("you do not hold a lease on this appeal", "appealId")
-        self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
+        self.ensure_held_by(actor.id, now, what="appeal", field="appealId")
+        self.lease, self.updated_at = Lease(), now
 
     def decide(self, *, actor: Actor, decision: Decision, outcome: AppealState, rationale: str, now: datetime) -> None:
         """PENDING → UPHELD | OVERTURNED; ends any lease (``assignee_id`` stays as who last held it)."""
@@ -125,4 +116,4 @@ class Appeal:
         self.ensure_decidable_by(actor, decision, now)
         self.state, self.rationale = outcome, rationale
         self.decided_at, self.decider_id, self.decider_seniority = now, actor.id, actor.seniority
-        self.lease_expires_at, self.updated_at = None, now
+        self.lease, self.updated_at = self.lease.ended(), now

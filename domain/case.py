@@ -8,7 +8,7 @@ State machine::
 
 A case is *open* (reports fold into it) until it is DECIDED. Any decision (violating or not) moves it to
 DECIDED; ``close`` (DECIDED → CLOSED) archives it. Appeals reference the decision, never reopen the case.
-A claim is a lease: while ``lease_expires_at`` is in the future no one else may claim or decide the case.
+A claim is a lease (``domain.lease``): while it is live no one else may claim or decide the case.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from enum import StrEnum
 from domain import limits, seniority
 from domain.actor import Actor
 from domain.errors import DomainError
+from domain.lease import Lease, Leased
 from domain.policy import Severity
 from domain.priority import more_severe, more_trusted, priority_score
 from domain.region import Region
@@ -41,7 +42,7 @@ OPEN_STATES: frozenset[CaseState] = frozenset({CaseState.OPEN, CaseState.ASSIGNE
 
 
 @dataclass(kw_only=True)
-class Case:
+class Case(Leased):
     """``subject_account_id`` is the subject's owner account. ``top_severity`` / ``top_source`` are the highest
     severity and most trusted source among its reports (inputs of the priority score, see ``domain.priority``).
     """
@@ -90,14 +91,6 @@ class Case:
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    def held_by_other(self, actor: Actor, now: datetime) -> bool:
-        return (
-            self.assignee_id is not None
-            and self.assignee_id != actor.id
-            and self.lease_expires_at is not None
-            and self.lease_expires_at > now
-        )
-
     def fold_report(
         self, *, source: ReportSource, severity: Severity, reach: int, sla: SlaTable, now: datetime
     ) -> None:
@@ -118,7 +111,7 @@ class Case:
             raise DomainError.invalid_state(f"case is already {self.state.value}")
         if self.state is CaseState.ESCALATED and actor.seniority < seniority.ESCALATED_CASE_MIN:
             raise DomainError.forbidden("an escalated case needs a senior moderator")
-        if self.held_by_other(actor, now):
+        if self.held_by_other(actor.id, now):
             raise DomainError.conflict("case is held by another moderator")
 
     def claim(self, actor: Actor, lease: timedelta, now: datetime) -> None:
@@ -126,18 +119,16 @@ class Case:
         self._ensure_workable(actor, now)
         if self.state is CaseState.OPEN:
             self.state = CaseState.ASSIGNED
-        self.assignee_id, self.lease_expires_at, self.updated_at = actor.id, now + lease, now
+        self.lease, self.updated_at = Lease.taken(actor.id, lease, now), now
 
     def release(self, actor: Actor, now: datetime) -> None:
         """The holder gives the case back to its queue (ASSIGNED → OPEN; an ESCALATED case stays ESCALATED)."""
         if not self.is_open:
             raise DomainError.invalid_state(f"case is already {self.state.value}", "caseId")
-        held = self.lease_expires_at is not None and self.lease_expires_at > now
-        if self.assignee_id != actor.id or not held:
-            raise DomainError.conflict("you do not hold a lease on this case", "caseId")
+        self.ensure_held_by(actor.id, now, what="case", field="caseId")
         if self.state is CaseState.ASSIGNED:
             self.state = CaseState.OPEN
-        self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
+        self.lease, self.updated_at = Lease(), now
 
     def escalate(self, actor: Actor, reason: str, now: datetime, *, to_queue: uuid.UUID | None = None) -> None:
         """OPEN/ASSIGNED → ESCALATED; releases the lease and moves the case to ``to_queue`` (its queue's
@@ -147,7 +138,7 @@ class Case:
             raise DomainError.invalid_state(f"cannot escalate a {self.state.value} case")
         self._ensure_workable(actor, now)
         self.state, self.escalation_reason = CaseState.ESCALATED, reason
-        self.assignee_id, self.lease_expires_at, self.updated_at = None, None, now
+        self.lease, self.updated_at = Lease(), now
         self.queue_id = to_queue or self.queue_id
 
     def route_to(self, queue_id: uuid.UUID, sla: SlaTable, now: datetime) -> None:
@@ -169,7 +160,7 @@ class Case:
     def mark_decided(self, decision_id: uuid.UUID, actor: Actor, now: datetime) -> None:
         self.ensure_decidable_by(actor, now)
         self.state, self.decision_id, self.decided_at = CaseState.DECIDED, decision_id, now
-        self.lease_expires_at, self.updated_at = None, now
+        self.lease, self.updated_at = self.lease.ended(), now
 
     def close(self, now: datetime) -> None:
         """DECIDED → CLOSED."""

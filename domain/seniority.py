@@ -13,5 +13,6 @@ SENIOR_MODERATOR: Final = 3
 POLICY_MANAGER: Final = 4
 ADMIN: Final = 5
 
-#: Minimum seniority to decide (or claim) an ESCALATED case.
+#: Minimum seniority to decide (or claim) an ESCALATED case: the one rule for escalated cases (no permission
+#: of its own; ``cases:decide`` / ``cases:claim`` plus this seniority).
 ESCALATED_CASE_MIN: Final = SENIOR_MODERATOR

@@ -25,6 +25,11 @@ from persistence.tables.policies import policies
 WORKABLE = (CaseState.OPEN, CaseState.ASSIGNED)
 
 
+def lease_is_free(expires_at: sa.ColumnElement[Any], now: Any) -> sa.ColumnElement[bool]:
+    """``domain.lease.Lease.is_free`` in SQL, for cases and appeals alike (a test holds the two together)."""
+    return sa.or_(expires_at.is_(None), expires_at <= now)
+
+
 def claimable_case(queue_id: Any, *, now: Any, escalated: bool) -> sa.Select[Any]:
     """The queue's most urgent case without a live lease, row-locked; rows locked by others are skipped.
 
@@ -40,7 +45,7 @@ def claimable_case(queue_id: Any, *, now: Any, escalated: bool) -> sa.Select[Any
         .where(
             c.queue_id == queue_id,
             c.state.in_(states),
-            sa.or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
+            lease_is_free(c.lease_expires_at, now),
         )
         .order_by(c.sla_due_at, c.priority.desc(), c.id)
         .limit(1)
@@ -63,7 +68,7 @@ def claimable_appeal(queue_id: uuid.UUID, *, now: datetime, decider_id: str, sen
         .where(
             a.queue_id == queue_id,
             a.state == AppealState.PENDING,
-            sa.or_(a.lease_expires_at.is_(None), a.lease_expires_at <= now),
+            lease_is_free(a.lease_expires_at, now),
             decidable,
         )
         .order_by(a.sla_due_at.asc().nulls_last(), a.filed_at, a.id)

@@ -84,7 +84,7 @@ ReviewAdResult = Annotated[ReviewAdSuccess | MutationError, strawberry.union("Re
 @strawberry.type
 class ReviewMutation:
     @strawberry.mutation(
-        extensions=requires(Permission.CASES_DECIDE, Permission.CASES_DECIDE_ESCALATED),
+        extensions=requires(Permission.CASES_DECIDE),
         description="Decide a case. Two deciders at once: one wins, the other gets CONFLICT. Banning, "
         "suspending, restricting the features or holding the ads of an account, asked for or reached on the strike "
         "ladder, needs accounts:ban in the case's region (else FORBIDDEN, nothing decided).",

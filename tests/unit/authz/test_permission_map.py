@@ -29,16 +29,15 @@ def staff(*roles: tuple[str, str]) -> Principal:
 def test_every_permission_has_a_description_kind_and_action() -> None:
     assert set(PERMISSION_DESCRIPTIONS) == set(Permission)
     assert all(PERMISSION_DESCRIPTIONS[p].strip() for p in Permission)
-    assert len(Permission) == 34
-    assert Permission.CASES_DECIDE_ESCALATED.kind == "cases"
-    assert Permission.CASES_DECIDE_ESCALATED.action == "decide_escalated"
+    assert len(Permission) == 33
+    assert Permission.LADDERS_DEFINE.kind == "ladders"
+    assert Permission.LADDERS_DEFINE.action == "define"
     assert Permission.from_casbin("pii", "read") is Permission.PII_READ
 
 
 def test_union_of_assignments_keeps_each_grant_in_its_region(authorizer: Authorizer) -> None:
     pmap = authorizer.permission_map(staff(*US_MODERATOR_EU_SENIOR))
     assert pmap.regions("cases:decide") == frozenset({"US", "EU"})
-    assert pmap.regions("cases:decide_escalated") == frozenset({"EU"})
     assert pmap.regions("appeals:decide") == frozenset({"EU"})
     assert pmap.regions("audit:read") == frozenset()
 

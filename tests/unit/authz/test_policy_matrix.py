@@ -53,7 +53,6 @@ EXPECTED: dict[str, frozenset[str]] = {
             "ladders:define",
             "reports:read",
             "cases:read",
-            "cases:decide_escalated",
             "appeals:read",
             "appeals:decide",
             "queues:read",
@@ -64,7 +63,7 @@ EXPECTED: dict[str, frozenset[str]] = {
         }
     ),
     "moderator": frozenset(_MODERATOR),
-    "senior_moderator": frozenset(_MODERATOR | {"cases:decide_escalated", "appeals:decide"}),
+    "senior_moderator": frozenset(_MODERATOR | {"appeals:decide"}),
     "vendor_moderator": frozenset(_MODERATOR - {"pii:read", "accounts:ban"}),
     "qa_reviewer": frozenset(_READS_OF_RECORDS | {"qa:read", "qa:review"}),
     "analyst": frozenset({"metrics:read", "queues:read", "policies:read", "ladders:read"}),
