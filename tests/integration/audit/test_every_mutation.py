@@ -189,6 +189,24 @@ async def issue_api_token(w: World) -> Call:
     return Call(ISSUE, ISSUE_INPUT, "admin", "ApiToken", lambda r: r["token"]["id"])
 
 
+STAFF_DOC = f"""mutation($input: IssueStaffTokenInput!) {{ issueStaffToken(input: $input) {{
+  __typename ... on IssueApiTokenSuccess {{ token {{ id }} }} {ERRORS} }} }}"""
+
+
+async def issue_staff_token_(w: World) -> Call:
+    staff = {"name": "vendor-mod-1", "role": "vendor_moderator", "region": "US", "vendorOrg": "vendor-x"}
+    return Call(STAFF_DOC, {"input": staff}, "admin", "ApiToken", lambda r: r["token"]["id"])
+
+
+LADDER_DOC = f"""mutation($input: DefineStrikeLadderInput!) {{ defineStrikeLadder(input: $input) {{
+  __typename ... on DefineStrikeLadderSuccess {{ strikeLadder {{ id }} }} {ERRORS} }} }}"""
+
+
+async def define_strike_ladder(w: World) -> Call:
+    ladder = {"region": "US", "surface": "ADS", "steps": [{"threshold": 1, "action": "WARN"}]}
+    return Call(LADDER_DOC, {"input": ladder}, "admin", "StrikeLadder", lambda r: r["strikeLadder"]["id"])
+
+
 async def revoke_api_token(w: World) -> Call:
     body = await w.gql(ISSUE, ISSUE_INPUT, token=w.tokens["admin"])
     token_id = flows.ok(body, "issueApiToken", "IssueApiTokenSuccess")["token"]["id"]
@@ -341,6 +359,8 @@ HAPPY_PATHS: dict[str, Happy] = {
     "decideAppeal": decide_appeal,
     "issueApiToken": issue_api_token,
     "revokeApiToken": revoke_api_token,
+    "issueStaffToken": issue_staff_token_,
+    "defineStrikeLadder": define_strike_ladder,
     "defineAutomationRule": define_automation_rule,
     "submitSignal": submit_signal,
 }
