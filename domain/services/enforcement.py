@@ -15,7 +15,7 @@ from domain.case import Case
 from domain.config import DomainConfig
 from domain.decision import Decision, Verdict
 from domain.enforcement import EnforcementAction, RequestedAction, action_for_request, ensure_may_apply
-from domain.ladder import LadderStep, reevaluate
+from domain.ladder import LadderStep, StrikeLadder, reevaluate
 from domain.policy import Policy, PolicyVersion
 from domain.ports import UnitOfWork
 from domain.services.ladder import ladder_in_force
@@ -137,7 +137,7 @@ async def reverse_decision(uow: UnitOfWork, decision: Decision, config: DomainCo
     reversed_strikes = [s for s in await uow.strikes.list_for_decision(decision.id) if s.reverse(now)]
     added: list[EnforcementAction] = []
     for strike in reversed_strikes:
-        reversed_more, added_more = await _reevaluate_ladder(uow, strike, config, now)
+        reversed_more, added_more = await _reevaluate_ladder(uow, strike, decision.ladder_version_id, config, now)
         reversed_actions.extend(reversed_more)
         added.extend(added_more)
     targets = [(a.target_kind, a.target_id) for a in (*reversed_actions, *added)]
@@ -146,9 +146,14 @@ async def reverse_decision(uow: UnitOfWork, decision: Decision, config: DomainCo
 
 
 async def _reevaluate_ladder(
-    uow: UnitOfWork, reversed_strike: Strike, config: DomainConfig, now: datetime
+    uow: UnitOfWork, reversed_strike: Strike, cited: uuid.UUID | None, config: DomainConfig, now: datetime
 ) -> tuple[list[EnforcementAction], list[EnforcementAction]]:
-    ladder, _ = await ladder_in_force(uow, reversed_strike.region, reversed_strike.surface, config)
+    """Replay the ladder the reversed decision cited (else the one in force) over the account's later strikes."""
+    version = await uow.strike_ladders.get(cited) if cited is not None else None
+    if version is not None:
+        ladder: StrikeLadder | None = version.ladder
+    else:
+        ladder, _ = await ladder_in_force(uow, reversed_strike.region, reversed_strike.surface, config)
     if ladder is None:
         return [], []
     strikes = await uow.strikes.list_for_account(reversed_strike.account_id)

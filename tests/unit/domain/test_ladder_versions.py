@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from domain.config import DEFAULT_CONFIG
 from domain.enforcement import ActionKind, ActionSource
 from domain.errors import DomainError, ErrorCode
 from domain.ladder import CONTENT_LADDER, LadderStep
 from domain.region import Region
+from domain.services.enforcement import reverse_decision
 from domain.services.ladder import DefineStrikeLadder, define_strike_ladder
 from domain.strike_ladder import decode_step, encode_step
 from domain.subject import Surface
@@ -72,3 +74,19 @@ async def test_bad_ladders_are_refused_and_nothing_is_stored(
         await define_strike_ladder(uow, b.POLICY_MANAGER, cmd)
     assert (raised.value.code, raised.value.field) == (ErrorCode.INVALID_INPUT, field)
     assert uow.snapshot() == before
+
+
+async def test_reversing_a_decision_replays_the_ladder_it_cited(uow: FakeUnitOfWork) -> None:
+    """A later ladder version changes nothing an earlier decision did, its reversal included."""
+    steps = (LadderStep(1, ActionKind.WARN), LadderStep(2, ActionKind.SUSPEND_ACCOUNT, 5))
+    await define_strike_ladder(uow, b.POLICY_MANAGER, _define(Surface.CONTENT, Region.US, *steps))
+    owner = await b.account(uow)
+    hate = await b.policy(uow)
+    first = await b.violate(uow, await b.content(uow, owner), hate.policy.id)
+    await b.violate(uow, await b.content(uow, owner), hate.policy.id)
+    newer = (LadderStep(1, ActionKind.RESTRICT_FEATURES, 3),)
+    await define_strike_ladder(uow, b.POLICY_MANAGER, _define(Surface.CONTENT, Region.US, *newer))
+
+    reversal = await reverse_decision(uow, first.decision, DEFAULT_CONFIG, uow.clock.now())
+
+    assert [a.kind for a in reversal.added_actions] == [ActionKind.WARN]  # version 1's first step, not version 2's
