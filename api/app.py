@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from sqlalchemy.exc import SQLAlchemyError
@@ -123,6 +124,12 @@ class VigilGraphQL(GraphQL[Any, None]):
         if too_deep:
             raise Refused(400, "BAD_REQUEST", f"JSON nested deeper than {self.settings.max_json_depth} levels")
         return value
+
+    def encode_json(self, data: object) -> str | bytes:
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # an integer past 64 bits in a JSON scalar
+            return super().encode_json(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         value = self.decode_json(data)

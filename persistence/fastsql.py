@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 import asyncpg
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
@@ -151,10 +152,17 @@ def audit_arrays(records: Sequence[AuditRecord]) -> list[list[Any]]:
     arrays: list[list[Any]] = []
     for name, pg in _columns(audit_events):
         if pg == "jsonb":
-            arrays.append([None if row[name] is None else json.dumps(row[name], default=str) for row in rows])
+            arrays.append([None if row[name] is None else _json_text(row[name]) for row in rows])
         else:
             arrays.append([row[name] for row in rows])
     return arrays
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:  # an integer past 64 bits
+        return json.dumps(value, default=str)
 
 
 def _stored(value: Any) -> Any:
@@ -206,7 +214,7 @@ def entity_from(mapping: EntityMapping[Any], record: asyncpg.Record | dict[str, 
 
 def entity_from_json(mapping: EntityMapping[Any], text: str) -> Any:
     """An entity from ``to_jsonb(row)``: ids, times and enums restored from their JSON text."""
-    row = json.loads(text)
+    row = orjson.loads(text)
     values = {}
     for name, convert in _converters(mapping.entity, True):  # type: ignore[arg-type]
         value = row[name]

@@ -1,15 +1,16 @@
-"""Report intake's unit of work: the domain's ``submit_report`` unchanged, on four round trips for any batch.
+"""Report intake's unit of work: the domain's ``submit_report`` unchanged, on two round trips for any batch.
 
-1. ``BEGIN`` and the advisory locks of every subject in the batch, in key order (one simple query);
-2. one read of everything intake can ask for: reports by idempotency key, the subjects, the policies with their
+1. one read of everything intake can ask for: reports by idempotency key, the subjects, the policies with their
    versions in force, the subjects' open cases and the queues of their regions;
-3. after the domain has folded the reports in memory, one write: new cases, changed cases (guarded by the
-   version they were loaded at), new reports and their audit events, as data-modifying CTEs over ``unnest``;
-4. ``COMMIT``.
+2. after the domain has folded the reports in memory, one write: new cases, changed cases (guarded by the
+   version they were loaded at), new reports and their audit events, as data-modifying CTEs over ``unnest``.
 
-The subject lock serialises everything that opens or folds into a subject's case (the SQL unit of work's
-``find_open_for_subject`` takes the same lock), so a crowd reporting one post queues up instead of racing, and
-each report is counted. Repositories answer from the prefetched rows; a read outside that set is a programming
+That first attempt runs unlocked (optimistic mode of ``persistence.prefetched``): each statement is its own
+transaction, and a write that lost a race applies nothing. The retry runs locked: ``BEGIN`` with the advisory
+locks of every subject in the batch in key order, the same read and write, ``COMMIT``. The subject lock
+serialises everything that opens or folds into a subject's case (the SQL unit of work's ``find_open_for_subject``
+takes the same lock), so a crowd reporting one post queues up on its retries instead of racing, and each report
+is counted. Repositories answer from the prefetched rows; a read outside that set is a programming
 error and raises. Records outside the caller's regions are invisible, as in the SQL unit of work.
 """
 

@@ -102,9 +102,12 @@ async def run_prefetched(
     permission: Permission,
     open_uow: Callable[[asyncpg.Pool, AuditContext, Actor, frozenset[str] | None], U],
     command: Callable[[U, Actor], Awaitable[T]],
+    *,
+    optimistic_first: bool = False,
 ) -> T | MutationError:
     """``run`` for the hot commands (report intake, claims) on a prefetching unit of work: the same actor, region
-    guard, typed errors and retries, in four round trips (``persistence.prefetched``)."""
+    guard, typed errors and retries, in four round trips (``persistence.prefetched``). With ``optimistic_first``
+    the first attempt runs unlocked in two round trips and any retry runs locked."""
     context = info.context
     if context.pool is None:
         raise RuntimeError(f"{operation} needs the app's connection pool")
@@ -113,7 +116,9 @@ async def run_prefetched(
     regions = context.permissions.regions(permission)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            async with open_uow(context.pool, audit, actor, regions) as uow:
+            unit = open_uow(context.pool, audit, actor, regions)
+            unit.optimistic = optimistic_first and attempt == 1
+            async with unit as uow:
                 return await command(uow, actor)
         except DomainError as exc:
             return error_from(exc)
@@ -130,13 +135,14 @@ async def run_intake(
     cmds: Sequence[SubmitReport],
     command: Callable[[IntakeUnitOfWork, Actor], Awaitable[T]],
 ) -> T | MutationError:
-    """Report intake: the subjects of ``cmds`` locked and everything they need read in one statement."""
+    """Report intake: everything ``cmds`` need read in one statement and written in another; when that first
+    attempt loses a race (a crowd reporting one post), the next one locks the subjects first."""
     items = [IntakeItem(c.subject_kind, c.subject_id, c.policy_id, c.idempotency_key) for c in cmds]
 
     def open_uow(pool: asyncpg.Pool, audit: AuditContext, actor: Actor, regions: frozenset[str] | None) -> Any:
         return IntakeUnitOfWork(pool, audit, actor.id, items, regions=regions)
 
-    return await run_prefetched(info, operation, Permission.REPORTS_CREATE, open_uow, command)
+    return await run_prefetched(info, operation, Permission.REPORTS_CREATE, open_uow, command, optimistic_first=True)
 
 
 def require_region(context: Context, permission: Permission, region: str, field: str = "region") -> None:
