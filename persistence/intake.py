@@ -33,9 +33,9 @@ from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.subject import SubjectKind
-from persistence.fastsql import entity_from_json, lock_subjects_sql
+from persistence.fastsql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
-from persistence.prefetched import PrefetchedUnitOfWork
+from persistence.prefetched import LostRace, PrefetchedUnitOfWork
 from persistence.repositories import ACCOUNTS, ADS, CASES, CONTENTS, POLICIES, POLICY_VERSIONS, QUEUES, REPORTS
 from persistence.uow import AuditContext
 
@@ -48,8 +48,9 @@ _SUBJECT_REGIONS = (
 
 
 # One statement, one row per record it finds, each as ``(tag, to_jsonb(row))``: $1 reporter, $2 idempotency keys,
-# $3/$4/$5 content/account/ad ids, $6 policy ids. (Rows padded to one wide column list cost PostgreSQL ten times
-# more to plan and send than one JSON value each.)
+# $3/$4/$5 content/account/ad ids, $6 policy ids, $7 the subjects' lock keys: the last row ('L') says whether
+# they were all free (an unlocked attempt finding one held goes locked at once; a locked one holds them itself).
+# (Rows padded to one wide column list cost PostgreSQL ten times more to plan and send than one JSON value each.)
 PREFETCH = f"""
 SELECT 'R' AS k, to_jsonb(r)::text AS j FROM reports r WHERE r.reporter_id = $1 AND r.idempotency_key = ANY($2)
 UNION ALL SELECT 'C', to_jsonb(c)::text FROM contents c WHERE c.id = ANY($3)
@@ -60,6 +61,7 @@ UNION ALL SELECT 'V', to_jsonb(v)::text FROM policy_versions v
   JOIN policies vp ON vp.id = v.policy_id AND vp.current_version = v.number WHERE vp.id = ANY($6)
 UNION ALL SELECT 'K', to_jsonb(k)::text FROM cases k WHERE k.subject_id = ANY($3 || $4 || $5) AND k.state IN {_OPEN}
 UNION ALL SELECT 'Q', to_jsonb(q)::text FROM queues q WHERE q.region IN ({_SUBJECT_REGIONS})
+UNION ALL SELECT 'L', (SELECT bool_and(pg_try_advisory_xact_lock(key)) FROM unnest($7::bigint[]) AS key)::text
 """  # noqa: S608 (constants only)
 _MAPPINGS: dict[str, EntityMapping[Any]] = {
     "R": REPORTS,
@@ -123,10 +125,15 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         keys = [i.idempotency_key for i in self._items if i.idempotency_key is not None]
         policies = list({i.policy_id for i in self._items})
         accounts, contents, ads = by_kind[SubjectKind.ACCOUNT], by_kind[SubjectKind.CONTENT], by_kind[SubjectKind.AD]
-        rows = await self.fetch(conn, PREFETCH, self._reporter_id, keys, contents, accounts, ads, policies)
+        locks = sorted({lock_key(i.subject_id) for i in self._items})
+        rows = await self.fetch(conn, PREFETCH, self._reporter_id, keys, contents, accounts, ads, policies, locks)
         data = self._data
         for row in rows:
             tag = row["k"]
+            if tag == "L":
+                if self.optimistic and row["j"] == "false":
+                    raise LostRace("another request holds a subject's lock: wait for it")
+                continue
             entity = entity_from_json(_MAPPINGS[tag], row["j"])
             if not self.visible(entity):
                 continue

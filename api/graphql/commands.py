@@ -35,6 +35,10 @@ from persistence.uow import AuditContext
 T = TypeVar("T")
 log = logging.getLogger("vigil.commands")
 ATTEMPTS = 3
+LOCKED_RETRIES = 7
+"""Locked attempts after an unlocked first one (``optimistic_first``). A locked attempt waits for the subjects'
+locks, but another request's unlocked first attempt can still change a case under it; each request makes one
+such attempt, so in a crowd the retries run out of interlopers long before these do."""
 
 
 def actor_for(context: Context, permission: Permission) -> Actor:
@@ -114,7 +118,8 @@ async def run_prefetched(
     actor = actor_for(context, permission)
     audit = audit_context(context, operation)
     regions = context.permissions.regions(permission)
-    for attempt in range(1, ATTEMPTS + 1):
+    attempts = 1 + LOCKED_RETRIES if optimistic_first else ATTEMPTS
+    for attempt in range(1, attempts + 1):
         try:
             unit = open_uow(context.pool, audit, actor, regions)
             unit.optimistic = optimistic_first and attempt == 1
@@ -123,7 +128,7 @@ async def run_prefetched(
         except DomainError as exc:
             return error_from(exc)
         except (LostRace, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
-            if attempt == ATTEMPTS:
+            if attempt == attempts:
                 return error_from(DomainError.conflict("the records kept changing under this request; try again"))
             log.info("retrying %s after a lost race (%s)", operation, type(exc).__name__)
     raise AssertionError("unreachable")
