@@ -13,7 +13,7 @@ from domain.actor import Actor, ActorKind
 from domain.report import ReportSource
 from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind
-from persistence.fastsql import asyncpg_dsn, create_pool
+from persistence.fastsql import asyncpg_dsn, create_pool, lock_key
 from persistence.intake import IntakeItem, IntakeUnitOfWork
 from persistence.prefetched import LostRace
 from persistence.uow import AuditContext
@@ -74,3 +74,36 @@ async def test_a_write_that_lost_its_race_applies_nothing(gql: GraphQLClient, db
         assert await _counts(db_url, subject) == (3, 2, 2)  # the report and its case, each audited
     finally:
         await pool.close()
+
+
+async def test_an_unlocked_attempt_goes_locked_when_a_subject_is_held(gql: GraphQLClient, db_url: str) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    owner = await account(gql, admin, "held-owner")
+    policy_id = await policy(gql, admin, "HELD_SPAM")
+    video = await content(gql, admin, owner, "held-video")
+    subject = parse_id(video, "Content", field="subjectId")
+    cmd = SubmitReport(
+        SubjectKind.CONTENT, subject, parse_id(policy_id, "Policy", field="policyId"), ReportSource.USER, None, "k"
+    )
+    item = IntakeItem(cmd.subject_kind, cmd.subject_id, cmd.policy_id, cmd.idempotency_key)
+    actor = Actor(id="held-reporter", kind=ActorKind.TOKEN)
+    audit = AuditContext(actor_kind="TOKEN", actor_id=actor.id, operation="optimistic-test")
+    pool = await create_pool(db_url, size=2)
+    try:
+        async with pool.acquire() as holder, holder.transaction():
+            await holder.execute("SELECT pg_advisory_xact_lock($1)", lock_key(subject))  # a locked request
+            uow = IntakeUnitOfWork(pool, audit, actor.id, [item])
+            uow.optimistic = True
+            with pytest.raises(LostRace, match="holds a subject's lock"):
+                await uow.__aenter__()
+        assert await _counts_or_none(db_url, subject) == 0
+    finally:
+        await pool.close()
+
+
+async def _counts_or_none(db_url: str, subject: uuid.UUID) -> int:
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM reports WHERE subject_id = $1", subject))
+    finally:
+        await conn.close()
