@@ -70,11 +70,27 @@ POLICIES = (
         "Impersonation",
         Surface.ACCOUNT,
         Severity.MEDIUM,
-        "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+        "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
     ),
     ("MISLEADING_AD_CLAIMS", "Misleading ad claims", Surface.ADS, Severity.HIGH, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"),
-    ("PROHIBITED_PRODUCTS", "Prohibited products", Surface.ADS, Severity.SEVERE, "STATEMENT_CATEGORY_UNSAFE_PRODUCTS"),
+    (
+        "PROHIBITED_PRODUCTS",
+        "Prohibited products",
+        Surface.ADS,
+        Severity.SEVERE,
+        "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
+    ),
 )
+#: The DSA keywords (category_specification) each policy's statements carry.
+KEYWORDS = {
+    "HATE_SPEECH": ("KEYWORD_HATE_SPEECH",),
+    "SPAM": (),
+    "MINOR_SAFETY": ("KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",),
+    "VIOLENT_EXTREMISM": ("KEYWORD_TERRORIST_CONTENT",),
+    "IMPERSONATION": ("KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING",),
+    "MISLEADING_AD_CLAIMS": ("KEYWORD_MISLEADING_INFO_GOODS_SERVICES",),
+    "PROHIBITED_PRODUCTS": ("KEYWORD_PROHIBITED_PRODUCTS",),
+}
 FIRST_LINE = ("moderator", "senior_moderator", "vendor_moderator")
 SENIORS = ("senior_moderator", "policy_manager")
 #: Per region: (name, surface, roles, default queue?); the content queue escalates to "content-escalations".
@@ -110,7 +126,8 @@ class Seeder:
     async def policies(self) -> None:
         admin = self.actor("admin-global", 5)
         for code, name, surface, severity, dsa in POLICIES:
-            cmd = DefinePolicy(code, name, surface, severity, dsa, f"{name}: see the community guidelines.")
+            description = f"{name}: see the community guidelines."
+            cmd = DefinePolicy(code, name, surface, severity, dsa, description, dsa_keywords=KEYWORDS[code])
             defined = await self.step("definePolicy", admin, partial(define_policy, actor=admin, cmd=cmd), days_ago=400)
             self.policy_ids[code] = defined.policy.id
         update = DefinePolicy(
@@ -120,6 +137,7 @@ class Seeder:
             Severity.HIGH,
             POLICIES[0][4],
             "Hate speech, v2: coded slurs are covered too.",
+            dsa_keywords=KEYWORDS["HATE_SPEECH"],
         )
         await self.step("definePolicy", admin, lambda u: define_policy(u, admin, update), days_ago=30)
 

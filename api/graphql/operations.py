@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+import api.graphql.types.dsa  # noqa: F401  (registers the DSA enums)
 from api.graphql.commands import require_region, run, run_prefetched
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest, Forbidden
@@ -40,6 +41,7 @@ from domain.services.queue import (
     release_case,
     reroute_cases,
 )
+from domain.statement import SubmissionState
 from persistence import operations as ops
 from persistence import reads
 from persistence.claims import ClaimUnitOfWork
@@ -180,6 +182,12 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 2) if whole else None
 
 
+@strawberry.type(description="How many statements of reasons are in one submission state.")
+class StatementSubmissionCount:
+    state: SubmissionState
+    count: int
+
+
 @strawberry.type(description="Operational figures for one region (optionally one queue) over [from, to).")
 class ModerationMetrics:
     inflow: int = strawberry.field(description="Cases opened in the window.")
@@ -197,6 +205,9 @@ class ModerationMetrics:
     )
     automated_share_percent: float | None
     human_share_percent: float | None
+    dsa_statements: list[StatementSubmissionCount] = strawberry.field(
+        description="The DSA statements of reasons of the window's decisions, by submission state (every state)."
+    )
 
 
 def _agreements(rows: list[ops.Agreement]) -> list[QaAgreement]:
@@ -220,6 +231,7 @@ def metrics_of(m: ops.Metrics) -> ModerationMetrics:
         qa_agreement_by_vendor=_agreements(m.qa_by_vendor),
         automated_share_percent=_percent(m.automated, total),
         human_share_percent=_percent(total - m.automated, total),
+        dsa_statements=[StatementSubmissionCount(state=SubmissionState(c.key), count=c.count) for c in m.statements],
     )
 
 

@@ -27,10 +27,17 @@ class DefinePolicyInput:
     name: str
     surface: Surface
     severity: Severity
-    dsa_category: str = strawberry.field(description="The EU DSA statement-of-reasons category it maps to.")
+    dsa_category: str = strawberry.field(
+        description="The EU DSA statement-of-reasons category it maps to: a STATEMENT_CATEGORY_... value of the DSA "
+        "Transparency Database (anything else is INVALID_INPUT)."
+    )
     description: str
     strike_weight: int = 1
     strike_ttl_days: int = DEFAULT_STRIKE_TTL_DAYS
+    dsa_keywords: list[str] | None = strawberry.field(
+        default=None,
+        description="The DSA keywords (category_specification, KEYWORD_... values) its statements carry.",
+    )
 
 
 @strawberry.type
@@ -62,6 +69,7 @@ class PolicyMutation:
                 description=input.description,
                 strike_weight=input.strike_weight,
                 strike_ttl_days=input.strike_ttl_days,
+                dsa_keywords=tuple(input.dsa_keywords or ()),
             )
             defined = await define_policy(uow, actor, cmd)
             return DefinePolicySuccess(

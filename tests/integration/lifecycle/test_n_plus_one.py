@@ -66,7 +66,7 @@ async def _seed(sessions: SessionFactory) -> None:
                     name=code,
                     surface=Surface.CONTENT,
                     severity=Severity.LOW,
-                    dsa_category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+                    dsa_category="STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
                     description=code,
                 ),
             )

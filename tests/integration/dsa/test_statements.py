@@ -1,0 +1,150 @@
+"""Statements of reasons on PostgreSQL: the demo data's EU decisions each carry a snapshot that passes the
+Transparency Database's rules; the typed GraphQL statement, its read rules, its submission state in the metrics;
+policies keep to the official vocabulary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from api.seed import seed_demo
+from domain.statement import RESTRICTING
+from domain.statement_rules import statement_errors
+from persistence.db import create_engine, create_session_factory
+from persistence.tables.outcomes import decisions, enforcement_actions, statements_of_reasons
+from tests.integration.conftest import GraphQLClient
+from tests.integration.lifecycle import flows
+from tests.integration.lifecycle.flows import DEFINE_POLICY
+from tests.integration.tokens import issue_partner_token, issue_staff_token
+
+STATEMENT = """query($id: ID!) { node(id: $id) { ... on Decision {
+  statementOfReasons
+  dsaStatement {
+    puid category categorySpecification decisionVisibility decisionAccount decisionGround contentType
+    contentDate applicationDate sourceType automatedDetection automatedDecision territorialScope fields
+    submission { state databaseId rejection submittedAt }
+  } } } }"""
+METRICS = """query($region: Region!, $from: DateTime!, $to: DateTime!) {
+  moderationMetrics(region: $region, from: $from, to: $to) { dsaStatements { state count } } }"""
+
+
+async def _rows(db_url: str, stmt: sa.Select[Any]) -> list[sa.RowMapping]:
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        async with create_session_factory(engine)() as session:
+            return list((await session.execute(stmt)).mappings().all())
+    finally:
+        await engine.dispose()
+
+
+async def test_every_demo_decision_in_the_eu_has_a_valid_statement(db_url: str) -> None:
+    await seed_demo(db_url)
+    restricting = [k.value for k in RESTRICTING]
+    d, a = decisions.c, enforcement_actions.c
+    expected = await _rows(
+        db_url,
+        sa.select(d.id)
+        .where(d.region == "EU", d.verdict == "VIOLATING")
+        .where(sa.exists().where(a.decision_id == d.id, a.kind.in_(restricting))),
+    )
+    statements = await _rows(db_url, sa.select(statements_of_reasons))
+    assert {r["decision_id"] for r in statements} == {r["id"] for r in expected}
+    assert len(expected) >= 6  # removals, the ladder's ban, the overturned one, the rejected ad
+    assert len({r["puid"] for r in statements}) == len(statements)
+    for row in statements:
+        assert row["region"] == "EU"
+        assert row["submission"] == "PENDING"
+        assert statement_errors(row["fields"]) == {}, row["fields"]
+        assert row["fields"]["puid"] == row["puid"]
+    kinds = {tuple(r["fields"]["content_type"]) for r in statements}
+    assert kinds == {("CONTENT_TYPE_VIDEO",), ("CONTENT_TYPE_OTHER",)}  # videos and the rejected ad
+    overturned = await _rows(db_url, sa.select(d.id).where(d.region == "EU", d.overturned_at.is_not(None)))
+    snapshot = next(r["fields"] for r in statements if r["decision_id"] == overturned[0]["id"])
+    assert snapshot["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]  # as stated then
+
+
+@pytest.fixture
+async def tokens(db_url: str) -> dict[str, str]:
+    return {
+        "platform": await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*"),
+        "admin": await issue_staff_token(db_url, "admin", "*"),
+        "mod_eu": await issue_staff_token(db_url, "moderator", "EU"),
+        "mod_us": await issue_staff_token(db_url, "moderator", "US"),
+        "analyst_eu": await issue_staff_token(db_url, "analyst", "EU"),
+    }
+
+
+async def test_an_eu_removal_has_a_typed_statement_under_the_decisions_read_rules(
+    gql: GraphQLClient, tokens: dict[str, str]
+) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    creator = await flows.account(gql, tokens["platform"], "eu-creator", region="EU")
+    video = await flows.content(gql, tokens["platform"], creator, "eu-video")
+    hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
+    ids = []
+    for n in range(2):  # two decisions on one video: two statements, two puids
+        case_id = (await flows.report(gql, tokens["platform"], video, hate, source="TRUSTED_FLAGGER"))["case"]["id"]
+        decided = await flows.decide(gql, tokens["mod_eu"], case_id, hate, actions=[{"kind": "REMOVE_CONTENT"}])
+        assert decided["__typename"] == "DecideCaseSuccess", (n, decided)
+        ids.append(decided["decision"]["id"])
+
+    body = await gql(STATEMENT, {"id": ids[0]}, token=tokens["mod_eu"])
+    assert "errors" not in body, body
+    node = body["data"]["node"]
+    typed = node["dsaStatement"]
+    assert typed["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
+    assert typed["decisionVisibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+    assert typed["decisionAccount"] is None
+    assert (typed["sourceType"], typed["automatedDetection"]) == ("SOURCE_TRUSTED_FLAGGER", "NO")
+    assert typed["automatedDecision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
+    assert typed["contentType"] == ["CONTENT_TYPE_VIDEO"]
+    assert len(typed["territorialScope"]) == 30
+    assert "NO" in typed["territorialScope"]
+    assert typed["submission"] == {"state": "PENDING", "databaseId": None, "rejection": [], "submittedAt": None}
+    assert node["statementOfReasons"] == typed["fields"]  # the old field reads the same snapshot
+    assert statement_errors(typed["fields"]) == {}
+    second = await gql(STATEMENT, {"id": ids[1]}, token=tokens["mod_eu"])
+    assert second["data"]["node"]["dsaStatement"]["puid"] != typed["puid"]
+
+    hidden = await gql(STATEMENT, {"id": ids[0]}, token=tokens["mod_us"])
+    assert hidden["data"]["node"] is None  # an EU decision (and its statement) does not exist for the US
+
+    window = {"region": "EU", "from": start.isoformat(), "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}
+    metrics = await gql(METRICS, window, token=tokens["analyst_eu"])
+    assert "errors" not in metrics, metrics
+    assert metrics["data"]["moderationMetrics"]["dsaStatements"] == [
+        {"state": "PENDING", "count": 2},
+        {"state": "IN_FLIGHT", "count": 0},
+        {"state": "SUBMITTED", "count": 0},
+        {"state": "REJECTED", "count": 0},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"dsaCategory": "STATEMENT_CATEGORY_UNSAFE_PRODUCTS"}, "dsaCategory"),
+        ({"dsaCategory": "hate"}, "dsaCategory"),
+        ({"dsaKeywords": ["KEYWORD_HATE_SPEECH", "KEYWORD_SPAM"]}, "dsaKeywords"),
+    ],
+)
+async def test_policies_keep_to_the_official_vocabulary(
+    gql: GraphQLClient, tokens: dict[str, str], change: dict[str, Any], field: str
+) -> None:
+    policy = {
+        "code": "PROHIBITED_PRODUCTS",
+        "name": "Prohibited products",
+        "surface": "ADS",
+        "severity": "SEVERE",
+        "dsaCategory": "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
+        "dsaKeywords": ["KEYWORD_PROHIBITED_PRODUCTS"],
+        "description": "No prohibited products.",
+    }
+    refused = await gql(DEFINE_POLICY, {"input": {**policy, **change}}, token=tokens["admin"])
+    result = refused["data"]["definePolicy"]
+    assert (result["__typename"], result["code"], result["field"]) == ("InvalidInputError", "INVALID_INPUT", field)
+    accepted = await gql(DEFINE_POLICY, {"input": policy}, token=tokens["admin"])
+    assert accepted["data"]["definePolicy"]["__typename"] == "DefinePolicySuccess", accepted
