@@ -19,7 +19,7 @@ audit_app = typer.Typer(help="The audit trail: verify the hash chain, export eve
 console = Console(stderr=True)
 
 
-def _when(value: str | None, option: str) -> datetime | None:
+def when_option(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
@@ -70,7 +70,7 @@ def export_command(
     progress: bool = typer.Option(True, help="Show a progress bar on standard error."),
 ) -> None:
     """Stream the audit events in [since, until) as JSON lines, in log order, with their seals."""
-    start, end = _when(since, "--since"), _when(until, "--until")
+    start, end = when_option(since, "--since"), when_option(until, "--until")
     if start is not None and end is not None and start >= end:
         raise typer.BadParameter("--since must be before --until", param_hint="--since")
     database = resolve_database(Settings())

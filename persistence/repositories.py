@@ -24,7 +24,7 @@ from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
-from domain.statement import StatementOfReasons
+from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.subject import SubjectKind
 from persistence.mapping import EntityMapping
@@ -171,6 +171,20 @@ class StrikeRepository(SqlRepository[Strike]):
 class StatementRepository(SqlRepository[StatementOfReasons]):
     async def get_for_decision(self, decision_id: uuid.UUID) -> StatementOfReasons | None:
         return await self._one(statements_of_reasons.c.decision_id == decision_id)
+
+    async def list_in_state(self, state: SubmissionState, *, limit: int | None) -> list[StatementOfReasons]:
+        await self.uow.flush()
+        st = statements_of_reasons.c
+        stmt = sa.select(statements_of_reasons).where(st.submission == state).order_by(st.created_at, st.id)
+        if self.uow.regions is not None:
+            stmt = stmt.where(st.region.in_(sorted(self.uow.regions)))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = (await self.uow.session.execute(stmt)).mappings().all()
+        return [self.uow.track_loaded(self.mapping, row) for row in rows]
+
+    async def list_in_batch(self, batch_id: uuid.UUID) -> list[StatementOfReasons]:
+        return await self._all(statements_of_reasons.c.batch_id == batch_id)
 
 
 class AppealRepository(SqlRepository[Appeal]):

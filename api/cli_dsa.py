@@ -1,0 +1,121 @@
+"""`vigil dsa`: export statements of reasons as JSON lines; submit them to the DSA Transparency Database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+from typing import IO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from api.bootstrap import resolve_database
+from api.cli_audit import when_option
+from api.settings import Settings
+
+dsa_app = typer.Typer(help="EU DSA statements of reasons: export, submit.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@dsa_app.command("export")
+def export_command(
+    since: str | None = typer.Option(None, help="Inclusive start (ISO date or date-time; UTC if no offset)."),
+    until: str | None = typer.Option(None, help="Exclusive end (ISO date or date-time; UTC if no offset)."),
+    output: str = typer.Option("-", "--output", "-o", help="File to write (default: standard output)."),
+    progress: bool = typer.Option(True, help="Show a progress bar on standard error."),
+) -> None:
+    """Stream the statements taken in [since, until) as JSON lines: each line is one statement exactly as it is
+    sent to the database, plus `_submission` (its state and the database's id)."""
+    start, end = when_option(since, "--since"), when_option(until, "--until")
+    if start is not None and end is not None and start >= end:
+        raise typer.BadParameter("--since must be before --until", param_hint="--since")
+    database = resolve_database(Settings())
+    try:
+        if output == "-":
+            written = asyncio.run(_export(database.url, start, end, sys.stdout, progress))
+        else:
+            with open(output, "w", encoding="utf-8") as out:
+                written = asyncio.run(_export(database.url, start, end, out, progress))
+    finally:
+        database.close()
+    console.print(f"[green]exported[/green] {written} statement(s)")
+
+
+async def _export(url: str, since: datetime | None, until: datetime | None, out: IO[str], show: bool) -> int:
+    from persistence.db import create_engine, create_session_factory
+    from persistence.queries.statements import count_statements, stream_statements
+
+    engine = create_engine(url, pool_size=1)
+    written = 0
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            total = await count_statements(session, since=since, until=until)
+            columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            with Progress(*columns, console=console, disable=not show) as bar:
+                task = bar.add_task("export", total=total)
+                result = await stream_statements(session, since=since, until=until)
+                async for partition in result.mappings().partitions():
+                    lines = (
+                        json.dumps(
+                            {**row["fields"], "_submission": {"state": row["submission"], "id": row["database_id"]}},
+                            ensure_ascii=False,
+                            separators=(",", ":"),
+                        )
+                        + "\n"
+                        for row in partition
+                    )
+                    out.write("".join(lines))
+                    written += len(partition)
+                    bar.update(task, advance=len(partition))
+            out.flush()
+    finally:
+        await engine.dispose()
+    return written
+
+
+@dsa_app.command("submit")
+def submit_command() -> None:
+    """Send every PENDING statement to the DSA Transparency Database (VIGIL_DSA_ENDPOINT, VIGIL_DSA_TOKEN) in
+    batches of up to 100. Safe to re-run after a crash: statements left in flight are looked up by puid first,
+    so none is sent twice. Exit 1 when the database could not be reached (the next run resumes)."""
+    from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
+    from api.dsa_submit import submit_statements
+    from persistence.db import create_engine, create_session_factory
+
+    settings = Settings()
+    if not settings.dsa_endpoint or not settings.dsa_token:
+        console.print("[red]set VIGIL_DSA_ENDPOINT and VIGIL_DSA_TOKEN[/red] (the database's API and its token)")
+        raise typer.Exit(2)
+    endpoint, token = settings.dsa_endpoint, settings.dsa_token
+
+    async def run() -> None:
+        engine = create_engine(database.url, pool_size=1)
+        client = TransparencyDatabaseClient(
+            endpoint, token, attempts=settings.dsa_attempts, backoff=settings.dsa_backoff
+        )
+        try:
+            async with client:
+                tally = await submit_statements(
+                    create_session_factory(engine),
+                    client,
+                    batch_size=settings.dsa_batch_size,
+                    on_batch=lambda step: console.print(f"batch: {step.submitted} submitted, {step.rejected} rejected"),
+                )
+        finally:
+            await engine.dispose()
+        console.print(
+            f"[green]done[/green]: {tally.submitted} submitted, {tally.rejected} rejected, "
+            f"{tally.reconciled} found already submitted, {tally.batches} batch(es), {client.retries} retried call(s)"
+        )
+
+    database = resolve_database(settings)
+    try:
+        asyncio.run(run())
+    except SubmissionFailed as exc:
+        console.print(f"[red]submission stopped[/red]: {exc}; run again to resume")
+        raise typer.Exit(1) from None
+    finally:
+        database.close()
