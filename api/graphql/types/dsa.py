@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.graphql.context import Info
+from domain.config import DEFAULT_CONFIG
 from domain.decision import Decision
 from domain.dsa_vocabulary import (
     AccountType,
@@ -27,6 +28,8 @@ from domain.dsa_vocabulary import (
     SourceType,
     YesNo,
 )
+from domain.notices import affected_user_notice, pick_language, reporter_notice
+from domain.report import Report
 from domain.statement import StatementOfReasons as StatementEntity
 from domain.statement import SubjectFacts, SubmissionState, restricts, statement_fields
 from domain.subject import SubjectKind
@@ -239,3 +242,51 @@ async def legacy_fields(info: Info, d: Decision) -> dict[str, Any] | None:
     return statement_fields(
         d, cited=(policy, version), actions=actions, subject=facts, top_source=top_source, puid=f"vigil-{d.id}"
     )
+
+
+@strawberry.type(description="A notice rendered for its recipient, in the language asked for (else English).")
+class Notice:
+    language: str = strawberry.field(description="The language it is written in (en, de).")
+    subject: str
+    body: str
+
+
+async def user_notice_for(info: Info, d: Decision, language: str | None) -> Notice | None:
+    """The art. 17 statement to the affected user, from the decision's stored statement when it has one."""
+    loaders = info.context.loaders
+    if d.policy_id is None or d.policy_version_id is None:
+        return None
+    actions, stored, case, account, policy, version = await asyncio.gather(
+        loaders.actions_by_decision.load(d.id),
+        loaders.statements_by_decision.load(d.id),
+        loaders.case.load(d.case_id),
+        loaders.account.load(d.subject_account_id),
+        loaders.policy.load(d.policy_id),
+        loaders.policy_version.load(d.policy_version_id),
+    )
+    if policy is None or version is None:
+        return None
+    notice = affected_user_notice(
+        d,
+        cited=(policy, version),
+        actions=[a for a in actions if a.decision_id == d.id],
+        statement=stored[0].fields if stored else None,
+        appeal_window=DEFAULT_CONFIG.appeal_window,
+        top_source=case.top_source if case else None,
+        language=pick_language(language, account.language if account else None),
+    )
+    return None if notice is None else Notice(language=notice.language, subject=notice.subject, body=notice.body)
+
+
+async def outcome_notice_for(info: Info, report: Report, language: str | None) -> Notice | None:
+    """The art. 16(5) notice to the reporter: null until the report's case is decided."""
+    loaders = info.context.loaders
+    decided = await loaders.decisions_by_case.load(report.case_id)
+    if not decided:
+        return None
+    decision = decided[-1]
+    actions, policy = await asyncio.gather(
+        loaders.actions_by_decision.load(decision.id), loaders.policy.load(report.policy_id)
+    )
+    notice = reporter_notice(report, decision=decision, policy=policy, actions=actions, language=language)
+    return None if notice is None else Notice(language=notice.language, subject=notice.subject, body=notice.body)

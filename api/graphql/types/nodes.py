@@ -20,7 +20,14 @@ from api.graphql.ids import to_global_id
 from api.graphql.lookahead import when_loaded
 from api.graphql.permissions import requires
 from api.graphql.types.common import Connection
-from api.graphql.types.dsa import StatementOfReasons, legacy_fields, statement_for
+from api.graphql.types.dsa import (
+    Notice,
+    StatementOfReasons,
+    legacy_fields,
+    outcome_notice_for,
+    statement_for,
+    user_notice_for,
+)
 from api.graphql.types.node import Node
 from api.graphql.visibility import visible
 from authz.permissions import Permission
@@ -312,6 +319,13 @@ class Report(Node):
         state: CaseState = found.state
         return state
 
+    @strawberry.field(
+        description="What became of the notice, to tell the reporter (EU DSA art. 16(5)): the decision and the "
+        "ways to contest it, in `language` (en, de), else English. Null until the case is decided."
+    )
+    async def outcome_notice(self, info: Info, language: str | None = None) -> Notice | None:
+        return await outcome_notice_for(info, self.entity, language)
+
     @strawberry.field(description="The case this report folded into (needs cases:read).")
     async def case(self, info: Info) -> Case | None:
         found = await info.context.loaders.case.load(self.entity.case_id)
@@ -439,6 +453,14 @@ class Decision(Node):
     )
     async def dsa_statement(self, info: Info) -> StatementOfReasons | None:
         return await statement_for(info, self.entity)
+
+    @strawberry.field(
+        description="The statement of reasons to send the affected user (EU DSA art. 17): what was restricted, "
+        "why, under which rule and ground, how to appeal and by when. In `language` (en, de; default: the "
+        "account's language), else English. Null when the decision restricted nothing."
+    )
+    async def user_notice(self, info: Info, language: str | None = None) -> Notice | None:
+        return await user_notice_for(info, self.entity, language)
 
     @strawberry.field
     async def appeal(self, info: Info) -> Appeal | None:

@@ -148,3 +148,44 @@ async def test_policies_keep_to_the_official_vocabulary(
     assert (result["__typename"], result["code"], result["field"]) == ("InvalidInputError", "INVALID_INPUT", field)
     accepted = await gql(DEFINE_POLICY, {"input": policy}, token=tokens["admin"])
     assert accepted["data"]["definePolicy"]["__typename"] == "DefinePolicySuccess", accepted
+
+
+USER_NOTICE = """query($id: ID!, $language: String) { node(id: $id) { ... on Decision {
+  userNotice(language: $language) { language subject body } } } }"""
+OWN_REPORTS = """query($language: String) { reports(first: 10) { nodes {
+  status outcomeNotice(language: $language) { language subject body } } } }"""
+
+
+async def test_the_user_and_the_reporter_get_their_notices(
+    db_url: str, gql: GraphQLClient, tokens: dict[str, str]
+) -> None:
+    flagger = await issue_partner_token(db_url, "flagger-eu", ["trusted_flagger"], "EU")
+    creator = await flows.account(gql, tokens["platform"], "eu-notice-creator", region="EU")
+    video = await flows.content(gql, tokens["platform"], creator, "eu-notice-video")
+    hate = await flows.policy(gql, tokens["admin"], "HATE_SPEECH")
+    report_id = (await flows.report(gql, flagger, video, hate, source="TRUSTED_FLAGGER"))["report"]["id"]
+    found = await gql("query($id: ID!) { node(id: $id) { ... on Report { case { id } } } }", {"id": report_id},
+                      token=tokens["mod_eu"])  # fmt: skip
+    case_id = found["data"]["node"]["case"]["id"]
+    pending = await gql(OWN_REPORTS, {"language": "de"}, token=flagger)
+    assert pending["data"]["reports"]["nodes"] == [{"status": "OPEN", "outcomeNotice": None}]
+
+    decided = await flows.decide(gql, tokens["mod_eu"], case_id, hate, actions=[{"kind": "REMOVE_CONTENT"}])
+    decision_id = decided["decision"]["id"]
+    english = await gql(USER_NOTICE, {"id": decision_id}, token=tokens["mod_eu"])
+    notice = english["data"]["node"]["userNotice"]
+    assert (notice["language"], notice["subject"]) == ("en", "Why we restricted your content")
+    assert "removal of the content (without end date)" in notice["body"]
+    assert "as reviewed" in notice["body"]  # the decision's rationale
+    german = await gql(USER_NOTICE, {"id": decision_id, "language": "de"}, token=tokens["mod_eu"])
+    assert german["data"]["node"]["userNotice"]["subject"] == "Warum wir Ihr Inhalt eingeschränkt haben"
+    french = await gql(USER_NOTICE, {"id": decision_id, "language": "fr"}, token=tokens["mod_eu"])
+    assert french["data"]["node"]["userNotice"]["language"] == "en"
+
+    outcome = await gql(OWN_REPORTS, {"language": "de"}, token=flagger)
+    assert "errors" not in outcome, outcome
+    [report] = outcome["data"]["reports"]["nodes"]
+    assert report["outcomeNotice"]["language"] == "de"
+    assert report["outcomeNotice"]["subject"] == "Was aus Ihrer Meldung geworden ist"
+    assert "Entfernung des Inhalts" in report["outcomeNotice"]["body"]
+    assert "as reviewed" not in report["outcomeNotice"]["body"]  # the reporter is not told the internal rationale
