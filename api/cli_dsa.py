@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.bootstrap import resolve_database
-from api.cli_audit import when_option
+from api.cli_export import export_rows, run_export
 from api.settings import Settings
 
 dsa_app = typer.Typer(help="EU DSA statements of reasons: export, submit.", no_args_is_help=True)
@@ -29,51 +27,26 @@ def export_command(
 ) -> None:
     """Stream the statements taken in [since, until) as JSON lines: each line is one statement exactly as it is
     sent to the database, plus `_submission` (its state and the database's id)."""
-    start, end = when_option(since, "--since"), when_option(until, "--until")
-    if start is not None and end is not None and start >= end:
-        raise typer.BadParameter("--since must be before --until", param_hint="--since")
-    database = resolve_database(Settings())
-    try:
-        if output == "-":
-            written = asyncio.run(_export(database.url, start, end, sys.stdout, progress))
-        else:
-            with open(output, "w", encoding="utf-8") as out:
-                written = asyncio.run(_export(database.url, start, end, out, progress))
-    finally:
-        database.close()
+    written = run_export(since, until, output, progress, _export)
     console.print(f"[green]exported[/green] {written} statement(s)")
 
 
+def _statement_line(row: Any) -> str:
+    submission = {"state": row["submission"], "id": row["database_id"]}
+    return json.dumps({**row["fields"], "_submission": submission}, ensure_ascii=False, separators=(",", ":"))
+
+
 async def _export(url: str, since: datetime | None, until: datetime | None, out: IO[str], show: bool) -> int:
-    from persistence.db import create_engine, create_session_factory
     from persistence.queries.statements import count_statements, stream_statements
 
-    engine = create_engine(url, pool_size=1)
-    written = 0
-    try:
-        async with create_session_factory(engine)() as session, session.begin():
-            total = await count_statements(session, since=since, until=until)
-            columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-            with Progress(*columns, console=console, disable=not show) as bar:
-                task = bar.add_task("export", total=total)
-                result = await stream_statements(session, since=since, until=until)
-                async for partition in result.mappings().partitions():
-                    lines = (
-                        json.dumps(
-                            {**row["fields"], "_submission": {"state": row["submission"], "id": row["database_id"]}},
-                            ensure_ascii=False,
-                            separators=(",", ":"),
-                        )
-                        + "\n"
-                        for row in partition
-                    )
-                    out.write("".join(lines))
-                    written += len(partition)
-                    bar.update(task, advance=len(partition))
-            out.flush()
-    finally:
-        await engine.dispose()
-    return written
+    return await export_rows(
+        url,
+        out,
+        show,
+        lambda session: count_statements(session, since=since, until=until),
+        lambda session: stream_statements(session, since=since, until=until),
+        _statement_line,
+    )
 
 
 @dsa_app.command("submit")

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import resolve_database
-from api.cli_audit import when_option
+from api.cli_export import when_option
 from api.settings import Settings
 from domain.region import Region
 

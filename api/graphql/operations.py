@@ -235,6 +235,14 @@ def metrics_of(m: ops.Metrics) -> ModerationMetrics:
     )
 
 
+def check_metrics_window(context: Context, region: Region, start: datetime, end: datetime) -> None:
+    """Figures of a region need metrics:read there, over a window that ends after it starts."""
+    if not context.permissions.allows(Permission.METRICS_READ, region.value):
+        raise Forbidden(f"permission metrics:read is required in region {region.value}")
+    if start >= end:
+        raise BadRequest("`from` must be before `to`", field="from")
+
+
 @strawberry.input
 class QueueFilter:
     region: Region | None = None
@@ -274,14 +282,11 @@ class OperationsQuery:
         queue: strawberry.ID | None = None,
     ) -> ModerationMetrics | None:
         context = info.context
-        if not context.permissions.allows(Permission.METRICS_READ, region.value):
-            raise Forbidden(f"permission metrics:read is required in region {region.value}")
+        check_metrics_window(context, region, from_, to)
         try:
             queue_id = parse_id(queue, "Queue", field="queue") if queue is not None else None
         except DomainError as exc:
             raise BadRequest(exc.message, field=exc.field) from exc
-        if from_ >= to:
-            raise BadRequest("`from` must be before `to`", field="from")
         window = ops.Window(region=region.value, start=from_, end=to, queue_id=queue_id)
         async with context.sessions() as session:
             return metrics_of(await ops.moderation_metrics(session, window, datetime.now(UTC)))

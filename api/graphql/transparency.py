@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from api.graphql.context import Info
-from api.graphql.errors import BadRequest, Forbidden
+from api.graphql.operations import check_metrics_window
 from api.graphql.permissions import requires
 from authz.permissions import Permission
 from domain.region import Region
@@ -131,11 +131,7 @@ class TransparencyQuery:
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
     ) -> TransparencyReport | None:
-        context = info.context
-        if not context.permissions.allows(Permission.METRICS_READ, region.value):
-            raise Forbidden(f"permission metrics:read is required in region {region.value}")
-        if from_ >= to:
-            raise BadRequest("`from` must be before `to`", field="from")
-        async with context.sessions() as session:
+        check_metrics_window(info.context, region, from_, to)
+        async with info.context.sessions() as session:
             figures = await transparency_figures(session, region.value, from_, to)
         return TransparencyReport(figures=figures, region=region, from_=from_, to=to)
