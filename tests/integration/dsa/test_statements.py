@@ -61,6 +61,8 @@ async def test_every_demo_decision_in_the_eu_has_a_valid_statement(db_url: str) 
         assert row["fields"]["puid"] == row["puid"]
     kinds = {tuple(r["fields"]["content_type"]) for r in statements}
     assert kinds == {("CONTENT_TYPE_VIDEO",), ("CONTENT_TYPE_OTHER",)}  # videos and the rejected ad
+    automated = [r["fields"] for r in statements if r["fields"]["automated_decision"] == "AUTOMATED_DECISION_FULLY"]
+    assert [(f["automated_detection"], f["source_type"]) for f in automated] == [("Yes", "SOURCE_VOLUNTARY")]
     overturned = await _rows(db_url, sa.select(d.id).where(d.region == "EU", d.overturned_at.is_not(None)))
     snapshot = next(r["fields"] for r in statements if r["decision_id"] == overturned[0]["id"])
     assert snapshot["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]  # as stated then
