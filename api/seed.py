@@ -91,6 +91,13 @@ KEYWORDS = {
     "MISLEADING_AD_CLAIMS": ("KEYWORD_MISLEADING_INFO_GOODS_SERVICES",),
     "PROHIBITED_PRODUCTS": ("KEYWORD_PROHIBITED_PRODUCTS",),
 }
+
+
+def _url(code: str) -> str:
+    """Where a demo policy's published rule would be read."""
+    return f"https://platform.example/community-guidelines#{code.lower().replace('_', '-')}"
+
+
 FIRST_LINE = ("moderator", "senior_moderator", "vendor_moderator")
 SENIORS = ("senior_moderator", "policy_manager")
 #: Per region: (name, surface, roles, default queue?); the content queue escalates to "content-escalations".
@@ -127,7 +134,9 @@ class Seeder:
         admin = self.actor("admin-global", 5)
         for code, name, surface, severity, dsa in POLICIES:
             description = f"{name}: see the community guidelines."
-            cmd = DefinePolicy(code, name, surface, severity, dsa, description, dsa_keywords=KEYWORDS[code])
+            cmd = DefinePolicy(
+                code, name, surface, severity, dsa, description, dsa_keywords=KEYWORDS[code], guidelines_url=_url(code)
+            )
             defined = await self.step("definePolicy", admin, partial(define_policy, actor=admin, cmd=cmd), days_ago=400)
             self.policy_ids[code] = defined.policy.id
         update = DefinePolicy(
@@ -138,6 +147,7 @@ class Seeder:
             POLICIES[0][4],
             "Hate speech, v2: coded slurs are covered too.",
             dsa_keywords=KEYWORDS["HATE_SPEECH"],
+            guidelines_url=_url("HATE_SPEECH"),
         )
         await self.step("definePolicy", admin, lambda u: define_policy(u, admin, update), days_ago=30)
 

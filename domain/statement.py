@@ -206,6 +206,7 @@ def statement_fields(
         "end_date_account_restriction": _end(account),
         "account_type": _account_type(subject.owner_kind),
         "decision_ground": DecisionGround.DECISION_GROUND_INCOMPATIBLE_CONTENT.value,
+        "decision_ground_reference_url": version.guidelines_url,
         "incompatible_content_ground": _clip(ground, 500),
         "incompatible_content_explanation": _clip(f"{version.description} {decision.rationale}", 2000),
         "category": version.dsa_category,

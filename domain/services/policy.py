@@ -15,6 +15,7 @@ from domain.subject import Surface
 
 CATEGORIES = frozenset(c.value for c in Category)
 KEYWORDS = frozenset(k.value for k in Keyword)
+GUIDELINES_URL_MAX = 500  # the Transparency Database's limit for decision_ground_reference_url
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class DefinePolicy:
     strike_weight: int = 1
     strike_ttl_days: int = DEFAULT_STRIKE_TTL_DAYS
     dsa_keywords: tuple[str, ...] = ()
+    guidelines_url: str | None = None
 
     def validate(self) -> None:
         limits.policy_code(self.code)
@@ -36,6 +38,11 @@ class DefinePolicy:
         if self.dsa_category not in CATEGORIES:
             raise DomainError.invalid_input(
                 "not a category of the DSA Transparency Database (STATEMENT_CATEGORY_...)", "dsaCategory"
+            )
+        limits.optional_url(self.guidelines_url, field="guidelinesUrl")
+        if self.guidelines_url is not None and len(self.guidelines_url) > GUIDELINES_URL_MAX:
+            raise DomainError.invalid_input(
+                f"guidelinesUrl must be at most {GUIDELINES_URL_MAX} characters", "guidelinesUrl"
             )
         if len(self.dsa_keywords) > len(KEYWORDS) or not set(self.dsa_keywords) <= KEYWORDS:
             raise DomainError.invalid_input(
@@ -72,6 +79,7 @@ async def define_policy(uow: UnitOfWork, actor: Actor, cmd: DefinePolicy) -> Pol
         strike_ttl_days=cmd.strike_ttl_days,
         dsa_category=cmd.dsa_category,
         dsa_keywords=tuple(sorted(set(cmd.dsa_keywords))),
+        guidelines_url=cmd.guidelines_url,
         description=cmd.description,
         published_at=now,
         published_by=actor.id,

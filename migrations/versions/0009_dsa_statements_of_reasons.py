@@ -2,7 +2,8 @@
 
 ``statements_of_reasons`` holds the statement taken when a decision is recorded (the Transparency Database's
 fields as JSON) and where its submission stands. ``policy_versions.dsa_keywords`` holds the DSA keywords a
-policy's statements carry. Two categories the database does not know are corrected to the official ones.
+policy's statements carry, ``policy_versions.guidelines_url`` where its published rule can be read. Two
+categories the database does not know are corrected to the official ones.
 
 Revision ID: 0009
 Revises: 0007
@@ -33,6 +34,7 @@ def upgrade() -> None:
         sa.Column("dsa_keywords", postgresql.ARRAY(sa.Text()), nullable=False, server_default="{}"),
     )
     op.alter_column("policy_versions", "dsa_keywords", server_default=None)
+    op.add_column("policy_versions", sa.Column("guidelines_url", sa.Text(), nullable=True))
     for old, new in RENAMED.items():
         op.execute(
             sa.text("UPDATE policy_versions SET dsa_category = :new WHERE dsa_category = :old").bindparams(
@@ -90,4 +92,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("statements_of_reasons")
+    op.drop_column("policy_versions", "guidelines_url")
     op.drop_column("policy_versions", "dsa_keywords")

@@ -38,6 +38,11 @@ class DefinePolicyInput:
         default=None,
         description="The DSA keywords (category_specification, KEYWORD_... values) its statements carry.",
     )
+    guidelines_url: str | None = strawberry.field(
+        default=None,
+        description="Where the published rule can be read (http(s), at most 500 characters): the DSA statements' "
+        "decision_ground_reference_url.",
+    )
 
 
 @strawberry.type
@@ -70,6 +75,7 @@ class PolicyMutation:
                 strike_weight=input.strike_weight,
                 strike_ttl_days=input.strike_ttl_days,
                 dsa_keywords=tuple(input.dsa_keywords or ()),
+                guidelines_url=input.guidelines_url,
             )
             defined = await define_policy(uow, actor, cmd)
             return DefinePolicySuccess(

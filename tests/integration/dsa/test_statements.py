@@ -59,6 +59,9 @@ async def test_every_demo_decision_in_the_eu_has_a_valid_statement(db_url: str) 
         assert row["submission"] == "PENDING"
         assert statement_errors(row["fields"]) == {}, row["fields"]
         assert row["fields"]["puid"] == row["puid"]
+        assert row["fields"]["decision_ground_reference_url"].startswith(
+            "https://platform.example/community-guidelines#"
+        )
     kinds = {tuple(r["fields"]["content_type"]) for r in statements}
     assert kinds == {("CONTENT_TYPE_VIDEO",), ("CONTENT_TYPE_OTHER",)}  # videos and the rejected ad
     automated = [r["fields"] for r in statements if r["fields"]["automated_decision"] == "AUTOMATED_DECISION_FULLY"]

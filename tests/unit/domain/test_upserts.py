@@ -207,6 +207,8 @@ async def test_policy_surface_cannot_change(uow: FakeUnitOfWork) -> None:
         ({"dsa_category": "STATEMENT_CATEGORY_UNSAFE_PRODUCTS"}, "dsaCategory"),
         ({"dsa_category": "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"}, "dsaCategory"),
         ({"dsa_keywords": ("KEYWORD_HATE_SPEECH", "KEYWORD_SPAM")}, "dsaKeywords"),
+        ({"guidelines_url": "ftp://example.com/rules"}, "guidelinesUrl"),
+        ({"guidelines_url": "https://example.com/" + "r" * 500}, "guidelinesUrl"),
     ],
 )
 async def test_policy_input_is_validated(uow: FakeUnitOfWork, change: dict[str, Any], field: str) -> None:
