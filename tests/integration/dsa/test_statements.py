@@ -11,13 +11,16 @@ import pytest
 import sqlalchemy as sa
 
 from api.seed import seed_demo
+from domain.region import Region
 from domain.statement import RESTRICTING
 from domain.statement_rules import statement_errors
 from persistence.db import create_engine, create_session_factory
+from persistence.fastsql import recording_queries
 from persistence.tables.outcomes import decisions, enforcement_actions, statements_of_reasons
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
 from tests.integration.lifecycle.flows import DEFINE_POLICY
+from tests.integration.lifecycle.test_n_plus_one import _counting, _runtime, _seed, _tables
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 STATEMENT = """query($id: ID!) { node(id: $id) { ... on Decision {
@@ -194,3 +197,38 @@ async def test_the_user_and_the_reporter_get_their_notices(
     assert report["outcomeNotice"]["subject"] == "Was aus Ihrer Meldung geworden ist"
     assert "Entfernung des Inhalts" in report["outcomeNotice"]["body"]
     assert "as reviewed" not in report["outcomeNotice"]["body"]  # the reporter is not told the internal rationale
+
+
+DECISIONS_PAGE = """query($first: Int!) { decisions(first: $first, filter: {region: EU}) { nodes {
+  id statementOfReasons dsaStatement { puid submission { state } } userNotice(language: "de") { subject }
+  case { reports { outcomeNotice { subject } } } } } }"""
+
+
+async def test_a_page_of_decisions_with_statements_and_notices_costs_the_same_for_5_and_20(
+    gql: GraphQLClient, tokens: dict[str, str]
+) -> None:
+    runtime = _runtime(gql)
+    await _seed(runtime.sessions, Region.EU)  # 60 EU cases, every third decided VIOLATING with a removal
+    engine = runtime.sessions.kw["bind"]
+    await gql(DECISIONS_PAGE, {"first": 2}, token=tokens["admin"])  # new pool connections introspect types once
+    tables: dict[int, list[str]] = {}
+    for first in (5, 20):
+        with _counting(engine) as statements, recording_queries() as round_trips:
+            body = await gql(DECISIONS_PAGE, {"first": first}, token=tokens["admin"])
+        assert "errors" not in body, body
+        nodes = body["data"]["decisions"]["nodes"]
+        assert len(nodes) == first
+        assert all(n["dsaStatement"]["submission"]["state"] == "PENDING" for n in nodes)
+        assert all(n["userNotice"]["subject"].startswith("Warum") for n in nodes)
+        assert all(r["outcomeNotice"]["subject"] for n in nodes for r in n["case"]["reports"])
+        tables[first] = _tables(statements + round_trips)
+    assert tables[5] == tables[20]
+    assert tables[20] == sorted(
+        [
+            *("api_tokens", "role_assignments"),  # authentication
+            "decisions",  # the page
+            "statements_of_reasons",  # dsaStatement and statementOfReasons, grouped by decision
+            *("enforcement_actions", "cases", "accounts", "policies", "policy_versions"),  # userNotice, batched
+            *("reports", "decisions"),  # case.reports, then each report's case's decisions for outcomeNotice
+        ]
+    )
