@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import resolve_database
-from api.cli_export import export_rows, run_export
+from api.cli_export import Output, ShowProgress, Since, Until, export_rows, run_export
 from api.settings import Settings
 
 audit_app = typer.Typer(help="The audit trail: verify the hash chain, export events.", no_args_is_help=True)
@@ -53,10 +53,10 @@ def verify_command() -> None:
 
 @audit_app.command("export")
 def export_command(
-    since: str | None = typer.Option(None, help="Inclusive start (ISO date or date-time; UTC if no offset)."),
-    until: str | None = typer.Option(None, help="Exclusive end (ISO date or date-time; UTC if no offset)."),
-    output: str = typer.Option("-", "--output", "-o", help="File to write (default: standard output)."),
-    progress: bool = typer.Option(True, help="Show a progress bar on standard error."),
+    since: Since = None,
+    until: Until = None,
+    output: Output = "-",
+    progress: ShowProgress = True,
 ) -> None:
     """Stream the audit events in [since, until) as JSON lines, in log order, with their seals."""
     written = run_export(since, until, output, progress, _export)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import resolve_database
-from api.cli_export import export_rows, run_export
+from api.cli_export import Output, ShowProgress, Since, Until, export_rows, run_export
 from api.settings import Settings
 
 dsa_app = typer.Typer(help="EU DSA statements of reasons: export, submit.", no_args_is_help=True)
@@ -20,10 +20,10 @@ console = Console(stderr=True)
 
 @dsa_app.command("export")
 def export_command(
-    since: str | None = typer.Option(None, help="Inclusive start (ISO date or date-time; UTC if no offset)."),
-    until: str | None = typer.Option(None, help="Exclusive end (ISO date or date-time; UTC if no offset)."),
-    output: str = typer.Option("-", "--output", "-o", help="File to write (default: standard output)."),
-    progress: bool = typer.Option(True, help="Show a progress bar on standard error."),
+    since: Since = None,
+    until: Until = None,
+    output: Output = "-",
+    progress: ShowProgress = True,
 ) -> None:
     """Stream the statements taken in [since, until) as JSON lines: each line is one statement exactly as it is
     sent to the database, plus `_submission` (its state and the database's id)."""

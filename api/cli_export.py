@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,10 @@ from api.bootstrap import resolve_database
 from api.settings import Settings
 
 console = Console(stderr=True)
+Since = Annotated[str | None, typer.Option(help="Inclusive start (ISO date or date-time; UTC if no offset).")]
+Until = Annotated[str | None, typer.Option(help="Exclusive end (ISO date or date-time; UTC if no offset).")]
+Output = Annotated[str, typer.Option("--output", "-o", help="File to write (default: standard output).")]
+ShowProgress = Annotated[bool, typer.Option(help="Show a progress bar on standard error.")]
 #: (database url, since, until, output, show progress) → lines written
 Export = Callable[[str, datetime | None, datetime | None, IO[str], bool], Coroutine[Any, Any, int]]
 
