@@ -137,6 +137,15 @@ class Settings(BaseSettings):
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )
 
+    # EU DSA Transparency Database (`vigil dsa submit`): the API's base URL and the platform's API token.
+    dsa_endpoint: str | None = Field(
+        default=None, description="base URL of the DSA Transparency Database API, e.g. its sandbox while onboarding"
+    )
+    dsa_token: str | None = Field(default=None, description="the platform's API token for that database (secret)")
+    dsa_batch_size: int = Field(default=100, ge=1, le=100, description="statements per batch call (at most 100)")
+    dsa_attempts: int = Field(default=6, ge=1, le=20, description="tries per call on 429, 5xx or no answer")
+    dsa_backoff: float = Field(default=1.0, ge=0, le=60, description="seconds before the first retry (doubling)")
+
     # Staff login with JWTs from an OIDC issuer: on only when both issuer and audience are set.
     oidc_issuer: str | None = Field(default=None, description="the `iss` claim staff JWTs must carry, exactly")
     oidc_audience: str | None = Field(default=None, description="the `aud` value staff JWTs must carry")
@@ -184,7 +193,9 @@ class Settings(BaseSettings):
             parse_rate(rate)
         return value
 
-    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", mode="before")
+    @field_validator(
+        "oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", "dsa_endpoint", "dsa_token", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

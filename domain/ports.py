@@ -38,6 +38,7 @@ from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
+from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.subject import SubjectKind
 
@@ -102,6 +103,16 @@ class EnforcementRepository(Protocol):
         ...
 
     def add(self, action: EnforcementAction) -> None: ...
+
+
+class StatementRepository(Protocol):
+    async def get_for_decision(self, decision_id: uuid.UUID) -> StatementOfReasons | None: ...
+    async def list_in_state(self, state: SubmissionState, *, limit: int | None) -> list[StatementOfReasons]:
+        """Statements in ``state``, oldest first (at most ``limit``)."""
+        ...
+
+    async def list_in_batch(self, batch_id: uuid.UUID) -> list[StatementOfReasons]: ...
+    def add(self, statement: StatementOfReasons) -> None: ...
 
 
 class StrikeRepository(Protocol):
@@ -177,6 +188,8 @@ class UnitOfWork(Protocol):
     def actions(self) -> EnforcementRepository: ...
     @property
     def strikes(self) -> StrikeRepository: ...
+    @property
+    def statements_of_reasons(self) -> StatementRepository: ...
     @property
     def appeals(self) -> AppealRepository: ...
     @property

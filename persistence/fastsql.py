@@ -238,6 +238,8 @@ def _converters(entity: Any, from_json: bool) -> tuple[tuple[str, Callable[[Any]
                 result.append((f.name, functools.partial(_enum_tuple, element)))
             else:
                 result.append((f.name, tuple))
+        elif typing.get_origin(base) is dict:
+            result.append((f.name, _json_object))
         elif from_json and base is uuid.UUID:
             result.append((f.name, uuid.UUID))
         elif from_json and base is datetime:
@@ -256,3 +258,8 @@ def _enum_tuple(element: type[enum.Enum], values: Any) -> tuple[enum.Enum, ...]:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _json_object(value: Any) -> Any:
+    """jsonb: asyncpg hands it over as text (no codec is registered), ``to_jsonb`` as an object."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -19,6 +19,7 @@ from domain.decision import Decision
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
 from domain.report import Report
+from domain.statement import StatementOfReasons
 from domain.strike import Strike
 from persistence import reads
 from persistence.db import SessionFactory
@@ -35,6 +36,7 @@ from persistence.repositories import (
     POLICIES,
     POLICY_VERSIONS,
     REPORTS,
+    STATEMENTS,
     STRIKES,
 )
 
@@ -150,6 +152,10 @@ class Loaders:
     @cached_property
     def actions_by_target(self) -> DataLoader[uuid.UUID, list[EnforcementAction]]:
         return self._grouped(ACTIONS, "target_id")
+
+    @cached_property
+    def statements_by_decision(self) -> DataLoader[uuid.UUID, list[StatementOfReasons]]:
+        return self._grouped(STATEMENTS, "decision_id")
 
     @cached_property
     def strikes_by_decision(self) -> DataLoader[uuid.UUID, list[Strike]]:

@@ -15,6 +15,7 @@ from api.graphql.mutations.review import ReviewMutation
 from api.graphql.operations import OperationsMutation, OperationsQuery
 from api.graphql.queries import CoreQuery
 from api.graphql.tokens import TokenMutation, TokenQuery
+from api.graphql.transparency import TransparencyQuery
 from api.graphql.viewer import ViewerQuery
 
 QUERIES: tuple[type, ...] = (
@@ -23,6 +24,7 @@ QUERIES: tuple[type, ...] = (
     TokenQuery,
     AuditQuery,
     OperationsQuery,
+    TransparencyQuery,
     AutomationQuery,
     LookupQuery,
 )

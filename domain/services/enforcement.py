@@ -17,6 +17,7 @@ from domain.enforcement import EnforcementAction, RequestedAction, action_for_re
 from domain.ladder import ladder_for, reevaluate
 from domain.policy import Policy, PolicyVersion
 from domain.ports import UnitOfWork
+from domain.services.statement import record_statement
 from domain.services.subject import refresh_subjects
 from domain.strike import Strike
 from domain.subject import Subject, SubjectKind
@@ -52,7 +53,9 @@ async def record_decision(
     if decision.verdict is Verdict.NOT_VIOLATING or cited is None:
         await refresh_subjects(uow, [(subject.kind, subject.id)])
         return Enforced()
-    return await enforce_violation(uow, subject, decision, cited, requested, config)
+    enforced = await enforce_violation(uow, subject, decision, cited, requested, config)
+    await record_statement(uow, case=case, subject=subject, decision=decision, cited=cited, actions=enforced.actions)
+    return enforced
 
 
 async def enforce_violation(
