@@ -1,4 +1,4 @@
-"""The ASGI application: `/graphql` (GraphiQL in development), `/healthz`, `/readyz`."""
+"""The ASGI application: `/graphql` (GraphiQL in development), `/healthz`, `/readyz`, `/metrics`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from api.graphql.limits import SHOWN_PREFIX, clip
 from api.graphql.schema import build_schema
 from api.http_negotiation import GraphQLResponseMiddleware
 from api.logs import install_request_id
+from api.metrics import ScrapeCache, ScrapeSources, metrics_endpoint, sample_pools_forever
 from api.middleware import RequestContextMiddleware
 from api.oidc_fetch import build_oidc_verifier
 from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
@@ -301,10 +302,13 @@ def create_app(
         sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
         sealer.start()
         runtime.extras["audit_sealer"] = sealer
+        runtime.extras["engine"] = engine
+        runtime.extras["pool_sampler"] = asyncio.create_task(sample_pools_forever(lambda: runtime.pool, engine))
         try:
             yield
         finally:
             runtime.extras["authorizer_warm_up"].cancel()
+            runtime.extras["pool_sampler"].cancel()
             await sealer.stop()
             if runtime.pool is not None:
                 await runtime.pool.close()
@@ -322,11 +326,19 @@ def create_app(
         code = 200 if status.ready else 503
         return JSONResponse(status.as_dict(), status_code=code)
 
+    def scrape_sources() -> ScrapeSources | None:
+        return None if runtime.pool is None else ScrapeSources(runtime.pool, runtime.sessions)
+
+    runtime.extras["scrape_cache"] = ScrapeCache(ttl=settings.metrics_cache_seconds)
+    metrics = metrics_endpoint(
+        runtime.extras["scrape_cache"], scrape_sources, settings.metrics_token, settings.production
+    )
     graphql_app = VigilGraphQL(runtime, contexts)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,

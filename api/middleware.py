@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import request_id_var
+from api.metrics import observe_request
 
 log = logging.getLogger("vigil.http")
 CLIENT_CLOSED_REQUEST = 499
@@ -88,15 +89,17 @@ class RequestContextMiddleware:
                 if disconnected:  # whatever was sent went nowhere
                     status = CLIENT_CLOSED_REQUEST
         finally:
+            seconds = time.perf_counter() - started
             log.info(
                 "request",
                 extra={
                     "method": scope.get("method"),
                     "path": scope.get("path"),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
+            observe_request(scope.get("path", ""), scope.get("method", ""), status, seconds)
             request_id_var.reset(token)
 
 

@@ -30,6 +30,7 @@ ACCEPTS: dict[str, str] = {
     "audit_seal_interval": "a number of seconds, 0 or more (0 disables sealing in the app)",
     "oidc_jwks_cache_seconds": "a whole number of seconds, at least 1",
     "data_dir": "a directory path",
+    "metrics_cache_seconds": "a number of seconds, 0 or more",
 }
 
 
@@ -136,6 +137,13 @@ class Settings(BaseSettings):
     audit_seal_interval: float = Field(
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )
+    metrics_token: str | None = Field(
+        default=None,
+        description="`GET /metrics` needs `Authorization: Bearer <token>`; unset: open outside production, 404 in it",
+    )
+    metrics_cache_seconds: float = Field(
+        default=5.0, ge=0, description="how long a process reuses the database figures of /metrics"
+    )
 
     # Staff login with JWTs from an OIDC issuer: on only when both issuer and audience are set.
     oidc_issuer: str | None = Field(default=None, description="the `iss` claim staff JWTs must carry, exactly")
@@ -184,7 +192,7 @@ class Settings(BaseSettings):
             parse_rate(rate)
         return value
 
-    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", mode="before")
+    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", "metrics_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 from strawberry.extensions import SchemaExtension
 
+from api.metrics import observe_operation
+
 log = logging.getLogger("vigil.graphql")
 
 
@@ -20,14 +22,22 @@ class OperationLog(SchemaExtension):
         principal = getattr(context, "principal", None)
         errors = ctx.result.errors if ctx.result is not None and hasattr(ctx.result, "errors") else None
         codes = sorted({str((e.extensions or {}).get("code", "ERROR")) for e in errors or []})
-        operation_type = ctx.operation_type.value if ctx.operation_type is not None else None
+        seconds = time.perf_counter() - started
+        try:
+            operation_type = ctx.operation_type.value if ctx.operation_type is not None else None
+        except Exception:  # the document did not parse or names no operation it holds
+            operation_type = None
+        first = (errors[0].extensions or {}).get("code", "ERROR") if errors else None
+        payload_error = getattr(context, "extras", {}).get("payload_error")
+        outcome = str(first or payload_error or "OK")
+        observe_operation(ctx.operation_name, operation_type, outcome, seconds)
         log.info(
             "graphql operation",
             extra={
                 "operation_name": ctx.operation_name,
                 "operation_type": operation_type,
                 "principal_id": principal.id if principal is not None else None,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(seconds * 1000, 2),
                 "error_codes": codes,
             },
         )
