@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from api import tracing
 from api.bootstrap import DatabaseHandle, resolve_database
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
@@ -271,6 +272,7 @@ def create_app(
     """The app. ``oidc_fetch`` replaces the HTTP fetch of the OIDC issuer's documents (tests)."""
     settings = settings or Settings()
     install_request_id()
+    tracing.configure_from_environment()
     runtime = Runtime(settings=settings)
     runtime.extras["database_health"] = DatabaseHealth()
     runtime.extras["rate_limiter"] = RateLimiter(settings)
@@ -292,6 +294,8 @@ def create_app(
         engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
         # A failed statement's error never carries its bound values (emails, phones, IPs) into a log line.
         engine.sync_engine.hide_parameters = True
+        if tracing.ENABLED:
+            tracing.instrument_engine(engine)
         runtime.sessions = create_session_factory(engine)
         runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
         # Every (role, region) table is computed at start-up, beside serving rather than before it (about half a
@@ -315,6 +319,7 @@ def create_app(
             await runtime.extras["rate_limiter"].close()
             await engine.dispose()
             runtime.database.close()
+            tracing.shutdown()
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

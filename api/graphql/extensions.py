@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from strawberry.extensions import SchemaExtension
 
-from api.metrics import observe_operation
+from api import tracing
+from api.metrics import OPERATION_NAMES, observe_operation
 
 log = logging.getLogger("vigil.graphql")
 
@@ -16,7 +17,13 @@ log = logging.getLogger("vigil.graphql")
 class OperationLog(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        span = tracing.start_operation() if tracing.ENABLED else None
+        try:
+            yield
+        except BaseException:  # the document did not parse (or execution was abandoned)
+            if span is not None:
+                tracing.end_operation(span, "invalid", None, "ERROR")
+            raise
         ctx = self.execution_context
         context = ctx.context
         principal = getattr(context, "principal", None)
@@ -31,6 +38,8 @@ class OperationLog(SchemaExtension):
         payload_error = getattr(context, "extras", {}).get("payload_error")
         outcome = str(first or payload_error or "OK")
         observe_operation(ctx.operation_name, operation_type, outcome, seconds)
+        if span is not None:
+            tracing.end_operation(span, OPERATION_NAMES.label(ctx.operation_name), operation_type, outcome)
         log.info(
             "graphql operation",
             extra={
