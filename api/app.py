@@ -24,6 +24,7 @@ from strawberry.types import ExecutionResult
 
 from api import tracing
 from api.bootstrap import DatabaseHandle, resolve_database
+from api.bulk_jobs import BulkJobRunner
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
 from api.graphql.schema import build_schema
@@ -308,11 +309,18 @@ def create_app(
         runtime.extras["audit_sealer"] = sealer
         runtime.extras["engine"] = engine
         runtime.extras["pool_sampler"] = asyncio.create_task(sample_pools_forever(lambda: runtime.pool, engine))
+        bulk: BulkJobRunner | None = None
+        if settings.bulk_jobs_in_process:
+            bulk = runtime.extras["bulk_runner"] = BulkJobRunner(runtime.pool)
+            runtime.extras["bulk_watch"] = asyncio.create_task(bulk.watch())
         try:
             yield
         finally:
             runtime.extras["authorizer_warm_up"].cancel()
             runtime.extras["pool_sampler"].cancel()
+            if bulk is not None:
+                runtime.extras["bulk_watch"].cancel()
+                await bulk.stop()
             await sealer.stop()
             if runtime.pool is not None:
                 await runtime.pool.close()

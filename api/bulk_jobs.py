@@ -57,7 +57,7 @@ class BulkJobRunner:
     # -- one chunk -----------------------------------------------------------------------------------------
     async def run_chunk(self, job: BulkJob) -> ChunkOutcome:
         """The job's next chunk in one transaction (``job`` gives who acts and what is decided)."""
-        regions = None if job.decide_regions is None else frozenset(job.decide_regions)
+        regions = job.decide_region_set
         for _ in range(ATTEMPTS):
             uow = BulkUnitOfWork(
                 self.pool,

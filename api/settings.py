@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     audit_seal_interval: float = Field(
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )
+    run_bulk_jobs: bool | None = Field(
+        default=None,
+        description="run bulk jobs in this process (and resume those whose process stopped); unset: yes, except in "
+        "the test environment, where tests drive them",
+    )
     metrics_token: str | None = Field(
         default=None,
         description="`GET /metrics` needs `Authorization: Bearer <token>`; unset: open outside production, 404 in it",
@@ -209,6 +214,10 @@ class Settings(BaseSettings):
     def oidc_enabled(self) -> bool:
         """Staff JWTs are accepted: both ``oidc_issuer`` and ``oidc_audience`` are set."""
         return self.oidc_issuer is not None and self.oidc_audience is not None
+
+    @property
+    def bulk_jobs_in_process(self) -> bool:
+        return self.run_bulk_jobs if self.run_bulk_jobs is not None else self.env is not Environment.TEST
 
     @property
     def production(self) -> bool:

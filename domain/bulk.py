@@ -53,13 +53,13 @@ class BulkJob:
     actor_kind: ActorKind
     principal_kind: str  # as audit events name the submitter (STAFF, PARTNER, SYSTEM)
     seniority: int = 0
-    decide_regions: tuple[str, ...] | None = None
-    sanction_regions: tuple[str, ...] | None = None
+    decide_regions: str | None = None  # comma-separated (a job's row is rewritten whole: no array columns)
+    sanction_regions: str | None = None
     request_id: str | None = None
     verdict: Verdict
     policy_id: uuid.UUID
     rationale: str
-    actions: tuple[str, ...] = ()  # "KIND" or "KIND:days"
+    actions: str = ""  # comma-separated "KIND" or "KIND:days"
     total: int
     succeeded: int = 0
     failed: int = 0
@@ -76,17 +76,18 @@ class BulkJob:
 
     @property
     def requested(self) -> tuple[RequestedAction, ...]:
-        return tuple(decode_action(a) for a in self.actions)
+        return tuple(decode_action(a) for a in self.actions.split(",") if a)
+
+    @property
+    def decide_region_set(self) -> frozenset[str] | None:
+        return None if self.decide_regions is None else frozenset(filter(None, self.decide_regions.split(",")))
 
     @property
     def done(self) -> int:
         return self.succeeded + self.failed
 
-    def may_decide_in(self, region: str) -> bool:
-        return self.decide_regions is None or region in self.decide_regions
-
     def may_sanction_in(self, region: str) -> bool:
-        return self.sanction_regions is None or region in self.sanction_regions
+        return self.sanction_regions is None or region in self.sanction_regions.split(",")
 
     def holds_lease(self, owner: str, now: datetime) -> bool:
         return self.lease_owner == owner and self.lease_expires_at is not None and now < self.lease_expires_at

@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
 from api.graphql.automation import AutomationMutation, AutomationQuery
+from api.graphql.bulk import BulkMutation, BulkQuery
 from api.graphql.lookup import LookupQuery
 from api.graphql.mutations.appeal_queue import AppealQueueMutation
 from api.graphql.mutations.appeals import AppealMutation
@@ -25,6 +26,7 @@ QUERIES: tuple[type, ...] = (
     OperationsQuery,
     AutomationQuery,
     LookupQuery,
+    BulkQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -35,6 +37,7 @@ MUTATIONS: tuple[type, ...] = (
     TokenMutation,
     OperationsMutation,
     AutomationMutation,
+    BulkMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -6,14 +6,13 @@ RUNNING jobs whose lease expired (resumed after a restart); the other, a job's P
 
 Revision ID: 0011
 Revises: 0007
-Create Date: 2026-11-29 18:03:25.412653
+Create Date: 2026-11-29 18:08:44.332611
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
 down_revision: str | None = "0007"
@@ -55,8 +54,8 @@ def upgrade() -> None:
         ),
         sa.Column("principal_kind", sa.String(length=16), nullable=False),
         sa.Column("seniority", sa.Integer(), nullable=False),
-        sa.Column("decide_regions", postgresql.ARRAY(sa.Text()), nullable=True),
-        sa.Column("sanction_regions", postgresql.ARRAY(sa.Text()), nullable=True),
+        sa.Column("decide_regions", sa.Text(), nullable=True),
+        sa.Column("sanction_regions", sa.Text(), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.Column(
             "verdict",
@@ -72,7 +71,7 @@ def upgrade() -> None:
         ),
         sa.Column("policy_id", sa.UUID(), nullable=False),
         sa.Column("rationale", sa.Text(), nullable=False),
-        sa.Column("actions", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("actions", sa.Text(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("succeeded", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
