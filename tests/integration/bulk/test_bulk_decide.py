@@ -8,11 +8,14 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
+from api.app import create_app
 from api.bulk_jobs import BulkJobRunner
 from api.graphql.ids import to_global_id
+from api.settings import Settings
 from domain.bulk import BulkJob
 from domain.clock import FixedClock
 from persistence.bulk import BulkUnitOfWork, get_job
@@ -297,3 +300,22 @@ async def test_a_job_whose_process_stopped_is_resumed_by_another(
     assert (stored.state.value, stored.succeeded, stored.lease_owner) == ("COMPLETED", 4, None)
     resumed = await rows(db_url, sa.select(sa.func.count()).where(audit_events.c.action == "resumeBulkJob"))
     assert resumed == 2  # the first runner took the job nobody ran (tests run none), then the second took it over
+
+
+async def test_the_server_runs_a_submitted_job_itself(db_url: str) -> None:
+    """Outside the test environment the app runs jobs as tasks; the test awaits them instead of the clock."""
+    app = create_app(Settings(env="test", run_bulk_jobs=True), database_url=db_url)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        gql = GraphQLClient(http)
+        platform = await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*")
+        admin = await issue_staff_token(db_url, "admin", "*")
+        hate = await flows.policy(gql, admin, "HATE_SPEECH")
+        cases = await open_cases(gql, platform, hate, 3)
+        submitted = await submit(gql, admin, cases, hate)
+        runner: BulkJobRunner = app.state.runtime.extras["bulk_runner"]
+        assert len(runner._tasks) == 1
+        await asyncio.gather(*runner._tasks)
+        job, items = await job_items(gql, admin, submitted["job"]["id"])
+    assert (job["state"], job["succeeded"]) == ("COMPLETED", 3)
+    assert [i["state"] for i in items] == ["SUCCEEDED"] * 3
