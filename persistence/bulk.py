@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import asyncpg
 
@@ -29,7 +29,7 @@ from domain.strike import Strike
 from domain.subject import SubjectKind
 from persistence.fastsql import entity_from_json
 from persistence.mapping import EntityMapping
-from persistence.prefetched import PrefetchedUnitOfWork
+from persistence.prefetched import ById, PrefetchedPolicies, PrefetchedUnitOfWork
 from persistence.repositories import (
     ACCOUNTS,
     ACTIONS,
@@ -45,7 +45,6 @@ from persistence.repositories import (
 )
 from persistence.uow import AuditContext
 
-E = TypeVar("E")
 _PENDING = f"'{BulkItemState.PENDING.value}'"
 
 # $1 job id, $2 how many items, $3 the cited policy. Every row is (tag, to_jsonb(row)).
@@ -126,11 +125,11 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
         super().__init__(pool, audit, regions=regions, clock=clock)
         self._job_id, self._mode, self._limit, self._policy_id = job_id, mode, limit, policy_id
         self.data = _Loaded()
-        self.accounts = _ById[Account](self.data.subjects, Account)
-        self.contents = _ById[Content](self.data.subjects, Content)
-        self.ads = _ById[Ad](self.data.subjects, Ad)
-        self.cases = _ById[Case](self.data.cases, Case)
-        self.policies = _Policies(self.data)
+        self.accounts = ById[Account](self.data.subjects, Account)
+        self.contents = ById[Content](self.data.subjects, Content)
+        self.ads = ById[Ad](self.data.subjects, Ad)
+        self.cases = ById[Case](self.data.cases, Case)
+        self.policies = PrefetchedPolicies(self.data.policies, self.data.versions)
         self.decisions = _Decisions(self)
         self.strikes = _Strikes(self)
         self.actions = _Actions(self)
@@ -173,26 +172,6 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"a bulk decision does not load {name}")
-
-
-class _ById(Generic[E]):
-    def __init__(self, rows: dict[uuid.UUID, Any], kind: type[E]) -> None:
-        self._rows, self._kind = rows, kind
-
-    async def get(self, id: uuid.UUID) -> E | None:
-        found = self._rows.get(id)
-        return found if isinstance(found, self._kind) else None
-
-
-class _Policies:
-    def __init__(self, loaded: _Loaded) -> None:
-        self._loaded = loaded
-
-    async def get(self, id: uuid.UUID) -> Policy | None:
-        return self._loaded.policies.get(id)
-
-    async def current_version(self, policy_id: uuid.UUID) -> PolicyVersion | None:
-        return self._loaded.versions.get(policy_id)
 
 
 class _Decisions:
