@@ -18,11 +18,15 @@ import uuid
 
 import asyncpg
 
+from authz.enforcer import get_authorizer
+from authz.permissions import Permission
+from authz.principal import Principal, PrincipalKind
 from domain.bulk import CHUNK_SIZE, BulkJob
 from domain.clock import Clock
 from domain.errors import DomainError
-from domain.services.bulk import ChunkOutcome, ItemSpoiled, run_chunk
-from persistence.bulk import BulkUnitOfWork
+from domain.region import Region
+from domain.services.bulk import ChunkOutcome, Grant, ItemSpoiled, run_chunk
+from persistence.bulk import BulkUnitOfWork, roles_now
 from persistence.prefetched import LostRace
 from persistence.uow import AuditContext
 
@@ -55,9 +59,29 @@ class BulkJobRunner:
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- one chunk -----------------------------------------------------------------------------------------
+    async def standing(self, job: BulkJob) -> Grant | None:
+        """What a staff submitter holds now (their roles are re-read before each chunk); None for a partner's or
+        the system's job, which keeps the grant of its submission (a revoked token's job: cancel it)."""
+        if job.principal_kind != PrincipalKind.STAFF.value:
+            return None
+        roles = await roles_now(self.pool, uuid.UUID(job.actor_id))
+        permissions = get_authorizer().permission_map(Principal.staff(id=job.actor_id, display_name="", roles=roles))
+        decide = permissions.regions(Permission.CASES_DECIDE)
+        candidates = tuple(r.value for r in Region) if decide is None else tuple(decide)
+        return Grant(
+            principal_kind=job.principal_kind,
+            decide_regions=None if decide is None else frozenset(decide),
+            sanction_regions=frozen_regions(permissions.regions(Permission.ACCOUNTS_BAN)),
+            seniority=max((permissions.seniority(r) for r in candidates), default=0),
+        )
+
     async def run_chunk(self, job: BulkJob) -> ChunkOutcome:
         """The job's next chunk in one transaction (``job`` gives who acts and what is decided)."""
+        standing = await self.standing(job)
         regions = job.decide_region_set
+        if standing is not None:
+            live = standing.decide_regions
+            regions = live if regions is None else (regions if live is None else regions & live)
         for _ in range(ATTEMPTS):
             uow = BulkUnitOfWork(
                 self.pool,
@@ -81,6 +105,7 @@ class BulkJobRunner:
                         more=len(uow.data.items) > self.chunk_size,
                         failed_before=self._spoiled.get(job.id),
                         untouched=uow.changes,
+                        standing=standing,
                     )
             except ItemSpoiled as spoiled:
                 log.warning("bulk job item failed after changing records; failing it alone", exc_info=True)
@@ -149,3 +174,8 @@ class BulkJobRunner:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def frozen_regions(regions: frozenset[str] | set[str] | None) -> frozenset[str] | None:
+    """A permission's regions as a job stores them (None: every region)."""
+    return None if regions is None else frozenset(regions)

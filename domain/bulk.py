@@ -80,14 +80,21 @@ class BulkJob:
 
     @property
     def decide_region_set(self) -> frozenset[str] | None:
-        return None if self.decide_regions is None else frozenset(filter(None, self.decide_regions.split(",")))
+        return _split(self.decide_regions)
 
     @property
     def done(self) -> int:
         return self.succeeded + self.failed
 
+    def narrow(self, decide: frozenset[str] | None, sanction: frozenset[str] | None, seniority: int) -> None:
+        """Keep only what the submitter still holds (a revoked role stops the job acting there); never widens."""
+        self.decide_regions = _joined(_meet(self.decide_region_set, decide))
+        self.sanction_regions = _joined(_meet(_split(self.sanction_regions), sanction))
+        self.seniority = min(self.seniority, seniority)
+
     def may_sanction_in(self, region: str) -> bool:
-        return self.sanction_regions is None or region in self.sanction_regions.split(",")
+        sanction = _split(self.sanction_regions)
+        return sanction is None or region in sanction
 
     def holds_lease(self, owner: str, now: datetime) -> bool:
         return self.lease_owner == owner and self.lease_expires_at is not None and now < self.lease_expires_at
@@ -147,6 +154,21 @@ class BulkJobItem:
 
     def cancel(self, now: datetime) -> None:
         self.state, self.updated_at = BulkItemState.CANCELLED, now
+
+
+def _split(text: str | None) -> frozenset[str] | None:
+    return None if text is None else frozenset(filter(None, text.split(",")))
+
+
+def _joined(regions: frozenset[str] | None) -> str | None:
+    return None if regions is None else ",".join(sorted(regions))
+
+
+def _meet(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    """Intersection of two region sets, None standing for every region."""
+    if a is None:
+        return b
+    return a if b is None else a & b
 
 
 def encode_action(action: RequestedAction) -> str:

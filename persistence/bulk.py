@@ -231,3 +231,9 @@ async def list_items(pool: asyncpg.Pool, job_id: uuid.UUID, after: int, first: i
         first,
     )
     return [entity_from_json(BULK_ITEMS, r["j"]) for r in rows]
+
+
+async def roles_now(pool: asyncpg.Pool, principal_id: uuid.UUID) -> frozenset[tuple[str, str]]:
+    """A staff principal's (role, region) assignments as they stand (a running job re-checks its submitter)."""
+    rows = await pool.fetch("SELECT role, region FROM role_assignments WHERE principal_id = $1", principal_id)
+    return frozenset((r["role"], r["region"]) for r in rows)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import strawberry
 
 import api.graphql.types.enums  # noqa: F401  (registers the domain enums)
-from api.bulk_jobs import BulkJobRunner
+from api.bulk_jobs import BulkJobRunner, frozen_regions
 from api.graphql.commands import actor_for, audit_context, failed, run
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
@@ -202,8 +202,8 @@ class BulkMutation:
             )
             grant = Grant(
                 principal_kind=context.principal.kind.value,
-                decide_regions=_regions(context, Permission.CASES_DECIDE),
-                sanction_regions=_regions(context, Permission.ACCOUNTS_BAN),
+                decide_regions=frozen_regions(context.permissions.regions(Permission.CASES_DECIDE)),
+                sanction_regions=frozen_regions(context.permissions.regions(Permission.ACCOUNTS_BAN)),
                 request_id=context.request_id or None,
             )
             owner = runner.owner if runner is not None else None
@@ -239,8 +239,3 @@ class BulkMutation:
         except DomainError as exc:
             return failed(context, exc)
         return failed(context, DomainError.conflict("the job kept changing; try again", "id"))
-
-
-def _regions(context: Context, permission: Permission) -> frozenset[str] | None:
-    regions = context.permissions.regions(permission)
-    return None if regions is None else frozenset(regions)

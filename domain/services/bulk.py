@@ -45,12 +45,14 @@ class SubmitBulkDecide:
 
 @dataclass(frozen=True)
 class Grant:
-    """What the submitter may do, where (None: every region), as the authz layer computed it at submission."""
+    """What the submitter may do, where (None: every region), as the authz layer computes it: at submission, and
+    again before each chunk for a staff submitter (``run_chunk(standing=...)``)."""
 
     principal_kind: str
     decide_regions: frozenset[str] | None
     sanction_regions: frozenset[str] | None
     request_id: str | None = None
+    seniority: int = 0
 
 
 async def submit_bulk_decide(
@@ -132,6 +134,7 @@ async def run_chunk(
     more: bool,
     failed_before: dict[uuid.UUID, DomainError] | None = None,
     untouched: Callable[[], object] | None = None,
+    standing: Grant | None = None,
     config: DomainConfig = DEFAULT_CONFIG,
 ) -> ChunkOutcome:
     """Decide ``items`` (the job's next PENDING ones, in order; ``more``: others wait after them).
@@ -139,10 +142,13 @@ async def run_chunk(
     ``failed_before`` holds items that spoiled an earlier try of this chunk: they fail at once with their error.
     ``untouched`` returns a token of the unit of work's pending changes: an item whose error comes after it
     changed something raises ``ItemSpoiled`` (the domain's services refuse before changing anything, so this
-    guards against a service that does not)."""
+    guards against a service that does not). ``standing``: what the submitter holds now; the job keeps only that
+    (the unit of work must already see no more than ``standing.decide_regions``)."""
     now = uow.clock.now()
     if job.state is not BulkJobState.RUNNING or not job.holds_lease(lease_owner, now):
         return ChunkOutcome(ran=False)
+    if standing is not None:
+        job.narrow(standing.decide_regions, standing.sanction_regions, standing.seniority)
     succeeded = failed = 0
     for item in items:
         if item.state is not BulkItemState.PENDING:

@@ -22,6 +22,7 @@ from persistence.bulk import BulkUnitOfWork, get_job
 from persistence.db import create_engine
 from persistence.fastsql import Pool, create_pool, recording_queries
 from persistence.tables.audit import audit_events
+from persistence.tables.auth import role_assignments
 from persistence.tables.bulk import bulk_job_items, bulk_jobs
 from tests.integration.bulk.helpers import CANCEL, job_items, open_cases, submit
 from tests.integration.conftest import GraphQLClient
@@ -227,6 +228,33 @@ async def test_only_deciders_submit_and_only_the_submitter_sees_or_cancels(
     assert mine["data"]["bulkJob"]["id"] == job_id
 
 
+async def test_a_revoked_role_stops_the_job_acting_in_that_region(
+    gql: GraphQLClient, hate: str, world: dict[str, str], pool: Pool, db_url: str
+) -> None:
+    both = await issue_staff_token(db_url, "moderator", "US", name="mod-both")
+    await issue_staff_token(db_url, "moderator", "EU", name="mod-both")
+    us = await open_cases(gql, world["platform"], hate, 1)
+    eu = await open_cases(gql, world["platform"], hate, 1, region="EU")
+    submitted = await submit(gql, both, [us[0], eu[0]], hate)
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:  # the EU role is taken away while the job waits
+            await conn.execute(sa.delete(role_assignments).where(role_assignments.c.region == "EU"))
+    finally:
+        await engine.dispose()
+    runner = BulkJobRunner(pool, chunk_size=10)
+    await drain(runner, await taken(runner))
+
+    _, items = await job_items(gql, both, submitted["job"]["id"])
+    assert [(i["state"], (i["error"] or {}).get("code")) for i in items] == [
+        ("SUCCEEDED", None),
+        ("FAILED", "NOT_FOUND"),
+    ]
+    stored = await get_job(pool, raw_id(submitted["job"]["id"]))
+    assert stored is not None
+    assert stored.decide_regions == "US"  # narrowed, in the job's row (and its audit event)
+
+
 async def test_cancelling_stops_the_rest(gql: GraphQLClient, world: dict[str, str], hate: str, pool: Pool) -> None:
     cases = await open_cases(gql, world["platform"], hate, 5)
     submitted = await submit(gql, world["mod_us"], cases, hate)
@@ -264,7 +292,8 @@ async def test_a_chunk_costs_the_same_statements_whatever_its_size(
         costs = {size: await _chunk_cost(BulkJobRunner(single, chunk_size=size)) for size in (2, 8)}
     finally:
         await single.close()
-    assert costs[2] == costs[8] == (4, 4), costs  # BEGIN, one read, one write, COMMIT
+    # the unit of work: BEGIN, one read, one write, COMMIT; the pool also re-reads the submitter's roles
+    assert costs[2] == costs[8] == (4, 5), costs
 
 
 async def _chunk_cost(runner: BulkJobRunner) -> tuple[int, int]:

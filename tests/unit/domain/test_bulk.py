@@ -96,3 +96,12 @@ async def test_an_item_that_fails_after_changing_something_spoils_the_chunk() ->
         failed_before={pending.id: caught.value.error},  # type: ignore[arg-type]
     )
     assert (outcome.failed, pending.state, pending.error_code) == (1, BulkItemState.FAILED, "NOT_FOUND")
+
+
+def test_narrowing_keeps_only_what_is_still_held_and_never_widens() -> None:
+    j = job(decide_regions="EU,US", sanction_regions=None, seniority=2)
+    j.narrow(frozenset({"US", "APAC"}), frozenset({"US"}), 3)
+    assert (j.decide_regions, j.sanction_regions, j.seniority) == ("US", "US", 2)
+    j.narrow(None, None, 5)  # "every region" now does not give back what was lost
+    assert (j.decide_regions, j.sanction_regions) == ("US", "US")
+    assert not j.may_sanction_in("EU")
