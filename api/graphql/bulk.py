@@ -7,6 +7,7 @@ submitter's: another caller's `bulkJob(id)` answers null and `cancelBulkJob` NOT
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -164,6 +165,12 @@ def _own_job(context: Context, job: BulkJobEntity | None) -> BulkJobEntity | Non
     return job
 
 
+async def own_bulk_job(info: Info, job_id: uuid.UUID) -> BulkJob | None:
+    """The caller's job (also what `node(id)` answers for a BulkJob ID); None for anyone else's."""
+    job = _own_job(info.context, await get_job(_pool(info.context), job_id))
+    return None if job is None else build_job(job)
+
+
 @strawberry.type
 class BulkQuery:
     @strawberry.field(
@@ -175,8 +182,7 @@ class BulkQuery:
             job_id = parse_id(id, "BulkJob", field="id")
         except DomainError:
             return None
-        job = _own_job(info.context, await get_job(_pool(info.context), job_id))
-        return None if job is None else build_job(job)
+        return await own_bulk_job(info, job_id)
 
 
 @strawberry.type

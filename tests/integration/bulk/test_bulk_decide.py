@@ -226,6 +226,9 @@ async def test_only_deciders_submit_and_only_the_submitter_sees_or_cancels(
     assert refused["data"]["cancelBulkJob"]["code"] == "NOT_FOUND"
     mine = await gql("query($id: ID!) { bulkJob(id: $id) { id } }", {"id": job_id}, token=world["mod_us"])
     assert mine["data"]["bulkJob"]["id"] == job_id
+    node = "query($id: ID!) { node(id: $id) { __typename id ... on BulkJob { total } } }"
+    assert (await gql(node, {"id": job_id}, token=world["mod_us"]))["data"]["node"]["total"] == 1
+    assert (await gql(node, {"id": job_id}, token=world["mod_us_2"]))["data"]["node"] is None
 
 
 async def test_a_revoked_role_stops_the_job_acting_in_that_region(
