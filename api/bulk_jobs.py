@@ -34,6 +34,7 @@ log = logging.getLogger("vigil.bulk")
 ATTEMPTS = 5
 WATCH_INTERVAL = 15.0
 RESUME_ACTOR = AuditContext(actor_kind="SYSTEM", actor_id="system:bulk-jobs", operation="resumeBulkJob")
+RELEASE_ACTOR = AuditContext(actor_kind="SYSTEM", actor_id="system:bulk-jobs", operation="releaseBulkJob")
 
 
 def job_audit(job: BulkJob) -> AuditContext:
@@ -57,6 +58,7 @@ class BulkJobRunner:
         self.clock = clock
         self._spoiled: dict[uuid.UUID, dict[uuid.UUID, DomainError]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], uuid.UUID] = {}
 
     # -- one chunk -----------------------------------------------------------------------------------------
     async def standing(self, job: BulkJob) -> Grant | None:
@@ -129,6 +131,13 @@ class BulkJobRunner:
                 job.take_lease(self.owner, uow.clock.now())
         return job
 
+    async def release(self, job_id: uuid.UUID) -> bool:
+        """Give up this process's lease on the job (stopping cleanly): the next process takes it over at once."""
+        uow = BulkUnitOfWork(self.pool, RELEASE_ACTOR, job_id, mode="job", clock=self.clock)
+        async with uow:
+            job = uow.data.job
+            return job is not None and job.release_lease(self.owner, uow.clock.now())
+
     # -- tasks ---------------------------------------------------------------------------------------------
     async def run(self, job: BulkJob) -> None:
         """Chunk after chunk until the job is done, cancelled, or no longer this process's."""
@@ -140,7 +149,12 @@ class BulkJobRunner:
     def start(self, job: BulkJob) -> None:
         task = asyncio.create_task(self._run_logged(job), name=f"vigil-bulk-job-{job.id}")
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._running[task] = job.id
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._running.pop(task, None)
 
     async def _run_logged(self, job: BulkJob) -> None:
         try:
@@ -168,12 +182,18 @@ class BulkJobRunner:
             await asyncio.sleep(interval)
 
     async def stop(self) -> None:
-        """Stop the running jobs (their leases expire and the next process resumes them)."""
-        for task in list(self._tasks):
+        """Stop the running jobs and give their leases up, so the next process resumes them at once (if the
+        database cannot be reached, the leases simply expire)."""
+        running = list(self._running.items())
+        for task, _ in running:
             task.cancel()
-        for task in list(self._tasks):
+        for task, job_id in running:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            try:
+                await self.release(job_id)
+            except (OSError, asyncpg.PostgresError, LostRace):
+                log.warning("could not release bulk job %s; it resumes once its lease expires", job_id)
 
 
 def frozen_regions(regions: frozenset[str] | set[str] | None) -> frozenset[str] | None:

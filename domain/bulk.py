@@ -107,6 +107,13 @@ class BulkJob:
             raise DomainError.invalid_state(f"the job is {self.state.value}")
         self.lease_owner, self.lease_expires_at, self.updated_at = owner, now + LEASE, now
 
+    def release_lease(self, owner: str, now: datetime) -> bool:
+        """Give the lease up (a process stopping cleanly), so the next process resumes at once; False if not held."""
+        if self.lease_owner != owner:
+            return False
+        self.lease_owner, self.lease_expires_at, self.updated_at = None, None, now
+        return True
+
     def record(self, succeeded: int, failed: int, now: datetime, *, finished: bool) -> None:
         self.succeeded += succeeded
         self.failed += failed

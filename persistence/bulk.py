@@ -72,6 +72,9 @@ SELECT 'J' AS k, to_jsonb(j)::text AS j FROM bulk_jobs j WHERE j.id = $1
 UNION ALL SELECT 'I', to_jsonb(i)::text FROM bulk_job_items i WHERE i.job_id = $1 AND i.state = {_PENDING}
 """  # noqa: S608
 
+# $1 job id: the job alone (releasing its lease).
+JOB_SQL = "SELECT 'J' AS k, to_jsonb(j)::text AS j FROM bulk_jobs j WHERE j.id = $1"
+
 # $1 now: one RUNNING job whose lease expired (its process died), locked so one process takes it over.
 EXPIRED_SQL = """
 SELECT 'J' AS k, to_jsonb(j)::text AS j FROM bulk_jobs j
@@ -107,8 +110,8 @@ class _Loaded:
 
 class BulkUnitOfWork(PrefetchedUnitOfWork):
     """One transaction over one job: ``mode`` ``chunk`` (its next ``limit`` PENDING items and what deciding them
-    reads), ``pending`` (all its PENDING items, to cancel) or ``expired`` (a RUNNING job whose lease expired;
-    ``job_id`` is ignored)."""
+    reads), ``pending`` (all its PENDING items, to cancel), ``job`` (the job alone) or ``expired`` (a RUNNING job
+    whose lease expired; ``job_id`` is ignored)."""
 
     def __init__(
         self,
@@ -139,6 +142,8 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
             rows = await self.fetch(conn, CHUNK_SQL, self._job_id, self._limit, self._policy_id)
         elif self._mode == "pending":
             rows = await self.fetch(conn, PENDING_SQL, self._job_id)
+        elif self._mode == "job":
+            rows = await self.fetch(conn, JOB_SQL, self._job_id)
         else:
             rows = await self.fetch(conn, EXPIRED_SQL, self.clock.now())
         data = self.data

@@ -351,3 +351,19 @@ async def test_the_server_runs_a_submitted_job_itself(db_url: str) -> None:
         job, items = await job_items(gql, admin, submitted["job"]["id"])
     assert (job["state"], job["succeeded"]) == ("COMPLETED", 3)
     assert [i["state"] for i in items] == ["SUCCEEDED"] * 3
+
+
+async def test_a_process_stopping_cleanly_gives_its_lease_up(
+    gql: GraphQLClient, world: dict[str, str], hate: str, pool: Pool
+) -> None:
+    cases = await open_cases(gql, world["platform"], hate, 1)
+    await submit(gql, world["mod_us"], cases, hate)
+    first = BulkJobRunner(pool, owner="first")
+    job = await taken(first)
+    second = BulkJobRunner(pool, owner="second")
+    assert await second.take_over() is None  # held
+    assert await first.release(job.id)
+    assert not await second.release(job.id)  # not second's to give
+    resumed = await second.take_over()  # at once, no lease to wait out
+    assert resumed is not None
+    assert resumed.id == job.id
