@@ -108,16 +108,26 @@ class OperationNames:
 OPERATION_NAMES = OperationNames()
 
 
+_operation_series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+_request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_operation(name: str | None, kind: str | None, outcome: str, seconds: float) -> None:
     labels = (OPERATION_NAMES.label(name), kind or "unknown", outcome)
-    OPERATIONS.labels(*labels).inc()
-    OPERATION_SECONDS.labels(*labels).observe(seconds)
+    series = _operation_series.get(labels)
+    if series is None:  # looked up once per label set (bounded): a request pays two dict hits, not four lookups
+        series = _operation_series[labels] = (OPERATIONS.labels(*labels), OPERATION_SECONDS.labels(*labels))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def observe_request(path: str, method: str, status: int, seconds: float) -> None:
-    route = path if path in ROUTES else "other"
-    HTTP_REQUESTS.labels(route, method if method in ("GET", "POST") else "other", str(status)).inc()
-    HTTP_SECONDS.labels(route).observe(seconds)
+    key = (path if path in ROUTES else "other", method if method in ("GET", "POST") else "other", status)
+    series = _request_series.get(key)
+    if series is None:
+        series = _request_series[key] = (HTTP_REQUESTS.labels(key[0], key[1], str(status)), HTTP_SECONDS.labels(key[0]))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 # -- scrape-time collectors ---------------------------------------------------------------------------------------
