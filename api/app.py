@@ -1,4 +1,4 @@
-"""The ASGI application: `/graphql` (GraphiQL in development), `/healthz`, `/readyz`."""
+"""The ASGI application: `/graphql` (GraphiQL in development), `/healthz`, `/readyz`, `/metrics`."""
 
 from __future__ import annotations
 
@@ -24,12 +24,15 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from api import tracing
 from api.bootstrap import DatabaseHandle, resolve_database
+from api.bulk_jobs import BulkJobRunner
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
 from api.graphql.schema import build_schema
 from api.http_negotiation import GraphQLResponseMiddleware
 from api.logs import install_request_id
+from api.metrics import ScrapeCache, ScrapeSources, metrics_endpoint, sample_pools_forever
 from api.middleware import RequestContextMiddleware
 from api.oidc_fetch import build_oidc_verifier
 from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
@@ -278,6 +281,7 @@ def create_app(
     """The app. ``oidc_fetch`` replaces the HTTP fetch of the OIDC issuer's documents (tests)."""
     settings = settings or Settings()
     install_request_id()
+    tracing.configure_from_environment()
     runtime = Runtime(settings=settings)
     runtime.extras["database_health"] = DatabaseHealth()
     runtime.extras["rate_limiter"] = RateLimiter(settings)
@@ -299,6 +303,8 @@ def create_app(
         engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
         # A failed statement's error never carries its bound values (emails, phones, IPs) into a log line.
         engine.sync_engine.hide_parameters = True
+        if tracing.ENABLED:
+            tracing.instrument_engine(engine)
         runtime.sessions = create_session_factory(engine)
         runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
         # Every (role, region) table is computed at start-up, beside serving rather than before it (about half a
@@ -313,16 +319,27 @@ def create_app(
         sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
         sealer.start()
         runtime.extras["audit_sealer"] = sealer
+        runtime.extras["engine"] = engine
+        runtime.extras["pool_sampler"] = asyncio.create_task(sample_pools_forever(lambda: runtime.pool, engine))
+        bulk: BulkJobRunner | None = None
+        if settings.bulk_jobs_in_process:
+            bulk = runtime.extras["bulk_runner"] = BulkJobRunner(runtime.pool)
+            runtime.extras["bulk_watch"] = asyncio.create_task(bulk.watch())
         try:
             yield
         finally:
             runtime.extras["authorizer_warm_up"].cancel()
+            runtime.extras["pool_sampler"].cancel()
+            if bulk is not None:
+                runtime.extras["bulk_watch"].cancel()
+                await bulk.stop()
             await sealer.stop()
             if runtime.pool is not None:
                 await runtime.pool.close()
             await runtime.extras["rate_limiter"].close()
             await engine.dispose()
             runtime.database.close()
+            tracing.shutdown()
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -334,11 +351,19 @@ def create_app(
         code = 200 if status.ready else 503
         return JSONResponse(status.as_dict(), status_code=code)
 
+    def scrape_sources() -> ScrapeSources | None:
+        return None if runtime.pool is None else ScrapeSources(runtime.pool, runtime.sessions)
+
+    runtime.extras["scrape_cache"] = ScrapeCache(ttl=settings.metrics_cache_seconds)
+    metrics = metrics_endpoint(
+        runtime.extras["scrape_cache"], scrape_sources, settings.metrics_token, settings.production
+    )
     graphql_app = VigilGraphQL(runtime, contexts)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,

@@ -30,6 +30,7 @@ ACCEPTS: dict[str, str] = {
     "audit_seal_interval": "a number of seconds, 0 or more (0 disables sealing in the app)",
     "oidc_jwks_cache_seconds": "a whole number of seconds, at least 1",
     "data_dir": "a directory path",
+    "metrics_cache_seconds": "a number of seconds, 0 or more",
 }
 
 
@@ -136,6 +137,18 @@ class Settings(BaseSettings):
     audit_seal_interval: float = Field(
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )
+    run_bulk_jobs: bool | None = Field(
+        default=None,
+        description="run bulk jobs in this process (and resume those whose process stopped); unset: yes, except in "
+        "the test environment, where tests drive them",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="`GET /metrics` needs `Authorization: Bearer <token>`; unset: open outside production, 404 in it",
+    )
+    metrics_cache_seconds: float = Field(
+        default=5.0, ge=0, description="how long a process reuses the database figures of /metrics"
+    )
 
     # EU DSA Transparency Database (`vigil dsa submit`): the API's base URL and the platform's API token.
     dsa_endpoint: str | None = Field(
@@ -194,7 +207,14 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", "dsa_endpoint", "dsa_token", mode="before"
+        "oidc_issuer",
+        "oidc_audience",
+        "oidc_jwks_url",
+        "redis_url",
+        "dsa_endpoint",
+        "dsa_token",
+        "metrics_token",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
@@ -212,6 +232,10 @@ class Settings(BaseSettings):
     def oidc_enabled(self) -> bool:
         """Staff JWTs are accepted: both ``oidc_issuer`` and ``oidc_audience`` are set."""
         return self.oidc_issuer is not None and self.oidc_audience is not None
+
+    @property
+    def bulk_jobs_in_process(self) -> bool:
+        return self.run_bulk_jobs if self.run_bulk_jobs is not None else self.env is not Environment.TEST
 
     @property
     def production(self) -> bool:

@@ -28,6 +28,7 @@ from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal
 from domain.automation import AutomationRule
+from domain.bulk import BulkJob, BulkJobItem
 from domain.case import Case
 from domain.clock import Clock
 from domain.content import Content
@@ -198,5 +199,26 @@ class UnitOfWork(Protocol):
     def qa_reviews(self) -> QaRepository: ...
     @property
     def automation_rules(self) -> AutomationRuleRepository: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+class BulkJobRepository(Protocol):
+    def add(self, job: BulkJob) -> None: ...
+
+
+class BulkItemRepository(Protocol):
+    def add(self, item: BulkJobItem) -> None: ...
+
+
+class BulkSubmission(Protocol):
+    """What submitting a bulk job needs: the policy it cites, somewhere to put the job and its items."""
+
+    @property
+    def policies(self) -> PolicyRepository: ...
+    @property
+    def bulk_jobs(self) -> BulkJobRepository: ...
+    @property
+    def bulk_items(self) -> BulkItemRepository: ...
     @property
     def clock(self) -> Clock: ...

@@ -67,6 +67,13 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 
 _recorded: list[str] | None = None
+_observer: Callable[[Any], None] | None = None
+
+
+def set_query_observer(observer: Callable[[Any], None] | None) -> None:
+    """Called with asyncpg's ``LoggedQuery`` after every statement of this process's pools (traces); None: off."""
+    global _observer
+    _observer = observer
 
 
 async def _watch_queries(connection: asyncpg.Connection) -> None:
@@ -76,6 +83,8 @@ async def _watch_queries(connection: asyncpg.Connection) -> None:
 def _record(query: Any) -> None:
     if _recorded is not None:
         _recorded.append(query.query)
+    if _observer is not None:
+        _observer(query)
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import asyncpg
 
@@ -35,11 +35,10 @@ from domain.report import Report
 from domain.subject import SubjectKind
 from persistence.fastsql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
-from persistence.prefetched import LostRace, PrefetchedUnitOfWork
+from persistence.prefetched import ById, LostRace, PrefetchedPolicies, PrefetchedUnitOfWork
 from persistence.repositories import ACCOUNTS, ADS, CASES, CONTENTS, POLICIES, POLICY_VERSIONS, QUEUES, REPORTS
 from persistence.uow import AuditContext
 
-E = TypeVar("E")
 _OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
 _SUBJECT_REGIONS = (
     "SELECT region FROM contents WHERE id = ANY($3) UNION SELECT region FROM accounts WHERE id = ANY($4) "
@@ -166,10 +165,10 @@ class _Repositories:
         loaded = uow._data
         self.reports = _Reports(uow, loaded)
         self.cases = _Cases(uow, loaded)
-        self.contents = _ById[Content](loaded.subjects, Content)
-        self.accounts = _ById[Account](loaded.subjects, Account)
-        self.ads = _ById[Ad](loaded.subjects, Ad)
-        self.policies = _Policies(loaded)
+        self.contents = ById[Content](loaded.subjects, Content)
+        self.accounts = ById[Account](loaded.subjects, Account)
+        self.ads = ById[Ad](loaded.subjects, Ad)
+        self.policies = PrefetchedPolicies(loaded.policies, loaded.versions)
         self.queues = _Queues(loaded)
 
     @property
@@ -178,15 +177,6 @@ class _Repositories:
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"report intake does not load {name}")
-
-
-class _ById(Generic[E]):
-    def __init__(self, rows: dict[uuid.UUID, Any], kind: type[E]) -> None:
-        self._rows, self._kind = rows, kind
-
-    async def get(self, id: uuid.UUID) -> E | None:
-        found = self._rows.get(id)
-        return found if isinstance(found, self._kind) else None
 
 
 class _Reports:
@@ -215,17 +205,6 @@ class _Cases:
     def add(self, case: Case) -> None:
         self._uow.add(CASES, case)
         self._loaded.cases[case.subject_id] = case
-
-
-class _Policies:
-    def __init__(self, loaded: _Loaded) -> None:
-        self._loaded = loaded
-
-    async def get(self, id: uuid.UUID) -> Policy | None:
-        return self._loaded.policies.get(id)
-
-    async def current_version(self, policy_id: uuid.UUID) -> PolicyVersion | None:
-        return self._loaded.versions.get(policy_id)
 
 
 class _Queues:

@@ -22,16 +22,19 @@ from __future__ import annotations
 import functools
 import uuid
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import asyncpg
 
 from domain.clock import Clock, SystemClock
+from domain.policy import Policy, PolicyVersion
 from persistence.audit import AuditRecord
 from persistence.fastsql import audit_arrays, column_arrays, insert_cte, update_cte
 from persistence.mapping import EntityMapping
 from persistence.tables.audit import audit_events
 from persistence.uow import AuditContext, _table_order, audit_record, changed_columns
+
+E = TypeVar("E")
 
 
 class LostRace(Exception):
@@ -197,3 +200,28 @@ def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
     failed = f"('{LOST_RACE_GUARD}: ' || matched || ' of ' || ${param})::bigint"
     guard = f"CASE WHEN matched = ${param} THEN matched ELSE {failed} END"
     return f"WITH {', '.join(ctes)} SELECT {guard} FROM (SELECT {count} AS matched) AS w"  # noqa: S608 (names and constants only)
+
+
+# -- repositories answering from prefetched rows (shared by the prefetching units of work) ----------------------
+class ById(Generic[E]):
+    """``get`` by id among prefetched rows of several kinds: only a row of ``kind`` answers."""
+
+    def __init__(self, rows: dict[uuid.UUID, Any], kind: type[E]) -> None:
+        self._rows, self._kind = rows, kind
+
+    async def get(self, id: uuid.UUID) -> E | None:
+        found = self._rows.get(id)
+        return found if isinstance(found, self._kind) else None
+
+
+class PrefetchedPolicies:
+    """Policies and their versions in force (by policy id), as prefetched."""
+
+    def __init__(self, policies: dict[uuid.UUID, Policy], versions: dict[uuid.UUID, PolicyVersion]) -> None:
+        self._policies, self._versions = policies, versions
+
+    async def get(self, id: uuid.UUID) -> Policy | None:
+        return self._policies.get(id)
+
+    async def current_version(self, policy_id: uuid.UUID) -> PolicyVersion | None:
+        return self._versions.get(policy_id)

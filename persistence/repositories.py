@@ -15,6 +15,7 @@ from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal
 from domain.automation import AutomationRule
+from domain.bulk import BulkJob, BulkJobItem
 from domain.case import OPEN_STATES, Case
 from domain.content import Content
 from domain.decision import Decision
@@ -30,6 +31,7 @@ from domain.subject import SubjectKind
 from persistence.mapping import EntityMapping
 from persistence.operations import claimable_appeal, claimable_case
 from persistence.tables.automation import automation_rules
+from persistence.tables.bulk import bulk_job_items, bulk_jobs
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import qa_reviews, queues
@@ -54,6 +56,8 @@ APPEALS = EntityMapping(Appeal, appeals, "Appeal")
 QUEUES = EntityMapping(Queue, queues, "Queue")
 QA_REVIEWS = EntityMapping(QaReview, qa_reviews, "QaReview")
 AUTOMATION_RULES = EntityMapping(AutomationRule, automation_rules, "AutomationRule")
+BULK_JOBS = EntityMapping(BulkJob, bulk_jobs, "BulkJob")
+BULK_ITEMS = EntityMapping(BulkJobItem, bulk_job_items, "BulkJobItem")
 
 MAPPINGS: tuple[EntityMapping[Any], ...] = (
     ACCOUNTS,
@@ -71,6 +75,8 @@ MAPPINGS: tuple[EntityMapping[Any], ...] = (
     QUEUES,
     QA_REVIEWS,
     AUTOMATION_RULES,
+    BULK_JOBS,
+    BULK_ITEMS,
 )
 
 
@@ -293,3 +299,11 @@ class UnitOfWork(SqlUnitOfWork):
         return self._repo(  # type: ignore[no-any-return]
             "automation_rules", lambda: AutomationRuleRepository(self, AUTOMATION_RULES)
         )
+
+    @property
+    def bulk_jobs(self) -> SqlRepository[BulkJob]:
+        return self._repo("bulk_jobs", lambda: SqlRepository(self, BULK_JOBS))  # type: ignore[no-any-return]
+
+    @property
+    def bulk_items(self) -> SqlRepository[BulkJobItem]:
+        return self._repo("bulk_items", lambda: SqlRepository(self, BULK_ITEMS))  # type: ignore[no-any-return]

@@ -84,12 +84,18 @@ async def run(
                 result = await command(uow, actor)
             return result
         except DomainError as exc:
-            return error_from(exc)
+            return failed(context, exc)
         except (IntegrityError, DBAPIError) as exc:
             if attempt == ATTEMPTS or not _retryable(exc):
                 raise
             log.info("retrying %s after a lost race (%s)", operation, type(exc.orig).__name__)
     raise AssertionError("unreachable")
+
+
+def failed(context: Context, exc: DomainError) -> MutationError:
+    """The typed error of a refused command; the first one of a request is its metrics outcome."""
+    context.extras.setdefault("payload_error", str(exc.code.value))
+    return error_from(exc)
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -126,7 +132,7 @@ async def run_prefetched(
             async with unit as uow:
                 return await command(uow, actor)
         except DomainError as exc:
-            return error_from(exc)
+            return failed(context, exc)
         except (LostRace, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
             if attempt == attempts:
                 return error_from(DomainError.conflict("the records kept changing under this request; try again"))

@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
 from api.graphql.automation import AutomationMutation, AutomationQuery
+from api.graphql.bulk import BulkMutation, BulkQuery
 from api.graphql.lookup import LookupQuery
 from api.graphql.mutations.appeal_queue import AppealQueueMutation
 from api.graphql.mutations.appeals import AppealMutation
@@ -27,6 +28,7 @@ QUERIES: tuple[type, ...] = (
     TransparencyQuery,
     AutomationQuery,
     LookupQuery,
+    BulkQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -37,6 +39,7 @@ MUTATIONS: tuple[type, ...] = (
     TokenMutation,
     OperationsMutation,
     AutomationMutation,
+    BulkMutation,
 )
 
 Query = merge_types("Query", QUERIES)
