@@ -18,6 +18,8 @@ from rich.console import Console
 from api.bootstrap import DatabaseHandle, resolve_database
 from api.cli_audit import audit_app
 from api.cli_db import register_db_commands
+from api.cli_dsa import dsa_app
+from api.cli_report import report_app
 from api.cli_tokens import token_app
 from api.settings import ConfigError, Settings, describe_settings_error, load_settings
 from persistence.connectivity import DatabaseUnreachable
@@ -30,6 +32,8 @@ schema_app = typer.Typer(help="The committed GraphQL schema (schema.graphql).", 
 app.add_typer(schema_app, name="schema")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
+app.add_typer(dsa_app, name="dsa")
+app.add_typer(report_app, name="report")
 console = Console(stderr=True)
 
 

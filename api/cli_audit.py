@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.bootstrap import resolve_database
+from api.cli_export import Output, ShowProgress, Since, Until, export_rows, run_export
 from api.settings import Settings
 
 audit_app = typer.Typer(help="The audit trail: verify the hash chain, export events.", no_args_is_help=True)
 console = Console(stderr=True)
-
-
-def _when(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not an ISO date or date-time", param_hint=option) from exc
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 @audit_app.command("verify")
@@ -64,24 +53,13 @@ def verify_command() -> None:
 
 @audit_app.command("export")
 def export_command(
-    since: str | None = typer.Option(None, help="Inclusive start (ISO date or date-time; UTC if no offset)."),
-    until: str | None = typer.Option(None, help="Exclusive end (ISO date or date-time; UTC if no offset)."),
-    output: str = typer.Option("-", "--output", "-o", help="File to write (default: standard output)."),
-    progress: bool = typer.Option(True, help="Show a progress bar on standard error."),
+    since: Since = None,
+    until: Until = None,
+    output: Output = "-",
+    progress: ShowProgress = True,
 ) -> None:
     """Stream the audit events in [since, until) as JSON lines, in log order, with their seals."""
-    start, end = _when(since, "--since"), _when(until, "--until")
-    if start is not None and end is not None and start >= end:
-        raise typer.BadParameter("--since must be before --until", param_hint="--since")
-    database = resolve_database(Settings())
-    try:
-        if output == "-":
-            written = asyncio.run(_export(database.url, start, end, sys.stdout, progress))
-        else:
-            with open(output, "w", encoding="utf-8") as out:
-                written = asyncio.run(_export(database.url, start, end, out, progress))
-    finally:
-        database.close()
+    written = run_export(since, until, output, progress, _export)
     console.print(f"[green]exported[/green] {written} event(s)")
 
 
@@ -111,27 +89,12 @@ def event_line(row: Any) -> str:
 
 async def _export(url: str, since: datetime | None, until: datetime | None, out: IO[str], show: bool) -> int:
     from persistence import audit_queries
-    from persistence.db import create_engine, create_session_factory
 
-    engine = create_engine(url, pool_size=1)
-    written = 0
-    try:
-        async with create_session_factory(engine)() as session, session.begin():
-            total = await audit_queries.count_events(session, since=since, until=until)
-            columns = (
-                TextColumn("exporting"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-            )
-            with Progress(*columns, console=console, disable=not show) as bar:
-                task = bar.add_task("export", total=total)
-                result = await audit_queries.iter_export(session, since=since, until=until)
-                async for partition in result.mappings().partitions():
-                    out.write("".join(event_line(row) + "\n" for row in partition))
-                    written += len(partition)
-                    bar.update(task, advance=len(partition))
-            out.flush()
-    finally:
-        await engine.dispose()
-    return written
+    return await export_rows(
+        url,
+        out,
+        show,
+        lambda session: audit_queries.count_events(session, since=since, until=until),
+        lambda session: audit_queries.iter_export(session, since=since, until=until),
+        event_line,
+    )

@@ -82,7 +82,7 @@ class GraphQLResponseMiddleware:
             (k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")
         ]
         is_json = any(k.lower() == b"content-type" and b"json" in v for k, v in start.get("headers", []))
-        if is_json and status == 200:
+        if is_json and status == 200 and b'"errors"' in body:  # no errors, nothing to look at
             try:
                 result = json.loads(body)
             except ValueError:

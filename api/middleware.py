@@ -14,7 +14,9 @@ import uuid
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import tracing
 from api.logs import request_id_var
+from api.metrics import observe_request
 
 log = logging.getLogger("vigil.http")
 CLIENT_CLOSED_REQUEST = 499
@@ -36,9 +38,17 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if tracing.ENABLED:  # the request id is the trace id
+            with tracing.request_span(scope) as (trace_id, span):
+                tracing.end_request(span, await self._serve(scope, receive, send, trace_id))
+            return
+        await self._serve(scope, receive, send, None)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, trace_id: str | None) -> int:
+        """Serve the request; the status answered."""
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        request_id = trace_id or (incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex)
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -48,7 +58,7 @@ class RequestContextMiddleware:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 status = 413
                 await _send_413(send, request_id, self.max_body_bytes)
-                return
+                return status
 
             received = 0
             disconnected = False
@@ -88,16 +98,19 @@ class RequestContextMiddleware:
                 if disconnected:  # whatever was sent went nowhere
                     status = CLIENT_CLOSED_REQUEST
         finally:
+            seconds = time.perf_counter() - started
             log.info(
                 "request",
                 extra={
                     "method": scope.get("method"),
                     "path": scope.get("path"),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
+            observe_request(scope.get("path", ""), scope.get("method", ""), status, seconds)
             request_id_var.reset(token)
+        return status
 
 
 async def _send_413(send: Send, request_id: str, limit: int) -> None:

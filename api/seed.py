@@ -4,9 +4,9 @@
 Per region: queues (content review with its escalation queue, ads review, account review, appeals) that every
 demo case and appeal waits in, an automation rule per region (classifier `demo-classifier` on HATE_SPEECH:
 enqueue from 0.6, decide with REMOVE_CONTENT from 0.95), an open mass-report case, an escalated case, violating
-and not-violating decisions, an active and an expired strike, a repeat offender banned by the ladder whose ban
-an overturned appeal lifted, a pending appeal, an account banned at once under a SEVERE policy, and pending /
-approved / rejected ads.
+and not-violating decisions, a clear-cut classifier signal the rule decided, an active and an expired strike, a
+repeat offender banned by the ladder whose ban an overturned appeal lifted, a pending appeal, an account banned at
+once under a SEVERE policy, and pending / approved / rejected ads.
 
 Queues and rules are a stage of their own: a database seeded before they existed gets them on the next run, and
 its cases waiting outside any queue are rerouted into them (``rerouteCases``).
@@ -42,7 +42,7 @@ from domain.report import ReportSource
 from domain.services.account import UpsertAccount, upsert_account
 from domain.services.ad import AdReviewOutcome, ReviewAd, SubmitAd, review_ad, submit_ad
 from domain.services.appeal import DecideAppeal, FileAppeal, decide_appeal, file_appeal
-from domain.services.automation import DefineAutomationRule, define_automation_rule
+from domain.services.automation import DefineAutomationRule, SubmitSignal, define_automation_rule, submit_signal
 from domain.services.case import EscalateCase, escalate_case
 from domain.services.content import UpsertContent, upsert_content
 from domain.services.decision import DecideCase, decide_case
@@ -74,11 +74,34 @@ POLICIES = (
         "Impersonation",
         Surface.ACCOUNT,
         Severity.MEDIUM,
-        "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+        "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
     ),
     ("MISLEADING_AD_CLAIMS", "Misleading ad claims", Surface.ADS, Severity.HIGH, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"),
-    ("PROHIBITED_PRODUCTS", "Prohibited products", Surface.ADS, Severity.SEVERE, "STATEMENT_CATEGORY_UNSAFE_PRODUCTS"),
+    (
+        "PROHIBITED_PRODUCTS",
+        "Prohibited products",
+        Surface.ADS,
+        Severity.SEVERE,
+        "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
+    ),
 )
+#: The DSA keywords (category_specification) each policy's statements carry.
+KEYWORDS = {
+    "HATE_SPEECH": ("KEYWORD_HATE_SPEECH",),
+    "SPAM": (),
+    "MINOR_SAFETY": ("KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",),
+    "VIOLENT_EXTREMISM": ("KEYWORD_TERRORIST_CONTENT",),
+    "IMPERSONATION": ("KEYWORD_IMPERSONATION_ACCOUNT_HIJACKING",),
+    "MISLEADING_AD_CLAIMS": ("KEYWORD_MISLEADING_INFO_GOODS_SERVICES",),
+    "PROHIBITED_PRODUCTS": ("KEYWORD_PROHIBITED_PRODUCTS",),
+}
+
+
+def _url(code: str) -> str:
+    """Where a demo policy's published rule would be read."""
+    return f"https://platform.example/community-guidelines#{code.lower().replace('_', '-')}"
+
+
 FIRST_LINE = ("moderator", "senior_moderator", "vendor_moderator")
 SENIORS = ("senior_moderator", "policy_manager")
 #: Per region: (name, surface, roles, default queue?); the content queue escalates to "content-escalations".
@@ -118,7 +141,10 @@ class Seeder:
     async def policies(self) -> None:
         admin = self.actor("admin-global")
         for code, name, surface, severity, dsa in POLICIES:
-            cmd = DefinePolicy(code, name, surface, severity, dsa, f"{name}: see the community guidelines.")
+            description = f"{name}: see the community guidelines."
+            cmd = DefinePolicy(
+                code, name, surface, severity, dsa, description, dsa_keywords=KEYWORDS[code], guidelines_url=_url(code)
+            )
             defined = await self.step("definePolicy", admin, partial(define_policy, actor=admin, cmd=cmd), days_ago=400)
             self.policy_ids[code] = defined.policy.id
         update = DefinePolicy(
@@ -128,6 +154,8 @@ class Seeder:
             Severity.HIGH,
             POLICIES[0][4],
             "Hate speech, v2: coded slurs are covered too.",
+            dsa_keywords=KEYWORDS["HATE_SPEECH"],
+            guidelines_url=_url("HATE_SPEECH"),
         )
         await self.step("definePolicy", admin, lambda u: define_policy(u, admin, update), days_ago=30)
 
@@ -298,6 +326,16 @@ class Seeder:
         upload = await self.content(banned, f"abuse-upload-{r.lower()}", 10, days_ago=9)
         case = await self.report(SubjectKind.CONTENT, upload, "MINOR_SAFETY", source=ReportSource.AUTOMATED, days_ago=8)
         await self.decide(case, "MINOR_SAFETY", mod, actions=(RequestedAction(ActionKind.REMOVE_CONTENT),), days_ago=8)
+
+        clip = await self.content(creator, f"slur-clip-{r.lower()}", 900, days_ago=2)  # decided by the classifier rule
+        signal = SubmitSignal(
+            subject_kind=SubjectKind.CONTENT,
+            subject_id=clip,
+            classifier=CLASSIFIER,
+            scores=((self.policy_ids["HATE_SPEECH"], 0.98),),
+            idempotency_key=f"demo-signal-{r}",
+        )
+        await self.step("submitSignal", PLATFORM, lambda u: submit_signal(u, PLATFORM, signal), days_ago=1)
 
         await self.ads(region, advertiser, mod)
 

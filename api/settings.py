@@ -30,6 +30,7 @@ ACCEPTS: dict[str, str] = {
     "audit_seal_interval": "a number of seconds, 0 or more (0 disables sealing in the app)",
     "oidc_jwks_cache_seconds": "a whole number of seconds, at least 1",
     "data_dir": "a directory path",
+    "metrics_cache_seconds": "a number of seconds, 0 or more",
 }
 
 
@@ -136,6 +137,27 @@ class Settings(BaseSettings):
     audit_seal_interval: float = Field(
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )
+    run_bulk_jobs: bool | None = Field(
+        default=None,
+        description="run bulk jobs in this process (and resume those whose process stopped); unset: yes, except in "
+        "the test environment, where tests drive them",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="`GET /metrics` needs `Authorization: Bearer <token>`; unset: open outside production, 404 in it",
+    )
+    metrics_cache_seconds: float = Field(
+        default=5.0, ge=0, description="how long a process reuses the database figures of /metrics"
+    )
+
+    # EU DSA Transparency Database (`vigil dsa submit`): the API's base URL and the platform's API token.
+    dsa_endpoint: str | None = Field(
+        default=None, description="base URL of the DSA Transparency Database API, e.g. its sandbox while onboarding"
+    )
+    dsa_token: str | None = Field(default=None, description="the platform's API token for that database (secret)")
+    dsa_batch_size: int = Field(default=100, ge=1, le=100, description="statements per batch call (at most 100)")
+    dsa_attempts: int = Field(default=6, ge=1, le=20, description="tries per call on 429, 5xx or no answer")
+    dsa_backoff: float = Field(default=1.0, ge=0, le=60, description="seconds before the first retry (doubling)")
 
     # Staff login with JWTs from an OIDC issuer: on only when both issuer and audience are set.
     oidc_issuer: str | None = Field(default=None, description="the `iss` claim staff JWTs must carry, exactly")
@@ -184,7 +206,16 @@ class Settings(BaseSettings):
             parse_rate(rate)
         return value
 
-    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", mode="before")
+    @field_validator(
+        "oidc_issuer",
+        "oidc_audience",
+        "oidc_jwks_url",
+        "redis_url",
+        "dsa_endpoint",
+        "dsa_token",
+        "metrics_token",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -201,6 +232,10 @@ class Settings(BaseSettings):
     def oidc_enabled(self) -> bool:
         """Staff JWTs are accepted: both ``oidc_issuer`` and ``oidc_audience`` are set."""
         return self.oidc_issuer is not None and self.oidc_audience is not None
+
+    @property
+    def bulk_jobs_in_process(self) -> bool:
+        return self.run_bulk_jobs if self.run_bulk_jobs is not None else self.env is not Environment.TEST
 
     @property
     def production(self) -> bool:

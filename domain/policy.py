@@ -53,7 +53,9 @@ class PolicyVersion:
     """One published, immutable version of a policy. Global (``region`` is ``None``).
 
     ``number`` starts at 1 and is unique per policy. A strike from this version weighs ``strike_weight``
-    and expires ``strike_ttl_days`` after it is issued. ``dsa_category`` is the EU DSA statement category.
+    and expires ``strike_ttl_days`` after it is issued. ``dsa_category`` is the EU DSA statement category and
+    ``dsa_keywords`` its keywords (``category_specification``), both from the official vocabulary;
+    ``guidelines_url`` is where the published rule can be read (the statements' ``decision_ground_reference_url``).
     """
 
     id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -64,6 +66,8 @@ class PolicyVersion:
     strike_weight: int = 1
     strike_ttl_days: int = DEFAULT_STRIKE_TTL_DAYS
     dsa_category: str
+    dsa_keywords: tuple[str, ...] = ()
+    guidelines_url: str | None = None
     description: str
     published_at: datetime
     published_by: str

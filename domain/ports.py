@@ -28,6 +28,7 @@ from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal
 from domain.automation import AutomationRule
+from domain.bulk import BulkJob, BulkJobItem
 from domain.case import Case
 from domain.clock import Clock
 from domain.content import Content
@@ -38,6 +39,7 @@ from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
+from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface
@@ -103,6 +105,16 @@ class EnforcementRepository(Protocol):
         ...
 
     def add(self, action: EnforcementAction) -> None: ...
+
+
+class StatementRepository(Protocol):
+    async def get_for_decision(self, decision_id: uuid.UUID) -> StatementOfReasons | None: ...
+    async def list_in_state(self, state: SubmissionState, *, limit: int | None) -> list[StatementOfReasons]:
+        """Statements in ``state``, oldest first (at most ``limit``)."""
+        ...
+
+    async def list_in_batch(self, batch_id: uuid.UUID) -> list[StatementOfReasons]: ...
+    def add(self, statement: StatementOfReasons) -> None: ...
 
 
 class StrikeRepository(Protocol):
@@ -188,6 +200,8 @@ class UnitOfWork(Protocol):
     @property
     def strikes(self) -> StrikeRepository: ...
     @property
+    def statements_of_reasons(self) -> StatementRepository: ...
+    @property
     def appeals(self) -> AppealRepository: ...
     @property
     def queues(self) -> QueueRepository: ...
@@ -197,5 +211,26 @@ class UnitOfWork(Protocol):
     def automation_rules(self) -> AutomationRuleRepository: ...
     @property
     def strike_ladders(self) -> StrikeLadderRepository: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
+class BulkJobRepository(Protocol):
+    def add(self, job: BulkJob) -> None: ...
+
+
+class BulkItemRepository(Protocol):
+    def add(self, item: BulkJobItem) -> None: ...
+
+
+class BulkSubmission(Protocol):
+    """What submitting a bulk job needs: the policy it cites, somewhere to put the job and its items."""
+
+    @property
+    def policies(self) -> PolicyRepository: ...
+    @property
+    def bulk_jobs(self) -> BulkJobRepository: ...
+    @property
+    def bulk_items(self) -> BulkItemRepository: ...
     @property
     def clock(self) -> Clock: ...

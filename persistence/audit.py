@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,8 +49,20 @@ class AuditRecord:
     after: Mapping[str, Any] | None = None
 
 
+_NATIVE_JSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_NATIVE_JSON |= orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
 def canonical(fields: Mapping[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    """Sorted keys, no spaces, UTF-8 (not ``\\u`` escapes), anything else as ``str()``: the bytes an event's hash
+    covers. Events hold JSON-native values (``jsonable`` made them), which orjson writes byte for byte as
+    ``json.dumps`` with these settings does (a test compares them over every character), several times faster;
+    what it would write otherwise (datetimes, dataclasses, subclasses of str or int, integers past 64 bits) goes
+    the ``json`` way. (A bare enum, which no event holds, is the one value orjson writes differently.)"""
+    try:
+        return orjson.dumps(fields, option=_NATIVE_JSON)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
 def _hashable(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 import asyncpg
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
@@ -66,6 +67,13 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 
 _recorded: list[str] | None = None
+_observer: Callable[[Any], None] | None = None
+
+
+def set_query_observer(observer: Callable[[Any], None] | None) -> None:
+    """Called with asyncpg's ``LoggedQuery`` after every statement of this process's pools (traces); None: off."""
+    global _observer
+    _observer = observer
 
 
 async def _watch_queries(connection: asyncpg.Connection) -> None:
@@ -75,6 +83,8 @@ async def _watch_queries(connection: asyncpg.Connection) -> None:
 def _record(query: Any) -> None:
     if _recorded is not None:
         _recorded.append(query.query)
+    if _observer is not None:
+        _observer(query)
 
 
 @contextlib.contextmanager
@@ -151,10 +161,17 @@ def audit_arrays(records: Sequence[AuditRecord]) -> list[list[Any]]:
     arrays: list[list[Any]] = []
     for name, pg in _columns(audit_events):
         if pg == "jsonb":
-            arrays.append([None if row[name] is None else json.dumps(row[name], default=str) for row in rows])
+            arrays.append([None if row[name] is None else _json_text(row[name]) for row in rows])
         else:
             arrays.append([row[name] for row in rows])
     return arrays
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:  # an integer past 64 bits
+        return json.dumps(value, default=str)
 
 
 def _stored(value: Any) -> Any:
@@ -206,7 +223,7 @@ def entity_from(mapping: EntityMapping[Any], record: asyncpg.Record | dict[str, 
 
 def entity_from_json(mapping: EntityMapping[Any], text: str) -> Any:
     """An entity from ``to_jsonb(row)``: ids, times and enums restored from their JSON text."""
-    row = json.loads(text)
+    row = orjson.loads(text)
     values = {}
     for name, convert in _converters(mapping.entity, True):  # type: ignore[arg-type]
         value = row[name]
@@ -230,6 +247,8 @@ def _converters(entity: Any, from_json: bool) -> tuple[tuple[str, Callable[[Any]
                 result.append((f.name, functools.partial(_enum_tuple, element)))
             else:
                 result.append((f.name, tuple))
+        elif typing.get_origin(base) is dict:
+            result.append((f.name, _json_object))
         elif from_json and base is uuid.UUID:
             result.append((f.name, uuid.UUID))
         elif from_json and base is datetime:
@@ -248,3 +267,8 @@ def _enum_tuple(element: type[enum.Enum], values: Any) -> tuple[enum.Enum, ...]:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _json_object(value: Any) -> Any:
+    """jsonb: asyncpg hands it over as text (no codec is registered), ``to_jsonb`` as an object."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,15 +1,16 @@
-"""Report intake's unit of work: the domain's ``submit_report`` unchanged, on four round trips for any batch.
+"""Report intake's unit of work: the domain's ``submit_report`` unchanged, on two round trips for any batch.
 
-1. ``BEGIN`` and the advisory locks of every subject in the batch, in key order (one simple query);
-2. one read of everything intake can ask for: reports by idempotency key, the subjects, the policies with their
+1. one read of everything intake can ask for: reports by idempotency key, the subjects, the policies with their
    versions in force, the subjects' open cases and the queues of their regions;
-3. after the domain has folded the reports in memory, one write: new cases, changed cases (guarded by the
-   version they were loaded at), new reports and their audit events, as data-modifying CTEs over ``unnest``;
-4. ``COMMIT``.
+2. after the domain has folded the reports in memory, one write: new cases, changed cases (guarded by the
+   version they were loaded at), new reports and their audit events, as data-modifying CTEs over ``unnest``.
 
-The subject lock serialises everything that opens or folds into a subject's case (the SQL unit of work's
-``find_open_for_subject`` takes the same lock), so a crowd reporting one post queues up instead of racing, and
-each report is counted. Repositories answer from the prefetched rows; a read outside that set is a programming
+That first attempt runs unlocked (optimistic mode of ``persistence.prefetched``): each statement is its own
+transaction, and a write that lost a race applies nothing. The retry runs locked: ``BEGIN`` with the advisory
+locks of every subject in the batch in key order, the same read and write, ``COMMIT``. The subject lock
+serialises everything that opens or folds into a subject's case (the SQL unit of work's ``find_open_for_subject``
+takes the same lock), so a crowd reporting one post queues up on its retries instead of racing, and each report
+is counted. Repositories answer from the prefetched rows; a read outside that set is a programming
 error and raises. Records outside the caller's regions are invisible, as in the SQL unit of work.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import asyncpg
 
@@ -32,13 +33,12 @@ from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
 from domain.subject import SubjectKind
-from persistence.fastsql import entity_from_json, lock_subjects_sql
+from persistence.fastsql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
-from persistence.prefetched import PrefetchedUnitOfWork
+from persistence.prefetched import ById, LostRace, PrefetchedPolicies, PrefetchedUnitOfWork
 from persistence.repositories import ACCOUNTS, ADS, CASES, CONTENTS, POLICIES, POLICY_VERSIONS, QUEUES, REPORTS
 from persistence.uow import AuditContext
 
-E = TypeVar("E")
 _OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
 _SUBJECT_REGIONS = (
     "SELECT region FROM contents WHERE id = ANY($3) UNION SELECT region FROM accounts WHERE id = ANY($4) "
@@ -47,8 +47,9 @@ _SUBJECT_REGIONS = (
 
 
 # One statement, one row per record it finds, each as ``(tag, to_jsonb(row))``: $1 reporter, $2 idempotency keys,
-# $3/$4/$5 content/account/ad ids, $6 policy ids. (Rows padded to one wide column list cost PostgreSQL ten times
-# more to plan and send than one JSON value each.)
+# $3/$4/$5 content/account/ad ids, $6 policy ids, $7 the subjects' lock keys: the last row ('L') says whether
+# they were all free (an unlocked attempt finding one held goes locked at once; a locked one holds them itself).
+# (Rows padded to one wide column list cost PostgreSQL ten times more to plan and send than one JSON value each.)
 PREFETCH = f"""
 SELECT 'R' AS k, to_jsonb(r)::text AS j FROM reports r WHERE r.reporter_id = $1 AND r.idempotency_key = ANY($2)
 UNION ALL SELECT 'C', to_jsonb(c)::text FROM contents c WHERE c.id = ANY($3)
@@ -59,6 +60,7 @@ UNION ALL SELECT 'V', to_jsonb(v)::text FROM policy_versions v
   JOIN policies vp ON vp.id = v.policy_id AND vp.current_version = v.number WHERE vp.id = ANY($6)
 UNION ALL SELECT 'K', to_jsonb(k)::text FROM cases k WHERE k.subject_id = ANY($3 || $4 || $5) AND k.state IN {_OPEN}
 UNION ALL SELECT 'Q', to_jsonb(q)::text FROM queues q WHERE q.region IN ({_SUBJECT_REGIONS})
+UNION ALL SELECT 'L', (SELECT bool_and(pg_try_advisory_xact_lock(key)) FROM unnest($7::bigint[]) AS key)::text
 """  # noqa: S608 (constants only)
 _MAPPINGS: dict[str, EntityMapping[Any]] = {
     "R": REPORTS,
@@ -122,10 +124,15 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         keys = [i.idempotency_key for i in self._items if i.idempotency_key is not None]
         policies = list({i.policy_id for i in self._items})
         accounts, contents, ads = by_kind[SubjectKind.ACCOUNT], by_kind[SubjectKind.CONTENT], by_kind[SubjectKind.AD]
-        rows = await self.fetch(conn, PREFETCH, self._reporter_id, keys, contents, accounts, ads, policies)
+        locks = sorted({lock_key(i.subject_id) for i in self._items})
+        rows = await self.fetch(conn, PREFETCH, self._reporter_id, keys, contents, accounts, ads, policies, locks)
         data = self._data
         for row in rows:
             tag = row["k"]
+            if tag == "L":
+                if self.optimistic and row["j"] == "false":
+                    raise LostRace("another request holds a subject's lock: wait for it")
+                continue
             entity = entity_from_json(_MAPPINGS[tag], row["j"])
             if not self.visible(entity):
                 continue
@@ -158,10 +165,10 @@ class _Repositories:
         loaded = uow._data
         self.reports = _Reports(uow, loaded)
         self.cases = _Cases(uow, loaded)
-        self.contents = _ById[Content](loaded.subjects, Content)
-        self.accounts = _ById[Account](loaded.subjects, Account)
-        self.ads = _ById[Ad](loaded.subjects, Ad)
-        self.policies = _Policies(loaded)
+        self.contents = ById[Content](loaded.subjects, Content)
+        self.accounts = ById[Account](loaded.subjects, Account)
+        self.ads = ById[Ad](loaded.subjects, Ad)
+        self.policies = PrefetchedPolicies(loaded.policies, loaded.versions)
         self.queues = _Queues(loaded)
 
     @property
@@ -170,15 +177,6 @@ class _Repositories:
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"report intake does not load {name}")
-
-
-class _ById(Generic[E]):
-    def __init__(self, rows: dict[uuid.UUID, Any], kind: type[E]) -> None:
-        self._rows, self._kind = rows, kind
-
-    async def get(self, id: uuid.UUID) -> E | None:
-        found = self._rows.get(id)
-        return found if isinstance(found, self._kind) else None
 
 
 class _Reports:
@@ -207,17 +205,6 @@ class _Cases:
     def add(self, case: Case) -> None:
         self._uow.add(CASES, case)
         self._loaded.cases[case.subject_id] = case
-
-
-class _Policies:
-    def __init__(self, loaded: _Loaded) -> None:
-        self._loaded = loaded
-
-    async def get(self, id: uuid.UUID) -> Policy | None:
-        return self._loaded.policies.get(id)
-
-    async def current_version(self, policy_id: uuid.UUID) -> PolicyVersion | None:
-        return self._loaded.versions.get(policy_id)
 
 
 class _Queues:

@@ -4,7 +4,7 @@ each metric one aggregate statement on indexes (nothing is loaded row by row int
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +16,11 @@ from domain.appeal import AppealState
 from domain.case import OPEN_STATES, CaseState
 from domain.decision import Verdict
 from domain.qa import SAMPLE_BUCKETS, QaOutcome
+from domain.statement import SubmissionState
 from persistence.tables.auth import principals
 from persistence.tables.cases import cases
 from persistence.tables.operations import qa_reviews, queues
-from persistence.tables.outcomes import appeals, decisions
+from persistence.tables.outcomes import appeals, decisions, statements_of_reasons
 from persistence.tables.policies import policies
 
 WORKABLE = (CaseState.OPEN, CaseState.ASSIGNED)
@@ -144,6 +145,7 @@ class Metrics:
     automated: int
     qa_by_moderator: list[Agreement]
     qa_by_vendor: list[Agreement]
+    statements: list[Count] = field(default_factory=list)  # the window's DSA statements by submission state
 
     @property
     def total_decisions(self) -> int:
@@ -252,6 +254,19 @@ async def _qa(session: AsyncSession, w: Window, key: sa.ColumnElement[str]) -> l
     return [Agreement(str(k), int(n), int(agreed)) for k, n, agreed in (await session.execute(stmt)).all()]
 
 
+async def _statements(session: AsyncSession, w: Window) -> list[Count]:
+    """The window's decisions' statements of reasons, by submission state (every state, zero included)."""
+    st = statements_of_reasons.c
+    stmt = (
+        sa.select(st.submission, sa.func.count())
+        .select_from(statements_of_reasons.join(decisions, decisions.c.id == st.decision_id))
+        .where(*_decision_scope(w))
+        .group_by(st.submission)
+    )
+    found = {SubmissionState(k): int(n) for k, n in (await session.execute(stmt)).all()}
+    return [Count(state.value, found.get(state, 0)) for state in SubmissionState]
+
+
 async def moderation_metrics(session: AsyncSession, w: Window, now: datetime) -> Metrics:
     decided, within, p50, p90 = await _decided(session, w)
     by_verdict, automated = await _by_verdict(session, w)
@@ -271,6 +286,7 @@ async def moderation_metrics(session: AsyncSession, w: Window, now: datetime) ->
         automated=automated,
         qa_by_moderator=await _qa(session, w, qa_reviews.c.moderator_id),
         qa_by_vendor=await _qa(session, w, _vendor()),
+        statements=await _statements(session, w),
     )
 
 

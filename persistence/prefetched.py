@@ -8,6 +8,13 @@ event; a new one is inserted and gets one; the events are built by the same ``au
 longer matches raises ``LostRace`` (the caller runs the command again on fresh rows).
 
 Round trips: ``BEGIN`` (with any advisory locks) · prefetch · write · ``COMMIT`` — four, whatever the batch size.
+
+**Optimistic mode** (``optimistic=True``; report intake's first attempt): no ``BEGIN``, no locks: the prefetch
+and the write each run as a statement of their own, so a request costs two round trips. That is safe because the
+write is one statement (atomic on its own) and refuses to apply anything when it loses a race: a version-guarded
+update that matches no row makes the whole statement fail (``LOST_RACE_GUARD``), and a case or report another
+request inserted first is caught by its unique index. Either way nothing was written and ``LostRace`` (or the
+unique violation) sends the caller to its next attempt, which runs locked.
 """
 
 from __future__ import annotations
@@ -15,16 +22,19 @@ from __future__ import annotations
 import functools
 import uuid
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import asyncpg
 
 from domain.clock import Clock, SystemClock
+from domain.policy import Policy, PolicyVersion
 from persistence.audit import AuditRecord
 from persistence.fastsql import audit_arrays, column_arrays, insert_cte, update_cte
 from persistence.mapping import EntityMapping
 from persistence.tables.audit import audit_events
 from persistence.uow import AuditContext, _table_order, audit_record, changed_columns
+
+E = TypeVar("E")
 
 
 class LostRace(Exception):
@@ -36,9 +46,16 @@ class PrefetchedUnitOfWork:
     """Round trips to PostgreSQL made by this class's units of work (tests pin the count per request)."""
 
     def __init__(
-        self, pool: asyncpg.Pool, audit: AuditContext, *, regions: frozenset[str] | None, clock: Clock | None
+        self,
+        pool: asyncpg.Pool,
+        audit: AuditContext,
+        *,
+        regions: frozenset[str] | None,
+        clock: Clock | None,
+        optimistic: bool = False,
     ) -> None:
         self._pool = pool
+        self.optimistic = optimistic
         self.audit = audit
         self.regions = regions
         self.clock: Clock = clock or SystemClock()
@@ -57,7 +74,8 @@ class PrefetchedUnitOfWork:
     async def __aenter__(self) -> Self:
         self._conn = await self._pool.acquire()
         try:
-            await self._round_trip(self._conn.execute(self.begin_sql()))
+            if not self.optimistic:
+                await self._round_trip(self._conn.execute(self.begin_sql()))
             await self.prefetch(self._conn)
         except BaseException:
             await self._release(commit=False)
@@ -80,7 +98,7 @@ class PrefetchedUnitOfWork:
         if conn is None:
             return
         try:
-            if not conn.is_closed():
+            if not self.optimistic and not conn.is_closed():  # optimistic: each statement committed itself
                 await self._round_trip(conn.execute("COMMIT" if commit else "ROLLBACK"))
         finally:
             await self._pool.release(conn)
@@ -140,20 +158,30 @@ class PrefetchedUnitOfWork:
         for mapping, entities, versions in update_groups:
             params += [*column_arrays(mapping, entities), versions]
         params += audit_arrays(records)
+        params.append(sum(len(g[1]) for g in update_groups))
         sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(g[0].table.name for g in update_groups))
-        updated = await self._round_trip(self._conn.fetchval(sql, *params))
-        if updated != sum(len(g[1]) for g in update_groups):
+        try:
+            await self._round_trip(self._conn.execute(sql, *params))
+        except asyncpg.InvalidTextRepresentationError as exc:
+            if LOST_RACE_GUARD not in str(exc):
+                raise
             for _, entities, versions in update_groups:
                 for entity, version in zip(entities, versions, strict=True):
                     entity.version = version
-            raise LostRace("a row changed between the prefetch and the write")
+            raise LostRace("a row changed between the prefetch and the write") from None
+
+
+LOST_RACE_GUARD = "lost race"
+"""What the write statement fails with (casting it to an integer) when its guarded updates matched fewer rows
+than it was given: the statement, and with it every insert beside the updates, then applies nothing."""
 
 
 @functools.cache
 def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
     """Inserts, version-guarded updates and audit events as data-modifying CTEs (foreign keys are checked at the
-    end of the statement); it returns the number of rows the updates matched. One text per shape, prepared once
-    per connection."""
+    end of the statement). The last parameter is the number of rows the updates must match; if they match fewer,
+    the statement fails (``LOST_RACE_GUARD``) and writes nothing. One text per shape, prepared once per
+    connection."""
     from persistence.metadata import metadata
 
     tables = metadata.tables
@@ -168,4 +196,32 @@ def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
     sql, param = insert_cte(audit_events, param)
     ctes.append(f"events AS ({sql})")
     count = " + ".join(f"(SELECT count(*) FROM u{i})" for i in range(len(updated))) or "0"  # noqa: S608
-    return f"WITH {', '.join(ctes)} SELECT {count}"
+    # The failing branch names the parameter, so PostgreSQL cannot fold it into a constant error at planning time.
+    failed = f"('{LOST_RACE_GUARD}: ' || matched || ' of ' || ${param})::bigint"
+    guard = f"CASE WHEN matched = ${param} THEN matched ELSE {failed} END"
+    return f"WITH {', '.join(ctes)} SELECT {guard} FROM (SELECT {count} AS matched) AS w"  # noqa: S608 (names and constants only)
+
+
+# -- repositories answering from prefetched rows (shared by the prefetching units of work) ----------------------
+class ById(Generic[E]):
+    """``get`` by id among prefetched rows of several kinds: only a row of ``kind`` answers."""
+
+    def __init__(self, rows: dict[uuid.UUID, Any], kind: type[E]) -> None:
+        self._rows, self._kind = rows, kind
+
+    async def get(self, id: uuid.UUID) -> E | None:
+        found = self._rows.get(id)
+        return found if isinstance(found, self._kind) else None
+
+
+class PrefetchedPolicies:
+    """Policies and their versions in force (by policy id), as prefetched."""
+
+    def __init__(self, policies: dict[uuid.UUID, Policy], versions: dict[uuid.UUID, PolicyVersion]) -> None:
+        self._policies, self._versions = policies, versions
+
+    async def get(self, id: uuid.UUID) -> Policy | None:
+        return self._policies.get(id)
+
+    async def current_version(self, policy_id: uuid.UUID) -> PolicyVersion | None:
+        return self._versions.get(policy_id)

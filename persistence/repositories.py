@@ -15,6 +15,7 @@ from domain.actor import Actor
 from domain.ad import Ad
 from domain.appeal import Appeal
 from domain.automation import AutomationRule
+from domain.bulk import BulkJob, BulkJobItem
 from domain.case import OPEN_STATES, Case
 from domain.content import Content
 from domain.decision import Decision
@@ -24,16 +25,18 @@ from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
+from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface
 from persistence.mapping import EntityMapping
 from persistence.operations import claimable_appeal, claimable_case
 from persistence.tables.automation import automation_rules
+from persistence.tables.bulk import bulk_job_items, bulk_jobs
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import qa_reviews, queues
-from persistence.tables.outcomes import appeals, decisions, enforcement_actions, strikes
+from persistence.tables.outcomes import appeals, decisions, enforcement_actions, statements_of_reasons, strikes
 from persistence.tables.policies import policies, policy_versions, strike_ladders
 from persistence.uow import SqlUnitOfWork
 
@@ -49,11 +52,14 @@ CASES = EntityMapping(Case, cases, "Case")
 DECISIONS = EntityMapping(Decision, decisions, "Decision")
 ACTIONS = EntityMapping(EnforcementAction, enforcement_actions, "EnforcementAction")
 STRIKES = EntityMapping(Strike, strikes, "Strike")
+STATEMENTS = EntityMapping(StatementOfReasons, statements_of_reasons, "StatementOfReasons")
 APPEALS = EntityMapping(Appeal, appeals, "Appeal")
 QUEUES = EntityMapping(Queue, queues, "Queue")
 QA_REVIEWS = EntityMapping(QaReview, qa_reviews, "QaReview")
 AUTOMATION_RULES = EntityMapping(AutomationRule, automation_rules, "AutomationRule")
 STRIKE_LADDERS = EntityMapping(LadderVersion, strike_ladders, "StrikeLadder")
+BULK_JOBS = EntityMapping(BulkJob, bulk_jobs, "BulkJob")
+BULK_ITEMS = EntityMapping(BulkJobItem, bulk_job_items, "BulkJobItem")
 
 MAPPINGS: tuple[EntityMapping[Any], ...] = (
     ACCOUNTS,
@@ -66,11 +72,14 @@ MAPPINGS: tuple[EntityMapping[Any], ...] = (
     DECISIONS,
     ACTIONS,
     STRIKES,
+    STATEMENTS,
     APPEALS,
     QUEUES,
     QA_REVIEWS,
     AUTOMATION_RULES,
     STRIKE_LADDERS,
+    BULK_JOBS,
+    BULK_ITEMS,
 )
 
 
@@ -168,6 +177,25 @@ class StrikeRepository(SqlRepository[Strike]):
         return await self._all(strikes.c.decision_id == decision_id)
 
 
+class StatementRepository(SqlRepository[StatementOfReasons]):
+    async def get_for_decision(self, decision_id: uuid.UUID) -> StatementOfReasons | None:
+        return await self._one(statements_of_reasons.c.decision_id == decision_id)
+
+    async def list_in_state(self, state: SubmissionState, *, limit: int | None) -> list[StatementOfReasons]:
+        await self.uow.flush()
+        st = statements_of_reasons.c
+        stmt = sa.select(statements_of_reasons).where(st.submission == state).order_by(st.created_at, st.id)
+        if self.uow.regions is not None:
+            stmt = stmt.where(st.region.in_(sorted(self.uow.regions)))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = (await self.uow.session.execute(stmt)).mappings().all()
+        return [self.uow.track_loaded(self.mapping, row) for row in rows]
+
+    async def list_in_batch(self, batch_id: uuid.UUID) -> list[StatementOfReasons]:
+        return await self._all(statements_of_reasons.c.batch_id == batch_id)
+
+
 class AppealRepository(SqlRepository[Appeal]):
     async def get_for_decision(self, decision_id: uuid.UUID) -> Appeal | None:
         return await self._one(appeals.c.decision_id == decision_id)
@@ -263,6 +291,10 @@ class UnitOfWork(SqlUnitOfWork):
         return self._repo("strikes", lambda: StrikeRepository(self, STRIKES))  # type: ignore[no-any-return]
 
     @property
+    def statements_of_reasons(self) -> StatementRepository:
+        return self._repo("statements_of_reasons", lambda: StatementRepository(self, STATEMENTS))  # type: ignore[no-any-return]
+
+    @property
     def appeals(self) -> AppealRepository:
         return self._repo("appeals", lambda: AppealRepository(self, APPEALS))  # type: ignore[no-any-return]
 
@@ -285,3 +317,11 @@ class UnitOfWork(SqlUnitOfWork):
         return self._repo(  # type: ignore[no-any-return]
             "strike_ladders", lambda: StrikeLadderRepository(self, STRIKE_LADDERS)
         )
+
+    @property
+    def bulk_jobs(self) -> SqlRepository[BulkJob]:
+        return self._repo("bulk_jobs", lambda: SqlRepository(self, BULK_JOBS))  # type: ignore[no-any-return]
+
+    @property
+    def bulk_items(self) -> SqlRepository[BulkJobItem]:
+        return self._repo("bulk_items", lambda: SqlRepository(self, BULK_ITEMS))  # type: ignore[no-any-return]

@@ -34,6 +34,10 @@ from persistence.uow import AuditContext
 T = TypeVar("T")
 log = logging.getLogger("vigil.commands")
 ATTEMPTS = 3
+LOCKED_RETRIES = 7
+"""Locked attempts after an unlocked first one (``optimistic_first``). A locked attempt waits for the subjects'
+locks, but another request's unlocked first attempt can still change a case under it; each request makes one
+such attempt, so in a crowd the retries run out of interlopers long before these do."""
 
 
 def actor_for(context: Context, permission: Permission) -> Actor:
@@ -72,12 +76,18 @@ async def run(
                 result = await command(uow, actor)
             return result
         except DomainError as exc:
-            return error_from(exc)
+            return failed(context, exc)
         except (IntegrityError, DBAPIError) as exc:
             if attempt == ATTEMPTS or not _retryable(exc):
                 raise
             log.info("retrying %s after a lost race (%s)", operation, type(exc.orig).__name__)
     raise AssertionError("unreachable")
+
+
+def failed(context: Context, exc: DomainError) -> MutationError:
+    """The typed error of a refused command; the first one of a request is its metrics outcome."""
+    context.extras.setdefault("payload_error", str(exc.code.value))
+    return error_from(exc)
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -94,23 +104,29 @@ async def run_prefetched(
     permission: Permission,
     open_uow: Callable[[asyncpg.Pool, AuditContext, Actor, frozenset[str] | None], U],
     command: Callable[[U, Actor], Awaitable[T]],
+    *,
+    optimistic_first: bool = False,
 ) -> T | MutationError:
     """``run`` for the hot commands (report intake, claims) on a prefetching unit of work: the same actor, region
-    guard, typed errors and retries, in four round trips (``persistence.prefetched``)."""
+    guard, typed errors and retries, in four round trips (``persistence.prefetched``). With ``optimistic_first``
+    the first attempt runs unlocked in two round trips and any retry runs locked."""
     context = info.context
     if context.pool is None:
         raise RuntimeError(f"{operation} needs the app's connection pool")
     actor = actor_for(context, permission)
     audit = audit_context(context, operation)
     regions = context.permissions.regions(permission)
-    for attempt in range(1, ATTEMPTS + 1):
+    attempts = 1 + LOCKED_RETRIES if optimistic_first else ATTEMPTS
+    for attempt in range(1, attempts + 1):
         try:
-            async with open_uow(context.pool, audit, actor, regions) as uow:
+            unit = open_uow(context.pool, audit, actor, regions)
+            unit.optimistic = optimistic_first and attempt == 1
+            async with unit as uow:
                 return await command(uow, actor)
         except DomainError as exc:
-            return error_from(exc)
+            return failed(context, exc)
         except (LostRace, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
-            if attempt == ATTEMPTS:
+            if attempt == attempts:
                 return error_from(DomainError.conflict("the records kept changing under this request; try again"))
             log.info("retrying %s after a lost race (%s)", operation, type(exc).__name__)
     raise AssertionError("unreachable")
@@ -122,13 +138,14 @@ async def run_intake(
     cmds: Sequence[SubmitReport],
     command: Callable[[IntakeUnitOfWork, Actor], Awaitable[T]],
 ) -> T | MutationError:
-    """Report intake: the subjects of ``cmds`` locked and everything they need read in one statement."""
+    """Report intake: everything ``cmds`` need read in one statement and written in another; when that first
+    attempt loses a race (a crowd reporting one post), the next one locks the subjects first."""
     items = [IntakeItem(c.subject_kind, c.subject_id, c.policy_id, c.idempotency_key) for c in cmds]
 
     def open_uow(pool: asyncpg.Pool, audit: AuditContext, actor: Actor, regions: frozenset[str] | None) -> Any:
         return IntakeUnitOfWork(pool, audit, actor.id, items, regions=regions)
 
-    return await run_prefetched(info, operation, Permission.REPORTS_CREATE, open_uow, command)
+    return await run_prefetched(info, operation, Permission.REPORTS_CREATE, open_uow, command, optimistic_first=True)
 
 
 def require_region(context: Context, permission: Permission, region: str, field: str = "region") -> None:

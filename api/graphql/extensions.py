@@ -8,26 +8,45 @@ from collections.abc import Iterator
 
 from strawberry.extensions import SchemaExtension
 
+from api import tracing
+from api.metrics import OPERATION_NAMES, observe_operation
+
 log = logging.getLogger("vigil.graphql")
 
 
 class OperationLog(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        span = tracing.start_operation() if tracing.ENABLED else None
+        try:
+            yield
+        except BaseException:  # the document did not parse (or execution was abandoned)
+            if span is not None:
+                tracing.end_operation(span, "invalid", None, "ERROR")
+            raise
         ctx = self.execution_context
         context = ctx.context
         principal = getattr(context, "principal", None)
         errors = ctx.result.errors if ctx.result is not None and hasattr(ctx.result, "errors") else None
         codes = sorted({str((e.extensions or {}).get("code", "ERROR")) for e in errors or []})
-        operation_type = ctx.operation_type.value if ctx.operation_type is not None else None
+        seconds = time.perf_counter() - started
+        try:
+            operation_type = ctx.operation_type.value if ctx.operation_type is not None else None
+        except Exception:  # the document did not parse or names no operation it holds
+            operation_type = None
+        first = (errors[0].extensions or {}).get("code", "ERROR") if errors else None
+        payload_error = getattr(context, "extras", {}).get("payload_error")
+        outcome = str(first or payload_error or "OK")
+        observe_operation(ctx.operation_name, operation_type, outcome, seconds)
+        if span is not None:
+            tracing.end_operation(span, OPERATION_NAMES.label(ctx.operation_name), operation_type, outcome)
         log.info(
             "graphql operation",
             extra={
                 "operation_name": ctx.operation_name,
                 "operation_type": operation_type,
                 "principal_id": principal.id if principal is not None else None,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(seconds * 1000, 2),
                 "error_codes": codes,
             },
         )

@@ -19,6 +19,7 @@ from domain.decision import Decision
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
 from domain.report import Report
+from domain.statement import StatementOfReasons
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from persistence import reads
@@ -36,6 +37,7 @@ from persistence.repositories import (
     POLICIES,
     POLICY_VERSIONS,
     REPORTS,
+    STATEMENTS,
     STRIKE_LADDERS,
     STRIKES,
 )
@@ -156,6 +158,10 @@ class Loaders:
     @cached_property
     def actions_by_target(self) -> DataLoader[uuid.UUID, list[EnforcementAction]]:
         return self._grouped(ACTIONS, "target_id")
+
+    @cached_property
+    def statements_by_decision(self) -> DataLoader[uuid.UUID, list[StatementOfReasons]]:
+        return self._grouped(STATEMENTS, "decision_id")
 
     @cached_property
     def strikes_by_decision(self) -> DataLoader[uuid.UUID, list[Strike]]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+import api.graphql.types.dsa  # noqa: F401  (registers the DSA enums)
 from api.graphql.commands import require_region, run, run_prefetched
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest, Forbidden
@@ -40,6 +41,7 @@ from domain.services.queue import (
     release_case,
     reroute_cases,
 )
+from domain.statement import SubmissionState
 from persistence import operations as ops
 from persistence import reads
 from persistence.claims import ClaimUnitOfWork
@@ -180,6 +182,12 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 2) if whole else None
 
 
+@strawberry.type(description="How many statements of reasons are in one submission state.")
+class StatementSubmissionCount:
+    state: SubmissionState
+    count: int
+
+
 @strawberry.type(description="Operational figures for one region (optionally one queue) over [from, to).")
 class ModerationMetrics:
     inflow: int = strawberry.field(description="Cases opened in the window.")
@@ -197,6 +205,9 @@ class ModerationMetrics:
     )
     automated_share_percent: float | None
     human_share_percent: float | None
+    dsa_statements: list[StatementSubmissionCount] = strawberry.field(
+        description="The DSA statements of reasons of the window's decisions, by submission state (every state)."
+    )
 
 
 def _agreements(rows: list[ops.Agreement]) -> list[QaAgreement]:
@@ -220,7 +231,16 @@ def metrics_of(m: ops.Metrics) -> ModerationMetrics:
         qa_agreement_by_vendor=_agreements(m.qa_by_vendor),
         automated_share_percent=_percent(m.automated, total),
         human_share_percent=_percent(total - m.automated, total),
+        dsa_statements=[StatementSubmissionCount(state=SubmissionState(c.key), count=c.count) for c in m.statements],
     )
+
+
+def check_metrics_window(context: Context, region: Region, start: datetime, end: datetime) -> None:
+    """Figures of a region need metrics:read there, over a window that ends after it starts."""
+    if not context.permissions.allows(Permission.METRICS_READ, region.value):
+        raise Forbidden(f"permission metrics:read is required in region {region.value}")
+    if start >= end:
+        raise BadRequest("`from` must be before `to`", field="from")
 
 
 @strawberry.input
@@ -262,14 +282,11 @@ class OperationsQuery:
         queue: strawberry.ID | None = None,
     ) -> ModerationMetrics | None:
         context = info.context
-        if not context.permissions.allows(Permission.METRICS_READ, region.value):
-            raise Forbidden(f"permission metrics:read is required in region {region.value}")
+        check_metrics_window(context, region, from_, to)
         try:
             queue_id = parse_id(queue, "Queue", field="queue") if queue is not None else None
         except DomainError as exc:
             raise BadRequest(exc.message, field=exc.field) from exc
-        if from_ >= to:
-            raise BadRequest("`from` must be before `to`", field="from")
         window = ops.Window(region=region.value, start=from_, end=to, queue_id=queue_id)
         async with context.sessions() as session:
             return metrics_of(await ops.moderation_metrics(session, window, datetime.now(UTC)))

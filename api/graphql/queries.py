@@ -153,13 +153,17 @@ def _subject_uuid(global_id: strawberry.ID) -> uuid.UUID:
 
 async def resolve_node(info: Info, global_id: str) -> Node | None:
     parsed = parse_any(global_id)
-    if parsed is None or parsed[0] not in NODE_TYPES:
+    if parsed is None or (parsed[0] not in NODE_TYPES and parsed[0] != "BulkJob"):
         return None
     type_name, raw = parsed
     try:
         entity_id = uuid.UUID(raw)
     except ValueError:
         return None
+    if type_name == "BulkJob":  # not a regional record: its submitter's alone
+        from api.graphql.bulk import own_bulk_job
+
+        return await own_bulk_job(info, entity_id)
     node_type = NODE_TYPES[type_name][0]
     loader = getattr(info.context.loaders, _LOADER_NAMES[type_name])
     entity = await loader.load(entity_id)

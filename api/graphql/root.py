@@ -6,6 +6,7 @@ from strawberry.tools import merge_types
 
 from api.graphql.audit import AuditQuery
 from api.graphql.automation import AutomationMutation, AutomationQuery
+from api.graphql.bulk import BulkMutation, BulkQuery
 from api.graphql.ladders import LadderMutation, LadderQuery
 from api.graphql.lookup import LookupQuery
 from api.graphql.mutations.appeal_queue import AppealQueueMutation
@@ -16,6 +17,7 @@ from api.graphql.mutations.review import ReviewMutation
 from api.graphql.operations import OperationsMutation, OperationsQuery
 from api.graphql.queries import CoreQuery
 from api.graphql.tokens import TokenMutation, TokenQuery
+from api.graphql.transparency import TransparencyQuery
 from api.graphql.viewer import ViewerQuery
 
 QUERIES: tuple[type, ...] = (
@@ -24,9 +26,11 @@ QUERIES: tuple[type, ...] = (
     TokenQuery,
     AuditQuery,
     OperationsQuery,
+    TransparencyQuery,
     AutomationQuery,
     LadderQuery,
     LookupQuery,
+    BulkQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -38,6 +42,7 @@ MUTATIONS: tuple[type, ...] = (
     OperationsMutation,
     AutomationMutation,
     LadderMutation,
+    BulkMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -19,6 +19,7 @@ from domain.ladder import LadderStep, StrikeLadder, reevaluate
 from domain.policy import Policy, PolicyVersion
 from domain.ports import UnitOfWork
 from domain.services.ladder import ladder_in_force
+from domain.services.statement import record_statement
 from domain.services.subject import refresh_subjects
 from domain.strike import Strike
 from domain.subject import Subject, SubjectKind
@@ -64,7 +65,10 @@ async def record_decision(
     if plan is None:
         await refresh_subjects(uow, [(subject.kind, subject.id)])
         return Enforced()
-    return await _enforce(uow, subject, decision, plan, requested)
+    assert cited is not None  # a plan is made only for a cited policy
+    enforced = await _enforce(uow, subject, decision, plan, requested)
+    await record_statement(uow, case=case, subject=subject, decision=decision, cited=cited, actions=enforced.actions)
+    return enforced
 
 
 async def ensure_may_enforce(

@@ -7,10 +7,15 @@ from dataclasses import dataclass
 
 from domain import limits
 from domain.actor import Actor
+from domain.dsa_vocabulary import Category, Keyword
 from domain.errors import DomainError
 from domain.policy import DEFAULT_STRIKE_TTL_DAYS, Policy, PolicyVersion, Severity
 from domain.ports import UnitOfWork
 from domain.subject import Surface
+
+CATEGORIES = frozenset(c.value for c in Category)
+KEYWORDS = frozenset(k.value for k in Keyword)
+GUIDELINES_URL_MAX = 500  # the Transparency Database's limit for decision_ground_reference_url
 
 
 @dataclass(frozen=True)
@@ -23,11 +28,26 @@ class DefinePolicy:
     description: str
     strike_weight: int = 1
     strike_ttl_days: int = DEFAULT_STRIKE_TTL_DAYS
+    dsa_keywords: tuple[str, ...] = ()
+    guidelines_url: str | None = None
 
     def validate(self) -> None:
         limits.policy_code(self.code)
         limits.text(self.name, field="name", max_len=limits.NAME_MAX)
         limits.text(self.dsa_category, field="dsaCategory", max_len=limits.NAME_MAX)
+        if self.dsa_category not in CATEGORIES:
+            raise DomainError.invalid_input(
+                "not a category of the DSA Transparency Database (STATEMENT_CATEGORY_...)", "dsaCategory"
+            )
+        limits.optional_url(self.guidelines_url, field="guidelinesUrl")
+        if self.guidelines_url is not None and len(self.guidelines_url) > GUIDELINES_URL_MAX:
+            raise DomainError.invalid_input(
+                f"guidelinesUrl must be at most {GUIDELINES_URL_MAX} characters", "guidelinesUrl"
+            )
+        if len(self.dsa_keywords) > len(KEYWORDS) or not set(self.dsa_keywords) <= KEYWORDS:
+            raise DomainError.invalid_input(
+                "not keywords of the DSA Transparency Database (KEYWORD_...)", "dsaKeywords"
+            )
         limits.text(self.description, field="description", max_len=limits.TEXT_MAX)
         limits.int_range(self.strike_weight, field="strikeWeight", low=0, high=limits.STRIKE_WEIGHT_MAX)
         limits.int_range(self.strike_ttl_days, field="strikeTtlDays", low=1, high=limits.STRIKE_TTL_DAYS_MAX)
@@ -58,6 +78,8 @@ async def define_policy(uow: UnitOfWork, actor: Actor, cmd: DefinePolicy) -> Pol
         strike_weight=cmd.strike_weight,
         strike_ttl_days=cmd.strike_ttl_days,
         dsa_category=cmd.dsa_category,
+        dsa_keywords=tuple(sorted(set(cmd.dsa_keywords))),
+        guidelines_url=cmd.guidelines_url,
         description=cmd.description,
         published_at=now,
         published_by=actor.id,

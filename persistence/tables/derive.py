@@ -1,7 +1,8 @@
 """Columns derived from a domain dataclass's type hints, so a table can never drift from its entity.
 
 uuid → UUID, str → text (bounded by `lengths`), int → integer, float → double precision, bool → boolean,
-datetime → timestamptz, StrEnum → checked text, tuple[...] → text[]; `X | None` → nullable. FKs, indexes and
+datetime → timestamptz, StrEnum → checked text, tuple[...] → text[], dict[...] → jsonb;
+`X | None` → nullable. FKs, indexes and
 uniques are declared by the table module beside these columns.
 """
 
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from persistence.tables.columns import enum_col
 
@@ -53,6 +54,8 @@ def entity_columns(
         sa_type: Any
         if typing.get_origin(hint) is tuple:
             sa_type = ARRAY(sa.Text)
+        elif typing.get_origin(hint) is dict:
+            sa_type = JSONB
         elif hint is uuid.UUID:
             sa_type = UUID(as_uuid=True)
         elif hint is bool:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from domain.appeal import Appeal
 from domain.decision import Decision
 from domain.enforcement import EnforcementAction
+from domain.statement import StatementOfReasons
 from domain.strike import Strike
 from persistence.metadata import metadata
 from persistence.tables.derive import entity_columns
@@ -70,4 +71,18 @@ appeals = sa.Table(
         "filed_at",
         postgresql_where=sa.text("state = 'PENDING'"),
     ),
+)
+
+statements_of_reasons = sa.Table(
+    "statements_of_reasons",
+    metadata,
+    *entity_columns(
+        StatementOfReasons,
+        foreign_keys={"decision_id": "decisions.id"},
+        lengths={"puid": 500, "database_id": 64},
+    ),
+    sa.UniqueConstraint("decision_id"),
+    sa.UniqueConstraint("puid"),
+    sa.Index("ix_statements_of_reasons_submission", "submission", "created_at"),
+    sa.Index("ix_statements_of_reasons_region_created", "region", "created_at"),
 )

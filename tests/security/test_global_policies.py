@@ -14,7 +14,7 @@ POLICY = {
     "name": "Hate speech",
     "surface": "CONTENT",
     "severity": "HIGH",
-    "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL",
+    "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
     "description": "v1",
 }
 

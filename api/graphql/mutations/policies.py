@@ -27,10 +27,22 @@ class DefinePolicyInput:
     name: str
     surface: Surface
     severity: Severity
-    dsa_category: str = strawberry.field(description="The EU DSA statement-of-reasons category it maps to.")
+    dsa_category: str = strawberry.field(
+        description="The EU DSA statement-of-reasons category it maps to: a STATEMENT_CATEGORY_... value of the DSA "
+        "Transparency Database (anything else is INVALID_INPUT)."
+    )
     description: str
     strike_weight: int = 1
     strike_ttl_days: int = DEFAULT_STRIKE_TTL_DAYS
+    dsa_keywords: list[str] | None = strawberry.field(
+        default=None,
+        description="The DSA keywords (category_specification, KEYWORD_... values) its statements carry.",
+    )
+    guidelines_url: str | None = strawberry.field(
+        default=None,
+        description="Where the published rule can be read (http(s), at most 500 characters): the DSA statements' "
+        "decision_ground_reference_url.",
+    )
 
 
 @strawberry.type
@@ -62,6 +74,8 @@ class PolicyMutation:
                 description=input.description,
                 strike_weight=input.strike_weight,
                 strike_ttl_days=input.strike_ttl_days,
+                dsa_keywords=tuple(input.dsa_keywords or ()),
+                guidelines_url=input.guidelines_url,
             )
             defined = await define_policy(uow, actor, cmd)
             return DefinePolicySuccess(

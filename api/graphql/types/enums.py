@@ -8,6 +8,7 @@ from domain.account import AccountKind, AccountStatus
 from domain.actor import ActorKind
 from domain.ad import AdReviewStatus
 from domain.appeal import AppealState
+from domain.bulk import BulkItemState, BulkJobState
 from domain.case import CaseState
 from domain.content import ContentKind, Visibility
 from domain.decision import Verdict
@@ -40,6 +41,8 @@ ENUMS = (
     (StrikeStatus, "EXPIRED is computed from the clock; no job flips it."),
     (SubjectKind, None),
     (Surface, None),
+    (BulkJobState, "RUNNING until every item is done (COMPLETED) or the job is CANCELLED."),
+    (BulkItemState, "PENDING until its chunk runs; CANCELLED when the job was cancelled first."),
 )
 
 for _enum, _description in ENUMS:

@@ -3,7 +3,6 @@ through the request's DataLoaders, so a page of N records costs one statement pe
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import uuid
 from collections.abc import Awaitable
@@ -21,6 +20,14 @@ from api.graphql.ids import to_global_id
 from api.graphql.lookahead import when_loaded
 from api.graphql.permissions import requires
 from api.graphql.types.common import Connection
+from api.graphql.types.dsa import (
+    Notice,
+    StatementOfReasons,
+    legacy_fields,
+    outcome_notice_for,
+    statement_for,
+    user_notice_for,
+)
 from api.graphql.types.node import Node
 from api.graphql.visibility import visible
 from authz.permissions import Permission
@@ -45,7 +52,6 @@ from domain.policy import Severity
 from domain.region import Region
 from domain.report import Report as ReportEntity
 from domain.report import ReportSource
-from domain.statement import statement_of_reasons
 from domain.status import account_status_at
 from domain.strike import Strike as StrikeEntity
 from domain.strike import StrikeStatus
@@ -316,6 +322,13 @@ class Report(Node):
         state: CaseState = found.state
         return state
 
+    @strawberry.field(
+        description="What became of the notice, to tell the reporter (EU DSA art. 16(5)): the decision and the "
+        "ways to contest it, in `language` (en, de), else English. Null until the case is decided."
+    )
+    async def outcome_notice(self, info: Info, language: str | None = None) -> Notice | None:
+        return await outcome_notice_for(info, self.entity, language)
+
     @strawberry.field(description="The case this report folded into (needs cases:read).")
     async def case(self, info: Info) -> Case | None:
         found = await info.context.loaders.case.load(self.entity.case_id)
@@ -442,29 +455,27 @@ class Decision(Node):
         return many(info, Strike, await info.context.loaders.strikes_by_decision.load(self.entity.id))
 
     @strawberry.field(
-        description="EU DSA statement of reasons (Transparency Database fields) for a violating decision, else null."
+        description="EU DSA statement of reasons (Transparency Database fields, untyped) for a decision that "
+        "restricted something, else null.",
+        deprecation_reason="Use dsaStatement (typed, with its submission state).",
     )
     async def statement_of_reasons(self, info: Info) -> JSON | None:
-        loaders, d = info.context.loaders, self.entity
-        if d.verdict is not Verdict.VIOLATING:
-            return None
-        actions, case, account = await asyncio.gather(
-            loaders.actions_by_decision.load(d.id),
-            loaders.case.load(d.case_id),
-            loaders.account.load(d.subject_account_id),
-        )
-        version = await loaders.policy_version.load(d.policy_version_id) if d.policy_version_id else None
-        content = await loaders.content.load(d.subject_id) if d.subject_kind is SubjectKind.CONTENT else None
-        statement = statement_of_reasons(
-            d,
-            version=version,
-            actions=actions,
-            content_kind=content.kind if content else None,
-            account_kind=account.kind if account else None,
-            report_sources=[case.top_source] if case and case.top_source else [],
-            content_date=content.created_at if content else None,
-        )
-        return cast(JSON, statement)
+        return cast(JSON, await legacy_fields(info, self.entity))
+
+    @strawberry.field(
+        description="The DSA statement of reasons taken when the decision was recorded (every EU decision that "
+        "restricted something has one) and its submission to the DSA Transparency Database; else null."
+    )
+    async def dsa_statement(self, info: Info) -> StatementOfReasons | None:
+        return await statement_for(info, self.entity)
+
+    @strawberry.field(
+        description="The statement of reasons to send the affected user (EU DSA art. 17): what was restricted, "
+        "why, under which rule and ground, how to appeal and by when. In `language` (en, de; default: the "
+        "account's language), else English. Null when the decision restricted nothing."
+    )
+    async def user_notice(self, info: Info, language: str | None = None) -> Notice | None:
+        return await user_notice_for(info, self.entity, language)
 
     @strawberry.field
     async def appeal(self, info: Info) -> Appeal | None:

@@ -154,6 +154,29 @@ async def escalate_case(w: World) -> Call:
     return Call(flows.ESCALATE_CASE, variables, "mod_us", "Case", lambda r: r["case"]["id"])
 
 
+BULK_DECIDE = f"""
+mutation($input: BulkDecideCasesInput!) {{ bulkDecideCases(input: $input) {{
+  __typename ... on BulkDecideCasesSuccess {{ job {{ id }} }} {ERRORS} }} }}"""
+CANCEL_BULK_JOB = f"""
+mutation($input: CancelBulkJobInput!) {{ cancelBulkJob(input: $input) {{
+  __typename ... on CancelBulkJobSuccess {{ job {{ id state }} }} {ERRORS} }} }}"""
+
+
+async def _bulk_input(w: World) -> dict[str, Any]:
+    case_id, hate, _ = await _reported_case(w)
+    return {"input": {"caseIds": [case_id], "verdict": "VIOLATING", "policyId": hate, "rationale": "spam wave"}}
+
+
+async def bulk_decide_cases(w: World) -> Call:
+    return Call(BULK_DECIDE, await _bulk_input(w), "mod_us", "BulkJob", lambda r: r["job"]["id"])
+
+
+async def cancel_bulk_job(w: World) -> Call:
+    body = await w.gql(BULK_DECIDE, await _bulk_input(w), token=w.tokens["mod_us"])
+    job = flows.ok(body, "bulkDecideCases", "BulkDecideCasesSuccess")["job"]["id"]  # tests run no job: it waits
+    return Call(CANCEL_BULK_JOB, {"input": {"id": job}}, "mod_us", "BulkJob", lambda r: r["job"]["id"])
+
+
 async def review_ad(w: World) -> Call:
     ad = await _ad(w)
     variables = {"input": {"adId": ad, "outcome": "APPROVE", "rationale": "fine"}}
@@ -363,6 +386,8 @@ HAPPY_PATHS: dict[str, Happy] = {
     "defineStrikeLadder": define_strike_ladder,
     "defineAutomationRule": define_automation_rule,
     "submitSignal": submit_signal,
+    "bulkDecideCases": bulk_decide_cases,
+    "cancelBulkJob": cancel_bulk_job,
 }
 
 

@@ -118,7 +118,7 @@ async def policy(gql: GraphQLClient, token: str, code: str, *, surface: str = "C
                 "name": code.title(),
                 "surface": surface,
                 "severity": severity,
-                "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL",
+                "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
                 "description": f"{code} policy",
             }
         },

@@ -53,8 +53,8 @@ def _runtime(gql: GraphQLClient) -> Any:
     return gql.http._transport.app.state.runtime  # type: ignore[attr-defined]
 
 
-async def _seed(sessions: SessionFactory) -> None:
-    """60 reported videos by 20 creators (one case each); every third case decided VIOLATING."""
+async def _seed(sessions: SessionFactory, region: Region = Region.US) -> None:
+    """60 reported videos by 20 creators (one case each) in ``region``; every third case decided VIOLATING."""
     audit = AuditContext(actor_kind="SYSTEM", actor_id="seed", operation="seed")
     async with UnitOfWork(sessions, audit) as uow:
         policies = []
@@ -67,7 +67,7 @@ async def _seed(sessions: SessionFactory) -> None:
                     name=code,
                     surface=Surface.CONTENT,
                     severity=Severity.LOW,
-                    dsa_category="STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+                    dsa_category="STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
                     description=code,
                 ),
             )
@@ -78,7 +78,7 @@ async def _seed(sessions: SessionFactory) -> None:
                 uow,
                 SEED_ACTOR,
                 UpsertAccount(
-                    region=Region.US,
+                    region=region,
                     external_id=f"creator-{c}",
                     kind=AccountKind.CREATOR,
                     handle=f"c{c}",

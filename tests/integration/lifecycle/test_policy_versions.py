@@ -43,7 +43,7 @@ async def test_a_new_version_does_not_rewrite_earlier_decisions(gql: GraphQLClie
                 "name": "Hate speech",
                 "surface": "CONTENT",
                 "severity": "SEVERE",
-                "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL",
+                "dsaCategory": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
                 "description": "stricter wording",
             }
         },

@@ -186,7 +186,7 @@ async def test_statement_of_reasons_is_ready_to_send(gql: GraphQLClient, tokens:
     statement = body["data"]["node"]["statementOfReasons"]
     assert statement["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
     assert statement["source_type"] == "SOURCE_TRUSTED_FLAGGER"
-    assert statement["category"] == "STATEMENT_CATEGORY_ILLEGAL"
+    assert statement["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
     assert statement["content_type"] == ["CONTENT_TYPE_VIDEO"]
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from persistence.audit import GENESIS, AuditRecord, chain_hash, event_hash, jsonable, row_for
+from persistence.audit import GENESIS, AuditRecord, canonical, chain_hash, event_hash, jsonable, row_for
 
 AT = datetime(2026, 10, 3, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -99,3 +99,28 @@ def test_chain_links_bind_position_and_sequence() -> None:
     assert chain_hash(GENESIS, 1, 11, h) != base
     assert chain_hash("f" * 64, 1, 10, h) != base
     assert len(base) == 64
+
+
+def _json_canonical(fields: dict[str, object]) -> bytes:
+    """The definition the stored hashes were computed with (``json.dumps``), to hold the fast path to."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def test_canonical_bytes_equal_the_json_definition_for_every_character() -> None:
+    text = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF) + "\U0001f600\U0010ffff"
+    for start in range(0, len(text), 997):
+        fields = {"z": text[start : start + 997], "a": [1, -2, True, None, {"é": "\n\t\x00\x7f"}], "m": ""}
+        assert canonical(fields) == _json_canonical(fields)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [2**70, -(2**64), datetime(2026, 1, 2, tzinfo=UTC), uuid.UUID(int=7), Colour.RED, 1.5, 1e16],
+    ids=["big-int", "big-negative", "datetime", "uuid", "enum", "float", "float-exponent"],
+)
+def test_canonical_bytes_equal_the_json_definition_for_what_events_hold(odd: object) -> None:
+    fields = jsonable({"after": {"value": odd, "list": [odd]}, "actor_id": "x"})
+    assert canonical(fields) == _json_canonical(fields)
+    raw = {"after": {"value": odd}}
+    if not isinstance(odd, enum.Enum):  # events never hold an enum: jsonable stores its value
+        assert canonical(raw) == _json_canonical(raw)

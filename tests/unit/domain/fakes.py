@@ -26,6 +26,7 @@ from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
+from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface
@@ -125,6 +126,18 @@ class FakeStrikes(_Store[Strike]):
         return [s for s in self.items.values() if s.decision_id == decision_id]
 
 
+class FakeStatements(_Store[StatementOfReasons]):
+    async def get_for_decision(self, decision_id: uuid.UUID) -> StatementOfReasons | None:
+        return next((s for s in self.items.values() if s.decision_id == decision_id), None)
+
+    async def list_in_state(self, state: SubmissionState, *, limit: int | None) -> list[StatementOfReasons]:
+        found = sorted((s for s in self.items.values() if s.submission is state), key=lambda s: (s.created_at, s.id))
+        return found[:limit] if limit is not None else found
+
+    async def list_in_batch(self, batch_id: uuid.UUID) -> list[StatementOfReasons]:
+        return [s for s in self.items.values() if s.batch_id == batch_id]
+
+
 class FakeAppeals(_Store[Appeal]):
     def __init__(self, decisions: FakeDecisions) -> None:
         super().__init__()
@@ -202,6 +215,7 @@ class FakeUnitOfWork:
         self.decisions = FakeDecisions()
         self.actions = FakeActions()
         self.strikes = FakeStrikes()
+        self.statements_of_reasons = FakeStatements()
         self.appeals = FakeAppeals(self.decisions)
         self.queues = FakeQueues(self.cases)
         self.qa_reviews = FakeQaReviews()

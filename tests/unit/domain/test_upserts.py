@@ -182,6 +182,12 @@ async def test_redefining_publishes_next_version_and_keeps_old(uow: FakeUnitOfWo
     assert await uow.policies.get_version(v1.version.id) == old
 
 
+async def test_policy_keywords_are_kept_sorted_once(uow: FakeUnitOfWork) -> None:
+    keywords = ("KEYWORD_HATE_SPEECH", "KEYWORD_DISCRIMINATION", "KEYWORD_HATE_SPEECH")
+    defined = await define_policy(uow, b.POLICY_MANAGER, dataclasses.replace(_policy_cmd(), dsa_keywords=keywords))
+    assert defined.version.dsa_keywords == ("KEYWORD_DISCRIMINATION", "KEYWORD_HATE_SPEECH")
+
+
 async def test_policy_surface_cannot_change(uow: FakeUnitOfWork) -> None:
     await define_policy(uow, b.POLICY_MANAGER, _policy_cmd())
     with pytest.raises(DomainError) as raised:
@@ -198,6 +204,11 @@ async def test_policy_surface_cannot_change(uow: FakeUnitOfWork) -> None:
         ({"strike_ttl_days": 0}, "strikeTtlDays"),
         ({"name": ""}, "name"),
         ({"dsa_category": ""}, "dsaCategory"),
+        ({"dsa_category": "STATEMENT_CATEGORY_UNSAFE_PRODUCTS"}, "dsaCategory"),
+        ({"dsa_category": "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE"}, "dsaCategory"),
+        ({"dsa_keywords": ("KEYWORD_HATE_SPEECH", "KEYWORD_SPAM")}, "dsaKeywords"),
+        ({"guidelines_url": "ftp://example.com/rules"}, "guidelinesUrl"),
+        ({"guidelines_url": "https://example.com/" + "r" * 500}, "guidelinesUrl"),
     ],
 )
 async def test_policy_input_is_validated(uow: FakeUnitOfWork, change: dict[str, Any], field: str) -> None:

@@ -1,0 +1,72 @@
+"""`vigil report`: the EU DSA transparency report of one region and period, as JSON or one HTML page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from api.bootstrap import resolve_database
+from api.cli_export import when_option
+from api.settings import Settings
+from domain.region import Region
+
+report_app = typer.Typer(help="Reports: the DSA transparency report.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    json = "json"
+    html = "html"
+
+
+@report_app.command("transparency")
+def transparency_command(
+    from_: str = typer.Option(..., "--from", help="Inclusive start (ISO date or date-time; UTC if no offset)."),
+    to: str = typer.Option(..., "--to", help="Exclusive end (ISO date or date-time; UTC if no offset)."),
+    format: Format = typer.Option(Format.json, "--format", help="json, or html (one self-contained page)."),
+    region: Region = typer.Option(Region.EU, help="The data region reported on."),
+    output: str = typer.Option("-", "--output", "-o", help="File to write (default: standard output)."),
+) -> None:
+    """Notices by category, source and member state; actions by type, ground and category; automated shares;
+    median time from notice to action; complaints; trusted-flagger notices apart."""
+    start, end = when_option(from_, "--from"), when_option(to, "--to")
+    assert start is not None
+    assert end is not None
+    if start >= end:
+        raise typer.BadParameter("--from must be before --to", param_hint="--from")
+    database = resolve_database(Settings())
+    try:
+        report = asyncio.run(_figures(database.url, region.value, start, end))
+    finally:
+        database.close()
+    if format is Format.html:
+        from api.transparency_html import render_html
+
+        text = render_html(report)
+    else:
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as out:
+            out.write(text)
+    console.print(f"[green]transparency report[/green] for {region.value} written ({format.value})")
+
+
+async def _figures(url: str, region: str, start: datetime, end: datetime) -> dict[str, Any]:
+    from persistence.db import create_engine, create_session_factory
+    from persistence.queries.transparency import transparency_figures
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with create_session_factory(engine)() as session:
+            return (await transparency_figures(session, region, start, end)).as_json()
+    finally:
+        await engine.dispose()

@@ -1,0 +1,177 @@
+"""OpenTelemetry traces: a span per HTTP request, per GraphQL operation and per database statement.
+
+On only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (spans go there by OTLP over HTTP, batched, with the standard
+``OTEL_*`` variables: ``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_HEADERS``, ...). Off, every hook is one check of
+``ENABLED`` and the SDK is never imported.
+
+While on, a request's id (the ``X-Request-Id`` answered, the ``request_id`` of its log lines and audit events) is
+its trace id, 32 hex digits: a log line leads to its trace. An incoming W3C ``traceparent`` is continued.
+
+Span attributes never hold values: a statement's span carries its SQL text (placeholders, never the bound
+parameters) and the operation's span the bounded operation label of the metrics (``api.metrics``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from persistence import fastsql
+
+ENABLED = False
+_tracer: Tracer | None = None
+_provider: Any = None
+_PROPAGATOR = TraceContextTextMapPropagator()
+MAX_STATEMENT = 2000
+
+
+def configure_from_environment() -> bool:
+    """Export by OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (once per process); True if tracing is on."""
+    if ENABLED or not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return ENABLED
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "vigil")})
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    enable(provider)
+    return True
+
+
+def enable(provider: Any) -> None:
+    """Trace with ``provider`` (an SDK ``TracerProvider``; tests give one with an in-memory exporter)."""
+    global ENABLED, _tracer, _provider
+    _provider = provider
+    _tracer = provider.get_tracer("vigil")
+    ENABLED = True
+    fastsql.set_query_observer(_asyncpg_statement)
+
+
+def disable() -> None:
+    global ENABLED, _tracer, _provider
+    ENABLED, _tracer, _provider = False, None, None
+    fastsql.set_query_observer(None)
+
+
+def shutdown() -> None:
+    """Flush what is batched (the app's shutdown)."""
+    if _provider is not None:
+        _provider.shutdown()
+
+
+def _get_tracer() -> Tracer:
+    assert _tracer is not None
+    return _tracer
+
+
+# -- HTTP requests -----------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def request_span(scope: Any) -> Iterator[tuple[str, Any]]:
+    """The request's span, current while inside; yields (trace id in hex, span)."""
+    carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
+    parent = _PROPAGATOR.extract(carrier={k: carrier[k] for k in ("traceparent", "tracestate") if k in carrier})
+    method, path = scope.get("method", ""), scope.get("path", "")
+    route = path if path in ("/graphql", "/healthz", "/readyz", "/metrics") else "other"
+    with _get_tracer().start_as_current_span(
+        f"{method} {route}",
+        context=parent,
+        kind=SpanKind.SERVER,
+        attributes={"http.request.method": method, "http.route": route},
+    ) as span:
+        yield trace.format_trace_id(span.get_span_context().trace_id), span
+
+
+def end_request(span: Any, status: int) -> None:
+    span.set_attribute("http.response.status_code", status)
+    if status >= 500:
+        span.set_status(Status(StatusCode.ERROR))
+
+
+# -- GraphQL operations ------------------------------------------------------------------------------------------
+def start_operation() -> tuple[Any, object]:
+    """A span for the operation starting now, made current; ``end_operation`` ends it."""
+    span = _get_tracer().start_span("graphql operation", kind=SpanKind.INTERNAL)
+    token = otel_context.attach(trace.set_span_in_context(span))
+    return span, token
+
+
+def end_operation(started: tuple[Any, object], label: str, kind: str | None, outcome: str) -> None:
+    span, token = started
+    span.update_name(f"graphql {kind or 'operation'} {label}")
+    span.set_attribute("graphql.operation.name", label)
+    span.set_attribute("graphql.operation.type", kind or "unknown")
+    span.set_attribute("vigil.outcome", outcome)
+    span.end()
+    with contextlib.suppress(ValueError):  # resumed in another context: the span is ended all the same
+        otel_context.detach(token)  # type: ignore[arg-type]
+
+
+# -- database statements -----------------------------------------------------------------------------------------
+def _statement_attributes(sql: str, client: str) -> dict[str, Any]:
+    return {
+        "db.system.name": "postgresql",
+        "db.client": client,
+        "db.operation.name": sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "",
+        "db.query.text": sql[:MAX_STATEMENT],
+    }
+
+
+def _asyncpg_statement(query: Any) -> None:
+    """asyncpg's query logger, called just after a statement on the hot pool: a span over the time it took."""
+    if not ENABLED:
+        return
+    end = time.time_ns()
+    attributes = _statement_attributes(query.query, "asyncpg")
+    span = _get_tracer().start_span(
+        f"db {attributes['db.operation.name']}",
+        kind=SpanKind.CLIENT,
+        attributes=attributes,
+        start_time=end - int(query.elapsed * 1e9),
+    )
+    if query.exception is not None:
+        span.set_status(Status(StatusCode.ERROR, type(query.exception).__name__))
+    span.end(end_time=end)
+
+
+def instrument_engine(engine: Any) -> None:
+    """Spans for the SQLAlchemy engine's statements (listeners added only while tracing is on)."""
+    from sqlalchemy import event
+
+    sync_engine = engine.sync_engine
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if not ENABLED:
+            return
+        attributes = _statement_attributes(statement, "sqlalchemy")
+        span = _get_tracer().start_span(
+            f"db {attributes['db.operation.name']}", kind=SpanKind.CLIENT, attributes=attributes
+        )
+        context._vigil_span = span
+
+    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        span = getattr(context, "_vigil_span", None)
+        if span is not None:
+            span.end()
+            context._vigil_span = None
+
+    def failed(exception_context: Any) -> None:
+        span = getattr(exception_context.execution_context, "_vigil_span", None)
+        if span is not None:
+            span.set_status(Status(StatusCode.ERROR, type(exception_context.original_exception).__name__))
+            span.end()
+            exception_context.execution_context._vigil_span = None
+
+    event.listen(sync_engine, "before_cursor_execute", before)
+    event.listen(sync_engine, "after_cursor_execute", after)
+    event.listen(sync_engine, "handle_error", failed)
