@@ -3,9 +3,10 @@
 A chunk is a prefetching unit of work (``persistence.prefetched``): ``BEGIN``; one statement that reads the job,
 its next PENDING items in order and everything deciding their cases can ask for (the cases, their subjects and
 owner accounts, the cited policy and its version in force, the owners' strikes, the actions on subjects and
-owners); the domain's ``decide_case`` per item, in memory; one write (decisions, strikes, actions, the changed
-cases, subjects, items and job, each change with its audit event); ``COMMIT``. The number of statements does not
-grow with the chunk. Records outside the submitter's decide regions are invisible, as in the SQL unit of work.
+owners, the strike ladders in force in the cases' regions); the domain's ``decide_case`` per item, in memory; one
+write (decisions, strikes, actions, statements of reasons, the changed cases, subjects, items and job, each change
+with its audit event); ``COMMIT``. The number of statements does not grow with the chunk. Records outside the
+submitter's decide regions are invisible, as in the SQL unit of work.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from domain.content import Content
 from domain.decision import Decision
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
+from domain.region import Region
 from domain.strike import Strike
-from domain.subject import SubjectKind
+from domain.strike_ladder import LadderVersion
+from domain.subject import SubjectKind, Surface
 from persistence.fastsql import entity_from_json
 from persistence.mapping import EntityMapping
 from persistence.prefetched import ById, PrefetchedPolicies, PrefetchedUnitOfWork
@@ -41,6 +44,8 @@ from persistence.repositories import (
     DECISIONS,
     POLICIES,
     POLICY_VERSIONS,
+    STATEMENTS,
+    STRIKE_LADDERS,
     STRIKES,
 )
 from persistence.uow import AuditContext
@@ -64,6 +69,8 @@ UNION ALL SELECT 'V', to_jsonb(v)::text FROM policy_versions v
   JOIN policies vp ON vp.id = v.policy_id AND vp.current_version = v.number WHERE vp.id = $3
 UNION ALL SELECT 'S', to_jsonb(s)::text FROM strikes s WHERE s.account_id IN (SELECT subject_account_id FROM kc)
 UNION ALL SELECT 'E', to_jsonb(e)::text FROM enforcement_actions e WHERE e.target_id IN (SELECT id FROM subjects)
+UNION ALL SELECT 'L', to_jsonb(l)::text FROM (SELECT DISTINCT ON (region, surface) * FROM strike_ladders
+  WHERE region IN (SELECT region FROM kc) ORDER BY region, surface, number DESC) l
 """  # noqa: S608 (constants only)
 
 # $1 job id: the job and all its PENDING items (cancelling).
@@ -93,6 +100,7 @@ _MAPPINGS: dict[str, EntityMapping[Any]] = {
     "V": POLICY_VERSIONS,
     "S": STRIKES,
     "E": ACTIONS,
+    "L": STRIKE_LADDERS,
 }
 
 
@@ -106,6 +114,7 @@ class _Loaded:
     versions: dict[uuid.UUID, PolicyVersion] = field(default_factory=dict)
     strikes: list[Strike] = field(default_factory=list)
     actions: list[EnforcementAction] = field(default_factory=list)
+    ladders: dict[tuple[Region, Surface], LadderVersion] = field(default_factory=dict)  # the latest version of each
 
 
 class BulkUnitOfWork(PrefetchedUnitOfWork):
@@ -136,6 +145,8 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
         self.decisions = _Decisions(self)
         self.strikes = _Strikes(self)
         self.actions = _Actions(self)
+        self.strike_ladders = _Ladders(self.data.ladders)
+        self.statements_of_reasons = _Added(self, STATEMENTS)
 
     async def prefetch(self, conn: Any) -> None:
         if self._mode == "chunk":
@@ -167,6 +178,8 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
                 data.versions[entity.policy_id] = entity
             elif tag == "S":
                 data.strikes.append(self.track(mapping, entity))
+            elif tag == "L":
+                data.ladders[(entity.region, entity.surface)] = entity
             else:
                 data.actions.append(self.track(mapping, entity))
         data.items.sort(key=lambda i: i.position)
@@ -177,6 +190,24 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"a bulk decision does not load {name}")
+
+
+class _Ladders:
+    def __init__(self, ladders: dict[tuple[Region, Surface], LadderVersion]) -> None:
+        self._ladders = ladders
+
+    async def in_force(self, region: Region, surface: Surface) -> LadderVersion | None:
+        return self._ladders.get((region, surface))
+
+
+class _Added:
+    """A repository the chunk only adds to (statements of reasons)."""
+
+    def __init__(self, uow: BulkUnitOfWork, mapping: EntityMapping[Any]) -> None:
+        self._uow, self._mapping = uow, mapping
+
+    def add(self, entity: Any) -> None:
+        self._uow.add(self._mapping, entity)
 
 
 class _Decisions:

@@ -125,12 +125,27 @@ def _columns(table: sa.Table) -> tuple[tuple[str, str], ...]:
     return tuple((c.name, pg_type(c)) for c in table.columns if not c.identity)
 
 
+def _param(pg: str) -> str:
+    """The parameter type a column's values travel as: an array column's rows as JSON (``unnest`` would flatten
+    an array of arrays into one list of elements)."""
+    return "jsonb" if pg.endswith("[]") else pg
+
+
+def _value(name: str, pg: str, source: str) -> str:
+    """``source.name`` as the column's type (JSON arrays back to PostgreSQL arrays)."""
+    if not pg.endswith("[]"):
+        return f"{source}.{name}"
+    return f"ARRAY(SELECT jsonb_array_elements_text({source}.{name}))::{pg}"
+
+
 def insert_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
-    """``INSERT INTO table (...) SELECT * FROM unnest($n::type[], ...)``: one array parameter per column."""
+    """``INSERT INTO table (...) SELECT ... FROM unnest($n::type[], ...)``: one array parameter per column."""
     columns = _columns(table)
-    arrays = ", ".join(f"${first_param + i}::{t}[]" for i, (_, t) in enumerate(columns))
+    arrays = ", ".join(f"${first_param + i}::{_param(t)}[]" for i, (_, t) in enumerate(columns))
     names = ", ".join(n for n, _ in columns)
-    sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) RETURNING 1"  # noqa: S608 (names from metadata)
+    values = ", ".join(_value(n, t, "u") for n, t in columns)
+    source = f"unnest({arrays}) AS u({names})"
+    sql = f"INSERT INTO {table.name} ({names}) SELECT {values} FROM {source} RETURNING 1"  # noqa: S608 (names from metadata)
     return sql, first_param + len(columns)
 
 
@@ -138,10 +153,10 @@ def update_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
     """Rows replaced whole, each guarded by the version it was loaded at: ``RETURNING`` one row per match, so the
     caller can tell a lost race (fewer rows than sent) from success."""
     columns = [(n, t) for n, t in _columns(table)]
-    arrays = ", ".join(f"${first_param + i}::{t}[]" for i, (_, t) in enumerate(columns))
+    arrays = ", ".join(f"${first_param + i}::{_param(t)}[]" for i, (_, t) in enumerate(columns))
     guard = f"${first_param + len(columns)}::integer[]"
     names = [n for n, _ in columns]
-    assignments = ", ".join(f"{n} = u.{n}" for n in names if n != "id")
+    assignments = ", ".join(f"{n} = {_value(n, t, 'u')}" for n, t in columns if n != "id")
     # names from the table metadata, values as parameters
     source = f"unnest({arrays}, {guard}) AS u({', '.join(names)}, loaded)"
     match = f"{table.name}.id = u.id AND {table.name}.version = u.loaded"
@@ -151,8 +166,16 @@ def update_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
 
 def column_arrays(mapping: EntityMapping[Any], entities: Sequence[Any]) -> list[list[Any]]:
     """One list per column of ``mapping.table``, in column order."""
-    # Enums are str subclasses and tuples are sequences: asyncpg encodes both as they are.
-    return [[getattr(e, name) for e in entities] for name, _ in _columns(mapping.table)]
+    # Enums are str subclasses: asyncpg encodes them as they are. JSON and array columns travel as JSON text.
+    arrays: list[list[Any]] = []
+    for name, pg in _columns(mapping.table):
+        values = [getattr(e, name) for e in entities]
+        if pg.endswith("[]"):
+            values = [None if v is None else _json_text(list(v)) for v in values]
+        elif pg == "jsonb":
+            values = [None if v is None else _json_text(v) for v in values]
+        arrays.append(values)
+    return arrays
 
 
 def audit_arrays(records: Sequence[AuditRecord]) -> list[list[Any]]:

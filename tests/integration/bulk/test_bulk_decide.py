@@ -367,3 +367,25 @@ async def test_a_process_stopping_cleanly_gives_its_lease_up(
     resumed = await second.take_over()  # at once, no lease to wait out
     assert resumed is not None
     assert resumed.id == job.id
+
+
+async def test_eu_items_get_their_statement_of_reasons_and_cite_the_ladder(
+    gql: GraphQLClient, world: dict[str, str], hate: str, pool: Pool
+) -> None:
+    eu = await open_cases(gql, world["platform"], hate, 2, region="EU")
+    submitted = await submit(gql, world["admin"], eu, hate, actions=[{"kind": "REMOVE_CONTENT"}])
+    runner = BulkJobRunner(pool, chunk_size=10)
+    await drain(runner, await taken(runner))
+    job, _ = await job_items(gql, world["admin"], submitted["job"]["id"])
+    assert (job["state"], job["succeeded"]) == ("COMPLETED", 2)
+    for case_id in eu:  # as a single decision: an EU restriction gets its statement, the ladder step its version
+        body = await gql(
+            "query($id: ID!) { node(id: $id) { ... on Case { decision { ladderVersion { number } "
+            "dsaStatement { puid decisionVisibility } } } } }",
+            {"id": case_id},
+            token=world["admin"],
+        )
+        decision = body["data"]["node"]["decision"]
+        assert decision["ladderVersion"] == {"number": 1}
+        assert decision["dsaStatement"]["puid"].startswith("vigil-")
+        assert decision["dsaStatement"]["decisionVisibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
