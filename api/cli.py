@@ -260,6 +260,8 @@ def db_check() -> None:
     scratch = "vigil_check"
     database = resolve_database(settings, database=scratch)
     try:
+        if database.embedded is not None:  # a scratch database: every check starts from an empty one
+            database.embedded.ensure_database(scratch, fresh=True)
         migrations.upgrade(database.url)
         migrations.check(database.url)
         console.print("[green]migrations match the tables[/green]")

@@ -68,11 +68,12 @@ class EmbeddedPostgres:
     def url(self, database: str = "vigil") -> str:
         return str(self._server.get_uri(database=database, driver="asyncpg"))
 
-    def ensure_database(self, database: str) -> None:
-        """Create the database unless it exists, under an advisory lock (concurrent bootstraps are safe)."""
+    def ensure_database(self, database: str, *, fresh: bool = False) -> None:
+        """Create the database unless it exists (``fresh``: an empty one, dropping what was there), under an
+        advisory lock (concurrent bootstraps are safe)."""
         if not database.replace("_", "").isalnum():
             raise ValueError(f"database name {database!r}: letters, digits and underscores only")
-        _run_async(create_database_if_missing(self.url("postgres"), database))
+        _run_async(create_database_if_missing(self.url("postgres"), database, fresh=fresh))
 
     def postmaster_pid(self) -> int | None:
         """The pid of the postmaster running in the data directory now, or None when none runs."""
@@ -149,8 +150,9 @@ def stop_postmaster(pgdata: Path, *, timeout: float = 30) -> bool:
     return True
 
 
-async def create_database_if_missing(admin_url: str, database: str) -> None:
-    """``CREATE DATABASE`` unless it exists, holding an advisory lock so concurrent callers take turns."""
+async def create_database_if_missing(admin_url: str, database: str, *, fresh: bool = False) -> None:
+    """``CREATE DATABASE`` unless it exists (``fresh``: drop it first), holding an advisory lock so concurrent
+    callers take turns."""
     from sqlalchemy.engine import make_url
 
     url = make_url(admin_url).set(drivername="postgresql")
@@ -158,6 +160,8 @@ async def create_database_if_missing(admin_url: str, database: str) -> None:
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", CREATE_DATABASE_LOCK)
         try:
+            if fresh:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
             if not exists:
                 await conn.execute(f'CREATE DATABASE "{database}"')
