@@ -7,6 +7,8 @@ unit of work (``persistence.uow``), a changed entity is written ``WHERE version 
 event; a new one is inserted and gets one; the events are built by the same ``audit_record``. A version that no
 longer matches raises ``LostRace`` (the caller runs the command again on fresh rows).
 
+Outbox events (``domain.events.events_of`` of the same changes) are one more CTE of the write: no extra round trip.
+
 Round trips: ``BEGIN`` (with any advisory locks) · prefetch · write · ``COMMIT`` — four, whatever the batch size.
 """
 
@@ -20,10 +22,13 @@ from typing import Any, ClassVar, Self
 import asyncpg
 
 from domain.clock import Clock, SystemClock
+from domain.events import DomainEvent, events_of
 from persistence.audit import AuditRecord
 from persistence.fastsql import audit_arrays, column_arrays, insert_cte, update_cte
 from persistence.mapping import EntityMapping
+from persistence.outbox import event_arrays
 from persistence.tables.audit import audit_events
+from persistence.tables.outbox import outbox_events
 from persistence.uow import AuditContext, _table_order, audit_record, changed_columns
 
 
@@ -114,10 +119,12 @@ class PrefetchedUnitOfWork:
     async def _write(self) -> None:
         now = self.clock.now()
         records: list[AuditRecord] = []
+        events: list[DomainEvent] = []
         inserts: dict[str, tuple[EntityMapping[Any], list[Any]]] = {}
         for mapping, entity in self._new:
             inserts.setdefault(mapping.table.name, (mapping, []))[1].append(entity)
             records.append(audit_record(self.audit, now, mapping, entity, None, mapping.snapshot(entity)))
+            events += events_of(entity, None, now)
         updates: dict[str, tuple[EntityMapping[Any], list[Any], list[int]]] = {}
         for mapping, entity, snapshot in self._loaded.values():
             diff = changed_columns(mapping, entity, snapshot)
@@ -128,7 +135,9 @@ class PrefetchedUnitOfWork:
             group = updates.setdefault(mapping.table.name, (mapping, [], []))
             group[1].append(entity)
             group[2].append(loaded_version)
-            records.append(audit_record(self.audit, now, mapping, entity, {k: snapshot[k] for k in diff}, diff))
+            before = {k: snapshot[k] for k in diff}
+            records.append(audit_record(self.audit, now, mapping, entity, before, diff))
+            events += events_of(entity, before, now)
         if not records:
             return
         order = _table_order()
@@ -140,6 +149,7 @@ class PrefetchedUnitOfWork:
         for mapping, entities, versions in update_groups:
             params += [*column_arrays(mapping, entities), versions]
         params += audit_arrays(records)
+        params += event_arrays(events)
         sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(g[0].table.name for g in update_groups))
         updated = await self._round_trip(self._conn.fetchval(sql, *params))
         if updated != sum(len(g[1]) for g in update_groups):
@@ -151,7 +161,7 @@ class PrefetchedUnitOfWork:
 
 @functools.cache
 def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
-    """Inserts, version-guarded updates and audit events as data-modifying CTEs (foreign keys are checked at the
+    """Inserts, version-guarded updates, audit and outbox events as data-modifying CTEs (foreign keys are checked at the
     end of the statement); it returns the number of rows the updates matched. One text per shape, prepared once
     per connection."""
     from persistence.metadata import metadata
@@ -167,5 +177,7 @@ def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
         ctes.append(f"u{i} AS ({sql})")
     sql, param = insert_cte(audit_events, param)
     ctes.append(f"events AS ({sql})")
+    sql, param = insert_cte(outbox_events, param)
+    ctes.append(f"outbox AS ({sql})")
     count = " + ".join(f"(SELECT count(*) FROM u{i})" for i in range(len(updated))) or "0"  # noqa: S608
     return f"WITH {', '.join(ctes)} SELECT {count}"

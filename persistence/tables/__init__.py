@@ -1,6 +1,17 @@
 """All tables, one module per aggregate family; importing this package registers every table on `metadata`."""
 
 from persistence.metadata import metadata
-from persistence.tables import audit, auth, automation, cases, moderated, operations, outcomes, policies
+from persistence.tables import audit, auth, automation, cases, moderated, operations, outbox, outcomes, policies
 
-__all__ = ["audit", "auth", "automation", "cases", "metadata", "moderated", "operations", "outcomes", "policies"]
+__all__ = [
+    "audit",
+    "auth",
+    "automation",
+    "cases",
+    "metadata",
+    "moderated",
+    "operations",
+    "outbox",
+    "outcomes",
+    "policies",
+]
