@@ -26,12 +26,14 @@ from domain.region import Region
 from domain.report import Report
 from domain.strike import Strike
 from domain.subject import SubjectKind
+from domain.webhook import WebhookDelivery, WebhookEndpoint
 from persistence.mapping import EntityMapping
 from persistence.operations import claimable_appeal, claimable_case
 from persistence.tables.automation import automation_rules
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import qa_reviews, queues
+from persistence.tables.outbox import webhook_deliveries, webhook_endpoints
 from persistence.tables.outcomes import appeals, decisions, enforcement_actions, strikes
 from persistence.tables.policies import policies, policy_versions
 from persistence.uow import SqlUnitOfWork
@@ -52,6 +54,11 @@ APPEALS = EntityMapping(Appeal, appeals, "Appeal")
 QUEUES = EntityMapping(Queue, queues, "Queue")
 QA_REVIEWS = EntityMapping(QaReview, qa_reviews, "QaReview")
 AUTOMATION_RULES = EntityMapping(AutomationRule, automation_rules, "AutomationRule")
+# Signing secrets never reach the append-only audit trail (events record only that they changed).
+WEBHOOK_ENDPOINTS = EntityMapping(
+    WebhookEndpoint, webhook_endpoints, "WebhookEndpoint", personal=frozenset({"secret", "previous_secret"})
+)
+WEBHOOK_DELIVERIES = EntityMapping(WebhookDelivery, webhook_deliveries, "WebhookDelivery")
 
 MAPPINGS: tuple[EntityMapping[Any], ...] = (
     ACCOUNTS,
@@ -68,6 +75,8 @@ MAPPINGS: tuple[EntityMapping[Any], ...] = (
     QUEUES,
     QA_REVIEWS,
     AUTOMATION_RULES,
+    WEBHOOK_ENDPOINTS,
+    WEBHOOK_DELIVERIES,
 )
 
 
@@ -99,7 +108,9 @@ class SqlRepository(Generic[E]):
         if flush:
             await self.uow.flush()
         stmt = sa.select(self.table).where(*where)
-        if self.uow.regions is not None:  # global records (policies) have no region and are always visible
+        # Global records (policies: region NULL) are always visible; webhook endpoints have no region column (they
+        # are checked by owner).
+        if self.uow.regions is not None and "region" in self.table.c:
             region = self.table.c.region
             stmt = stmt.where(sa.or_(region.is_(None), region.in_(sorted(self.uow.regions))))
         if limit is not None:
@@ -266,4 +277,14 @@ class UnitOfWork(SqlUnitOfWork):
     def automation_rules(self) -> AutomationRuleRepository:
         return self._repo(  # type: ignore[no-any-return]
             "automation_rules", lambda: AutomationRuleRepository(self, AUTOMATION_RULES)
+        )
+
+    @property
+    def webhooks(self) -> SqlRepository[WebhookEndpoint]:
+        return self._repo("webhooks", lambda: SqlRepository(self, WEBHOOK_ENDPOINTS))  # type: ignore[no-any-return]
+
+    @property
+    def webhook_deliveries(self) -> SqlRepository[WebhookDelivery]:
+        return self._repo(  # type: ignore[no-any-return]
+            "webhook_deliveries", lambda: SqlRepository(self, WEBHOOK_DELIVERIES)
         )

@@ -19,6 +19,7 @@ from domain.report import ReportSource
 from domain.services.ad import AdReviewOutcome
 from domain.strike import StrikeStatus
 from domain.subject import SubjectKind, Surface
+from domain.webhook import DeliveryState
 
 ENUMS = (
     (Region, "Where a record's data belongs."),
@@ -40,6 +41,7 @@ ENUMS = (
     (StrikeStatus, "EXPIRED is computed from the clock; no job flips it."),
     (SubjectKind, None),
     (Surface, None),
+    (DeliveryState, "PENDING: being tried (with backoff); DELIVERED: answered 2xx; DEAD: every try failed."),
 )
 
 for _enum, _description in ENUMS:

@@ -29,7 +29,7 @@ def staff(*roles: tuple[str, str]) -> Principal:
 def test_every_permission_has_a_description_kind_and_action() -> None:
     assert set(PERMISSION_DESCRIPTIONS) == set(Permission)
     assert all(PERMISSION_DESCRIPTIONS[p].strip() for p in Permission)
-    assert len(Permission) == 32
+    assert len(Permission) == 34
     assert Permission.CASES_DECIDE_ESCALATED.kind == "cases"
     assert Permission.CASES_DECIDE_ESCALATED.action == "decide_escalated"
     assert Permission.from_casbin("pii", "read") is Permission.PII_READ

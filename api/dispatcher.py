@@ -1,0 +1,228 @@
+"""The dispatcher: carries outbox events to webhook endpoints (signed, Standard Webhooks) and to NATS JetStream.
+
+``Dispatcher.run_once()`` is one pass: fan new events out to the endpoints that want them, publish new events to
+NATS (when configured), lease the deliveries that are due and send them, waiting for all of them; tests drive it
+directly. ``run()`` loops until stopped, as a task in ``vigil serve`` (unless ``VIGIL_DISPATCHER=off``) or alone
+as ``vigil dispatch``; there it does not wait for a slow endpoint: each leased delivery is its own task, an
+endpoint with sends in flight is skipped by the next lease (at most ``per_endpoint`` at once per dispatcher), and
+every send has a timeout, so a slow or dead endpoint holds up only its own deliveries, never intake (which never
+waits for the dispatcher) nor other endpoints.
+
+Delivery is at least once: a dispatcher killed after sending and before recording leaves a lease that expires,
+and the delivery is sent again with the same ``webhook-id`` (receivers deduplicate by it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+
+from domain.clock import Clock, SystemClock
+from domain.events import DomainEvent
+from domain.webhook import JITTER
+from persistence.availability import database_unavailable
+from persistence.dispatch import Lease, fan_out, lease_due, record
+from persistence.fastsql import Pool
+
+log = logging.getLogger("vigil.dispatch")
+
+USER_AGENT = "Vigil-Webhooks/1"
+ERROR_MAX = 200
+# Delivery outcomes of this process, by outcome: what /metrics exposes (``delivery_outcomes()``).
+OUTCOMES: Counter[str] = Counter()
+
+
+def delivery_outcomes() -> dict[str, int]:
+    """Webhook delivery attempts of this process by outcome (``delivered``, ``failed``, ``dead``), for metrics."""
+    return dict(OUTCOMES)
+
+
+def event_body(event: DomainEvent) -> bytes:
+    """The JSON every receiver gets (webhooks and NATS alike)."""
+    document = {
+        "id": str(event.id),
+        "type": event.type,
+        "version": event.version,
+        "timestamp": event.occurred_at.isoformat(timespec="microseconds"),
+        "region": event.region,
+        "subject": {"kind": event.subject_kind, "id": str(event.subject_id)},
+        "data": event.payload,
+    }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+@dataclass
+class PassResult:
+    fanned_out: int = 0
+    published: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+
+class Publisher:
+    """Where events go besides webhooks (NATS JetStream): ``publish_pending`` publishes what is not yet."""
+
+    async def publish_pending(self, pool: Pool) -> int:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        return None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        http: httpx.AsyncClient | None = None,
+        publisher: Publisher | None = None,
+        clock: Clock | None = None,
+        timeout: float = 10.0,
+        batch: int = 100,
+        per_endpoint: int = 4,
+        jitter: Callable[[], float] | None = None,
+    ) -> None:
+        self.pool = pool
+        self.timeout = timeout
+        self.http = http or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._own_http = http is None
+        self.publisher = publisher
+        self.clock: Clock = clock or SystemClock()
+        self.batch = batch
+        self.per_endpoint = per_endpoint
+        # A lease outlives every send of a batch for one endpoint (they run at once, each within the timeout).
+        self.lease_time = timedelta(seconds=2 * timeout + 5)
+        self.jitter = jitter or (lambda: random.uniform(*JITTER))  # noqa: S311 (spreading retries, not secrets)
+        self._busy: Counter[uuid.UUID] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- one pass ----------------------------------------------------------------------------------------
+    async def run_once(self) -> PassResult:
+        """Fan out, publish, lease what is due and send it all, waiting for every send."""
+        result = PassResult()
+        result.fanned_out = await self.fan_out()
+        if self.publisher is not None:
+            result.published = await self.publisher.publish_pending(self.pool)
+        leases = await self.lease()
+        outcomes = await asyncio.gather(*(self.deliver(lease) for lease in leases))
+        result.outcomes.update(outcomes)
+        return result
+
+    async def fan_out(self) -> int:
+        total = 0
+        while True:
+            async with self.pool.acquire() as conn:
+                events, _ = await fan_out(conn, self.clock.now())
+            total += events
+            if events == 0:
+                return total
+
+    async def lease(self) -> list[Lease]:
+        now = self.clock.now()
+        async with self.pool.acquire() as conn:
+            return await lease_due(
+                conn,
+                now,
+                now + self.lease_time,
+                batch=self.batch,
+                per_endpoint=self.per_endpoint,
+                busy=list(self._busy),
+            )
+
+    async def deliver(self, lease: Lease) -> str:
+        """Send one leased delivery and record its outcome: ``delivered``, ``failed`` (retried later) or ``dead``."""
+        status, error = await self.send(lease)
+        async with self.pool.acquire() as conn:
+            state = await record(conn, lease, self.clock.now(), status=status, error=error, jitter=self.jitter())
+        outcome = {"DELIVERED": "delivered", "DEAD": "dead"}.get(state.value, "failed")
+        OUTCOMES[outcome] += 1
+        return outcome
+
+    async def send(self, lease: Lease) -> tuple[int | None, str | None]:
+        body = event_body(lease.event)
+        now = self.clock.now()
+        message_id = str(lease.event.id)
+        timestamp = int(now.timestamp())
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": lease.endpoint.signature_header(message_id, timestamp, body, now),
+        }
+        try:
+            response = await self.http.post(lease.endpoint.url, content=body, headers=headers, timeout=self.timeout)
+        except httpx.TimeoutException:
+            return None, "timeout"
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}"[:ERROR_MAX]
+        error = None if response.is_success else f"HTTP {response.status_code}"
+        return response.status_code, error
+
+    # -- the loop ----------------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event, *, interval: float = 0.5) -> None:
+        """Pass after pass until ``stop`` is set; sends run as tasks, a failing pass is logged and retried."""
+        waiting_for_database = False
+        try:
+            while not stop.is_set():
+                try:
+                    await self._tick()
+                    if waiting_for_database:
+                        waiting_for_database = False
+                        log.info("dispatching resumed: the database is back")
+                except Exception as exc:
+                    if not database_unavailable(exc):
+                        log.exception("dispatching failed; retrying at the next tick")
+                    elif not waiting_for_database:
+                        waiting_for_database = True
+                        log.warning("dispatching paused: the database is unavailable")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+        finally:
+            await self.close()
+
+    async def _tick(self) -> None:
+        await self.fan_out()
+        if self.publisher is not None:
+            try:  # a broker outage holds up publishing only, never the webhooks
+                await self.publisher.publish_pending(self.pool)
+            except Exception:
+                log.warning("publishing to NATS failed; retrying at the next tick", exc_info=True)
+        for lease in await self.lease():
+            self._spawn(lease)
+
+    def _spawn(self, lease: Lease) -> None:
+        endpoint = lease.endpoint.id
+        self._busy[endpoint] += 1
+
+        async def send() -> None:
+            try:
+                await self.deliver(lease)
+            except Exception:
+                log.exception("a webhook delivery could not be recorded; its lease expires and it is retried")
+            finally:
+                self._busy[endpoint] -= 1
+                if self._busy[endpoint] <= 0:
+                    del self._busy[endpoint]
+
+        task = asyncio.create_task(send(), name="vigil-webhook-delivery")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.publisher is not None:
+            await self.publisher.close()
+        if self._own_http:
+            await self.http.aclose()
