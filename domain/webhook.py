@@ -91,7 +91,7 @@ class WebhookEndpoint:
         require_https: bool,
     ) -> WebhookEndpoint:
         _validate_url(url, require_https)
-        limits.text(description, field="description", max_len=limits.TEXT_MAX)
+        limits.optional_text(description or None, field="description", max_len=limits.TEXT_MAX)
         if not event_types:
             raise DomainError.invalid_input("name at least one event type", "eventTypes")
         unknown = sorted(set(event_types) - set(EVENT_TYPES))

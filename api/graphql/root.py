@@ -16,6 +16,7 @@ from api.graphql.operations import OperationsMutation, OperationsQuery
 from api.graphql.queries import CoreQuery
 from api.graphql.tokens import TokenMutation, TokenQuery
 from api.graphql.viewer import ViewerQuery
+from api.graphql.webhooks import WebhookMutation, WebhookQuery
 
 QUERIES: tuple[type, ...] = (
     ViewerQuery,
@@ -25,6 +26,7 @@ QUERIES: tuple[type, ...] = (
     OperationsQuery,
     AutomationQuery,
     LookupQuery,
+    WebhookQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -35,6 +37,7 @@ MUTATIONS: tuple[type, ...] = (
     TokenMutation,
     OperationsMutation,
     AutomationMutation,
+    WebhookMutation,
 )
 
 Query = merge_types("Query", QUERIES)
