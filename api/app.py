@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from api import dispatcher as dispatch
 from api.bootstrap import DatabaseHandle, resolve_database
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
@@ -301,10 +302,21 @@ def create_app(
         sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
         sealer.start()
         runtime.extras["audit_sealer"] = sealer
+        # Outbox events to webhooks (and NATS): a task beside serving; intake never waits for it.
+        stop_dispatching = asyncio.Event()
+        dispatching = None
+        if settings.dispatcher_enabled:
+            dispatcher = dispatch.from_settings(runtime.pool, settings)
+            dispatching = asyncio.create_task(
+                dispatcher.run(stop_dispatching, interval=settings.dispatch_interval), name="vigil-dispatcher"
+            )
         try:
             yield
         finally:
             runtime.extras["authorizer_warm_up"].cancel()
+            stop_dispatching.set()
+            if dispatching is not None:
+                await dispatching
             await sealer.stop()
             if runtime.pool is not None:
                 await runtime.pool.close()

@@ -15,7 +15,6 @@ and the delivery is sent again with the same ``webhook-id`` (receivers deduplica
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -24,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -104,6 +104,7 @@ class Dispatcher:
         self.jitter = jitter or (lambda: random.uniform(*JITTER))  # noqa: S311 (spreading retries, not secrets)
         self._busy: Counter[uuid.UUID] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()  # a send finished: its endpoint may have more due at once
 
     # -- one pass ----------------------------------------------------------------------------------------
     async def run_once(self) -> PassResult:
@@ -185,10 +186,19 @@ class Dispatcher:
                     elif not waiting_for_database:
                         waiting_for_database = True
                         log.warning("dispatching paused: the database is unavailable")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+                await self._pause(stop, interval)
         finally:
             await self.close()
+
+    async def _pause(self, stop: asyncio.Event, interval: float) -> None:
+        """Until the interval is over, a send finishes (its endpoint may have more due) or ``stop`` is set."""
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            self._wake.clear()
 
     async def _tick(self) -> None:
         await self.fan_out()
@@ -213,6 +223,7 @@ class Dispatcher:
                 self._busy[endpoint] -= 1
                 if self._busy[endpoint] <= 0:
                     del self._busy[endpoint]
+                    self._wake.set()
 
         task = asyncio.create_task(send(), name="vigil-webhook-delivery")
         self._tasks.add(task)
@@ -226,3 +237,13 @@ class Dispatcher:
             await self.publisher.close()
         if self._own_http:
             await self.http.aclose()
+
+
+def from_settings(pool: Pool, settings: Any) -> Dispatcher:
+    """The dispatcher ``vigil serve`` and ``vigil dispatch`` run: webhooks, and NATS when ``VIGIL_NATS_URL`` is set."""
+    publisher: Publisher | None = None
+    if settings.nats_url:
+        from api.nats_publisher import NatsPublisher
+
+        publisher = NatsPublisher(settings.nats_url)
+    return Dispatcher(pool, publisher=publisher, timeout=settings.webhook_timeout)

@@ -28,6 +28,9 @@ ACCEPTS: dict[str, str] = {
     "max_body_bytes": "a whole number of bytes, at least 1",
     "db_pool_size": "a whole number of at least 1",
     "audit_seal_interval": "a number of seconds, 0 or more (0 disables sealing in the app)",
+    "dispatcher": "on or off",
+    "webhook_timeout": "a number of seconds, more than 0 and at most 60",
+    "dispatch_interval": "a number of seconds, more than 0 and at most 60",
     "oidc_jwks_cache_seconds": "a whole number of seconds, at least 1",
     "data_dir": "a directory path",
 }
@@ -136,6 +139,13 @@ class Settings(BaseSettings):
     audit_seal_interval: float = Field(
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )
+    dispatcher: bool | None = Field(
+        default=None,
+        description="run the event dispatcher inside `vigil serve` (on/off); unset: on, except in the test env",
+    )
+    nats_url: str | None = Field(default=None, description="nats://host:4222: also publish events to JetStream")
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a webhook endpoint may take")
+    dispatch_interval: float = Field(default=0.5, gt=0, le=60, description="seconds between dispatcher passes")
 
     # Staff login with JWTs from an OIDC issuer: on only when both issuer and audience are set.
     oidc_issuer: str | None = Field(default=None, description="the `iss` claim staff JWTs must carry, exactly")
@@ -184,7 +194,7 @@ class Settings(BaseSettings):
             parse_rate(rate)
         return value
 
-    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", mode="before")
+    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "redis_url", "nats_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -201,6 +211,10 @@ class Settings(BaseSettings):
     def oidc_enabled(self) -> bool:
         """Staff JWTs are accepted: both ``oidc_issuer`` and ``oidc_audience`` are set."""
         return self.oidc_issuer is not None and self.oidc_audience is not None
+
+    @property
+    def dispatcher_enabled(self) -> bool:
+        return self.dispatcher if self.dispatcher is not None else self.env is not Environment.TEST
 
     @property
     def production(self) -> bool:

@@ -148,6 +148,15 @@ async def record(
     return state
 
 
+async def unpublished(conn: asyncpg.Connection, *, batch: int) -> list[DomainEvent]:
+    """Events not yet published, locked (``SKIP LOCKED``) until the caller's transaction ends."""
+    return [event_from(r) for r in await conn.fetch(UNPUBLISHED, batch)]
+
+
+async def mark_published(conn: asyncpg.Connection, ids: Sequence[uuid.UUID], now: datetime) -> None:
+    await conn.execute("UPDATE outbox_events SET published_at = $1 WHERE id = ANY($2::uuid[])", now, list(ids))
+
+
 def event_from(row: Any) -> DomainEvent:
     return DomainEvent(
         id=row["event_id"] if "event_id" in row else row["id"],

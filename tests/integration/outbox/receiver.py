@@ -1,7 +1,7 @@
 """A real HTTP receiver on 127.0.0.1 (a random port) that records what webhooks bring.
 
-Paths choose the answer: ``/ok`` 204, ``/fail`` 500, ``/slow`` answers 200 after ``slow_seconds``; ``/dedupe``
-answers 200 and keeps each ``webhook-id`` once in ``unique`` (what a receiver is told to do). Runs in a thread
+Paths choose the answer: ``/ok`` 204, ``/fail`` 500, ``/slow...`` answers 200 after ``slow_seconds``, anything
+else 200. Runs in a thread
 (the dispatcher under test shares the test's event loop or is another process).
 """
 
@@ -26,7 +26,6 @@ class Received:
 class Receiver:
     base_url: str = ""
     received: list[Received] = field(default_factory=list)
-    unique: dict[str, Received] = field(default_factory=dict)
     slow_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -46,12 +45,10 @@ def running_receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             item = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
-            if self.path == "/slow":
+            if self.path.startswith("/slow"):
                 time.sleep(receiver.slow_seconds)
             with receiver.lock:
                 receiver.received.append(item)
-                if self.path == "/dedupe":
-                    receiver.unique.setdefault(item.headers["webhook-id"], item)
             status = {"/ok": 204, "/fail": 500}.get(self.path, 200)
             self.send_response(status)
             self.send_header("content-length", "0")
