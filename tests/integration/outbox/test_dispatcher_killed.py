@@ -98,7 +98,7 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(gql: GraphQLClient, d
         try:
             wait_for(lambda: unique(receiver) >= expected, timeout=180)
             deadline = time.monotonic() + 60
-            while await states(db_url) != {"DELIVERED": EVENTS} and time.monotonic() < deadline:
+            while await states(db_url) != {"DELIVERED": EVENTS} and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)  # the last outcomes are being recorded
         finally:
             second.send_signal(signal.SIGTERM)
