@@ -56,7 +56,7 @@ QA_REVIEWS = EntityMapping(QaReview, qa_reviews, "QaReview")
 AUTOMATION_RULES = EntityMapping(AutomationRule, automation_rules, "AutomationRule")
 # Signing secrets never reach the append-only audit trail (events record only that they changed).
 WEBHOOK_ENDPOINTS = EntityMapping(
-    WebhookEndpoint, webhook_endpoints, "WebhookEndpoint", personal=frozenset({"secret", "previous_secret"})
+    WebhookEndpoint, webhook_endpoints, "Webhook", personal=frozenset({"secret", "previous_secret"})
 )
 WEBHOOK_DELIVERIES = EntityMapping(WebhookDelivery, webhook_deliveries, "WebhookDelivery")
 

@@ -219,7 +219,7 @@ async def test_registering_and_rotating_are_audited_without_the_secret(gql: Grap
     conn = await asyncpg.connect(asyncpg_dsn(db_url))
     try:
         rows = await conn.fetch(
-            "SELECT action, after::text AS after FROM audit_events WHERE subject_kind = 'WebhookEndpoint' ORDER BY seq"
+            "SELECT action, after::text AS after FROM audit_events WHERE subject_kind = 'Webhook' ORDER BY seq"
         )
     finally:
         await conn.close()
