@@ -111,9 +111,12 @@ DeliveryKey = tuple[uuid.UUID, str | None, int, str | None]
 """(endpoint id, state or None, first, after) of one `deliveries` field."""
 
 
-async def delivery_histories(session: AsyncSession, keys: Sequence[DeliveryKey]) -> list[Page[WebhookDelivery]]:
-    """Newest first, per endpoint: one statement per distinct (state, first, after), usually one in all (each
-    endpoint's page cut in SQL with ``row_number() OVER (PARTITION BY endpoint)``)."""
+async def delivery_histories(
+    session: AsyncSession, regions: Regions, keys: Sequence[DeliveryKey]
+) -> list[Page[WebhookDelivery]]:
+    """Newest first, per endpoint, the deliveries of events in ``regions``: one statement per distinct (state,
+    first, after), usually one in all (each endpoint's page cut in SQL with ``row_number() OVER (PARTITION BY
+    endpoint)``)."""
     groups: dict[tuple[str | None, int, str | None], list[uuid.UUID]] = {}
     for endpoint, state, first, after in keys:
         check_first(first)
@@ -130,6 +133,8 @@ async def delivery_histories(session: AsyncSession, keys: Sequence[DeliveryKey])
         ).limit(None)
         if state is not None:
             inner = inner.where(c.state == state)
+        if regions is not None:
+            inner = inner.where(c.region.in_(sorted(regions)))
         rank = sa.func.row_number().over(partition_by=c.endpoint_id, order_by=(c.created_at.desc(), c.id.desc()))
         sub = inner.order_by(None).add_columns(rank.label("rank")).subquery()
         stmt = sa.select(sub).where(sub.c.rank <= first + 1).order_by(sub.c.endpoint_id, sub.c.rank)

@@ -27,12 +27,14 @@ from api.graphql.types.common import Connection, MutationError, connection
 from api.graphql.types.node import Node
 from authz.permissions import Permission
 from domain import webhook as wh
+from domain.actor import Actor
 from domain.errors import DomainError
 from domain.events import EVENT_TYPES
 from domain.region import Region
 from domain.services import webhooks as services
 from persistence import outbox_queries as oq
 from persistence.pagination import Page
+from persistence.repositories import UnitOfWork
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -176,10 +178,11 @@ def _delivery_loader(info: Info) -> DataLoader[oq.DeliveryKey, Page[wh.WebhookDe
     loader: DataLoader[oq.DeliveryKey, Page[wh.WebhookDelivery]] | None = extras.get(DELIVERY_LOADER)
     if loader is None:
         sessions = info.context.sessions
+        regions = info.context.permissions.regions(Permission.WEBHOOKS_MANAGE)
 
         async def load(keys: Sequence[oq.DeliveryKey]) -> list[Page[wh.WebhookDelivery]]:
             async with sessions() as session:
-                return await oq.delivery_histories(session, keys)
+                return await oq.delivery_histories(session, regions, keys)
 
         loader = extras[DELIVERY_LOADER] = DataLoader(load_fn=load)
     return loader
@@ -303,7 +306,7 @@ def _check_types(types: list[str]) -> None:
 class WebhookMutation:
     @strawberry.mutation(extensions=requires(Permission.WEBHOOKS_MANAGE))
     async def register_webhook(self, info: Info, input: RegisterWebhookInput) -> RegisterWebhookResult:
-        async def command(uow: object, _: object) -> RegisterWebhookSuccess:
+        async def command(uow: UnitOfWork, _: Actor) -> RegisterWebhookSuccess:
             _check_types(input.event_types)
             _check_regions(info, input.regions)
             cmd = services.RegisterWebhook(
@@ -314,28 +317,28 @@ class WebhookMutation:
                 description=input.description,
                 require_https=info.context.settings.production,
             )
-            endpoint = await services.register_webhook(uow, cmd)  # type: ignore[arg-type]
+            endpoint = await services.register_webhook(uow, cmd)
             return RegisterWebhookSuccess(webhook=Webhook.from_entity(endpoint), secret=endpoint.secret)
 
         return await run(info, "registerWebhook", Permission.WEBHOOKS_MANAGE, command)
 
     @strawberry.mutation(extensions=requires(Permission.WEBHOOKS_MANAGE))
     async def rotate_webhook_secret(self, info: Info, input: RotateWebhookSecretInput) -> RotateWebhookSecretResult:
-        async def command(uow: object, _: object) -> RotateWebhookSecretSuccess:
+        async def command(uow: UnitOfWork, _: Actor) -> RotateWebhookSecretSuccess:
             webhook_id = parse_id(str(input.webhook_id), "Webhook", field="webhookId")
             if not 0 <= input.overlap_hours <= wh.MAX_OVERLAP_HOURS:
                 raise DomainError.invalid_input(f"overlapHours is 0 to {wh.MAX_OVERLAP_HOURS}", "overlapHours")
             overlap = timedelta(hours=input.overlap_hours)
-            endpoint, secret = await services.rotate_webhook_secret(uow, _owner(info), webhook_id, overlap)  # type: ignore[arg-type]
+            endpoint, secret = await services.rotate_webhook_secret(uow, _owner(info), webhook_id, overlap)
             return RotateWebhookSecretSuccess(webhook=Webhook.from_entity(endpoint), secret=secret)
 
         return await run(info, "rotateWebhookSecret", Permission.WEBHOOKS_MANAGE, command)
 
     @strawberry.mutation(extensions=requires(Permission.WEBHOOKS_MANAGE))
     async def disable_webhook(self, info: Info, input: DisableWebhookInput) -> DisableWebhookResult:
-        async def command(uow: object, _: object) -> DisableWebhookSuccess:
+        async def command(uow: UnitOfWork, _: Actor) -> DisableWebhookSuccess:
             webhook_id = parse_id(str(input.webhook_id), "Webhook", field="webhookId")
-            endpoint = await services.disable_webhook(uow, _owner(info), webhook_id)  # type: ignore[arg-type]
+            endpoint = await services.disable_webhook(uow, _owner(info), webhook_id)
             return DisableWebhookSuccess(webhook=Webhook.from_entity(endpoint))
 
         return await run(info, "disableWebhook", Permission.WEBHOOKS_MANAGE, command)
@@ -345,9 +348,9 @@ class WebhookMutation:
         description="Send a delivery again (a DEAD one too), with the same `webhook-id`.",
     )
     async def redeliver_webhook(self, info: Info, input: RedeliverWebhookInput) -> RedeliverWebhookResult:
-        async def command(uow: object, _: object) -> RedeliverWebhookSuccess:
+        async def command(uow: UnitOfWork, _: Actor) -> RedeliverWebhookSuccess:
             delivery_id = parse_id(str(input.delivery_id), "WebhookDelivery", field="deliveryId")
-            delivery = await services.redeliver(uow, _owner(info), delivery_id)  # type: ignore[arg-type]
+            delivery = await services.redeliver(uow, _owner(info), delivery_id)
             return RedeliverWebhookSuccess(delivery=WebhookDelivery.from_entity(delivery))
 
         return await run(info, "redeliverWebhook", Permission.WEBHOOKS_MANAGE, command)
