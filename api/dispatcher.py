@@ -161,13 +161,17 @@ class Dispatcher:
             "webhook-signature": lease.endpoint.signature_header(message_id, timestamp, body, now),
         }
         try:
-            response = await self.http.post(lease.endpoint.url, content=body, headers=headers, timeout=self.timeout)
-        except httpx.TimeoutException:
+            # The whole exchange within the timeout (httpx's own limits are per phase: a server dripping bytes
+            # would outlast them), and the response body is never read.
+            async with asyncio.timeout(self.timeout):
+                request = self.http.stream("POST", lease.endpoint.url, content=body, headers=headers)
+                async with request as response:
+                    status = response.status_code
+        except (TimeoutError, httpx.TimeoutException):
             return None, "timeout"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return None, f"{type(exc).__name__}"[:ERROR_MAX]
-        error = None if response.is_success else f"HTTP {response.status_code}"
-        return response.status_code, error
+        return status, None if 200 <= status < 300 else f"HTTP {status}"
 
     # -- the loop ----------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, *, interval: float = 0.5) -> None:

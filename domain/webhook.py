@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -152,6 +153,19 @@ def _validate_url(url: str, require_https: bool) -> None:
         raise DomainError.invalid_input(f"url must be an absolute {schemes} URL", "url")
     if parts.username or parts.password:
         raise DomainError.invalid_input("url must not carry credentials", "url")
+    if require_https and _internal_address(parts.hostname):
+        raise DomainError.invalid_input("url must not point at a loopback, private or link-local address", "url")
+
+
+def _internal_address(host: str) -> bool:
+    """An IP literal inside the operator's own networks (names are resolved at send time, not here)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
 
 
 @dataclass(kw_only=True)
