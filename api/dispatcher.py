@@ -15,6 +15,7 @@ and the delivery is sent again with the same ``webhook-id`` (receivers deduplica
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -31,7 +32,7 @@ from domain.clock import Clock, SystemClock
 from domain.events import DomainEvent
 from domain.webhook import JITTER
 from persistence.availability import database_unavailable
-from persistence.dispatch import Lease, fan_out, lease_due, record
+from persistence.dispatch import FAN_OUT_BATCH, Lease, Outcome, fan_out, lease_due, outcome, record_all
 from persistence.fastsql import Pool
 
 log = logging.getLogger("vigil.dispatch")
@@ -105,6 +106,7 @@ class Dispatcher:
         self._busy: Counter[uuid.UUID] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()  # a send finished: its endpoint may have more due at once
+        self._outcomes: list[Outcome] = []  # sent, not recorded yet (their leases still hold them)
 
     # -- one pass ----------------------------------------------------------------------------------------
     async def run_once(self) -> PassResult:
@@ -115,6 +117,7 @@ class Dispatcher:
             result.published = await self.publisher.publish_pending(self.pool)
         leases = await self.lease()
         outcomes = await asyncio.gather(*(self.deliver(lease) for lease in leases))
+        await self.record()
         result.outcomes.update(outcomes)
         return result
 
@@ -124,7 +127,7 @@ class Dispatcher:
             async with self.pool.acquire() as conn:
                 events, _ = await fan_out(conn, self.clock.now())
             total += events
-            if events == 0:
+            if events < FAN_OUT_BATCH:
                 return total
 
     async def lease(self) -> list[Lease]:
@@ -140,13 +143,25 @@ class Dispatcher:
             )
 
     async def deliver(self, lease: Lease) -> str:
-        """Send one leased delivery and record its outcome: ``delivered``, ``failed`` (retried later) or ``dead``."""
+        """Send one leased delivery; its outcome (``delivered``, ``failed``: tried again later, or ``dead``) is
+        recorded by the next ``record`` (one statement for all the outcomes since the last one)."""
         status, error = await self.send(lease)
-        async with self.pool.acquire() as conn:
-            state = await record(conn, lease, self.clock.now(), status=status, error=error, jitter=self.jitter())
-        outcome = {"DELIVERED": "delivered", "DEAD": "dead"}.get(state.value, "failed")
-        OUTCOMES[outcome] += 1
-        return outcome
+        result = outcome(lease, self.clock.now(), status=status, error=error, jitter=self.jitter())
+        self._outcomes.append(result)
+        name = {"DELIVERED": "delivered", "DEAD": "dead"}.get(result.state.value, "failed")
+        OUTCOMES[name] += 1
+        return name
+
+    async def record(self) -> None:
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return
+        try:
+            async with self.pool.acquire() as conn:
+                await record_all(conn, outcomes, self.clock.now())
+        except BaseException:
+            self._outcomes = outcomes + self._outcomes  # recorded at the next pass (their leases still hold)
+            raise
 
     async def send(self, lease: Lease) -> tuple[int | None, str | None]:
         body = event_body(lease.event)
@@ -205,6 +220,7 @@ class Dispatcher:
             self._wake.clear()
 
     async def _tick(self) -> None:
+        await self.record()
         await self.fan_out()
         if self.publisher is not None:
             try:  # a broker outage holds up publishing only, never the webhooks
@@ -222,7 +238,7 @@ class Dispatcher:
             try:
                 await self.deliver(lease)
             except Exception:
-                log.exception("a webhook delivery could not be recorded; its lease expires and it is retried")
+                log.exception("a webhook delivery failed unexpectedly; its lease expires and it is retried")
             finally:
                 self._busy[endpoint] -= 1
                 if self._busy[endpoint] <= 0:
@@ -237,6 +253,8 @@ class Dispatcher:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):  # what was sent is recorded; else its lease expires and it is resent
+            await self.record()
         if self.publisher is not None:
             await self.publisher.close()
         if self._own_http:

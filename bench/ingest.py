@@ -190,6 +190,8 @@ def receiving() -> Iterator[tuple[str, list[str]]]:
     received: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver: not a new connection per delivery
+
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", "0")))
             received.append(self.headers.get("webhook-id", ""))

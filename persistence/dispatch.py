@@ -11,8 +11,8 @@ dispatchers at once:
   counts the attempt. No other dispatcher takes a leased delivery before its lease expires, so one event is
   never sent to one endpoint twice at the same time; a dispatcher killed mid-send leaves a lease that expires,
   and the delivery is tried again (at least once).
-- ``record`` writes an attempt's outcome, guarded by the version the lease wrote (a dispatcher whose lease ran
-  out cannot overwrite a newer attempt's outcome).
+- ``record_all`` writes the outcomes of attempts (one statement for many), each guarded by the version its lease
+  wrote (a dispatcher whose lease ran out cannot overwrite a newer attempt's outcome).
 
 Delivery bookkeeping is operational state written by the dispatcher (no audit event per attempt); what people do
 to endpoints and deliveries (register, rotate, disable, redeliver) goes through the unit of work and is audited.
@@ -74,10 +74,12 @@ RETURNING d.id, d.version, d.attempts, e.id AS event_id, e.type, e.schema_versio
 """
 
 RECORD = """
-UPDATE webhook_deliveries
-SET state = $3, next_attempt_at = $4, lease_expires_at = NULL, last_status = $5, last_error = $6,
-    delivered_at = $7, updated_at = $8, version = version + 1
-WHERE id = $1 AND version = $2
+UPDATE webhook_deliveries d
+SET state = u.state, next_attempt_at = u.next_at, lease_expires_at = NULL, last_status = u.status,
+    last_error = u.error, delivered_at = u.delivered_at, updated_at = $8, version = d.version + 1
+FROM unnest($1::uuid[], $2::integer[], $3::text[], $4::timestamptz[], $5::integer[], $6::text[],
+            $7::timestamptz[]) AS u(id, version, state, next_at, status, error, delivered_at)
+WHERE d.id = u.id AND d.version = u.version
 """
 
 UNPUBLISHED = """
@@ -97,7 +99,10 @@ class Lease:
     endpoint: WebhookEndpoint
 
 
-async def fan_out(conn: asyncpg.Connection, now: datetime, *, batch: int = 500) -> tuple[int, int]:
+FAN_OUT_BATCH = 500
+
+
+async def fan_out(conn: asyncpg.Connection, now: datetime, *, batch: int = FAN_OUT_BATCH) -> tuple[int, int]:
     """(events fanned out, deliveries created)."""
     row = await conn.fetchrow(FAN_OUT, batch, now)
     assert row is not None
@@ -117,35 +122,42 @@ async def lease_due(
     return [Lease(r["id"], r["version"], r["attempts"], event_from(r), endpoint_from(r["endpoint"])) for r in rows]
 
 
-async def record(
-    conn: asyncpg.Connection,
-    lease: Lease,
-    now: datetime,
-    *,
-    status: int | None,
-    error: str | None,
-    jitter: float,
-) -> DeliveryState:
-    """The outcome of one attempt: DELIVERED on 2xx, else retried later, or DEAD after the last attempt."""
-    delivered = status is not None and 200 <= status < 300
-    if delivered:
-        state, next_at = DeliveryState.DELIVERED, now
-    elif lease.attempts >= MAX_ATTEMPTS:
-        state, next_at = DeliveryState.DEAD, now
-    else:
-        state, next_at = DeliveryState.PENDING, now + retry_delay(lease.attempts, jitter)
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt of a leased delivery came to, ready to be recorded."""
+
+    lease: Lease
+    state: DeliveryState
+    next_attempt_at: datetime
+    status: int | None
+    error: str | None
+    delivered_at: datetime | None
+
+
+def outcome(lease: Lease, now: datetime, *, status: int | None, error: str | None, jitter: float) -> Outcome:
+    """DELIVERED on 2xx, else tried again after a backoff, or DEAD after the last attempt."""
+    if status is not None and 200 <= status < 300:
+        return Outcome(lease, DeliveryState.DELIVERED, now, status, None, now)
+    if lease.attempts >= MAX_ATTEMPTS:
+        return Outcome(lease, DeliveryState.DEAD, now, status, error, None)
+    return Outcome(lease, DeliveryState.PENDING, now + retry_delay(lease.attempts, jitter), status, error, None)
+
+
+async def record_all(conn: asyncpg.Connection, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Outcomes of many attempts in one statement, each guarded by the version its lease wrote."""
+    if not outcomes:
+        return
     await conn.execute(
         RECORD,
-        lease.delivery_id,
-        lease.version,
-        state.value,
-        next_at,
-        status,
-        None if delivered else error,
-        now if delivered else None,
+        [o.lease.delivery_id for o in outcomes],
+        [o.lease.version for o in outcomes],
+        [o.state.value for o in outcomes],
+        [o.next_attempt_at for o in outcomes],
+        [o.status for o in outcomes],
+        [o.error for o in outcomes],
+        [o.delivered_at for o in outcomes],
         now,
     )
-    return state
 
 
 async def unpublished(conn: asyncpg.Connection, *, batch: int) -> list[DomainEvent]:
