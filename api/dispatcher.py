@@ -89,7 +89,7 @@ class Dispatcher:
         clock: Clock | None = None,
         timeout: float = 10.0,
         batch: int = 100,
-        per_endpoint: int = 4,
+        per_endpoint: int = 16,
         jitter: Callable[[], float] | None = None,
     ) -> None:
         self.pool = pool

@@ -178,6 +178,8 @@ def dispatcher_on_vs_off(
                 result = load(port, bodies, 8, headers)
                 counts[mode] += result["count"]
                 seconds[mode] += result["seconds"]
+            if mode == "off":  # its events are not the next round's work: the "on" rounds carry their own only
+                asyncio.run(_skip_backlog(stack.url))
         delivered = len(received)
     rates = {mode: counts[mode] / seconds[mode] for mode in counts}
     note = f"target >= 0.95; {delivered} webhook deliveries received while on"
@@ -202,14 +204,29 @@ def receiving() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 128  # the default 5 drops connections a dispatcher opens at once
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            return None  # a server under test stopping resets its kept-alive connections: not news
+
+    server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/vigil", received
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def _skip_backlog(url: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE outbox_events SET dispatched_at = now() WHERE dispatched_at IS NULL"))
+    finally:
+        await engine.dispose()
 
 
 async def _register_webhook(url: str, target: str) -> None:

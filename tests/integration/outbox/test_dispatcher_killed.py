@@ -25,7 +25,7 @@ from tests.integration.outbox.helpers import register
 from tests.integration.outbox.receiver import Receiver, running_receiver
 from tests.integration.tokens import issue_partner_token
 
-EVENTS = 120
+EVENTS = 400
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -82,7 +82,7 @@ async def states(db_url: str) -> dict[str, int]:
 async def test_a_dispatcher_killed_mid_batch_loses_nothing(gql: GraphQLClient, db_url: str) -> None:
     partner = await issue_partner_token(db_url, "platform", ["event_consumer"], "US")
     with running_receiver() as receiver:
-        receiver.slow_seconds = 0.05
+        receiver.slow_seconds = 0.1
         hook = await register(gql, partner, receiver.url("/slow-dedupe"), ["case.opened"])
         assert hook["__typename"] == "RegisterWebhookSuccess", hook
         expected = await insert_events(db_url, EVENTS)
