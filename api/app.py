@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from api import dispatcher as dispatch
 from api import tracing
 from api.bootstrap import DatabaseHandle, resolve_database
 from api.bulk_jobs import BulkJobRunner
@@ -325,6 +326,14 @@ def create_app(
         if settings.bulk_jobs_in_process:
             bulk = runtime.extras["bulk_runner"] = BulkJobRunner(runtime.pool)
             runtime.extras["bulk_watch"] = asyncio.create_task(bulk.watch())
+        # Outbox events to webhooks (and NATS): a task beside serving; intake never waits for it.
+        stop_dispatching = asyncio.Event()
+        dispatching = None
+        if settings.dispatcher_enabled:
+            dispatcher = dispatch.from_settings(runtime.pool, settings)
+            dispatching = asyncio.create_task(
+                dispatcher.run(stop_dispatching, interval=settings.dispatch_interval), name="vigil-dispatcher"
+            )
         try:
             yield
         finally:
@@ -333,6 +342,9 @@ def create_app(
             if bulk is not None:
                 runtime.extras["bulk_watch"].cancel()
                 await bulk.stop()
+            stop_dispatching.set()
+            if dispatching is not None:
+                await dispatching
             await sealer.stop()
             if runtime.pool is not None:
                 await runtime.pool.close()

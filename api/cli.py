@@ -1,4 +1,4 @@
-"""The `vigil` command line: serve, database, demo data, tokens and the audit trail."""
+"""The `vigil` command line: serve, dispatch, database, demo data, tokens and the audit trail."""
 
 from __future__ import annotations
 
@@ -147,6 +147,43 @@ def ready_server(config: Any, on_ready: Callable[[], None]) -> Any:
                 on_ready()
 
     return ReadyServer(config)
+
+
+@app.command()
+def dispatch(
+    once: bool = typer.Option(False, help="Make one pass (fan out, publish, send what is due) and exit."),
+) -> None:
+    """Carry outbox events to webhooks (and NATS when VIGIL_NATS_URL is set) until stopped: for deployments that
+    run dispatchers apart from the API (set VIGIL_DISPATCHER=off there). Several may run at once."""
+    from api.dispatcher import from_settings
+    from api.logs import configure_logging
+    from persistence.fastsql import create_pool
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    _exit_on_sigterm()
+
+    async def run(url: str) -> None:
+        pool = await create_pool(url, size=4)
+        dispatcher = from_settings(pool, settings)
+        try:
+            if once:
+                result = await dispatcher.run_once()
+                await dispatcher.close()
+                console.print(f"fanned out {result.fanned_out}, published {result.published}, {dict(result.outcomes)}")
+            else:
+                console.print("dispatching (Ctrl-C stops)")
+                await dispatcher.run(asyncio.Event(), interval=settings.dispatch_interval)
+        finally:
+            await pool.close()
+
+    database = resolve_database(settings)
+    try:
+        asyncio.run(run(database.url))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        database.close()
 
 
 @app.command()

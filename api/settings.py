@@ -28,6 +28,9 @@ ACCEPTS: dict[str, str] = {
     "max_body_bytes": "a whole number of bytes, at least 1",
     "db_pool_size": "a whole number of at least 1",
     "audit_seal_interval": "a number of seconds, 0 or more (0 disables sealing in the app)",
+    "dispatcher": "on or off",
+    "webhook_timeout": "a number of seconds, more than 0 and at most 60",
+    "dispatch_interval": "a number of seconds, more than 0 and at most 60",
     "oidc_jwks_cache_seconds": "a whole number of seconds, at least 1",
     "data_dir": "a directory path",
     "metrics_cache_seconds": "a number of seconds, 0 or more",
@@ -159,6 +162,14 @@ class Settings(BaseSettings):
     dsa_attempts: int = Field(default=6, ge=1, le=20, description="tries per call on 429, 5xx or no answer")
     dsa_backoff: float = Field(default=1.0, ge=0, le=60, description="seconds before the first retry (doubling)")
 
+    dispatcher: bool | None = Field(
+        default=None,
+        description="run the event dispatcher inside `vigil serve` (on/off); unset: on, except in the test env",
+    )
+    nats_url: str | None = Field(default=None, description="nats://host:4222: also publish events to JetStream")
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a webhook endpoint may take")
+    dispatch_interval: float = Field(default=0.5, gt=0, le=60, description="seconds between dispatcher passes")
+
     # Staff login with JWTs from an OIDC issuer: on only when both issuer and audience are set.
     oidc_issuer: str | None = Field(default=None, description="the `iss` claim staff JWTs must carry, exactly")
     oidc_audience: str | None = Field(default=None, description="the `aud` value staff JWTs must carry")
@@ -214,6 +225,7 @@ class Settings(BaseSettings):
         "dsa_endpoint",
         "dsa_token",
         "metrics_token",
+        "nats_url",
         mode="before",
     )
     @classmethod
@@ -236,6 +248,10 @@ class Settings(BaseSettings):
     @property
     def bulk_jobs_in_process(self) -> bool:
         return self.run_bulk_jobs if self.run_bulk_jobs is not None else self.env is not Environment.TEST
+
+    @property
+    def dispatcher_enabled(self) -> bool:
+        return self.dispatcher if self.dispatcher is not None else self.env is not Environment.TEST
 
     @property
     def production(self) -> bool:

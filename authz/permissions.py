@@ -47,6 +47,8 @@ class Permission(StrEnum):
     TOKENS_READ = "tokens:read"
     TOKENS_REVOKE = "tokens:revoke"
     SIGNALS_CREATE = "signals:create"
+    EVENTS_READ = "events:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
     @property
     def kind(self) -> str:
@@ -108,6 +110,8 @@ PERMISSION_DESCRIPTIONS: Final = MappingProxyType(
         Permission.TOKENS_READ: "See partner API tokens (prefix, scopes, expiry; never the secret).",
         Permission.TOKENS_REVOKE: "Revoke partner API tokens.",
         Permission.SIGNALS_CREATE: "Submit classifier signals about a subject.",
+        Permission.EVENTS_READ: "See outbound events (decisions, enforcement, case changes) of the region.",
+        Permission.WEBHOOKS_MANAGE: "Register, rotate and disable your own webhook endpoints; see their deliveries.",
     }
 )
 

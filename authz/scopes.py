@@ -21,6 +21,7 @@ class ScopePreset(StrEnum):
     TRUSTED_FLAGGER = "trusted_flagger"
     PLATFORM_SERVICE = "platform_service"
     VENDOR_TOOLING = "vendor_tooling"
+    EVENT_CONSUMER = "event_consumer"
 
 
 SCOPE_PRESETS: Final = MappingProxyType(
@@ -49,6 +50,8 @@ SCOPE_PRESETS: Final = MappingProxyType(
                 Permission.CASES_ESCALATE,
             }
         ),
+        # Hears what Vigil decides: reads the outbound events of its region and manages its own webhooks.
+        ScopePreset.EVENT_CONSUMER: frozenset({Permission.EVENTS_READ, Permission.WEBHOOKS_MANAGE}),
     }
 )
 

@@ -5,7 +5,9 @@
   ``reports``, at the same concurrency;
 - ``submitReports`` in batches of 100 at 8 clients on random subjects (overlapping batches: locks must be taken
   in a stable order), against the same raw single-row rate at 8 clients;
-- brigade: 64 simultaneous first reports on one subject: one case, ``reportCount`` 64, no error to any client.
+- brigade: 64 simultaneous first reports on one subject: one case, ``reportCount`` 64, no error to any client;
+- the outbox: ``submitReport`` at 8 clients with the dispatcher off, then on (delivering every event to a webhook
+  receiver in this process), on a server each, same run: intake must not slow down because of the dispatcher.
 
     .venv/bin/python -m bench.ingest [--reports 2000] [--subjects 20000]
 """
@@ -14,9 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
+import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,11 +32,13 @@ from api.seed import seed_demo
 from bench.stack import Stack, load, platform_token, ratio_line, run_process, server_cpu_seconds
 from domain.account import Account, AccountKind
 from domain.content import Content, ContentKind
+from domain.events import EVENT_TYPES
 from domain.region import Region
+from domain.webhook import WebhookEndpoint
 from persistence.db import create_engine, create_session_factory
 from persistence.fastsql import asyncpg_dsn
 from persistence.principals import SYSTEM_AUDIT
-from persistence.repositories import ACCOUNTS, CONTENTS
+from persistence.repositories import ACCOUNTS, CONTENTS, WEBHOOK_ENDPOINTS
 from persistence.uow import SqlUnitOfWork
 
 SUBMIT = """mutation($input: SubmitReportInput!) { submitReport(input: $input) {
@@ -153,6 +161,87 @@ def main(argv: list[str] | None = None) -> None:
             f"cases (state, reportCount) {cases}  (target: one case, reportCount 64, 0 errors)"
         )
         print(lines[-1], flush=True)
+        lines.append(dispatcher_on_vs_off(stack, data, rng, args.reports, headers))
+        print(lines[-1], flush=True)
+
+
+def dispatcher_on_vs_off(
+    stack: Stack, data: dict[str, Any], rng: random.Random, n: int, headers: dict[str, str]
+) -> str:
+    """submitReport x8 on a server without its dispatcher, then on one whose dispatcher delivers every event."""
+    counts = {"off": 0.0, "on": 0.0}
+    seconds = {"off": 0.0, "on": 0.0}
+    with receiving() as (url, received):
+        asyncio.run(_register_webhook(stack.url, url))
+        for mode in ("off", "on", "off", "on"):  # alternated: the growing tables weigh on both alike
+            with stack.server(VIGIL_DISPATCHER=mode) as port:
+                warm = [report_body(s, data["policy"]) for s in rng.sample(data["subjects"], 100)]
+                load(port, warm, 8, headers)
+                bodies = [report_body(rng.choice(data["subjects"]), data["policy"]) for _ in range(n // 2)]
+                result = load(port, bodies, 8, headers)
+                counts[mode] += result["count"]
+                seconds[mode] += result["seconds"]
+            if mode == "off":  # its events are not the next round's work: the "on" rounds carry their own only
+                asyncio.run(_skip_backlog(stack.url))
+        delivered = len(received)
+    rates = {mode: counts[mode] / seconds[mode] for mode in counts}
+    note = f"target >= 0.95; {delivered} webhook deliveries received while on"
+    return ratio_line("submitReport x8, dispatcher on", rates["on"], "dispatcher off", rates["off"], note)
+
+
+@contextlib.contextmanager
+def receiving() -> Iterator[tuple[str, list[str]]]:
+    """A webhook receiver on 127.0.0.1 answering 204 to everything, counting deliveries."""
+    received: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver: not a new connection per delivery
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            received.append(self.headers.get("webhook-id", ""))
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 128  # the default 5 drops connections a dispatcher opens at once
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            return None  # a server under test stopping resets its kept-alive connections: not news
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/vigil", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def _skip_backlog(url: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE outbox_events SET dispatched_at = now() WHERE dispatched_at IS NULL"))
+    finally:
+        await engine.dispose()
+
+
+async def _register_webhook(url: str, target: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            endpoint = WebhookEndpoint.register(owner_id="partner:bench", url=target, event_types=tuple(EVENT_TYPES),
+                                                regions=(Region.US,), description="", now=datetime.now(UTC),
+                                                require_https=False)  # fmt: skip
+            await session.execute(sa.insert(WEBHOOK_ENDPOINTS.table), [WEBHOOK_ENDPOINTS.to_row(endpoint)])
+    finally:
+        await engine.dispose()
 
 
 async def _brigade_cases(url: str, subject: uuid.UUID) -> list[tuple[str, int]]:

@@ -7,6 +7,8 @@ unit of work (``persistence.uow``), a changed entity is written ``WHERE version 
 event; a new one is inserted and gets one; the events are built by the same ``audit_record``. A version that no
 longer matches raises ``LostRace`` (the caller runs the command again on fresh rows).
 
+Outbox events (``domain.events.events_of`` of the same changes) are one more CTE of the write: no extra round trip.
+
 Round trips: ``BEGIN`` (with any advisory locks) · prefetch · write · ``COMMIT`` — four, whatever the batch size.
 
 **Optimistic mode** (``optimistic=True``; report intake's first attempt): no ``BEGIN``, no locks: the prefetch
@@ -27,11 +29,14 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 import asyncpg
 
 from domain.clock import Clock, SystemClock
+from domain.events import DomainEvent, events_of
 from domain.policy import Policy, PolicyVersion
 from persistence.audit import AuditRecord
 from persistence.fastsql import audit_arrays, column_arrays, insert_cte, update_cte
 from persistence.mapping import EntityMapping
+from persistence.outbox import event_arrays
 from persistence.tables.audit import audit_events
+from persistence.tables.outbox import outbox_events
 from persistence.uow import AuditContext, _table_order, audit_record, changed_columns
 
 E = TypeVar("E")
@@ -132,10 +137,12 @@ class PrefetchedUnitOfWork:
     async def _write(self) -> None:
         now = self.clock.now()
         records: list[AuditRecord] = []
+        events: list[DomainEvent] = []
         inserts: dict[str, tuple[EntityMapping[Any], list[Any]]] = {}
         for mapping, entity in self._new:
             inserts.setdefault(mapping.table.name, (mapping, []))[1].append(entity)
             records.append(audit_record(self.audit, now, mapping, entity, None, mapping.snapshot(entity)))
+            events += events_of(entity, None, now)
         updates: dict[str, tuple[EntityMapping[Any], list[Any], list[int]]] = {}
         for mapping, entity, snapshot in self._loaded.values():
             diff = changed_columns(mapping, entity, snapshot)
@@ -146,7 +153,9 @@ class PrefetchedUnitOfWork:
             group = updates.setdefault(mapping.table.name, (mapping, [], []))
             group[1].append(entity)
             group[2].append(loaded_version)
-            records.append(audit_record(self.audit, now, mapping, entity, {k: snapshot[k] for k in diff}, diff))
+            before = {k: snapshot[k] for k in diff}
+            records.append(audit_record(self.audit, now, mapping, entity, before, diff))
+            events += events_of(entity, before, now)
         if not records:
             return
         order = _table_order()
@@ -158,6 +167,7 @@ class PrefetchedUnitOfWork:
         for mapping, entities, versions in update_groups:
             params += [*column_arrays(mapping, entities), versions]
         params += audit_arrays(records)
+        params += event_arrays(events)
         params.append(sum(len(g[1]) for g in update_groups))
         sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(g[0].table.name for g in update_groups))
         try:
@@ -178,9 +188,9 @@ than it was given: the statement, and with it every insert beside the updates, t
 
 @functools.cache
 def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
-    """Inserts, version-guarded updates and audit events as data-modifying CTEs (foreign keys are checked at the
-    end of the statement). The last parameter is the number of rows the updates must match; if they match fewer,
-    the statement fails (``LOST_RACE_GUARD``) and writes nothing. One text per shape, prepared once per
+    """Inserts, version-guarded updates, audit and outbox events as data-modifying CTEs (foreign keys are checked
+    at the end of the statement). The last parameter is the number of rows the updates must match; if they match
+    fewer, the statement fails (``LOST_RACE_GUARD``) and writes nothing. One text per shape, prepared once per
     connection."""
     from persistence.metadata import metadata
 
@@ -195,6 +205,8 @@ def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
         ctes.append(f"u{i} AS ({sql})")
     sql, param = insert_cte(audit_events, param)
     ctes.append(f"events AS ({sql})")
+    sql, param = insert_cte(outbox_events, param)
+    ctes.append(f"outbox AS ({sql})")
     count = " + ".join(f"(SELECT count(*) FROM u{i})" for i in range(len(updated))) or "0"  # noqa: S608
     # The failing branch names the parameter, so PostgreSQL cannot fold it into a constant error at planning time.
     failed = f"('{LOST_RACE_GUARD}: ' || matched || ' of ' || ${param})::bigint"

@@ -29,6 +29,7 @@ from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface
+from domain.webhook import WebhookDelivery, WebhookEndpoint
 from persistence.mapping import EntityMapping
 from persistence.operations import claimable_appeal, claimable_case
 from persistence.tables.automation import automation_rules
@@ -36,6 +37,7 @@ from persistence.tables.bulk import bulk_job_items, bulk_jobs
 from persistence.tables.cases import cases, reports
 from persistence.tables.moderated import accounts, ads, contents
 from persistence.tables.operations import qa_reviews, queues
+from persistence.tables.outbox import webhook_deliveries, webhook_endpoints
 from persistence.tables.outcomes import appeals, decisions, enforcement_actions, statements_of_reasons, strikes
 from persistence.tables.policies import policies, policy_versions, strike_ladders
 from persistence.uow import SqlUnitOfWork
@@ -60,6 +62,11 @@ AUTOMATION_RULES = EntityMapping(AutomationRule, automation_rules, "AutomationRu
 STRIKE_LADDERS = EntityMapping(LadderVersion, strike_ladders, "StrikeLadder")
 BULK_JOBS = EntityMapping(BulkJob, bulk_jobs, "BulkJob")
 BULK_ITEMS = EntityMapping(BulkJobItem, bulk_job_items, "BulkJobItem")
+# Signing secrets never reach the append-only audit trail (events record only that they changed).
+WEBHOOK_ENDPOINTS = EntityMapping(
+    WebhookEndpoint, webhook_endpoints, "Webhook", personal=frozenset({"secret", "previous_secret"})
+)
+WEBHOOK_DELIVERIES = EntityMapping(WebhookDelivery, webhook_deliveries, "WebhookDelivery")
 
 MAPPINGS: tuple[EntityMapping[Any], ...] = (
     ACCOUNTS,
@@ -80,6 +87,8 @@ MAPPINGS: tuple[EntityMapping[Any], ...] = (
     STRIKE_LADDERS,
     BULK_JOBS,
     BULK_ITEMS,
+    WEBHOOK_ENDPOINTS,
+    WEBHOOK_DELIVERIES,
 )
 
 
@@ -111,7 +120,9 @@ class SqlRepository(Generic[E]):
         if flush:
             await self.uow.flush()
         stmt = sa.select(self.table).where(*where)
-        if self.uow.regions is not None:  # global records (policies) have no region and are always visible
+        # Global records (policies: region NULL) are always visible; webhook endpoints have no region column (they
+        # are checked by owner).
+        if self.uow.regions is not None and "region" in self.table.c:
             region = self.table.c.region
             stmt = stmt.where(sa.or_(region.is_(None), region.in_(sorted(self.uow.regions))))
         if limit is not None:
@@ -325,3 +336,13 @@ class UnitOfWork(SqlUnitOfWork):
     @property
     def bulk_items(self) -> SqlRepository[BulkJobItem]:
         return self._repo("bulk_items", lambda: SqlRepository(self, BULK_ITEMS))  # type: ignore[no-any-return]
+
+    @property
+    def webhooks(self) -> SqlRepository[WebhookEndpoint]:
+        return self._repo("webhooks", lambda: SqlRepository(self, WEBHOOK_ENDPOINTS))  # type: ignore[no-any-return]
+
+    @property
+    def webhook_deliveries(self) -> SqlRepository[WebhookDelivery]:
+        return self._repo(  # type: ignore[no-any-return]
+            "webhook_deliveries", lambda: SqlRepository(self, WEBHOOK_DELIVERIES)
+        )

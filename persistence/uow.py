@@ -4,7 +4,8 @@ Every entity loaded through a repository is tracked with a snapshot of its loade
 entities (in foreign-key order, one statement per table), updates changed ones column-for-column guarded by
 `WHERE version = <loaded>` (no row → CONFLICT: someone else changed it first), and writes one audit event per
 inserted or changed entity, all in the same transaction. Leaving `async with` without an error commits;
-an error rolls everything back. Services and resolvers never commit.
+an error rolls everything back. Services and resolvers never commit. The same changes become outbox events
+(``domain.events.events_of``), written in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, SystemClock
 from domain.errors import DomainError
+from domain.events import DomainEvent, events_of
 from persistence.audit import AuditRecord, write_events
 from persistence.db import SessionFactory
 from persistence.mapping import EntityMapping
 from persistence.metadata import metadata
+from persistence.outbox import write_events as write_outbox
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class SqlUnitOfWork:
         self._session: AsyncSession | None = None
         self._tracked: dict[tuple[str, uuid.UUID], _Tracked] = {}
         self.events_written = 0
+        self._events: list[DomainEvent] = []
         self._repos: dict[str, Any] = {}
         self._recorded: list[AuditRecord] = []
 
@@ -142,6 +146,7 @@ class SqlUnitOfWork:
         session = self.session
         records: list[AuditRecord] = self._recorded
         self._recorded = []
+        self._events = []
         order = _table_order()
         new = sorted(
             (t for t in self._tracked.values() if t.snapshot is None), key=lambda t: order[t.mapping.table.name]
@@ -179,6 +184,7 @@ class SqlUnitOfWork:
             item.snapshot = item.mapping.snapshot(item.entity)
             records.append(self._record(item.mapping, item.entity, before, changed))
         await write_events(session, records)
+        await write_outbox(session, self._events)
         self.events_written += len(records)
 
     def _record(
@@ -188,7 +194,9 @@ class SqlUnitOfWork:
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any],
     ) -> AuditRecord:
-        return audit_record(self.audit, self.clock.now(), mapping, entity, before, after)
+        now = self.clock.now()
+        self._events += events_of(entity, before, now)
+        return audit_record(self.audit, now, mapping, entity, before, after)
 
 
 @functools.cache

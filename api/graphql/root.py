@@ -19,6 +19,7 @@ from api.graphql.queries import CoreQuery
 from api.graphql.tokens import TokenMutation, TokenQuery
 from api.graphql.transparency import TransparencyQuery
 from api.graphql.viewer import ViewerQuery
+from api.graphql.webhooks import WebhookMutation, WebhookQuery
 
 QUERIES: tuple[type, ...] = (
     ViewerQuery,
@@ -31,6 +32,7 @@ QUERIES: tuple[type, ...] = (
     LadderQuery,
     LookupQuery,
     BulkQuery,
+    WebhookQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -43,6 +45,7 @@ MUTATIONS: tuple[type, ...] = (
     AutomationMutation,
     LadderMutation,
     BulkMutation,
+    WebhookMutation,
 )
 
 Query = merge_types("Query", QUERIES)

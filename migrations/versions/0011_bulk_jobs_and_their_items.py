@@ -5,7 +5,7 @@ process running it) and one item per case (its state, decision or typed error). 
 RUNNING jobs whose lease expired (resumed after a restart); the other, a job's PENDING items in order.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-29 18:08:44.332611
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

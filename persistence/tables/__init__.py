@@ -1,7 +1,7 @@
 """All tables, one module per aggregate family; importing this package registers every table on `metadata`."""
 
 from persistence.metadata import metadata
-from persistence.tables import audit, auth, automation, bulk, cases, moderated, operations, outcomes, policies
+from persistence.tables import audit, auth, automation, bulk, cases, moderated, operations, outbox, outcomes, policies
 
 __all__ = [
     "audit",
@@ -12,6 +12,7 @@ __all__ = [
     "metadata",
     "moderated",
     "operations",
+    "outbox",
     "outcomes",
     "policies",
 ]

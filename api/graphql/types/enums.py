@@ -20,6 +20,7 @@ from domain.report import ReportSource
 from domain.services.ad import AdReviewOutcome
 from domain.strike import StrikeStatus
 from domain.subject import SubjectKind, Surface
+from domain.webhook import DeliveryState
 
 ENUMS = (
     (Region, "Where a record's data belongs."),
@@ -43,6 +44,7 @@ ENUMS = (
     (Surface, None),
     (BulkJobState, "RUNNING until every item is done (COMPLETED) or the job is CANCELLED."),
     (BulkItemState, "PENDING until its chunk runs; CANCELLED when the job was cancelled first."),
+    (DeliveryState, "PENDING: being tried (with backoff); DELIVERED: answered 2xx; DEAD: every try failed."),
 )
 
 for _enum, _description in ENUMS:

@@ -23,6 +23,7 @@ from persistence.db import create_engine, create_session_factory
 from persistence.tables.audit import audit_events
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
+from tests.integration.outbox.helpers import DELIVERIES, DISABLE, REDELIVER, REGISTER, ROTATE, dispatcher, register
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 
@@ -361,6 +362,38 @@ async def submit_signal(w: World) -> Call:
     return Call(SIGNAL_DOC, variables, "platform", "Case", lambda r: r["outcomes"][0]["case"]["id"])
 
 
+async def _webhook(w: World) -> dict[str, Any]:
+    hook = await register(w.gql, w.tokens["admin"], "http://127.0.0.1:9/hook", ["decision.made"])
+    assert hook["__typename"] == "RegisterWebhookSuccess", hook
+    return hook
+
+
+async def register_webhook(w: World) -> Call:
+    variables = {"input": {"url": "http://127.0.0.1:9/hook", "eventTypes": ["decision.made"], "regions": ["US"]}}
+    return Call(REGISTER, variables, "admin", "Webhook", lambda r: r["webhook"]["id"])
+
+
+async def rotate_webhook_secret(w: World) -> Call:
+    variables = {"input": {"webhookId": (await _webhook(w))["webhook"]["id"]}}
+    return Call(ROTATE, variables, "admin", "Webhook", lambda r: r["webhook"]["id"])
+
+
+async def disable_webhook(w: World) -> Call:
+    variables = {"input": {"webhookId": (await _webhook(w))["webhook"]["id"]}}
+    return Call(DISABLE, variables, "admin", "Webhook", lambda r: r["webhook"]["id"])
+
+
+async def redeliver_webhook(w: World) -> Call:
+    await _webhook(w)
+    await _decided(w)
+    async with dispatcher(w.db_url) as d:
+        await d.run_once()  # nobody listens on port 9: the first try fails
+    history = await w.gql(DELIVERIES, token=w.tokens["admin"])
+    delivery = history["data"]["webhooks"]["nodes"][0]["deliveries"]["nodes"][0]
+    return Call(REDELIVER, {"input": {"deliveryId": delivery["id"]}}, "admin", "WebhookDelivery",
+                lambda r: r["delivery"]["id"])  # fmt: skip
+
+
 HAPPY_PATHS: dict[str, Happy] = {
     "defineQueue": define_queue,
     "rerouteCases": reroute_cases,
@@ -388,6 +421,10 @@ HAPPY_PATHS: dict[str, Happy] = {
     "submitSignal": submit_signal,
     "bulkDecideCases": bulk_decide_cases,
     "cancelBulkJob": cancel_bulk_job,
+    "registerWebhook": register_webhook,
+    "rotateWebhookSecret": rotate_webhook_secret,
+    "disableWebhook": disable_webhook,
+    "redeliverWebhook": redeliver_webhook,
 }
 
 

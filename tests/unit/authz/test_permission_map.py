@@ -29,9 +29,11 @@ def staff(*roles: tuple[str, str]) -> Principal:
 def test_every_permission_has_a_description_kind_and_action() -> None:
     assert set(PERMISSION_DESCRIPTIONS) == set(Permission)
     assert all(PERMISSION_DESCRIPTIONS[p].strip() for p in Permission)
-    assert len(Permission) == 33
+    assert len(Permission) == 35
     assert Permission.LADDERS_DEFINE.kind == "ladders"
     assert Permission.LADDERS_DEFINE.action == "define"
+    assert Permission.EVENTS_READ.kind == "events"
+    assert Permission.EVENTS_READ.action == "read"
     assert Permission.from_casbin("pii", "read") is Permission.PII_READ
 
 

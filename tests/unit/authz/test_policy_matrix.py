@@ -83,6 +83,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "audit:read",
             "pii:read",
             "tokens:read",
+            "events:read",
         }
     ),
 }
@@ -204,3 +205,17 @@ def test_admin_holds_everything_everywhere(authorizer: Authorizer) -> None:
 def test_only_admin_manages_tokens(authorizer: Authorizer) -> None:
     issuers = {role for role in EXPECTED if _map_for(authorizer, role, "*").allows("tokens:issue")}
     assert issuers == {"admin"}
+
+
+def test_outbound_events_are_read_by_admins_and_auditors_and_webhooks_managed_by_admins_only(
+    authorizer: Authorizer,
+) -> None:
+    readers = {role for role, permissions in EXPECTED.items() if "events:read" in permissions}
+    managers = {role for role, permissions in EXPECTED.items() if "webhooks:manage" in permissions}
+    assert readers == {"admin", "auditor"}
+    assert managers == {"admin"}
+    eu_auditor = _map_for(authorizer, "auditor", "EU")
+    assert eu_auditor.allows("events:read", "EU")
+    assert not eu_auditor.allows("events:read", "US")
+    assert not eu_auditor.allows("webhooks:manage", "EU")
+    assert not _map_for(authorizer, "moderator", "*").allows("events:read", "US")

@@ -31,6 +31,7 @@ def test_presets() -> None:
             "reports:read_own",
         },
         "vendor_tooling": {"cases:read", "cases:claim", "cases:decide", "cases:escalate"},
+        "event_consumer": {"events:read", "webhooks:manage"},
     }
     assert preset_scopes("vendor_tooling") == SCOPE_PRESETS[ScopePreset.VENDOR_TOOLING]
     with pytest.raises(ValueError, match="unknown scope preset 'flagger'"):
@@ -118,3 +119,15 @@ def test_issuer_roles_cap_the_token_at_request_time(authorizer: Authorizer) -> N
 def test_a_demoted_issuer_leaves_a_regional_token_with_nothing(authorizer: Authorizer) -> None:
     pmap = authorizer.permission_map(token(frozenset({"cases:read"}), "EU", issuer_roles=frozenset()))
     assert pmap.permissions == frozenset()
+
+
+def test_an_event_consumer_token_reads_events_and_manages_webhooks_in_its_region_only(authorizer: Authorizer) -> None:
+    consumer = authorizer.permission_map(token(frozenset({"events:read", "webhooks:manage"}), "EU"))
+    assert consumer.allows(Permission.EVENTS_READ, "EU")
+    assert consumer.allows(Permission.WEBHOOKS_MANAGE, "EU")
+    assert not consumer.allows(Permission.EVENTS_READ, "US")
+    assert consumer.regions(Permission.EVENTS_READ) == frozenset({"EU"})
+    admin = issuer(authorizer, ("admin", "*"))
+    assert check_token_scopes(admin, sorted(p.value for p in preset_scopes("event_consumer")), "EU") == []
+    auditor = issuer(authorizer, ("auditor", "*"))
+    assert check_token_scopes(auditor, ["events:read", "webhooks:manage"], "EU") == ["webhooks:manage"]

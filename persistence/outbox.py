@@ -1,0 +1,63 @@
+"""The outbox: event rows written beside their change, and what operators watch (the backlog).
+
+Both units of work turn each inserted or changed entity into its events with ``domain.events.events_of`` (the
+one mapping from changes to event types) and write them in the transaction of the change: the SQL unit of work
+as one more INSERT, the prefetching one as one more CTE of its single write statement.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events import DomainEvent
+from persistence.tables.outbox import outbox_events
+
+# Column order of the prefetching unit of work's CTE (``persistence.fastsql.insert_cte`` over the table).
+_ARRAY_COLUMNS = tuple(c.name for c in outbox_events.columns if not c.identity)
+
+
+def event_row(event: DomainEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "schema_version": event.version,
+        "region": event.region,
+        "subject_kind": event.subject_kind,
+        "subject_id": event.subject_id,
+        "occurred_at": event.occurred_at,
+        "payload": event.payload,
+        "dispatched_at": None,
+        "published_at": None,
+    }
+
+
+def event_arrays(events: Sequence[DomainEvent]) -> list[list[Any]]:
+    """One list per column (JSON as text), for ``unnest`` in the prefetching unit of work's write."""
+    rows = [event_row(e) for e in events]
+    return [
+        [json.dumps(r[name]) for r in rows] if name == "payload" else [r[name] for r in rows] for name in _ARRAY_COLUMNS
+    ]
+
+
+async def write_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+    """Insert events in the caller's transaction (one statement for the batch)."""
+    if events:
+        await session.execute(sa.insert(outbox_events), [event_row(e) for e in events])
+
+
+async def backlog(pool: asyncpg.Pool, now: datetime) -> tuple[int, float]:
+    """Events not yet fanned out to webhooks, and the age in seconds of the oldest (0 when none): the gauges
+    ``/metrics`` exposes. One index-only look at the undispatched events."""
+    row = await pool.fetchrow(
+        "SELECT count(*) AS n, min(occurred_at) AS oldest FROM outbox_events WHERE dispatched_at IS NULL"
+    )
+    assert row is not None
+    oldest = row["oldest"]
+    return int(row["n"]), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
