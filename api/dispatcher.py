@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from api.metrics import WEBHOOK_DELIVERIES
 from domain.clock import Clock, SystemClock
 from domain.events import DomainEvent
 from domain.webhook import JITTER
@@ -150,6 +151,7 @@ class Dispatcher:
         self._outcomes.append(result)
         name = {"DELIVERED": "delivered", "DEAD": "dead"}.get(result.state.value, "failed")
         OUTCOMES[name] += 1
+        WEBHOOK_DELIVERIES.labels(name).inc()  # summed across worker processes by /metrics
         return name
 
     async def record(self) -> None:

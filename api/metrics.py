@@ -3,13 +3,13 @@
 Two kinds of figures:
 
 - **Counted as they happen**, in the process that served the request: GraphQL operations (count and latency per
-  operation name, type and outcome code), HTTP requests per route and status, connections in use per pool.
+  operation name, type and outcome code), HTTP requests per route and status, connections in use per pool,
+  webhook delivery attempts by outcome (in the process that dispatched them).
 - **Read at scrape time** from the database by *scrape collectors*, async callables registered by name in
   ``SCRAPE_COLLECTORS``: the moderation workload (open cases, oldest open case, SLA breaches, per region and
-  queue) and the audit seal lag. Each collector's answer is cached ``VIGIL_METRICS_CACHE_SECONDS`` per process,
-  so however often (and however many) scrapers ask, the database sees at most one query per collector per worker
-  per period. **Outbox and webhook figures** (backlog, oldest undelivered event, delivery outcomes) plug in here:
-  ``register_scrape_collector("outbox", <async fn(ScrapeSources) -> list[Metric]>)``.
+  queue), the audit seal lag and the outbox backlog (undispatched events, the oldest one's age). Each collector's
+  answer is cached ``VIGIL_METRICS_CACHE_SECONDS`` per process, so however often (and however many) scrapers ask,
+  the database sees at most one query per collector per worker per period.
 
 **Several workers** (``VIGIL_WORKERS``): prometheus-client's multiprocess mode. ``vigil serve`` gives the worker
 processes a fresh ``PROMETHEUS_MULTIPROC_DIR`` (``api.serving``); each worker writes its counters, histograms
@@ -33,6 +33,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import (
@@ -49,6 +50,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from persistence.outbox import backlog
 from persistence.queries.gauges import queue_workload, seal_lag
 
 log = logging.getLogger("vigil.metrics")
@@ -72,6 +74,11 @@ HTTP_REQUESTS = Counter(
 )
 HTTP_SECONDS = Histogram(
     "vigil_http_request_duration_seconds", "HTTP request latency by route", ["route"], buckets=_BUCKETS
+)
+WEBHOOK_DELIVERIES = Counter(
+    "vigil_webhook_deliveries_total",
+    "Webhook delivery attempts by outcome (delivered; failed: tried again later; dead: the last try failed)",
+    ["outcome"],
 )
 POOL_IN_USE = Gauge(
     "vigil_db_pool_connections_in_use",
@@ -171,8 +178,19 @@ async def audit_seal_lag(sources: ScrapeSources) -> list[Metric]:
     ]
 
 
+async def outbox_backlog(sources: ScrapeSources) -> list[Metric]:
+    waiting, oldest = await backlog(sources.pool, datetime.now(UTC))
+    return [
+        GaugeMetricFamily("vigil_outbox_undispatched_events", "Outbox events not yet fanned out to webhooks", waiting),
+        GaugeMetricFamily(
+            "vigil_outbox_oldest_undispatched_age_seconds", "Age of the oldest undispatched event (0: none)", oldest
+        ),
+    ]
+
+
 register_scrape_collector("moderation", moderation_workload)
 register_scrape_collector("audit", audit_seal_lag)
+register_scrape_collector("outbox", outbox_backlog)
 
 
 @dataclass
