@@ -19,9 +19,10 @@ from typing import Any
 
 from domain.ad import Ad
 from domain.appeal import Appeal, AppealState
-from domain.case import Case
+from domain.case import Case, CaseState
 from domain.decision import Decision
 from domain.enforcement import EnforcementAction
+from domain.statement import StatementOfReasons
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,20 @@ CATALOGUE: tuple[EventType, ...] = (
         {"appealId": _ID + "09", "decisionId": _ID + "03", "accountId": _ID + "04", "outcome": "OVERTURNED"},
     ),
     EventType(
+        "notice.user_due",
+        1,
+        "An EU decision restricted something (it has a DSA statement of reasons): tell the affected user why "
+        "(art. 17 DSA). The text, in their language, is `Decision.userNotice(language)`.",
+        {"decisionId": _ID + "03", "statementId": _ID + "11", "puid": "vigil-" + _ID + "11"},
+    ),
+    EventType(
+        "notice.reporters_due",
+        1,
+        "A case was decided: each of its reporters is owed the outcome of their notice (art. 16(5) DSA). The text, "
+        "per report and language, is `Report.outcomeNotice(language)`.",
+        {"caseId": _ID + "01", "decisionId": _ID + "03", "reportCount": 3},
+    ),
+    EventType(
         "ad.reviewed",
         1,
         "An ad's review status changed: APPROVED, APPROVED_RESTRICTED or REJECTED (or back to APPROVED).",
@@ -138,6 +153,9 @@ def events_of(entity: Any, before: Mapping[str, Any] | None, now: datetime) -> l
         return _appeal(entity, before, now)
     if isinstance(entity, Ad):
         return _ad(entity, before, now)
+    if isinstance(entity, StatementOfReasons) and before is None:
+        payload = {"decisionId": entity.decision_id, "statementId": entity.id, "puid": entity.puid}
+        return [_event("notice.user_due", entity, ("DECISION", entity.decision_id), now, payload)]
     return []
 
 
@@ -178,7 +196,11 @@ def _case(case: Case, before: Mapping[str, Any] | None, now: datetime) -> list[D
     if "state" not in before:
         return []
     payload = {"caseId": case.id, "from": before["state"], "to": case.state, "decisionId": case.decision_id}
-    return [_event("case.state_changed", case, subject, now, payload)]
+    changed = [_event("case.state_changed", case, subject, now, payload)]
+    if case.state is CaseState.DECIDED:
+        due = {"caseId": case.id, "decisionId": case.decision_id, "reportCount": case.report_count}
+        changed.append(_event("notice.reporters_due", case, subject, now, due))
+    return changed
 
 
 def _decision(decision: Decision, before: Mapping[str, Any] | None, now: datetime) -> list[DomainEvent]:

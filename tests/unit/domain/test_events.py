@@ -14,6 +14,7 @@ from domain.decision import Decision, Verdict
 from domain.enforcement import ActionKind, EnforcementAction
 from domain.events import CATALOGUE, EVENT_TYPES, DomainEvent, events_of
 from domain.region import Region
+from domain.statement import StatementOfReasons
 from domain.subject import SubjectKind, Surface
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
@@ -103,18 +104,36 @@ def every_kind_of_event() -> list[DomainEvent]:
     return [
         *events_of(_case(), None, NOW),
         *events_of(*_changed(_case(), state=CaseState.ASSIGNED), NOW),
+        *events_of(*_changed(_case(), state=CaseState.DECIDED), NOW),  # and the reporters' notices are due
         *events_of(_decision(), None, NOW),
         *events_of(*_changed(_decision(), overturned_at=NOW), NOW),
         *events_of(_action(), None, NOW),
         *events_of(*_changed(_action(), reversed_at=NOW), NOW),
         *events_of(*_changed(_appeal(), state=AppealState.OVERTURNED), NOW),
         *events_of(*_changed(_ad(), review_status=AdReviewStatus.REJECTED), NOW),
+        *events_of(_statement(), None, NOW),
     ]
+
+
+def _statement() -> StatementOfReasons:
+    return StatementOfReasons(
+        region=Region.EU, decision_id=IDS[5], puid="vigil-x", fields={"statement": "not in any payload"},
+        created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+
+
+def test_a_decided_case_owes_its_reporters_a_notice_and_a_statement_its_user_one() -> None:
+    decided = events_of(*_changed(_case(), state=CaseState.DECIDED), NOW)
+    assert [e.type for e in decided] == ["case.state_changed", "notice.reporters_due"]
+    assert [e.type for e in events_of(*_changed(_case(), state=CaseState.ASSIGNED), NOW)] == ["case.state_changed"]
+    (due,) = events_of(_statement(), None, NOW)
+    assert (due.type, due.payload["decisionId"], due.payload["puid"]) == ("notice.user_due", str(IDS[5]), "vigil-x")
+    assert events_of(*_changed(_statement(), submission="SUBMITTED"), NOW) == []  # submitting is no news
 
 
 def test_each_catalogued_type_has_a_payload_shaped_as_its_example() -> None:
     events = every_kind_of_event()
-    assert sorted(e.type for e in events) == sorted(t.name for t in CATALOGUE)
+    assert {e.type for e in events} == {t.name for t in CATALOGUE}
     for event in events:
         assert set(event.payload) == set(EVENT_TYPES[event.type].example), event.type
         assert event.region == "EU"
