@@ -28,6 +28,7 @@ from api import dispatcher as dispatch
 from api import tracing
 from api.bootstrap import DatabaseHandle, resolve_database
 from api.bulk_jobs import BulkJobRunner
+from api.dsa_submit import submit_periodically
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
 from api.graphql.schema import build_schema
@@ -334,6 +335,11 @@ def create_app(
             dispatching = asyncio.create_task(
                 dispatcher.run(stop_dispatching, interval=settings.dispatch_interval), name="vigil-dispatcher"
             )
+        submitting = None  # DSA statements to the Transparency Database, when it is configured
+        if settings.dispatcher_enabled and settings.dsa_endpoint and settings.dsa_token:
+            submitting = asyncio.create_task(
+                submit_periodically(runtime.sessions, settings, stop_dispatching), name="vigil-dsa-submission"
+            )
         try:
             yield
         finally:
@@ -345,6 +351,8 @@ def create_app(
             stop_dispatching.set()
             if dispatching is not None:
                 await dispatching
+            if submitting is not None:
+                await submitting
             await sealer.stop()
             if runtime.pool is not None:
                 await runtime.pool.close()

@@ -154,7 +154,9 @@ def dispatch(
     once: bool = typer.Option(False, help="Make one pass (fan out, publish, send what is due) and exit."),
 ) -> None:
     """Carry outbox events to webhooks (and NATS when VIGIL_NATS_URL is set) until stopped: for deployments that
-    run dispatchers apart from the API (set VIGIL_DISPATCHER=off there). Several may run at once."""
+    run dispatchers apart from the API (set VIGIL_DISPATCHER=off there). Several may run at once. With
+    VIGIL_DSA_ENDPOINT and VIGIL_DSA_TOKEN set, also sends DSA statements every VIGIL_DSA_INTERVAL seconds (one
+    submission run at a time across all processes)."""
     from api.dispatcher import from_settings
     from api.logs import configure_logging
     from persistence.fastsql import create_pool
@@ -164,7 +166,11 @@ def dispatch(
     _exit_on_sigterm()
 
     async def run(url: str) -> None:
+        from api.dsa_submit import submit_periodically
+        from persistence.db import create_engine, create_session_factory
+
         pool = await create_pool(url, size=4)
+        engine = create_engine(url, pool_size=2)
         dispatcher = from_settings(pool, settings)
         try:
             if once:
@@ -173,9 +179,14 @@ def dispatch(
                 console.print(f"fanned out {result.fanned_out}, published {result.published}, {dict(result.outcomes)}")
             else:
                 console.print("dispatching (Ctrl-C stops)")
-                await dispatcher.run(asyncio.Event(), interval=settings.dispatch_interval)
+                stop = asyncio.Event()
+                work = [dispatcher.run(stop, interval=settings.dispatch_interval)]
+                if settings.dsa_endpoint and settings.dsa_token:  # and DSA statements to the Transparency Database
+                    work.append(submit_periodically(create_session_factory(engine), settings, stop))
+                await asyncio.gather(*work)
         finally:
             await pool.close()
+            await engine.dispose()
 
     database = resolve_database(settings)
     try:

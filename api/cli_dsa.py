@@ -55,7 +55,7 @@ def submit_command() -> None:
     batches of up to 100. Safe to re-run after a crash: statements left in flight are looked up by puid first,
     so none is sent twice. Exit 1 when the database could not be reached (the next run resumes)."""
     from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
-    from api.dsa_submit import submit_statements
+    from api.dsa_submit import submit_alone
     from persistence.db import create_engine, create_session_factory
 
     settings = Settings()
@@ -65,13 +65,13 @@ def submit_command() -> None:
     endpoint, token = settings.dsa_endpoint, settings.dsa_token
 
     async def run() -> None:
-        engine = create_engine(database.url, pool_size=1)
+        engine = create_engine(database.url, pool_size=2)
         client = TransparencyDatabaseClient(
             endpoint, token, attempts=settings.dsa_attempts, backoff=settings.dsa_backoff
         )
         try:
             async with client:
-                tally = await submit_statements(
+                tally = await submit_alone(
                     create_session_factory(engine),
                     client,
                     batch_size=settings.dsa_batch_size,
@@ -79,6 +79,9 @@ def submit_command() -> None:
                 )
         finally:
             await engine.dispose()
+        if tally is None:
+            console.print("another submission run (a dispatcher or this command) is under way: nothing done")
+            return
         console.print(
             f"[green]done[/green]: {tally.submitted} submitted, {tally.rejected} rejected, "
             f"{tally.reconciled} found already submitted, {tally.batches} batch(es), {client.retries} retried call(s)"

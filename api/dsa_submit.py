@@ -2,13 +2,23 @@
 
 Each step is its own unit of work (committed, with its audit events) and no HTTP call runs inside a database
 transaction: a batch is committed IN_FLIGHT before it is sent, and settled in a new unit of work after.
+
+One run at a time, across processes: ``submit_alone`` holds a PostgreSQL advisory lock for the run (a run that
+finds it held does nothing), so the dispatcher's periodic runs (``submit_periodically``, when VIGIL_DSA_ENDPOINT and
+VIGIL_DSA_TOKEN are set) and ``vigil dsa submit`` never reconcile each other's batches in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Callable
 
-from api.dsa_client import SubmissionFailed
+import sqlalchemy as sa
+
+from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
+from api.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.services.dsa_submission import (
     BATCH_MAX,
@@ -19,11 +29,14 @@ from domain.services.dsa_submission import (
     settle,
     take_batch,
 )
+from persistence.availability import database_unavailable
 from persistence.db import SessionFactory
 from persistence.repositories import UnitOfWork
 from persistence.uow import AuditContext
 
 SUBMITTER = "dsa-submitter"
+SUBMISSION_LOCK = 0x5649_4749_4C44  # pg_advisory_lock key: one submission run at a time
+log = logging.getLogger("vigil.dsa")
 
 
 def _uow(sessions: SessionFactory, operation: str, clock: Clock) -> UnitOfWork:
@@ -74,3 +87,46 @@ async def submit_statements(
             on_batch(step)
         if step.submitted + step.rejected == 0:  # refused whole with no reason to act on: stop, do not loop
             raise SubmissionFailed("the database refused a batch without saying which statement it refused")
+
+
+async def submit_alone(
+    sessions: SessionFactory,
+    database: TransparencyDatabase,
+    *,
+    batch_size: int = BATCH_MAX,
+    clock: Clock | None = None,
+    on_batch: Callable[[Tally], None] | None = None,
+) -> Tally | None:
+    """``submit_statements`` holding the submission lock; None (nothing done) when another run holds it."""
+    async with sessions() as holder:  # its connection holds the session-level lock for the whole run
+        lock = sa.text("SELECT pg_try_advisory_lock(:key)")
+        if not (await holder.execute(lock, {"key": SUBMISSION_LOCK})).scalar_one():
+            return None
+        try:
+            return await submit_statements(sessions, database, batch_size=batch_size, clock=clock, on_batch=on_batch)
+        finally:
+            await holder.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SUBMISSION_LOCK})
+
+
+async def submit_periodically(sessions: SessionFactory, settings: Settings, stop: asyncio.Event) -> None:
+    """The dispatcher's share of DSA submission: a run every ``VIGIL_DSA_INTERVAL`` seconds until ``stop``. A run
+    that fails (the database unreachable, PostgreSQL away) is logged and tried again at the next interval."""
+    endpoint, token = settings.dsa_endpoint, settings.dsa_token
+    if not endpoint or not token:
+        raise ValueError("DSA submission needs VIGIL_DSA_ENDPOINT and VIGIL_DSA_TOKEN")
+    while not stop.is_set():
+        client = TransparencyDatabaseClient(
+            endpoint, token, attempts=settings.dsa_attempts, backoff=settings.dsa_backoff
+        )
+        try:
+            async with client:
+                tally = await submit_alone(sessions, client, batch_size=settings.dsa_batch_size)
+            if tally is not None and tally.batches:
+                log.info("DSA statements sent", extra={"submitted": tally.submitted, "rejected": tally.rejected})
+        except SubmissionFailed as exc:
+            log.warning("DSA submission stopped; the next run resumes: %s", exc)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                log.exception("DSA submission failed; the next run resumes")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.dsa_interval)

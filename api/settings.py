@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     dsa_batch_size: int = Field(default=100, ge=1, le=100, description="statements per batch call (at most 100)")
     dsa_attempts: int = Field(default=6, ge=1, le=20, description="tries per call on 429, 5xx or no answer")
     dsa_backoff: float = Field(default=1.0, ge=0, le=60, description="seconds before the first retry (doubling)")
+    dsa_interval: float = Field(
+        default=60.0, gt=0, le=86_400, description="seconds between the dispatcher's submission runs"
+    )
 
     dispatcher: bool | None = Field(
         default=None,

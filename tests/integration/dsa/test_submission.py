@@ -16,9 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
-from api.dsa_submit import _uow, submit_statements
+from api.dsa_submit import SUBMISSION_LOCK, _uow, submit_alone, submit_periodically, submit_statements
 from api.graphql.ids import to_global_id
 from api.seed import seed_demo
+from api.settings import Settings
 from domain.clock import SystemClock
 from domain.services.dsa_submission import take_batch
 from persistence.db import SessionFactory, create_engine, create_session_factory
@@ -218,3 +219,37 @@ async def _vigil(env: dict[str, str], *args: str, code: int = 0) -> tuple[str, s
     out, err = await process.communicate()
     assert process.returncode == code, err.decode()
     return out.decode(), " ".join(err.decode().split())
+
+
+async def test_one_submission_run_at_a_time(
+    sessions: SessionFactory, fake: tuple[FakeTransparencyDatabase, str]
+) -> None:
+    database, url = fake
+    async with sessions() as other:  # another process's run holds the lock
+        await other.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": SUBMISSION_LOCK})
+        async with _client(url) as client:
+            assert await submit_alone(sessions, client) is None  # nothing done, nothing sent
+        assert database.received == []
+        await other.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SUBMISSION_LOCK})
+    async with _client(url) as client:
+        tally = await submit_alone(sessions, client)
+    assert tally is not None
+    assert tally.submitted == len(database.received) > 0
+
+
+async def test_the_dispatcher_submits_on_its_own_until_stopped(
+    sessions: SessionFactory, fake: tuple[FakeTransparencyDatabase, str]
+) -> None:
+    database, url = fake
+    settings = Settings(env="test", dsa_endpoint=url, dsa_token=TOKEN, dsa_interval=3600)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    running = asyncio.create_task(submit_periodically(sessions, settings, stop))
+    for _ in range(200):  # the first run starts at once; wait for it to have settled every statement
+        states = await _states(sessions)
+        if states and all(state == "SUBMITTED" for state, _, _ in states.values()):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)  # a stop ends the wait for the next run
+    assert sorted(database.received) == sorted(states)
+    assert all(state == "SUBMITTED" for state, _, _ in states.values())
