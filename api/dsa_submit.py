@@ -31,7 +31,7 @@ from domain.services.dsa_submission import (
 )
 from persistence.availability import database_unavailable
 from persistence.db import SessionFactory
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
 
 SUBMITTER = "dsa-submitter"
@@ -39,9 +39,9 @@ SUBMISSION_LOCK = 0x5649_4749_4C44  # pg_advisory_lock key: one submission run a
 log = logging.getLogger("vigil.dsa")
 
 
-def _uow(sessions: SessionFactory, operation: str, clock: Clock) -> UnitOfWork:
+def _uow(sessions: SessionFactory, operation: str, clock: Clock) -> PostgresUnitOfWork:
     audit = AuditContext(actor_kind="SYSTEM", actor_id=SUBMITTER, operation=operation, reason="DSA art. 24(5)")
-    return UnitOfWork(sessions, audit, clock=clock)
+    return PostgresUnitOfWork(sessions, audit, clock=clock)
 
 
 async def reconcile_in_flight(sessions: SessionFactory, database: TransparencyDatabase, clock: Clock) -> int:

@@ -52,7 +52,7 @@ from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind, Surface
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.principals import SYSTEM_AUDIT
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 from persistence.tables.auth import principals
 from persistence.tables.automation import automation_rules
 from persistence.tables.moderated import accounts
@@ -130,12 +130,12 @@ class Seeder:
         return actor_for(principal, get_authorizer().permission_map(principal), Permission.CASES_DECIDE)
 
     async def step(
-        self, operation: str, actor: Actor, work: Callable[[UnitOfWork], Awaitable[T]], *, days_ago: float = 0
+        self, operation: str, actor: Actor, work: Callable[[PostgresUnitOfWork], Awaitable[T]], *, days_ago: float = 0
     ) -> T:
         clock = FixedClock(self.now - timedelta(days=days_ago))
         kind = "PARTNER" if actor.kind is ActorKind.TOKEN else actor.kind.value
         audit = AuditContext(actor_kind=kind, actor_id=actor.id, operation=operation, reason="demo data")
-        async with UnitOfWork(self.sessions, audit, clock=clock) as uow:
+        async with PostgresUnitOfWork(self.sessions, audit, clock=clock) as uow:
             return await work(uow)
 
     async def policies(self) -> None:
@@ -202,7 +202,7 @@ class Seeder:
                 "defineAutomationRule", admin, partial(define_automation_rule, actor=admin, cmd=rule), days_ago=400
             )
 
-        async def reroute(uow: UnitOfWork) -> int:
+        async def reroute(uow: PostgresUnitOfWork) -> int:
             outcome = await reroute_cases(uow, admin, RerouteCases(region=region), unqueued_cases(uow))
             return len(outcome.routed)
 
@@ -372,7 +372,7 @@ async def seed_demo(url: str) -> str:
     engine = create_engine(url, pool_size=2)
     try:
         sessions = create_session_factory(engine)
-        async with UnitOfWork(sessions, SYSTEM_AUDIT) as staff_uow:
+        async with PostgresUnitOfWork(sessions, SYSTEM_AUDIT) as staff_uow:
             staff_summary = await seed_staff(staff_uow)
         async with sessions() as session:
             done = await session.scalar(sa.select(sa.func.count()).where(accounts.c.external_id == MARKER))

@@ -256,8 +256,8 @@ class StrikeLadderRepository(SqlRepository[LadderVersion]):
         return None if row is None else self.uow.track_loaded(STRIKE_LADDERS, row)
 
 
-class UnitOfWork(SqlUnitOfWork):
-    """The domain's UnitOfWork port on PostgreSQL."""
+class PostgresUnitOfWork(SqlUnitOfWork):
+    """The domain's UnitOfWork port (``domain.ports.UnitOfWork``) on PostgreSQL: every repository of the model."""
 
     def _repo(self, name: str, factory: Any) -> Any:
         repo = self._repos.get(name)

@@ -8,12 +8,12 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from domain.case import OPEN_STATES
 from domain.region import Region
 from domain.services.queue import UnqueuedCase, UnqueuedCases
-from persistence.repositories import CASES, UnitOfWork
+from persistence.repositories import CASES, PostgresUnitOfWork
 from persistence.tables.cases import cases, reports
 from persistence.tables.policies import policies
 
 
-def unqueued_cases(uow: UnitOfWork) -> UnqueuedCases:
+def unqueued_cases(uow: PostgresUnitOfWork) -> UnqueuedCases:
     """The domain's `UnqueuedCases` port on PostgreSQL, within ``uow`` (its region filter applies)."""
 
     async def find(region: Region, limit: int) -> list[UnqueuedCase]:

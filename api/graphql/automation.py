@@ -8,7 +8,6 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.commands import require_region, run
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_any, parse_id, to_global_id
@@ -16,6 +15,7 @@ from api.graphql.mutations.intake import SUBJECT_KINDS
 from api.graphql.mutations.review import ActionInput
 from api.graphql.permissions import requires
 from api.graphql.queries import visible_regions
+from api.graphql.runner import require_region, run
 from api.graphql.types.common import Connection, MutationError, connection
 from api.graphql.types.nodes import Case, Decision, Policy, Report, build, one
 from authz.permissions import Permission
@@ -36,7 +36,7 @@ from domain.services.automation import (
 from domain.subject import SubjectKind
 from persistence import reads
 from persistence.pagination import Page
-from persistence.repositories import AUTOMATION_RULES, UnitOfWork
+from persistence.repositories import AUTOMATION_RULES, PostgresUnitOfWork
 
 strawberry.enum(
     SignalOutcome,
@@ -216,7 +216,7 @@ def _outcome_of(context: Context, o: ScoreOutcome) -> SignalScoreOutcome:
 class AutomationMutation:
     @strawberry.mutation(extensions=requires(Permission.POLICIES_PUBLISH))
     async def define_automation_rule(self, info: Info, input: DefineAutomationRuleInput) -> DefineAutomationRuleResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> DefineAutomationRuleSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> DefineAutomationRuleSuccess:
             rule = await define_automation_rule(uow, actor, _define_command(info.context, input))
             await uow.flush()  # the payload shows the stored version
             return DefineAutomationRuleSuccess(automation_rule=rule_of(rule))
@@ -229,7 +229,7 @@ class AutomationMutation:
         "nothing, per score.",
     )
     async def submit_signal(self, info: Info, input: SubmitSignalInput) -> SubmitSignalResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> SubmitSignalSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> SubmitSignalSuccess:
             outcomes = await submit_signal(uow, actor, _signal_command(input))
             return SubmitSignalSuccess(outcomes=[_outcome_of(info.context, o) for o in outcomes])
 

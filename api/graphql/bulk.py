@@ -15,12 +15,12 @@ import strawberry
 
 import api.graphql.types.enums  # noqa: F401  (registers the domain enums)
 from api.bulk_jobs import BulkJobRunner, frozen_regions
-from api.graphql.commands import actor_for, audit_context, failed, run
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.mutations.review import ActionInput
 from api.graphql.permissions import requires
+from api.graphql.runner import actor_for, audit_context, failed, run
 from api.graphql.types.common import Connection, Error, MutationError, connection, error_from
 from api.graphql.types.node import Node
 from authz.permissions import Permission
@@ -35,7 +35,7 @@ from domain.services.bulk import Grant, SubmitBulkDecide, cancel_job, submit_bul
 from persistence.bulk import BulkUnitOfWork, get_job, list_items
 from persistence.pagination import Page, check_first, decode_cursor, encode_cursor
 from persistence.prefetched import LostRace
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 
 @strawberry.type(description="One case of a bulk job: PENDING until its chunk runs, then SUCCEEDED or FAILED alone.")
@@ -197,7 +197,7 @@ class BulkMutation:
         context = info.context
         runner = _runner(context)
 
-        async def command(uow: UnitOfWork, actor: Actor) -> BulkDecideCasesSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> BulkDecideCasesSuccess:
             case_ids = tuple(parse_id(c, "Case", field="caseIds") for c in input.case_ids)
             cmd = SubmitBulkDecide(
                 case_ids=case_ids,

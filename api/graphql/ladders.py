@@ -8,11 +8,11 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.commands import require_region, run
 from api.graphql.context import Info
 from api.graphql.errors import BadRequest
 from api.graphql.permissions import requires
 from api.graphql.queries import visible_regions
+from api.graphql.runner import require_region, run
 from api.graphql.types.common import Connection, MutationError, connection
 from api.graphql.types.nodes import build
 from authz.permissions import Permission
@@ -27,7 +27,7 @@ from domain.subject import Surface
 from persistence.pagination import Page
 from persistence.queries import filters as q
 from persistence.queries import listing
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 
 @strawberry.type(description="At `threshold` active strike weight: apply `action` for `durationDays` (null: no end).")
@@ -145,7 +145,7 @@ class LadderMutation:
         "citing the version they applied.",
     )
     async def define_strike_ladder(self, info: Info, input: DefineStrikeLadderInput) -> DefineStrikeLadderResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> DefineStrikeLadderSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> DefineStrikeLadderSuccess:
             require_region(info.context, Permission.LADDERS_DEFINE, input.region.value)
             cmd = DefineStrikeLadder(
                 region=input.region,

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 import strawberry
 
 import api.graphql.types.dsa  # noqa: F401  (registers the DSA enums)
-from api.graphql.commands import require_region, run, run_prefetched
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest, Forbidden
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
 from api.graphql.queries import visible_regions
+from api.graphql.runner import require_region, run, run_prefetched
 from api.graphql.types.common import Connection, MutationError, connection, error_from
 from api.graphql.types.nodes import Case, Policy, build, many
 from authz.actors import roles_in as authz_roles_in
@@ -47,7 +47,7 @@ from persistence import reads
 from persistence.claims import ClaimUnitOfWork
 from persistence.fastsql import Pool
 from persistence.pagination import Page
-from persistence.repositories import QUEUES, UnitOfWork
+from persistence.repositories import QUEUES, PostgresUnitOfWork
 from persistence.uow import AuditContext
 from persistence.waiting import unqueued_cases
 
@@ -415,7 +415,7 @@ def roles_in(context: Context, region: Region, permission: Permission = Permissi
 class OperationsMutation:
     @strawberry.mutation(extensions=requires(Permission.QUEUES_MANAGE))
     async def define_queue(self, info: Info, input: DefineQueueInput) -> DefineQueueResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> DefineQueueSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> DefineQueueSuccess:
             require_region(info.context, Permission.QUEUES_MANAGE, input.region.value)
             cmd = DefineQueue(region=input.region, name=input.name, settings=_settings(input))
             queue = await define_queue(uow, actor, cmd)
@@ -431,7 +431,7 @@ class OperationsMutation:
         "existed) with the current routing rules; each moved case is audited.",
     )
     async def reroute_cases(self, info: Info, input: RerouteCasesInput) -> RerouteCasesResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> RerouteCasesSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> RerouteCasesSuccess:
             require_region(info.context, Permission.QUEUES_MANAGE, input.region.value)
             cmd = RerouteCases(region=input.region, limit=input.limit)
             outcome = await reroute_cases(uow, actor, cmd, unqueued_cases(uow))
@@ -468,7 +468,7 @@ class OperationsMutation:
 
     @strawberry.mutation(extensions=requires(Permission.CASES_CLAIM), description="Give a held case back.")
     async def release_case(self, info: Info, input: ReleaseCaseInput) -> ReleaseCaseResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> ReleaseCaseSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> ReleaseCaseSuccess:
             cmd = ReleaseCase(case_id=parse_id(input.case_id, "Case", field="caseId"))
             return ReleaseCaseSuccess(case=build(Case, await release_case(uow, actor, cmd)))
 
@@ -476,7 +476,7 @@ class OperationsMutation:
 
     @strawberry.mutation(extensions=requires(Permission.QA_REVIEW))
     async def submit_qa_review(self, info: Info, input: SubmitQaReviewInput) -> SubmitQaReviewResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> SubmitQaReviewSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> SubmitQaReviewSuccess:
             policy = input.correct_policy_id
             verdict = QaVerdict(
                 outcome=QaOutcome.AGREE if input.agrees else QaOutcome.DISAGREE,

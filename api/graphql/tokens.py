@@ -13,11 +13,11 @@ from typing import Annotated
 import strawberry
 
 from api import identity
-from api.graphql.commands import audit_context, run
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
+from api.graphql.runner import audit_context, run
 from api.graphql.types.common import Connection, MutationError, connection
 from api.identity import DEFAULT_LIFETIME, Issuer, PartnerToken, StaffToken
 from authz.permissions import Permission
@@ -26,7 +26,7 @@ from domain.actor import Actor
 from domain.errors import DomainError
 from persistence.pagination import Page
 from persistence.principals import TokenRecord, TokenStatus, list_tokens
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 
 @strawberry.enum(name="ApiTokenStatus", description="REVOKED wins over EXPIRED; EXPIRED is computed from the clock.")
@@ -184,7 +184,7 @@ class TokenMutation:
         request = PartnerToken(input.partner_org, input.scopes, input.region, input.name, input.expires_in)
         issuer = _issuer(context, "issueApiToken")
 
-        async def command(uow: UnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
             record, secret = await identity.issue_partner_token(uow, issuer, request, now)
             return IssueApiTokenSuccess(token=ApiToken.from_record(record, now), secret=secret)
 
@@ -200,7 +200,7 @@ class TokenMutation:
         request = StaffToken(input.role, input.region, input.name, input.expires_in, input.vendor_org, via="GraphQL")
         issuer = _issuer(info.context, "issueStaffToken")
 
-        async def command(uow: UnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
             record, secret = await identity.issue_staff_token(uow, issuer, request, now)
             return IssueApiTokenSuccess(token=ApiToken.from_record(record, now), secret=secret)
 
@@ -215,7 +215,7 @@ class TokenMutation:
         now = datetime.now(UTC)
         issuer = _issuer(context, "revokeApiToken")
 
-        async def command(uow: UnitOfWork, actor: Actor) -> RevokeApiTokenSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> RevokeApiTokenSuccess:
             revoked = await identity.revoke(uow, issuer, parse_id(input.id, "ApiToken", field="id"), now)
             return RevokeApiTokenSuccess(token=ApiToken.from_record(revoked, now))
 

@@ -18,11 +18,11 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
-from api.graphql.commands import actor_for, run
 from api.graphql.context import Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
+from api.graphql.runner import actor_for, run
 from api.graphql.types.common import Connection, MutationError, connection
 from api.graphql.types.node import Node
 from authz.permissions import Permission
@@ -34,7 +34,7 @@ from domain.region import Region
 from domain.services import webhooks as services
 from persistence import outbox_queries as oq
 from persistence.pagination import Page
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -306,7 +306,7 @@ def _check_types(types: list[str]) -> None:
 class WebhookMutation:
     @strawberry.mutation(extensions=requires(Permission.WEBHOOKS_MANAGE))
     async def register_webhook(self, info: Info, input: RegisterWebhookInput) -> RegisterWebhookResult:
-        async def command(uow: UnitOfWork, _: Actor) -> RegisterWebhookSuccess:
+        async def command(uow: PostgresUnitOfWork, _: Actor) -> RegisterWebhookSuccess:
             _check_types(input.event_types)
             _check_regions(info, input.regions)
             cmd = services.RegisterWebhook(
@@ -324,7 +324,7 @@ class WebhookMutation:
 
     @strawberry.mutation(extensions=requires(Permission.WEBHOOKS_MANAGE))
     async def rotate_webhook_secret(self, info: Info, input: RotateWebhookSecretInput) -> RotateWebhookSecretResult:
-        async def command(uow: UnitOfWork, _: Actor) -> RotateWebhookSecretSuccess:
+        async def command(uow: PostgresUnitOfWork, _: Actor) -> RotateWebhookSecretSuccess:
             webhook_id = parse_id(str(input.webhook_id), "Webhook", field="webhookId")
             if not 0 <= input.overlap_hours <= wh.MAX_OVERLAP_HOURS:
                 raise DomainError.invalid_input(f"overlapHours is 0 to {wh.MAX_OVERLAP_HOURS}", "overlapHours")
@@ -336,7 +336,7 @@ class WebhookMutation:
 
     @strawberry.mutation(extensions=requires(Permission.WEBHOOKS_MANAGE))
     async def disable_webhook(self, info: Info, input: DisableWebhookInput) -> DisableWebhookResult:
-        async def command(uow: UnitOfWork, _: Actor) -> DisableWebhookSuccess:
+        async def command(uow: PostgresUnitOfWork, _: Actor) -> DisableWebhookSuccess:
             webhook_id = parse_id(str(input.webhook_id), "Webhook", field="webhookId")
             endpoint = await services.disable_webhook(uow, _owner(info), webhook_id)
             return DisableWebhookSuccess(webhook=Webhook.from_entity(endpoint))
@@ -348,7 +348,7 @@ class WebhookMutation:
         description="Send a delivery again (a DEAD one too), with the same `webhook-id`.",
     )
     async def redeliver_webhook(self, info: Info, input: RedeliverWebhookInput) -> RedeliverWebhookResult:
-        async def command(uow: UnitOfWork, _: Actor) -> RedeliverWebhookSuccess:
+        async def command(uow: PostgresUnitOfWork, _: Actor) -> RedeliverWebhookSuccess:
             delivery_id = parse_id(str(input.delivery_id), "WebhookDelivery", field="deliveryId")
             delivery = await services.redeliver(uow, _owner(info), delivery_id)
             return RedeliverWebhookSuccess(delivery=WebhookDelivery.from_entity(delivery))

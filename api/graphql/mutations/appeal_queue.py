@@ -10,18 +10,18 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.commands import run
 from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.operations import roles_in
 from api.graphql.permissions import requires
+from api.graphql.runner import run
 from api.graphql.types.common import MutationError
 from api.graphql.types.nodes import Appeal, build
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.services.appeal import ClaimNextAppeal, ReleaseAppeal, claim_next_appeal, release_appeal
 from domain.services.queue import get_queue
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 
 @strawberry.input
@@ -59,7 +59,7 @@ class AppealQueueMutation:
         "(renewAppealId: renew a lease you hold).",
     )
     async def claim_next_appeal(self, info: Info, input: ClaimNextAppealInput) -> ClaimNextAppealResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> ClaimNextAppealSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> ClaimNextAppealSuccess:
             queue = await get_queue(uow, parse_id(input.queue_id, "Queue", field="queueId"))
             renew = input.renew_appeal_id
             cmd = ClaimNextAppeal(
@@ -74,7 +74,7 @@ class AppealQueueMutation:
 
     @strawberry.mutation(extensions=requires(Permission.APPEALS_DECIDE), description="Give a held appeal back.")
     async def release_appeal(self, info: Info, input: ReleaseAppealInput) -> ReleaseAppealResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> ReleaseAppealSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> ReleaseAppealSuccess:
             cmd = ReleaseAppeal(appeal_id=parse_id(input.appeal_id, "Appeal", field="appealId"))
             return ReleaseAppealSuccess(appeal=build(Appeal, await release_appeal(uow, actor, cmd)))
 

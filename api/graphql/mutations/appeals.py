@@ -7,17 +7,17 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.commands import run
 from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.permissions import requires
+from api.graphql.runner import run
 from api.graphql.types.common import MutationError
 from api.graphql.types.nodes import Appeal, Decision, EnforcementAction, Strike, build, build_all
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.appeal import AppealState
 from domain.services.appeal import DecideAppeal, FileAppeal, decide_appeal, file_appeal
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 
 @strawberry.enum(description="How an appeal is decided.")
@@ -67,7 +67,7 @@ class AppealMutation:
         description="Within 180 days of the decision, once per decision, only by the account the decision affects.",
     )
     async def file_appeal(self, info: Info, input: FileAppealInput) -> FileAppealResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> FileAppealSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> FileAppealSuccess:
             cmd = FileAppeal(
                 decision_id=parse_id(input.decision_id, "Decision", field="decisionId"),
                 appellant_account_id=parse_id(input.appellant_account_id, "Account", field="appellantAccountId"),
@@ -83,7 +83,7 @@ class AppealMutation:
         "decision's actions and strike and re-evaluates the strike ladder; UPHELD changes nothing.",
     )
     async def decide_appeal(self, info: Info, input: DecideAppealInput) -> DecideAppealResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> DecideAppealSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> DecideAppealSuccess:
             outcome = AppealState(input.outcome.value)
             cmd = DecideAppeal(
                 appeal_id=parse_id(input.appeal_id, "Appeal", field="appealId"),

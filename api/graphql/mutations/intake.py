@@ -6,10 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.commands import require_region, run, run_intake
 from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.permissions import requires
+from api.graphql.runner import require_region, run, run_intake
 from api.graphql.types.common import Error, MutationError, error_from
 from api.graphql.types.nodes import Account, Ad, Case, Content, Report, build
 from authz.permissions import Permission
@@ -27,7 +27,7 @@ from domain.services.content import UpsertContent, upsert_content
 from domain.services.report import SubmitReport, submit_report, submit_reports
 from domain.subject import SubjectKind
 from persistence.intake import IntakeUnitOfWork
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 SUBJECT_KINDS = {"Account": SubjectKind.ACCOUNT, "Content": SubjectKind.CONTENT, "Ad": SubjectKind.AD}
 
@@ -158,7 +158,7 @@ async def _report_payload(info: Info, uow: IntakeUnitOfWork, report: ReportEntit
 class IntakeMutation:
     @strawberry.mutation(extensions=requires(Permission.ACCOUNTS_WRITE))
     async def upsert_account(self, info: Info, input: UpsertAccountInput) -> UpsertAccountResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> UpsertAccountSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> UpsertAccountSuccess:
             require_region(info.context, Permission.ACCOUNTS_WRITE, input.region.value)
             cmd = UpsertAccount(
                 region=input.region,
@@ -177,7 +177,7 @@ class IntakeMutation:
 
     @strawberry.mutation(extensions=requires(Permission.CONTENT_WRITE))
     async def upsert_content(self, info: Info, input: UpsertContentInput) -> UpsertContentResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> UpsertContentSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> UpsertContentSuccess:
             cmd = UpsertContent(
                 owner_account_id=parse_id(input.owner_account_id, "Account", field="ownerAccountId"),
                 external_id=input.external_id,
@@ -194,7 +194,7 @@ class IntakeMutation:
 
     @strawberry.mutation(extensions=requires(Permission.ADS_WRITE))
     async def submit_ad(self, info: Info, input: SubmitAdInput) -> SubmitAdResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> SubmitAdSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> SubmitAdSuccess:
             cmd = SubmitAd(
                 advertiser_account_id=parse_id(input.advertiser_account_id, "Account", field="advertiserAccountId"),
                 external_id=input.external_id,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.commands import run
 from api.graphql.context import Info
 from api.graphql.permissions import requires
+from api.graphql.runner import run
 from api.graphql.types.common import MutationError
 from api.graphql.types.nodes import Policy, PolicyVersion, build
 from authz.permissions import Permission
@@ -18,7 +18,7 @@ from domain.errors import DomainError
 from domain.policy import DEFAULT_STRIKE_TTL_DAYS, Severity
 from domain.services.policy import DefinePolicy, define_policy
 from domain.subject import Surface
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 
 @strawberry.input(description="A new policy (version 1), or the next version of an existing code.")
@@ -58,7 +58,7 @@ DefinePolicyResult = Annotated[DefinePolicySuccess | MutationError, strawberry.u
 class PolicyMutation:
     @strawberry.mutation(extensions=requires(Permission.POLICIES_PUBLISH))
     async def define_policy(self, info: Info, input: DefinePolicyInput) -> DefinePolicyResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> DefinePolicySuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> DefinePolicySuccess:
             # Policies are global (region null) and every region's decisions cite them: defining one or publishing
             # its next version needs the permission in every region, not in some.
             if not info.context.permissions.allows(Permission.POLICIES_PUBLISH, GLOBAL_REGION):

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.commands import run
 from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.permissions import requires
+from api.graphql.runner import run
 from api.graphql.types.common import MutationError
 from api.graphql.types.nodes import Ad, Case, Decision, EnforcementAction, Strike, build, build_all
 from authz.permissions import Permission
@@ -19,7 +19,7 @@ from domain.enforcement import ActionKind, RequestedAction
 from domain.services.ad import AdReviewOutcome, ReviewAd, review_ad
 from domain.services.case import EscalateCase, escalate_case
 from domain.services.decision import DecideCase, decide_case
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 
 
 @strawberry.input(description="An action the decider asks for; durationDays null means permanent where allowed.")
@@ -90,7 +90,7 @@ class ReviewMutation:
         "ladder, needs accounts:ban in the case's region (else FORBIDDEN, nothing decided).",
     )
     async def decide_case(self, info: Info, input: DecideCaseInput) -> DecideCaseResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> DecideCaseSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> DecideCaseSuccess:
             case_id = parse_id(input.case_id, "Case", field="caseId")
             policy_id = parse_id(input.policy_id, "Policy", field="policyId")
             requested = tuple(RequestedAction(kind=a.kind, duration_days=a.duration_days) for a in input.actions)
@@ -113,7 +113,7 @@ class ReviewMutation:
 
     @strawberry.mutation(extensions=requires(Permission.CASES_ESCALATE))
     async def escalate_case(self, info: Info, input: EscalateCaseInput) -> EscalateCaseResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> EscalateCaseSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> EscalateCaseSuccess:
             cmd = EscalateCase(case_id=parse_id(input.case_id, "Case", field="caseId"), reason=input.reason)
             return EscalateCaseSuccess(case=build(Case, await escalate_case(uow, actor, cmd)))
 
@@ -125,7 +125,7 @@ class ReviewMutation:
         "restrictions, or reject an ad citing an ADS policy (the advertiser's strike follows).",
     )
     async def review_ad(self, info: Info, input: ReviewAdInput) -> ReviewAdResult:
-        async def command(uow: UnitOfWork, actor: Actor) -> ReviewAdSuccess:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> ReviewAdSuccess:
             cmd = ReviewAd(
                 ad_id=parse_id(input.ad_id, "Ad", field="adId"),
                 outcome=input.outcome,

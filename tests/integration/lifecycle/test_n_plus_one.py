@@ -28,7 +28,7 @@ from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind, Surface
 from persistence.db import SessionFactory
 from persistence.fastsql import recording_queries
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
 from tests.integration.conftest import GraphQLClient
 from tests.integration.tokens import issue_staff_token
@@ -56,7 +56,7 @@ def _runtime(gql: GraphQLClient) -> Any:
 async def _seed(sessions: SessionFactory, region: Region = Region.US) -> None:
     """60 reported videos by 20 creators (one case each) in ``region``; every third case decided VIOLATING."""
     audit = AuditContext(actor_kind="SYSTEM", actor_id="seed", operation="seed")
-    async with UnitOfWork(sessions, audit) as uow:
+    async with PostgresUnitOfWork(sessions, audit) as uow:
         policies = []
         for code in ("SPAM", "HATE_SPEECH"):
             defined = await define_policy(

@@ -28,7 +28,7 @@ from domain.errors import DomainError
 from domain.services.report import SubmitReport
 from persistence.intake import IntakeItem, IntakeUnitOfWork
 from persistence.prefetched import LostRace, PrefetchedUnitOfWork
-from persistence.repositories import UnitOfWork
+from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
 
 T = TypeVar("T")
@@ -55,16 +55,18 @@ def audit_context(context: Context, operation: str, reason: str | None = None) -
     )
 
 
-def unit_of_work(context: Context, operation: str, permission: Permission, reason: str | None = None) -> UnitOfWork:
+def unit_of_work(
+    context: Context, operation: str, permission: Permission, reason: str | None = None
+) -> PostgresUnitOfWork:
     audit = audit_context(context, operation, reason)
-    return UnitOfWork(context.sessions, audit, regions=context.permissions.regions(permission))
+    return PostgresUnitOfWork(context.sessions, audit, regions=context.permissions.regions(permission))
 
 
 async def run(
     info: Info,
     operation: str,
     permission: Permission,
-    command: Callable[[UnitOfWork, Actor], Awaitable[T]],
+    command: Callable[[PostgresUnitOfWork, Actor], Awaitable[T]],
     *,
     reason: str | None = None,
 ) -> T | MutationError:
