@@ -18,7 +18,7 @@ from api.graphql.operations import OperationsMutation, OperationsQuery
 from api.graphql.queries import CoreQuery
 from api.graphql.tokens import TokenMutation, TokenQuery
 from api.graphql.transparency import TransparencyQuery
-from api.graphql.viewer import ViewerQuery
+from api.graphql.viewer_query import ViewerQuery
 from api.graphql.webhooks import WebhookMutation, WebhookQuery
 
 QUERIES: tuple[type, ...] = (

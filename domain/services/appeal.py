@@ -127,7 +127,7 @@ async def claim_next_appeal(
     appeal: Appeal | None
     if cmd.renew_appeal_id is not None:
         appeal = await get_appeal(uow, cmd.renew_appeal_id, field="renewAppealId")
-        if appeal.queue_id != queue.id or appeal.assignee_id != actor.id:
+        if appeal.queue_id != queue.id or appeal.lease.holder != actor.id:
             raise DomainError.conflict("you hold no lease on this appeal in this queue", "renewAppealId")
     else:
         appeal = await uow.appeals.next_in_queue(queue.id, now=now, decider=actor)

@@ -104,7 +104,7 @@ async def claim_next_case(
     case: Case | None
     if cmd.renew_case_id is not None:
         case = await get_case(uow, cmd.renew_case_id, field="renewCaseId")
-        if case.queue_id != queue.id or case.assignee_id != actor.id:
+        if case.queue_id != queue.id or case.lease.holder != actor.id:
             raise DomainError.conflict("you hold no lease on this case in this queue", "renewCaseId")
     else:
         escalated = actor.seniority >= seniority.ESCALATED_CASE_MIN

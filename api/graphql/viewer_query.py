@@ -1,4 +1,4 @@
-"""`viewer`: who the API thinks you are."""
+"""The `viewer` root field (its types are in `types/viewer.py`): who the API thinks you are."""
 
 from __future__ import annotations
 
