@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from api.settings import Settings
@@ -74,3 +75,14 @@ def resolve_database(
     pg = start_embedded(settings.pgdata)
     pg.ensure_database(database)
     return DatabaseHandle(url=pg.url(database), embedded=pg)
+
+
+def start_database(settings: Settings) -> Future[DatabaseHandle]:
+    """``resolve_database`` on a thread of its own, so the caller can import and build meanwhile (the embedded
+    server takes ~150 ms to start; `vigil serve` imports its app in that time). ``result()`` gives the handle or
+    raises what ``resolve_database`` raised."""
+    starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-database-start")
+    try:
+        return starter.submit(resolve_database, settings)
+    finally:
+        starter.shutdown(wait=False)  # the submitted start still runs to its end

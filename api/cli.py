@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from api.bootstrap import DatabaseHandle, resolve_database
+from api.bootstrap import DatabaseHandle, resolve_database, start_database
 from api.cli_audit import audit_app
 from api.cli_db import register_db_commands
 from api.cli_dsa import dsa_app
@@ -81,11 +82,8 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql outside production). An embedded PostgreSQL is supervised
     (restarted if it dies) and stopped on exit."""
-    import uvicorn
-
-    from api.app import create_app
+    gc.disable()  # start-up builds what lives as long as the process: collecting it meanwhile only costs time
     from api.logs import configure_logging
-    from persistence import migrate as migrations
 
     settings = load_settings()
     configure_logging(settings.log_level)
@@ -95,7 +93,14 @@ def serve(
     listener = bind_listener(host, port)
     database: DatabaseHandle | None = None
     try:
-        database = resolve_database(settings)
+        starting = start_database(settings)  # PostgreSQL starts while the app's modules are imported
+        try:
+            import uvicorn
+
+            from api.app import create_app
+            from persistence import migrate as migrations
+        finally:
+            database = starting.result()
         database.supervise()
         if migrate:
             with console.status("Migrating the database to head"):
@@ -119,6 +124,8 @@ def serve(
             stops = "the server and the embedded database" if database and database.embedded else "the server"
             console.print(f"Ctrl-C stops {stops}.\n")
 
+        gc.freeze()
+        gc.enable()
         options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "server_header": False}
         options["proxy_headers"] = False
         workers = settings.worker_count

@@ -224,11 +224,19 @@ class Authorizer:
                 self._role_table(role, region)
 
     async def warm_up_gradually(self) -> None:
-        """``warm_up`` one table per event-loop turn, so a server warming up still answers requests."""
+        """``warm_up`` one permission per event-loop turn, so a server warming up (~0.5 s of CPU) still answers
+        requests at once: a whole table per turn (~12 ms) held each request's every await behind one."""
         for role in Role:
             for region in _ASSIGNMENT_REGIONS:
-                self._role_table(role, region)
-                await asyncio.sleep(0)
+                if (role, region) in self._tables:
+                    continue
+                subject = _assignment_subject(role, region)
+                grants: dict[Permission, RegionSet] = {}
+                for perm in Permission:
+                    self._grant(subject, perm, grants)
+                    await asyncio.sleep(0)
+                with self._lock:  # a request may have built this table meanwhile: the first one stays
+                    self._tables.setdefault((role, region), MappingProxyType(grants))
 
     def role_grants(self, role: str, region: str) -> Mapping[Permission, RegionSet]:
         """What holding ``role`` in ``region`` grants (validated names; ``ValueError`` otherwise)."""
@@ -320,17 +328,19 @@ class Authorizer:
             subject = _assignment_subject(role, region)
             grants: dict[Permission, RegionSet] = {}
             for perm in Permission:
-                if self._casbin.enforce(subject, GLOBAL_REGION, perm.kind, perm.action):
-                    grants[perm] = ALL_REGIONS  # the model: a "*" request matches only "*" roles and rules
-                    continue
-                held = frozenset(
-                    r for r in sorted(KNOWN_REGIONS) if self._casbin.enforce(subject, r, perm.kind, perm.action)
-                )
-                if held:
-                    grants[perm] = held
+                self._grant(subject, perm, grants)
             table = MappingProxyType(grants)
             self._tables[key] = table
             return table, self._casbin.calls - before
+
+    def _grant(self, subject: str, perm: Permission, grants: dict[Permission, RegionSet]) -> None:
+        """Add to ``grants`` where the assignment ``subject`` holds ``perm``, asked of Casbin (nowhere: no entry)."""
+        if self._casbin.enforce(subject, GLOBAL_REGION, perm.kind, perm.action):
+            grants[perm] = ALL_REGIONS  # the model: a "*" request matches only "*" roles and rules
+            return
+        held = frozenset(r for r in sorted(KNOWN_REGIONS) if self._casbin.enforce(subject, r, perm.kind, perm.action))
+        if held:
+            grants[perm] = held
 
 
 @functools.cache

@@ -67,7 +67,7 @@ class Stack:
         environ.update(env)
         with self.logs.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--no-migrate"], env=environ, cwd=ROOT, stdout=log,
+                [sys.executable, "-m", "api.entry", "serve", "--no-migrate"], env=environ, cwd=ROOT, stdout=log,
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
         self.process = process

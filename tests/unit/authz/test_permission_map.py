@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 
@@ -171,6 +172,27 @@ def test_after_warm_up_no_request_calls_enforce(fresh_authorizer: Authorizer) ->
         for region in (*sorted(KNOWN_REGIONS), "*"):
             fresh_authorizer.permission_map(staff((role, region)))
     assert fresh_authorizer.enforce_calls == before
+
+
+def test_the_gradual_warm_up_builds_the_same_tables_and_yields_between_permissions(
+    fresh_authorizer: Authorizer,
+) -> None:
+    turns = 0
+
+    async def warm_up_counting_turns() -> None:
+        nonlocal turns
+        warming = asyncio.ensure_future(fresh_authorizer.warm_up_gradually())
+        while not warming.done():
+            turns += 1
+            await asyncio.sleep(0)
+
+    asyncio.run(warm_up_counting_turns())
+    at_once = Authorizer()
+    at_once.warm_up()
+    for role in sorted(KNOWN_ROLES):
+        for region in (*sorted(KNOWN_REGIONS), "*"):
+            assert fresh_authorizer.role_grants(role, region) == at_once.role_grants(role, region)
+    assert turns >= len(Permission)  # a request waits behind one permission, not a whole table
 
 
 def test_enforce_calls_do_not_depend_on_the_number_of_items() -> None:
