@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,7 +95,14 @@ def chain_hash(prev_hash: str, position: int, seq: int, ev_hash: str) -> str:
 
 def jsonable(value: Any) -> Any:
     """Field values as JSON-native data (what JSONB returns unchanged), so hashes survive a round trip."""
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)  # the common exact types first: every audited field of every record passes here
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is uuid.UUID:
+        return str(value)
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
@@ -57,9 +58,12 @@ SHOWN_PREFIX = 40
 """Error messages quote at most this many characters of anything the client sent."""
 
 
+_UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
 def unstorable(text: str) -> bool:
     """NUL (PostgreSQL text cannot hold it) or a lone surrogate (not encodable as UTF-8)."""
-    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _UNSTORABLE_CHARACTER.search(text) is not None
 
 
 def clip(text: str, limit: int = SHOWN_PREFIX) -> str:
