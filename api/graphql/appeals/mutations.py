@@ -7,7 +7,7 @@ hold in its region (the rule of ``claimNextCase``)."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, TypeAlias
+from typing import Annotated
 
 import strawberry
 
@@ -19,7 +19,7 @@ from api.graphql.runner import run
 from api.graphql.shared.access import roles_in
 from api.graphql.shared.build import build, build_all
 from api.graphql.shared.common import MutationError
-from api.graphql.shared.lazy import lazy_module
+from api.graphql.shared.refs import DecisionRef, EnforcementActionRef, StrikeRef
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.appeal import AppealState
@@ -35,16 +35,6 @@ from domain.services.appeal import (
 )
 from domain.services.queue import get_queue
 from persistence.repositories import PostgresUnitOfWork
-
-if TYPE_CHECKING:
-    from api.graphql.review import types as review
-    from api.graphql.review.types import Decision, EnforcementAction, Strike
-else:
-    review = lazy_module("api.graphql.review.types")
-
-DecisionRef: TypeAlias = Annotated["Decision", strawberry.lazy("api.graphql.review.types")]
-EnforcementActionRef: TypeAlias = Annotated["EnforcementAction", strawberry.lazy("api.graphql.review.types")]
-StrikeRef: TypeAlias = Annotated["Strike", strawberry.lazy("api.graphql.review.types")]
 
 
 @strawberry.enum(description="How an appeal is decided.")
@@ -151,10 +141,10 @@ class AppealMutation:
             result = await decide_appeal(uow, actor, cmd)
             return DecideAppealSuccess(
                 appeal=build(Appeal, result.appeal),
-                decision=build(review.Decision, result.decision),
-                reversed_actions=build_all(review.EnforcementAction, list(result.reversed_actions)),
-                reversed_strikes=build_all(review.Strike, list(result.reversed_strikes)),
-                restored_actions=build_all(review.EnforcementAction, list(result.added_actions)),
+                decision=build(DecisionRef, result.decision),
+                reversed_actions=build_all(EnforcementActionRef, list(result.reversed_actions)),
+                reversed_strikes=build_all(StrikeRef, list(result.reversed_strikes)),
+                restored_actions=build_all(EnforcementActionRef, list(result.added_actions)),
             )
 
         return await run(info, "decideAppeal", Permission.APPEALS_DECIDE, command, reason=input.rationale)

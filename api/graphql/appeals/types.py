@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import strawberry
 
@@ -14,24 +13,12 @@ from api.graphql.permissions import requires
 from api.graphql.shared.build import one
 from api.graphql.shared.common import Connection
 from api.graphql.shared.history import HISTORY_DESCRIPTION, AuditEvent, history_for
-from api.graphql.shared.lazy import lazy_module
 from api.graphql.shared.node import Node
+from api.graphql.shared.refs import AccountRef, DecisionRef
 from authz.permissions import Permission
 from domain.appeal import Appeal as AppealEntity
 from domain.appeal import AppealState
 from domain.region import Region
-
-if TYPE_CHECKING:
-    from api.graphql.intake import types as intake
-    from api.graphql.intake.types import Account
-    from api.graphql.review import types as review
-    from api.graphql.review.types import Decision
-else:
-    intake = lazy_module("api.graphql.intake.types")
-    review = lazy_module("api.graphql.review.types")
-
-AccountRef: TypeAlias = Annotated["Account", strawberry.lazy("api.graphql.intake.types")]
-DecisionRef: TypeAlias = Annotated["Decision", strawberry.lazy("api.graphql.review.types")]
 
 
 @strawberry.type(description="An account owner contests a decision.")
@@ -61,12 +48,12 @@ class Appeal(Node):
     @strawberry.field
     async def decision(self, info: Info) -> DecisionRef | None:
         found = await info.context.loaders.decision.load(self.entity.decision_id)
-        return one(info, review.Decision, found)
+        return one(info, DecisionRef, found)
 
     @strawberry.field
     async def appellant(self, info: Info) -> AccountRef | None:
         found = await info.context.loaders.account.load(self.entity.appellant_account_id)
-        return one(info, intake.Account, found)
+        return one(info, AccountRef, found)
 
     @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
     async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, TypeAlias
+from typing import Annotated
 
 import strawberry
 
@@ -14,7 +14,7 @@ from api.graphql.runner import require_region, run
 from api.graphql.shared.build import build
 from api.graphql.shared.common import MutationError
 from api.graphql.shared.inputs import SUBJECT_KINDS, ActionInput
-from api.graphql.shared.lazy import lazy_module
+from api.graphql.shared.refs import CaseRef, DecisionRef, ReportRef
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.automation import RuleSettings
@@ -31,19 +31,6 @@ from domain.services.automation import (
 )
 from domain.subject import SubjectKind
 from persistence.repositories import PostgresUnitOfWork
-
-if TYPE_CHECKING:
-    from api.graphql.intake import types as intake
-    from api.graphql.intake.types import Report
-    from api.graphql.review import types as review
-    from api.graphql.review.types import Case, Decision
-else:
-    intake = lazy_module("api.graphql.intake.types")
-    review = lazy_module("api.graphql.review.types")
-
-ReportRef: TypeAlias = Annotated["Report", strawberry.lazy("api.graphql.intake.types")]
-CaseRef: TypeAlias = Annotated["Case", strawberry.lazy("api.graphql.review.types")]
-DecisionRef: TypeAlias = Annotated["Decision", strawberry.lazy("api.graphql.review.types")]
 
 
 @strawberry.input(description="Create the region's rule for (policy, classifier), or change its settings.")
@@ -146,9 +133,9 @@ def _outcome_of(context: Context, o: ScoreOutcome) -> SignalScoreOutcome:
         score=o.score,
         outcome=o.outcome,
         rule=rule_of(o.rule) if readable and o.rule is not None else None,
-        report=build(intake.Report, o.report) if o.report else None,
-        case=build(review.Case, o.case) if o.case else None,
-        decision=build(review.Decision, o.decision) if o.decision else None,
+        report=build(ReportRef, o.report) if o.report else None,
+        case=build(CaseRef, o.case) if o.case else None,
+        decision=build(DecisionRef, o.decision) if o.decision else None,
     )
 
 

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import strawberry
 
 from api.graphql.context import Info
 from api.graphql.shared.build import build, one
-from api.graphql.shared.lazy import lazy_module
+from api.graphql.shared.refs import PolicyRef
 from domain.automation import AutomationRule as AutomationRuleEntity
 from domain.enforcement import ActionKind
 from domain.region import Region
 from domain.services.automation import (
     SignalOutcome,
 )
-
-if TYPE_CHECKING:
-    from api.graphql.policies import types as policies
-    from api.graphql.policies.types import Policy
-else:
-    policies = lazy_module("api.graphql.policies.types")
-
-PolicyRef: TypeAlias = Annotated["Policy", strawberry.lazy("api.graphql.policies.types")]
-
 
 strawberry.enum(
     SignalOutcome,
@@ -62,7 +52,7 @@ class AutomationRule:
 
     @strawberry.field
     async def policy(self, info: Info) -> PolicyRef | None:
-        return one(info, policies.Policy, await info.context.loaders.policy.load(self.entity.policy_id))
+        return one(info, PolicyRef, await info.context.loaders.policy.load(self.entity.policy_id))
 
 
 def rule_of(entity: AutomationRuleEntity) -> AutomationRule:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, TypeAlias
+from typing import Annotated
 
 import strawberry
 
@@ -14,7 +14,7 @@ from api.graphql.runner import require_region, run, run_intake
 from api.graphql.shared.build import build
 from api.graphql.shared.common import Error, MutationError, error_from
 from api.graphql.shared.inputs import SUBJECT_KINDS, subject_type
-from api.graphql.shared.lazy import lazy_module
+from api.graphql.shared.refs import CaseRef
 from authz.permissions import Permission
 from domain import limits
 from domain.account import AccountKind
@@ -30,14 +30,6 @@ from domain.services.content import UpsertContent, upsert_content
 from domain.services.report import SubmitReport, submit_report, submit_reports
 from persistence.intake import IntakeUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
-
-if TYPE_CHECKING:
-    from api.graphql.review import types as review
-    from api.graphql.review.types import Case
-else:
-    review = lazy_module("api.graphql.review.types")
-
-CaseRef: TypeAlias = Annotated["Case", strawberry.lazy("api.graphql.review.types")]
 
 
 @strawberry.input(description="Create or update an account, keyed by (region, externalId).")
@@ -158,7 +150,7 @@ async def _report_payload(info: Info, uow: IntakeUnitOfWork, report: ReportEntit
         assert case is not None  # reports always belong to a case (foreign key)
     else:
         info.context.loaders.case.prime(case.id, case)
-    return SubmitReportSuccess(report=build(Report, report), case=build(review.Case, case))
+    return SubmitReportSuccess(report=build(Report, report), case=build(CaseRef, case))
 
 
 @strawberry.type
@@ -212,7 +204,7 @@ class IntakeMutation:
                 media_refs=tuple(input.media_refs),
             )
             submitted = await submit_ad(uow, actor, cmd)
-            return SubmitAdSuccess(ad=build(Ad, submitted.ad), case=build(review.Case, submitted.case))
+            return SubmitAdSuccess(ad=build(Ad, submitted.ad), case=build(CaseRef, submitted.case))
 
         return await run(info, "submitAd", Permission.ADS_WRITE, command)
 

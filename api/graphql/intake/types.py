@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeAlias
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -18,6 +18,7 @@ from api.graphql.shared.common import Connection
 from api.graphql.shared.history import HISTORY_DESCRIPTION, AuditEvent, history_for
 from api.graphql.shared.lazy import lazy_module
 from api.graphql.shared.node import Node
+from api.graphql.shared.refs import CaseRef, NoticeRef, PolicyRef, StrikeRef
 from authz.permissions import Permission
 from domain.account import Account as AccountEntity
 from domain.account import AccountKind, AccountStatus
@@ -34,21 +35,9 @@ from domain.status import account_status_at
 from domain.subject import SubjectKind
 
 if TYPE_CHECKING:
-    from api.graphql.policies import types as policies
-    from api.graphql.policies.types import Policy
-    from api.graphql.review import types as review
-    from api.graphql.review.types import Case, Strike
     from api.graphql.transparency import statements
-    from api.graphql.transparency.statements import Notice
 else:
-    policies = lazy_module("api.graphql.policies.types")
-    review = lazy_module("api.graphql.review.types")
     statements = lazy_module("api.graphql.transparency.statements")
-
-CaseRef: TypeAlias = Annotated["Case", strawberry.lazy("api.graphql.review.types")]
-StrikeRef: TypeAlias = Annotated["Strike", strawberry.lazy("api.graphql.review.types")]
-PolicyRef: TypeAlias = Annotated["Policy", strawberry.lazy("api.graphql.policies.types")]
-NoticeRef: TypeAlias = Annotated["Notice", strawberry.lazy("api.graphql.transparency.statements")]
 
 
 @strawberry.type(description="An account on the platform: user, creator, advertiser or publisher.")
@@ -91,7 +80,7 @@ class Account(Node):
 
     @strawberry.field(description="Strikes on this account, newest last (expired and reversed included).")
     async def strikes(self, info: Info) -> list[StrikeRef]:
-        return many(info, review.Strike, await info.context.loaders.strikes_by_account.load(self.entity.id))
+        return many(info, StrikeRef, await info.context.loaders.strikes_by_account.load(self.entity.id))
 
     @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
     async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
@@ -154,7 +143,7 @@ class Ad(Node):
         if self.entity.review_case_id is None:
             return None
         found = await info.context.loaders.case.load(self.entity.review_case_id)
-        return one(info, review.Case, found)
+        return one(info, CaseRef, found)
 
     @strawberry.field(description=HISTORY_DESCRIPTION, extensions=requires(Permission.AUDIT_READ))
     async def history(self, info: Info, first: int = 20, after: str | None = None) -> Connection[AuditEvent] | None:
@@ -207,7 +196,7 @@ class Report(Node):
     @strawberry.field
     def policy(self, info: Info) -> PolicyRef | None:
         loader = info.context.loaders.policy
-        return when_loaded(loader, self.entity.policy_id, lambda e: one(info, policies.Policy, e))  # type: ignore[return-value]
+        return when_loaded(loader, self.entity.policy_id, lambda e: one(info, PolicyRef, e))  # type: ignore[return-value]
 
     @strawberry.field(
         description="Where the report stands: the state of the case it folded into (visible to "
@@ -229,4 +218,4 @@ class Report(Node):
     @strawberry.field(description="The case this report folded into (needs cases:read).")
     async def case(self, info: Info) -> CaseRef | None:
         found = await info.context.loaders.case.load(self.entity.case_id)
-        return one(info, review.Case, found)
+        return one(info, CaseRef, found)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import Annotated, Any
 
 import strawberry
 
@@ -15,7 +15,7 @@ from api.graphql.runner import require_region, run, run_prefetched
 from api.graphql.shared.access import roles_in
 from api.graphql.shared.build import build, many
 from api.graphql.shared.common import MutationError, error_from
-from api.graphql.shared.lazy import lazy_module
+from api.graphql.shared.refs import CaseRef
 from authz.permissions import Permission
 from authz.roles import validate_role
 from domain import seniority
@@ -44,14 +44,6 @@ from persistence.fastsql import Pool
 from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
 from persistence.waiting import unqueued_cases
-
-if TYPE_CHECKING:
-    from api.graphql.review import types as review
-    from api.graphql.review.types import Case
-else:
-    review = lazy_module("api.graphql.review.types")
-
-CaseRef: TypeAlias = Annotated["Case", strawberry.lazy("api.graphql.review.types")]
 
 
 @strawberry.input
@@ -202,7 +194,7 @@ class OperationsMutation:
             return RerouteCasesSuccess(
                 routed_count=len(outcome.routed),
                 unmatched_count=outcome.unmatched,
-                cases=many(info, review.Case, outcome.routed),
+                cases=many(info, CaseRef, outcome.routed),
             )
 
         return await run(info, "rerouteCases", Permission.QUEUES_MANAGE, command)
@@ -226,7 +218,7 @@ class OperationsMutation:
             queue = await get_queue(uow, queue_id)  # type: ignore[arg-type]
             cmd = ClaimNextCase(queue_id=queue.id, roles=roles_in(info.context, queue.region), renew_case_id=renew)
             case = await claim_next_case(uow, actor, cmd)  # type: ignore[arg-type]
-            return ClaimNextCaseSuccess(case=build(review.Case, case) if case else None)
+            return ClaimNextCaseSuccess(case=build(CaseRef, case) if case else None)
 
         return await run_prefetched(info, "claimNextCase", Permission.CASES_CLAIM, open_uow, command)
 
@@ -234,7 +226,7 @@ class OperationsMutation:
     async def release_case(self, info: Info, input: ReleaseCaseInput) -> ReleaseCaseResult:
         async def command(uow: PostgresUnitOfWork, actor: Actor) -> ReleaseCaseSuccess:
             cmd = ReleaseCase(case_id=parse_id(input.case_id, "Case", field="caseId"))
-            return ReleaseCaseSuccess(case=build(review.Case, await release_case(uow, actor, cmd)))
+            return ReleaseCaseSuccess(case=build(CaseRef, await release_case(uow, actor, cmd)))
 
         return await run(info, "releaseCase", Permission.CASES_CLAIM, command)
 
@@ -257,7 +249,7 @@ class OperationsMutation:
             corrective = result.corrective_case
             return SubmitQaReviewSuccess(
                 qa_review=qa_review_of(result.review),
-                corrective_case=build(review.Case, corrective) if corrective else None,
+                corrective_case=build(CaseRef, corrective) if corrective else None,
             )
 
         return await run(info, "submitQaReview", Permission.QA_REVIEW, command, reason=input.notes)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import strawberry
 
@@ -11,7 +10,7 @@ import api.graphql.shared.enums  # noqa: F401  (registers the domain enums)
 from api.graphql.context import Info
 from api.graphql.ids import to_global_id
 from api.graphql.shared.build import build
-from api.graphql.shared.lazy import lazy_module
+from api.graphql.shared.refs import CaseRef, PolicyRef
 from domain.decision import Verdict
 from domain.qa import QaOutcome
 from domain.qa import QaReview as QaReviewEntity
@@ -20,19 +19,6 @@ from domain.queue import Queue as QueueEntity
 from domain.region import Region
 from domain.statement import SubmissionState
 from persistence import operations as ops
-
-if TYPE_CHECKING:
-    from api.graphql.policies import types as policies
-    from api.graphql.policies.types import Policy
-    from api.graphql.review import types as review
-    from api.graphql.review.types import Case
-else:
-    policies = lazy_module("api.graphql.policies.types")
-    review = lazy_module("api.graphql.review.types")
-
-CaseRef: TypeAlias = Annotated["Case", strawberry.lazy("api.graphql.review.types")]
-PolicyRef: TypeAlias = Annotated["Policy", strawberry.lazy("api.graphql.policies.types")]
-
 
 strawberry.enum(QueueSurface, description="What a queue's cases are about; APPEALS queues take appeals.")
 strawberry.enum(QaOutcome, description="Whether the QA reviewer agrees with the decision.")
@@ -118,21 +104,21 @@ class QaReview:
     @strawberry.field
     async def case(self, info: Info) -> CaseRef | None:
         found = await info.context.loaders.case.load(self.entity.case_id)
-        return build(review.Case, found) if found else None
+        return build(CaseRef, found) if found else None
 
     @strawberry.field(description="The policy the reviewer holds applicable, if given.")
     async def correct_policy(self, info: Info) -> PolicyRef | None:
         if self.entity.correct_policy_id is None:
             return None
         found = await info.context.loaders.policy.load(self.entity.correct_policy_id)
-        return build(policies.Policy, found) if found else None
+        return build(PolicyRef, found) if found else None
 
     @strawberry.field(description="The corrective case this disagreement opened, if any.")
     async def corrective_case(self, info: Info) -> CaseRef | None:
         if self.entity.corrective_case_id is None:
             return None
         found = await info.context.loaders.case.load(self.entity.corrective_case_id)
-        return build(review.Case, found) if found else None
+        return build(CaseRef, found) if found else None
 
 
 def qa_review_of(entity: QaReviewEntity) -> QaReview:

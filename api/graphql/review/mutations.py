@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, TypeAlias
+from typing import Annotated
 
 import strawberry
 
@@ -14,7 +14,7 @@ from api.graphql.runner import run
 from api.graphql.shared.build import build, build_all
 from api.graphql.shared.common import MutationError
 from api.graphql.shared.inputs import ActionInput
-from api.graphql.shared.lazy import lazy_module
+from api.graphql.shared.refs import AdRef
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.decision import Verdict
@@ -23,14 +23,6 @@ from domain.services.ad import AdReviewOutcome, ReviewAd, review_ad
 from domain.services.case import EscalateCase, escalate_case
 from domain.services.decision import DecideCase, decide_case
 from persistence.repositories import PostgresUnitOfWork
-
-if TYPE_CHECKING:
-    from api.graphql.intake import types as intake
-    from api.graphql.intake.types import Ad
-else:
-    intake = lazy_module("api.graphql.intake.types")
-
-AdRef: TypeAlias = Annotated["Ad", strawberry.lazy("api.graphql.intake.types")]
 
 
 @strawberry.input
@@ -144,7 +136,7 @@ class ReviewMutation:
             )
             result = await review_ad(uow, actor, cmd)
             return ReviewAdSuccess(
-                ad=build(intake.Ad, result.ad),
+                ad=build(AdRef, result.ad),
                 case=build(Case, result.case),
                 decision=build(Decision, result.decision),
                 actions=build_all(EnforcementAction, list(result.actions)),

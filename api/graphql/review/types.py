@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeAlias, cast
+from typing import TYPE_CHECKING, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,6 +19,17 @@ from api.graphql.shared.common import Connection
 from api.graphql.shared.history import HISTORY_DESCRIPTION, AuditEvent, history_for
 from api.graphql.shared.lazy import lazy_module
 from api.graphql.shared.node import Node
+from api.graphql.shared.refs import (
+    AccountRef,
+    AppealRef,
+    NoticeRef,
+    PolicyRef,
+    PolicyVersionRef,
+    ReportRef,
+    StatementOfReasonsRef,
+    StrikeLadderRef,
+    SubjectRef,
+)
 from authz.permissions import Permission
 from domain.actor import ActorKind
 from domain.case import Case as CaseEntity
@@ -34,32 +45,13 @@ from domain.strike import StrikeStatus
 from domain.subject import SubjectKind, Surface
 
 if TYPE_CHECKING:
-    from api.graphql.appeals import types as appeals
-    from api.graphql.appeals.types import Appeal
     from api.graphql.intake import types as intake
-    from api.graphql.intake.types import Account, Report, Subject
-    from api.graphql.policies import types as policies
-    from api.graphql.policies.types import Policy, PolicyVersion, StrikeLadder
     from api.graphql.transparency import statements
-    from api.graphql.transparency.statements import Notice, StatementOfReasons
 else:
-    appeals = lazy_module("api.graphql.appeals.types")
     intake = lazy_module("api.graphql.intake.types")
-    policies = lazy_module("api.graphql.policies.types")
     statements = lazy_module("api.graphql.transparency.statements")
 
 MAX_NESTED = 100
-AccountRef: TypeAlias = Annotated["Account", strawberry.lazy("api.graphql.intake.types")]
-ReportRef: TypeAlias = Annotated["Report", strawberry.lazy("api.graphql.intake.types")]
-SubjectRef: TypeAlias = Annotated["Subject", strawberry.lazy("api.graphql.intake.types")]
-PolicyRef: TypeAlias = Annotated["Policy", strawberry.lazy("api.graphql.policies.types")]
-PolicyVersionRef: TypeAlias = Annotated["PolicyVersion", strawberry.lazy("api.graphql.policies.types")]
-StrikeLadderRef: TypeAlias = Annotated["StrikeLadder", strawberry.lazy("api.graphql.policies.types")]
-AppealRef: TypeAlias = Annotated["Appeal", strawberry.lazy("api.graphql.appeals.types")]
-NoticeRef: TypeAlias = Annotated["Notice", strawberry.lazy("api.graphql.transparency.statements")]
-StatementOfReasonsRef: TypeAlias = Annotated[
-    "StatementOfReasons", strawberry.lazy("api.graphql.transparency.statements")
-]
 
 
 @strawberry.type(description="The unit of review: every open report on one subject folds into its one open case.")
@@ -93,7 +85,7 @@ class Case(Node):
     @strawberry.field(description="The account that answers for the subject (owner, advertiser, or itself).")
     def account(self, info: Info) -> AccountRef | None:
         loader = info.context.loaders.account
-        return when_loaded(loader, self.entity.subject_account_id, lambda e: one(info, intake.Account, e))  # type: ignore[return-value]
+        return when_loaded(loader, self.entity.subject_account_id, lambda e: one(info, AccountRef, e))  # type: ignore[return-value]
 
     @strawberry.field(
         description="The reports folded into this case, oldest first: the first `first` (at most 100; "
@@ -103,7 +95,7 @@ class Case(Node):
         if not 0 <= first <= MAX_NESTED:
             raise BadRequest(f"`first` must be between 0 and {MAX_NESTED}", field="first")
         loader = info.context.loaders.reports_by_case(first)
-        return when_loaded(loader, self.entity.id, lambda found: many(info, intake.Report, found))  # type: ignore[return-value]
+        return when_loaded(loader, self.entity.id, lambda found: many(info, ReportRef, found))  # type: ignore[return-value]
 
     @strawberry.field(description="The decision on this case, once decided.")
     def decision(self, info: Info) -> Decision | None:
@@ -151,14 +143,14 @@ class Decision(Node):
         if self.entity.policy_id is None:
             return None
         found = await info.context.loaders.policy.load(self.entity.policy_id)
-        return one(info, policies.Policy, found)
+        return one(info, PolicyRef, found)
 
     @strawberry.field(description="The policy version the decision applied (publishing newer ones never changes it).")
     async def policy_version(self, info: Info) -> PolicyVersionRef | None:
         if self.entity.policy_version_id is None:
             return None
         found = await info.context.loaders.policy_version.load(self.entity.policy_version_id)
-        return one(info, policies.PolicyVersion, found)
+        return one(info, PolicyVersionRef, found)
 
     @strawberry.field(
         description="The strike ladder version the decision's strike climbed (null: not violating, or decided "
@@ -168,7 +160,7 @@ class Decision(Node):
         if self.entity.ladder_version_id is None:
             return None
         found = await info.context.loaders.strike_ladder.load(self.entity.ladder_version_id)
-        return one(info, policies.StrikeLadder, found)
+        return one(info, StrikeLadderRef, found)
 
     @strawberry.field(description="Actions the decision applied, ladder penalties included.")
     def actions(self, info: Info) -> list[EnforcementAction]:
@@ -205,7 +197,7 @@ class Decision(Node):
     @strawberry.field
     async def appeal(self, info: Info) -> AppealRef | None:
         found = await info.context.loaders.appeals_by_decision.load(self.entity.id)
-        return one(info, appeals.Appeal, found[0] if found else None)
+        return one(info, AppealRef, found[0] if found else None)
 
 
 @strawberry.type(description="An enforcement action on an account, a piece of content or an ad.")
@@ -258,17 +250,17 @@ class Strike(Node):
     @strawberry.field
     async def account(self, info: Info) -> AccountRef | None:
         found = await info.context.loaders.account.load(self.entity.account_id)
-        return one(info, intake.Account, found)
+        return one(info, AccountRef, found)
 
     @strawberry.field
     async def policy(self, info: Info) -> PolicyRef | None:
         found = await info.context.loaders.policy.load(self.entity.policy_id)
-        return one(info, policies.Policy, found)
+        return one(info, PolicyRef, found)
 
     @strawberry.field
     async def policy_version(self, info: Info) -> PolicyVersionRef | None:
         found = await info.context.loaders.policy_version.load(self.entity.policy_version_id)
-        return one(info, policies.PolicyVersion, found)
+        return one(info, PolicyVersionRef, found)
 
     @strawberry.field
     async def decision(self, info: Info) -> Decision | None:

@@ -1,4 +1,5 @@
-"""What every area of the graph shares: the Relay `Node` interface and connections (`common`), the domain's
-enums, building a node from its entity and the visibility rule (`build`, `visibility`), listing helpers for root
-connections (`listing`), inputs and rules more than one area uses (`inputs`, `access`), the `history` field of
-audited records (`history`), and `lazy_module`, through which an area reaches another's types at run time."""
+"""What every area of the graph shares: the Relay `Node` interface (`node`), connections and error types
+(`common`), the domain's enums (`enums`), building a record type from its entity and the visibility rule
+(`build`, `visibility`), root connections' helpers (`listing`), inputs and permission rules more than one area
+uses (`inputs`, `access`), the `history` field of audited records (`history`), the request's DataLoader
+(`dataloader`), and how areas reach each other's types without importing each other (`refs`, `lazy`)."""

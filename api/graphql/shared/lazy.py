@@ -1,14 +1,15 @@
-"""`lazy_module`: another area's module, imported when first used.
+"""How an area reaches another area's types and functions without importing it when it loads.
 
-Areas do not import each other when they load (the graph's types refer to each other in circles: a case has
-reports, a report has its case). A reference to another area's type is written twice: in GraphQL annotations with
-`strawberry.lazy` (`CaseRef = Annotated["Case", strawberry.lazy("api.graphql.review.types")]`), and at run time
-through the other area's module, looked up when a resolver first needs it:
+The graph's types refer to each other in circles (a case has reports, a report has its case), so areas do not
+import each other's modules. `api.graphql.shared.refs` names the types areas share by lazy references, e.g.
+`CaseRef = Annotated["Case", strawberry.lazy("api.graphql.review.types")]`: an annotation (`-> CaseRef | None`)
+and `build` / `one` / `many` (`one(info, CaseRef, found)`) take them alike.
+The few functions another area calls are reached through `lazy_module`:
 
     if TYPE_CHECKING:
-        from api.graphql.review import types as review
+        from api.graphql.intake import types as intake
     else:
-        review = lazy_module("api.graphql.review.types")
+        intake = lazy_module("api.graphql.intake.types")
 """
 
 from __future__ import annotations
