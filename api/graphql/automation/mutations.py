@@ -8,18 +8,17 @@ import strawberry
 
 from api.graphql.automation.types import AutomationRule, rule_of
 from api.graphql.context import Context, Info
-from api.graphql.ids import parse_any, parse_id, to_global_id
+from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
 from api.graphql.runner import require_region, run
 from api.graphql.shared.build import build
 from api.graphql.shared.common import MutationError
-from api.graphql.shared.inputs import SUBJECT_KINDS, ActionInput
+from api.graphql.shared.inputs import SUBJECT_KINDS, ActionInput, subject_type
 from api.graphql.shared.refs import CaseRef, DecisionRef, ReportRef
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.automation import RuleSettings
 from domain.enforcement import RequestedAction
-from domain.errors import DomainError
 from domain.region import Region
 from domain.services.automation import (
     DefineAutomationRule,
@@ -110,16 +109,14 @@ def _define_command(context: Context, input: DefineAutomationRuleInput) -> Defin
 
 
 def _signal_command(input: SubmitSignalInput) -> SubmitSignal:
-    parsed = parse_any(input.subject_id)
-    if parsed is None or parsed[0] not in SUBJECT_KINDS:
-        raise DomainError.invalid_input("`subjectId` must be the ID of an Account, Content or Ad", "subjectId")
-    kind: SubjectKind = SUBJECT_KINDS[parsed[0]]
+    type_name = subject_type(input.subject_id, prefix="")
+    kind: SubjectKind = SUBJECT_KINDS[type_name]
     scores = tuple(
         (parse_id(s.policy_id, "Policy", field=f"scores[{i}].policyId"), s.score) for i, s in enumerate(input.scores)
     )
     return SubmitSignal(
         subject_kind=kind,
-        subject_id=parse_id(input.subject_id, parsed[0], field="subjectId"),
+        subject_id=parse_id(input.subject_id, type_name, field="subjectId"),
         classifier=input.classifier,
         scores=scores,
         idempotency_key=input.idempotency_key,

@@ -21,6 +21,7 @@ SUBJECT_KINDS = {"Account": SubjectKind.ACCOUNT, "Content": SubjectKind.CONTENT,
 
 
 def subject_type(global_id: str, prefix: str) -> str:
+    """The type name of a subject's global ID (Account, Content or Ad); `prefix` leads the field an error names."""
     parsed = parse_any(global_id)
     if parsed is None or parsed[0] not in SUBJECT_KINDS:
         raise DomainError.invalid_input("`subjectId` must be the ID of an Account, Content or Ad", f"{prefix}subjectId")
