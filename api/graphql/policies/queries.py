@@ -57,9 +57,8 @@ class LadderQuery:
         f = filter or StrikeLadderFilter()
         regions = visible_regions(info.context, Permission.LADDERS_READ, f.region)
         request = q.PageRequest(first=first, after=after, regions=regions)
-        source = listing.Source(info.context.pool, info.context.sessions)
         try:
-            page = await listing.strike_ladders(source, q.StrikeLadderFilter(surface=f.surface), request)
+            page = await listing.strike_ladders(source(info), q.StrikeLadderFilter(surface=f.surface), request)
         except DomainError as exc:
             raise BadRequest(exc.message, field=exc.field) from exc
         return connection(Page([ladder_of(v) for v in page.items], page.cursors, page.has_next, page.has_previous))

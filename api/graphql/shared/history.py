@@ -1,5 +1,6 @@
 """The `history` field of audited records (Account, Content, Ad, Case, Appeal): their audit events as
-`AuditEvent`s, batched per request. Reading them needs `audit:read` and shows only the reader's regions."""
+`AuditEvent`s (the type `auditEvents` lists too, `api.graphql.audit`), batched per request. Reading them needs
+`audit:read` and shows only the reader's regions."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     BigInt: TypeAlias = int
 else:
     # Strawberry prefers StrawberryConfig.scalar_map for new scalars; until the schema config has one, the
-    # scalar is declared here (the legacy form) so that the audit module stays self-contained.
+    # scalar is declared here (the legacy form), beside the audit events it numbers.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         BigInt = strawberry.scalar(
