@@ -1,7 +1,7 @@
 """Request-level GraphQL errors (authentication, authorization) and the rule deciding what a client may see.
 
 Business failures are *not* raised: mutations return them as typed members of their result union
-(see ``api.graphql.types.errors``). What is raised here aborts a field with an error carrying
+(see ``api.graphql.shared.common``). What is raised here aborts a field with an error carrying
 ``extensions.code``; anything else unexpected is masked to "Unexpected error." by `should_mask_error`.
 """
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
-from api.graphql.shared_loader import DataLoader
+from api.graphql.shared.dataloader import DataLoader
 from authz.enforcer import PermissionMap
 from domain.account import Account
 from domain.ad import Ad

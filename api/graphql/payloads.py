@@ -1,5 +1,5 @@
 """Mutation payloads obey read permissions: a record inside a payload is shown only to a caller who could read it
-as a nested field (`api.graphql.visibility.visible`); otherwise the field is null (a list leaves it out).
+as a nested field (`api.graphql.shared.visibility.visible`); otherwise the field is null (a list leaves it out).
 
 One allowance: the writer of a kind of record gets back the records of that kind it writes (`WRITE_PERMISSION`,
 in the record's region): a platform service that upserts accounts without `accounts:read` still learns the
@@ -21,9 +21,10 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
 from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
 from strawberry.types.union import StrawberryUnion
 
-from api.graphql.visibility import READ_PERMISSION, visible
+from api.graphql.shared.visibility import READ_PERMISSION, visible
 from authz.permissions import Permission
 from authz.roles import GLOBAL_REGION
 
@@ -84,12 +85,17 @@ def _unwrap(type_: Any) -> tuple[Any, bool, bool]:
     is_list = isinstance(type_, StrawberryList)
     while isinstance(type_, StrawberryList | StrawberryOptional):
         type_ = type_.of_type
-    return type_, nullable, is_list
+    return _resolved(type_), nullable, is_list
+
+
+def _resolved(type_: Any) -> Any:
+    """The type a lazy reference names (another area's type: `strawberry.lazy`), else the type itself."""
+    return type_.resolve_type() if isinstance(type_, LazyType) else type_
 
 
 def _members(type_: Any) -> list[Any]:
     if isinstance(type_, StrawberryUnion):
-        return [m for m in type_.types if has_object_definition(m)]
+        return [m for m in map(_resolved, type_.types) if has_object_definition(m)]
     return [type_] if has_object_definition(type_) else []
 
 

@@ -1,29 +1,42 @@
-"""The root Query and Mutation types, merged from one partial type per area (each area owns its module)."""
+"""The root Query and Mutation types, merged from the partial types of each area (`api/graphql/<area>/`).
+
+The order below is the order of the root fields in `schema.graphql`: where one area's root fields are not next to
+each other there (`viewer` ... `apiTokens`), the area gives one partial type per run of fields.
+"""
 
 from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from api.graphql.audit import AuditQuery
-from api.graphql.automation import AutomationMutation, AutomationQuery
-from api.graphql.bulk import BulkMutation, BulkQuery
-from api.graphql.ladders import LadderMutation, LadderQuery
-from api.graphql.lookup import LookupQuery
-from api.graphql.mutations.appeal_queue import AppealQueueMutation
-from api.graphql.mutations.appeals import AppealMutation
-from api.graphql.mutations.intake import IntakeMutation
-from api.graphql.mutations.policies import PolicyMutation
-from api.graphql.mutations.review import ReviewMutation
-from api.graphql.operations import OperationsMutation, OperationsQuery
-from api.graphql.queries import CoreQuery
-from api.graphql.tokens import TokenMutation, TokenQuery
-from api.graphql.transparency import TransparencyQuery
-from api.graphql.viewer_query import ViewerQuery
-from api.graphql.webhooks import WebhookMutation, WebhookQuery
+from api.graphql.appeals.mutations import AppealMutation
+from api.graphql.appeals.queries import AppealQuery
+from api.graphql.audit.queries import AuditQuery
+from api.graphql.automation.mutations import AutomationMutation
+from api.graphql.automation.queries import AutomationQuery
+from api.graphql.intake.mutations import IntakeMutation
+from api.graphql.intake.queries import IntakeQuery, LookupQuery, ReportQuery
+from api.graphql.nodes import NodeQuery
+from api.graphql.operations.mutations import OperationsMutation
+from api.graphql.operations.queries import OperationsQuery
+from api.graphql.policies.mutations import LadderMutation, PolicyMutation
+from api.graphql.policies.queries import LadderQuery, PolicyQuery
+from api.graphql.review.bulk import BulkMutation, BulkQuery
+from api.graphql.review.mutations import ReviewMutation
+from api.graphql.review.queries import ReviewQuery
+from api.graphql.tokens.mutations import TokenMutation
+from api.graphql.tokens.queries import TokenQuery, ViewerQuery
+from api.graphql.transparency.queries import TransparencyQuery
+from api.graphql.webhooks.mutations import WebhookMutation
+from api.graphql.webhooks.queries import WebhookQuery
 
 QUERIES: tuple[type, ...] = (
     ViewerQuery,
-    CoreQuery,
+    NodeQuery,
+    IntakeQuery,
+    PolicyQuery,
+    ReportQuery,
+    ReviewQuery,
+    AppealQuery,
     TokenQuery,
     AuditQuery,
     OperationsQuery,
@@ -39,7 +52,6 @@ MUTATIONS: tuple[type, ...] = (
     PolicyMutation,
     ReviewMutation,
     AppealMutation,
-    AppealQueueMutation,
     TokenMutation,
     OperationsMutation,
     AutomationMutation,

@@ -20,7 +20,7 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.graphql.context import Context, Info
-from api.graphql.types.common import MutationError, error_from
+from api.graphql.shared.common import MutationError, error_from
 from authz.actors import actor_for as authz_actor_for
 from authz.permissions import Permission
 from domain.actor import Actor

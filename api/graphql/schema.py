@@ -23,9 +23,9 @@ from api.graphql.limits import (
     literal_characters_rule,
     validator,
 )
+from api.graphql.nodes import ALL_TYPES
 from api.graphql.payloads import guard_payloads
 from api.graphql.root import Mutation, Query
-from api.graphql.types.registry import ALL_TYPES
 from api.outage import database_unavailable
 from api.settings import Settings
 

@@ -9,7 +9,7 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLUnion
 
 from api.graphql.payloads import ReadCheck
 from api.graphql.schema import build_schema
-from api.graphql.visibility import READ_PERMISSION
+from api.graphql.shared.visibility import READ_PERMISSION
 from api.settings import Settings
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows

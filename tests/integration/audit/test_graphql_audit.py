@@ -8,10 +8,10 @@ from typing import Any
 
 import strawberry
 
-from api.graphql.audit import AuditEvent, history_for
 from api.graphql.context import Context, Info
 from api.graphql.ids import to_global_id
-from api.graphql.types.common import Connection
+from api.graphql.shared.common import Connection
+from api.graphql.shared.history import AuditEvent, history_for
 from api.settings import Settings
 from authz.enforcer import Authorizer
 from authz.principal import Principal, PrincipalKind

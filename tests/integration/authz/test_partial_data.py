@@ -2,7 +2,7 @@
 alone (with a FORBIDDEN error at its path) and never the whole response; a committed mutation answers its payload.
 
 The schema walk: from every root field, each reachable object type is guarded by a permission (a node type by
-the read permission of its type, see `api.graphql.visibility`; any other type by the field that led to it). A
+the read permission of its type, see `api.graphql.shared.visibility`; any other type by the field that led to it). A
 nested field declaring `requires(...)` with another permission than its parent's may be refused while its parent
 is visible: it must be nullable."""
 
@@ -14,7 +14,7 @@ from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLUnionType, get_nam
 
 from api.graphql.permissions import declared_permission
 from api.graphql.schema import build_schema
-from api.graphql.visibility import READ_PERMISSION
+from api.graphql.shared.visibility import READ_PERMISSION
 from authz.permissions import Permission
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows

@@ -13,7 +13,7 @@ import pytest
 from graphql import GraphQLNonNull, get_named_type, is_leaf_type
 
 from api.graphql.permissions import declared_permission
-from api.graphql.visibility import READ_PERMISSION
+from api.graphql.shared.visibility import READ_PERMISSION
 from authz.enforcer import Authorizer
 from authz.principal import Principal
 from authz.roles import Role

@@ -1,0 +1,1 @@
+"""Appeals: filed by (or for) the affected account owner, queued, claimed and decided."""

@@ -1,0 +1,161 @@
+"""Automation's mutations: define a rule, and submit a classifier's signal (decide, enqueue, or nothing, per score)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from api.graphql.automation.types import AutomationRule, rule_of
+from api.graphql.context import Context, Info
+from api.graphql.ids import parse_id, to_global_id
+from api.graphql.permissions import requires
+from api.graphql.runner import require_region, run
+from api.graphql.shared.build import build
+from api.graphql.shared.common import MutationError
+from api.graphql.shared.inputs import SUBJECT_KINDS, ActionInput, subject_type
+from api.graphql.shared.refs import CaseRef, DecisionRef, ReportRef
+from authz.permissions import Permission
+from domain.actor import Actor
+from domain.automation import RuleSettings
+from domain.enforcement import RequestedAction
+from domain.region import Region
+from domain.services.automation import (
+    DefineAutomationRule,
+    ScoreOutcome,
+    SignalOutcome,
+    SubmitSignal,
+    define_automation_rule,
+    submit_signal,
+)
+from domain.subject import SubjectKind
+from persistence.repositories import PostgresUnitOfWork
+
+
+@strawberry.input(description="Create the region's rule for (policy, classifier), or change its settings.")
+class DefineAutomationRuleInput:
+    region: Region
+    policy_id: strawberry.ID
+    classifier: str = strawberry.field(description="The classifier's name, as signals carry it.")
+    enqueue_threshold: float = strawberry.field(description="0 to 1, below decideThreshold.")
+    decide_threshold: float = strawberry.field(description="0 to 1.")
+    actions: list[ActionInput] = strawberry.field(
+        default_factory=list,
+        description="Applied when the rule decides; banning, suspending, restricting features or holding ads "
+        "needs accounts:ban in the region.",
+    )
+    enabled: bool = True
+
+
+@strawberry.type
+class DefineAutomationRuleSuccess:
+    automation_rule: AutomationRule
+
+
+@strawberry.input
+class PolicyScoreInput:
+    policy_id: strawberry.ID
+    score: float = strawberry.field(description="0 to 1.")
+
+
+@strawberry.input(description="A classifier's scores, per policy, on one subject (an Account, Content or Ad ID).")
+class SubmitSignalInput:
+    subject_id: strawberry.ID
+    classifier: str
+    scores: list[PolicyScoreInput] = strawberry.field(description="1 to 50, one per policy.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="At most 163 characters. A retry with the same key files nothing more and returns what the "
+        "first one filed.",
+    )
+
+
+@strawberry.type(description="What one score of a signal did.")
+class SignalScoreOutcome:
+    policy_id: strawberry.ID
+    score: float
+    outcome: SignalOutcome
+    rule: AutomationRule | None = strawberry.field(description="Null without policies:read in its region.")
+    report: ReportRef | None = strawberry.field(description="The AUTOMATED report (DECIDED and ENQUEUED).")
+    case: CaseRef | None = strawberry.field(description="The case the report folded into.")
+    decision: DecisionRef | None = strawberry.field(description="The automated decision (DECIDED).")
+
+
+@strawberry.type
+class SubmitSignalSuccess:
+    outcomes: list[SignalScoreOutcome] = strawberry.field(description="One per score, in order.")
+
+
+DefineAutomationRuleResult = Annotated[
+    DefineAutomationRuleSuccess | MutationError, strawberry.union("DefineAutomationRuleResult")
+]
+
+
+SubmitSignalResult = Annotated[SubmitSignalSuccess | MutationError, strawberry.union("SubmitSignalResult")]
+
+
+def _define_command(context: Context, input: DefineAutomationRuleInput) -> DefineAutomationRule:
+    require_region(context, Permission.POLICIES_PUBLISH, input.region.value)
+    settings = RuleSettings(
+        enqueue_threshold=input.enqueue_threshold,
+        decide_threshold=input.decide_threshold,
+        actions=tuple(RequestedAction(kind=a.kind, duration_days=a.duration_days) for a in input.actions),
+        enabled=input.enabled,
+    )
+    policy_id = parse_id(input.policy_id, "Policy", field="policyId")
+    return DefineAutomationRule(
+        region=input.region, policy_id=policy_id, classifier=input.classifier, settings=settings
+    )
+
+
+def _signal_command(input: SubmitSignalInput) -> SubmitSignal:
+    type_name = subject_type(input.subject_id, prefix="")
+    kind: SubjectKind = SUBJECT_KINDS[type_name]
+    scores = tuple(
+        (parse_id(s.policy_id, "Policy", field=f"scores[{i}].policyId"), s.score) for i, s in enumerate(input.scores)
+    )
+    return SubmitSignal(
+        subject_kind=kind,
+        subject_id=parse_id(input.subject_id, type_name, field="subjectId"),
+        classifier=input.classifier,
+        scores=scores,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+def _outcome_of(context: Context, o: ScoreOutcome) -> SignalScoreOutcome:
+    readable = o.rule is not None and context.permissions.allows(Permission.POLICIES_READ, o.rule.region.value)
+    return SignalScoreOutcome(
+        policy_id=strawberry.ID(to_global_id("Policy", o.policy_id)),
+        score=o.score,
+        outcome=o.outcome,
+        rule=rule_of(o.rule) if readable and o.rule is not None else None,
+        report=build(ReportRef, o.report) if o.report else None,
+        case=build(CaseRef, o.case) if o.case else None,
+        decision=build(DecisionRef, o.decision) if o.decision else None,
+    )
+
+
+@strawberry.type
+class AutomationMutation:
+    @strawberry.mutation(extensions=requires(Permission.POLICIES_PUBLISH))
+    async def define_automation_rule(self, info: Info, input: DefineAutomationRuleInput) -> DefineAutomationRuleResult:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> DefineAutomationRuleSuccess:
+            rule = await define_automation_rule(uow, actor, _define_command(info.context, input))
+            await uow.flush()  # the payload shows the stored version
+            return DefineAutomationRuleSuccess(automation_rule=rule_of(rule))
+
+        return await run(info, "defineAutomationRule", Permission.POLICIES_PUBLISH, command)
+
+    @strawberry.mutation(
+        extensions=requires(Permission.SIGNALS_CREATE),
+        description="Apply the subject's region's automation rules to a classifier's scores: decide, enqueue, or "
+        "nothing, per score.",
+    )
+    async def submit_signal(self, info: Info, input: SubmitSignalInput) -> SubmitSignalResult:
+        async def command(uow: PostgresUnitOfWork, actor: Actor) -> SubmitSignalSuccess:
+            outcomes = await submit_signal(uow, actor, _signal_command(input))
+            return SubmitSignalSuccess(outcomes=[_outcome_of(info.context, o) for o in outcomes])
+
+        reason = f"classifier signal: {input.classifier}"[:200]
+        return await run(info, "submitSignal", Permission.SIGNALS_CREATE, command, reason=reason)

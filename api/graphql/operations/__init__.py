@@ -1,0 +1,1 @@
+"""Moderation operations: queues, claiming the next case, QA reviews, rerouting, and the ops lead's metrics."""

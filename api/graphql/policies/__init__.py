@@ -1,0 +1,1 @@
+"""Policies (global, versioned) and strike ladders (per region and surface, versioned)."""

@@ -1,0 +1,1 @@
+"""Review: cases, decisions, enforcement actions and strikes; deciding, escalating, bulk decisions."""

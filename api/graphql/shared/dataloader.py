@@ -1,0 +1,25 @@
+"""The DataLoader every request's loaders use (`api.graphql.loaders`)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader as _DataLoader
+
+K = TypeVar("K")
+
+
+V = TypeVar("V")
+
+
+class DataLoader(_DataLoader[K, V]):
+    """A loader whose shared futures survive one awaiting resolver being cancelled.
+
+    graphql-core cancels the sibling resolvers of a field that failed (a refused non-null field nulls its parent);
+    one of them may be awaiting a key another object awaits too. Awaiting the shared future directly would cancel
+    it for everyone, and the other object's resolver would see a `CancelledError` nobody sent it (a 500).
+    """
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        return asyncio.shield(super().load(key))
