@@ -16,7 +16,7 @@ import functools
 import json
 import typing
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -149,10 +149,11 @@ def insert_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
     return sql, first_param + len(columns)
 
 
-def update_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
-    """Rows replaced whole, each guarded by the version it was loaded at: ``RETURNING`` one row per match, so the
-    caller can tell a lost race (fewer rows than sent) from success."""
-    columns = [(n, t) for n, t in _columns(table)]
+def update_cte(table: sa.Table, first_param: int, written: Collection[str] | None = None) -> tuple[str, int]:
+    """Rows updated in the columns ``written`` (default: all), each guarded by the version it was loaded at:
+    ``RETURNING`` one row per match, so the caller can tell a lost race (fewer rows than sent) from success.
+    ``id`` always travels (it is the match); the arrays follow the table's column order."""
+    columns = [(n, t) for n, t in _columns(table) if n == "id" or written is None or n in written]
     arrays = ", ".join(f"${first_param + i}::{_param(t)}[]" for i, (_, t) in enumerate(columns))
     guard = f"${first_param + len(columns)}::integer[]"
     names = [n for n, _ in columns]
@@ -164,11 +165,15 @@ def update_cte(table: sa.Table, first_param: int) -> tuple[str, int]:
     return sql, first_param + len(columns) + 1
 
 
-def column_arrays(mapping: EntityMapping[Any], entities: Sequence[Any]) -> list[list[Any]]:
-    """One list per column of ``mapping.table``, in column order."""
+def column_arrays(
+    mapping: EntityMapping[Any], entities: Sequence[Any], written: Collection[str] | None = None
+) -> list[list[Any]]:
+    """One list per column of ``mapping.table`` (only ``id`` and the ``written`` ones, if given), in column order."""
     # Enums are str subclasses: asyncpg encodes them as they are. JSON and array columns travel as JSON text.
     arrays: list[list[Any]] = []
     for name, pg in _columns(mapping.table):
+        if written is not None and name != "id" and name not in written:
+            continue
         values = [getattr(e, name) for e in entities]
         if pg.endswith("[]"):
             values = [None if v is None else _json_text(list(v)) for v in values]

@@ -143,16 +143,17 @@ class PrefetchedUnitOfWork:
             inserts.setdefault(mapping.table.name, (mapping, []))[1].append(entity)
             records.append(audit_record(self.audit, now, mapping, entity, None, mapping.snapshot(entity)))
             events += events_of(entity, None, now)
-        updates: dict[str, tuple[EntityMapping[Any], list[Any], list[int]]] = {}
+        updates: dict[str, tuple[EntityMapping[Any], list[Any], list[int], set[str]]] = {}
         for mapping, entity, snapshot in self._loaded.values():
             diff = changed_columns(mapping, entity, snapshot)
             if not diff:
                 continue
             loaded_version = snapshot["version"]
             entity.version = loaded_version + 1
-            group = updates.setdefault(mapping.table.name, (mapping, [], []))
+            group = updates.setdefault(mapping.table.name, (mapping, [], [], {"version"}))
             group[1].append(entity)
             group[2].append(loaded_version)
+            group[3].update(diff)  # a table's rows are written in the columns any of them changed
             before = {k: snapshot[k] for k in diff}
             records.append(audit_record(self.audit, now, mapping, entity, before, diff))
             events += events_of(entity, before, now)
@@ -164,18 +165,19 @@ class PrefetchedUnitOfWork:
         params: list[Any] = []
         for mapping, entities in insert_groups:
             params += column_arrays(mapping, entities)
-        for mapping, entities, versions in update_groups:
-            params += [*column_arrays(mapping, entities), versions]
+        written = [(g[0].table.name, frozenset(g[3])) for g in update_groups]
+        for (mapping, entities, versions, _), (_, columns) in zip(update_groups, written, strict=True):
+            params += [*column_arrays(mapping, entities, columns), versions]
         params += audit_arrays(records)
         params += event_arrays(events)
         params.append(sum(len(g[1]) for g in update_groups))
-        sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(g[0].table.name for g in update_groups))
+        sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(written))
         try:
             await self._round_trip(self._conn.execute(sql, *params))
         except asyncpg.InvalidTextRepresentationError as exc:
             if LOST_RACE_GUARD not in str(exc):
                 raise
-            for _, entities, versions in update_groups:
+            for _, entities, versions, _ in update_groups:
                 for entity, version in zip(entities, versions, strict=True):
                     entity.version = version
             raise LostRace("a row changed between the prefetch and the write") from None
@@ -187,11 +189,11 @@ than it was given: the statement, and with it every insert beside the updates, t
 
 
 @functools.cache
-def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
-    """Inserts, version-guarded updates, audit and outbox events as data-modifying CTEs (foreign keys are checked
-    at the end of the statement). The last parameter is the number of rows the updates must match; if they match
-    fewer, the statement fails (``LOST_RACE_GUARD``) and writes nothing. One text per shape, prepared once per
-    connection."""
+def _write_sql(inserted: tuple[str, ...], updated: tuple[tuple[str, frozenset[str]], ...]) -> str:
+    """Inserts, version-guarded updates (of the columns that changed), audit and outbox events as data-modifying
+    CTEs (foreign keys are checked at the end of the statement). The last parameter is the number of rows the
+    updates must match; if they match fewer, the statement fails (``LOST_RACE_GUARD``) and writes nothing. One
+    text per shape (a hot command changes the same columns each time), prepared once per connection."""
     from persistence.metadata import metadata
 
     tables = metadata.tables
@@ -200,8 +202,8 @@ def _write_sql(inserted: tuple[str, ...], updated: tuple[str, ...]) -> str:
     for i, name in enumerate(inserted):
         sql, param = insert_cte(tables[name], param)
         ctes.append(f"i{i} AS ({sql})")
-    for i, name in enumerate(updated):
-        sql, param = update_cte(tables[name], param)
+    for i, (name, columns) in enumerate(updated):
+        sql, param = update_cte(tables[name], param, columns)
         ctes.append(f"u{i} AS ({sql})")
     sql, param = insert_cte(audit_events, param)
     ctes.append(f"events AS ({sql})")
