@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -40,7 +41,8 @@ from api.oidc_fetch import build_oidc_verifier
 from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
 from api.ratelimit import RateLimiter
 from api.settings import Environment, Settings
-from authz.enforcer import get_authorizer
+from authz import table_cache
+from authz.enforcer import Authorizer, get_authorizer
 from authz.oidc import JwksFetcher
 from persistence.audit import AuditSealer
 from persistence.db import SessionFactory, create_engine, create_session_factory
@@ -309,11 +311,13 @@ def create_app(
             tracing.instrument_engine(engine)
         runtime.sessions = create_session_factory(engine)
         runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
-        # Every (role, region) table is computed at start-up, beside serving rather than before it (about half a
-        # second of Casbin work), one table per event-loop turn: requests interleave, and one that needs a table
-        # not built yet builds that one itself. (On the loop, not a thread: CPython 3.11's parser, which Casbin's
-        # matcher uses, is not safe to run from two threads at once.)
-        warm_up = asyncio.create_task(authorizer.warm_up_gradually())
+        # Every (role, region) table is ready at start-up: read back from the data directory when a process over
+        # the same policy wrote them (authz.table_cache), else computed beside serving rather than before it
+        # (about half a second of Casbin work), one permission per event-loop turn: requests interleave, and one
+        # that needs a table not built yet builds that one itself. (On the loop, not a thread: CPython 3.11's
+        # parser, which Casbin's matcher uses, is not safe to run from two threads at once.)
+        tables_dir = None if settings.env is Environment.TEST else settings.data_dir / "cache"
+        warm_up = asyncio.create_task(warm_authorizer(authorizer, tables_dir))
         runtime.extras["authorizer_warm_up"] = warm_up
         if settings.env is not Environment.TEST:  # a test process builds many apps: their garbage must stay collectable
             freeze_long_lived_objects()
@@ -392,6 +396,15 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.runtime = runtime
     return app
+
+
+async def warm_authorizer(authorizer: Authorizer, tables_dir: Path | None) -> None:
+    """The authorizer's tables from ``tables_dir`` if they are there, else built by Casbin and written there."""
+    if tables_dir is not None and table_cache.load(authorizer, tables_dir):
+        return
+    await authorizer.warm_up_gradually()
+    if tables_dir is not None:
+        table_cache.save(authorizer, tables_dir)
 
 
 def freeze_long_lived_objects() -> None:

@@ -204,13 +204,27 @@ class Authorizer:
     """Build once per process (``get_authorizer()``); share freely between requests and threads."""
 
     def __init__(self, model_path: Path | None = None, policy_path: Path | None = None) -> None:
-        self._casbin = _CasbinPolicy(model_path or DEFAULT_MODEL_PATH, policy_path or DEFAULT_POLICY_PATH)
+        self.model_path = model_path or DEFAULT_MODEL_PATH
+        self.policy_path = policy_path or DEFAULT_POLICY_PATH
+        self._casbin = _CasbinPolicy(self.model_path, self.policy_path)
         _check_policy(self._casbin.rules(), self._casbin.grouping_rules())
         self._casbin.add_grouping_rules(
             (_assignment_subject(role, region), role.value, region) for role in Role for region in _ASSIGNMENT_REGIONS
         )
         self._lock = threading.Lock()
         self._tables: dict[tuple[Role, str], Mapping[Permission, RegionSet]] = {}
+
+    def tables(self) -> dict[tuple[Role, str], Mapping[Permission, RegionSet]]:
+        """The (role, region) tables built so far (all of them after ``warm_up``)."""
+        with self._lock:
+            return dict(self._tables)
+
+    def adopt_tables(self, tables: Mapping[tuple[Role, str], Mapping[Permission, RegionSet]]) -> None:
+        """Take tables an Authorizer over the same files built earlier (``authz.table_cache``); a table already
+        built here stays."""
+        with self._lock:
+            for key, table in tables.items():
+                self._tables.setdefault(key, MappingProxyType(dict(table)))
 
     @property
     def enforce_calls(self) -> int:
