@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Iterable
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader as _DataLoader
@@ -23,3 +24,8 @@ class DataLoader(_DataLoader[K, V]):
 
     def load(self, key: K) -> asyncio.Future[V]:
         return asyncio.shield(super().load(key))
+
+    def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
+        """All of ``keys`` behind one shield (a page primes hundreds of keys: a shield each cost more than the
+        loading): cancelling the caller cancels the shield, never the gathered futures others share."""
+        return asyncio.shield(asyncio.gather(*(super(DataLoader, self).load(key) for key in keys)))

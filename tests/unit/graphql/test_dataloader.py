@@ -1,0 +1,43 @@
+"""A request's loaders share one future per key: a cancelled reader never cancels it for the others."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from api.graphql.shared.dataloader import DataLoader
+
+
+async def _slow_values(keys: list[int]) -> list[int]:
+    await asyncio.sleep(0.01)
+    return [k * 10 for k in keys]
+
+
+@pytest.mark.parametrize("cancelled_reads", ["load", "load_many"])
+def test_cancelling_one_reader_leaves_the_shared_keys_to_the_others(cancelled_reads: str) -> None:
+    async def scenario() -> list[int]:
+        loader: DataLoader[int, int] = DataLoader(load_fn=_slow_values)
+
+        async def read_then_get_cancelled() -> object:
+            if cancelled_reads == "load":
+                return await loader.load(1)
+            return await loader.load_many([1, 2])
+
+        doomed = asyncio.ensure_future(read_then_get_cancelled())
+        survivor = asyncio.ensure_future(loader.load_many([1, 2, 3]))
+        await asyncio.sleep(0)
+        doomed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await doomed
+        return await survivor
+
+    assert asyncio.run(scenario()) == [10, 20, 30]
+
+
+def test_load_many_answers_in_the_order_asked() -> None:
+    async def scenario() -> list[int]:
+        loader: DataLoader[int, int] = DataLoader(load_fn=_slow_values)
+        return await loader.load_many([3, 1, 2])
+
+    assert asyncio.run(scenario()) == [30, 10, 20]
