@@ -42,15 +42,33 @@ class ListenError(Exception):
     """The server cannot listen where it was told to; the message is one line."""
 
 
-def bind_listener(host: str, port: int) -> socket.socket:
-    """Bind the listening socket before anything else starts, so a taken port fails fast and clearly."""
+def bind_listener(host: str, port: int, *, shared_port: bool = False) -> socket.socket:
+    """Bind the listening socket before anything else starts, so a taken port fails fast and clearly.
+
+    ``shared_port``: bound with ``SO_REUSEPORT``, so each server worker can get a socket of its own on the same
+    port (``api.serving``). The port is first bound without it, so a port another server holds (even one of
+    ours, sharing its own port) still fails here."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise ListenError(f"VIGIL_HOST={host!r} cannot be resolved ({exc.strerror}); expected a host or IP") from None
     family, kind, proto, _, address = infos[0]
+    sock = _bound(family, kind, proto, address, host, port)
+    if shared_port:
+        address = sock.getsockname()  # the port chosen, when asked for port 0
+        sock.close()
+        sock = _bound(family, kind, proto, address, host, port, reuse_port=True)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _bound(
+    family: int, kind: int, proto: int, address: Any, host: str, port: int, *, reuse_port: bool = False
+) -> socket.socket:
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind(address)
     except OSError as exc:
@@ -60,7 +78,6 @@ def bind_listener(host: str, port: int) -> socket.socket:
             f"cannot listen on {host}:{port}: {reason}; is another server running there? "
             "Pick another port with VIGIL_PORT or --port"
         ) from None
-    sock.set_inheritable(True)
     return sock
 
 
@@ -90,7 +107,7 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     _exit_on_sigterm()
-    listener = bind_listener(host, port)
+    listener = bind_listener(host, port, shared_port=settings.worker_count > 1)
     database: DatabaseHandle | None = None
     try:
         starting = start_database(settings)  # PostgreSQL starts while the app's modules are imported

@@ -78,7 +78,9 @@ class Stack:
                     raise RuntimeError(f"the server exited ({process.returncode}); see {self.logs}")
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                        if response.status == 200:
+                        # /readyz answers once one worker serves; "Vigil is ready" once all of them do (load
+                        # sent before that would all land on the first worker up)
+                        if response.status == 200 and b"Vigil is ready" in self.logs.read_bytes():
                             break
                 except OSError:
                     pass
