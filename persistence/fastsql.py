@@ -242,25 +242,22 @@ def labelled(columns: Any, prefix: str) -> list[sa.ColumnElement[Any]]:
 # -- rows as entities ----------------------------------------------------------------------------------------
 def entity_from(mapping: EntityMapping[Any], record: asyncpg.Record | dict[str, Any], prefix: str = "") -> Any:
     """An entity from an asyncpg record (columns named ``prefix + field``): enums restored, arrays as tuples."""
-    columns, converting = _reading(mapping.entity, False, prefix)  # type: ignore[arg-type]  # classes are hashable
-    values = {name: record[column] for name, column in columns}
-    for name, convert in converting:
-        value = values[name]
-        if value is not None:
-            values[name] = convert(value)
-    return mapping.entity(**values)
+    return _entity(mapping.entity, record, _reading(mapping.entity, False, prefix))  # type: ignore[arg-type]
 
 
 def entity_from_json(mapping: EntityMapping[Any], text: str) -> Any:
     """An entity from ``to_jsonb(row)``: ids, times and enums restored from their JSON text."""
-    row = orjson.loads(text)
-    columns, converting = _reading(mapping.entity, True, "")  # type: ignore[arg-type]
+    return _entity(mapping.entity, orjson.loads(text), _reading(mapping.entity, True, ""))  # type: ignore[arg-type]
+
+
+def _entity(entity: Any, row: Any, plan: tuple[Any, tuple[tuple[str, Callable[[Any], Any]], ...]]) -> Any:
+    columns, converting = plan
     values = {name: row[column] for name, column in columns}
     for name, convert in converting:
         value = values[name]
         if value is not None:
             values[name] = convert(value)
-    return mapping.entity(**values)
+    return entity(**values)
 
 
 @functools.cache
