@@ -45,13 +45,21 @@ def claimable_case(queue_id: Any, *, now: Any, escalated: bool) -> sa.Select[Any
         sa.select(cases)
         .where(
             c.queue_id == queue_id,
-            c.state.in_(states),
+            c.state.in_([constant(s.value) for s in states]),
             lease_is_free(c.lease_expires_at, now),
         )
         .order_by(c.sla_due_at, c.priority.desc(), c.id)
-        .limit(1)
+        .limit(constant(1))
         .with_for_update(skip_locked=True)
     )
+
+
+def constant(value: Any) -> Any:
+    """A constant written into the SQL text, not sent as a parameter. The hot pool plans its prepared statements
+    once, for any parameter values (``force_generic_plan``): with ``LIMIT $n`` and ``state IN ($a, $b)`` the plan
+    for "the next case" sorted the whole queue (2 ms a claim at 5,000 cases, growing with the queue); with the
+    constants in the text it reads the partial index ``ix_cases_claimable`` in order and stops at the first row."""
+    return sa.literal(value, literal_execute=True)
 
 
 def claimable_appeal(queue_id: uuid.UUID, *, now: datetime, decider_id: str, seniority: int) -> sa.Select[Any]:
@@ -68,12 +76,12 @@ def claimable_appeal(queue_id: uuid.UUID, *, now: datetime, decider_id: str, sen
         sa.select(appeals)
         .where(
             a.queue_id == queue_id,
-            a.state == AppealState.PENDING,
+            a.state == constant(AppealState.PENDING.value),
             lease_is_free(a.lease_expires_at, now),
             decidable,
         )
         .order_by(a.sla_due_at.asc().nulls_last(), a.filed_at, a.id)
-        .limit(1)
+        .limit(constant(1))
         .with_for_update(skip_locked=True)
     )
 

@@ -1,0 +1,30 @@
+"""The hot pool plans each prepared statement once for any values (``force_generic_plan``): the claim's "next
+case" must still read the claim index in urgency order and stop at the first free case, not sort the queue."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from persistence.claims import _prefetch
+from persistence.fastsql import create_pool
+
+
+async def test_the_next_case_is_read_off_the_claim_index_whatever_the_values(db_url: str) -> None:
+    pool = await create_pool(db_url, size=1)
+    try:
+        async with pool.acquire() as conn:
+            for escalated in (False, True):
+                compiled = _prefetch(escalated)
+                queue = uuid.uuid4()
+                args = compiled.args(queue_id=queue, next_queue_id=queue, now=datetime.now(UTC), renew_id=None)
+                name = f"claim_next_{int(escalated)}"
+                await conn.execute(f"PREPARE {name} AS {compiled.sql}")
+                values = ", ".join("NULL" if a is None else f"'{a}'" for a in args)  # ids, times, tags: no quotes
+                plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN EXECUTE {name}({values})"))
+                next_case = plan.split("CTE next_case")[1].split("CTE renewed_case")[0]
+                assert "ix_cases_claimable" in next_case, plan
+                assert "Sort" not in next_case, plan
+                assert "Limit" in next_case, plan
+    finally:
+        await pool.close()
