@@ -16,7 +16,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from api.graphql.errors import should_mask_error
-from api.graphql.execution import execution_context_for
+from api.graphql.execution import execution_context_for, install_direct_resolvers
 from api.graphql.extensions import OperationLog
 from api.graphql.limits import (
     RequestLimits,
@@ -110,6 +110,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         max_directives=settings.max_directives,
     )
     schema.validate_document = validate_document
+    install_direct_resolvers(schema)
     schema.execution_context_class = execution_context_for(schema._schema)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

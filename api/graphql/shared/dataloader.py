@@ -27,5 +27,18 @@ class DataLoader(_DataLoader[K, V]):
 
     def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
         """All of ``keys`` behind one shield (a page primes hundreds of keys: a shield each cost more than the
-        loading): cancelling the caller cancels the shield, never the gathered futures others share."""
-        return asyncio.shield(asyncio.gather(*(super(DataLoader, self).load(key) for key in keys)))
+        loading): cancelling the caller cancels the shield, never the futures others share.
+
+        One task awaits the futures in turn rather than ``asyncio.gather`` (a callback and a wrapper per key): a
+        batch settles all its futures at once, so the task wakes about once per batch."""
+        return asyncio.shield(_results([super(DataLoader, self).load(key) for key in keys]))
+
+
+async def _results(futures: list[Awaitable[V]]) -> list[V]:
+    try:
+        return [await future for future in futures]
+    except BaseException:
+        for future in futures:  # what gather would have done: no "exception was never retrieved" for the rest
+            if isinstance(future, asyncio.Future) and future.done() and not future.cancelled():
+                future.exception()
+        raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -41,3 +42,19 @@ def test_load_many_answers_in_the_order_asked() -> None:
         return await loader.load_many([3, 1, 2])
 
     assert asyncio.run(scenario()) == [30, 10, 20]
+
+
+def test_a_failed_batch_fails_load_many_and_leaves_no_unretrieved_exception(caplog: pytest.LogCaptureFixture) -> None:
+    async def failing(keys: list[int]) -> list[int]:
+        raise RuntimeError("the batch failed")
+
+    async def scenario() -> None:
+        loader: DataLoader[int, int] = DataLoader(load_fn=failing)
+        with pytest.raises(RuntimeError, match="the batch failed"):
+            await loader.load_many([1, 2, 3])
+        loader.clear_all()
+
+    with caplog.at_level("ERROR", logger="asyncio"):
+        asyncio.run(scenario())
+        gc.collect()
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
