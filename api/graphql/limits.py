@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, cast
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from typing import Any, Generic, TypeVar, cast
 
 from graphql import (
     ASTValidationRule,
@@ -192,6 +193,37 @@ def _depth(selection_set: SelectionSetNode | None, context: ValidationContext, m
     return deepest
 
 
+T = TypeVar("T")
+
+
+class DocumentCache(Generic[T]):
+    """Values worked out from a parsed document, found by the document's identity: the parser cache hands back
+    the same object for the same query text, and hashing a document (a frozen dataclass) walks every node of it
+    on every look-up. Holds up to ``size`` documents, least recently used out, each kept alive while it is held
+    (so its ``id`` cannot be reused), and up to ``per_document`` values for each. One event loop per process
+    uses it: nothing awaits inside."""
+
+    def __init__(self, size: int = 256, per_document: int = 64) -> None:
+        self._entries: OrderedDict[int, tuple[DocumentNode, dict[Hashable, T]]] = OrderedDict()
+        self._size, self._per_document = size, per_document
+
+    def get(self, document: DocumentNode, key: Hashable, compute: Callable[[], T]) -> T:
+        entry = self._entries.get(id(document))
+        if entry is None or entry[0] is not document:
+            entry = self._entries[id(document)] = (document, {})
+            self._entries.move_to_end(id(document))
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(id(document))
+        values = entry[1]
+        if key not in values:
+            if len(values) >= self._per_document:
+                values.clear()
+            values[key] = compute()
+        return values[key]
+
+
 def validator(
     schema: GraphQLSchema,
     rules: tuple[type[ASTValidationRule], ...],
@@ -200,16 +232,18 @@ def validator(
     max_errors: int,
     max_directives: int,
 ) -> Callable[[DocumentNode], list[GraphQLError]]:
-    """The one validation function of a schema, cached per parsed document (the parser cache hands back the same
-    document object for the same query text). A document with more than ``max_directives`` directives gets that
-    one error, not one per directive."""
+    """The one validation function of a schema, cached per parsed document (``DocumentCache``). A document with
+    more than ``max_directives`` directives gets that one error, not one per directive."""
+    cache: DocumentCache[list[GraphQLError]] = DocumentCache()
 
-    @functools.lru_cache(maxsize=256)
-    def run(document: DocumentNode) -> list[GraphQLError]:
+    def check(document: DocumentNode) -> list[GraphQLError]:
         if count_directives(document) > max_directives:
             message = f"the document uses more than {max_directives} directives"
             return [GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX"})]
         return validate(schema, document, rules, max_errors=max_errors, hide_suggestions=hide_suggestions)
+
+    def run(document: DocumentNode) -> list[GraphQLError]:
+        return cache.get(document, None, lambda: check(document))
 
     return run
 
@@ -364,6 +398,12 @@ def operation_cost(
     return max((estimator.operation(o) for o in chosen), default=0)
 
 
+def cost_variables(variables: Mapping[str, Any] | None) -> tuple[tuple[str, int], ...]:
+    """What of the variables the cost depends on: only integers count (a `first` given any other way counts as
+    ``MAX_PAGE``, as an absent one does), so two requests with the same integers cost the same."""
+    return tuple((k, v) for k, v in (variables or {}).items() if isinstance(v, int) and not isinstance(v, bool))
+
+
 class RequestLimits(SchemaExtension):
     """Validation (cached, rules built once), then before execution: variables' characters and the cost."""
 
@@ -373,10 +413,12 @@ class RequestLimits(SchemaExtension):
         validate_document: Callable[[DocumentNode], list[GraphQLError]],
         max_cost: int,
         max_json_depth: int,
+        costs: DocumentCache[tuple[int, int]] | None = None,
     ) -> None:
         self.validate_document = validate_document
         self.max_cost = max_cost
         self.max_json_depth = max_json_depth
+        self.costs = costs if costs is not None else DocumentCache()
         self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
@@ -391,9 +433,20 @@ class RequestLimits(SchemaExtension):
         if problem is not None:
             raise problem
         assert context.graphql_document is not None
-        schema, document, name = context.schema._schema, context.graphql_document, context.operation_name
-        self.cost = operation_cost(schema, document, name, context.variables)
-        introspection = operation_cost(schema, document, name, context.variables, introspection=True)
+        schema, document, name, variables = (
+            context.schema._schema,
+            context.graphql_document,
+            context.operation_name,
+            context.variables,
+        )
+
+        def both() -> tuple[int, int]:
+            return (
+                operation_cost(schema, document, name, variables),
+                operation_cost(schema, document, name, variables, introspection=True),
+            )
+
+        self.cost, introspection = self.costs.get(document, (name, cost_variables(variables)), both)
         if introspection > INTROSPECTION_MAX_COST:
             raise GraphQLError(
                 f"the introspection costs {introspection}, above its limit of {INTROSPECTION_MAX_COST}",

@@ -19,6 +19,7 @@ from api.graphql.errors import should_mask_error
 from api.graphql.execution import execution_context_for, install_direct_resolvers
 from api.graphql.extensions import OperationLog
 from api.graphql.limits import (
+    DocumentCache,
     RequestLimits,
     depth_rule,
     literal_characters_rule,
@@ -110,6 +111,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         max_directives=settings.max_directives,
     )
     schema.validate_document = validate_document
+    costs: DocumentCache[tuple[int, int]] = DocumentCache()
     install_direct_resolvers(schema)
     schema.execution_context_class = execution_context_for(schema._schema)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
@@ -120,6 +122,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             validate_document=validate_document,
             max_cost=settings.max_query_cost,
             max_json_depth=settings.max_json_depth,
+            costs=costs,
         ),
         OperationLog,
     ]

@@ -121,7 +121,12 @@ async def test_lists_multiply_by_first_its_default_and_its_cap(db_url: str, app_
         # a field costs 1, plus its sub-selection once per item: cases 1 + nodes 1 + 10 ids
         assert await cost("{ cases(first: 10) { nodes { id } } }") == 1 + 1 + 10
         assert await cost("{ cases(first: 10) { nodes { id } pageInfo { hasNextPage } } }") == 12 + 2  # one pageInfo
-        assert await cost("query($n: Int) { cases(first: $n) { nodes { id } } }", {"n": 3}) == 1 + 1 + 3
+        by_variable = "query($n: Int) { cases(first: $n) { nodes { id } } }"
+        assert await cost(by_variable, {"n": 3}) == 1 + 1 + 3
+        # the same document again: its cost is kept per document and per integer variables, never mixed up
+        assert await cost(by_variable, {"n": 7}) == 1 + 1 + 7
+        assert await cost(by_variable, {"n": 3}) == 1 + 1 + 3
+        assert await cost(by_variable) == 1 + 1 + 100  # absent: the largest page
         # Case.reports without `first`: its default (50)
         assert await cost("{ cases(first: 100) { nodes { reports { id } } } }") == 1 + 1 + 100 * (1 + 50)
         assert await cost("{ viewer { roles { role } } }") == 1 + 1 + 10  # a list without `first` counts 10
