@@ -206,6 +206,7 @@ class DocumentCache(Generic[T]):
     def __init__(self, size: int = 256, per_document: int = 64) -> None:
         self._entries: OrderedDict[int, tuple[DocumentNode, dict[Hashable, T]]] = OrderedDict()
         self._size, self._per_document = size, per_document
+        self.hits = self.misses = 0
 
     def get(self, document: DocumentNode, key: Hashable, compute: Callable[[], T]) -> T:
         entry = self._entries.get(id(document))
@@ -217,35 +218,43 @@ class DocumentCache(Generic[T]):
         else:
             self._entries.move_to_end(id(document))
         values = entry[1]
-        if key not in values:
-            if len(values) >= self._per_document:
-                values.clear()
-            values[key] = compute()
-        return values[key]
+        if key in values:
+            self.hits += 1
+            return values[key]
+        self.misses += 1
+        if len(values) >= self._per_document:
+            values.clear()
+        value = values[key] = compute()
+        return value
 
 
-def validator(
-    schema: GraphQLSchema,
-    rules: tuple[type[ASTValidationRule], ...],
-    *,
-    hide_suggestions: bool,
-    max_errors: int,
-    max_directives: int,
-) -> Callable[[DocumentNode], list[GraphQLError]]:
+class Validator:
     """The one validation function of a schema, cached per parsed document (``DocumentCache``). A document with
     more than ``max_directives`` directives gets that one error, not one per directive."""
-    cache: DocumentCache[list[GraphQLError]] = DocumentCache()
 
-    def check(document: DocumentNode) -> list[GraphQLError]:
-        if count_directives(document) > max_directives:
-            message = f"the document uses more than {max_directives} directives"
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        rules: tuple[type[ASTValidationRule], ...],
+        *,
+        hide_suggestions: bool,
+        max_errors: int,
+        max_directives: int,
+    ) -> None:
+        self.schema, self.rules = schema, rules
+        self.hide_suggestions, self.max_errors, self.max_directives = hide_suggestions, max_errors, max_directives
+        self.cache: DocumentCache[list[GraphQLError]] = DocumentCache()
+
+    def __call__(self, document: DocumentNode) -> list[GraphQLError]:
+        return self.cache.get(document, None, lambda: self.check(document))
+
+    def check(self, document: DocumentNode) -> list[GraphQLError]:
+        if count_directives(document) > self.max_directives:
+            message = f"the document uses more than {self.max_directives} directives"
             return [GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX"})]
-        return validate(schema, document, rules, max_errors=max_errors, hide_suggestions=hide_suggestions)
-
-    def run(document: DocumentNode) -> list[GraphQLError]:
-        return cache.get(document, None, lambda: check(document))
-
-    return run
+        return validate(
+            self.schema, document, self.rules, max_errors=self.max_errors, hide_suggestions=self.hide_suggestions
+        )
 
 
 # --- cost ----------------------------------------------------------------------------------------------------------

@@ -21,9 +21,9 @@ from api.graphql.extensions import OperationLog
 from api.graphql.limits import (
     DocumentCache,
     RequestLimits,
+    Validator,
     depth_rule,
     literal_characters_rule,
-    validator,
 )
 from api.graphql.nodes import ALL_TYPES
 from api.graphql.payloads import guard_payloads
@@ -103,7 +103,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         config=StrawberryConfig(disable_field_suggestions=settings.production, relay_max_results=100),
         settings=settings,
     )
-    validate_document = validator(
+    validate_document = Validator(
         schema._schema,
         tuple(rules),
         hide_suggestions=settings.production,
