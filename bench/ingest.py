@@ -6,6 +6,8 @@
 - ``submitReports`` in batches of 100 at 8 clients on random subjects (overlapping batches: locks must be taken
   in a stable order), against the same raw single-row rate at 8 clients;
 - brigade: 64 simultaneous first reports on one subject: one case, ``reportCount`` 64, no error to any client;
+- the floor: ``{ __typename }`` at 8 clients against the same raw rate: what a request costs before it does
+  anything (HTTP, the app, strawberry, graphql-core), the ceiling of any mutation's ratio;
 - the outbox: ``submitReport`` at 8 clients with the dispatcher off, then on (delivering every event to a webhook
   receiver in this process), on a server each, same run: intake must not slow down because of the dispatcher.
 
@@ -101,6 +103,16 @@ def raw_rate(url: str, policy: uuid.UUID, count: int, concurrency: int) -> float
     return float(result["count"] / result["seconds"])
 
 
+def floor_line(stack: Stack, port: int, headers: dict[str, str], n: int, raw_x8: float) -> str:
+    """``{ __typename }`` at 8 clients beside the raw insert rate at 8: the ratio no request can pass."""
+    cpu = server_cpu_seconds(stack)
+    result = load(port, [{"query": "{ __typename }"}] * n, 8, headers, keep=0)
+    cpu_ms = 1000 * (server_cpu_seconds(stack) - cpu) / n
+    rate = result["count"] / result["seconds"]
+    note = f"the floor of any request: server CPU {cpu_ms:.2f} ms/request{failures(result)}"
+    return ratio_line("{ __typename } x8 clients", rate, "raw insert x8", raw_x8, note)
+
+
 def failures(result: dict[str, Any]) -> str:
     bad = {k: v for k, v in result["statuses"].items() if k != "200"}
     return f" HTTP {bad}" if bad else ""
@@ -133,6 +145,9 @@ def main(argv: list[str] | None = None) -> None:
                 note = f"target >= 0.5 at 8; server CPU {cpu_ms:.1f} ms/report; {errors} errors{failures(result)}"
                 lines.append(ratio_line(f"submitReport x{clients} clients", rate, f"raw insert x{clients}", base, note))
                 print(lines[-1], flush=True)
+                if clients == 8:
+                    lines.append(floor_line(stack, port, headers, args.reports, base))
+                    print(lines[-1], flush=True)
             batches = max(8, args.reports // 100)
             bodies = [{"query": SUBMIT_MANY, "variables": {"input": {"reports": [
                 report_body(rng.choice(subjects), policy)["variables"]["input"] for _ in range(100)]}}}
