@@ -1,0 +1,23 @@
+"""platform events and rules
+
+Reserved in the wave-3 chain; filled in by the change that needs it (an empty step is removed before landing).
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-06 04:55:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
