@@ -49,6 +49,9 @@ class Permission(StrEnum):
     SIGNALS_CREATE = "signals:create"
     EVENTS_READ = "events:read"
     WEBHOOKS_MANAGE = "webhooks:manage"
+    PLATFORM_EVENTS_SUBMIT = "platform_events:submit"
+    RULES_READ = "rules:read"
+    RULES_WRITE = "rules:write"
 
     @property
     def kind(self) -> str:
@@ -112,6 +115,9 @@ PERMISSION_DESCRIPTIONS: Final = MappingProxyType(
         Permission.SIGNALS_CREATE: "Submit classifier signals about a subject.",
         Permission.EVENTS_READ: "See outbound events (decisions, enforcement, case changes) of the region.",
         Permission.WEBHOOKS_MANAGE: "Register, rotate and disable your own webhook endpoints; see their deliveries.",
+        Permission.PLATFORM_EVENTS_SUBMIT: "Send platform events (posts, sign-ups, logins...) for enforcement rules.",
+        Permission.RULES_READ: "See enforcement rules, their versions, named lists and rule hits.",
+        Permission.RULES_WRITE: "Write enforcement rules and named lists and move rules through their lifecycle.",
     }
 )
 

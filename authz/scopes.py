@@ -39,6 +39,7 @@ SCOPE_PRESETS: Final = MappingProxyType(
                 Permission.REPORTS_CREATE,
                 Permission.REPORTS_READ_OWN,
                 Permission.SIGNALS_CREATE,
+                Permission.PLATFORM_EVENTS_SUBMIT,
             }
         ),
         # A moderation vendor's own tooling, working cases on behalf of its vendor moderators.

@@ -30,7 +30,7 @@ def staff(*roles: tuple[str, str]) -> Principal:
 def test_every_permission_has_a_description_kind_and_action() -> None:
     assert set(PERMISSION_DESCRIPTIONS) == set(Permission)
     assert all(PERMISSION_DESCRIPTIONS[p].strip() for p in Permission)
-    assert len(Permission) == 35
+    assert len(Permission) == 38
     assert Permission.LADDERS_DEFINE.kind == "ladders"
     assert Permission.LADDERS_DEFINE.action == "define"
     assert Permission.EVENTS_READ.kind == "events"
@@ -88,7 +88,13 @@ def test_anonymous_holds_nothing(authorizer: Authorizer) -> None:
 
 def test_unknown_role_or_region_grants_nothing_and_is_reported(authorizer: Authorizer) -> None:
     pmap = authorizer.permission_map(staff(("superuser", "*"), ("moderator", "MARS"), ("analyst", "EU")))
-    analyst = {Permission.METRICS_READ, Permission.QUEUES_READ, Permission.POLICIES_READ, Permission.LADDERS_READ}
+    analyst = {
+        Permission.METRICS_READ,
+        Permission.QUEUES_READ,
+        Permission.POLICIES_READ,
+        Permission.LADDERS_READ,
+        Permission.RULES_READ,
+    }
     assert pmap.permissions == analyst
     assert len(pmap.ignored) == 2
     assert any("superuser" in reason for reason in pmap.ignored)

@@ -60,13 +60,15 @@ EXPECTED: dict[str, frozenset[str]] = {
             "qa:read",
             "metrics:read",
             "pii:read",
+            "rules:read",
+            "rules:write",
         }
     ),
     "moderator": frozenset(_MODERATOR),
     "senior_moderator": frozenset(_MODERATOR | {"appeals:decide"}),
     "vendor_moderator": frozenset(_MODERATOR - {"pii:read", "accounts:ban"}),
     "qa_reviewer": frozenset(_READS_OF_RECORDS | {"qa:read", "qa:review"}),
-    "analyst": frozenset({"metrics:read", "queues:read", "policies:read", "ladders:read"}),
+    "analyst": frozenset({"metrics:read", "queues:read", "policies:read", "ladders:read", "rules:read"}),
     "auditor": frozenset(
         {
             "accounts:read",
@@ -84,6 +86,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "pii:read",
             "tokens:read",
             "events:read",
+            "rules:read",
         }
     ),
 }
@@ -191,6 +194,7 @@ def test_analyst_sees_aggregates_only(authorizer: Authorizer, held_in: str) -> N
         Permission.QUEUES_READ,
         Permission.POLICIES_READ,
         Permission.LADDERS_READ,
+        Permission.RULES_READ,
     }
     assert not analyst.allows("pii:read")
     assert not analyst.allows("audit:read")

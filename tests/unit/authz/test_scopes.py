@@ -29,6 +29,7 @@ def test_presets() -> None:
             "signals:create",
             "appeals:create",
             "reports:read_own",
+            "platform_events:submit",
         },
         "vendor_tooling": {"cases:read", "cases:claim", "cases:decide", "cases:escalate"},
         "event_consumer": {"events:read", "webhooks:manage"},
