@@ -61,6 +61,7 @@ class BulkJob:
     policy_id: uuid.UUID
     rationale: str
     actions: str = ""  # comma-separated "KIND" or "KIND:days"
+    dsa_keywords: str = ""  # comma-separated: the DSA keywords each decision's statement states
     total: int
     succeeded: int = 0
     failed: int = 0

@@ -10,7 +10,7 @@ statement's own id, so two decisions on one post never share it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -148,6 +148,20 @@ def needs_statement(decision: Decision, actions: Iterable[EnforcementAction]) ->
     return decision.region in SCOPE and restricts(decision, actions)
 
 
+def choose_keywords(version: PolicyVersion, chosen: Iterable[str]) -> tuple[str, ...]:
+    """The DSA keywords (``category_specification``) a decision states: chosen per decision among the cited policy
+    version's allowed keywords (a policy on minors' safety allows both an age restriction and a CSAM removal; each
+    decision names only what it found). None chosen: the statement states no keyword."""
+    picked = tuple(sorted(set(chosen)))
+    outside = [k for k in picked if k not in version.dsa_keywords]
+    if outside:
+        allowed = ", ".join(version.dsa_keywords) or "none"
+        raise DomainError.invalid_input(
+            f"{', '.join(outside[:3])}: not among the cited policy version's DSA keywords ({allowed})", "dsaKeywords"
+        )
+    return picked
+
+
 def _day(value: datetime) -> str:
     return value.date().isoformat()
 
@@ -185,8 +199,10 @@ def statement_fields(
     subject: SubjectFacts,
     top_source: ReportSource | None,
     puid: str,
+    keywords: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The statement's fields for the database (the optional ones only where Vigil knows them)."""
+    """The statement's fields for the database (the optional ones only where Vigil knows them). ``keywords``: the
+    decision's own choice (``choose_keywords``), never the policy version's whole list."""
     policy, version = cited
     applied = [a for a in actions if a.kind in RESTRICTING]
     visibility = [a for a in applied if a.kind in VISIBILITY]
@@ -210,7 +226,7 @@ def statement_fields(
         "incompatible_content_ground": _clip(ground, 500),
         "incompatible_content_explanation": _clip(f"{version.description} {decision.rationale}", 2000),
         "category": version.dsa_category,
-        "category_specification": sorted(version.dsa_keywords),
+        "category_specification": sorted(keywords),
         "content_type": [content_type.value if content_type else ContentType.CONTENT_TYPE_OTHER.value],
         "content_type_other": None if content_type else OTHER_TYPE.get(subject.kind, "Other"),
         "content_language": language if language in LANGUAGES else None,
@@ -233,6 +249,7 @@ def take_statement(
     actions: Iterable[EnforcementAction],
     subject: SubjectFacts,
     top_source: ReportSource | None,
+    keywords: Sequence[str] = (),
 ) -> StatementOfReasons | None:
     """The snapshot for a decision that needs one (``needs_statement``), else None."""
     applied = list(actions)
@@ -241,7 +258,9 @@ def take_statement(
     statement_id = uuid.uuid4()
     puid = f"vigil-{statement_id}"
     now = decision.decided_at
-    fields = statement_fields(decision, cited=cited, actions=applied, subject=subject, top_source=top_source, puid=puid)
+    fields = statement_fields(
+        decision, cited=cited, actions=applied, subject=subject, top_source=top_source, puid=puid, keywords=keywords
+    )
     return StatementOfReasons(
         id=statement_id,
         region=decision.region,

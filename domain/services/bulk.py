@@ -31,6 +31,7 @@ from domain.enforcement import RequestedAction
 from domain.errors import DomainError
 from domain.ports import BulkSubmission, UnitOfWork
 from domain.services.decision import DecideCase, decide_case
+from domain.statement import choose_keywords
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class SubmitBulkDecide:
     policy_id: uuid.UUID
     rationale: str
     actions: tuple[RequestedAction, ...] = ()
+    dsa_keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,12 @@ async def submit_bulk_decide(
     check_case_ids(list(cmd.case_ids))
     check_decision(cmd.verdict, cmd.rationale, cmd.actions)
     policy = await uow.policies.get(cmd.policy_id)  # NOT_FOUND now rather than on every item
-    if policy is None or await uow.policies.current_version(cmd.policy_id) is None:
+    version = await uow.policies.current_version(cmd.policy_id) if policy is not None else None
+    if policy is None or version is None:
         raise DomainError.not_found(f"policy {cmd.policy_id} not found", "policyId")
+    if cmd.verdict is Verdict.NOT_VIOLATING and cmd.dsa_keywords:
+        raise DomainError.invalid_input("a NOT_VIOLATING decision states no DSA keywords", "dsaKeywords")
+    keywords = choose_keywords(version, cmd.dsa_keywords)  # INVALID_INPUT now rather than on every item
     now = uow.clock.now()
     job = BulkJob(
         actor_id=actor.id,
@@ -77,6 +83,7 @@ async def submit_bulk_decide(
         policy_id=cmd.policy_id,
         rationale=cmd.rationale,
         actions=",".join(encode_action(a) for a in cmd.actions),
+        dsa_keywords=",".join(keywords),
         total=len(cmd.case_ids),
         created_at=now,
         updated_at=now,
@@ -115,6 +122,7 @@ async def decide_item(uow: UnitOfWork, job: BulkJob, item: BulkJobItem, config: 
         policy_id=job.policy_id,
         rationale=job.rationale,
         actions=job.requested,
+        dsa_keywords=tuple(k for k in job.dsa_keywords.split(",") if k),
     )
     result = await decide_case(uow, job.actor, cmd, config)
     return result.decision.id

@@ -18,6 +18,7 @@ from domain.services.case import get_case
 from domain.services.enforcement import record_decision
 from domain.services.policy import policy_in_force
 from domain.services.subject import load_subject
+from domain.statement import choose_keywords
 from domain.strike import Strike
 from domain.subject import SubjectKind, ensure_policy_applies
 
@@ -29,6 +30,7 @@ class DecideCase:
     policy_id: uuid.UUID
     rationale: str
     actions: tuple[RequestedAction, ...] = ()
+    dsa_keywords: tuple[str, ...] = ()  # the DSA keywords its statement states, among the policy version's
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ def _validate(cmd: DecideCase, case: Case) -> None:
     if cmd.verdict is Verdict.NOT_VIOLATING and cmd.actions:
         raise DomainError.invalid_input("a NOT_VIOLATING decision carries no actions", "actions")
     validate_requested(cmd.actions, case.subject_kind)
+    if cmd.verdict is Verdict.NOT_VIOLATING and cmd.dsa_keywords:
+        raise DomainError.invalid_input("a NOT_VIOLATING decision states no DSA keywords", "dsaKeywords")
 
 
 async def decide_case(
@@ -64,6 +68,7 @@ async def decide_case(
     await ensure_not_ad_review(uow, case)
     policy, version = await policy_in_force(uow, cmd.policy_id)
     ensure_policy_applies(case.subject_kind, policy.surface)
+    keywords = choose_keywords(version, cmd.dsa_keywords)
     subject = await load_subject(uow, case.subject_kind, case.subject_id)
     decision = Decision.record(
         case=case,
@@ -76,6 +81,14 @@ async def decide_case(
     )
     cited = (policy, version)
     enforced = await record_decision(
-        uow, actor, case=case, subject=subject, decision=decision, cited=cited, requested=cmd.actions, config=config
+        uow,
+        actor,
+        case=case,
+        subject=subject,
+        decision=decision,
+        cited=cited,
+        requested=cmd.actions,
+        config=config,
+        keywords=keywords,
     )
     return DecideResult(decision, case, enforced.actions, enforced.strikes)

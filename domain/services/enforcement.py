@@ -48,6 +48,7 @@ async def record_decision(
     cited: tuple[Policy, PolicyVersion] | None,
     requested: Sequence[RequestedAction],
     config: DomainConfig,
+    keywords: Sequence[str] = (),
 ) -> Enforced:
     """Store the decision, mark the case DECIDED and, if VIOLATING, enforce it.
 
@@ -67,7 +68,9 @@ async def record_decision(
         return Enforced()
     assert cited is not None  # a plan is made only for a cited policy
     enforced = await _enforce(uow, subject, decision, plan, requested)
-    await record_statement(uow, case=case, subject=subject, decision=decision, cited=cited, actions=enforced.actions)
+    await record_statement(
+        uow, case=case, subject=subject, decision=decision, cited=cited, actions=enforced.actions, keywords=keywords
+    )
     return enforced
 
 

@@ -39,12 +39,15 @@ async def record_statement(
     decision: Decision,
     cited: tuple[Policy, PolicyVersion],
     actions: Sequence[EnforcementAction],
+    keywords: Sequence[str] = (),
 ) -> StatementOfReasons | None:
     """Store the decision's statement of reasons if it needs one (an EU decision that restricts something)."""
     if not needs_statement(decision, actions):
         return None
     facts = await subject_facts(uow, subject)
-    statement = take_statement(decision, cited=cited, actions=actions, subject=facts, top_source=case.top_source)
+    statement = take_statement(
+        decision, cited=cited, actions=actions, subject=facts, top_source=case.top_source, keywords=keywords
+    )
     if statement is not None:
         uow.statements_of_reasons.add(statement)
     return statement

@@ -124,6 +124,11 @@ class BulkDecideCasesInput:
     policy_id: strawberry.ID
     rationale: str
     actions: list[ActionInput] = strawberry.field(default_factory=list)
+    dsa_keywords: list[str] = strawberry.field(
+        default_factory=list,
+        description="The DSA keywords each decision's statement of reasons states, among the policy's `dsaKeywords` "
+        "(as for decideCase).",
+    )
 
 
 @strawberry.type
@@ -205,6 +210,7 @@ class BulkMutation:
                 policy_id=parse_id(input.policy_id, "Policy", field="policyId"),
                 rationale=input.rationale,
                 actions=tuple(RequestedAction(kind=a.kind, duration_days=a.duration_days) for a in input.actions),
+                dsa_keywords=tuple(input.dsa_keywords),
             )
             grant = Grant(
                 principal_kind=context.principal.kind.value,

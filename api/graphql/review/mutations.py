@@ -34,6 +34,11 @@ class DecideCaseInput:
     )
     rationale: str
     actions: list[ActionInput] = strawberry.field(default_factory=list)
+    dsa_keywords: list[str] = strawberry.field(
+        default_factory=list,
+        description="The DSA keywords (`KEYWORD_...`) its statement of reasons states, chosen among the cited "
+        "policy version's `dsaKeywords` (another is INVALID_INPUT); none: the statement states no keyword.",
+    )
 
 
 @strawberry.type
@@ -101,6 +106,7 @@ class ReviewMutation:
                 policy_id=policy_id,
                 rationale=input.rationale,
                 actions=requested,
+                dsa_keywords=tuple(input.dsa_keywords),
             )
             result = await decide_case(uow, actor, cmd)
             return DecideCaseSuccess(

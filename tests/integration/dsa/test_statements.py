@@ -232,3 +232,55 @@ async def test_a_page_of_decisions_with_statements_and_notices_costs_the_same_fo
             *("reports", "decisions"),  # case.reports, then each report's case's decisions for outcomeNotice
         ]
     )
+
+
+KEYWORDS = "query($id: ID!) { node(id: $id) { ... on Decision { dsaStatement { categorySpecification } } } }"
+BULK = """mutation($input: BulkDecideCasesInput!) { bulkDecideCases(input: $input) {
+  __typename ... on Error { code field } } }"""
+
+
+async def test_each_decision_states_its_own_keyword_among_the_policys(
+    gql: GraphQLClient, tokens: dict[str, str]
+) -> None:
+    minors = {
+        "code": "MINOR_SAFETY",
+        "name": "Minor safety",
+        "surface": "CONTENT",
+        "severity": "SEVERE",
+        "dsaCategory": "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+        "dsaKeywords": ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL", "KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS"],
+        "description": "Keep minors safe.",
+    }
+    defined = await gql(DEFINE_POLICY, {"input": minors}, token=tokens["admin"])
+    policy = defined["data"]["definePolicy"]["policy"]["id"]
+    creator = await flows.account(gql, tokens["platform"], "eu-keyword-creator", region="EU")
+
+    async def decide(name: str, kind: str, keywords: list[str] | None) -> dict[str, Any]:
+        video = await flows.content(gql, tokens["platform"], creator, name)
+        case_id = (await flows.report(gql, tokens["platform"], video, policy))["case"]["id"]
+        extra = {} if keywords is None else {"dsaKeywords": keywords}
+        given = {"caseId": case_id, "verdict": "VIOLATING", "policyId": policy, "rationale": "as reviewed"}
+        body = await gql(flows.DECIDE_CASE, {"input": {**given, "actions": [{"kind": kind}], **extra}},
+                         token=tokens["mod_eu"])  # fmt: skip
+        result: dict[str, Any] = body["data"]["decideCase"]
+        return result
+
+    async def stated(decided: dict[str, Any]) -> list[str]:
+        assert decided["__typename"] == "DecideCaseSuccess", decided
+        body = await gql(KEYWORDS, {"id": decided["decision"]["id"]}, token=tokens["mod_eu"])
+        keywords: list[str] = body["data"]["node"]["dsaStatement"]["categorySpecification"]
+        return keywords
+
+    age = await decide("kw-age", "AGE_RESTRICT", ["KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS"])
+    assert await stated(age) == ["KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS"]  # not labelled CSAM
+    csam = await decide("kw-csam", "REMOVE_CONTENT", ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"])
+    assert await stated(csam) == ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"]
+    assert await stated(await decide("kw-none", "AGE_RESTRICT", None)) == []  # none chosen: none stated
+
+    refused = await decide("kw-spam", "REMOVE_CONTENT", ["KEYWORD_SPAM"])  # not one of the policy's keywords
+    assert (refused["__typename"], refused["code"], refused["field"]) == ("InvalidInputError", "INVALID_INPUT",
+                                                                           "dsaKeywords")  # fmt: skip
+    bulk = await gql(BULK, {"input": {"caseIds": [age["case"]["id"]], "verdict": "VIOLATING", "policyId": policy,
+                     "rationale": "r", "dsaKeywords": ["KEYWORD_HATE_SPEECH"]}}, token=tokens["mod_eu"])  # fmt: skip
+    assert bulk["data"]["bulkDecideCases"] == {"__typename": "InvalidInputError", "code": "INVALID_INPUT",
+                                               "field": "dsaKeywords"}  # fmt: skip

@@ -84,6 +84,7 @@ def _statement(decision: Decision, *kinds: ActionKind, subject: SubjectFacts = V
         actions=[_action(decision, k) for k in kinds],
         subject=subject,
         top_source=kw.get("source", ReportSource.USER),
+        keywords=kw.get("keywords", ()),
     )
     assert taken is not None
     return taken.fields
@@ -94,7 +95,13 @@ def _statement(decision: Decision, *kinds: ActionKind, subject: SubjectFacts = V
 
 def test_removal_flagged_by_a_trusted_flagger() -> None:
     decision = _decision()
-    fields = _statement(decision, ActionKind.REMOVE_CONTENT, ActionKind.WARN, source=ReportSource.TRUSTED_FLAGGER)
+    fields = _statement(
+        decision,
+        ActionKind.REMOVE_CONTENT,
+        ActionKind.WARN,
+        source=ReportSource.TRUSTED_FLAGGER,
+        keywords=("KEYWORD_HATE_SPEECH",),
+    )
     puid = fields.pop("puid")
     assert puid.startswith("vigil-")
     assert fields == {
