@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
 
 from persistence.audit import AuditRecord, row_for
+from persistence.locks import subject_lock_key
 from persistence.mapping import EntityMapping
 from persistence.tables.audit import audit_events
 
@@ -99,10 +100,7 @@ def recording_queries() -> Iterator[list[str]]:
         _recorded = previous
 
 
-def lock_key(subject_id: uuid.UUID) -> int:
-    """The transaction-level advisory lock that serialises everything that opens or folds into a subject's case:
-    the first 8 bytes of its id as a signed bigint."""
-    return int.from_bytes(subject_id.bytes[:8], "big", signed=True)
+lock_key = subject_lock_key  # the subject lock of ``persistence.locks``
 
 
 def lock_subjects_sql(subject_ids: Sequence[uuid.UUID]) -> str:

@@ -117,6 +117,9 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
     def begin_sql(self) -> str:
         return lock_subjects_sql([i.subject_id for i in self._items])
 
+    def unlocked_guard(self) -> list[int]:
+        return sorted({lock_key(i.subject_id) for i in self._items})
+
     async def prefetch(self, conn: Any) -> None:
         by_kind: dict[SubjectKind, list[uuid.UUID]] = {k: [] for k in SubjectKind}
         for item in self._items:

@@ -75,6 +75,11 @@ class PrefetchedUnitOfWork:
     async def prefetch(self, conn: Any) -> None:
         raise NotImplementedError
 
+    def unlocked_guard(self) -> list[int]:
+        """Advisory lock keys an unlocked (optimistic) write must find free: its statement takes them for its own
+        short transaction, and applies nothing if someone holds one (a locked writer may have read the rows)."""
+        return []
+
     # -- transaction -------------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
         self._conn = await self._pool.acquire()
@@ -171,7 +176,10 @@ class PrefetchedUnitOfWork:
         params += audit_arrays(records)
         params += event_arrays(events)
         params.append(sum(len(g[1]) for g in update_groups))
-        sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(written))
+        guard = self.unlocked_guard() if self.optimistic else []
+        if guard:
+            params.append(guard)
+        sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(written), bool(guard))
         try:
             await self._round_trip(self._conn.execute(sql, *params))
         except asyncpg.InvalidTextRepresentationError as exc:
@@ -189,11 +197,15 @@ than it was given: the statement, and with it every insert beside the updates, t
 
 
 @functools.cache
-def _write_sql(inserted: tuple[str, ...], updated: tuple[tuple[str, frozenset[str]], ...]) -> str:
+def _write_sql(
+    inserted: tuple[str, ...], updated: tuple[tuple[str, frozenset[str]], ...], lock_guard: bool = False
+) -> str:
     """Inserts, version-guarded updates (of the columns that changed), audit and outbox events as data-modifying
-    CTEs (foreign keys are checked at the end of the statement). The last parameter is the number of rows the
-    updates must match; if they match fewer, the statement fails (``LOST_RACE_GUARD``) and writes nothing. One
-    text per shape (a hot command changes the same columns each time), prepared once per connection."""
+    CTEs (foreign keys are checked at the end of the statement). The next parameter is the number of rows the
+    updates must match; if they match fewer, the statement fails (``LOST_RACE_GUARD``) and writes nothing. With
+    ``lock_guard`` the last parameter holds advisory lock keys that must be free (``unlocked_guard``), else the
+    statement fails the same way. One text per shape (a hot command changes the same columns each time),
+    prepared once per connection."""
     from persistence.metadata import metadata
 
     tables = metadata.tables
@@ -212,8 +224,12 @@ def _write_sql(inserted: tuple[str, ...], updated: tuple[tuple[str, frozenset[st
     count = " + ".join(f"(SELECT count(*) FROM u{i})" for i in range(len(updated))) or "0"  # noqa: S608
     # The failing branch names the parameter, so PostgreSQL cannot fold it into a constant error at planning time.
     failed = f"('{LOST_RACE_GUARD}: ' || matched || ' of ' || ${param})::bigint"
-    guard = f"CASE WHEN matched = ${param} THEN matched ELSE {failed} END"
-    return f"WITH {', '.join(ctes)} SELECT {guard} FROM (SELECT {count} AS matched) AS w"  # noqa: S608 (names and constants only)
+    if not lock_guard:
+        guard = f"CASE WHEN matched = ${param} THEN matched ELSE {failed} END"
+        return f"WITH {', '.join(ctes)} SELECT {guard} FROM (SELECT {count} AS matched) AS w"  # noqa: S608 (names and constants only)
+    free = f"(SELECT bool_and(pg_try_advisory_xact_lock(key)) FROM unnest(${param + 1}::bigint[]) AS key)"  # noqa: S608
+    guard = f"CASE WHEN matched = ${param} AND free THEN matched ELSE {failed} END"
+    return f"WITH {', '.join(ctes)} SELECT {guard} FROM (SELECT {count} AS matched, {free} AS free) AS w"  # noqa: S608
 
 
 # -- repositories answering from prefetched rows (shared by the prefetching units of work) ----------------------

@@ -166,6 +166,9 @@ class ReportRepository(SqlRepository[Report]):
 
 class CaseRepository(SqlRepository[Case]):
     async def find_open_for_subject(self, kind: SubjectKind, subject_id: uuid.UUID) -> Case | None:
+        """Under the subject's lock (held to commit): whoever opens or folds into the subject's case goes one at
+        a time, on this engine and report intake's alike."""
+        await self.uow.lock_subject(subject_id)
         return await self._one(
             cases.c.subject_kind == kind, cases.c.subject_id == subject_id, cases.c.state.in_(list(OPEN_STATES))
         )

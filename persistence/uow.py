@@ -26,6 +26,7 @@ from domain.errors import DomainError
 from domain.events import DomainEvent, events_of
 from persistence.audit import AuditRecord, write_events
 from persistence.db import SessionFactory
+from persistence.locks import subject_lock_key
 from persistence.mapping import EntityMapping
 from persistence.metadata import metadata
 from persistence.outbox import write_events as write_outbox
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
         self._events: list[DomainEvent] = []
         self._repos: dict[str, Any] = {}
         self._recorded: list[AuditRecord] = []
+        self._subject_locks: set[int] = set()
 
     # -- transaction -------------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
             self._session = None
             self._tracked.clear()
             self._recorded.clear()
+            self._subject_locks.clear()
 
     async def commit(self) -> None:
         """Flush and commit now (the context manager does this on a clean exit)."""
@@ -102,6 +105,15 @@ class SqlUnitOfWork:
         if self._session is None:
             raise RuntimeError("the unit of work is not open: use `async with uow:`")
         return self._session
+
+    async def lock_subject(self, subject_id: uuid.UUID) -> None:
+        """Take the subject's advisory lock for the rest of the transaction (once per unit of work), as its own
+        statement: a read after it sees everything committed by whoever held the lock before."""
+        key = subject_lock_key(subject_id)
+        if key in self._subject_locks:
+            return
+        await self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        self._subject_locks.add(key)
 
     # -- tracking ----------------------------------------------------------------------------------------
     def tracked(self, mapping: EntityMapping[Any], entity_id: uuid.UUID) -> Any | None:

@@ -11,8 +11,9 @@ from typing import Any
 
 from persistence.fastsql import recording_queries
 from tests.integration.conftest import GraphQLClient
-from tests.integration.lifecycle.flows import SUBMIT_REPORTS, account, content, ok, policy, report
+from tests.integration.lifecycle.flows import SUBMIT_REPORT, SUBMIT_REPORTS, account, content, ok, policy, report
 from tests.integration.operations.helpers import claim_next, define_queue
+from tests.integration.operations.test_automation import define_rule, signal
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 ROUND_TRIPS = 4  # claims: BEGIN, the claim's read, write, COMMIT
@@ -113,3 +114,39 @@ async def test_claiming_the_next_case_takes_four_round_trips(gql: GraphQLClient,
     assert claimed["__typename"] == "ClaimNextCaseSuccess", claimed
     assert claimed["case"] is not None
     assert len(statements) == ROUND_TRIPS, statements
+
+
+async def test_signals_and_reports_racing_on_one_post_fold_into_one_case_without_a_conflict(
+    gql: GraphQLClient, db_url: str
+) -> None:
+    """``submitSignal`` (the SQL unit of work) and ``submitReport`` (report intake) take the same subject lock, so
+    16 of each at once on one new post end in one case holding all 32 reports, and none answers CONFLICT."""
+    admin = await issue_staff_token(db_url, "admin", "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    owner = await account(gql, admin, "race-owner")
+    policy_id = await policy(gql, admin, "RACE_HATE")
+    video = await content(gql, admin, owner, "race-video")
+    warm = await content(gql, admin, owner, "warm-video")
+    rule = await define_rule(gql, admin, policy_id, enqueueThreshold=0.5, decideThreshold=0.99)
+    assert rule["__typename"] == "DefineAutomationRuleSuccess", rule
+    await report(gql, platform, warm, policy_id)  # new pool connections introspect types once
+    crowd = 16
+    signals = [signal(gql, platform, video, policy_id, 0.7, key=f"signal-{i}") for i in range(crowd)]
+    reports = [
+        gql(SUBMIT_REPORT, {"input": _report_input(video, policy_id, f"report-{i}")}, token=platform)
+        for i in range(crowd)
+    ]
+    bodies = await asyncio.gather(*(c for pair in zip(signals, reports, strict=True) for c in pair))
+    outcomes = [b["data"]["submitSignal"] for b in bodies if "submitSignal" in b.get("data", {})]
+    filed = [b["data"]["submitReport"] for b in bodies if "submitReport" in b.get("data", {})]
+    assert [o["__typename"] for o in outcomes] == ["SubmitSignalSuccess"] * crowd, outcomes
+    assert {o["outcomes"][0]["outcome"] for o in outcomes} == {"ENQUEUED"}
+    assert [r["__typename"] for r in filed] == ["SubmitReportSuccess"] * crowd, filed
+    body = await gql(
+        "query($s: ID!) { cases(filter: {subjectId: $s}) { nodes { state reportCount } } }", {"s": video}, token=admin
+    )
+    assert body["data"]["cases"]["nodes"] == [{"state": "OPEN", "reportCount": 2 * crowd}]
+
+
+def _report_input(subject: str, policy_id: str, key: str) -> dict[str, Any]:
+    return {"subjectId": subject, "policyId": policy_id, "source": "USER", "idempotencyKey": key}
