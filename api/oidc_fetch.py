@@ -55,4 +55,5 @@ def build_oidc_verifier(settings: Settings, fetch: JwksFetcher | None = None) ->
         keys=cache,
         algorithms=tuple(settings.oidc_algorithms),
         subject_claim=settings.oidc_subject_claim,
+        max_lifetime_seconds=settings.oidc_max_token_lifetime,
     )

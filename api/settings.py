@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from authz.oidc import DEFAULT_ALGORITHMS, check_algorithms
+from authz.tokens import parse_duration
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -32,6 +33,7 @@ ACCEPTS: dict[str, str] = {
     "webhook_timeout": "a number of seconds, more than 0 and at most 60",
     "dispatch_interval": "a number of seconds, more than 0 and at most 60",
     "oidc_jwks_cache_seconds": "a whole number of seconds, at least 1",
+    "oidc_max_token_lifetime": "a whole number of seconds (at least 60) or a duration such as 24h, 90m, 7d",
     "data_dir": "a directory path",
     "metrics_cache_seconds": "a number of seconds, 0 or more",
 }
@@ -185,6 +187,11 @@ class Settings(BaseSettings):
         description="accepted JWT algorithms (public-key only); env: comma-separated or a JSON list",
     )
     oidc_jwks_cache_seconds: int = Field(default=300, ge=1, description="how long fetched signing keys are reused")
+    oidc_max_token_lifetime: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="the longest lifetime (exp - iat) of an accepted staff JWT, in seconds or as 24h, 90m, 7d",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -200,6 +207,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             return json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part]
+        return value
+
+    @field_validator("oidc_max_token_lifetime", mode="before")
+    @classmethod
+    def _lifetime_as_duration(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() and not value.strip().isdigit():
+            return int(parse_duration(value).total_seconds())
         return value
 
     @field_validator("oidc_algorithms")

@@ -49,6 +49,9 @@ ASYMMETRIC_ALGORITHMS: Final = frozenset(_KEY_TYPES)
 
 DEFAULT_ALGORITHMS: Final = ("RS256", "ES256")
 CLOCK_SKEW_SECONDS: Final = 30
+DEFAULT_MAX_LIFETIME_SECONDS: Final = 24 * 3600
+"""The longest a staff JWT may live (``exp`` minus ``iat``, or minus now without ``iat``): a stolen token that
+is valid for a century is refused, however well signed."""
 MIN_REFRESH_SECONDS: Final = 60.0
 """An unknown ``kid`` (or a failed fetch) refreshes the keys at most once per this many seconds."""
 
@@ -79,6 +82,7 @@ class OidcProblem(StrEnum):
     UNKNOWN_KEY = "unknown_key"
     UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
     MISSING_CLAIM = "missing_claim"
+    LIFETIME_TOO_LONG = "lifetime_too_long"
     KEYS_UNAVAILABLE = "keys_unavailable"
 
     @property
@@ -97,6 +101,7 @@ _MESSAGES: Final = MappingProxyType(
         OidcProblem.UNKNOWN_KEY: "the token is signed with an unknown key",
         OidcProblem.UNSUPPORTED_ALGORITHM: "the token's signing algorithm is not accepted",
         OidcProblem.MISSING_CLAIM: "the token lacks a required claim",
+        OidcProblem.LIFETIME_TOO_LONG: "the token lives longer than this server accepts",
         OidcProblem.KEYS_UNAVAILABLE: "the token cannot be verified now: the issuer's keys are unavailable",
     }
 )
@@ -134,13 +139,16 @@ def verify_jwt(
     algorithms: Iterable[str],
     keys: JsonWebKeys,
     leeway: float = CLOCK_SKEW_SECONDS,
+    max_lifetime: float = DEFAULT_MAX_LIFETIME_SECONDS,
+    now: float | None = None,
 ) -> dict[str, Any]:
     """The verified claims of ``token``, or ``OidcError`` saying why not.
 
     Checks, in order: shape, algorithm (in ``algorithms``, which must be public-key ones), key (``kid`` in
     ``keys``, of the algorithm's key type, its declared ``alg`` if any equal to the token's), signature, then
     ``exp`` (required), ``nbf``/``iat``, ``iss`` (required, exact) and ``aud`` (required, must contain
-    ``audience``), with ``leeway`` seconds of clock skew.
+    ``audience``), with ``leeway`` seconds of clock skew; last the lifetime: ``exp`` minus the earlier of ``iat``
+    and now (now alone without ``iat``) at most ``max_lifetime`` seconds (plus ``leeway``).
     """
     allowed = check_algorithms(algorithms)
     if not looks_like_jwt(token):
@@ -185,7 +193,19 @@ def verify_jwt(
         raise OidcError(OidcProblem.UNKNOWN_KEY, str(error)) from None
     except jwt.PyJWTError as error:
         raise OidcError(OidcProblem.MALFORMED, str(error)) from None
+    _check_lifetime(claims, max_lifetime + leeway, time.time() if now is None else now)
     return claims
+
+
+def _check_lifetime(claims: Mapping[str, Any], longest: float, now: float) -> None:
+    """``LIFETIME_TOO_LONG`` when the token was made to live longer than ``longest`` seconds. Counted from the
+    earlier of ``iat`` and now, so neither an old ``iat`` nor a missing one stretches it."""
+    expires, issued = claims.get("exp"), claims.get("iat")
+    if not isinstance(expires, int | float) or isinstance(expires, bool):  # jwt.decode checked it; be certain
+        raise OidcError(OidcProblem.MALFORMED, "exp must be a number")
+    start = min(issued, now) if isinstance(issued, int | float) and not isinstance(issued, bool) else now
+    if expires - start > longest:
+        raise OidcError(OidcProblem.LIFETIME_TOO_LONG, f"{int(expires - start)} s, at most {int(longest)} s")
 
 
 def usable_keys(jwks: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -292,6 +312,7 @@ class OidcVerifier:
     keys: JwksCache
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     subject_claim: str = "sub"
+    max_lifetime_seconds: float = DEFAULT_MAX_LIFETIME_SECONDS
 
     def __post_init__(self) -> None:
         check_algorithms(self.algorithms)
@@ -304,7 +325,14 @@ class OidcVerifier:
         if alg not in self.algorithms:  # refuse before any key fetch
             raise OidcError(OidcProblem.UNSUPPORTED_ALGORITHM, f"alg {alg!r} is not one of {list(self.algorithms)}")
         keys = await self.keys.keys(kid)
-        claims = verify_jwt(token, issuer=self.issuer, audience=self.audience, algorithms=self.algorithms, keys=keys)
+        claims = verify_jwt(
+            token,
+            issuer=self.issuer,
+            audience=self.audience,
+            algorithms=self.algorithms,
+            keys=keys,
+            max_lifetime=self.max_lifetime_seconds,
+        )
         subject = claims.get(self.subject_claim)
         if not isinstance(subject, str) or not subject.strip():
             raise OidcError(OidcProblem.MISSING_CLAIM, f"no {self.subject_claim!r} claim")

@@ -125,8 +125,22 @@ def _now() -> int:
         (lambda i: i.unsigned_token(sub="alice"), "the token's signing algorithm is not accepted"),
         (lambda i: i.hmac_with_public_key(sub="alice"), "the token's signing algorithm is not accepted"),
         (lambda i: i.token(sub=None), "the token lacks a required claim"),
+        (
+            lambda i: i.token(sub="alice", exp=_now() + 100 * 365 * 86400),
+            "the token lives longer than this server accepts",
+        ),
     ],
-    ids=["expired", "audience", "issuer", "tampered", "unknown-kid", "alg-none", "hs256-public-key", "no-sub"],
+    ids=[
+        "expired",
+        "audience",
+        "issuer",
+        "tampered",
+        "unknown-kid",
+        "alg-none",
+        "hs256-public-key",
+        "no-sub",
+        "a-century",
+    ],
 )
 async def test_bad_jwts_are_unauthenticated(
     db_url: str, oidc_gql: GraphQLClient, issuer: FakeIssuer, make: Any, message: str
@@ -196,6 +210,20 @@ def test_oidc_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert settings.oidc_jwks_url is None
     monkeypatch.setenv("VIGIL_OIDC_ALGORITHMS", '["ES256"]')
     assert Settings(env=Environment.TEST).oidc_algorithms == ["ES256"]
+
+
+def test_the_maximum_jwt_lifetime_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _oidc_settings().oidc_max_token_lifetime == 24 * 3600
+    monkeypatch.setenv("VIGIL_OIDC_MAX_TOKEN_LIFETIME", "8h")
+    verifier = build_oidc_verifier(_oidc_settings())
+    assert verifier is not None
+    assert verifier.max_lifetime_seconds == 8 * 3600
+    monkeypatch.setenv("VIGIL_OIDC_MAX_TOKEN_LIFETIME", "600")
+    assert _oidc_settings().oidc_max_token_lifetime == 600
+    for wrong in ("forever", "10"):
+        monkeypatch.setenv("VIGIL_OIDC_MAX_TOKEN_LIFETIME", wrong)
+        with pytest.raises(ValidationError):
+            _oidc_settings()
 
 
 @pytest.mark.parametrize("algorithms", [["HS256"], ["none"], []])

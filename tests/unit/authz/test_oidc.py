@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authz.oidc import (
+    DEFAULT_MAX_LIFETIME_SECONDS,
     JwksCache,
     JwksFetchError,
     OidcError,
@@ -86,6 +87,35 @@ def test_claim_failures(issuer: FakeIssuer, claims: dict[str, Any], problem: Oid
 
 def test_a_small_clock_skew_is_tolerated(issuer: FakeIssuer) -> None:
     assert _verify(issuer, issuer.token(exp=int(time.time()) - 5))["sub"] == "someone"
+
+
+CENTURY = 100 * 365 * 24 * 3600
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": int(time.time()) + CENTURY},  # issued now, valid for a century
+        {"exp": int(time.time()) + CENTURY, "iat": None},  # no iat: counted from now
+        {"exp": int(time.time()) + 3600, "iat": int(time.time()) - CENTURY},  # an old iat counts from then
+        {"exp": int(time.time()) + DEFAULT_MAX_LIFETIME_SECONDS + 3600},  # an hour beyond the default day
+    ],
+)
+def test_a_token_living_beyond_the_maximum_is_refused(issuer: FakeIssuer, claims: dict[str, Any]) -> None:
+    assert _problem(issuer, issuer.token(**claims)) is OidcProblem.LIFETIME_TOO_LONG
+
+
+def test_the_maximum_lifetime_is_configurable_and_allows_the_clock_skew(issuer: FakeIssuer) -> None:
+    now = int(time.time())
+    week = issuer.token(iat=now, exp=now + 7 * 24 * 3600)
+    assert _problem(issuer, week) is OidcProblem.LIFETIME_TOO_LONG
+    assert _verify(issuer, week, max_lifetime=7 * 24 * 3600, now=now)["sub"] == "someone"
+    hour = issuer.token(iat=now, exp=now + 3600)
+    assert _verify(issuer, hour, max_lifetime=3600, now=now)["sub"] == "someone"
+    assert _problem(issuer, issuer.token(iat=now, exp=now + 3631), max_lifetime=3600, now=now) is (
+        OidcProblem.LIFETIME_TOO_LONG
+    )
+    assert OidcProblem.LIFETIME_TOO_LONG.message == "the token lives longer than this server accepts"
 
 
 def test_tampered_claims_fail_the_signature(issuer: FakeIssuer) -> None:
@@ -292,6 +322,18 @@ async def test_the_verifier_refuses_a_bad_algorithm_before_fetching_keys() -> No
             await verifier.subject(token)
         assert caught.value.problem is OidcProblem.UNSUPPORTED_ALGORITHM
     assert issuer.requests == []
+
+
+async def test_the_verifier_applies_its_maximum_lifetime() -> None:
+    issuer, clock = FakeIssuer(), Clock()
+    now = int(time.time())
+    long_lived = issuer.token(sub="moderator-US", iat=now, exp=now + 2 * 3600)
+    verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, keys=_cache(issuer, clock), max_lifetime_seconds=3600)
+    with pytest.raises(OidcError) as caught:
+        await verifier.subject(long_lived)
+    assert caught.value.problem is OidcProblem.LIFETIME_TOO_LONG
+    relaxed = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, keys=_cache(issuer, clock), max_lifetime_seconds=3 * 3600)
+    assert await relaxed.subject(long_lived) == "moderator-US"
 
 
 def test_the_verifier_refuses_symmetric_algorithms() -> None:
