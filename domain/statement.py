@@ -10,7 +10,7 @@ statement's own id, so two decisions on one post never share it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -37,6 +37,7 @@ from domain.errors import DomainError
 from domain.policy import Policy, PolicyVersion
 from domain.region import Region
 from domain.report import ReportSource
+from domain.statement_rules import statement_errors
 from domain.subject import SubjectKind
 
 VISIBILITY: dict[ActionKind, DecisionVisibility] = {
@@ -75,6 +76,21 @@ SOURCE: dict[ReportSource, SourceType] = {
 }
 #: Vigil's data regions that are in the DSA's territorial scope, and the member states each covers.
 SCOPE: dict[Region, tuple[str, ...]] = {Region.EU: tuple(c.value for c in EEA)}
+#: What a correction may change in a REJECTED statement: how it is described, never what was decided (the
+#: restrictions, their dates, the category, the source, automation, the scope) nor its puid.
+CORRECTABLE: frozenset[str] = frozenset(
+    {
+        "category_specification",
+        "category_specification_other",
+        "content_language",
+        "content_type_other",
+        "decision_facts",
+        "decision_ground_reference_url",
+        "incompatible_content_ground",
+        "incompatible_content_explanation",
+        "account_type",
+    }
+)
 BUSINESS_KINDS = frozenset({AccountKind.ADVERTISER, AccountKind.PUBLISHER})
 AUTOMATED: dict[bool, str] = {
     True: AutomatedDecision.AUTOMATED_DECISION_FULLY.value,
@@ -136,6 +152,24 @@ class StatementOfReasons:
 
     def not_sent(self, now: datetime) -> None:
         self.submission, self.batch_id, self.updated_at = SubmissionState.PENDING, None, now
+
+    def resend(self, corrections: Mapping[str, Any], now: datetime) -> None:
+        """Correct a REJECTED statement (field → new value; None removes an optional field) and make it PENDING
+        again, under the same puid (the database stored nothing of it). Refused unless the corrected statement
+        passes the database's rules; the rejection's reasons stay in the audit trail."""
+        if self.submission is not SubmissionState.REJECTED:
+            raise DomainError.invalid_state(f"statement is {self.submission.value}: only a REJECTED one is resent")
+        unknown = sorted(set(corrections) - CORRECTABLE)
+        if unknown:
+            raise DomainError.invalid_input(f"{unknown[0]} cannot be corrected", "corrections")
+        fields = {**self.fields, **corrections}
+        fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
+        errors = statement_errors(fields)
+        if errors:
+            name, messages = next(iter(errors.items()))
+            raise DomainError.invalid_input(f"{name}: {messages[0]}", "corrections")
+        self.fields, self.rejection, self.batch_id = fields, (), None
+        self.submission, self.updated_at = SubmissionState.PENDING, now
 
 
 def restricts(decision: Decision, actions: Iterable[EnforcementAction]) -> bool:

@@ -1,7 +1,19 @@
 """All tables, one module per aggregate family; importing this package registers every table on `metadata`."""
 
 from persistence.metadata import metadata
-from persistence.tables import audit, auth, automation, bulk, cases, moderated, operations, outbox, outcomes, policies
+from persistence.tables import (
+    audit,
+    auth,
+    automation,
+    bulk,
+    cases,
+    dsa_reporting,
+    moderated,
+    operations,
+    outbox,
+    outcomes,
+    policies,
+)
 
 __all__ = [
     "audit",
@@ -9,6 +21,7 @@ __all__ = [
     "automation",
     "bulk",
     "cases",
+    "dsa_reporting",
     "metadata",
     "moderated",
     "operations",
