@@ -10,3 +10,48 @@ Pure domain code: no database, no framework. The public surface:
 * actions as data (``OpenCase``, ``Decide``, ``Label``, ``Delayed``, ``Hold``); ports ``FactSource``,
   ``CounterStore``; in-memory implementations in ``domain.rules.memory``.
 """
+
+from domain.rules.actions import Action, Decide, Delayed, Hold, Label, OpenCase
+from domain.rules.catalogue import AttrType, Catalogue, CounterKind, CounterSource, EventType, ListKind
+from domain.rules.compiler import CompiledRule, define_rule
+from domain.rules.engine import Evaluation, Failure, FailureCode, Hit, Needs, RuleSet, counter_records
+from domain.rules.errors import RuleDefinitionError, RuleError, RuleErrorCode, RuleSyntaxError
+from domain.rules.event import Event
+from domain.rules.lists import ListIndex, ListSnapshot
+from domain.rules.ports import CounterKey, CounterRecord, CounterStore, EntityFacts, FactSource
+
+__all__ = [
+    "Action",
+    "AttrType",
+    "Catalogue",
+    "CompiledRule",
+    "CounterKey",
+    "CounterKind",
+    "CounterRecord",
+    "CounterSource",
+    "CounterStore",
+    "Decide",
+    "Delayed",
+    "EntityFacts",
+    "Evaluation",
+    "Event",
+    "EventType",
+    "FactSource",
+    "Failure",
+    "FailureCode",
+    "Hit",
+    "Hold",
+    "Label",
+    "ListIndex",
+    "ListKind",
+    "ListSnapshot",
+    "Needs",
+    "OpenCase",
+    "RuleDefinitionError",
+    "RuleError",
+    "RuleErrorCode",
+    "RuleSet",
+    "RuleSyntaxError",
+    "counter_records",
+    "define_rule",
+]

@@ -1,26 +1,38 @@
-"""The rule set: compiled rules indexed by event type and region, evaluated in process over one event at a time.
+"""The rule set: compiled rules indexed by (event type, region), evaluated in process over one event at a time.
 
-STUB: interface only; implementation follows.
+Region wall: a rule is indexed only under its own regions, so it never runs on (never sees) an event of another
+region. Rollout: a rule with ``rollout p%`` runs on an event only if a stable hash (BLAKE2b) of (rule id, entity
+id) falls in the first p% of the hash space. CPU budget: each rule's evaluation is timed (the clock is
+injectable); one that runs past the budget has its result discarded and is reported ``OVER_BUDGET``; after
+``max_overruns`` overruns it is disabled in this rule set (reported ``DISABLED`` once).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import re2
+
 from domain.rules.actions import Action
-from domain.rules.catalogue import Catalogue
-from domain.rules.compiler import CompiledRule
+from domain.rules.catalogue import Catalogue, CounterKind, ListKind
+from domain.rules.compiler import CompiledRule, CounterSpec, bind_condition
+from domain.rules.context import Context, RuleRuntimeError
+from domain.rules.errors import RuleDefinitionError, RuleErrorCode
 from domain.rules.event import Event
 from domain.rules.lists import ListIndex
 from domain.rules.ports import CounterKey, CounterRecord, FactSource
+from domain.rules.types import MAX_REGEX_MEMORY
 
 DEFAULT_BUDGET_NS = 2_000_000
 """CPU budget of one rule's evaluation on one event (2 ms)."""
 DEFAULT_MAX_OVERRUNS = 3
 """Overruns after which a rule is disabled in its rule set."""
+_HASH_SPACE = 1 << 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +67,8 @@ class Evaluation:
     hits: tuple[Hit, ...]
     failures: tuple[Failure, ...]
     evaluated: int
-    """Rules whose event types and region matched the event (including those skipped, out of rollout or failing)."""
+    """Enabled rules whose event types and region matched the event (including those out of rollout, failing or
+    over budget)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +79,72 @@ class Needs:
     counters: frozenset[CounterKey]
 
 
+_NOTHING = Evaluation((), (), 0)
+_NO_NEEDS = Needs(frozenset(), frozenset())
+
+
+def rollout_position(rule_id: str, entity_id: str) -> int:
+    """Where (rule, entity) falls in the hash space [0, 2**64): stable across processes and versions."""
+    digest = hashlib.blake2b(f"{rule_id}\x00{entity_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+class _Slot:
+    __slots__ = ("condition", "disabled", "hit", "overruns", "rule", "threshold")
+
+    def __init__(self, rule: CompiledRule, condition: Callable[[Context], bool]) -> None:
+        self.rule = rule
+        self.condition = condition
+        self.hit = Hit(rule.rule_id, rule.version, rule.name, rule.policy, rule.actions)
+        self.threshold = None if rule.rollout_percent >= 100 else int(rule.rollout_percent / 100 * _HASH_SPACE)
+        self.overruns = 0
+        self.disabled = False
+
+
+@dataclass(frozen=True)
+class _Bucket:
+    slots: tuple[_Slot, ...]
+    entity_kinds: frozenset[str]
+    subject: bool
+    counters: frozenset[CounterSpec]
+
+
+class _Binder:
+    def __init__(self, lists: ListIndex) -> None:
+        self.lists = lists
+        self.groups: dict[str, dict[str, int]] = {}
+        self.group_index: dict[str, int] = {}
+
+    def list_bit(self, name: str, kind: ListKind) -> int:
+        bit = self.lists.bit(name, kind)
+        if bit is None:
+            raise RuleDefinitionError(RuleErrorCode.UNKNOWN_LIST, f"the rule set has no {kind.value} list {name!r}")
+        return bit
+
+    def regex_slot(self, key: str, pattern: str) -> tuple[int, int]:
+        group = self.groups.setdefault(key, {})
+        index = group.setdefault(pattern, len(group))
+        return self.group_index.setdefault(key, len(self.group_index)), index
+
+    def regex_sets(self) -> list[re2.Set]:
+        options = re2.Options()
+        options.log_errors = False
+        options.max_mem = MAX_REGEX_MEMORY * 8
+        compiled: list[re2.Set] = [None] * len(self.group_index)
+        for key, patterns in self.groups.items():
+            regex_set = re2.Set.SearchSet(options)
+            for pattern in patterns:
+                regex_set.Add(pattern)
+            regex_set.Compile()
+            compiled[self.group_index[key]] = regex_set
+        return compiled
+
+
 class RuleSet:
     """Compiled rules bound to a list index. ``evaluate`` is pure CPU and never raises for a rule's failure: it is
-    reported in ``Evaluation.failures``. The clock (nanoseconds) is injectable for tests."""
+    reported in ``Evaluation.failures``. The clock (nanoseconds) is injectable for tests.
+
+    Raises ``RuleDefinitionError`` (UNKNOWN_LIST) if a rule reads a list the index lacks."""
 
     def __init__(
         self,
@@ -79,21 +155,128 @@ class RuleSet:
         max_overruns: int = DEFAULT_MAX_OVERRUNS,
         clock: Callable[[], int] = time.perf_counter_ns,
     ) -> None:
-        raise NotImplementedError
+        self._lists = lists
+        self._budget_ns = budget_ns
+        self._max_overruns = max_overruns
+        self._clock = clock
+        binder = _Binder(lists)
+        slots = [_Slot(rule, bind_condition(rule, binder)) for rule in rules]
+        self._regex_sets = binder.regex_sets()
+        self.rules = tuple(slot.rule for slot in slots)
+        grouped: dict[tuple[str, str], list[_Slot]] = {}
+        for slot in slots:
+            for event_type in sorted(slot.rule.event_types):
+                for region in sorted(slot.rule.regions):
+                    grouped.setdefault((event_type, region), []).append(slot)
+        self._index = {key: self._bucket(members) for key, members in grouped.items()}
 
-    def needs(self, event: Event) -> Needs:
-        raise NotImplementedError
-
-    def evaluate(self, event: Event, facts: FactSource) -> Evaluation:
-        raise NotImplementedError
+    @staticmethod
+    def _bucket(slots: list[_Slot]) -> _Bucket:
+        kinds: set[str] = set()
+        counters: set[CounterSpec] = set()
+        subject = False
+        for slot in slots:
+            kinds |= slot.rule.entities
+            counters |= slot.rule.counters
+            subject = subject or slot.rule.reads_subject_signals
+        return _Bucket(tuple(slots), frozenset(kinds), subject, frozenset(counters))
 
     @property
     def disabled(self) -> frozenset[str]:
         """Ids of rules disabled in this rule set for overrunning their budget."""
-        raise NotImplementedError
+        return frozenset(s.rule.rule_id for b in self._index.values() for s in b.slots if s.disabled)
+
+    def needs(self, event: Event) -> Needs:
+        """The entities (kind, id) whose facts and the counters the rules matching the event read."""
+        bucket = self._index.get((event.type, event.region))
+        if bucket is None:
+            return _NO_NEEDS
+        entities = {(kind, event.entities[kind]) for kind in bucket.entity_kinds if kind in event.entities}
+        if bucket.subject and event.subject is not None:
+            entities.add(event.subject)
+        counters = {
+            CounterKey(spec.source, spec.entity_kind, event.entities[spec.entity_kind], spec.window_seconds)
+            for spec in bucket.counters
+            if spec.entity_kind in event.entities
+        }
+        return Needs(frozenset(entities), frozenset(counters))
+
+    def evaluate(self, event: Event, facts: FactSource) -> Evaluation:
+        bucket = self._index.get((event.type, event.region))
+        if bucket is None:
+            return _NOTHING
+        context = Context(event, facts, self._lists, self._regex_sets)
+        clock, budget = self._clock, self._budget_ns
+        hits: list[Hit] = []
+        failures: list[Failure] = []
+        evaluated = 0
+        for slot in bucket.slots:
+            if slot.disabled:
+                continue
+            evaluated += 1
+            if slot.threshold is not None and not self._in_rollout(slot, event, failures):
+                continue
+            started = clock()
+            try:
+                matched = slot.condition(context)
+            except RuleRuntimeError as error:
+                failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, str(error)))
+                continue
+            except (TypeError, ValueError, AttributeError) as error:  # a fact of the wrong type from the caller
+                failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, f"{type(error).__name__}: {error}"))
+                continue
+            elapsed = clock() - started
+            if elapsed > budget:
+                self._overrun(slot, elapsed, failures)
+            elif matched:
+                hits.append(slot.hit)
+        return Evaluation(tuple(hits), tuple(failures), evaluated)
+
+    @staticmethod
+    def _failure(slot: _Slot, code: FailureCode, message: str, elapsed_ns: int = 0) -> Failure:
+        return Failure(slot.rule.rule_id, slot.rule.version, code, message, elapsed_ns)
+
+    def _in_rollout(self, slot: _Slot, event: Event, failures: list[Failure]) -> bool:
+        by = slot.rule.rollout_by
+        entity_id = event.entities.get(by) if by is not None else (event.subject or (None, None))[1]
+        if entity_id is None:
+            failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, f"no {by or 'subject'} to roll out by"))
+            return False
+        assert slot.threshold is not None
+        return rollout_position(slot.rule.rule_id, entity_id) < slot.threshold
+
+    def _overrun(self, slot: _Slot, elapsed: int, failures: list[Failure]) -> None:
+        slot.overruns += 1
+        message = f"evaluation took {elapsed} ns, over the budget of {self._budget_ns} ns; result discarded"
+        failures.append(self._failure(slot, FailureCode.OVER_BUDGET, message, elapsed))
+        if slot.overruns >= self._max_overruns:
+            slot.disabled = True
+            failures.append(
+                self._failure(
+                    slot, FailureCode.DISABLED, f"disabled after {slot.overruns} overruns of its budget", elapsed
+                )
+            )
 
 
 def counter_records(catalogue: Catalogue, event: Event) -> list[CounterRecord]:
-    """What to record in the counter store for this event (every counter source of its type, for every entity
-    kind it carries). Record before ``needs``/``evaluate`` so a rule's counters include the event itself."""
-    raise NotImplementedError
+    """What to record in the counter store for this event: for every counter source of its type, one record per
+    entity kind the event carries (but the source's member kind). Record before ``needs``/``evaluate`` so a rule's
+    counters include the event itself. A DISTINCT source's member missing from the event records nothing."""
+    records: list[CounterRecord] = []
+    key = event.idempotency_key or uuid.uuid4().hex
+    for source in catalogue.counters.values():
+        if event.type not in source.event_types:
+            continue
+        if source.kind == CounterKind.COUNT:
+            member: str | None = key
+        elif source.member_entity is not None:
+            member = event.entities.get(source.member_entity)
+        else:
+            value = event.attributes.get(source.member_attribute or "")
+            member = None if value is None else str(value)
+        if member is None:
+            continue
+        for kind, entity_id in event.entities.items():
+            if kind != source.member_entity:
+                records.append(CounterRecord(source.name, kind, entity_id, event.occurred_at, member))
+    return records
