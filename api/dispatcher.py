@@ -10,6 +10,12 @@ waits for the dispatcher) nor other endpoints.
 
 Delivery is at least once: a dispatcher killed after sending and before recording leaves a lease that expires,
 and the delivery is sent again with the same ``webhook-id`` (receivers deduplicate by it).
+
+Every send resolves the endpoint's host again and checks every address (``domain.webhook_address``), then
+connects only to those (``api.webhook_transport``): a name that has come to point inside the operator's networks
+is a failed attempt (``refused: ...``), retried on the usual schedule, and nothing is sent. ``allow_internal``
+(outside production) accepts any address, for local receivers. A failed attempt logs one WARNING line (endpoint,
+status or error, attempt, next try; never the payload).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import contextlib
 import json
 import logging
 import random
+import ssl
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -29,9 +36,12 @@ from typing import Any
 import httpx
 
 from api.metrics import WEBHOOK_DELIVERIES
+from api.webhook_transport import SystemResolver, pinned, pinned_client
 from domain.clock import Clock, SystemClock
+from domain.errors import DomainError
 from domain.events import DomainEvent
-from domain.webhook import JITTER
+from domain.webhook import JITTER, DeliveryState
+from domain.webhook_address import Resolver, checked_addresses, parse_url
 from persistence.availability import database_unavailable
 from persistence.dispatch import FAN_OUT_BATCH, Lease, Outcome, fan_out, lease_due, outcome, record_all
 from persistence.fastsql import Pool
@@ -85,7 +95,9 @@ class Dispatcher:
         self,
         pool: Pool,
         *,
-        http: httpx.AsyncClient | None = None,
+        resolver: Resolver | None = None,
+        allow_internal: bool = False,
+        verify: ssl.SSLContext | bool = True,
         publisher: Publisher | None = None,
         clock: Clock | None = None,
         timeout: float = 10.0,
@@ -95,8 +107,9 @@ class Dispatcher:
     ) -> None:
         self.pool = pool
         self.timeout = timeout
-        self.http = http or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-        self._own_http = http is None
+        self.http = pinned_client(timeout, verify)
+        self.resolver: Resolver = resolver or SystemResolver()
+        self.strict = not allow_internal
         self.publisher = publisher
         self.clock: Clock = clock or SystemClock()
         self.batch = batch
@@ -150,6 +163,19 @@ class Dispatcher:
         result = outcome(lease, self.clock.now(), status=status, error=error, jitter=self.jitter())
         self._outcomes.append(result)
         name = {"DELIVERED": "delivered", "DEAD": "dead"}.get(result.state.value, "failed")
+        if result.state is not DeliveryState.DELIVERED:
+            log.warning(
+                "webhook delivery failed",
+                extra={
+                    "endpoint_id": str(lease.endpoint.id),
+                    "delivery_id": str(lease.delivery_id),
+                    "status": status,
+                    "error": error,
+                    "attempt": lease.attempts,
+                    "next_attempt_at": result.next_attempt_at.isoformat() if name == "failed" else None,
+                    "dead": name == "dead",
+                },
+            )
         OUTCOMES[name] += 1
         WEBHOOK_DELIVERIES.labels(name).inc()  # summed across worker processes by /metrics
         return name
@@ -181,9 +207,14 @@ class Dispatcher:
             # The whole exchange within the timeout (httpx's own limits are per phase: a server dripping bytes
             # would outlast them), and the response body is never read.
             async with asyncio.timeout(self.timeout):
-                request = self.http.stream("POST", lease.endpoint.url, content=body, headers=headers)
-                async with request as response:
-                    status = response.status_code
+                target = parse_url(lease.endpoint.url, strict=self.strict)
+                addresses = await checked_addresses(target, self.resolver, strict=self.strict)
+                with pinned(target.host, addresses):
+                    request = self.http.stream("POST", target.url, content=body, headers=headers)
+                    async with request as response:
+                        status = response.status_code
+        except DomainError as exc:
+            return None, f"refused: {exc.message}"[:ERROR_MAX]
         except (TimeoutError, httpx.TimeoutException):
             return None, "timeout"
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -259,8 +290,7 @@ class Dispatcher:
             await self.record()
         if self.publisher is not None:
             await self.publisher.close()
-        if self._own_http:
-            await self.http.aclose()
+        await self.http.aclose()
 
 
 def from_settings(pool: Pool, settings: Any) -> Dispatcher:
@@ -270,4 +300,6 @@ def from_settings(pool: Pool, settings: Any) -> Dispatcher:
         from api.nats_publisher import NatsPublisher
 
         publisher = NatsPublisher(settings.nats_url)
-    return Dispatcher(pool, publisher=publisher, timeout=settings.webhook_timeout)
+    return Dispatcher(
+        pool, publisher=publisher, timeout=settings.webhook_timeout, allow_internal=not settings.production
+    )

@@ -7,7 +7,8 @@ Two kinds of figures:
   webhook delivery attempts by outcome (in the process that dispatched them).
 - **Read at scrape time** from the database by *scrape collectors*, async callables registered by name in
   ``SCRAPE_COLLECTORS``: the moderation workload (open cases, oldest open case, SLA breaches, per region and
-  queue), the audit seal lag and the outbox backlog (undispatched events, the oldest one's age). Each collector's
+  queue), the audit seal lag and the outbox backlog (undispatched events, the oldest one's age; pending webhook
+  deliveries and the oldest one's age, per endpoint). Each collector's
   answer is cached ``VIGIL_METRICS_CACHE_SECONDS`` per process, so however often (and however many) scrapers ask,
   the database sees at most one query per collector per worker per period.
 
@@ -50,7 +51,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from persistence.outbox import backlog
+from persistence.outbox import backlog, delivery_backlog
 from persistence.queries.gauges import queue_workload, seal_lag
 
 log = logging.getLogger("vigil.metrics")
@@ -179,12 +180,26 @@ async def audit_seal_lag(sources: ScrapeSources) -> list[Metric]:
 
 
 async def outbox_backlog(sources: ScrapeSources) -> list[Metric]:
-    waiting, oldest = await backlog(sources.pool, datetime.now(UTC))
+    now = datetime.now(UTC)
+    waiting, oldest = await backlog(sources.pool, now)
+    pending = GaugeMetricFamily(
+        "vigil_webhook_pending_deliveries", "PENDING webhook deliveries per enabled endpoint", labels=["endpoint"]
+    )
+    pending_age = GaugeMetricFamily(
+        "vigil_webhook_oldest_pending_age_seconds",
+        "Age of the endpoint's oldest PENDING delivery (0: none)",
+        labels=["endpoint"],
+    )
+    for row in await delivery_backlog(sources.pool, now):
+        pending.add_metric([str(row.endpoint_id)], row.pending)
+        pending_age.add_metric([str(row.endpoint_id)], row.oldest_seconds)
     return [
         GaugeMetricFamily("vigil_outbox_undispatched_events", "Outbox events not yet fanned out to webhooks", waiting),
         GaugeMetricFamily(
             "vigil_outbox_oldest_undispatched_age_seconds", "Age of the oldest undispatched event (0: none)", oldest
         ),
+        pending,
+        pending_age,
     ]
 
 

@@ -12,18 +12,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from domain import limits
 from domain.errors import DomainError
 from domain.events import EVENT_TYPES
 from domain.region import Region
+from domain.webhook_address import parse_url
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 DEFAULT_OVERLAP = timedelta(hours=24)
@@ -115,8 +114,14 @@ class WebhookEndpoint:
     def enabled(self) -> bool:
         return self.disabled_at is None
 
-    def ensure_owned_by(self, principal_id: str) -> None:
-        if self.owner_id != principal_id:
+    def visible_to(self, principal_id: str, regions: frozenset[str] | None) -> bool:
+        """Its owner sees it when holding every one of its regions (``regions`` None: all): an endpoint is a
+        regional resource, and a token of one region neither reads nor manages another region's."""
+        held = regions is None or all(str(getattr(r, "value", r)) in regions for r in self.regions)
+        return self.owner_id == principal_id and held
+
+    def ensure_visible_to(self, principal_id: str, regions: frozenset[str] | None) -> None:
+        if not self.visible_to(principal_id, regions):
             raise DomainError.not_found("webhook not found", "webhookId")
 
     def rotate_secret(self, now: datetime, overlap: timedelta = DEFAULT_OVERLAP) -> str:
@@ -144,28 +149,11 @@ class WebhookEndpoint:
         return " ".join(signature(s, message_id, timestamp, body) for s in self.signing_secrets(now))
 
 
-def _validate_url(url: str, require_https: bool) -> None:
+def _validate_url(url: str, strict: bool) -> None:
+    """The URL parses (see ``domain.webhook_address``); ``strict`` (production): https, and no IP literal or name
+    outside the public internet (what a name resolves to is checked by the service, and at every delivery)."""
     limits.text(url, field="url", max_len=URL_MAX)
-    parts = urlsplit(url)
-    allowed = ("https",) if require_https else ("https", "http")
-    if parts.scheme not in allowed or not parts.hostname:
-        schemes = " or ".join(allowed)
-        raise DomainError.invalid_input(f"url must be an absolute {schemes} URL", "url")
-    if parts.username or parts.password:
-        raise DomainError.invalid_input("url must not carry credentials", "url")
-    if require_https and _internal_address(parts.hostname):
-        raise DomainError.invalid_input("url must not point at a loopback, private or link-local address", "url")
-
-
-def _internal_address(host: str) -> bool:
-    """An IP literal inside the operator's own networks (names are resolved at send time, not here)."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
+    parse_url(url, strict=strict)
 
 
 @dataclass(kw_only=True)

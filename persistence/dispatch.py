@@ -15,7 +15,8 @@ dispatchers at once:
   wrote (a dispatcher whose lease ran out cannot overwrite a newer attempt's outcome).
 
 Delivery bookkeeping is operational state written by the dispatcher (no audit event per attempt); what people do
-to endpoints and deliveries (register, rotate, disable, redeliver) goes through the unit of work and is audited.
+to endpoints and deliveries (register, rotate, disable, redeliver, retry what is pending: ``SqlPendingDeliveries``)
+goes through the unit of work and is audited.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import sqlalchemy as sa
 
 from domain.events import DomainEvent
 from domain.webhook import MAX_ATTEMPTS, DeliveryState, WebhookEndpoint, retry_delay
 from persistence.fastsql import entity_from_json
 from persistence.repositories import WEBHOOK_ENDPOINTS
+from persistence.uow import RecordKind, SqlUnitOfWork, Subject
 
 FAN_OUT = """
 WITH ev AS (
@@ -185,3 +188,30 @@ def event_from(row: Any) -> DomainEvent:
 def endpoint_from(text: str) -> WebhookEndpoint:
     endpoint: WebhookEndpoint = entity_from_json(WEBHOOK_ENDPOINTS, text)
     return endpoint
+
+
+RETRY_NOW = sa.text(
+    """
+    UPDATE webhook_deliveries
+    SET next_attempt_at = :now, attempts = 0, lease_expires_at = NULL, updated_at = :now, version = version + 1
+    WHERE endpoint_id = :endpoint AND state = 'PENDING' AND (lease_expires_at IS NULL OR lease_expires_at <= :now)
+    """
+)
+
+
+class SqlPendingDeliveries:
+    """``domain.services.webhooks.PendingDeliveries`` in the unit of work's transaction: one statement, audited as
+    one event on the endpoint (how many were made due)."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self.uow = uow
+
+    async def retry_now(self, endpoint: WebhookEndpoint, now: datetime) -> int:
+        result = await self.uow.session.execute(RETRY_NOW, {"now": now, "endpoint": endpoint.id})
+        retried = int(result.rowcount)  # type: ignore[attr-defined]
+        audit = self.uow.audit
+        self.uow.record(WEBHOOK_RETRIES, Subject(endpoint.id), action=audit.operation, after={"retried": retried})
+        return retried
+
+
+WEBHOOK_RETRIES = RecordKind("Webhook")

@@ -1,4 +1,4 @@
-"""The outbox: event rows written beside their change, and what operators watch (the backlog).
+"""The outbox: event rows written beside their change, and what operators watch (the backlogs).
 
 Both units of work turn each inserted or changed entity into its events with ``domain.events.events_of`` (the
 one mapping from changes to event types) and write them in the transaction of the change: the SQL unit of work
@@ -8,7 +8,9 @@ as one more INSERT, the prefetching one as one more CTE of its single write stat
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -61,3 +63,31 @@ async def backlog(pool: asyncpg.Pool, now: datetime) -> tuple[int, float]:
     assert row is not None
     oldest = row["oldest"]
     return int(row["n"]), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
+
+@dataclass(frozen=True)
+class EndpointBacklog:
+    endpoint_id: uuid.UUID
+    pending: int
+    oldest_seconds: float
+    """How long the oldest PENDING delivery has existed (0 when none)."""
+
+
+async def delivery_backlog(pool: asyncpg.Pool, now: datetime) -> list[EndpointBacklog]:
+    """Per enabled endpoint, its PENDING deliveries and the age of the oldest (the ``/metrics`` gauges). The
+    pending deliveries are read through their partial index, then joined to the endpoints."""
+    rows = await pool.fetch(
+        """
+        WITH p AS (
+          SELECT endpoint_id, count(*) AS n, min(created_at) AS oldest
+          FROM webhook_deliveries WHERE state = 'PENDING' GROUP BY endpoint_id
+        )
+        SELECT w.id, coalesce(p.n, 0) AS n, p.oldest
+        FROM webhook_endpoints w LEFT JOIN p ON p.endpoint_id = w.id
+        WHERE w.disabled_at IS NULL ORDER BY w.id
+        """
+    )
+    return [
+        EndpointBacklog(r["id"], int(r["n"]), max(0.0, (now - r["oldest"]).total_seconds()) if r["oldest"] else 0.0)
+        for r in rows
+    ]

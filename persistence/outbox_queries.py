@@ -1,5 +1,5 @@
-"""The read side of the outbox and webhooks: events within the reader's regions, a partner's own endpoints, and
-each endpoint's delivery history (one statement for the histories of a whole page of endpoints)."""
+"""The read side of the outbox and webhooks: events within the reader's regions, a partner's own endpoints within
+its regions, and each endpoint's delivery history (one statement for the histories of a whole page of endpoints)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from persistence.repositories import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS
 from persistence.tables.outbox import outbox_events, webhook_deliveries, webhook_endpoints
 
 Regions = frozenset[str] | None
-"""Where the reader holds `events:read`: a set of regions, or None for every region."""
+"""Where the reader holds the permission at hand (`events:read`, `webhooks:manage`): a set of regions, or None
+for every region."""
 
 
 @dataclass(frozen=True)
@@ -87,22 +88,32 @@ async def events_by_id(session: AsyncSession, regions: Regions, ids: Sequence[uu
     return {r.event.id: r for r in rows}
 
 
+def _visible(owner_id: str, regions: Regions) -> list[sa.ColumnElement[bool]]:
+    """The owner's endpoints whose regions all lie within ``regions`` (``WebhookEndpoint.visible_to`` in SQL)."""
+    c = webhook_endpoints.c
+    where = [c.owner_id == owner_id]
+    if regions is not None:
+        where.append(c.regions.contained_by(sorted(regions)))
+    return where
+
+
 async def list_webhooks(
-    session: AsyncSession, owner_id: str, *, first: int = 20, after: str | None = None
+    session: AsyncSession, owner_id: str, regions: Regions, *, first: int = 20, after: str | None = None
 ) -> Page[WebhookEndpoint]:
+    """The endpoints ``owner_id`` sees where it manages webhooks (``regions``): every region of each held."""
     c = webhook_endpoints.c
     stmt = keyset(
-        sa.select(webhook_endpoints).where(c.owner_id == owner_id), c.created_at, c.id, first=first, after=after
+        sa.select(webhook_endpoints).where(*_visible(owner_id, regions)), c.created_at, c.id, first=first, after=after
     )
     rows = [WEBHOOK_ENDPOINTS.from_row(r) for r in (await session.execute(stmt)).mappings()]
     return to_page(rows, first=first, after=after, sort_attr="created_at")
 
 
 async def webhooks_by_id(
-    session: AsyncSession, owner_id: str, ids: Sequence[uuid.UUID]
+    session: AsyncSession, owner_id: str, regions: Regions, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, WebhookEndpoint]:
     c = webhook_endpoints.c
-    stmt = sa.select(webhook_endpoints).where(c.owner_id == owner_id, c.id.in_(sorted(set(ids))))
+    stmt = sa.select(webhook_endpoints).where(*_visible(owner_id, regions), c.id.in_(sorted(set(ids))))
     rows = [WEBHOOK_ENDPOINTS.from_row(r) for r in (await session.execute(stmt)).mappings()]
     return {r.id: r for r in rows}
 

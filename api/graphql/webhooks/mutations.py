@@ -1,4 +1,7 @@
-"""Webhooks' mutations: register, rotate a secret, disable, redeliver."""
+"""Webhooks' mutations: register, rotate a secret, disable, redeliver, retry what is pending.
+
+Each acts on an endpoint the caller sees (its owner's, every region of it held with `webhooks:manage`; any other
+is NOT_FOUND) and is audited in the transaction of its change."""
 
 from __future__ import annotations
 
@@ -7,12 +10,13 @@ from typing import Annotated
 
 import strawberry
 
+from api import webhook_transport
 from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.permissions import requires
 from api.graphql.runner import run
 from api.graphql.shared.common import MutationError
-from api.graphql.webhooks.types import Webhook, WebhookDelivery, owner_of
+from api.graphql.webhooks.types import Webhook, WebhookDelivery, caller_of, owner_of
 from authz.permissions import Permission
 from domain import webhook as wh
 from domain.actor import Actor
@@ -20,6 +24,7 @@ from domain.errors import DomainError
 from domain.events import EVENT_TYPES
 from domain.region import Region
 from domain.services import webhooks as services
+from persistence.dispatch import SqlPendingDeliveries
 from persistence.repositories import PostgresUnitOfWork
 
 
@@ -71,6 +76,22 @@ class RedeliverWebhookSuccess:
     delivery: WebhookDelivery
 
 
+@strawberry.input
+class RetryWebhookDeliveriesInput:
+    webhook_id: strawberry.ID
+
+
+@strawberry.type(description="The endpoint's pending deliveries are due now, each with a fresh schedule.")
+class RetryWebhookDeliveriesSuccess:
+    webhook: Webhook
+    retried: int = strawberry.field(description="How many pending deliveries were made due (those in flight aside).")
+
+
+RetryWebhookDeliveriesResult = Annotated[
+    RetryWebhookDeliveriesSuccess | MutationError, strawberry.union("RetryWebhookDeliveriesResult")
+]
+
+
 RegisterWebhookResult = Annotated[RegisterWebhookSuccess | MutationError, strawberry.union("RegisterWebhookResult")]
 
 
@@ -90,6 +111,8 @@ def _check_regions(info: Info, regions: list[Region]) -> None:
     for region in regions:
         if not permissions.allows(Permission.EVENTS_READ, region.value):
             raise DomainError.forbidden(f"you may not read events of region {region.value}", "regions")
+        if not permissions.allows(Permission.WEBHOOKS_MANAGE, region.value):
+            raise DomainError.forbidden(f"you may not manage webhooks of region {region.value}", "regions")
 
 
 def _check_types(types: list[str]) -> None:
@@ -112,7 +135,7 @@ class WebhookMutation:
                 description=input.description,
                 require_https=info.context.settings.production,
             )
-            endpoint = await services.register_webhook(uow, cmd)
+            endpoint = await services.register_webhook(uow, cmd, webhook_transport.RESOLVER)
             return RegisterWebhookSuccess(webhook=Webhook.from_entity(endpoint), secret=endpoint.secret)
 
         return await run(info, "registerWebhook", Permission.WEBHOOKS_MANAGE, command)
@@ -124,7 +147,7 @@ class WebhookMutation:
             if not 0 <= input.overlap_hours <= wh.MAX_OVERLAP_HOURS:
                 raise DomainError.invalid_input(f"overlapHours is 0 to {wh.MAX_OVERLAP_HOURS}", "overlapHours")
             overlap = timedelta(hours=input.overlap_hours)
-            endpoint, secret = await services.rotate_webhook_secret(uow, owner_of(info), webhook_id, overlap)
+            endpoint, secret = await services.rotate_webhook_secret(uow, caller_of(info), webhook_id, overlap)
             return RotateWebhookSecretSuccess(webhook=Webhook.from_entity(endpoint), secret=secret)
 
         return await run(info, "rotateWebhookSecret", Permission.WEBHOOKS_MANAGE, command)
@@ -133,7 +156,7 @@ class WebhookMutation:
     async def disable_webhook(self, info: Info, input: DisableWebhookInput) -> DisableWebhookResult:
         async def command(uow: PostgresUnitOfWork, _: Actor) -> DisableWebhookSuccess:
             webhook_id = parse_id(str(input.webhook_id), "Webhook", field="webhookId")
-            endpoint = await services.disable_webhook(uow, owner_of(info), webhook_id)
+            endpoint = await services.disable_webhook(uow, caller_of(info), webhook_id)
             return DisableWebhookSuccess(webhook=Webhook.from_entity(endpoint))
 
         return await run(info, "disableWebhook", Permission.WEBHOOKS_MANAGE, command)
@@ -145,7 +168,22 @@ class WebhookMutation:
     async def redeliver_webhook(self, info: Info, input: RedeliverWebhookInput) -> RedeliverWebhookResult:
         async def command(uow: PostgresUnitOfWork, _: Actor) -> RedeliverWebhookSuccess:
             delivery_id = parse_id(str(input.delivery_id), "WebhookDelivery", field="deliveryId")
-            delivery = await services.redeliver(uow, owner_of(info), delivery_id)
+            delivery = await services.redeliver(uow, caller_of(info), delivery_id)
             return RedeliverWebhookSuccess(delivery=WebhookDelivery.from_entity(delivery))
 
         return await run(info, "redeliverWebhook", Permission.WEBHOOKS_MANAGE, command)
+
+    @strawberry.mutation(
+        extensions=requires(Permission.WEBHOOKS_MANAGE),
+        description="The endpoint is back: send its pending deliveries now instead of at their backoff.",
+    )
+    async def retry_webhook_deliveries(
+        self, info: Info, input: RetryWebhookDeliveriesInput
+    ) -> RetryWebhookDeliveriesResult:
+        async def command(uow: PostgresUnitOfWork, _: Actor) -> RetryWebhookDeliveriesSuccess:
+            webhook_id = parse_id(str(input.webhook_id), "Webhook", field="webhookId")
+            pending = SqlPendingDeliveries(uow)
+            endpoint, retried = await services.retry_deliveries(uow, caller_of(info), webhook_id, pending)
+            return RetryWebhookDeliveriesSuccess(webhook=Webhook.from_entity(endpoint), retried=retried)
+
+        return await run(info, "retryWebhookDeliveries", Permission.WEBHOOKS_MANAGE, command)

@@ -10,7 +10,7 @@ from api.graphql.context import Info
 from api.graphql.errors import BadRequest
 from api.graphql.permissions import requires
 from api.graphql.shared.common import Connection, connection
-from api.graphql.webhooks.types import Event, Webhook, map_page, owner_of
+from api.graphql.webhooks.types import Event, Webhook, caller_of, map_page
 from authz.permissions import Permission
 from domain.errors import DomainError
 from domain.region import Region
@@ -49,11 +49,15 @@ class WebhookQuery:
             raise BadRequest(exc.message, field=exc.field) from exc
         return connection(map_page(page, Event.from_row))
 
-    @strawberry.field(extensions=requires(Permission.WEBHOOKS_MANAGE), description="Your own webhook endpoints.")
+    @strawberry.field(
+        extensions=requires(Permission.WEBHOOKS_MANAGE),
+        description="Your own webhook endpoints, those whose every region you manage webhooks in.",
+    )
     async def webhooks(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Webhook] | None:
+        caller = caller_of(info)
         try:
             async with info.context.sessions() as session:
-                page = await oq.list_webhooks(session, owner_of(info), first=first, after=after)
+                page = await oq.list_webhooks(session, caller.owner_id, caller.regions, first=first, after=after)
         except DomainError as exc:
             raise BadRequest(exc.message, field=exc.field) from exc
         return connection(map_page(page, Webhook.from_entity))

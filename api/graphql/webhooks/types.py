@@ -21,6 +21,7 @@ from authz.permissions import Permission
 from domain import webhook as wh
 from domain.errors import DomainError
 from domain.region import Region
+from domain.services import webhooks as services
 from persistence import outbox_queries as oq
 from persistence.pagination import Page
 
@@ -184,3 +185,8 @@ def _delivery_loader(info: Info) -> DataLoader[oq.DeliveryKey, Page[wh.WebhookDe
 
 def owner_of(info: Info) -> str:
     return actor_for(info.context, Permission.WEBHOOKS_MANAGE).id
+
+
+def caller_of(info: Info) -> services.WebhookCaller:
+    """The caller as webhooks see it: the owner it acts as, and where it manages webhooks."""
+    return services.WebhookCaller(owner_of(info), info.context.permissions.regions(Permission.WEBHOOKS_MANAGE))

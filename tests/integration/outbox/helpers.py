@@ -6,8 +6,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
 from api.dispatcher import Dispatcher
 from persistence.fastsql import Pool, create_pool
 from tests.integration.conftest import GraphQLClient
@@ -51,10 +49,12 @@ async def decided_case(gql: GraphQLClient, admin: str, name: str, region: str = 
 
 @contextlib.asynccontextmanager
 async def dispatcher(db_url: str, **options: Any) -> AsyncIterator[Dispatcher]:
+    """A dispatcher on its own pool; it accepts local receivers (``allow_internal``) unless told otherwise."""
     pool: Pool = await create_pool(db_url, size=4)
-    http = httpx.AsyncClient()
+    options.setdefault("allow_internal", True)
+    d = Dispatcher(pool, **options)
     try:
-        yield Dispatcher(pool, http=http, **options)
+        yield d
     finally:
-        await http.aclose()
+        await d.http.aclose()
         await pool.close()
