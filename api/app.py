@@ -41,9 +41,12 @@ from api.oidc_fetch import build_oidc_verifier
 from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
 from api.ratelimit import RateLimiter
 from api.settings import Environment, Settings
+from api.trusted_documents import DocumentRefused, DocumentRegistry, take_named
 from authz import table_cache
 from authz.enforcer import Authorizer, get_authorizer
 from authz.oidc import JwksFetcher
+from authz.permissions import Permission
+from authz.principal import PrincipalKind
 from persistence.audit import AuditSealer
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.fastsql import Pool, create_pool
@@ -80,6 +83,7 @@ class DatabaseUnavailable(Exception):
 
 HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 MAX_OPERATION_NAME = 128
+NAMING_PARAMS = ("documentId", "doc_id", "id", "extensions")  # a GET naming a trusted document is no IDE request
 _LONG = SHOWN_PREFIX + 1
 _QUOTED = re.compile(rf"'([^'\s]{{{_LONG},}})'|\"([^\"\s]{{{_LONG},}})\"")  # a long name or token, quoted
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -111,6 +115,7 @@ class VigilGraphQL(GraphQL[Any, None]):
         self.runtime = runtime
         self.settings = settings
         self.contexts = contexts
+        self.documents = DocumentRegistry()
 
     # --- the body and the URL: anything malformed is a 400 with a JSON GraphQL error, never a 500 ---
 
@@ -143,6 +148,7 @@ class VigilGraphQL(GraphQL[Any, None]):
         value = self.decode_json(data)
         if not isinstance(value, dict):
             raise Refused(400, "BAD_REQUEST", "the request body must be a JSON object (query, variables...)")
+        _take_named(value)
         return value
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
@@ -150,10 +156,22 @@ class VigilGraphQL(GraphQL[Any, None]):
         for key in ("variables", "extensions"):
             if parsed.get(key):
                 parsed[key] = self.decode_json(parsed[key])
+        _take_named(parsed)
         return parsed
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        params = request.query_params
+        named = any(params.get(key) is not None for key in NAMING_PARAMS)
+        return not named and super().should_render_graphql_ide(request)
 
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
+        try:
+            text = await self.documents.resolve(self.runtime.pool, self.settings.trusted_documents)
+        except DocumentRefused as refused:
+            raise Refused(refused.status, refused.code, refused.message) from None
+        if text is not None and not isinstance(data, list):
+            data.query = text
         name = getattr(data, "operation_name", None)
         if name is not None and not isinstance(name, str):
             raise Refused(400, "BAD_REQUEST", "`operationName` must be a string or null")
@@ -196,6 +214,16 @@ class VigilGraphQL(GraphQL[Any, None]):
         root_value: Any,
         request_data: Any,
     ) -> ExecutionResult:
+        principal = context.principal
+        try:
+            await self.documents.admit(
+                self.runtime.pool,
+                self.settings.trusted_documents,
+                token_id=principal.token_id if principal.kind is PrincipalKind.PARTNER else None,
+                may_send_text=context.permissions.allows(Permission.DOCUMENTS_ADHOC),
+            )
+        except DocumentRefused as refused:
+            raise Refused(refused.status, refused.code, refused.message) from None
         timeout = self.settings.execution_timeout
         try:
             async with asyncio.timeout(timeout):
@@ -263,6 +291,13 @@ class VigilGraphQL(GraphQL[Any, None]):
                 {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         await response(scope, receive, send)
+
+
+def _take_named(body: dict[str, Any]) -> None:
+    try:
+        take_named(body)
+    except DocumentRefused as refused:
+        raise Refused(refused.status, refused.code, refused.message) from None
 
 
 def json_depth(value: object) -> int:

@@ -19,6 +19,7 @@ from rich.console import Console
 from api.bootstrap import DatabaseHandle, resolve_database, start_database
 from api.cli_audit import audit_app
 from api.cli_db import register_db_commands
+from api.cli_documents import documents_app
 from api.cli_dsa import dsa_app
 from api.cli_report import report_app
 from api.cli_tokens import token_app
@@ -35,6 +36,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
 app.add_typer(dsa_app, name="dsa")
 app.add_typer(report_app, name="report")
+app.add_typer(documents_app, name="documents")
 console = Console(stderr=True)
 
 
@@ -128,6 +130,11 @@ def serve(
             with console.status("Loading demo data"):
                 summary = asyncio.run(seed_demo(database.url))
             console.print(f"[green]demo data[/green] {summary}")
+            from api.cli_documents import register_console_documents
+
+            with console.status("Registering the console's trusted documents"):
+                registered = asyncio.run(register_console_documents(database.url))
+            console.print(f"[green]trusted documents[/green] {registered} new (api/console)")
         url = f"http://{host}:{port}/graphql"
 
         def ready() -> None:

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from authz.oidc import DEFAULT_ALGORITHMS, check_algorithms
 from authz.tokens import parse_duration
+from domain.document import TrustedMode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -36,6 +37,7 @@ ACCEPTS: dict[str, str] = {
     "oidc_max_token_lifetime": "a whole number of seconds (at least 60) or a duration such as 24h, 90m, 7d",
     "data_dir": "a directory path",
     "metrics_cache_seconds": "a number of seconds, 0 or more",
+    "trusted_documents": "one of off, optional, required",
 }
 
 
@@ -113,6 +115,11 @@ class Settings(BaseSettings):
     max_directives: int = Field(default=20, ge=0, description="Most directives one document may use")
     max_json_depth: int = Field(default=32, ge=2, description="Deepest nesting accepted in a JSON body or variables")
     execution_timeout: float = Field(default=10.0, gt=0, description="Seconds one operation may run")
+    trusted_documents: TrustedMode = Field(
+        default=TrustedMode.OPTIONAL,
+        description="off: document text only; optional: text or a registered document's id; required: registered "
+        "documents only (holders of documents:adhoc may still send text)",
+    )
     rate_limits: bool = Field(default=True, description="Per-principal request rate limits on /graphql")
     rate_limit_token: str = Field(
         default="5000/20000", description="API tokens (partners, platform services): `per second/burst`"

@@ -52,6 +52,9 @@ class Permission(StrEnum):
     PLATFORM_EVENTS_SUBMIT = "platform_events:submit"
     RULES_READ = "rules:read"
     RULES_WRITE = "rules:write"
+    DOCUMENTS_READ = "documents:read"
+    DOCUMENTS_REGISTER = "documents:register"
+    DOCUMENTS_ADHOC = "documents:adhoc"
 
     @property
     def kind(self) -> str:
@@ -118,6 +121,10 @@ PERMISSION_DESCRIPTIONS: Final = MappingProxyType(
         Permission.PLATFORM_EVENTS_SUBMIT: "Send platform events (posts, sign-ups, logins...) for enforcement rules.",
         Permission.RULES_READ: "See enforcement rules, their versions, named lists and rule hits.",
         Permission.RULES_WRITE: "Write enforcement rules and named lists and move rules through their lifecycle.",
+        Permission.DOCUMENTS_READ: "See the trusted (registered) GraphQL documents and their text.",
+        Permission.DOCUMENTS_REGISTER: "Register trusted GraphQL documents (stored by hash, never changed).",
+        Permission.DOCUMENTS_ADHOC: "Send GraphQL text that is not a trusted document when trusted documents "
+        "are required (an admin's GraphiQL).",
     }
 )
 

@@ -25,7 +25,7 @@ class Page(Generic[T]):
     has_previous: bool
 
 
-def encode_cursor(sort_value: Any, row_id: uuid.UUID | int) -> str:
+def encode_cursor(sort_value: Any, row_id: uuid.UUID | int | str) -> str:
     value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
     raw = json.dumps([value, str(row_id)], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -62,7 +62,13 @@ def keyset(
     if after is not None:
         value, last_id = decode_cursor(after, datetime_key=isinstance(sort.type, sa.DateTime))
         try:
-            id_value: Any = int(last_id) if isinstance(row_id.type, sa.BigInteger | sa.Integer) else uuid.UUID(last_id)
+            id_value: Any = (
+                int(last_id)
+                if isinstance(row_id.type, sa.BigInteger | sa.Integer)
+                else last_id
+                if isinstance(row_id.type, sa.String)
+                else uuid.UUID(last_id)
+            )
         except ValueError as exc:
             raise DomainError.invalid_input("`after` is not a cursor this API issued", field="after") from exc
         key = sa.tuple_(sort, row_id)

@@ -37,6 +37,7 @@ WRITE_PERMISSION: dict[str, Permission] = {
     "Policy": Permission.POLICIES_PUBLISH,
     "PolicyVersion": Permission.POLICIES_PUBLISH,
     "StrikeLadder": Permission.LADDERS_DEFINE,
+    "TrustedDocument": Permission.DOCUMENTS_REGISTER,
 }
 """Record type → the permission that writes it: its holder sees the records of that type a payload returns."""
 

@@ -13,6 +13,8 @@ from api.graphql.appeals.queries import AppealQuery
 from api.graphql.audit.queries import AuditQuery
 from api.graphql.automation.mutations import AutomationMutation
 from api.graphql.automation.queries import AutomationQuery
+from api.graphql.documents.mutations import DocumentMutation
+from api.graphql.documents.queries import DocumentQuery
 from api.graphql.intake.mutations import IntakeMutation
 from api.graphql.intake.queries import IntakeQuery, LookupQuery, ReportQuery
 from api.graphql.nodes import NodeQuery
@@ -46,6 +48,7 @@ QUERIES: tuple[type, ...] = (
     LookupQuery,
     BulkQuery,
     WebhookQuery,
+    DocumentQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -58,6 +61,7 @@ MUTATIONS: tuple[type, ...] = (
     LadderMutation,
     BulkMutation,
     WebhookMutation,
+    DocumentMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -87,6 +87,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "tokens:read",
             "events:read",
             "rules:read",
+            "documents:read",
         }
     ),
 }

@@ -1,0 +1,1 @@
+"""Trusted documents: register operations ahead of time, list them."""
