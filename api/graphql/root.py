@@ -15,6 +15,7 @@ from api.graphql.automation.mutations import AutomationMutation
 from api.graphql.automation.queries import AutomationQuery
 from api.graphql.documents.mutations import DocumentMutation
 from api.graphql.documents.queries import DocumentQuery
+from api.graphql.events.mutations import EventMutation
 from api.graphql.intake.mutations import IntakeMutation
 from api.graphql.intake.queries import IntakeQuery, LookupQuery, ReportQuery
 from api.graphql.nodes import NodeQuery
@@ -62,6 +63,7 @@ MUTATIONS: tuple[type, ...] = (
     BulkMutation,
     WebhookMutation,
     DocumentMutation,
+    EventMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -7,13 +7,16 @@ from persistence.tables import (
     automation,
     bulk,
     cases,
+    counters,
     documents,
     dsa_reporting,
+    events,
     moderated,
     operations,
     outbox,
     outcomes,
     policies,
+    rules,
 )
 
 __all__ = [
@@ -22,12 +25,15 @@ __all__ = [
     "automation",
     "bulk",
     "cases",
+    "counters",
     "documents",
     "dsa_reporting",
+    "events",
     "metadata",
     "moderated",
     "operations",
     "outbox",
     "outcomes",
     "policies",
+    "rules",
 ]

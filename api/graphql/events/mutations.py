@@ -1,0 +1,129 @@
+"""``submitEvents``: platform events (posts, sign-ups, logins...) in batches of up to 1,000, each item on its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.graphql.context import Info
+from api.graphql.ids import to_global_id
+from api.graphql.permissions import requires
+from api.graphql.runner import audit_context, failed
+from api.graphql.shared.common import Error, MutationError, error_from
+from authz.permissions import Permission
+from domain.errors import DomainError
+from domain.region import Region
+from domain.services.events import BATCH_MAX, Accepted, SubmitEvent, submit_events
+from persistence.events import PostgresEventLog
+
+
+@strawberry.enum(description="The kind of an entity an event concerns.")
+class EventEntityKind(Enum):
+    ACCOUNT = "account"
+    CONTENT = "content"
+    AD = "ad"
+
+
+@strawberry.input(description="An entity the event concerns, by the platform's own id.")
+class EventEntityInput:
+    kind: EventEntityKind
+    external_id: str
+
+
+@strawberry.input(description="One platform event.")
+class SubmitEventInput:
+    type: str = strawberry.field(
+        description="content_posted, content_edited, account_created, account_changed, profile_changed, "
+        "ad_submitted, message_sent or login."
+    )
+    region: Region
+    entities: list[EventEntityInput] = strawberry.field(description="At most one per kind.")
+    occurred_at: datetime
+    idempotency_key: str = strawberry.field(
+        description="Unique per region: a re-sent key is accepted once (the retry answers the first event); the "
+        "same key for another event is CONFLICT (code IDEMPOTENCY_KEY_REUSED)."
+    )
+    attributes: JSON = strawberry.field(default_factory=dict, description="A JSON object, at most 16 KiB.")
+
+
+@strawberry.input
+class SubmitEventsInput:
+    events: list[SubmitEventInput] = strawberry.field(description="At most 1,000; each succeeds or fails alone.")
+
+
+@strawberry.type(description="The event is in the log.")
+class SubmitEventSuccess:
+    event_id: strawberry.ID
+    duplicate: bool = strawberry.field(description="True when its key had been accepted before: nothing new written.")
+
+
+SubmitEventItemResult = Annotated[SubmitEventSuccess | MutationError, strawberry.union("SubmitEventItemResult")]
+
+
+@strawberry.type(description="One result per input item, in order.")
+class SubmitEventsSuccess:
+    results: list[SubmitEventItemResult]
+
+
+SubmitEventsResult = Annotated[SubmitEventsSuccess | MutationError, strawberry.union("SubmitEventsResult")]
+
+
+def event_command(item: SubmitEventInput, index: int) -> SubmitEvent:
+    entities: dict[str, str] = {}
+    for entity in item.entities:
+        if entity.kind.value in entities:
+            raise DomainError.invalid_input(f"at most one {entity.kind.name} per event", f"events[{index}].entities")
+        entities[entity.kind.value] = entity.external_id
+    attributes: Any = item.attributes
+    if not isinstance(attributes, dict):
+        raise DomainError.invalid_input("attributes must be a JSON object", f"events[{index}].attributes")
+    return SubmitEvent(
+        type=item.type,
+        region=item.region,
+        entities=entities,
+        attributes=attributes,
+        occurred_at=item.occurred_at,
+        idempotency_key=item.idempotency_key,
+    )
+
+
+def _result(outcome: Accepted | DomainError) -> SubmitEventSuccess | Error:
+    if isinstance(outcome, DomainError):
+        return error_from(outcome)
+    return SubmitEventSuccess(
+        event_id=strawberry.ID(to_global_id("PlatformEvent", outcome.event_id)), duplicate=outcome.duplicate
+    )
+
+
+@strawberry.type
+class EventMutation:
+    @strawberry.mutation(
+        extensions=requires(Permission.PLATFORM_EVENTS_SUBMIT),
+        description="Platform events for the enforcement rules, up to 1,000 in one call; each item succeeds or "
+        "fails alone, and a re-sent idempotency key is accepted once.",
+    )
+    async def submit_events(self, info: Info, input: SubmitEventsInput) -> SubmitEventsResult:
+        context = info.context
+        if len(input.events) > BATCH_MAX:
+            return failed(context, DomainError.invalid_input(f"at most {BATCH_MAX} events per batch", "events"))
+        if context.pool is None:
+            raise RuntimeError("submitEvents needs the app's connection pool")
+        commands: list[SubmitEvent | DomainError] = []
+        for index, item in enumerate(input.events):
+            try:
+                commands.append(event_command(item, index))
+            except DomainError as exc:
+                commands.append(exc)
+        permissions = context.permissions
+        outcomes = await submit_events(
+            PostgresEventLog(context.pool, audit_context(context, "submitEvents")),
+            commands,
+            source_id=context.principal.id,
+            now=datetime.now(UTC),
+            may_submit=lambda region: permissions.allows(Permission.PLATFORM_EVENTS_SUBMIT, region.value),
+        )
+        return SubmitEventsSuccess(results=[_result(o) for o in outcomes])  # type: ignore[misc]

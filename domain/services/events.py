@@ -1,0 +1,209 @@
+"""Platform events in: what happens on the platform (posts, sign-ups, logins...), checked and appended to the event
+log for the enforcement rules.
+
+Each event names its type (one of ``EVENT_TYPES``), its data region, the entities it concerns by the platform's
+own ids (``{"account": "u-17", "content": "p-9"}``), its attributes (JSON, typed per event type), when it happened
+and an idempotency key. A batch holds up to ``BATCH_MAX`` events; each is checked on its own (a bad one is a typed
+error at its index and the others go on), and a key re-sent in a region is accepted once: the retry answers the
+first event (``duplicate``), the same key with other content is ``IDEMPOTENCY_KEY_REUSED``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Final, Protocol
+
+from domain import limits
+from domain.errors import DomainError, ErrorCode
+from domain.region import Region
+from domain.rules.catalogue import AttrType, EventType
+from domain.rules.event import Event
+
+BATCH_MAX: Final = 1_000
+ATTRIBUTES_MAX_BYTES: Final = 16_384
+ENTITY_ID_MAX: Final = 200
+FUTURE_SKEW: Final = timedelta(hours=1)
+"""How far ahead of the server's clock an event may claim to have happened (clock skew)."""
+PAST_MAX: Final = timedelta(days=366)
+"""The oldest event accepted: older ones would only land in partitions retention is about to drop."""
+
+_S, _N, _B, _L = AttrType.STRING, AttrType.NUMBER, AttrType.BOOL, AttrType.STRING_LIST
+_CONTENT = {"text": _S, "title": _S, "url": _S, "urls": _L, "language": _S}
+_ACCOUNT = {"handle": _S, "display_name": _S, "bio": _S, "email_domain": _S, "ip": _S, "device": _S, "country": _S}
+
+
+def _type(name: str, entities: set[str], attributes: Mapping[str, AttrType]) -> tuple[str, EventType]:
+    return name, EventType(name, frozenset(entities), MappingProxyType(dict(attributes)))
+
+
+EVENT_TYPES: Final[Mapping[str, EventType]] = MappingProxyType(
+    dict(
+        [
+            _type("content_posted", {"content", "account"}, _CONTENT),
+            _type("content_edited", {"content", "account"}, _CONTENT),
+            _type("account_created", {"account"}, _ACCOUNT),
+            _type("account_changed", {"account"}, {**_ACCOUNT, "changed": _L}),
+            _type("profile_changed", {"account"}, {**_ACCOUNT, "changed": _L}),
+            _type("ad_submitted", {"ad", "account"}, {"headline": _S, "body": _S, "landing_url": _S, "urls": _L}),
+            _type("message_sent", {"account"}, {"text": _S, "urls": _L, "recipient": _S, "recipients": _N}),
+            _type("login", {"account"}, {"ip": _S, "device": _S, "country": _S, "success": _B}),
+        ]
+    )
+)
+"""The event types platforms send, the entities each carries and its typed attributes (the rules' catalogue).
+Attributes not declared here are stored (backtests may want them) but no rule can read them."""
+
+ENTITY_KINDS: Final = frozenset({"account", "content", "ad"})
+
+
+@dataclass(frozen=True)
+class SubmitEvent:
+    type: str
+    region: Region
+    entities: Mapping[str, str]
+    attributes: Mapping[str, object]
+    occurred_at: datetime
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An event in the log: ``duplicate`` when its key had been accepted before (nothing new was written)."""
+
+    event_id: uuid.UUID
+    event: Event
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A checked event ready to append: its id, content digest (for key reuse) and attributes as JSON text."""
+
+    id: uuid.UUID
+    event: Event
+    digest: str
+    attributes_json: str
+
+
+class EventLog(Protocol):
+    """Where accepted events go (``persistence.events.PostgresEventLog``)."""
+
+    async def append(self, events: Sequence[NewEvent], source_id: str, now: datetime) -> list[Accepted | None]:
+        """Append in one transaction with its audit record; per event, in order: accepted (new, or a duplicate of
+        the same content) or None (the key was first used for other content)."""
+        ...
+
+
+def check_event(cmd: SubmitEvent, *, index: int, now: datetime, may_submit: Callable[[Region], bool]) -> NewEvent:
+    """The event checked (``DomainError`` naming ``events[index].<field>`` otherwise)."""
+    at = f"events[{index}]."
+    if not may_submit(cmd.region):
+        raise DomainError.forbidden(f"you may not send events in region {cmd.region.value}", f"{at}region")
+    event_type = EVENT_TYPES.get(cmd.type)
+    if event_type is None:
+        known = ", ".join(sorted(EVENT_TYPES))
+        raise DomainError.invalid_input(f"unknown event type {cmd.type[:64]!r}; expected one of {known}", f"{at}type")
+    key = limits.text(cmd.idempotency_key, field=f"{at}idempotencyKey", max_len=limits.IDEMPOTENCY_KEY_MAX)
+    _check_entities(cmd.entities, event_type, f"{at}entities")
+    attributes_json = _check_attributes(cmd.attributes, event_type, f"{at}attributes")
+    occurred = cmd.occurred_at
+    if occurred.tzinfo is None or occurred.utcoffset() is None:
+        raise DomainError.invalid_input("occurredAt needs a time zone", f"{at}occurredAt")
+    if occurred > now + FUTURE_SKEW or occurred < now - PAST_MAX:
+        raise DomainError.invalid_input(
+            "occurredAt must be within the last 366 days and at most an hour ahead", f"{at}occurredAt"
+        )
+    event = Event(
+        type=cmd.type,
+        region=cmd.region.value,
+        entities=MappingProxyType(dict(cmd.entities)),
+        attributes=MappingProxyType(dict(cmd.attributes)),
+        occurred_at=occurred,
+        idempotency_key=key,
+    )
+    return NewEvent(uuid.uuid4(), event, digest(event, attributes_json), attributes_json)
+
+
+def _check_entities(entities: Mapping[str, str], event_type: EventType, field: str) -> None:
+    for kind, entity_id in entities.items():
+        if kind not in ENTITY_KINDS:
+            raise DomainError.invalid_input(f"unknown entity kind {kind[:32]!r}", field)
+        limits.text(entity_id, field=f"{field}.{kind}", max_len=ENTITY_ID_MAX)
+    missing = sorted(event_type.entities - entities.keys())
+    if missing:
+        raise DomainError.invalid_input(f"a {event_type.name} event names its {', '.join(missing)}", field)
+
+
+def _check_attributes(attributes: Mapping[str, object], event_type: EventType, field: str) -> str:
+    for name, declared in event_type.attributes.items():
+        if name in attributes and not _is(attributes[name], declared):
+            raise DomainError.invalid_input(f"{name} must be a {declared.value}", f"{field}.{name}")
+    text = json.dumps(attributes, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if len(text.encode()) > ATTRIBUTES_MAX_BYTES:
+        raise DomainError.invalid_input(f"attributes must be at most {ATTRIBUTES_MAX_BYTES} bytes of JSON", field)
+    if "\x00" in text or "\\u0000" in text:
+        raise DomainError.invalid_input("attributes must not contain NUL characters", field)
+    return text
+
+
+def _is(value: object, declared: AttrType) -> bool:
+    if declared is AttrType.STRING:
+        return isinstance(value, str)
+    if declared is AttrType.NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if declared is AttrType.BOOL:
+        return isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def digest(event: Event, attributes_json: str) -> str:
+    """What a re-sent key must match: type, region, entities, attributes and time."""
+    content = json.dumps(
+        [event.type, event.region, sorted(event.entities.items()), event.occurred_at.isoformat()],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(f"{content}|{attributes_json}".encode()).hexdigest()
+
+
+async def submit_events(
+    log: EventLog,
+    commands: Sequence[SubmitEvent | DomainError],
+    *,
+    source_id: str,
+    now: datetime,
+    may_submit: Callable[[Region], bool],
+) -> list[Accepted | DomainError]:
+    """One result per command, in order: the valid ones appended together, the rest their typed error."""
+    checked: list[NewEvent | DomainError] = []
+    for index, cmd in enumerate(commands):
+        if isinstance(cmd, DomainError):
+            checked.append(cmd)
+            continue
+        try:
+            checked.append(check_event(cmd, index=index, now=now, may_submit=may_submit))
+        except DomainError as exc:
+            checked.append(exc)
+    new = [c for c in checked if isinstance(c, NewEvent)]
+    appended = iter(await log.append(new, source_id, now) if new else [])
+    results: list[Accepted | DomainError] = []
+    for index, item in enumerate(checked):
+        if isinstance(item, DomainError):
+            results.append(item)
+        else:
+            accepted = next(appended)
+            results.append(key_reused(index) if accepted is None else accepted)
+    return results
+
+
+def key_reused(index: int) -> DomainError:
+    return DomainError(
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        "this idempotency key was first used for a different event",
+        f"events[{index}].idempotencyKey",
+    )
