@@ -385,10 +385,20 @@ class _Builder:
         op = _COMPARE[node.op]
         if isinstance(node.right, Str | Num | Dur | Bool):
             constant = node.right.seconds if isinstance(node.right, Dur) else node.right.value
-            return lambda c: op(left(c), constant)
+            return _CONSTANT_COMPARE[node.op](left, constant)
         right = self.build(node.right)
         return lambda c: op(left(c), right(c))
 
+
+_CONSTANT_COMPARE: dict[str, Callable[[Fn, Any], Fn]] = {
+    "==": lambda left, k: lambda c: left(c) == k,
+    "!=": lambda left, k: lambda c: left(c) != k,
+    "<": lambda left, k: lambda c: left(c) < k,
+    "<=": lambda left, k: lambda c: left(c) <= k,
+    ">": lambda left, k: lambda c: left(c) > k,
+    ">=": lambda left, k: lambda c: left(c) >= k,
+}
+"""Comparisons with a literal on the right (the common case), one closure less than ``op(left(c), right(c))``."""
 
 c_masks: dict[ListKind, Callable[[Any, list[tuple[str, str]]], int]] = {
     ListKind.DOMAIN: lambda lists, found: lists.domain_mask(found),

@@ -4,7 +4,7 @@ automaton, once by each regex set, and its links extracted once)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import re2
@@ -22,7 +22,19 @@ class RuleRuntimeError(Exception):
 
 
 class Context:
-    __slots__ = ("_entities", "_keywords", "_links", "_normalised", "_regex", "event", "facts", "lists", "regex_sets")
+    __slots__ = (
+        "_counters",
+        "_entities",
+        "_keywords",
+        "_links",
+        "_normalised",
+        "_regex",
+        "_subject_signals",
+        "event",
+        "facts",
+        "lists",
+        "regex_sets",
+    )
 
     def __init__(self, event: Event, facts: FactSource, lists: ListIndex, regex_sets: list[Any]) -> None:
         self.event = event
@@ -34,6 +46,8 @@ class Context:
         self._keywords: dict[str, int] = {}
         self._links: dict[str, list[tuple[str, str]]] = {}
         self._regex: dict[int, list[int]] = {}
+        self._counters: dict[tuple[str, str, int], int] = {}
+        self._subject_signals: Mapping[str, float] | None = None
 
     def attribute(self, name: str) -> object:
         value = self.event.attributes.get(name)
@@ -60,18 +74,25 @@ class Context:
         score = self.event.signals.get(name)
         if score is not None:
             return score
-        subject = self.event.subject
-        if subject is None:
-            return 0.0
-        facts = self.facts.entity(*subject)
-        return facts.signals.get(name, 0.0) if facts is not None else 0.0
+        stored = self._subject_signals
+        if stored is None:
+            subject = self.event.subject
+            facts = self.facts.entity(*subject) if subject is not None else None
+            stored = self._subject_signals = facts.signals if facts is not None else {}
+        return stored.get(name, 0.0)
 
     def entity_signal(self, kind: str, name: str) -> float:
         facts = self.facts.entity(kind, self.entity_id(kind))
         return facts.signals.get(name, 0.0) if facts is not None else 0.0
 
     def counter(self, source: str, kind: str, window_seconds: int) -> int:
-        return self.facts.counter(CounterKey(source, kind, self.entity_id(kind), window_seconds))
+        spec = (source, kind, window_seconds)
+        value = self._counters.get(spec)
+        if value is None:
+            value = self._counters[spec] = self.facts.counter(
+                CounterKey(source, kind, self.entity_id(kind), window_seconds)
+            )
+        return value
 
     def normalised(self, key: str, value: Fn) -> str:
         text = self._normalised.get(key)

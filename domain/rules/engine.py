@@ -2,13 +2,22 @@
 
 Region wall: a rule is indexed only under its own regions, so it never runs on (never sees) an event of another
 region. Rollout: a rule with ``rollout p%`` runs on an event only if a stable hash (BLAKE2b) of (rule id, entity
-id) falls in the first p% of the hash space. CPU budget: each rule's evaluation is timed (the clock is
-injectable); one that runs past the budget has its result discarded and is reported ``OVER_BUDGET``; after
-``max_overruns`` overruns it is disabled in this rule set (reported ``DISABLED`` once).
+id) falls in the first p% of the hash space.
+
+CPU budget: each rule's evaluation is timed with a cheap wall clock (``perf_counter_ns``, ~0.1 us). A rule whose
+wall time exceeds the budget is run again on the same event, timed by the thread's CPU clock (``thread_time_ns``,
+~1 us, too dear to read around every rule): the wall clock also counts the time the OS gave other processes, and
+the re-run excludes the shared per-field work (normalisation, automaton and RE2-set scans, all linear in the text
+and cached by the first run), so only the rule's own CPU is charged. If the re-run is over budget too, the result
+is discarded, the rule is reported ``OVER_BUDGET`` and, after ``max_overruns`` overruns, disabled in this rule set
+(reported ``DISABLED`` once). Both clocks are injectable for tests. Every construct of the language is linear in
+its input (no loops, RE2, Aho-Corasick, hash lookups), so the budget is a backstop against a costly rule (a large
+regex set, many conditions), not the only bound.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import uuid
@@ -154,11 +163,13 @@ class RuleSet:
         budget_ns: int = DEFAULT_BUDGET_NS,
         max_overruns: int = DEFAULT_MAX_OVERRUNS,
         clock: Callable[[], int] = time.perf_counter_ns,
+        cpu_clock: Callable[[], int] = time.thread_time_ns,
     ) -> None:
         self._lists = lists
         self._budget_ns = budget_ns
         self._max_overruns = max_overruns
         self._clock = clock
+        self._cpu_clock = cpu_clock
         binder = _Binder(lists)
         slots = [_Slot(rule, bind_condition(rule, binder)) for rule in rules]
         self._regex_sets = binder.regex_sets()
@@ -210,25 +221,32 @@ class RuleSet:
         hits: list[Hit] = []
         failures: list[Failure] = []
         evaluated = 0
+        started = clock()
         for slot in bucket.slots:
             if slot.disabled:
                 continue
             evaluated += 1
             if slot.threshold is not None and not self._in_rollout(slot, event, failures):
                 continue
-            started = clock()
             try:
                 matched = slot.condition(context)
             except RuleRuntimeError as error:
                 failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, str(error)))
+                started = clock()
                 continue
             except (TypeError, ValueError, AttributeError) as error:  # a fact of the wrong type from the caller
                 failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, f"{type(error).__name__}: {error}"))
+                started = clock()
                 continue
-            elapsed = clock() - started
+            ended = clock()  # one clock read per rule: this rule's end is the next one's start
+            elapsed, started = ended - started, ended
             if elapsed > budget:
-                self._overrun(slot, elapsed, failures)
-            elif matched:
+                elapsed = self._cpu_time(slot, context)
+                started = clock()
+                if elapsed > budget:
+                    self._overrun(slot, elapsed, failures)
+                    continue
+            if matched:
                 hits.append(slot.hit)
         return Evaluation(tuple(hits), tuple(failures), evaluated)
 
@@ -244,6 +262,13 @@ class RuleSet:
             return False
         assert slot.threshold is not None
         return rollout_position(slot.rule.rule_id, entity_id) < slot.threshold
+
+    def _cpu_time(self, slot: _Slot, context: Context) -> int:
+        """The rule's own CPU time on this event: a second run, on the thread's CPU clock."""
+        started = self._cpu_clock()
+        with contextlib.suppress(Exception):  # the first run succeeded; a second one cannot fail differently
+            slot.condition(context)
+        return self._cpu_clock() - started
 
     def _overrun(self, slot: _Slot, elapsed: int, failures: list[Failure]) -> None:
         slot.overruns += 1

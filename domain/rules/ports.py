@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +33,9 @@ class EntityFacts:
     signals: Mapping[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class CounterKey:
-    """One counter a rule reads: ``count(reports, account, 1h)`` -> ("reports", "account", <id>, 3600)."""
+class CounterKey(NamedTuple):
+    """One counter a rule reads: ``count(reports, account, 1h)`` -> ("reports", "account", <id>, 3600). (A named
+    tuple: built per rule evaluation, it must be cheap.)"""
 
     source: str
     entity_kind: str
