@@ -21,6 +21,8 @@ DISABLE = f"""mutation($input: DisableWebhookInput!) {{ disableWebhook(input: $i
   __typename ... on DisableWebhookSuccess {{ {WEBHOOK} }} {ERRORS} }} }}"""
 REDELIVER = f"""mutation($input: RedeliverWebhookInput!) {{ redeliverWebhook(input: $input) {{
   __typename ... on RedeliverWebhookSuccess {{ delivery {{ id state attempts }} }} {ERRORS} }} }}"""
+RETRY = f"""mutation($input: RetryWebhookDeliveriesInput!) {{ retryWebhookDeliveries(input: $input) {{
+  __typename ... on RetryWebhookDeliveriesSuccess {{ retried {WEBHOOK} }} {ERRORS} }} }}"""
 DELIVERIES = """query { webhooks { nodes { id deliveries(first: 50) { nodes {
   id state attempts lastStatus lastError eventId event { type region } } } } } }"""
 
