@@ -17,16 +17,24 @@ and no read check) and no exception handler: ``policy(self, info)``, ``subject(s
 no one passed; ``install_direct_resolvers`` gives graphql-core a resolver that builds the same ``Info`` and calls
 the function the same way (the source as ``self``, ``info`` by name). graphql-core still handles what it returns
 (values, awaitables, exceptions) as before.
+
+The *deadline*: ``asyncio.timeout`` only stops an operation at an ``await``, and CPU-bound completion (thousands
+of fields from records already loaded) never awaits. So the executor reads a monotonic clock every
+``CHECK_EVERY`` fields (a counter decrement on the others); past ``timeout`` seconds from the start it stops
+executing fields, and the operation's result is one TIMEOUT error with no data.
 """
 
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphql import (
+    ExecutionResult,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -114,11 +122,52 @@ def _direct_resolver(field: StrawberryField, info_class: Any) -> Callable[..., A
     return resolve
 
 
-def execution_context_for(schema: GraphQLSchema) -> type[StrawberryGraphQLCoreExecutionContext]:
-    """The execution context class for ``schema``, with its plain leaf fields worked out."""
+CHECK_EVERY = 64
+"""Fields executed between two readings of the clock (one reading costs about as much as a plain leaf field)."""
+
+
+class ExecutionTimedOut(GraphQLError):
+    """Raised at a field once the deadline has passed; the operation then answers this error alone."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(
+            f"the operation took longer than {timeout:g} s and was stopped: ask for less",
+            extensions={"code": "TIMEOUT"},
+        )
+
+
+def execution_context_for(
+    schema: GraphQLSchema,
+    *,
+    timeout: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    check_every: int = CHECK_EVERY,
+) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """The execution context class for ``schema``, with its plain leaf fields worked out, stopping each operation
+    ``timeout`` seconds (of ``clock``) after it starts."""
     plans = leaf_plans(schema)
 
     class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.deadline = None if timeout is None else clock() + timeout
+            self.countdown = 0  # the first field reads the clock
+            self.timed_out = False
+
+        def past_deadline(self) -> bool:
+            if self.timed_out:
+                return True
+            self.countdown = check_every
+            self.timed_out = self.deadline is not None and clock() >= self.deadline
+            return self.timed_out
+
+        def build_response(self, data: dict[str, Any] | None) -> Any:
+            response = super().build_response(data)
+            if self.timed_out:  # whatever the fields stopped made of it: the one error
+                assert timeout is not None
+                return ExecutionResult(None, [ExecutionTimedOut(timeout)])
+            return response
+
         def execute_field(
             self,
             parent_type: GraphQLObjectType,
@@ -127,6 +176,10 @@ def execution_context_for(schema: GraphQLSchema) -> type[StrawberryGraphQLCoreEx
             path: Path,
             position_context: Any,
         ) -> Any:
+            self.countdown -= 1
+            if self.countdown <= 0 and self.past_deadline():
+                assert timeout is not None
+                raise ExecutionTimedOut(timeout)
             plan = plans.get((parent_type.name, field_details_list[0].node.name.value))
             if plan is not None:
                 read, coerce = plan

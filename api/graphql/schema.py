@@ -9,7 +9,6 @@ from typing import Any
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule, specified_rules
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -21,8 +20,8 @@ from api.graphql.extensions import OperationLog
 from api.graphql.limits import (
     DocumentCache,
     RequestLimits,
+    ShapeLimits,
     Validator,
-    depth_rule,
     literal_characters_rule,
 )
 from api.graphql.nodes import ALL_TYPES
@@ -85,13 +84,12 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     assert Mutation is not None
     guard_payloads(Mutation)
     # The validation rules are classes built once here and validation is cached per parsed document: rules built
-    # per request (as strawberry's limiter extensions do) would never let a cache hit.
+    # per request (as strawberry's limiter extensions do) would never let a cache hit. Depth and aliases are
+    # checked by the Validator's linear shape check, before these run.
     rules: list[type[ASTValidationRule]] = [
         *specified_rules,
         MaybeNullValidationRule,
         OneOfInputValidationRule,
-        depth_rule(settings.max_query_depth),
-        alias_rule(settings.max_aliases),
         literal_characters_rule(),
     ]
     if settings.production:
@@ -109,11 +107,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         hide_suggestions=settings.production,
         max_errors=MAX_VALIDATION_ERRORS,
         max_directives=settings.max_directives,
+        shape=ShapeLimits(
+            max_selections=settings.max_tokens, max_aliases=settings.max_aliases, max_depth=settings.max_query_depth
+        ),
     )
     schema.validate_document = validate_document
     costs: DocumentCache[tuple[int, int]] = DocumentCache()
     install_direct_resolvers(schema)
-    schema.execution_context_class = execution_context_for(schema._schema)
+    schema.execution_context_class = execution_context_for(schema._schema, timeout=settings.execution_timeout)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=should_mask_error),
