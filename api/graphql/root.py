@@ -29,6 +29,7 @@ from api.graphql.review.queries import ReviewQuery
 from api.graphql.tokens.mutations import TokenMutation
 from api.graphql.tokens.queries import TokenQuery, ViewerQuery
 from api.graphql.transparency.queries import TransparencyQuery
+from api.graphql.transparency.records import TransparencyMutation
 from api.graphql.webhooks.mutations import WebhookMutation
 from api.graphql.webhooks.queries import WebhookQuery
 
@@ -62,6 +63,7 @@ MUTATIONS: tuple[type, ...] = (
     LadderMutation,
     BulkMutation,
     WebhookMutation,
+    TransparencyMutation,
     DocumentMutation,
     EventMutation,
 )

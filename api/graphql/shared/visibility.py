@@ -27,6 +27,8 @@ READ_PERMISSION: dict[str, Permission] = {
     "EnforcementAction": Permission.CASES_READ,
     "Strike": Permission.ACCOUNTS_READ,
     "Appeal": Permission.APPEALS_READ,
+    "AuthorityOrder": Permission.METRICS_READ,
+    "OutOfCourtDispute": Permission.APPEALS_READ,
     "TrustedDocument": Permission.DOCUMENTS_READ,
 }
 

@@ -10,6 +10,7 @@ import strawberry
 from api.graphql.context import Info
 from api.graphql.permissions import requires
 from api.graphql.shared.access import check_metrics_window
+from api.graphql.transparency.records import RecordsQuery
 from api.graphql.transparency.types import TransparencyReport
 from authz.permissions import Permission
 from domain.region import Region
@@ -17,12 +18,13 @@ from persistence.queries.transparency import transparency_figures
 
 
 @strawberry.type
-class TransparencyQuery:
+class TransparencyQuery(RecordsQuery):
     @strawberry.field(
         extensions=requires(Permission.METRICS_READ),
-        description="EU DSA transparency report figures for one region over [from, to): notices by category, "
-        "source and member state; actions by type, ground and category; automated shares; median times; "
-        "complaints; trusted-flagger notices apart. Each figure is one SQL aggregate.",
+        description="EU DSA transparency report figures for one region over [from, to), on the sections of the "
+        "Commission's templates: authority orders, art. 16 notices, own-initiative moderation, restrictions (each "
+        "once), complaints, out-of-court disputes, art. 23 suspensions, automated means and their accuracy, "
+        "monthly active recipients. Each figure is one SQL aggregate.",
     )
     async def transparency_report(
         self,
