@@ -37,7 +37,8 @@ async def test_a_token_of_another_region_of_the_same_organisation_sees_nothing_o
         await decided_case(gql, admin, "walled")
         async with dispatcher(db_url) as d:
             await d.run_once()
-    delivery_id = (await gql(DELIVERIES, token=us))["data"]["webhooks"]["nodes"][0]["deliveries"]["nodes"][0]["id"]
+    hooks = (await gql(DELIVERIES, token=us))["data"]["webhooks"]["nodes"]
+    delivery_id = next(h for h in hooks if h["id"] == hook_id)["deliveries"]["nodes"][0]["id"]
 
     listed = await gql("{ webhooks { nodes { id } } }", token=eu)
     assert listed["data"]["webhooks"]["nodes"] == [{"id": eu_hook["webhook"]["id"]}]
