@@ -58,19 +58,21 @@ class TransparencyDatabaseClient:
         await self.http.aclose()
 
     async def _call(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        failure = "no answer"
+        """The answer, retrying what is worth retrying; no wait after the last try (it would only delay the
+        failure)."""
+        failure, delay = "no answer", 0.0
         for attempt in range(self.attempts):
             if attempt:
                 self.retries += 1
+                await self.sleep(delay)
             try:
                 response = await self.http.request(method, path, json=body)
             except httpx.TransportError as exc:
-                failure = f"no answer ({type(exc).__name__})"
-                await self.sleep(self._delay(attempt, None))
+                failure, delay = f"no answer ({type(exc).__name__})", self._delay(attempt, None)
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 failure = f"HTTP {response.status_code}"
-                await self.sleep(self._delay(attempt, response.headers.get("Retry-After")))
+                delay = self._delay(attempt, response.headers.get("Retry-After"))
                 continue
             return response
         raise SubmissionFailed(f"{method} {path}: {failure} after {self.attempts} attempt(s)")

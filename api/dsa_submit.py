@@ -13,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
 from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
+from domain.errors import DomainError
+from domain.services.dsa_records import resend_statement
 from domain.services.dsa_submission import (
     BATCH_MAX,
     Tally,
@@ -32,6 +34,7 @@ from domain.services.dsa_submission import (
 from persistence.availability import database_unavailable
 from persistence.db import SessionFactory
 from persistence.repositories import PostgresUnitOfWork
+from persistence.tables.outcomes import statements_of_reasons
 from persistence.uow import AuditContext
 
 SUBMITTER = "dsa-submitter"
@@ -52,6 +55,20 @@ async def reconcile_in_flight(sessions: SessionFactory, database: TransparencyDa
     async with _uow(sessions, "reconcileStatements", clock) as uow:
         stuck = [s for s in await in_flight(uow) if s.puid in found]
         return reconcile(stuck, found, clock.now())
+
+
+async def resend_rejected(sessions: SessionFactory, puids: Sequence[str], clock: Clock | None = None) -> None:
+    """Queue REJECTED statements (by puid) to be sent again, unchanged (``vigil dsa submit --resend``): all of them
+    or, when one is unknown or not REJECTED, none (``DomainError``)."""
+    clock = clock or SystemClock()
+    async with _uow(sessions, "resendStatement", clock) as uow:
+        for puid in dict.fromkeys(puids):
+            decision_id = await uow.session.scalar(
+                sa.select(statements_of_reasons.c.decision_id).where(statements_of_reasons.c.puid == puid)
+            )
+            if decision_id is None:
+                raise DomainError.not_found(f"no statement with puid {puid}", "puid")
+            await resend_statement(uow, decision_id, {})
 
 
 async def submit_statements(

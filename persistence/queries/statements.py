@@ -30,9 +30,10 @@ async def count_statements(session: AsyncSession, *, since: datetime | None, unt
 async def stream_statements(
     session: AsyncSession, *, since: datetime | None, until: datetime | None, chunk: int = 1000
 ) -> AsyncResult[Any]:
-    """The statements taken in ``[since, until)``, oldest first: their fields and submission state."""
+    """The statements taken in ``[since, until)``, oldest first: their fields, submission state and the database's
+    reasons when it rejected one."""
     stmt = (
-        sa.select(_st.fields, _st.submission, _st.database_id)
+        sa.select(_st.fields, _st.submission, _st.database_id, _st.rejection)
         .where(*_period(since, until))
         .order_by(_st.created_at, _st.id)
         .execution_options(yield_per=chunk)

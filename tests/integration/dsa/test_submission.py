@@ -209,7 +209,80 @@ async def test_the_cli_exports_and_submits(
     assert {line["_submission"]["state"] for line in lines} == {"SUBMITTED"}
     assert f"exported {len(states)} statement(s)" in err
     missing = await _vigil({**env, "VIGIL_DSA_TOKEN": ""}, "dsa", "submit", code=2)
-    assert "VIGIL_DSA_TOKEN" in missing[1]
+    assert missing[1].startswith("vigil: error: set VIGIL_DSA_ENDPOINT and VIGIL_DSA_TOKEN"), missing[1]
+
+
+async def test_the_cli_says_why_it_stopped_in_one_line(
+    sessions: SessionFactory, db_url: str, fake: tuple[FakeTransparencyDatabase, str]
+) -> None:
+    database, url = fake
+    database.failures = [503] * 2
+    env = {**os.environ, "VIGIL_DATABASE_URL": db_url, "VIGIL_DSA_ENDPOINT": url, "VIGIL_DSA_TOKEN": TOKEN,
+           "VIGIL_DSA_ATTEMPTS": "2", "VIGIL_DSA_BACKOFF": "0"}  # fmt: skip
+    _, err = await _vigil(env, "dsa", "submit", code=1)
+    assert err.startswith("vigil: error: submission stopped: POST /api/v1/statements: HTTP 503 after 2 attempt(s)")
+    assert "Traceback" not in err
+    _, err = await _vigil(env, "dsa", "submit", "--resend", "vigil-nope", code=2)
+    assert err == "vigil: error: --resend: no statement with puid vigil-nope"
+
+
+async def test_no_wait_after_the_last_try(fake: tuple[FakeTransparencyDatabase, str]) -> None:
+    database, url = fake
+    database.failures = [503] * 3
+    waits: list[float] = []
+
+    async def wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with TransparencyDatabaseClient(url, TOKEN, attempts=3, backoff=1.0, sleep=wait) as client:
+        with pytest.raises(SubmissionFailed, match="after 3 attempt"):
+            await client.send([{"puid": "p"}])
+    assert len(waits) == 2  # between the tries, none after the last
+    assert all(0.5 <= w <= 4.0 for w in waits)
+
+
+RESEND = """mutation($input: ResendStatementInput!) { resendStatementOfReasons(input: $input) {
+  __typename ... on ResendStatementSuccess { statement { decisionFacts submission { state rejection } } }
+  ... on Error { code field message } } }"""
+
+
+async def test_a_rejected_statement_is_corrected_and_sent_again(
+    sessions: SessionFactory, db_url: str, gql: GraphQLClient, fake: tuple[FakeTransparencyDatabase, str]
+) -> None:
+    database, url = fake
+    first, second = sorted(await _states(sessions))[:2]
+    reason = "The decision facts may not contain personal data."
+    database.refuse = {first: {"decision_facts": [reason]}, second: {"decision_facts": [reason]}}
+    async with _client(url) as client:
+        await submit_statements(sessions, client)
+    env = {**os.environ, "VIGIL_DATABASE_URL": db_url, "VIGIL_DSA_ENDPOINT": url, "VIGIL_DSA_TOKEN": TOKEN}
+    out, _ = await _vigil(env, "dsa", "export", "--since", "2000-01-01", "--no-progress")
+    exported = {line["puid"]: line["_submission"] for line in map(json.loads, out.splitlines())}
+    assert exported[first] == {"state": "REJECTED", "id": None, "rejection": [f"decision_facts: {reason}"]}
+
+    async with sessions() as session:
+        st = statements_of_reasons.c
+        rows = await session.execute(sa.select(st.puid, st.decision_id).where(st.puid.in_([first, second])))
+        decisions = {puid: to_global_id("Decision", decision) for puid, decision in rows}
+    manager = await issue_staff_token(db_url, "policy_manager", "EU")
+    wrong = {"decisionId": decisions[first], "corrections": {"contentLanguage": "xx"}}
+    refused = (await gql(RESEND, {"input": wrong}, token=manager))["data"]["resendStatementOfReasons"]
+    assert (refused["code"], refused["field"]) == ("INVALID_INPUT", "corrections")  # the rules refuse it: unchanged
+    assert (await _states(sessions))[first][0] == "REJECTED"
+    fixed = {"decisionId": decisions[first], "corrections": {"decisionFacts": "Removed under the policy."}}
+    done = (await gql(RESEND, {"input": fixed}, token=manager))["data"]["resendStatementOfReasons"]
+    assert done["statement"] == {"decisionFacts": "Removed under the policy.",
+                                 "submission": {"state": "PENDING", "rejection": []}}  # fmt: skip
+    again = (await gql(RESEND, {"input": fixed}, token=manager))["data"]["resendStatementOfReasons"]
+    assert again["code"] == "INVALID_STATE"  # only a REJECTED statement is resent
+
+    database.refuse = {}
+    await _vigil(env, "dsa", "submit", "--resend", second)  # the second one unchanged, by the command
+    states = await _states(sessions)
+    assert (states[first][0], states[second][0]) == ("SUBMITTED", "SUBMITTED")
+    assert database.stored[first]["decision_facts"] == "Removed under the policy."
+    assert database.stored[first]["puid"] == first
+    assert database.received.count(first) == database.received.count(second) == 1
 
 
 async def _vigil(env: dict[str, str], *args: str, code: int = 0) -> tuple[str, str]:
