@@ -78,7 +78,7 @@ COMMENT: /#[^\n]*/
 %ignore COMMENT
 """
 
-_PARSER = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+_PARSER = Lark(GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}

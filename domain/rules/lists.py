@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
-import re2
 
 from domain.rules.catalogue import ListKind
 from domain.rules.errors import RuleDefinitionError, RuleErrorCode
@@ -28,12 +27,8 @@ MAX_ENTRIES = 1_000_000
 MAX_LINKS = 200
 """Most links read from one text (a text listing more is matched on its first ones)."""
 
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False
-_LINK = re2.compile(
-    r"(?i)(?:[a-z][a-z0-9+.\-]*://)?(?:[^\s/@:]+@)?((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)\.?(?::[0-9]+)?(/[^\s?#\"'<>]*)?",
-    _OPTIONS,
-)
+_EDGE = "()[]{}<>\"'`,;:!?*.\u2018\u2019\u201c\u201d"
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
 @dataclass(frozen=True)
@@ -51,12 +46,37 @@ def host_key(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+def _link(token: str) -> tuple[str, str] | None:
+    """(host, path) if the whitespace-free ``token`` reads as a link: ``[scheme://][user@]host.tld[:port][/path]``
+    (query and fragment dropped, trailing ``/`` dropped); surrounding punctuation is ignored."""
+    token = token.strip(_EDGE)
+    scheme = token.find("://")
+    if scheme != -1:
+        token = token[scheme + 3 :]
+    host, slash, path = token.partition("/")
+    host = host.rpartition("@")[2].partition(":")[0]
+    host = host_key(host)
+    if "." not in host or not _HOST_CHARS.issuperset(host) or not host.rpartition(".")[2][:1].isalpha():
+        return None
+    if "" in host.split("."):
+        return None
+    path = path.partition("?")[0].partition("#")[0]
+    return host, (slash + path).rstrip("/")
+
+
 def links(text: str) -> list[tuple[str, str]]:
-    """(host, path) of every link-like thing in ``text`` (URLs with or without scheme, bare host names); hosts
-    normalised (``host_key``), paths without trailing ``/``."""
+    """(host, path) of every link-like token in ``text`` (URLs with or without scheme, bare host names), at most
+    ``MAX_LINKS``. Plain string operations on whitespace-separated tokens: linear in the text."""
+    if "." not in text:
+        return []
     found = []
-    for host, path in _LINK.findall(text)[:MAX_LINKS]:
-        found.append((host_key(host), path.rstrip("/")))
+    for token in text.split():
+        if "." in token:
+            link = _link(token)
+            if link is not None:
+                found.append(link)
+                if len(found) == MAX_LINKS:
+                    break
     return found
 
 

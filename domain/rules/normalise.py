@@ -3,7 +3,8 @@
 ``normalise(text)``:
 
 1. Unicode compatibility decomposition (NFKD: NFKC's folding of fullwidth, ligatures, superscripts... kept
-   decomposed so that accents can be dropped), then case folding;
+   decomposed so that accents can be dropped); capitals of Greek and Cyrillic look-alikes become Latin capitals
+   (``Η`` -> ``H``, whereas ``η`` -> ``n``); then case folding;
 2. leetspeak symbols inside words become letters (``c0!ns`` -> ``coins``; a ``!`` ending a word stays punctuation);
 3. one translation table (C speed): combining marks and invisible format characters (zero-width space, soft
    hyphen...) are deleted; confusables (Cyrillic and Greek homoglyphs of Latin letters) and leetspeak digits are
@@ -32,6 +33,14 @@ _CONFUSABLES = {
     # Latin look-alikes
     "ı": "i", "ɩ": "i", "ɑ": "a", "ɡ": "g", "ʏ": "y", "ø": "o", "đ": "d", "ħ": "h", "ł": "l", "ß": "ss",
 }  # fmt: skip
+#: Capitals whose look-alike differs from their small letter's (Greek Eta looks like H, eta like n): folded before
+#: case folding.
+_UPPER_CONFUSABLES = str.maketrans({
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P",
+    "Τ": "T", "Υ": "Y", "Χ": "X",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "У": "Y",
+    "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
+})  # fmt: skip
 _LEET_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g"}
 _LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "i", "€": "e"}
 _FOLD_TO_I = {"l": "i"}
@@ -81,7 +90,7 @@ def normalise(text: str) -> str:
             folded = _LEET_IN_WORD.sub(_leet_symbol, folded)
         return " ".join(folded.encode("ascii").translate(_ASCII_TABLE).decode("ascii").split())
     else:
-        folded = unicodedata.normalize("NFKD", text).casefold()
+        folded = unicodedata.normalize("NFKD", text).translate(_UPPER_CONFUSABLES).casefold()
         if not folded.isascii():
             folded = unicodedata.normalize("NFKD", folded)  # casefold may compose (e.g. U+0130 -> i + dot)
     if "@" in folded or "$" in folded or "!" in folded or "|" in folded or "€" in folded:
