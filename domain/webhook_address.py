@@ -132,13 +132,13 @@ def canonical_host(raw: str) -> tuple[str, IPAddress | None]:
         except ValueError:
             raise _invalid("url host is not a valid IPv6 address") from None
         return v6.compressed, v6
-    decoded = unquote(raw, errors="strict") if "%" in raw else raw
-    if not decoded:
-        raise _invalid("url must name a host")
     try:
+        decoded = unquote(raw, errors="strict") if "%" in raw else raw
         ascii_host = decoded.lower() if decoded.isascii() else idna.encode(decoded, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
-        raise _invalid("url host is not a valid internationalised domain name") from None
+    except (idna.IDNAError, UnicodeError, ValueError):
+        raise _invalid("url host is not a valid domain name") from None
+    if not ascii_host:
+        raise _invalid("url must name a host")
     labels = ascii_host.split(".")
     if len(labels) > 1 and labels[-1] == "":
         labels.pop()  # one trailing dot: the same host
@@ -159,6 +159,9 @@ def _is_number(label: str) -> bool:
     return label != "" and label.isascii() and label.isdigit()
 
 
+_DIGITS = {16: frozenset("0123456789abcdefABCDEF"), 8: frozenset("01234567"), 10: frozenset("0123456789")}
+
+
 def _ipv4_part(text: str) -> int:
     if text[:2] in ("0x", "0X"):
         digits, base = text[2:] or "0", 16
@@ -166,12 +169,9 @@ def _ipv4_part(text: str) -> int:
         digits, base = text[1:], 8
     else:
         digits, base = text, 10
-    try:
-        if not digits.isascii():
-            raise ValueError(digits)
-        return int(digits, base)
-    except ValueError:
-        raise _invalid("url host is not a valid IPv4 address") from None
+    if not digits or not set(digits) <= _DIGITS[base]:  # int() alone would take "1_0" and "+1"
+        raise _invalid("url host is not a valid IPv4 address")
+    return int(digits, base)
 
 
 def _ipv4(labels: list[str]) -> ipaddress.IPv4Address:

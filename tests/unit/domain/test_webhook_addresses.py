@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.clock import Clock, FixedClock
 from domain.errors import DomainError, ErrorCode
@@ -116,7 +118,9 @@ def test_local_names_are_refused_without_asking_any_resolver(url: str) -> None:
     "url",
     ["https://1.2.3.256/", "https://1.2.3.4.5/", "https://0x100.1.1.1/", "https://09.1.1.1/", "https://1..2/",
      "https://a b.example/", "https://[::1/", "https://[fe80::1%25eth0]/", "https://example.com:99999/",
-     "https://evil.example\\@8.8.8.8/", "https://example.com:/x\n", "https://ex%ample.com/"],
+     "https://evil.example\\@8.8.8.8/", "https://example.com:/x\n", "https://ex%ample.com/",
+     "https://%ff.example/", "https://1_0.0.0.1/", "https://+1.0.0.1/", "https://%00.example/", "https://%5B::1%5D/",
+     "https://" + "a" * 64 + ".example/", "https:///x", "https://:443/"],
 )  # fmt: skip
 def test_hosts_a_client_could_read_otherwise_are_refused_in_every_mode(url: str) -> None:
     with pytest.raises(DomainError) as refused:
@@ -212,3 +216,19 @@ def test_canonical_host_reads_idna_and_ipv4_forms() -> None:
     assert canonical_host("EXAMPLE.com.") == ("example.com", None)
     assert canonical_host("0x8.0x8.0x8.0x8")[0] == "8.8.8.8"
     assert canonical_host("134744072")[0] == "8.8.8.8"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.booleans())
+def test_any_host_is_a_canonical_target_or_a_typed_refusal(host: str, strict: bool) -> None:
+    try:
+        target = parse_url(f"https://{host}/x", strict=strict)
+    except DomainError as exc:
+        refused = exc
+    else:
+        refused = None
+    if refused is not None:
+        assert (refused.code, refused.field) == (ErrorCode.INVALID_INPUT, "url")
+        return
+    again = parse_url(target.url, strict=strict)  # the canonical form reads as itself
+    assert (again.url, again.host, again.address) == (target.url, target.host, target.address)
