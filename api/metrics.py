@@ -3,12 +3,15 @@
 Two kinds of figures:
 
 - **Counted as they happen**, in the process that served the request: GraphQL operations (count and latency per
-  operation name, type and outcome code), HTTP requests per route and status, connections in use per pool,
-  webhook delivery attempts by outcome (in the process that dispatched them).
+  operation name, type and outcome code), HTTP requests and their latency per route, method and status,
+  connections in use per pool, reports accepted per source, policy and region (once their write committed:
+  ``api.graphql.accepted_reports``), webhook delivery attempts and NATS publishes by outcome (in the process
+  that dispatched them).
 - **Read at scrape time** from the database by *scrape collectors*, async callables registered by name in
   ``SCRAPE_COLLECTORS``: the moderation workload (open cases, oldest open case, SLA breaches, per region and
   queue), the audit seal lag and the outbox backlog (undispatched events, the oldest one's age; pending webhook
-  deliveries and the oldest one's age, per endpoint). Each collector's
+  deliveries and the oldest one's age, per endpoint), the DSA statements not submitted yet or refused, per state
+  and region. Each collector's
   answer is cached ``VIGIL_METRICS_CACHE_SECONDS`` per process, so however often (and however many) scrapers ask,
   the database sees at most one query per collector per worker per period.
 
@@ -32,7 +35,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +56,7 @@ from starlette.responses import JSONResponse, Response
 
 from persistence.outbox import backlog, delivery_backlog
 from persistence.queries.gauges import queue_workload, seal_lag
+from persistence.queries.statement_gauges import WATCHED, statement_states
 
 log = logging.getLogger("vigil.metrics")
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -74,11 +78,24 @@ HTTP_REQUESTS = Counter(
     "vigil_http_requests_total", "HTTP requests by route, method and status", ["route", "method", "status"]
 )
 HTTP_SECONDS = Histogram(
-    "vigil_http_request_duration_seconds", "HTTP request latency by route", ["route"], buckets=_BUCKETS
+    "vigil_http_request_duration_seconds",
+    "HTTP request latency by route, method and status",
+    ["route", "method", "status"],
+    buckets=_BUCKETS,
 )
 WEBHOOK_DELIVERIES = Counter(
     "vigil_webhook_deliveries_total",
     "Webhook delivery attempts by outcome (delivered; failed: tried again later; dead: the last try failed)",
+    ["outcome"],
+)
+REPORTS_RECEIVED = Counter(
+    "vigil_reports_received_total",
+    "Reports accepted (new ones, not idempotent replays) by source, policy code and the subject's region",
+    ["source", "policy", "region"],
+)
+NATS_PUBLISHED = Counter(
+    "vigil_nats_publish_total",
+    "Outbox events sent to NATS JetStream by outcome (published; duplicate: JetStream already held it; failed)",
     ["outcome"],
 )
 POOL_IN_USE = Gauge(
@@ -133,9 +150,16 @@ def observe_request(path: str, method: str, status: int, seconds: float) -> None
     key = (path if path in ROUTES else "other", method if method in ("GET", "POST") else "other", status)
     series = _request_series.get(key)
     if series is None:
-        series = _request_series[key] = (HTTP_REQUESTS.labels(key[0], key[1], str(status)), HTTP_SECONDS.labels(key[0]))
+        labels = (key[0], key[1], str(status))
+        series = _request_series[key] = (HTTP_REQUESTS.labels(*labels), HTTP_SECONDS.labels(*labels))
     series[0].inc()
     series[1].observe(seconds)
+
+
+def observe_reports(accepted: Iterable[tuple[str, str, str]]) -> None:
+    """Reports a committed request filed: (source, policy code, region) each."""
+    for labels in accepted:
+        REPORTS_RECEIVED.labels(*labels).inc()
 
 
 # -- scrape-time collectors ---------------------------------------------------------------------------------------
@@ -203,9 +227,27 @@ async def outbox_backlog(sources: ScrapeSources) -> list[Metric]:
     ]
 
 
+async def dsa_statements(sources: ScrapeSources) -> list[Metric]:
+    where = ["state", "region"]
+    count = GaugeMetricFamily(
+        "vigil_dsa_statements", "DSA statements of reasons PENDING, IN_FLIGHT or REJECTED", labels=where
+    )
+    oldest = GaugeMetricFamily(
+        "vigil_dsa_statements_oldest_age_seconds", "Age of the oldest statement in that state", labels=where
+    )
+    found = {(row.state, row.region): row for row in await statement_states(sources.pool)}
+    for state in WATCHED:  # every watched state, 0 when none: an alert's series never vanishes
+        for region in sorted({r for _, r in found} | {"EU"}):
+            row = found.get((state.value, region))
+            count.add_metric([state.value, region], row.statements if row else 0)
+            oldest.add_metric([state.value, region], row.oldest_seconds if row else 0)
+    return [count, oldest]
+
+
 register_scrape_collector("moderation", moderation_workload)
 register_scrape_collector("audit", audit_seal_lag)
 register_scrape_collector("outbox", outbox_backlog)
+register_scrape_collector("dsa", dsa_statements)
 
 
 @dataclass
@@ -278,11 +320,14 @@ async def sample_pools_forever(get_pool: Callable[[], Any], engine: Any, interva
 
 
 def authorized(request: Request, token: str | None, production: bool) -> bool:
-    """With a token configured, only ``Authorization: Bearer <token>``; without one, open outside production."""
+    """With a token configured, only ``Authorization: Bearer <token>`` (the scheme in any case, as HTTP's
+    authentication schemes are: ``bearer``, ``BEARER``); without one, open outside production."""
     if token is None:
         return not production
-    given = request.headers.get("authorization", "")
-    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(credentials.strip().encode(), token.encode())
 
 
 def metrics_endpoint(

@@ -16,6 +16,7 @@ import nats
 from nats.js.errors import NotFoundError
 
 from api.dispatcher import Publisher, event_body
+from api.metrics import NATS_PUBLISHED
 from domain.clock import Clock, SystemClock
 from domain.events import DomainEvent
 from persistence.dispatch import mark_published, unpublished
@@ -69,8 +70,16 @@ class NatsPublisher(Publisher):
         return len(events)
 
     async def publish(self, js: Any, event: DomainEvent) -> Any:
+        """Publish one event, counted in ``vigil_nats_publish_total`` by outcome (a duplicate: JetStream already
+        held this id within its window, so it stored nothing)."""
         headers = {"Nats-Msg-Id": str(event.id)}
-        return await js.publish(subject_for(self.prefix, event), event_body(event), headers=headers)
+        try:
+            ack = await js.publish(subject_for(self.prefix, event), event_body(event), headers=headers)
+        except Exception:
+            NATS_PUBLISHED.labels("failed").inc()
+            raise
+        NATS_PUBLISHED.labels("duplicate" if getattr(ack, "duplicate", False) else "published").inc()
+        return ack
 
     async def close(self) -> None:
         nc, self._nc, self._js = self._nc, None, None

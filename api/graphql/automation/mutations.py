@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.graphql.accepted_reports import AcceptedReports
 from api.graphql.automation.types import AutomationRule, rule_of
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_id, to_global_id
@@ -153,9 +154,17 @@ class AutomationMutation:
         "nothing, per score.",
     )
     async def submit_signal(self, info: Info, input: SubmitSignalInput) -> SubmitSignalResult:
+        accepted = AcceptedReports()
+
         async def command(uow: PostgresUnitOfWork, actor: Actor) -> SubmitSignalSuccess:
+            accepted.begin(uow)
             outcomes = await submit_signal(uow, actor, _signal_command(input))
+            for outcome in outcomes:
+                if outcome.report is not None:
+                    await accepted.note(uow, outcome.report)
             return SubmitSignalSuccess(outcomes=[_outcome_of(info.context, o) for o in outcomes])
 
         reason = f"classifier signal: {input.classifier}"[:200]
-        return await run(info, "submitSignal", Permission.SIGNALS_CREATE, command, reason=reason)
+        result = await run(info, "submitSignal", Permission.SIGNALS_CREATE, command, reason=reason)
+        accepted.count(isinstance(result, SubmitSignalSuccess))
+        return result

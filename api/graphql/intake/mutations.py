@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.graphql.accepted_reports import AcceptedReports
 from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.intake.types import Account, Ad, Content, Report
@@ -215,11 +216,17 @@ class IntakeMutation:
         except DomainError as exc:
             return error_from(exc)
 
+        accepted = AcceptedReports()
+
         async def command(uow: IntakeUnitOfWork, actor: Actor) -> SubmitReportSuccess:
+            accepted.begin(uow)
             report = await submit_report(uow, actor, cmd)
+            await accepted.note(uow, report)
             return await _report_payload(info, uow, report)
 
-        return await run_intake(info, "submitReport", [cmd], command)
+        result = await run_intake(info, "submitReport", [cmd], command)
+        accepted.count(isinstance(result, SubmitReportSuccess))
+        return result
 
     @strawberry.mutation(
         extensions=requires(Permission.REPORTS_CREATE),
@@ -237,7 +244,10 @@ class IntakeMutation:
                 commands.append(exc)
         valid = [c for c in commands if isinstance(c, SubmitReport)]
 
+        accepted = AcceptedReports()
+
         async def command(uow: IntakeUnitOfWork, actor: Actor) -> SubmitReportsSuccess:
+            accepted.begin(uow)
             outcomes = iter(await submit_reports(uow, actor, valid))
             results: list[SubmitReportSuccess | Error] = []
             for parsed in commands:
@@ -245,7 +255,10 @@ class IntakeMutation:
                 if isinstance(outcome, DomainError):
                     results.append(error_from(outcome))
                 else:
+                    await accepted.note(uow, outcome)
                     results.append(await _report_payload(info, uow, outcome))
             return SubmitReportsSuccess(results=results)  # type: ignore[arg-type]
 
-        return await run_intake(info, "submitReports", valid, command)
+        result = await run_intake(info, "submitReports", valid, command)
+        accepted.count(isinstance(result, SubmitReportsSuccess))
+        return result
