@@ -21,6 +21,7 @@ from api.cli_audit import audit_app
 from api.cli_db import register_db_commands
 from api.cli_documents import documents_app
 from api.cli_dsa import dsa_app
+from api.cli_events import consume_command, events_app
 from api.cli_report import report_app
 from api.cli_tokens import token_app
 from api.settings import ConfigError, Settings, describe_settings_error, load_settings
@@ -37,6 +38,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(dsa_app, name="dsa")
 app.add_typer(report_app, name="report")
 app.add_typer(documents_app, name="documents")
+app.add_typer(events_app, name="events")
+app.command("consume")(consume_command)
 console = Console(stderr=True)
 
 

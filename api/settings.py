@@ -179,6 +179,9 @@ class Settings(BaseSettings):
         description="run the event dispatcher inside `vigil serve` (on/off); unset: on, except in the test env",
     )
     nats_url: str | None = Field(default=None, description="nats://host:4222: also publish events to JetStream")
+    events_retention_days: int | None = Field(
+        default=None, ge=1, description="days of platform events `vigil events prune` keeps (whole months are dropped)"
+    )
     webhook_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a webhook endpoint may take")
     dispatch_interval: float = Field(default=0.5, gt=0, le=60, description="seconds between dispatcher passes")
 

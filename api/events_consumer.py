@@ -1,0 +1,181 @@
+"""`vigil consume`: platform events from a NATS JetStream stream into the event log (and the rules), like
+``submitEvents`` but pulled.
+
+A durable pull consumer: every process started with the same durable name shares its messages (JetStream hands each
+message to one of them), so consumers scale out by starting more, on any machine that reaches NATS and PostgreSQL.
+A fetched batch goes through the same domain service as the API (``domain.services.events.submit_events``) in one
+transaction; then each message is acknowledged (stored, a duplicate, or refused for good: a refused message is
+terminated and logged with its error code, never redelivered). If the write fails, nothing is acknowledged and
+JetStream redelivers after its ack wait: delivery is at least once, and the idempotency key makes it count once.
+
+A message is one event as JSON: ``{"type", "region", "entities": {"account": "u-1", ...}, "attributes": {...},
+"occurredAt": ISO 8601 with offset, "idempotencyKey"}``; without ``idempotencyKey`` the ``Nats-Msg-Id`` header is
+the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import nats
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NotFoundError
+
+from domain.clock import Clock, SystemClock
+from domain.errors import DomainError
+from domain.region import Region
+from domain.services.events import Accepted, EventLog, SubmitEvent, submit_events
+
+log = logging.getLogger("vigil.consume")
+
+DEFAULT_STREAM = "PLATFORM_EVENTS"
+DEFAULT_SUBJECT = "platform.events.>"
+DEFAULT_DURABLE = "vigil-events"
+
+
+@dataclass
+class ConsumeStats:
+    stored: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    batches: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
+
+
+def parse_message(data: bytes, headers: dict[str, str] | None, index: int) -> SubmitEvent | DomainError:
+    """One message to a command (or the typed error that refuses it)."""
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return DomainError.invalid_input("the message is not JSON", f"events[{index}]")
+    if not isinstance(body, dict):
+        return DomainError.invalid_input("the message is not a JSON object", f"events[{index}]")
+    key = body.get("idempotencyKey") or (headers or {}).get("Nats-Msg-Id")
+    entities, attributes = body.get("entities"), body.get("attributes", {})
+    try:
+        region = Region(str(body.get("region")))
+    except ValueError:
+        return DomainError.invalid_input("region must be one of US, EU, APAC, ROW", f"events[{index}].region")
+    if not isinstance(entities, dict) or not all(isinstance(v, str) for v in entities.values()):
+        return DomainError.invalid_input("entities must map kinds to ids", f"events[{index}].entities")
+    if not isinstance(attributes, dict):
+        return DomainError.invalid_input("attributes must be a JSON object", f"events[{index}].attributes")
+    try:
+        occurred = datetime.fromisoformat(str(body.get("occurredAt")))
+    except ValueError:
+        return DomainError.invalid_input("occurredAt must be an ISO 8601 time", f"events[{index}].occurredAt")
+    if not isinstance(key, str) or not isinstance(body.get("type"), str):
+        return DomainError.invalid_input("type and idempotencyKey are strings", f"events[{index}]")
+    return SubmitEvent(
+        type=body["type"],
+        region=region,
+        entities=entities,
+        attributes=attributes,
+        occurred_at=occurred,
+        idempotency_key=key,
+    )
+
+
+class EventConsumer:
+    """One consumer process's loop. ``open_log`` gives the event log for a batch (a new audit batch each)."""
+
+    def __init__(
+        self,
+        url: str,
+        open_log: Callable[[], EventLog],
+        *,
+        stream: str = DEFAULT_STREAM,
+        subject: str = DEFAULT_SUBJECT,
+        durable: str = DEFAULT_DURABLE,
+        regions: Collection[Region] | None = None,
+        batch: int = 500,
+        ack_wait: float = 30.0,
+        clock: Clock | None = None,
+        after_batch: Callable[[Sequence[Accepted | DomainError]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.url, self.stream, self.subject, self.durable = url, stream, subject, durable
+        self.regions = frozenset(regions) if regions else frozenset(Region)
+        self.batch, self.ack_wait = batch, ack_wait
+        self.clock: Clock = clock or SystemClock()
+        self.stats = ConsumeStats()
+        self._open_log = open_log
+        self._after_batch = after_batch
+        self._nc: Any = None
+        self._sub: Any = None
+
+    async def subscription(self) -> Any:
+        if self._sub is None:
+            self._nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1)
+            js = self._nc.jetstream(timeout=5)
+            try:
+                await js.stream_info(self.stream)
+            except NotFoundError:
+                await js.add_stream(name=self.stream, subjects=[self.subject])
+            config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait, max_ack_pending=-1)
+            self._sub = await js.pull_subscribe(self.subject, durable=self.durable, stream=self.stream, config=config)
+        return self._sub
+
+    async def run_once(self, wait: float = 1.0) -> int:
+        """Fetch one batch (waiting up to ``wait`` seconds for the first message) and process it; how many messages."""
+        sub = await self.subscription()
+        try:
+            messages = await sub.fetch(self.batch, timeout=wait)
+        except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises either when nothing came
+            return 0
+        if messages:
+            await self.process(messages)
+        return len(messages)
+
+    async def process(self, messages: Sequence[Any]) -> None:
+        commands = [parse_message(m.data, m.headers, i) for i, m in enumerate(messages)]
+        try:
+            outcomes = await submit_events(
+                self._open_log(),
+                commands,
+                source_id=f"consumer:{self.durable}",
+                now=self.clock.now(),
+                may_submit=lambda region: region in self.regions,
+            )
+        except Exception:
+            log.exception("a batch of %d events could not be stored; JetStream will redeliver it", len(messages))
+            await asyncio.gather(*(m.nak() for m in messages), return_exceptions=True)
+            return
+        self.stats.batches += 1
+        acks = []
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                self.stats.refused += 1
+                code = outcome.code.value
+                self.stats.refusals[code] = self.stats.refusals.get(code, 0) + 1
+                seq = getattr(message.metadata.sequence, "stream", None)
+                log.warning("event refused (stream sequence %s): %s at %s", seq, code, outcome.field)
+                acks.append(message.term())
+            else:
+                if outcome.duplicate:
+                    self.stats.duplicates += 1
+                else:
+                    self.stats.stored += 1
+                acks.append(message.ack())
+        await asyncio.gather(*acks)
+        if self._after_batch is not None:
+            await self._after_batch(outcomes)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except (OSError, nats.errors.Error) as exc:
+                log.warning("NATS unavailable (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def close(self) -> None:
+        nc, self._nc, self._sub = self._nc, None, None
+        if nc is not None:
+            await nc.close()
