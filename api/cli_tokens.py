@@ -2,6 +2,11 @@
 
 `issue` prints the secret alone on the last line of stdout (everything else goes to stderr), so scripts can do
 `TOKEN=$(vigil token issue --role moderator --region US | tail -n1)`.
+
+The operator has the database, so the identity service does not cap it (``api.identity.OPERATOR``), but it never
+attaches silently: a staff token for an existing staff member who holds more than `--role` in `--region` (the
+token carries all they hold) is refused unless `--existing` says that is meant; a name that looks like another
+principal's is refused outright; a `vendor_moderator` needs `--vendor`. Such refusals are audited.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -26,12 +32,13 @@ from api.settings import Settings
 from authz.roles import GLOBAL_REGION
 from domain.errors import DomainError
 from persistence.principals import SYSTEM_AUDIT, TokenRecord, list_tokens
-from persistence.uow import SqlUnitOfWork
+from persistence.uow import AuditContext, SqlUnitOfWork
 
 T = TypeVar("T")
 
 token_app = typer.Typer(help="API tokens: issue (the secret is shown once), revoke, list.", no_args_is_help=True)
 console = Console(stderr=True)
+OPERATION = "token issue"
 stdout = Console(soft_wrap=True)
 
 
@@ -45,9 +52,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _in_transaction(work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+def _in_transaction(work: Callable[[SqlUnitOfWork], Awaitable[T]], audit: AuditContext = SYSTEM_AUDIT) -> T:
     """Migrate the database to head, then run `work` in one unit of work (committed unless it raises), as the
-    operator."""
+    operator (``audit``)."""
     from persistence import migrate as migrations
     from persistence.db import create_engine, create_session_factory
 
@@ -58,7 +65,7 @@ def _in_transaction(work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         async def go() -> T:
             engine = create_engine(database.url, pool_size=1)
             try:
-                async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+                async with SqlUnitOfWork(create_session_factory(engine), audit) as uow:
                     return await work(uow)
             finally:
                 await engine.dispose()
@@ -83,14 +90,20 @@ def issue(
     vendor: str | None = typer.Option(
         None, help="Staff token: the moderation vendor the staff member works for (QA metrics count them under it)."
     ),
+    existing: bool = typer.Option(
+        False,
+        "--existing",
+        help="Staff token: the staff member exists and holds more than --role in --region; issue a token carrying "
+        "all they hold anyway.",
+    ),
 ) -> None:
     """Issue a token and print it, alone, on the last line of stdout. Shown once: it is stored hashed."""
     if (role is None) == (partner is None):
         raise _fail("give either --role (a staff token) or --partner with --scopes (a partner token)")
     if role is not None and scopes is not None:
         raise _fail("--scopes belongs to partner tokens; a staff token carries its role")
-    if partner is not None and vendor is not None:
-        raise _fail("--vendor belongs to staff tokens; a partner token's organisation is --partner")
+    if partner is not None and (vendor is not None or existing):
+        raise _fail("--vendor and --existing belong to staff tokens; a partner token's organisation is --partner")
     if partner is not None and not scopes:
         raise _fail("a partner token needs --scopes (permissions or presets, comma-separated)")
     now = datetime.now(UTC)
@@ -100,11 +113,16 @@ def issue(
             values = [s.strip() for s in (scopes or "").split(",") if s.strip()]
             wanted = PartnerToken(partner, values, region, name or f"{partner} {region} (CLI)", expires)
             return await identity.issue_partner_token(uow, identity.OPERATOR, wanted, now)
-        staff = StaffToken(str(role), region, name or staff_name(str(role), region), expires, vendor_org=vendor)
+        staff = StaffToken(
+            str(role), region, name or staff_name(str(role), region), expires, vendor_org=vendor, existing=existing
+        )
         return await identity.issue_staff_token(uow, identity.OPERATOR, staff, now)
 
     try:
         record, secret = _in_transaction(work)
+    except identity.EscalationRefused as error:
+        _audit_refusal(error)
+        raise _fail(error.message) from error
     except DomainError as error:
         raise _fail(error.message) from error
     holder = record.principal_name
@@ -117,6 +135,15 @@ def issue(
     console.print(f"id {record.id}, prefix {record.prefix}, expires {record.expires_at:%Y-%m-%d %H:%M} UTC")
     console.print("It is shown once and stored hashed. Send it as  Authorization: Bearer <token>")
     print(secret, flush=True)
+
+
+def _audit_refusal(error: DomainError) -> None:
+    """The refused issue in the audit trail, as GraphQL records its refusals (the issue itself wrote nothing)."""
+
+    async def work(uow: SqlUnitOfWork) -> None:
+        identity.record_refusal(uow, OPERATION, error)
+
+    _in_transaction(work, identity.refusal_context(replace(SYSTEM_AUDIT, operation=OPERATION), error))
 
 
 def _token_id(value: str) -> uuid.UUID:

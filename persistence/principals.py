@@ -13,11 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.names import canonical_name, look_alike
 from authz.principal import Principal, PrincipalKind, RoleAssignment
 from authz.roles import KNOWN_REGIONS, validate_region, validate_role
 from authz.tokens import hash_token, new_token_secret, token_prefix
 from persistence.pagination import Page, keyset, to_page
 from persistence.tables.auth import api_tokens, principals, role_assignments
+from persistence.tables.outbox import webhook_endpoints
 from persistence.uow import AuditContext, RecordKind, SqlUnitOfWork, Subject
 
 MAX_NAME_LENGTH: Final = 200
@@ -112,8 +114,10 @@ async def principal_for_token(session: AsyncSession, token_hash: str, now: datet
 async def staff_principal(session: AsyncSession, name: str) -> Principal | None:
     """The staff principal named ``name`` with its role assignments (two statements), or None.
 
-    How a verified OIDC JWT becomes a principal: its subject claim is the name; roles come from the database,
-    never from the token.
+    How a verified OIDC JWT becomes a principal: its subject claim is the name, compared exactly (no trimming,
+    case folding or Unicode normalisation: an identity provider's ``Admin-Global`` or ``admin-global `` is not the
+    staff member ``admin-global``); roles come from the database, never from the token. A login never creates or
+    changes a principal.
     """
     row = (
         await session.execute(
@@ -290,10 +294,79 @@ async def ensure_staff(
 
 
 def _name(value: str, what: str) -> str:
-    value = value.strip()
-    if not value or len(value) > MAX_NAME_LENGTH:
+    """The canonical name (``authz.names.canonical_name``: NFKC, trimmed, nothing invisible), 1 to
+    ``MAX_NAME_LENGTH`` characters."""
+    try:
+        name = canonical_name(value)
+    except ValueError as error:
+        raise ValueError(f"{what} needs a name of 1 to {MAX_NAME_LENGTH} visible characters: {error}") from None
+    if len(name) > MAX_NAME_LENGTH:
         raise ValueError(f"{what} needs a name of 1 to {MAX_NAME_LENGTH} characters")
-    return value
+    return name
+
+
+# -- looking a name up before attaching to it (``api.identity``) ---------------------------------------------
+
+_NAMES_LOCK: Final = 0x5649_474C_4E41_4D45  # "VIGLNAME": serialises creating principals by name
+"""A transaction-level advisory lock key: the look-alike check and the creation it allows happen as one."""
+
+
+@dataclass(frozen=True)
+class NamedPrincipal:
+    """A principal found by its exact name, with its role assignments."""
+
+    id: uuid.UUID
+    name: str
+    kind: PrincipalKind
+    partner_org: str | None
+    roles: frozenset[RoleAssignment]
+
+
+async def lock_principal_names(session: AsyncSession) -> None:
+    """Hold, until the transaction ends, the lock every creation of a principal by name through the identity
+    service takes: two look-alike names created at once cannot both pass the look-alike check."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_NAMES_LOCK)))
+
+
+async def principal_named(session: AsyncSession, name: str) -> NamedPrincipal | None:
+    """The principal whose stored name is exactly ``name`` (two statements), or None."""
+    row = (
+        await session.execute(
+            sa.select(principals.c.id, principals.c.name, principals.c.kind, principals.c.partner_org).where(
+                principals.c.name == name
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    roles = await roles_of(session, [row.id])
+    return NamedPrincipal(row.id, row.name, PrincipalKind(row.kind), row.partner_org, frozenset(roles[row.id]))
+
+
+async def look_alike_names(session: AsyncSession, name: str) -> list[str]:
+    """Stored principal names other than ``name`` that look like it (``authz.names.look_alike``). One statement
+    over the names alone: principals are people and organisations, thousands at most."""
+    rows = await session.execute(sa.select(principals.c.name).where(principals.c.name != name))
+    return sorted(stored for (stored,) in rows if look_alike(name, stored))
+
+
+async def organisation_regions(session: AsyncSession, org: str, now: datetime) -> frozenset[str]:
+    """Where organisation ``org`` already operates: the regions of its live partner tokens, of the role
+    assignments of its staff (vendor moderators) and of the webhooks it owns (``*`` among them: everywhere).
+    Empty for an organisation that does not exist yet."""
+    members = sa.select(principals.c.id).where(principals.c.partner_org == org).scalar_subquery()
+    tokens = sa.select(api_tokens.c.region).where(
+        api_tokens.c.principal_id.in_(members),
+        api_tokens.c.region.is_not(None),
+        api_tokens.c.revoked_at.is_(None),
+        sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+    )
+    staff = sa.select(role_assignments.c.region).where(role_assignments.c.principal_id.in_(members))
+    hooks = sa.select(sa.func.unnest(webhook_endpoints.c.regions)).where(
+        webhook_endpoints.c.owner_id == f"partner:{org}"
+    )
+    rows = await session.execute(sa.union(tokens, staff, hooks))
+    return frozenset(region for (region,) in rows if region is not None)
 
 
 async def ensure_partner(uow: SqlUnitOfWork, org: str, *, now: datetime | None = None) -> uuid.UUID:

@@ -1,8 +1,13 @@
 """Tokens' mutations: `issueApiToken` (partner tokens, capped by the issuer), `issueStaffToken`,
-`revokeApiToken`. The secret is returned once."""
+`revokeApiToken`. The secret is returned once.
+
+A refused escalation (a token for an existing principal or organisation holding more than the caller) or a
+look-alike name is a typed error in the payload, and, like a mutation refused for a missing permission, an
+audit event (`security.forbidden` / `security.conflict`) written in its own transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,7 +20,7 @@ from api.graphql.permissions import requires
 from api.graphql.runner import audit_context, run
 from api.graphql.shared.common import MutationError
 from api.graphql.tokens.types import ApiToken, principal_uuid
-from api.identity import DEFAULT_LIFETIME, Issuer, PartnerToken, StaffToken
+from api.identity import DEFAULT_LIFETIME, EscalationRefused, Issuer, PartnerToken, StaffToken
 from authz.permissions import Permission
 from domain.actor import Actor
 from persistence.repositories import PostgresUnitOfWork
@@ -23,7 +28,10 @@ from persistence.repositories import PostgresUnitOfWork
 
 @strawberry.input(description="A partner token: what it may do (never more than you may), where, for how long.")
 class IssueApiTokenInput:
-    partner_org: str = strawberry.field(description="The partner organisation; created on first use.")
+    partner_org: str = strawberry.field(
+        description="The partner organisation; created on first use. For an existing one you must hold the scopes "
+        "and tokens:issue wherever it already operates (its tokens, staff and webhooks)."
+    )
     scopes: list[str] = strawberry.field(
         description="Permission names (`reports:create`) and/or presets (`trusted_flagger`, ...)."
     )
@@ -40,16 +48,21 @@ class IssueApiTokenSuccess:
 
 @strawberry.input(
     description="A staff member's token: the role they hold (granted if missing; never beyond your own "
-    "permissions there) and the moderation vendor they work for."
+    "permissions there) and the moderation vendor they work for. For an existing staff member the token carries "
+    "all they hold, so you must hold it all too (else FORBIDDEN); a name that only looks like another's is a "
+    "CONFLICT."
 )
 class IssueStaffTokenInput:
-    name: str = strawberry.field(description="The staff member's name (their OIDC subject); created on first use.")
+    name: str = strawberry.field(
+        description="The staff member's name (their OIDC subject, exactly); created on first use. Trimmed and "
+        "Unicode-normalised (NFKC)."
+    )
     role: str
     region: str = strawberry.field(description="US, EU, APAC, ROW, or `*` for every region.")
     vendor_org: str | None = strawberry.field(
         default=None,
         description="The moderation vendor they work for: QA agreement per vendor counts their decisions under it. "
-        "Null keeps what is stored (in-house for a new staff member).",
+        "Null keeps what is stored (in-house for a new staff member). A vendor_moderator always has one.",
     )
     expires_in: str = strawberry.field(default=DEFAULT_LIFETIME, description="Lifetime: `30d`, `12h`, `90m`.")
 
@@ -77,6 +90,25 @@ def _issuer(context: Context, operation: str) -> Issuer:
     return Issuer(audit_context(context, operation), context.permissions, principal_uuid(context))
 
 
+async def _issue(
+    info: Info, issuer: Issuer, operation: str, issue: Callable[[PostgresUnitOfWork], Awaitable[IssueApiTokenSuccess]]
+) -> IssueApiTokenSuccess | MutationError:
+    """Run ``issue`` in the runner; a refusal the audit trail keeps is recorded once it has rolled back."""
+    refused: list[EscalationRefused] = []
+
+    async def command(uow: PostgresUnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
+        try:
+            return await issue(uow)
+        except EscalationRefused as error:
+            refused.append(error)
+            raise
+
+    result = await run(info, operation, Permission.TOKENS_ISSUE, command)
+    if refused:
+        await identity.audit_refusal(info.context.sessions, issuer.audit, refused[-1])
+    return result
+
+
 @strawberry.type
 class TokenMutation:
     @strawberry.mutation(
@@ -90,11 +122,11 @@ class TokenMutation:
         request = PartnerToken(input.partner_org, input.scopes, input.region, input.name, input.expires_in)
         issuer = _issuer(context, "issueApiToken")
 
-        async def command(uow: PostgresUnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
+        async def issue(uow: PostgresUnitOfWork) -> IssueApiTokenSuccess:
             record, secret = await identity.issue_partner_token(uow, issuer, request, now)
             return IssueApiTokenSuccess(token=ApiToken.from_record(record, now), secret=secret)
 
-        return await run(info, "issueApiToken", Permission.TOKENS_ISSUE, command)
+        return await _issue(info, issuer, "issueApiToken", issue)
 
     @strawberry.mutation(
         extensions=requires(Permission.TOKENS_ISSUE),
@@ -106,11 +138,11 @@ class TokenMutation:
         request = StaffToken(input.role, input.region, input.name, input.expires_in, input.vendor_org, via="GraphQL")
         issuer = _issuer(info.context, "issueStaffToken")
 
-        async def command(uow: PostgresUnitOfWork, actor: Actor) -> IssueApiTokenSuccess:
+        async def issue(uow: PostgresUnitOfWork) -> IssueApiTokenSuccess:
             record, secret = await identity.issue_staff_token(uow, issuer, request, now)
             return IssueApiTokenSuccess(token=ApiToken.from_record(record, now), secret=secret)
 
-        return await run(info, "issueStaffToken", Permission.TOKENS_ISSUE, command)
+        return await _issue(info, issuer, "issueStaffToken", issue)
 
     @strawberry.mutation(
         extensions=requires(Permission.TOKENS_REVOKE),

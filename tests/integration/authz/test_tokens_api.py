@@ -227,7 +227,10 @@ async def test_regional_readers_see_their_regions_tokens(db_url: str, gql: Graph
     us_admin = await issue_staff_token(db_url, "admin", "US")
     assert (await _issue(gql, admin, region="EU", name="eu"))["__typename"] == "IssueApiTokenSuccess"
     assert (await _issue(gql, admin, region="US", name="us"))["__typename"] == "IssueApiTokenSuccess"
-    assert (await _issue(gql, us_admin, region="US", name="mine"))["__typename"] == "IssueApiTokenSuccess"
+    # acme-flagging now operates in EU too: a token for it is beyond a US admin, a US-only organisation is not.
+    assert (await _issue(gql, us_admin, region="US", name="mine"))["__typename"] == "ForbiddenError"
+    mine = await _issue(gql, us_admin, region="US", name="mine", partnerOrg="acme-us")
+    assert mine["__typename"] == "IssueApiTokenSuccess"
 
     everything = (await gql(LIST, {"first": 100}, token=admin))["data"]["apiTokens"]["nodes"]
     assert {t["name"] for t in everything} == {"eu", "us", "mine", "admin-global (test)", "admin-US (test)"}
