@@ -132,6 +132,48 @@ async def test_lists_multiply_by_first_its_default_and_its_cap(db_url: str, app_
         assert await cost("{ viewer { roles { role } } }") == 1 + 1 + 10  # a list without `first` counts 10
 
 
+def _nodes(ids: str, alias: str = "n") -> str:
+    return (
+        f"{alias}: nodes(ids: {ids}) {{ ... on Case {{ reports(first: 100) {{ id source policy {{ id code }} }} }} }}"
+    )
+
+
+def test_nodes_counts_one_item_per_id() -> None:
+    """Issue 20 point 4: `nodes(ids:)` serves up to 100 items; it counted 10, so nine aliases of 96 ids costed
+    45,189, under the limit, and ran 12.7 s. Each id counts now: a literal's or a variable's length."""
+    schema = build_schema(Settings(env="test"))._schema  # type: ignore[arg-type]
+    per_case = 1 + 100 * (1 + 1 + (1 + 2))  # reports, then per report: id, source, policy { id code }
+    ids = "[" + ", ".join(f'"c{i}"' for i in range(96)) + "]"
+    assert operation_cost(schema, parse("{ " + _nodes(ids) + " }"), None, None) == 1 + 96 * per_case
+    by_variable = parse("query($ids: [ID!]!) { " + _nodes("$ids") + " }")
+    assert operation_cost(schema, by_variable, None, {"ids": ["a", "b", "c"]}) == 1 + 3 * per_case
+    assert operation_cost(schema, by_variable, None, None) == 1 + 100 * per_case  # unknown: the most it serves
+    assert operation_cost(schema, parse("{ " + _nodes('"one"') + " }"), None, None) == 1 + per_case  # coerced
+    nine = "{ " + " ".join(_nodes(ids, f"a{i}") for i in range(9)) + " }"
+    assert operation_cost(schema, parse(nine), None, None) > Settings().max_query_cost
+
+
+async def test_the_issues_nodes_page_is_refused_and_costs_follow_the_ids(db_url: str, http: httpx.AsyncClient) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    ids = "[" + ", ".join(f'"c{i}"' for i in range(96)) + "]"
+    nine = "{ " + " ".join(_nodes(ids, f"a{i}") for i in range(9)) + " }"
+    with recording_queries() as pooled:
+        body = await _post(http, admin, nine)
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert body["errors"][0]["extensions"]["cost"] > Settings().max_query_cost
+    assert pooled == []  # refused before any resolver ran
+
+    # the cost is kept per document and per the lengths of its list variables: never mixed up
+    query = "query($ids: [ID!]!) { " + _nodes("$ids") + " }"
+    costs = []
+    for count in (3, 7, 3):
+        asked = await _post(
+            http, admin, query, variables={"ids": [f"x{i}" for i in range(count)]}, extensions={"cost": True}
+        )
+        costs.append(asked["extensions"]["cost"]["requested"])
+    assert costs[0] == costs[2] < costs[1]
+
+
 def test_first_is_capped_at_the_largest_page() -> None:
     schema = build_schema(Settings(env="test"))._schema  # type: ignore[arg-type]
     huge = operation_cost(schema, parse("{ cases(first: 100000) { nodes { id } } }"), None, None)
