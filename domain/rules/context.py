@@ -16,6 +16,10 @@ from domain.rules.ports import CounterKey, EntityFacts, FactSource
 
 Fn = Callable[["Context"], Any]
 
+MAX_SCAN = 100_000
+"""Characters of a field that normalisation, the keyword automaton, link extraction and RE2 sets read: the shared
+scans are linear, and this bounds them (~10 ms) whatever the event carries."""
+
 
 class RuleRuntimeError(Exception):
     """The event lacks what a rule reads; the rule fails for this event (``FailureCode.RUNTIME_ERROR``)."""
@@ -97,7 +101,7 @@ class Context:
     def normalised(self, key: str, value: Fn) -> str:
         text = self._normalised.get(key)
         if text is None:
-            text = self._normalised[key] = normalise(value(self))
+            text = self._normalised[key] = normalise(value(self)[:MAX_SCAN])
         return text
 
     def keyword_mask(self, key: str, value: Fn) -> int:
@@ -109,12 +113,12 @@ class Context:
     def links(self, key: str, value: Fn) -> list[tuple[str, str]]:
         found = self._links.get(key)
         if found is None:
-            found = self._links[key] = links(value(self))
+            found = self._links[key] = links(value(self)[:MAX_SCAN])
         return found
 
     def regex_hits(self, group: int, value: Fn) -> list[int]:
         hits = self._regex.get(group)
         if hits is None:
             regex_set: re2.Set = self.regex_sets[group]
-            hits = self._regex[group] = regex_set.Match(value(self)) or []
+            hits = self._regex[group] = regex_set.Match(value(self)[:MAX_SCAN]) or []
         return hits

@@ -33,7 +33,10 @@ from domain.rules.syntax import (
 MAX_TEXT = 20_000
 """Longest rule text accepted (characters)."""
 MAX_NESTING = 40
-"""Deepest nesting of brackets accepted."""
+"""Deepest nesting of brackets accepted (checked on the text, before parsing)."""
+MAX_DEPTH = 64
+"""Deepest syntax tree accepted (``not not ...`` nests without brackets): checking, binding and evaluation recurse
+over the tree, and stay far from Python's recursion limit."""
 
 GRAMMAR = r"""
 start: "rule" STRING "on" event_types "in" names "policy" NAME rollout? "when" expr "then" actions
@@ -267,7 +270,34 @@ def parse_rule(text: str) -> Rule:
         raise RuleSyntaxError("syntax error", error.line, error.column) from None
     except (RecursionError, VisitError) as error:
         raise RuleDefinitionError(RuleErrorCode.TOO_LARGE, "rule is nested too deeply") from error
+    _check_depth(rule)
     return rule
+
+
+def _children(node: object) -> tuple[Node, ...]:
+    match node:
+        case Rule(condition=condition, actions=actions):
+            return (condition, *actions)
+        case Call(args=args, kwargs=kwargs):
+            return (*args, *(value for _, value in kwargs))
+        case Not(operand=operand):
+            return (operand,)
+        case And(operands=operands) | Or(operands=operands) | ListLit(items=operands):
+            return operands
+        case Compare(left=left, right=right):
+            return (left, right)
+    return ()
+
+
+def _check_depth(rule: Rule) -> None:
+    stack: list[tuple[Node, int]] = [(rule, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RuleDefinitionError(
+                RuleErrorCode.TOO_LARGE, f"expressions nest deeper than {MAX_DEPTH}", node.line, node.column
+            )
+        stack.extend((child, depth + 1) for child in _children(node))
 
 
 def _end(text: str) -> tuple[int, int]:

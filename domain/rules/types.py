@@ -46,7 +46,8 @@ LIST_FUNCTIONS: Mapping[str, ListKind] = {
     "has_url": ListKind.URL,
 }
 COUNTER_FUNCTIONS: Mapping[str, CounterKind] = {"count": CounterKind.COUNT, "distinct": CounterKind.DISTINCT}
-MAX_WINDOW_SECONDS = 366 * 86400
+MAX_WINDOW_SECONDS = 31 * 86400
+"""Longest counter window (the counter stores keep 31 days)."""
 MAX_REGEX_MEMORY = 8 << 20
 
 REGEX_OPTIONS = re2.Options()
@@ -238,7 +239,7 @@ class Checker:
             )
         self.entity(entity_node)
         if not isinstance(window, Dur) or not 0 < window.seconds <= MAX_WINDOW_SECONDS:
-            raise _error(RuleErrorCode.TYPE_ERROR, "the window must be a duration from 1s to 366d", window)
+            raise _error(RuleErrorCode.TYPE_ERROR, "the window must be a duration from 1s to 31d", window)
 
     def _compare(self, node: Compare) -> AttrType:
         left, right = self.type_of(node.left), self.type_of(node.right)

@@ -214,7 +214,7 @@ def test_a_rule_within_budget_is_never_charged() -> None:
 
 def test_re2_runs_catastrophic_patterns_in_linear_time() -> None:
     rules = RuleSet([define('matches(text, "(a+)+$")'), define('matches(text, "(x+x+)+y")', rule_id="r2")], LISTS)
-    hostile = "a" * 100_000 + "!"
+    hostile = "a" * 50_000 + "!"
     started = time.process_time()
     result = rules.evaluate(event(hostile), FACTS)
     elapsed = time.process_time() - started

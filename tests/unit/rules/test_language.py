@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.rules.errors import RuleDefinitionError, RuleErrorCode, RuleSyntaxError
-from domain.rules.language import MAX_NESTING, parse_rule, print_expr, print_rule
+from domain.rules.language import MAX_DEPTH, MAX_NESTING, parse_rule, print_expr, print_rule
 from domain.rules.syntax import And, Bool, Call, Compare, Dur, Expr, ListLit, Not, Num, Or, Path, Rule, Str
 from tests.unit.rules.support import rule_text
 
@@ -108,10 +108,12 @@ def test_oversized_and_overnested_text_is_refused_before_parsing() -> None:
     assert caught.value.code == RuleErrorCode.TOO_LARGE
 
 
-def test_long_flat_chains_and_not_chains_parse() -> None:
+def test_long_flat_chains_parse_and_deep_trees_are_refused() -> None:
     assert len(cond(" and ".join(["a"] * 2000)).operands) == 2000  # type: ignore[union-attr]
-    tree = cond("not " * 300 + "a")
-    assert isinstance(tree, Not)
+    assert isinstance(cond("not " * (MAX_DEPTH - 1) + "a"), Not)  # the rule is the root, the condition depth 1
+    with pytest.raises(RuleDefinitionError) as caught:
+        cond("not " * (MAX_DEPTH + 1) + "a")
+    assert (caught.value.code, caught.value.line) == (RuleErrorCode.TOO_LARGE, 5)
 
 
 # -- printing ---------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ C = RuleErrorCode
         ("frobnicate(text)", C.UNKNOWN_FUNCTION, 6, "unknown function frobnicate()"),
         ("count(views, account, 1h) > 1", C.UNKNOWN_COUNTER, 12, "unknown counter 'views'"),
         ("count(reporters, account, 1h) > 1", C.UNKNOWN_COUNTER, 12, "use distinct(...)"),
-        ("count(reports, account, 400d) > 1", C.TYPE_ERROR, 30, "window"),
+        ("count(reports, account, 32d) > 1", C.TYPE_ERROR, 30, "from 1s to 31d"),
         ("count(reports, account, 5) > 1", C.TYPE_ERROR, 30, "window"),
         ("text == 1", C.TYPE_ERROR, 6, "cannot compare a string with a number"),
         ("account.age > 5", C.TYPE_ERROR, 6, "two numbers or two durations"),
