@@ -9,12 +9,14 @@ address must not even connect). With ``tls`` it speaks HTTPS with that server co
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def running_receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
         daemon_threads = True
         request_queue_size = 128  # the default 5 drops connections a dispatcher opens at once
 
-        def get_request(self) -> tuple[object, object]:
+        def get_request(self) -> tuple[socket.socket, Any]:
             connection, address = self.socket.accept()
             with receiver.lock:
                 receiver.connections += 1

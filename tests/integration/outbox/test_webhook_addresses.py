@@ -173,7 +173,7 @@ async def test_the_checked_address_is_dialled_with_the_hosts_name_for_host_sni_a
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     seen_sni: list[str | None] = []
-    server.sni_callback = lambda sock, name, ctx: seen_sni.append(name)  # type: ignore[assignment,misc]
+    server.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
     trust = ssl.create_default_context(cadata=cert.decode())
     admin = await issue_staff_token(db_url, "admin", "*")
     partner = await issue_partner_token(db_url, "platform", ["event_consumer"], "US")
