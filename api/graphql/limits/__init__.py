@@ -30,7 +30,15 @@ from api.graphql.limits.cost import (
 )
 from api.graphql.limits.directives import count_directives, directive_error
 from api.graphql.limits.extension import RequestLimits
-from api.graphql.limits.lists import DEFAULT_LIST_SIZE, LIST_SIZES, MAX_NODES, MAX_PAGE, ListSize
+from api.graphql.limits.lists import (
+    DEFAULT_LIST_SIZE,
+    LIST_SIZES,
+    MAX_NODES,
+    MAX_PAGE,
+    TYPE_LIST_SIZES,
+    ListSize,
+    declared_size,
+)
 from api.graphql.limits.shape import (
     INTROSPECTION_MAX_DEPTH,
     INTROSPECTION_ROOTS,
@@ -48,6 +56,7 @@ __all__ = [
     "MAX_NODES",
     "MAX_PAGE",
     "SHOWN_PREFIX",
+    "TYPE_LIST_SIZES",
     "CostEstimator",
     "DocumentCache",
     "InvalidInput",
@@ -58,6 +67,7 @@ __all__ = [
     "clip",
     "cost_variables",
     "count_directives",
+    "declared_size",
     "directive_error",
     "introspection_sizes",
     "literal_characters_rule",

@@ -39,7 +39,7 @@ from graphql import (
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
-from api.graphql.limits.lists import DEFAULT_LIST_SIZE, LIST_SIZES, MAX_PAGE, ListSize
+from api.graphql.limits.lists import DEFAULT_LIST_SIZE, MAX_PAGE, ListSize, declared_size
 from api.graphql.limits.shape import INTROSPECTION_ROOTS
 
 INTROSPECTION_MAX_COST = 250_000
@@ -122,7 +122,7 @@ class CostEstimator:
         introspection = introspection_sizes(self.schema).get(key)
         if introspection is not None:
             return introspection
-        declared = LIST_SIZES.get(key)
+        declared = declared_size(*key)
         if declared is None:
             return DEFAULT_LIST_SIZE
         if declared.argument is None:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.document import MAX_BATCH as DOCUMENTS_MAX
 from domain.enforcement import MAX_REQUESTED_ACTIONS
 from domain.limits import BATCH_MAX
 from domain.services.automation import SCORES_MAX
+from domain.services.events import BATCH_MAX as EVENTS_MAX
 from domain.services.queue import REROUTE_MAX
 
 MAX_PAGE = 100
@@ -45,6 +47,8 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("Query", "nodes"): ListSize(MAX_NODES, argument="ids"),
     # one item per input item of the command, which refuses more
     ("SubmitReportsSuccess", "results"): ListSize(BATCH_MAX),
+    ("SubmitEventsSuccess", "results"): ListSize(EVENTS_MAX),
+    ("RegisterTrustedDocumentsSuccess", "documents"): ListSize(DOCUMENTS_MAX),
     ("SubmitSignalSuccess", "outcomes"): ListSize(SCORES_MAX),
     ("RerouteCasesSuccess", "cases"): ListSize(REROUTE_MAX),
     # the actions a decision or a rule requests (validate_requested refuses more)
@@ -62,6 +66,7 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("DecideAppealSuccess", "reversedStrikes"): ESTIMATE,
     ("DecideAppealSuccess", "restoredActions"): ESTIMATE,
     ("Policy", "versions"): ESTIMATE,
+    ("Query", "ruleVersions"): ESTIMATE,
     ("StrikeLadder", "steps"): ESTIMATE,
     ("Viewer", "roles"): ESTIMATE,
     ("Viewer", "permissions"): ESTIMATE,
@@ -70,12 +75,14 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("ModerationMetrics", "qaAgreementByModerator"): ESTIMATE,
     ("ModerationMetrics", "qaAgreementByVendor"): ESTIMATE,
     ("ModerationMetrics", "dsaStatements"): ESTIMATE,
-    ("TransparencyReport", "noticesByCategory"): ESTIMATE,
-    ("TransparencyReport", "noticesBySource"): ESTIMATE,
-    ("TransparencyReport", "noticesByMemberState"): ESTIMATE,
-    ("TransparencyReport", "actionsByType"): ESTIMATE,
-    ("TransparencyReport", "actionsByGround"): ESTIMATE,
-    ("TransparencyReport", "actionsByCategory"): ESTIMATE,
-    ("TransparencyReport", "trustedFlaggerNoticesByCategory"): ESTIMATE,
 }
-"""Every list of objects without a `first` argument, by (type, field)."""
+"""Every list of objects without a `first` argument, by (type, field), but those of ``TYPE_LIST_SIZES``."""
+
+TYPE_LIST_SIZES: dict[str, ListSize] = {
+    "TransparencyReport": ESTIMATE,  # one row per category, ground, member state... of the period
+}
+"""Every list of objects of these types (without a `first` argument) counts this much."""
+
+
+def declared_size(type_name: str, field_name: str) -> ListSize | None:
+    return LIST_SIZES.get((type_name, field_name)) or TYPE_LIST_SIZES.get(type_name)
