@@ -23,7 +23,16 @@ from persistence.db import create_engine, create_session_factory
 from persistence.tables.audit import audit_events
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
-from tests.integration.outbox.helpers import DELIVERIES, DISABLE, REDELIVER, REGISTER, ROTATE, dispatcher, register
+from tests.integration.outbox.helpers import (
+    DELIVERIES,
+    DISABLE,
+    REDELIVER,
+    REGISTER,
+    RETRY,
+    ROTATE,
+    dispatcher,
+    register,
+)
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 
@@ -394,6 +403,11 @@ async def redeliver_webhook(w: World) -> Call:
                 lambda r: r["delivery"]["id"])  # fmt: skip
 
 
+async def retry_webhook_deliveries(w: World) -> Call:
+    variables = {"input": {"webhookId": (await _webhook(w))["webhook"]["id"]}}
+    return Call(RETRY, variables, "admin", "Webhook", lambda r: r["webhook"]["id"])
+
+
 HAPPY_PATHS: dict[str, Happy] = {
     "defineQueue": define_queue,
     "rerouteCases": reroute_cases,
@@ -425,6 +439,7 @@ HAPPY_PATHS: dict[str, Happy] = {
     "rotateWebhookSecret": rotate_webhook_secret,
     "disableWebhook": disable_webhook,
     "redeliverWebhook": redeliver_webhook,
+    "retryWebhookDeliveries": retry_webhook_deliveries,
 }
 
 
