@@ -38,6 +38,7 @@ WRITE_PERMISSION: dict[str, Permission] = {
     "PolicyVersion": Permission.POLICIES_PUBLISH,
     "StrikeLadder": Permission.LADDERS_DEFINE,
     "TrustedDocument": Permission.DOCUMENTS_REGISTER,
+    "Rule": Permission.RULES_WRITE,
 }
 """Record type → the permission that writes it: its holder sees the records of that type a payload returns."""
 

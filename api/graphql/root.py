@@ -26,6 +26,8 @@ from api.graphql.policies.queries import LadderQuery, PolicyQuery
 from api.graphql.review.bulk import BulkMutation, BulkQuery
 from api.graphql.review.mutations import ReviewMutation
 from api.graphql.review.queries import ReviewQuery
+from api.graphql.rules.mutations import RuleMutation
+from api.graphql.rules.queries import RuleQuery
 from api.graphql.tokens.mutations import TokenMutation
 from api.graphql.tokens.queries import TokenQuery, ViewerQuery
 from api.graphql.transparency.queries import TransparencyQuery
@@ -51,6 +53,7 @@ QUERIES: tuple[type, ...] = (
     BulkQuery,
     WebhookQuery,
     DocumentQuery,
+    RuleQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -66,6 +69,7 @@ MUTATIONS: tuple[type, ...] = (
     TransparencyMutation,
     DocumentMutation,
     EventMutation,
+    RuleMutation,
 )
 
 Query = merge_types("Query", QUERIES)

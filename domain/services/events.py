@@ -45,14 +45,14 @@ def _type(name: str, entities: set[str], attributes: Mapping[str, AttrType]) -> 
 EVENT_TYPES: Final[Mapping[str, EventType]] = MappingProxyType(
     dict(
         [
-            _type("content_posted", {"content", "account"}, _CONTENT),
-            _type("content_edited", {"content", "account"}, _CONTENT),
-            _type("account_created", {"account"}, _ACCOUNT),
-            _type("account_changed", {"account"}, {**_ACCOUNT, "changed": _L}),
-            _type("profile_changed", {"account"}, {**_ACCOUNT, "changed": _L}),
-            _type("ad_submitted", {"ad", "account"}, {"headline": _S, "body": _S, "landing_url": _S, "urls": _L}),
-            _type("message_sent", {"account"}, {"text": _S, "urls": _L, "recipient": _S, "recipients": _N}),
-            _type("login", {"account"}, {"ip": _S, "device": _S, "country": _S, "success": _B}),
+            _type("content.posted", {"content", "account"}, _CONTENT),
+            _type("content.edited", {"content", "account"}, _CONTENT),
+            _type("account.created", {"account"}, _ACCOUNT),
+            _type("account.changed", {"account"}, {**_ACCOUNT, "changed": _L}),
+            _type("profile.changed", {"account"}, {**_ACCOUNT, "changed": _L}),
+            _type("ad.submitted", {"ad", "account"}, {"headline": _S, "body": _S, "landing_url": _S, "urls": _L}),
+            _type("message.sent", {"account"}, {"text": _S, "urls": _L, "recipient": _S, "recipients": _N}),
+            _type("account.login", {"account"}, {"ip": _S, "device": _S, "country": _S, "success": _B}),
         ]
     )
 )

@@ -37,8 +37,8 @@ class EventEntityInput:
 @strawberry.input(description="One platform event.")
 class SubmitEventInput:
     type: str = strawberry.field(
-        description="content_posted, content_edited, account_created, account_changed, profile_changed, "
-        "ad_submitted, message_sent or login."
+        description="content.posted, content.edited, account.created, account.changed, profile.changed, "
+        "ad.submitted, message.sent or account.login."
     )
     region: Region
     entities: list[EventEntityInput] = strawberry.field(description="At most one per kind.")

@@ -30,6 +30,7 @@ READ_PERMISSION: dict[str, Permission] = {
     "AuthorityOrder": Permission.METRICS_READ,
     "OutOfCourtDispute": Permission.APPEALS_READ,
     "TrustedDocument": Permission.DOCUMENTS_READ,
+    "Rule": Permission.RULES_READ,
 }
 
 

@@ -32,11 +32,11 @@ def event(
     account: str = "u-1",
     text: str = "hello",
     at: datetime | None = None,
-    type: str = "content_posted",
+    type: str = "content.posted",
     **extra: Any,
 ) -> dict[str, Any]:
     entities = [{"kind": "ACCOUNT", "externalId": account}]
-    if type.startswith("content_"):
+    if type.startswith("content."):
         entities.append({"kind": "CONTENT", "externalId": f"p-{key}"})
     return {
         "type": type,

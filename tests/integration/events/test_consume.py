@@ -68,7 +68,7 @@ async def pool(db_url: str) -> AsyncIterator[Pool]:
 def _message(key: str, region: str = "US") -> bytes:
     return json.dumps(
         {
-            "type": "login",
+            "type": "account.login",
             "region": region,
             "entities": {"account": f"u-{key}"},
             "attributes": {"ip": "203.0.113.7", "success": True},

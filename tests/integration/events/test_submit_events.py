@@ -68,7 +68,7 @@ async def test_one_audit_record_per_batch_and_region(gql: GraphQLClient, db_url:
     assert [a["region"] for a in audits] == ["EU", "US"]
     eu, us = (json.loads(a["after"]) for a in audits)
     assert eu["accepted"] == 2
-    assert eu["types"] == {"content_posted": 2}
+    assert eu["types"] == {"content.posted": 2}
     assert us["accepted"] == 1
     assert us["duplicates"] == 1
     batch = await fetch(db_url, "SELECT DISTINCT batch_id::text AS b FROM platform_events")

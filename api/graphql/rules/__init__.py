@@ -1,0 +1,2 @@
+"""Enforcement rules: their lifecycle and versions (``createRule``, ``updateRule``, ``transitionRule``, ``rules``,
+``rule``)."""
