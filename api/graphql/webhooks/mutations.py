@@ -30,7 +30,9 @@ from persistence.repositories import PostgresUnitOfWork
 
 @strawberry.input(description="An endpoint: where to send which event types of which regions.")
 class RegisterWebhookInput:
-    url: str = strawberry.field(description="Absolute https:// URL (http:// too outside production).")
+    url: str = strawberry.field(
+        description="Absolute https:// URL on the public internet (outside production: http:// and local hosts too)."
+    )
     event_types: list[str] = strawberry.field(description="Types from the event catalogue, e.g. `decision.made`.")
     regions: list[Region] = strawberry.field(description="Regions whose events it receives (where you read events).")
     description: str = ""
