@@ -102,11 +102,12 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
 class _PinnedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, verify: ssl.SSLContext | bool) -> None:
-        super().__init__(verify=verify, trust_env=False)
+        super().__init__(verify=verify)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
-        # httpx builds its pool without a network backend parameter: the same pool, with ours.
+        # httpx builds its pool without a network backend parameter: the same pool, with ours. (The environment
+        # may still name CA certificates, SSL_CERT_FILE; proxies it names are not used: see pinned_client.)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=httpx.create_ssl_context(verify=verify),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
