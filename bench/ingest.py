@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import threading
 import uuid
@@ -186,10 +187,13 @@ def dispatcher_on_vs_off(
     """submitReport x8 on a server without its dispatcher, then on one whose dispatcher delivers every event."""
     counts = {"off": 0.0, "on": 0.0}
     seconds = {"off": 0.0, "on": 0.0}
+    workers = str(os.cpu_count() or 1)
     with receiving() as (url, received):
         asyncio.run(_register_webhook(stack.url, url))
         for mode in ("off", "on", "off", "on"):  # alternated: the growing tables weigh on both alike
-            with stack.server(VIGIL_DISPATCHER=mode) as port:
+            # Development mode on both legs: production refuses to deliver to a loopback receiver (webhook
+            # addresses must be public there); the worker count is pinned to production's.
+            with stack.server(VIGIL_DISPATCHER=mode, VIGIL_ENV="development", VIGIL_WORKERS=workers) as port:
                 warm = [report_body(s, data["policy"]) for s in rng.sample(data["subjects"], 100)]
                 load(port, warm, 8, headers)
                 bodies = [report_body(rng.choice(data["subjects"]), data["policy"]) for _ in range(n // 2)]
