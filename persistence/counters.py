@@ -92,10 +92,16 @@ class PostgresCounterStore:
         return int(status.split()[-1])
 
 
+_redis_stores: dict[str, CounterStore] = {}
+
+
 def counter_store(pool: asyncpg.Pool, redis_url: str | None) -> CounterStore:
-    """Redis when ``redis_url`` is set (``VIGIL_REDIS_URL``), PostgreSQL otherwise."""
+    """Redis when ``redis_url`` is set (``VIGIL_REDIS_URL``; one client per URL and process), PostgreSQL otherwise."""
     if redis_url:
         from persistence.counters_redis import RedisCounterStore
 
-        return RedisCounterStore(redis_url)
+        store = _redis_stores.get(redis_url)
+        if store is None:
+            store = _redis_stores[redis_url] = RedisCounterStore(redis_url)
+        return store
     return PostgresCounterStore(pool)

@@ -1,0 +1,181 @@
+"""Running the rules on accepted events: counters recorded, facts and counters prefetched once per batch, every
+event evaluated, each hit recorded, and a LIVE rule's actions run unless a limit withholds them.
+
+A SHADOW rule's hits are recorded with their actions WITHHELD (``shadow``): nothing is done. A LIVE rule's action
+is withheld, and the hit still recorded, when the rule has expired, the entity is snoozed (a human reviewed it),
+the rule's daily action cap is reached or the region's daily circuit breaker for that action kind has tripped;
+the hit then waits in ``rule_hits`` for a human. The region wall is the rule set's: a rule sees only the events
+of the regions its text names, and a rule is loaded only for its own region.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from domain.rules import Action, Catalogue, Decide, Delayed, Hold, Label, ListIndex, OpenCase, RuleSet, counter_records
+from domain.rules.memory import Snapshot
+from domain.rules.ports import CounterKey, CounterStore, EntityFacts
+from domain.services.events import Accepted
+from domain.services.rules import RuleState
+
+
+class Outcome(StrEnum):
+    TAKEN = "TAKEN"
+    WITHHELD = "WITHHELD"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    """A SHADOW or LIVE rule at its version in force, as the runner needs it."""
+
+    rule_id: uuid.UUID
+    version: int
+    region: str
+    name: str
+    state: RuleState
+    policy_id: uuid.UUID | None
+    daily_action_cap: int | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LoadedRules:
+    """One rule set per region (each over its region's lists): an event meets only its region's rules."""
+
+    rulesets: Mapping[str, RuleSet]
+    rules: Mapping[str, ActiveRule]  # by rule id (text)
+    catalogue: Catalogue
+    valid_until: datetime | None = None
+    """The first expiry among the rules: the set is rebuilt then."""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: str
+    outcome: Outcome
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"action": self.action, "outcome": self.outcome.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class HitRecord:
+    rule: ActiveRule
+    event_id: uuid.UUID
+    occurred_at: datetime
+    subject: tuple[str, str] | None
+    actions: tuple[ActionResult, ...]
+
+    @property
+    def mode(self) -> str:
+        return "LIVE" if self.rule.state is RuleState.LIVE else "SHADOW"
+
+
+class RunPorts(Protocol):
+    """What running needs from outside (``persistence.rule_runtime``)."""
+
+    counters: CounterStore
+
+    async def facts(
+        self, wanted: Iterable[tuple[str, str, str]], now: datetime
+    ) -> Mapping[tuple[str, str, str], EntityFacts]:
+        """(region, kind, id) -> facts, for the entities Vigil or its labels know."""
+        ...
+
+    async def snoozed(self, wanted: Iterable[tuple[str, str, str]], now: datetime) -> set[tuple[str, str, str]]: ...
+
+    async def take_quota(self, rule: ActiveRule, action_kind: str, now: datetime) -> str | None:
+        """Count one action against the rule's cap and the region's breaker; the reason if either is spent."""
+        ...
+
+    async def act(self, rule: ActiveRule, accepted: Accepted, action: Action, now: datetime) -> ActionResult: ...
+
+    async def record_hits(self, hits: Sequence[HitRecord], now: datetime) -> None: ...
+
+
+def action_kind(action: Action) -> str:
+    if isinstance(action, Delayed):
+        return action_kind(action.action)
+    return {OpenCase: "OPEN_CASE", Decide: "DECIDE", Label: "LABEL", Hold: "HOLD"}[type(action)]
+
+
+@dataclass
+class RunSummary:
+    hits: list[HitRecord] = field(default_factory=list)
+    failures: int = 0
+
+
+async def run_rules(loaded: LoadedRules, accepted: Sequence[Accepted], ports: RunPorts, now: datetime) -> RunSummary:
+    """Evaluate the new (not duplicate) events; record their hits; act on LIVE ones."""
+    events = [a for a in accepted if not a.duplicate]
+    summary = RunSummary()
+    if not events:
+        return summary
+    records = [r for a in events for r in counter_records(loaded.catalogue, a.event)]
+    if records:
+        await ports.counters.record(records)
+    empty = RuleSet((), ListIndex(()))
+    sets = [loaded.rulesets.get(a.event.region, empty) for a in events]
+    needs = [ruleset.needs(a.event) for ruleset, a in zip(sets, events, strict=True)]
+    wanted = {
+        (a.event.region, kind, entity_id) for a, n in zip(events, needs, strict=True) for kind, entity_id in n.entities
+    }
+    keys: set[CounterKey] = {k for n in needs for k in n.counters}
+    facts = await ports.facts(wanted, now) if wanted else {}
+    # Counters are read at the batch's latest time (or now): an event stamped slightly ahead of this clock still
+    # counts itself.
+    read_at = max([now, *(a.event.occurred_at for a in events)])
+    counters = await ports.counters.read(keys, read_at) if keys else {}
+    subjects = {(a.event.region, *a.event.subject) for a in events if a.event.subject is not None}
+    snoozed = await ports.snoozed(subjects, now) if subjects else set()
+    for ruleset, accepted_event in zip(sets, events, strict=True):
+        event = accepted_event.event
+        own = {(kind, eid): f for (region, kind, eid), f in facts.items() if region == event.region}
+        evaluation = ruleset.evaluate(event, Snapshot(own, counters))
+        summary.failures += len(evaluation.failures)
+        for hit in evaluation.hits:
+            rule = loaded.rules.get(hit.rule_id)
+            if rule is None or rule.version != hit.version:
+                continue
+            results = await _act(rule, accepted_event, hit.actions, ports, now, snoozed)
+            summary.hits.append(HitRecord(rule, accepted_event.event_id, event.occurred_at, event.subject, results))
+    if summary.hits:
+        await ports.record_hits(summary.hits, now)
+    return summary
+
+
+async def _act(
+    rule: ActiveRule,
+    accepted: Accepted,
+    actions: Sequence[Action],
+    ports: RunPorts,
+    now: datetime,
+    snoozed: set[tuple[str, str, str]],
+) -> tuple[ActionResult, ...]:
+    results: list[ActionResult] = []
+    subject = accepted.event.subject
+    is_snoozed = subject is not None and (accepted.event.region, *subject) in snoozed
+    for action in actions:
+        kind = action_kind(action)
+        if rule.state is not RuleState.LIVE:
+            results.append(ActionResult(kind, Outcome.WITHHELD, "shadow"))
+            continue
+        if rule.expires_at is not None and rule.expires_at <= now:
+            results.append(ActionResult(kind, Outcome.WITHHELD, "expired"))
+            continue
+        if is_snoozed:
+            results.append(ActionResult(kind, Outcome.WITHHELD, "snoozed"))
+            continue
+        spent = await ports.take_quota(rule, kind, now)
+        if spent is not None:
+            results.append(ActionResult(kind, Outcome.WITHHELD, spent))
+            continue
+        results.append(await ports.act(rule, accepted, action, now))
+    return tuple(results)

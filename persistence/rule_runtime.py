@@ -1,0 +1,282 @@
+"""What running rules needs from PostgreSQL: the active rules compiled into one rule set per region (cached per
+process and rebuilt in the background within a second of any edit), facts of the entities events name, snoozes,
+the daily tallies behind caps and circuit breakers, the hits, and the labels rules put on entities.
+
+The cache: a task polls a generation (the latest change and the count of rules and lists) every second and, when it
+moved or a rule's expiry passed, rebuilds the rule sets off the request path; requests keep using the previous
+sets meanwhile. So an edit takes effect on every worker within about a second plus the rebuild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import asyncpg
+import orjson
+
+from domain.rules import ListIndex, ListKind, ListSnapshot, RuleError, RuleSet, define_rule
+from domain.rules.ports import EntityFacts
+from domain.services.rule_runs import ActiveRule, HitRecord, LoadedRules
+from domain.services.rules import RuleState, catalogue
+from persistence.rules import DEFAULT_SIGNALS
+
+log = logging.getLogger("vigil.rules")
+
+POLL_SECONDS: Final = 1.0
+BREAKER_DAILY: Final = 10_000
+"""Actions of one kind that rules may take per region and UTC day before the circuit breaker withholds more."""
+BREAKER_RULE: Final = uuid.UUID(int=0)
+
+_GENERATION = """
+SELECT (SELECT coalesce(max(updated_at)::text, '') || '/' || count(*) FROM rules) || '|' ||
+       (SELECT coalesce(max(updated_at)::text, '') || '/' || count(*) FROM named_lists)
+"""
+_RULES = """
+SELECT r.id, r.region, r.name, r.state, v.number, v.source, v.policy_id, v.daily_action_cap, v.expires_at
+FROM rules r JOIN rule_versions v ON v.rule_id = r.id AND v.number = r.current_version
+WHERE r.state IN ('SHADOW', 'LIVE') AND (v.expires_at IS NULL OR v.expires_at > $1)
+"""
+_LISTS = """
+SELECT l.region, l.name, l.kind, l.current_version,
+       coalesce(array_agg(e.value) FILTER (WHERE e.value IS NOT NULL), '{}') AS entries
+FROM named_lists l LEFT JOIN named_list_entries e ON e.list_id = l.id AND e.removed_in IS NULL
+WHERE l.region = ANY($1::text[])
+GROUP BY l.id
+"""
+_FACTS = """
+WITH w AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id))
+SELECT w.region, w.kind, w.id, a.created_at, a.status::text AS status FROM w
+  JOIN accounts a ON w.kind = 'account' AND a.region = w.region AND a.external_id = w.id
+UNION ALL SELECT w.region, w.kind, w.id, c.created_at, c.visibility::text FROM w
+  JOIN contents c ON w.kind = 'content' AND c.region = w.region AND c.external_id = w.id
+UNION ALL SELECT w.region, w.kind, w.id, d.created_at, d.review_status::text FROM w
+  JOIN ads d ON w.kind = 'ad' AND d.region = w.region AND d.external_id = w.id
+"""
+_LABELS = """
+SELECT l.region, l.entity_kind, l.entity_id, array_agg(l.name) AS names
+FROM labels l JOIN unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id)
+  ON l.region = w.region AND l.entity_kind = w.kind AND l.entity_id = w.id
+WHERE l.expires_at IS NULL OR l.expires_at > $4
+GROUP BY l.region, l.entity_kind, l.entity_id
+"""
+_SNOOZED = """
+SELECT s.region, s.entity_kind, s.entity_id FROM entity_snoozes s
+JOIN unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id)
+  ON s.region = w.region AND s.entity_kind = w.kind AND s.entity_id = w.id
+WHERE s.until > $4
+"""
+_TALLY = """
+INSERT INTO rule_action_tallies AS t (day, region, rule_id, action_kind, count) VALUES ($1, $2, $3, $4, 1)
+ON CONFLICT (day, region, rule_id, action_kind) DO UPDATE SET count = t.count + 1 WHERE t.count < $5
+RETURNING count
+"""
+_HITS = """
+INSERT INTO rule_hits (id, rule_id, rule_version, region, mode, event_id, event_occurred_at, subject_kind, subject_id,
+                       actions, created_at)
+SELECT u.id, u.rule_id, u.rule_version, u.region, u.mode, u.event_id, u.occurred_at, u.subject_kind, u.subject_id,
+       u.actions::jsonb, $11
+FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[], $8::text[],
+            $9::text[], $10::text[])
+  AS u(id, rule_id, rule_version, region, mode, event_id, occurred_at, subject_kind, subject_id, actions)
+"""
+
+
+def _columns(wanted: Iterable[tuple[str, str, str]]) -> tuple[list[str], list[str], list[str]]:
+    rows = sorted(set(wanted))
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+async def load_rules(pool: asyncpg.Pool, now: datetime) -> LoadedRules:
+    """Compile every SHADOW and LIVE rule in force, one rule set per region over its lists. A rule that no longer
+    compiles (a list it reads was removed) is left out and logged."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_RULES, now)
+        regions = sorted({r["region"] for r in rows})
+        lists = await conn.fetch(_LISTS, regions)
+        policies = frozenset(await conn.fetchval("SELECT coalesce(array_agg(code), '{}') FROM policies"))
+        classifiers = frozenset(
+            await conn.fetchval("SELECT coalesce(array_agg(DISTINCT classifier), '{}') FROM automation_rules")
+        )
+    by_region: dict[str, list[Any]] = {}
+    for row in lists:
+        by_region.setdefault(row["region"], []).append(row)
+    rulesets: dict[str, RuleSet] = {}
+    active: dict[str, ActiveRule] = {}
+    known = catalogue({}, policies, DEFAULT_SIGNALS | classifiers)
+    for region in regions:
+        region_lists = by_region.get(region, [])
+        kinds = {r["name"]: ListKind(r["kind"]) for r in region_lists}
+        known = catalogue(kinds, policies, DEFAULT_SIGNALS | classifiers)
+        compiled = []
+        for row in (r for r in rows if r["region"] == region):
+            try:
+                compiled.append(define_rule(row["source"], known, rule_id=str(row["id"]), version=row["number"]))
+            except RuleError as exc:
+                log.warning("rule %s version %s no longer compiles (%s); skipped", row["id"], row["number"], exc.code)
+                continue
+            active[str(row["id"])] = ActiveRule(
+                rule_id=row["id"],
+                version=row["number"],
+                region=region,
+                name=row["name"],
+                state=RuleState(row["state"]),
+                policy_id=row["policy_id"],
+                daily_action_cap=row["daily_action_cap"],
+                expires_at=row["expires_at"],
+            )
+        snapshots = [
+            ListSnapshot(r["name"], ListKind(r["kind"]), r["current_version"], list(r["entries"])) for r in region_lists
+        ]
+        rulesets[region] = RuleSet(compiled, ListIndex(snapshots))
+    expiries = [r.expires_at for r in active.values() if r.expires_at is not None]
+    return LoadedRules(rulesets, active, known, min(expiries) if expiries else None)
+
+
+class RuleSetCache:
+    """The rule sets of one pool's database, kept fresh by a polling task started with the first ``get``."""
+
+    def __init__(self, pool: asyncpg.Pool, *, poll: float = POLL_SECONDS) -> None:
+        self._pool = pool
+        self._poll = poll
+        self._loaded: LoadedRules | None = None
+        self._generation: str | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.rebuilds = 0
+        self.rebuilt = asyncio.Event()
+        """Set at each rebuild (tests and tools wait on it; clear it first)."""
+
+    @property
+    def closed(self) -> bool:
+        return bool(getattr(self._pool, "_closed", False))
+
+    async def get(self) -> LoadedRules:
+        if self._loaded is None:
+            await self.refresh()
+            self._task = asyncio.get_running_loop().create_task(self._watch())
+        assert self._loaded is not None
+        return self._loaded
+
+    async def refresh(self, *, force: bool = True) -> bool:
+        """Rebuild if the generation moved (or ``force``); whether it rebuilt."""
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn:
+            generation = await conn.fetchval(_GENERATION)
+        stale = self._loaded is not None and self._loaded.valid_until is not None and self._loaded.valid_until <= now
+        if not force and generation == self._generation and not stale:
+            return False
+        started = time.perf_counter()
+        self._loaded = await load_rules(self._pool, now)
+        self._generation = generation
+        self.rebuilds += 1
+        self.rebuilt.set()
+        log.info(
+            "rule sets rebuilt: %d rules in %.1f ms", len(self._loaded.rules), (time.perf_counter() - started) * 1e3
+        )
+        return True
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll)
+            try:
+                await self.refresh(force=False)
+            except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+                if self.closed:
+                    return  # the pool went with its app
+                log.warning("rule sets could not be refreshed; retrying")
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+_caches: dict[int, RuleSetCache] = {}
+
+
+def cache_for(pool: asyncpg.Pool) -> RuleSetCache:
+    """The process's cache for a pool (one per database connection pool)."""
+    cache = _caches.get(id(pool))
+    if cache is None or cache._pool is not pool:
+        if cache is not None:
+            cache.close()
+        cache = _caches[id(pool)] = RuleSetCache(pool)
+    return cache
+
+
+async def fetch_facts(
+    pool: asyncpg.Pool, wanted: Iterable[tuple[str, str, str]], now: datetime
+) -> dict[tuple[str, str, str], EntityFacts]:
+    """Facts of every wanted (region, kind, external id): known ones from their record, labels in force; an entity
+    Vigil has not heard of yet has its region and labels only."""
+    regions, kinds, ids = _columns(wanted)
+    async with pool.acquire() as conn:
+        records = await conn.fetch(_FACTS, regions, kinds, ids)
+        labelled = await conn.fetch(_LABELS, regions, kinds, ids, now)
+    labels = {(r["region"], r["entity_kind"], r["entity_id"]): frozenset(r["names"]) for r in labelled}
+    found = {(r["region"], r["kind"], r["id"]): r for r in records}
+    facts: dict[tuple[str, str, str], EntityFacts] = {}
+    for key in zip(regions, kinds, ids, strict=True):
+        row = found.get(key)
+        facts[key] = EntityFacts(
+            age=now - row["created_at"] if row is not None else EntityFacts().age,
+            status=row["status"] if row is not None else "",
+            region=key[0],
+            labels=labels.get(key, frozenset()),
+        )
+    return facts
+
+
+async def snoozed(
+    pool: asyncpg.Pool, wanted: Iterable[tuple[str, str, str]], now: datetime
+) -> set[tuple[str, str, str]]:
+    regions, kinds, ids = _columns(wanted)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_SNOOZED, regions, kinds, ids, now)
+    return {(r["region"], r["entity_kind"], r["entity_id"]) for r in rows}
+
+
+async def take_quota(pool: asyncpg.Pool, rule: ActiveRule, action_kind: str, now: datetime, breaker: int) -> str | None:
+    """One action counted against the region's breaker and the rule's daily cap; why not, if either is spent."""
+    day = now.astimezone(UTC).date()
+    cap = rule.daily_action_cap
+    if cap is not None and cap <= 0:
+        return "daily cap"
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            if await conn.fetchval(_TALLY, day, rule.region, BREAKER_RULE, action_kind, breaker) is None:
+                return "circuit breaker"
+            if (
+                cap is not None
+                and await conn.fetchval(_TALLY, day, rule.region, rule.rule_id, action_kind, cap) is None
+            ):
+                raise _Spent  # roll the breaker's count back: nothing was done
+    except _Spent:
+        return "daily cap"
+    return None
+
+
+class _Spent(Exception):
+    pass
+
+
+async def record_hits(pool: asyncpg.Pool, hits: Sequence[HitRecord], now: datetime) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            _HITS,
+            [uuid.uuid4() for _ in hits],
+            [h.rule.rule_id for h in hits],
+            [h.rule.version for h in hits],
+            [h.rule.region for h in hits],
+            [h.mode for h in hits],
+            [h.event_id for h in hits],
+            [h.occurred_at for h in hits],
+            [h.subject[0] if h.subject else None for h in hits],
+            [h.subject[1] if h.subject else None for h in hits],
+            [orjson.dumps([a.as_dict() for a in h.actions]).decode() for h in hits],
+            now,
+        )
