@@ -249,6 +249,15 @@ _TYPE_CHECKS: dict[AttrType, Callable[[object], bool]] = {
 }
 
 
+_ABSENT: dict[AttrType, object] = {
+    AttrType.STRING: "",
+    AttrType.NUMBER: 0,
+    AttrType.BOOL: False,
+    AttrType.STRING_LIST: frozenset(),
+}
+"""What an attribute the event does not carry reads as (attributes are optional; ``has(name)`` tells)."""
+
+
 class _Builder:
     def __init__(self, scope: Scope, binder: Binder) -> None:
         self.scope = scope
@@ -313,12 +322,15 @@ class _Builder:
         parts = node.parts
         if len(parts) == 1:
             name = parts[0]
-            check = _TYPE_CHECKS[self.scope.attributes[name]]
+            declared = self.scope.attributes[name]
+            check, absent = _TYPE_CHECKS[declared], _ABSENT[declared]
 
             def attribute(c: Context) -> object:
-                value = c.attribute(name)
+                value = c.event.attributes.get(name)
+                if value is None:
+                    return absent
                 if not check(value):
-                    raise RuleRuntimeError(f"the event's attribute {name!r} is not a {self.scope.attributes[name]}")
+                    raise RuleRuntimeError(f"the event's attribute {name!r} is not a {declared.value}")
                 return value
 
             return attribute
@@ -332,6 +344,9 @@ class _Builder:
 
     def _call(self, node: Call) -> Fn:
         name, args = node.name, node.args
+        if name == "has":
+            attribute = _kind(args[0])
+            return lambda c: c.event.attributes.get(attribute) is not None
         if name == "signal":
             signal = _literal(args[0])
             if len(args) == 1:

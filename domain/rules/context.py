@@ -53,12 +53,6 @@ class Context:
         self._counters: dict[tuple[str, str, int], int] = {}
         self._subject_signals: Mapping[str, float] | None = None
 
-    def attribute(self, name: str) -> object:
-        value = self.event.attributes.get(name)
-        if value is None:
-            raise RuleRuntimeError(f"the event has no attribute {name!r}")
-        return value
-
     def entity_id(self, kind: str) -> str:
         entity_id = self.event.entities.get(kind)
         if entity_id is None:

@@ -59,7 +59,7 @@ class FailureCode(StrEnum):
     DISABLED = "DISABLED"
     """The rule overran its budget too often and is disabled in this rule set (reported once, when it happens)."""
     RUNTIME_ERROR = "RUNTIME_ERROR"
-    """The event lacked what the rule reads (an entity, its facts, an attribute of the declared type)."""
+    """The event lacked what the rule reads (an entity, its facts) or carried an attribute of another type."""
 
 
 @dataclass(frozen=True, slots=True)

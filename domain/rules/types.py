@@ -210,6 +210,13 @@ class Checker:
                     node.args[1],
                 )
             return T.BOOL
+        if name == "has":
+            self._arity(node, 1)
+            arg = node.args[0]
+            if not isinstance(arg, Path) or len(arg.parts) != 1:
+                raise _error(RuleErrorCode.TYPE_ERROR, "has() takes an attribute name", arg)
+            self._path(arg)
+            return T.BOOL
         if name == "signal":
             self._arity(node, 1, 2)
             signal = self.literal(node.args[0], "argument 1 of signal() (a signal name)")

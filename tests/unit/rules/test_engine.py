@@ -136,10 +136,16 @@ def test_rules_are_indexed_by_event_type() -> None:
     assert rules.evaluate(event(type="report.filed"), FACTS).evaluated == 0
 
 
+def test_absent_attributes_read_as_empty_values() -> None:
+    ev = event("t")  # no title, tags, views or nsfw
+    assert matches('title == "" and views == 0 and not nsfw and "x" not in tags', ev)
+    assert matches("not has(title) and has(text)", ev)
+    assert matches("has(title)", event("t", title=""))
+
+
 def test_runtime_failures_are_reported_not_raised() -> None:
     rules = RuleSet(
         [
-            define("views > 3", rule_id="attr"),
             define("account.age > 1d", rule_id="facts"),
             define('"x" in tags', rule_id="wrong-type"),
             define("true", rule_id="fine"),
@@ -149,11 +155,12 @@ def test_runtime_failures_are_reported_not_raised() -> None:
     result = rules.evaluate(event("t", tags="not a list"), Snapshot())
     assert [h.rule_id for h in result.hits] == ["fine"]
     failures = {f.rule_id: f for f in result.failures}
-    assert set(failures) == {"attr", "facts", "wrong-type"}
+    assert set(failures) == {"facts", "wrong-type"}
     assert all(f.code == FailureCode.RUNTIME_ERROR for f in failures.values())
-    assert "no attribute 'views'" in failures["attr"].message
     assert "no facts about the event's account" in failures["facts"].message
     assert "not a string_list" in failures["wrong-type"].message
+    missing = rules.evaluate(event(entities={"content": "c1"}), FACTS)
+    assert [(f.rule_id, f.message) for f in missing.failures] == [("facts", "the event carries no account")]
 
 
 class FakeClock:
