@@ -30,7 +30,7 @@ def staff(*roles: tuple[str, str]) -> Principal:
 def test_every_permission_has_a_description_kind_and_action() -> None:
     assert set(PERMISSION_DESCRIPTIONS) == set(Permission)
     assert all(PERMISSION_DESCRIPTIONS[p].strip() for p in Permission)
-    assert len(Permission) == 38
+    assert len(Permission) == 41
     assert Permission.LADDERS_DEFINE.kind == "ladders"
     assert Permission.LADDERS_DEFINE.action == "define"
     assert Permission.EVENTS_READ.kind == "events"
