@@ -72,6 +72,9 @@ class Context:
         score = self.event.signals.get(name)
         if score is not None:
             return score
+        carried = self.event.attributes.get(name)
+        if type(carried) is float or type(carried) is int:
+            return carried
         stored = self._subject_signals
         if stored is None:
             subject = self.event.subject

@@ -4,8 +4,9 @@ attributes.
 ``entities`` maps an entity kind of the catalogue (``"account"``, ``"content"``, ``"ad"``...) to the entity's id
 (any stable string; the caller's UUIDs as text). ``attributes`` holds the event's typed payload as declared by the
 catalogue for its type (``str``, ``int``/``float``, ``bool``, or a sequence of ``str``). ``signals`` carries
-classifier scores that came with the event (name -> score); scores submitted earlier (``submitSignal``) are facts
-(see ``ports.EntityFacts.signals``).
+classifier scores that came with the event (name -> score); ``signal("x")`` reads them first, then a number
+attribute named ``x``, then the subject's scores submitted earlier (``submitSignal``; facts, see
+``ports.EntityFacts.signals``).
 """
 
 from __future__ import annotations

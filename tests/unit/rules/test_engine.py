@@ -104,6 +104,14 @@ def test_each_construct_evaluates(condition: str, expected: bool) -> None:
     assert matches(condition, ev) is expected
 
 
+def test_signals_come_from_the_event_then_its_attributes_then_the_subjects_stored_scores() -> None:
+    rule = 'signal("toxicity") > 0.9'
+    assert matches(rule, event("t"))  # content c1's stored 0.95
+    assert not matches(rule, event("t", toxicity=0.5))  # a number attribute of the event wins
+    assert matches(rule, event("t", toxicity=0.5, signals={"toxicity": 0.99}))  # its signals win over both
+    assert not matches(rule, event("t", entities={"account": "a1", "content": "unknown"}))  # nothing stored: 0
+
+
 def test_hits_carry_the_rule_and_its_actions() -> None:
     rule = define('has_keyword(text, "spam")', rule_id="spam-1", actions='open_case(queue="spam", priority=70)')
     result = RuleSet([rule], LISTS).evaluate(event("free coins"), FACTS)
