@@ -32,6 +32,7 @@ from domain.policy import Policy, PolicyVersion
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
+from domain.services.report import SubmitReport
 from domain.subject import SubjectKind
 from persistence.fastsql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
@@ -113,6 +114,21 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         self._items = list(items)
         self._data = _Loaded()
         self._repos = _Repositories(self)
+
+    @classmethod
+    def for_reports(
+        cls,
+        pool: asyncpg.Pool,
+        audit: AuditContext,
+        reporter_id: str,
+        cmds: Sequence[SubmitReport],
+        *,
+        regions: frozenset[str] | None = None,
+        clock: Clock | None = None,
+    ) -> IntakeUnitOfWork:
+        """The unit of work for ``submit_report`` / ``submit_reports`` of ``cmds`` by ``reporter_id``."""
+        items = [IntakeItem(c.subject_kind, c.subject_id, c.policy_id, c.idempotency_key) for c in cmds]
+        return cls(pool, audit, reporter_id, items, regions=regions, clock=clock)
 
     def begin_sql(self) -> str:
         return lock_subjects_sql([i.subject_id for i in self._items])

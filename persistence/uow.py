@@ -1,11 +1,14 @@
 """The SQL unit of work: one transaction, an identity map, change tracking by snapshot, audit by construction.
 
 Every entity loaded through a repository is tracked with a snapshot of its loaded state. `flush()` inserts new
-entities (in foreign-key order, one statement per table), updates changed ones column-for-column guarded by
-`WHERE version = <loaded>` (no row → CONFLICT: someone else changed it first), and writes one audit event per
-inserted or changed entity, all in the same transaction. Leaving `async with` without an error commits;
-an error rolls everything back. Services and resolvers never commit. The same changes become outbox events
-(``domain.events.events_of``), written in the same transaction.
+entities (in foreign-key order, one statement per table) and updates changed ones column-for-column guarded by
+`WHERE version = <loaded>` (no row → CONFLICT: someone else changed it first); a unit of work bumps a row's
+version once, however many flushes write it. On commit it writes one audit event per entity inserted or changed
+in the unit of work (its state as found against its state as left), all stamped with one instant, the commit's,
+in the same transaction. The prefetching units of work (``persistence.prefetched``) follow the same rules, so the
+two engines write the same rows and events (``tests/integration/differential``). Leaving `async with` without an
+error commits; an error rolls everything back. Services and resolvers never commit. The same changes become
+outbox events (``domain.events.events_of``), written in the same transaction.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ class AuditContext:
 class _Tracked:
     mapping: EntityMapping[Any]
     entity: Any
-    snapshot: dict[str, Any] | None  # None: new, not inserted yet
+    snapshot: dict[str, Any] | None  # the row as last written or loaded; None: new, not inserted yet
+    base: dict[str, Any] | None  # the row as this unit of work found it (None: new in it): what the audit compares
 
 
 class SqlUnitOfWork:
@@ -68,7 +72,6 @@ class SqlUnitOfWork:
         self._session: AsyncSession | None = None
         self._tracked: dict[tuple[str, uuid.UUID], _Tracked] = {}
         self.events_written = 0
-        self._events: list[DomainEvent] = []
         self._repos: dict[str, Any] = {}
         self._recorded: list[AuditRecord] = []
         self._subject_locks: set[int] = set()
@@ -84,7 +87,7 @@ class SqlUnitOfWork:
         session = self.session
         try:
             if exc_type is None:
-                await self.flush()
+                await self._flush(final=True)
                 await session.commit()
             else:
                 await session.rollback()
@@ -96,8 +99,8 @@ class SqlUnitOfWork:
             self._subject_locks.clear()
 
     async def commit(self) -> None:
-        """Flush and commit now (the context manager does this on a clean exit)."""
-        await self.flush()
+        """Flush, write the events and commit now (the context manager does this on a clean exit)."""
+        await self._flush(final=True)
         await self.session.commit()
 
     @property
@@ -127,14 +130,15 @@ class SqlUnitOfWork:
         if hit is not None:
             return hit.entity
         entity = mapping.from_row(row)
-        self._tracked[key] = _Tracked(mapping, entity, mapping.snapshot(entity))
+        snapshot = mapping.snapshot(entity)
+        self._tracked[key] = _Tracked(mapping, entity, snapshot, snapshot)
         return entity
 
     def register_new(self, mapping: EntityMapping[Any], entity: Any) -> None:
         key = (mapping.table.name, entity.id)
         if key in self._tracked:
             raise ValueError(f"{mapping.kind} {entity.id} is already in this unit of work")
-        self._tracked[key] = _Tracked(mapping, entity, None)
+        self._tracked[key] = _Tracked(mapping, entity, None, None)
 
     # -- writing -----------------------------------------------------------------------------------------
     def record(
@@ -155,10 +159,12 @@ class SqlUnitOfWork:
         self._recorded.append(audit_record(audit, at or self.clock.now(), kind, subject, before, after))
 
     async def flush(self) -> None:
+        """Write the rows changed so far, so the queries that follow see them (as an ORM's autoflush would). The
+        audit and outbox events wait for the commit: one per entity per unit of work, whatever the flushes."""
+        await self._flush(final=False)
+
+    async def _flush(self, *, final: bool) -> None:
         session = self.session
-        records: list[AuditRecord] = self._recorded
-        self._recorded = []
-        self._events = []
         order = _table_order()
         new = sorted(
             (t for t in self._tracked.values() if t.snapshot is None), key=lambda t: order[t.mapping.table.name]
@@ -171,44 +177,60 @@ class SqlUnitOfWork:
             await session.execute(sa.insert(table), [i.mapping.to_row(i.entity) for i in items])
             for i in items:
                 i.snapshot = i.mapping.snapshot(i.entity)
-                records.append(self._record(i.mapping, i.entity, None, i.snapshot))
         inserted = {id(i) for i in new}
         for item in self._tracked.values():
-            if id(item) in inserted:
-                continue
-            assert item.snapshot is not None
-            changed = changed_columns(item.mapping, item.entity, item.snapshot)
-            if not changed:
-                continue
-            table = item.mapping.table
-            loaded_version = item.snapshot["version"]
-            result = await session.execute(
-                sa.update(table)
-                .where(table.c.id == item.entity.id, table.c.version == loaded_version)
-                .values(**changed, version=loaded_version + 1)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise DomainError.conflict(
-                    f"{item.mapping.kind} {item.entity.id} was changed by someone else; reload and try again"
-                )
-            item.entity.version = loaded_version + 1
-            before = {k: item.snapshot[k] for k in changed}
-            item.snapshot = item.mapping.snapshot(item.entity)
-            records.append(self._record(item.mapping, item.entity, before, changed))
-        await write_events(session, records)
-        await write_outbox(session, self._events)
-        self.events_written += len(records)
+            if id(item) not in inserted:
+                await self._update(session, item)
+        if final:
+            await self._write_events()
 
-    def _record(
-        self,
-        mapping: EntityMapping[Any],
-        entity: Any,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any],
-    ) -> AuditRecord:
+    async def _update(self, session: AsyncSession, item: _Tracked) -> None:
+        """The row's changed columns, guarded by the version it has now. A unit of work bumps a row's version once
+        (a row it inserted keeps the version it was inserted with), however many flushes write it."""
+        assert item.snapshot is not None
+        changed = changed_columns(item.mapping, item.entity, item.snapshot)
+        if not changed:
+            return
+        table = item.mapping.table
+        current = item.snapshot["version"]
+        bump = item.base is not None and current == item.base["version"]
+        written = current + 1 if bump else current
+        result = await session.execute(
+            sa.update(table)
+            .where(table.c.id == item.entity.id, table.c.version == current)
+            .values(**changed, version=written)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise DomainError.conflict(
+                f"{item.mapping.kind} {item.entity.id} was changed by someone else; reload and try again"
+            )
+        item.entity.version = written
+        item.snapshot = item.mapping.snapshot(item.entity)
+
+    async def _write_events(self) -> None:
+        """One audit event (and its outbox events) per entity inserted or changed since this unit of work found
+        it, all at one instant (the commit's), then the hand-audited records; the baselines move to now."""
         now = self.clock.now()
-        self._events += events_of(entity, before, now)
-        return audit_record(self.audit, now, mapping, entity, before, after)
+        records: list[AuditRecord] = []
+        events: list[DomainEvent] = []
+        for item in self._tracked.values():
+            assert item.snapshot is not None
+            if item.base is None:
+                records.append(audit_record(self.audit, now, item.mapping, item.entity, None, item.snapshot))
+                events += events_of(item.entity, None, now)
+            else:
+                changed = changed_columns(item.mapping, item.entity, item.base)
+                if not changed:
+                    continue
+                before = {k: item.base[k] for k in changed}
+                records.append(audit_record(self.audit, now, item.mapping, item.entity, before, changed))
+                events += events_of(item.entity, before, now)
+            item.base = item.snapshot
+        records += self._recorded
+        self._recorded = []
+        await write_events(self.session, records)
+        await write_outbox(self.session, events)
+        self.events_written += len(records)
 
 
 @functools.cache

@@ -26,7 +26,7 @@ from authz.permissions import Permission
 from domain.actor import Actor
 from domain.errors import DomainError
 from domain.services.report import SubmitReport
-from persistence.intake import IntakeItem, IntakeUnitOfWork
+from persistence.intake import IntakeUnitOfWork
 from persistence.prefetched import LostRace, PrefetchedUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
@@ -142,10 +142,9 @@ async def run_intake(
 ) -> T | MutationError:
     """Report intake: everything ``cmds`` need read in one statement and written in another; when that first
     attempt loses a race (a crowd reporting one post), the next one locks the subjects first."""
-    items = [IntakeItem(c.subject_kind, c.subject_id, c.policy_id, c.idempotency_key) for c in cmds]
 
     def open_uow(pool: asyncpg.Pool, audit: AuditContext, actor: Actor, regions: frozenset[str] | None) -> Any:
-        return IntakeUnitOfWork(pool, audit, actor.id, items, regions=regions)
+        return IntakeUnitOfWork.for_reports(pool, audit, actor.id, cmds, regions=regions)
 
     return await run_prefetched(info, operation, Permission.REPORTS_CREATE, open_uow, command, optimistic_first=True)
 
