@@ -39,6 +39,7 @@ WRITE_PERMISSION: dict[str, Permission] = {
     "StrikeLadder": Permission.LADDERS_DEFINE,
     "TrustedDocument": Permission.DOCUMENTS_REGISTER,
     "Rule": Permission.RULES_WRITE,
+    "NamedList": Permission.RULES_WRITE,
 }
 """Record type → the permission that writes it: its holder sees the records of that type a payload returns."""
 

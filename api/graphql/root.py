@@ -26,6 +26,7 @@ from api.graphql.policies.queries import LadderQuery, PolicyQuery
 from api.graphql.review.bulk import BulkMutation, BulkQuery
 from api.graphql.review.mutations import ReviewMutation
 from api.graphql.review.queries import ReviewQuery
+from api.graphql.rules.lists import NamedListMutation, NamedListQuery
 from api.graphql.rules.mutations import RuleMutation
 from api.graphql.rules.queries import RuleQuery
 from api.graphql.tokens.mutations import TokenMutation
@@ -54,6 +55,7 @@ QUERIES: tuple[type, ...] = (
     WebhookQuery,
     DocumentQuery,
     RuleQuery,
+    NamedListQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -70,6 +72,7 @@ MUTATIONS: tuple[type, ...] = (
     DocumentMutation,
     EventMutation,
     RuleMutation,
+    NamedListMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -31,6 +31,7 @@ READ_PERMISSION: dict[str, Permission] = {
     "OutOfCourtDispute": Permission.APPEALS_READ,
     "TrustedDocument": Permission.DOCUMENTS_READ,
     "Rule": Permission.RULES_READ,
+    "NamedList": Permission.RULES_READ,
 }
 
 
