@@ -144,7 +144,14 @@ class _Binder:
             regex_set = re2.Set.SearchSet(options)
             for pattern in patterns:
                 regex_set.Add(pattern)
-            regex_set.Compile()
+            try:
+                regex_set.Compile()
+            except re2.error:
+                raise RuleDefinitionError(
+                    RuleErrorCode.TOO_LARGE,
+                    f"the {len(patterns)} regular expressions of the rule set over {key} need more memory than a"
+                    " rule set allows",
+                ) from None
             compiled[self.group_index[key]] = regex_set
         return compiled
 

@@ -260,6 +260,14 @@ def test_a_rule_set_refuses_rules_reading_lists_it_lacks() -> None:
     assert caught.value.code == RuleErrorCode.UNKNOWN_LIST
 
 
+def test_a_rule_set_whose_regexes_need_too_much_memory_is_refused() -> None:
+    # each pattern compiles alone (a few MB: every letter of Unicode, 300 times); five in one set do not
+    heavy = [define(f'matches(text, "\\\\pL{{{300 - i}}}")', rule_id=f"r{i}") for i in range(5)]
+    with pytest.raises(RuleDefinitionError) as caught:
+        RuleSet(heavy, LISTS)
+    assert caught.value.code == RuleErrorCode.TOO_LARGE
+
+
 def _entities(n: int) -> Iterator[str]:
     return (f"account-{i}" for i in range(n))
 
