@@ -35,12 +35,13 @@ from domain.rules.errors import RuleDefinitionError, RuleErrorCode
 from domain.rules.event import Event
 from domain.rules.lists import ListIndex
 from domain.rules.ports import CounterKey, CounterRecord, FactSource
-from domain.rules.types import MAX_REGEX_MEMORY
 
 DEFAULT_BUDGET_NS = 2_000_000
 """CPU budget of one rule's evaluation on one event (2 ms)."""
 DEFAULT_MAX_OVERRUNS = 3
 """Overruns after which a rule is disabled in its rule set."""
+DEFAULT_REGEX_MEMORY = 64 << 20
+"""RE2's memory for the set of a rule set's regexes over one field."""
 _HASH_SPACE = 1 << 64
 
 
@@ -119,8 +120,9 @@ class _Bucket:
 
 
 class _Binder:
-    def __init__(self, lists: ListIndex) -> None:
+    def __init__(self, lists: ListIndex, regex_memory: int) -> None:
         self.lists = lists
+        self.regex_memory = regex_memory
         self.groups: dict[str, dict[str, int]] = {}
         self.group_index: dict[str, int] = {}
 
@@ -138,7 +140,7 @@ class _Binder:
     def regex_sets(self) -> list[re2.Set]:
         options = re2.Options()
         options.log_errors = False
-        options.max_mem = MAX_REGEX_MEMORY * 8
+        options.max_mem = self.regex_memory
         compiled: list[re2.Set] = [None] * len(self.group_index)
         for key, patterns in self.groups.items():
             regex_set = re2.Set.SearchSet(options)
@@ -171,13 +173,14 @@ class RuleSet:
         max_overruns: int = DEFAULT_MAX_OVERRUNS,
         clock: Callable[[], int] = time.perf_counter_ns,
         cpu_clock: Callable[[], int] = time.thread_time_ns,
+        regex_memory: int = DEFAULT_REGEX_MEMORY,
     ) -> None:
         self._lists = lists
         self._budget_ns = budget_ns
         self._max_overruns = max_overruns
         self._clock = clock
         self._cpu_clock = cpu_clock
-        binder = _Binder(lists)
+        binder = _Binder(lists, regex_memory)
         slots = [_Slot(rule, bind_condition(rule, binder)) for rule in rules]
         self._regex_sets = binder.regex_sets()
         self.rules = tuple(slot.rule for slot in slots)

@@ -48,7 +48,10 @@ LIST_FUNCTIONS: Mapping[str, ListKind] = {
 COUNTER_FUNCTIONS: Mapping[str, CounterKind] = {"count": CounterKind.COUNT, "distinct": CounterKind.DISTINCT}
 MAX_WINDOW_SECONDS = 31 * 86400
 """Longest counter window (the counter stores keep 31 days)."""
-MAX_REGEX_MEMORY = 8 << 20
+MAX_REGEX_MEMORY = 1 << 20
+"""RE2's memory for one regex at definition (bounds its compile time to tens of milliseconds)."""
+MAX_REGEX_PROGRAM = 20_000
+"""Largest compiled regex accepted (RE2 program instructions; ``\\pL{20}`` is about 24,000)."""
 
 REGEX_OPTIONS = re2.Options()
 REGEX_OPTIONS.log_errors = False
@@ -275,10 +278,12 @@ def check_regex(node: Expr) -> str:
     if not isinstance(node, Str):
         raise _error(RuleErrorCode.TYPE_ERROR, "a regular expression must be a string literal", node)
     try:
-        re2.compile(node.value, REGEX_OPTIONS)
+        compiled = re2.compile(node.value, REGEX_OPTIONS)
     except re2.error as error:
         detail = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
         raise _error(RuleErrorCode.BAD_REGEX, f"not a valid RE2 regular expression: {detail}", node) from None
+    if compiled.programsize > MAX_REGEX_PROGRAM:
+        raise _error(RuleErrorCode.BAD_REGEX, "the regular expression is too large (repeat less)", node)
     return node.value
 
 

@@ -261,10 +261,10 @@ def test_a_rule_set_refuses_rules_reading_lists_it_lacks() -> None:
 
 
 def test_a_rule_set_whose_regexes_need_too_much_memory_is_refused() -> None:
-    # each pattern compiles alone (a few MB: every letter of Unicode, 300 times); five in one set do not
-    heavy = [define(f'matches(text, "\\\\pL{{{300 - i}}}")', rule_id=f"r{i}") for i in range(5)]
+    heavy = [define(f'matches(text, "[a-z]{{{900 + i}}}")', rule_id=f"r{i}") for i in range(20)]
+    RuleSet(heavy, LISTS)  # the default memory holds them
     with pytest.raises(RuleDefinitionError) as caught:
-        RuleSet(heavy, LISTS)
+        RuleSet(heavy, LISTS, regex_memory=64 << 10)
     assert caught.value.code == RuleErrorCode.TOO_LARGE
 
 

@@ -43,6 +43,8 @@ C = RuleErrorCode
         ("account == 1", C.TYPE_ERROR, 6, "'account' is not a value"),
         ('matches(text, "(a)\\\\1")', C.BAD_REGEX, 20, "not a valid RE2 regular expression"),
         ('matches(text, "(?=look)ahead")', C.BAD_REGEX, 20, "not a valid RE2"),
+        ('matches(text, "\\\\pL{30}")', C.BAD_REGEX, 20, "too large"),
+        ('matches(text, "\\\\pL{300}")', C.BAD_REGEX, 20, "not a valid RE2 regular expression: pattern too large"),
         ("matches(text, title)", C.TYPE_ERROR, 20, "must be a string literal"),
         ("signal(title) > 1", C.TYPE_ERROR, 13, "signal name"),
     ],
