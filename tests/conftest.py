@@ -102,10 +102,15 @@ async def empty_db_url(pg_server_url: str) -> AsyncIterator[str]:
         yield url
 
 
+DATABASE_FIXTURES = frozenset({"pg_server_url", "template_url", "db_url", "empty_db_url"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/integration and tests/security talks to PostgreSQL: mark it ``db``, so the fast
-    tier (``make test-unit``, ``pytest -m "not db"``) runs the rest in seconds."""
+    """Everything under tests/integration and tests/security talks to PostgreSQL, and so does any test using a
+    database fixture wherever it lives: mark it ``db``, so the fast tier (``make test-unit``, ``pytest -m "not
+    db"``) runs the rest in seconds and CI's PostgreSQL 15 leg (``-m db``) runs all of it."""
     for item in items:
         parts = item.path.parts
-        if "integration" in parts or "security" in parts:
+        uses_database = not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        if "integration" in parts or "security" in parts or uses_database:
             item.add_marker(pytest.mark.db)
