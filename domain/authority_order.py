@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -30,6 +30,13 @@ SKEW: Final = timedelta(minutes=5)
 class OrderKind(StrEnum):
     ACT_AGAINST_ILLEGAL_CONTENT = "ACT_AGAINST_ILLEGAL_CONTENT"  # art. 9
     PROVIDE_INFORMATION = "PROVIDE_INFORMATION"  # art. 10
+
+
+def given_time(value: datetime, field: str) -> datetime:
+    """A time from the caller, in UTC; one without a UTC offset is INVALID_INPUT (never guessed)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise DomainError.invalid_input(f"{field} needs a UTC offset (e.g. 2026-03-01T09:00:00Z)", field)
+    return value.astimezone(UTC)
 
 
 def _not_future(value: datetime | None, now: datetime, field: str) -> None:
@@ -84,6 +91,7 @@ class AuthorityOrder:
             raise DomainError.invalid_input("orders of EU Member State authorities are recorded in the EU", "region")
         limits.text(authority, field="authority", max_len=limits.NAME_MAX)
         limits.optional_text(reference, field="reference", max_len=limits.NAME_MAX)
+        received_at = given_time(received_at, "receivedAt")
         _not_future(received_at, now, "receivedAt")
         order = cls(
             region=region,
@@ -103,6 +111,8 @@ class AuthorityOrder:
 
     def settle(self, *, informed_at: datetime | None, acted_at: datetime | None, now: datetime) -> None:
         """Fill in when the authority was informed and when the order took effect (each once)."""
+        informed_at = None if informed_at is None else given_time(informed_at, "informedAt")
+        acted_at = None if acted_at is None else given_time(acted_at, "actedAt")
         for value, current, name in (
             (informed_at, self.informed_at, "informedAt"),
             (acted_at, self.acted_at, "actedAt"),

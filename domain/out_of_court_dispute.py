@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain import limits
-from domain.authority_order import SKEW
+from domain.authority_order import SKEW, given_time
 from domain.errors import DomainError
 from domain.region import Region
 
@@ -47,6 +47,7 @@ class OutOfCourtDispute:
         decided_at: datetime, now: datetime,
     ) -> OutOfCourtDispute:  # fmt: skip
         limits.text(body, field="body", max_len=limits.NAME_MAX)
+        submitted_at = given_time(submitted_at, "submittedAt")
         if submitted_at > now + SKEW:
             raise DomainError.invalid_input("submittedAt is in the future", "submittedAt")
         if submitted_at < decided_at:
@@ -66,6 +67,7 @@ class OutOfCourtDispute:
             raise DomainError.invalid_state(f"the dispute is already closed ({self.outcome.value})")
         if outcome is DisputeOutcome.PENDING:
             raise DomainError.invalid_input("a closed dispute has an outcome other than PENDING", "outcome")
+        closed_at = given_time(closed_at, "closedAt")
         if closed_at > now + SKEW:
             raise DomainError.invalid_input("closedAt is in the future", "closedAt")
         if closed_at < self.submitted_at:

@@ -43,6 +43,8 @@ def _order(**kw: object) -> AuthorityOrder:
         ({"region": Region.US}, "region", ErrorCode.INVALID_INPUT),
         ({"authority": " "}, "authority", ErrorCode.INVALID_INPUT),
         ({"received_at": NOW + timedelta(hours=1)}, "receivedAt", ErrorCode.INVALID_INPUT),
+        ({"received_at": datetime(2026, 5, 1)}, "receivedAt", ErrorCode.INVALID_INPUT),  # no offset, on purpose
+        ({"informed_at": datetime(2026, 5, 31)}, "informedAt", ErrorCode.INVALID_INPUT),
         ({"acted_at": NOW - timedelta(days=3)}, "actedAt", ErrorCode.INVALID_INPUT),
     ],
 )
@@ -68,6 +70,8 @@ def test_a_dispute_closes_once_with_an_outcome() -> None:
     )  # fmt: skip
     with pytest.raises(DomainError, match="other than PENDING"):
         dispute.close(DisputeOutcome.PENDING, NOW, False, NOW)
+    with pytest.raises(DomainError, match="needs a UTC offset"):
+        dispute.close(DisputeOutcome.SETTLED, datetime(2026, 5, 31), False, NOW)  # no offset, on purpose
     with pytest.raises(DomainError, match="before the dispute was submitted"):
         dispute.close(DisputeOutcome.SETTLED, NOW - timedelta(days=6), False, NOW)
     dispute.close(DisputeOutcome.FOR_RECIPIENT, NOW, True, NOW)
