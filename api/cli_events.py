@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -51,6 +53,23 @@ def prune_command(
     console.print(f"dropped {len(dropped)} partition(s){': ' + ', '.join(dropped) if dropped else ''}")
 
 
+def rule_runner(pool: Any, sessions: Any, redis_url: str | None) -> Callable[[Sequence[Any]], Awaitable[None]]:
+    """What a consumer does after storing a batch: run the rules on its new events (as ``submitEvents`` does)."""
+    from domain.services.events import Accepted
+    from domain.services.rule_runs import run_rules
+    from persistence.counters import counter_store
+    from persistence.rule_ports import PostgresRunPorts
+    from persistence.rule_runtime import cache_for
+
+    ports = PostgresRunPorts(pool, sessions, counter_store(pool, redis_url))
+
+    async def evaluate(outcomes: Sequence[Any]) -> None:
+        accepted = [o for o in outcomes if isinstance(o, Accepted)]
+        await run_rules(await cache_for(pool).get(), accepted, ports, datetime.now(UTC))
+
+    return evaluate
+
+
 def consume_command(
     stream: str = typer.Option("PLATFORM_EVENTS", help="The JetStream stream (created if missing)."),
     subject: str = typer.Option("platform.events.>", help="The subjects to consume."),
@@ -66,6 +85,7 @@ def consume_command(
     idempotency key stored once. Start as many as needed, on any machine: they share one durable consumer."""
     from api.events_consumer import EventConsumer
     from api.logs import configure_logging
+    from persistence.db import create_engine, create_session_factory
     from persistence.events import PostgresEventLog
     from persistence.fastsql import create_pool
     from persistence.uow import AuditContext
@@ -77,8 +97,10 @@ def consume_command(
     nats_url = settings.nats_url
 
     async def run(url: str) -> None:
-        pool = await create_pool(url, size=2)
+        pool = await create_pool(url, size=4)
+        engine = create_engine(url, pool_size=2)
         audit = AuditContext(actor_kind="SYSTEM", actor_id=f"consumer:{durable}", operation="consumeEvents")
+        evaluate = rule_runner(pool, create_session_factory(engine), settings.redis_url)
         consumer = EventConsumer(
             nats_url,
             lambda: PostgresEventLog(pool, audit),
@@ -87,6 +109,7 @@ def consume_command(
             durable=durable,
             regions=region or None,
             batch=batch,
+            after_batch=evaluate,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -98,6 +121,7 @@ def consume_command(
         finally:
             await consumer.close()
             await pool.close()
+            await engine.dispose()
             s = consumer.stats
             console.print(f"stored {s.stored}, duplicates {s.duplicates}, refused {s.refused}")
 

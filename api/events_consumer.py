@@ -127,7 +127,7 @@ class EventConsumer:
         sub = await self.subscription()
         try:
             messages = await sub.fetch(self.batch, timeout=wait)
-        except (NatsTimeout, asyncio.TimeoutError):  # nats-py raises either when nothing came
+        except (TimeoutError, NatsTimeout):  # nats-py raises either when nothing came
             return 0
         if messages:
             await self.process(messages)
@@ -164,8 +164,11 @@ class EventConsumer:
                     self.stats.stored += 1
                 acks.append(message.ack())
         await asyncio.gather(*acks)
-        if self._after_batch is not None:
-            await self._after_batch(outcomes)
+        if self._after_batch is not None:  # the rules: after the acknowledgements, a failure loses evaluation only
+            try:
+                await self._after_batch(outcomes)
+            except Exception:
+                log.exception("rules could not run on a batch of %d stored events", len(messages))
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

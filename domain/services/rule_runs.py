@@ -11,7 +11,7 @@ of the regions its text names, and a rule is loaded only for its own region.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +19,7 @@ from typing import Protocol
 
 from domain.rules import Action, Catalogue, Decide, Delayed, Hold, Label, ListIndex, OpenCase, RuleSet, counter_records
 from domain.rules.memory import Snapshot
-from domain.rules.ports import CounterKey, CounterStore, EntityFacts
+from domain.rules.ports import CounterKey, CounterRecord, CounterStore, EntityFacts
 from domain.services.events import Accepted
 from domain.services.rules import RuleState
 
@@ -129,16 +129,19 @@ async def run_rules(loaded: LoadedRules, accepted: Sequence[Accepted], ports: Ru
     }
     keys: set[CounterKey] = {k for n in needs for k in n.counters}
     facts = await ports.facts(wanted, now) if wanted else {}
-    # Counters are read at the batch's latest time (or now): an event stamped slightly ahead of this clock still
-    # counts itself.
-    read_at = max([now, *(a.event.occurred_at for a in events)])
+    # Counters are read at the batch's latest event time, not this clock: an event stamped a little ahead still
+    # counts itself, and a replayed or late batch is counted as of when it happened (an event much older than the
+    # rest of its batch is counted as of the batch's latest: one read per batch).
+    read_at = max(a.event.occurred_at for a in events)
+    later = _later_members(records)
     counters = await ports.counters.read(keys, read_at) if keys else {}
     subjects = {(a.event.region, *a.event.subject) for a in events if a.event.subject is not None}
     snoozed = await ports.snoozed(subjects, now) if subjects else set()
-    for ruleset, accepted_event in zip(sets, events, strict=True):
+    for ruleset, accepted_event, need in zip(sets, events, needs, strict=True):
         event = accepted_event.event
         own = {(kind, eid): f for (region, kind, eid), f in facts.items() if region == event.region}
-        evaluation = ruleset.evaluate(event, Snapshot(own, counters))
+        at_event = {k: counters.get(k, 0) - later(k, event.occurred_at) for k in need.counters}
+        evaluation = ruleset.evaluate(event, Snapshot(own, at_event))
         summary.failures += len(evaluation.failures)
         for hit in evaluation.hits:
             rule = loaded.rules.get(hit.rule_id)
@@ -149,6 +152,22 @@ async def run_rules(loaded: LoadedRules, accepted: Sequence[Accepted], ports: Ru
     if summary.hits:
         await ports.record_hits(summary.hits, now)
     return summary
+
+
+def _later_members(records: Sequence[CounterRecord]) -> Callable[[CounterKey, datetime], int]:
+    """How many of the batch's own members of a counter were recorded after a time (and not at or before it): the
+    batch's counters are read once, at its latest event, and each event sees them as of its own time."""
+    by_counter: dict[tuple[str, str, str], dict[str, datetime]] = {}
+    for r in records:
+        first = by_counter.setdefault((r.source, r.entity_kind, r.entity_id), {})
+        if r.member not in first or r.at < first[r.member]:
+            first[r.member] = r.at
+
+    def later(key: CounterKey, at: datetime) -> int:
+        members = by_counter.get((key.source, key.entity_kind, key.entity_id), {})
+        return sum(1 for seen in members.values() if seen > at)
+
+    return later
 
 
 async def _act(

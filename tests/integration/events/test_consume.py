@@ -17,12 +17,19 @@ from urllib.parse import urlsplit
 import nats
 import pytest
 
+from api.cli_events import rule_runner
 from api.events_consumer import EventConsumer
 from domain.region import Region
+from persistence.db import create_engine, create_session_factory
 from persistence.events import PostgresEventLog
 from persistence.fastsql import Pool, create_pool
+from persistence.rule_runtime import cache_for
 from persistence.uow import AuditContext
+from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import fetch
+from tests.integration.lifecycle import flows
+from tests.integration.rules.helpers import CREATE, TRANSITION, mutate, rule_text
+from tests.integration.tokens import issue_staff_token
 
 NATS_URL = os.environ.get("VIGIL_TEST_NATS_URL", "nats://127.0.0.1:4222")
 AUDIT = AuditContext(actor_kind="SYSTEM", actor_id="consumer:test", operation="consumeEvents")
@@ -174,3 +181,28 @@ async def test_a_batch_that_failed_is_redelivered_and_stored_once(
     assert consumer.stats.stored == 5
     rows = await fetch(db_url, "SELECT count(*) AS n FROM platform_events")
     assert rows[0]["n"] == 5
+
+
+async def test_consumed_events_meet_the_rules(
+    stream: tuple[str, str], pool: Pool, db_url: str, gql: GraphQLClient
+) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    await flows.policy(gql, admin, "SPAM")
+    created = await mutate(gql, admin, CREATE, {"region": "US", "source": rule_text(threshold=2)})
+    await mutate(gql, admin, TRANSITION, {"ruleId": created["rule"]["id"], "state": "SHADOW"})
+    name, subject = stream
+    same_account = [json.loads(_message(f"s{i}")) for i in range(3)]
+    for minute, body in enumerate(same_account):  # a minute apart: each sees the counter as of its own time
+        body["entities"] = {"account": "u-shared"}
+        body["occurredAt"] = datetime(2026, 12, 1, 9, minute, tzinfo=UTC).isoformat()
+    await _publish(subject, [json.dumps(b).encode() for b in same_account])
+    engine = create_engine(db_url, pool_size=1)
+    consumer = _consumer(pool, name, subject, after_batch=rule_runner(pool, create_session_factory(engine), None))
+    try:
+        await _drain(consumer, messages=3)
+    finally:
+        await consumer.close()
+        await engine.dispose()
+        cache_for(pool).close()
+    hits = await fetch(db_url, "SELECT mode, subject_id FROM rule_hits")
+    assert [(h["mode"], h["subject_id"]) for h in hits] == [("SHADOW", "u-shared"), ("SHADOW", "u-shared")]
