@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from domain.rules.actions import Action, Decide, Delayed, Hold, Label, OpenCase
 from domain.rules.catalogue import AttrType, Catalogue, ListKind
 from domain.rules.context import Context, Fn, RuleRuntimeError
-from domain.rules.errors import RuleDefinitionError, RuleError, RuleErrorCode
+from domain.rules.errors import RuleDefinitionError, RuleErrorCode
 from domain.rules.language import parse_rule, print_expr
 from domain.rules.normalise import normalise
 from domain.rules.syntax import And, Bool, Call, Compare, Dur, Expr, ListLit, Node, Not, Num, Or, Path, Rule, Str
@@ -370,7 +370,7 @@ class _Builder:
             bit = self.binder.list_bit(_literal(args[1]), kind)
             if kind == ListKind.KEYWORD:
                 return lambda c: c.keyword_mask(key, value) & bit != 0
-            masks = c_masks[kind]
+            masks = _LINK_MASKS[kind]
             return lambda c: masks(c.lists, c.links(key, value)) & bit != 0
         if name == "matches":
             key, value = print_expr(args[0]), self.build(args[0])
@@ -415,7 +415,7 @@ _CONSTANT_COMPARE: dict[str, Callable[[Fn, Any], Fn]] = {
 }
 """Comparisons with a literal on the right (the common case), one closure less than ``op(left(c), right(c))``."""
 
-c_masks: dict[ListKind, Callable[[Any, list[tuple[str, str]]], int]] = {
+_LINK_MASKS: dict[ListKind, Callable[[Any, list[tuple[str, str]]], int]] = {
     ListKind.DOMAIN: lambda lists, found: lists.domain_mask(found),
     ListKind.URL: lambda lists, found: lists.url_mask(found),
 }
@@ -429,6 +429,3 @@ def _literal(node: Expr) -> str:
 def _kind(node: Expr) -> str:
     assert isinstance(node, Path)
     return node.parts[0]
-
-
-__all__ = ["Binder", "CompiledRule", "CounterSpec", "RuleError", "bind_condition", "define_rule"]
