@@ -13,10 +13,12 @@ from authz.enforcer import PermissionMap
 from domain.account import Account
 from domain.ad import Ad
 from domain.appeal import Appeal
+from domain.authority_order import AuthorityOrder
 from domain.case import Case
 from domain.content import Content
 from domain.decision import Decision
 from domain.enforcement import EnforcementAction
+from domain.out_of_court_dispute import OutOfCourtDispute
 from domain.policy import Policy, PolicyVersion
 from domain.report import Report
 from domain.statement import StatementOfReasons
@@ -24,6 +26,7 @@ from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from persistence import reads
 from persistence.db import SessionFactory
+from persistence.dsa_records import AUTHORITY_ORDERS, DISPUTES
 from persistence.fastsql import Pool
 from persistence.mapping import EntityMapping
 from persistence.repositories import (
@@ -137,6 +140,14 @@ class Loaders:
     @cached_property
     def appeal(self) -> DataLoader[uuid.UUID, Appeal | None]:
         return self._by_id(APPEALS)
+
+    @cached_property
+    def authority_order(self) -> DataLoader[uuid.UUID, AuthorityOrder | None]:
+        return self._by_id(AUTHORITY_ORDERS)
+
+    @cached_property
+    def out_of_court_dispute(self) -> DataLoader[uuid.UUID, OutOfCourtDispute | None]:
+        return self._by_id(DISPUTES)
 
     # -- by parent ------------------------------------------------------------------------------------------
     def reports_by_case(self, limit: int) -> DataLoader[uuid.UUID, list[Report]]:

@@ -21,6 +21,7 @@ from api.graphql.shared.build import build
 from api.graphql.shared.listing import bad_input
 from api.graphql.shared.node import Node
 from api.graphql.shared.visibility import visible
+from api.graphql.transparency.records import AuthorityOrder, OutOfCourtDispute
 from authz.permissions import Permission
 from domain.errors import DomainError
 
@@ -36,6 +37,8 @@ NODE_TYPES: dict[str, tuple[type[Any], Permission]] = {
     "EnforcementAction": (EnforcementAction, Permission.CASES_READ),
     "Strike": (Strike, Permission.ACCOUNTS_READ),
     "Appeal": (Appeal, Permission.APPEALS_READ),
+    "AuthorityOrder": (AuthorityOrder, Permission.METRICS_READ),
+    "OutOfCourtDispute": (OutOfCourtDispute, Permission.APPEALS_READ),
 }
 """GraphQL type name → (type, the permission that reads it in the record's region)."""
 
@@ -77,6 +80,8 @@ _LOADER_NAMES = {
     "EnforcementAction": "action",
     "Strike": "strike",
     "Appeal": "appeal",
+    "AuthorityOrder": "authority_order",
+    "OutOfCourtDispute": "out_of_court_dispute",
 }
 
 

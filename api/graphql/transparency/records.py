@@ -23,6 +23,7 @@ from api.graphql.runner import require_region, run
 from api.graphql.shared.build import build, one
 from api.graphql.shared.common import Connection, MutationError
 from api.graphql.shared.listing import page_of, page_request, source
+from api.graphql.shared.node import Node
 from api.graphql.shared.refs import CaseRef, DecisionRef
 from api.graphql.transparency.statements import StatementOfReasons
 from authz.permissions import Permission
@@ -43,8 +44,7 @@ strawberry.enum(DisputeOutcome, name="DisputeOutcome", description="How an out-o
 
 
 @strawberry.type(description="An order of a Member State authority (EU DSA art. 9 or 10), as recorded.")
-class AuthorityOrder:
-    id: strawberry.ID
+class AuthorityOrder(Node):
     entity: strawberry.Private[OrderEntity]
     region: Region
     kind: OrderKind
@@ -69,8 +69,7 @@ class AuthorityOrder:
 
 
 @strawberry.type(description="A dispute before a certified out-of-court settlement body (EU DSA art. 21).")
-class OutOfCourtDispute:
-    id: strawberry.ID
+class OutOfCourtDispute(Node):
     entity: strawberry.Private[DisputeEntity]
     region: Region
     body: str = strawberry.field(description="The dispute settlement body.")

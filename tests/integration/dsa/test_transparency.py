@@ -292,8 +292,12 @@ async def _record(gql: GraphQLClient, db_url: str, seeded: dict[str, uuid.UUID])
               "AuthorityOrderSuccess")  # fmt: skip
     listed = await gql(ORDERS, token=await issue_staff_token(db_url, "analyst", "EU"))
     assert len(listed["data"]["authorityOrders"]["nodes"]) == 4
-    hidden = await gql(ORDERS, token=await issue_staff_token(db_url, "analyst", "US"))
-    assert hidden["data"]["authorityOrders"]["nodes"] == []
+    us = await issue_staff_token(db_url, "analyst", "US")
+    assert (await gql(ORDERS, token=us))["data"]["authorityOrders"]["nodes"] == []
+    node = "query($id: ID!) { node(id: $id) { ... on AuthorityOrder { memberState authority } } }"
+    found = await gql(node, {"id": o1["order"]["id"]}, token=legal)
+    assert found["data"]["node"] == {"memberState": "DE", "authority": "BNetzA"}
+    assert (await gql(node, {"id": o1["order"]["id"]}, token=us))["data"]["node"] is None
 
     for decision, submitted, closed, outcome, implemented in (
         ("d3", _at(20), _at(25), "FOR_PROVIDER", False),
