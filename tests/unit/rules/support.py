@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from hypothesis import HealthCheck
+
 from domain.rules.catalogue import AttrType, Catalogue, CounterKind, CounterSource, EventType, ListKind
 from domain.rules.compiler import CompiledRule, define_rule
 from domain.rules.event import Event
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SLOW_MACHINE = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+"""Hypothesis health checks off: they time generation, and the test machine is shared."""
 
 CATALOGUE = Catalogue(
     event_types={

@@ -3,7 +3,7 @@ another exception), and a defined rule evaluates without raising."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.rules.compiler import define_rule
@@ -11,7 +11,7 @@ from domain.rules.engine import RuleSet
 from domain.rules.errors import RuleError
 from domain.rules.lists import ListIndex
 from domain.rules.memory import Snapshot
-from tests.unit.rules.support import CATALOGUE, event, rule_text
+from tests.unit.rules.support import CATALOGUE, SLOW_MACHINE, event, rule_text
 
 TOKENS = [
     "and", "or", "not", "in", "not in", "==", "!=", "<", "<=", ">", ">=", "(", ")", "[", "]", ",", ".", "=",
@@ -38,13 +38,13 @@ def _check(text: str) -> None:
         assert result.evaluated == 1
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW_MACHINE)
 @given(st.lists(st.sampled_from(TOKENS), max_size=25))
 def test_token_soup_conditions_fail_only_with_typed_errors(tokens: list[str]) -> None:
     _check(rule_text(" ".join(tokens)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW_MACHINE)
 @given(st.text(max_size=200))
 def test_arbitrary_text_fails_only_with_typed_errors(text: str) -> None:
     _check(text)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from domain.rules.errors import RuleDefinitionError, RuleErrorCode, RuleSyntaxError
 from domain.rules.language import MAX_DEPTH, MAX_NESTING, parse_rule, print_expr, print_rule
 from domain.rules.syntax import And, Bool, Call, Compare, Dur, Expr, ListLit, Not, Num, Or, Path, Rule, Str
-from tests.unit.rules.support import rule_text
+from tests.unit.rules.support import SLOW_MACHINE, rule_text
 
 
 def cond(text: str) -> Expr:
@@ -149,14 +149,14 @@ def _extend(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
 EXPRESSIONS = st.recursive(ATOMS, _extend, max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=SLOW_MACHINE)
 @given(EXPRESSIONS)
 def test_printing_then_parsing_gives_the_same_tree(tree: Expr) -> None:
     text = rule_text(print_expr(tree))
     assert parse_rule(text).condition == tree  # nested and/or print in parentheses, so they stay nested
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW_MACHINE)
 @given(EXPRESSIONS, st.text(min_size=1, max_size=10), st.sampled_from([None, 0.5, 25.0, 100.0]))
 def test_printing_a_whole_rule_round_trips(condition: Expr, name: str, rollout: float | None) -> None:
     rule = Rule(

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.rules.normalise import normalise
+from tests.unit.rules.support import SLOW_MACHINE
 
 
 @pytest.mark.parametrize(
@@ -48,14 +49,14 @@ def test_empty_and_punctuation_only() -> None:
     assert normalise(" \n\t ... ") == ""
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, suppress_health_check=SLOW_MACHINE)
 @given(st.text(max_size=40))
 def test_normalise_is_idempotent(text: str) -> None:
     once = normalise(text)
     assert normalise(once) == once
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW_MACHINE)
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=40))
 def test_ascii_fast_path_agrees_with_the_general_path(text: str) -> None:
     # a non-ASCII character that normalises to nothing forces the general path on the same text

@@ -12,14 +12,14 @@ from domain.rules.engine import RuleSet
 from domain.rules.lists import ListIndex, ListSnapshot, keyword_key
 from domain.rules.memory import Snapshot
 from domain.rules.normalise import normalise
-from tests.unit.rules.support import define, event
+from tests.unit.rules.support import SLOW_MACHINE, define, event
 
 WORDS = st.sampled_from(["free", "coins", "fr33", "c0!ns", "cheap", "pills", "wire", "money", "hello", "he11o", "a"])
 TERMS = st.lists(WORDS, min_size=1, max_size=3).map(" ".join)
 SEPARATORS = st.sampled_from([" ", "  ", ", ", "! ", "\n", " - ", "..."])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW_MACHINE)
 @given(st.lists(st.lists(TERMS, min_size=1, max_size=5), min_size=1, max_size=4), st.lists(WORDS, max_size=12),
        SEPARATORS)  # fmt: skip
 def test_one_automaton_answers_what_scanning_each_list_answers(
@@ -37,7 +37,7 @@ def test_one_automaton_answers_what_scanning_each_list_answers(
 PATTERNS = ["free", "(?i)FREE", "c[o0]ins?", r"\bpills\b", "^he", "y$", r"\d{2,}", "(a+)+b", "m.n", "[^a-z ]"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=SLOW_MACHINE)
 @given(st.lists(st.sampled_from(PATTERNS), min_size=1, max_size=6, unique=True), st.lists(WORDS, max_size=10))
 def test_one_regex_set_answers_what_each_regex_answers(patterns: list[str], words: list[str]) -> None:
     rules = [
