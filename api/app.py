@@ -30,6 +30,7 @@ from api import tracing
 from api.bootstrap import DatabaseHandle, resolve_database
 from api.bulk_jobs import BulkJobRunner
 from api.dsa_submit import submit_periodically
+from api.graphql.compiler import install_compiled_execution
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
 from api.graphql.schema import build_schema
@@ -116,6 +117,12 @@ class VigilGraphQL(GraphQL[Any, None]):
         self.settings = settings
         self.contexts = contexts
         self.documents = DocumentRegistry()
+        # Trusted documents run their compiled plans (the same answers, without graphql-core's interpretation).
+        self.compiled = (
+            install_compiled_execution(self.schema, timeout=settings.execution_timeout)
+            if settings.compiled_execution
+            else None
+        )
 
     # --- the body and the URL: anything malformed is a 400 with a JSON GraphQL error, never a 500 ---
 

@@ -120,6 +120,10 @@ class Settings(BaseSettings):
         description="off: document text only; optional: text or a registered document's id; required: registered "
         "documents only (holders of documents:adhoc may still send text)",
     )
+    compiled_execution: bool = Field(
+        default=True,
+        description="Run trusted documents through their compiled plans (api/graphql/compiler); off: graphql-core",
+    )
     rate_limits: bool = Field(default=True, description="Per-principal request rate limits on /graphql")
     rate_limit_token: str = Field(
         default="5000/20000", description="API tokens (partners, platform services): `per second/burst`"

@@ -1,0 +1,279 @@
+"""Python source generated from an ``OperationPlan``, compiled once per plan.
+
+Each selection (a selection set on one concrete type) becomes a function ``(ex, source, path) -> dict |
+awaitable``: its fields unrolled in collection order, a plain leaf read as an attribute and coerced inline,
+``__typename`` a constant, a resolver called with its literal arguments coerced at compile time (those naming
+variables are coerced per request, as graphql-core does) and its value completed by a function generated for its
+return type (non-null check, list, leaf, object, abstract type). Anything else (introspection fields, a leaf that
+is null or refused by its type) calls graphql-core's own ``execute_field``, which answers it the ordinary way.
+
+The generated text holds only names this module makes (``_s3``, ``_k12``) and Python keywords: every value that
+comes from the document or the schema (response names, field definitions, AST nodes, messages) is a constant in
+the module's namespace, never text in the source, so no client text is ever interpolated into code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import Undefined
+from graphql.execution.executor import default_field_resolver
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
+
+from api.graphql.compiler import runtime
+from api.graphql.compiler.plan import Completion, FieldPlan, OperationPlan, Selection
+from api.graphql.execution import ExecutionTimedOut
+
+
+class Generator:
+    def __init__(self, *, is_awaitable: Callable[[Any], bool], deadline: bool, timeout: float) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {
+            "Path": Path,
+            "Undefined": Undefined,
+            "is_aw": is_awaitable,
+            "get_args": get_argument_values,
+            "exec_field": runtime.execute_field,
+            "gather_fields": runtime.gather_fields,
+            "await_then_complete": runtime.await_then_complete,
+            "await_completed": runtime.await_completed,
+            "complete_list": runtime.complete_list,
+            "complete_leaf": runtime.complete_leaf,
+            "complete_object": runtime.complete_object,
+            "complete_abstract": runtime.complete_abstract,
+            "execute_serially": runtime.execute_serially,
+            "TimedOut": ExecutionTimedOut,
+            "TIMEOUT": timeout,
+        }
+        self.deadline = deadline
+        self.counter = 0
+
+    def name(self, prefix: str) -> str:
+        self.counter += 1
+        return f"_{prefix}{self.counter}"
+
+    def const(self, value: Any) -> str:
+        name = self.name("k")
+        self.namespace[name] = value
+        return name
+
+    def emit(self, indent: int, *lines: str) -> None:
+        self.lines.extend("    " * indent + line for line in lines)
+
+    # --- the operation ---
+
+    def operation(self, plan: OperationPlan) -> Callable[[Any], Any]:
+        if plan.serial:
+            parent = self.const(plan.root.type.name)
+            items = [(self.const(f.response_name), self.standalone_field(plan.root, f)) for f in plan.root.fields]
+            fields = self.name("k")
+            self.emit(0, f"{fields} = [" + ", ".join(f"({key}, {function})" for key, function in items) + "]", "")
+            self.emit(0, "def run(ex):", f"    return execute_serially(ex, ex.root_value, {parent}, {fields})", "")
+        else:
+            root = self.selection(plan.root)
+            self.emit(0, "def run(ex):", f"    return {root}(ex, ex.root_value, None)", "")
+        source = "\n".join(self.lines) + "\n"
+        code = compile(source, "<vigil compiled operation>", "exec")
+        exec(code, self.namespace)  # noqa: S102 (generated from names and constants only, see the module doc)
+        run: Callable[[Any], Any] = self.namespace["run"]
+        run.source = source  # type: ignore[attr-defined]
+        return run
+
+    # --- selections and fields ---
+
+    def selection(self, selection: Selection) -> str:
+        """A function executing ``selection``'s fields on a source of its type; its name."""
+        bodies: list[list[str]] = []
+        for field in selection.fields:
+            bodies.append(self.field_block(selection, field, standalone=False))
+        name = self.name("s")
+        self.emit(0, f"def {name}(ex, source, path):", "    results = {}", "    aw = []", "    try:")
+        for body in bodies:
+            self.emit(2, *body)
+        if not bodies:
+            self.emit(2, "pass")
+        self.emit(
+            1,
+            "except Exception:",
+            "    if aw:",
+            "        ex.settle_in_background([results[k] for k in aw])",
+            "    raise",
+            "if not aw:",
+            "    return results",
+            "return gather_fields(results, aw)",
+        )
+        self.emit(0, "")
+        return name
+
+    def standalone_field(self, parent: Selection, field: FieldPlan) -> str:
+        """A function executing one field as ``execute_field`` does (a mutation's root field); its name."""
+        body = self.field_block(parent, field, standalone=True)
+        name = self.name("f")
+        self.emit(0, f"def {name}(ex, source, p):")
+        self.emit(1, *body)
+        self.emit(0, "")
+        return name
+
+    def countdown(self) -> list[str]:
+        if not self.deadline:
+            return []
+        return ["ex.countdown -= 1", "if ex.countdown <= 0 and ex.past_deadline():", "    raise TimedOut(TIMEOUT)"]
+
+    def field_block(self, parent: Selection, field: FieldPlan, *, standalone: bool) -> list[str]:
+        key = self.const(field.response_name)
+        parent_type = self.const(parent.type)
+        parent_name = self.const(parent.type.name)
+        details = self.const(field.details)
+        path = "p" if standalone else f"Path(path, {key}, {parent_name})"
+
+        def store(value: str) -> list[str]:
+            return [f"return {value}"] if standalone else [f"results[{key}] = {value}"]
+
+        def store_awaitable(value: str) -> list[str]:
+            return [f"return {value}"] if standalone else [f"results[{key}] = {value}", f"aw.append({key})"]
+
+        if field.kind == "generic" or (standalone and field.kind != "resolver"):
+            call = f"ex.execute_field({parent_type}, source, {details}, {path}, None)"
+            if standalone:
+                return [f"return {call}"]
+            return [
+                f"v = {call}",
+                "if v is not Undefined:",
+                f"    results[{key}] = v",
+                "    if is_aw(v):",
+                f"        aw.append({key})",
+            ]
+        lines = self.countdown()
+        if field.kind == "typename":
+            return lines + store(self.const(parent.type.name))
+        if field.kind == "leaf":
+            assert field.leaf is not None
+            read, coerce = self.const(field.leaf[0]), self.const(field.leaf[1])
+            fallback = [
+                f"v = exec_field(ex, {parent_type}, source, {details}, {path}, None)",
+                "if v is not Undefined:",
+                f"    results[{key}] = v",
+                "    if is_aw(v):",
+                f"        aw.append({key})",
+            ]
+            return [
+                *lines,
+                f"v = {read}(source)",
+                "if v is not None and not isinstance(v, Exception):",
+                "    try:",
+                f"        v = {coerce}(v)",
+                "    except Exception:",
+                "        v = None",
+                "    if v is not None and v is not Undefined:",
+                f"        results[{key}] = v",
+                "    else:",
+                *("        " + line for line in fallback),
+                "else:",
+                *("    " + line for line in fallback),
+            ]
+        assert field.completion is not None
+        definition = field.definition
+        resolve = self.const(definition.resolve or default_field_resolver)
+        complete = self.completion(field.completion, parent, field)
+        return_type = self.const(definition.type)
+        nodes = self.const([d.node for d in field.details])
+        fdef = self.const(definition)
+        if field.dynamic_arguments:
+            node = self.const(field.details[0].node)
+            call = f"{resolve}(source, info, **get_args({fdef}, {node}, ex.variable_values, None, ex.hide_suggestions))"
+        elif field.arguments:
+            call = f"{resolve}(source, info, **{self.const(field.arguments)})"
+        else:
+            call = f"{resolve}(source, info)"
+        if not standalone:
+            lines.append(f"p = {path}")
+        return [
+            *lines,
+            f"info = ex.build_resolve_info({fdef}, {nodes}, {parent_type}, p)",
+            "try:",
+            f"    v = {call}",
+            "    if is_aw(v):",
+            *(
+                "        " + line
+                for line in store_awaitable(
+                    f"await_then_complete(ex, v, info, p, {complete}, {return_type}, {details})"
+                )
+            ),
+            "    else:",
+            f"        v = {complete}(ex, v, info, p)",
+            "        if is_aw(v):",
+            *(
+                "            " + line
+                for line in store_awaitable(f"await_completed(ex, v, {return_type}, {details}, p)")
+            ),
+            "        else:",
+            *("            " + line for line in store("v")),
+            "except Exception as error:",
+            f"    ex.handle_field_error(error, {return_type}, {details}, p)",
+            *("    " + line for line in store("None")),
+        ]
+
+    # --- completion of a resolver's value ---
+
+    def completion(self, completion: Completion, parent: Selection, field: FieldPlan) -> str:
+        """A function ``(ex, result, info, path)`` completing a value of ``completion.type``; its name."""
+        if completion.kind == "non_null":
+            assert completion.inner is not None
+            inner = self.completion(completion.inner, parent, field)
+            message = self.const(
+                f"Cannot return null for non-nullable field {parent.type.name}.{field.details[0].node.name.value}."
+            )
+            body = [
+                f"completed = {inner}(ex, result, info, path)",
+                "if completed is None:",
+                f"    raise TypeError({message})",
+                "return completed",
+            ]
+            return self.completer(body, check_null=False)
+        details = self.const(field.details)
+        type_ = self.const(completion.type)
+        if completion.kind == "leaf":
+            coerce = self.const(completion.type.coerce_output_value)  # type: ignore[union-attr]
+            body = [
+                f"coerced = {coerce}(result)",
+                "if coerced is None or coerced is Undefined:",
+                f"    return complete_leaf({type_}, result)",
+                "return coerced",
+            ]
+        elif completion.kind == "list":
+            assert completion.inner is not None
+            item = self.completion(completion.inner, parent, field)
+            body = [f"return complete_list(ex, result, info, path, {item}, {type_}, {details})"]
+        elif completion.kind == "object":
+            assert completion.selection is not None
+            select = self.selection(completion.selection)
+            if completion.selection.type.is_type_of is None:
+                body = [f"return {select}(ex, result, path)"]
+            else:
+                body = [f"return complete_object(ex, {type_}, result, info, path, {select}, {details})"]
+        else:
+            choices = {
+                name: (selection.type, self.selection(selection)) for name, selection in completion.selections.items()
+            }
+            table = self.const({})
+            self.emit(0, *(f"{table}[{self.const(n)}] = ({self.const(t)}, {s})" for n, (t, s) in choices.items()), "")
+            body = [f"return complete_abstract(ex, {type_}, result, info, path, {table}, {details})"]
+        return self.completer(body, check_null=True)
+
+    def completer(self, body: list[str], *, check_null: bool) -> str:
+        name = self.name("c")
+        self.emit(
+            0, f"def {name}(ex, result, info, path):", "    if isinstance(result, Exception):", "        raise result"
+        )
+        if check_null:
+            self.emit(1, "if result is None or result is Undefined:", "    return None")
+        self.emit(1, *body)
+        self.emit(0, "")
+        return name
+
+
+def generate(plan: OperationPlan, *, is_awaitable: Callable[[Any], bool], deadline: bool, timeout: float) -> Any:
+    """The compiled ``run(ex)`` of ``plan`` (its generated text on ``run.source``)."""
+    return Generator(is_awaitable=is_awaitable, deadline=deadline, timeout=timeout).operation(plan)
