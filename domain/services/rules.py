@@ -52,12 +52,14 @@ INTAKE_EVENT_TYPES: Final[Mapping[str, EventType]] = MappingProxyType(
         "report.submitted": EventType(
             "report.submitted",
             frozenset(),
-            MappingProxyType({"reporter": AttrType.STRING, "source": AttrType.STRING, "policy": AttrType.STRING}),
+            MappingProxyType({"reporter": AttrType.STRING, "source": AttrType.STRING, "policy_code": AttrType.STRING}),
         ),
         "signal.submitted": EventType(
             "signal.submitted",
             frozenset(),
-            MappingProxyType({"classifier": AttrType.STRING, "policy": AttrType.STRING, "score": AttrType.NUMBER}),
+            MappingProxyType(
+                {"classifier": AttrType.STRING, "policy_code": AttrType.STRING, "score": AttrType.NUMBER}
+            ),
         ),
     }
 )

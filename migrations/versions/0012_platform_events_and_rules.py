@@ -12,7 +12,10 @@ Revises: 0011
 Create Date: 2026-12-06 04:55:00.000000
 """
 
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,6 +27,91 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 PARTITION_SCHEMA = "platform_event_partitions"
+AUTHOR = "migration:0012"
+
+
+def _number(value: float) -> str:
+    """A float as the rules language writes numbers (no exponent), parsing back to the same float."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text if "." in text else f"{text}.0"
+
+
+def _string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def threshold_sources(
+    rule_id: uuid.UUID, region: str, code: str, classifier: str, enqueue: float, decide: float, actions: list[str]
+) -> tuple[tuple[str, str], tuple[str, str]]:
+    """An automation rule as two rules of the language, (name, text) each: at or above ``decide`` it decides with
+    its actions; from ``enqueue`` up to ``decide`` it opens a case for a human (an AUTOMATED report, as before)."""
+    base = f"threshold {code} {classifier[:100]} {rule_id.hex[:8]}"
+    head = f"on signal.submitted\nin {region}\npolicy {code}\n"
+    signal = f"signal({_string(classifier)})"
+    match = f"classifier == {_string(classifier)} and policy_code == {_string(code)}"
+    decided = ", ".join(_string(a) for a in actions)
+    decide_text = (
+        f"rule {_string(base + ' decide')}\n{head}when {match} and {signal} >= {_number(decide)}\n"
+        f"then decide({decided})\n"
+    )
+    enqueue_text = (
+        f"rule {_string(base + ' enqueue')}\n{head}"
+        f"when {match} and {signal} >= {_number(enqueue)} and {signal} < {_number(decide)}\n"
+        'then open_case(queue="automation", priority=50)\n'
+    )
+    return (f"{base} decide", decide_text), (f"{base} enqueue", enqueue_text)
+
+
+def _migrate_threshold_rules() -> None:
+    """Every automation rule becomes two rules (decide, enqueue), LIVE if it was enabled, DISABLED otherwise,
+    version 1 citing it (``migrated_from``). They act on ``signal.submitted`` events, which only Vigil's own
+    signal intake produces (platforms cannot send that type)."""
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text(
+            "SELECT a.id, a.region, p.code, a.classifier, a.enqueue_threshold, a.decide_threshold, a.actions, "
+            "a.enabled, a.policy_id FROM automation_rules a JOIN policies p ON p.id = a.policy_id ORDER BY a.created_at"
+        )
+    ).mappings()
+    now = datetime.now(UTC)
+    for row in list(rows):
+        state = "LIVE" if row["enabled"] else "DISABLED"
+        for name, text in threshold_sources(
+            row["id"],
+            row["region"],
+            row["code"],
+            row["classifier"],
+            row["enqueue_threshold"],
+            row["decide_threshold"],
+            list(row["actions"]),
+        ):
+            rule_id = uuid.uuid4()
+            bind.execute(
+                sa.text(
+                    "INSERT INTO rules (id, region, name, state, current_version, created_at, updated_at, version) "
+                    "VALUES (:id, :region, :name, :state, 1, :now, :now, 1)"
+                ),
+                {"id": rule_id, "region": row["region"], "name": name, "state": state, "now": now},
+            )
+            bind.execute(
+                sa.text(
+                    "INSERT INTO rule_versions (id, rule_id, number, state, source, description, policy_id, "
+                    "author_id, migrated_from, created_at) VALUES (:id, :rule_id, 1, :state, :source, :description, "
+                    ":policy_id, :author, :migrated_from, :now)"
+                ),
+                {
+                    "id": uuid.uuid4(),
+                    "rule_id": rule_id,
+                    "state": state,
+                    "source": text,
+                    "description": "Migrated from an automation rule (classifier thresholds).",
+                    "policy_id": row["policy_id"],
+                    "author": AUTHOR,
+                    "migrated_from": row["id"],
+                    "now": now,
+                },
+            )
 
 
 def upgrade() -> None:
@@ -211,6 +299,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_rule_versions_policy_id"), "rule_versions", ["policy_id"], unique=False)
     op.execute(f"CREATE SCHEMA IF NOT EXISTS {PARTITION_SCHEMA}")
+    _migrate_threshold_rules()
 
 
 def downgrade() -> None:

@@ -1,0 +1,108 @@
+"""Migration 0012 turns every automation rule (classifier thresholds) into rules of the language with the same
+bands: at or above the decide threshold a decision with the rule's actions, from the enqueue threshold up to it a
+case for a human, below nothing; a disabled automation rule becomes DISABLED rules. The rules are loaded and
+evaluated as the app does, against the automation rule's own banding, over a grid of scores."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+
+from domain.automation import AutomationRule, Band, decode_action
+from domain.region import Region
+from domain.rules import Decide, Event, OpenCase
+from domain.rules.memory import Snapshot
+from persistence import migrate as migrations
+from persistence.fastsql import asyncpg_dsn, create_pool
+from persistence.rule_runtime import load_rules
+
+NOW = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+async def _seed(url: str) -> dict[str, uuid.UUID]:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    ids = {"policy": uuid.uuid4(), "enabled": uuid.uuid4(), "disabled": uuid.uuid4()}
+    try:
+        await conn.execute(
+            "INSERT INTO policies (id, code, name, surface, current_version, created_at, updated_at) "
+            "VALUES ($1, 'HATE_SPEECH', 'Hate', 'CONTENT', 1, $2, $2)",
+            ids["policy"],
+            NOW,
+        )
+        for key, classifier, enabled, actions in (
+            ("enabled", 'demo "classifier"', True, ["REMOVE_CONTENT", "SUSPEND_ACCOUNT:7"]),
+            ("disabled", "old-model", False, []),
+        ):
+            await conn.execute(
+                "INSERT INTO automation_rules (id, region, policy_id, classifier, enqueue_threshold, decide_threshold, "
+                "actions, enabled, created_at, updated_at) VALUES ($1, 'US', $2, $3, 0.6, 0.95, $4, $5, $6, $6)",
+                ids[key],
+                ids["policy"],
+                classifier,
+                actions,
+                enabled,
+                NOW,
+            )
+    finally:
+        await conn.close()
+    return ids
+
+
+async def test_threshold_rules_become_rules_with_the_same_bands(empty_db_url: str) -> None:
+    await migrations.upgrade_async(empty_db_url, "0011")
+    ids = await _seed(empty_db_url)
+    await migrations.upgrade_async(empty_db_url, "0012")
+
+    conn = await asyncpg.connect(asyncpg_dsn(empty_db_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT r.state, v.migrated_from, v.author_id FROM rules r JOIN rule_versions v ON v.rule_id = r.id"
+        )
+    finally:
+        await conn.close()
+    assert sorted((r["state"], r["migrated_from"]) for r in rows) == sorted(
+        [("LIVE", ids["enabled"])] * 2 + [("DISABLED", ids["disabled"])] * 2
+    )
+    assert {r["author_id"] for r in rows} == {"migration:0012"}
+
+    pool = await create_pool(empty_db_url, size=1)
+    try:
+        loaded = await load_rules(pool, NOW)
+    finally:
+        await pool.close()
+    assert len(loaded.rules) == 2  # the disabled automation rule's rules are not loaded
+    automation = AutomationRule(
+        region=Region.US,
+        policy_id=ids["policy"],
+        classifier='demo "classifier"',
+        enqueue_threshold=0.6,
+        decide_threshold=0.95,
+        actions=("REMOVE_CONTENT", "SUSPEND_ACCOUNT:7"),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    for score in (0.0, 0.59, 0.6, 0.7, 0.9499, 0.95, 0.97, 1.0):
+        event = Event(
+            type="signal.submitted",
+            region="US",
+            entities={"content": "c-1"},
+            attributes={"classifier": 'demo "classifier"', "policy_code": "HATE_SPEECH", "score": score},
+            occurred_at=NOW,
+            signals={'demo "classifier"': score},
+        )
+        actions = [a for hit in loaded.rulesets["US"].evaluate(event, Snapshot()).hits for a in hit.actions]
+        band = automation.band(score)
+        if band is Band.DECIDE:
+            assert len(actions) == 1
+            assert isinstance(actions[0], Decide)
+            assert [decode_action(a) for a in actions[0].actions] == list(automation.requested_actions)
+        elif band is Band.ENQUEUE:
+            assert len(actions) == 1
+            assert isinstance(actions[0], OpenCase)
+        else:
+            assert actions == [], score
+        other = dataclasses.replace(event, attributes={**event.attributes, "policy_code": "SPAM"})
+        assert loaded.rulesets["US"].evaluate(other, Snapshot()).hits == ()
