@@ -3,8 +3,9 @@ over RUNNING jobs whose lease expired (their process stopped), so a restarted se
 ``vigil serve`` finishes them.
 
 ``run_chunk`` is one chunk, start to commit: tests drive it directly. A chunk that lost a race (a moderator
-changed a case between the read and the write) runs again on fresh rows; an item that failed after it had
-changed something (``ItemSpoiled``) is failed alone and the chunk runs again without it.
+changed a case between the read and the write) runs again on fresh rows by the one retry policy
+(``persistence.retry``); an item that failed after it had changed something (``ItemSpoiled``) is failed alone and
+the chunk runs again without it.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from domain.errors import DomainError
 from domain.region import Region
 from domain.services.bulk import ChunkOutcome, Grant, ItemSpoiled, run_chunk
 from persistence.bulk import BulkUnitOfWork, roles_now
-from persistence.prefetched import LostRace
+from persistence.retry import GaveUp, LostRace, retrying
 from persistence.uow import AuditContext
 
 log = logging.getLogger("vigil.bulk")
-ATTEMPTS = 5
 WATCH_INTERVAL = 15.0
 RESUME_ACTOR = AuditContext(actor_kind="SYSTEM", actor_id="system:bulk-jobs", operation="resumeBulkJob")
 RELEASE_ACTOR = AuditContext(actor_kind="SYSTEM", actor_id="system:bulk-jobs", operation="releaseBulkJob")
@@ -84,42 +84,47 @@ class BulkJobRunner:
         if standing is not None:
             live = standing.decide_regions
             regions = live if regions is None else (regions if live is None else regions & live)
-        for _ in range(ATTEMPTS):
-            uow = BulkUnitOfWork(
-                self.pool,
-                job_audit(job),
-                job.id,
-                limit=self.chunk_size + 1,  # one more tells whether others wait after this chunk
-                policy_id=job.policy_id,
-                regions=regions,
-                clock=self.clock,
-            )
+        while True:
             try:
-                async with uow:
-                    current = uow.data.job
-                    if current is None:
-                        return ChunkOutcome(ran=False)
-                    outcome = await run_chunk(
-                        uow,  # type: ignore[arg-type]  # the ports decide_case uses, answered from the prefetch
-                        current,
-                        uow.data.items[: self.chunk_size],
-                        lease_owner=self.owner,
-                        more=len(uow.data.items) > self.chunk_size,
-                        failed_before=self._spoiled.get(job.id),
-                        untouched=uow.changes,
-                        standing=standing,
-                    )
-            except ItemSpoiled as spoiled:
+                outcome = await retrying(
+                    lambda _: self._chunk_once(job, regions, standing), what=f"bulk job {job.id} chunk"
+                )
+            except ItemSpoiled as spoiled:  # at most once per item: the chunk runs again without it
                 log.warning("bulk job item failed after changing records; failing it alone", exc_info=True)
                 self._spoiled.setdefault(job.id, {})[spoiled.item_id] = spoiled.error
                 continue
-            except (LostRace, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
-                log.info("bulk job chunk lost a race (%s); running it again", type(exc).__name__)
-                continue
+            except GaveUp:
+                log.info("bulk job %s chunk kept losing races; the next call tries again", job.id)
+                return ChunkOutcome(ran=True)
             if outcome.finished or not outcome.ran:
                 self._spoiled.pop(job.id, None)
             return outcome
-        return ChunkOutcome(ran=True)  # still racing: the next call tries again
+
+    async def _chunk_once(self, job: BulkJob, regions: frozenset[str] | None, standing: Grant | None) -> ChunkOutcome:
+        """One attempt at the chunk: ``BEGIN`` with the job locked, the prefetch, the domain, the write."""
+        uow = BulkUnitOfWork(
+            self.pool,
+            job_audit(job),
+            job.id,
+            limit=self.chunk_size + 1,  # one more tells whether others wait after this chunk
+            policy_id=job.policy_id,
+            regions=regions,
+            clock=self.clock,
+        )
+        async with uow:
+            current = uow.data.job
+            if current is None:
+                return ChunkOutcome(ran=False)
+            return await run_chunk(
+                uow,  # type: ignore[arg-type]  # the ports decide_case uses, answered from the prefetch
+                current,
+                uow.data.items[: self.chunk_size],
+                lease_owner=self.owner,
+                more=len(uow.data.items) > self.chunk_size,
+                failed_before=self._spoiled.get(job.id),
+                untouched=uow.changes,
+                standing=standing,
+            )
 
     # -- leases --------------------------------------------------------------------------------------------
     async def take_over(self) -> BulkJob | None:

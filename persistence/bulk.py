@@ -148,6 +148,14 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
         self.strike_ladders = _Ladders(self.data.ladders)
         self.statements_of_reasons = _Added(self, STATEMENTS)
 
+    def begin_sql(self) -> str:
+        """``BEGIN`` and, for one job, its row locked first (the same round trip): a chunk and a cancel of the job
+        go one after the other, and the one that waited reads what the other committed (its prefetch is the next
+        statement), so neither loses a race to the other. The id is a UUID formatted here, never caller text."""
+        if self._job_id is None:
+            return "BEGIN;"
+        return f"BEGIN; SELECT 1 FROM bulk_jobs WHERE id = '{uuid.UUID(str(self._job_id))}' FOR UPDATE;"  # noqa: S608
+
     async def prefetch(self, conn: Any) -> None:
         if self._mode == "chunk":
             rows = await self.fetch(conn, CHUNK_SQL, self._job_id, self._limit, self._policy_id)

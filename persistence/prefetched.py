@@ -35,15 +35,12 @@ from persistence.audit import AuditRecord
 from persistence.fastsql import audit_arrays, column_arrays, insert_cte, update_cte
 from persistence.mapping import EntityMapping
 from persistence.outbox import event_arrays
+from persistence.retry import LostRace as LostRace  # raised here; callers import it from either module
 from persistence.tables.audit import audit_events
 from persistence.tables.outbox import outbox_events
 from persistence.uow import AuditContext, _table_order, audit_record, changed_columns
 
 E = TypeVar("E")
-
-
-class LostRace(Exception):
-    """A row changed between the prefetch and the write (someone else committed first): run it again."""
 
 
 class PrefetchedUnitOfWork:

@@ -25,7 +25,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, SystemClock
-from domain.errors import DomainError
 from domain.events import DomainEvent, events_of
 from persistence.audit import AuditRecord, write_events
 from persistence.db import SessionFactory
@@ -33,6 +32,7 @@ from persistence.locks import subject_lock_key
 from persistence.mapping import EntityMapping
 from persistence.metadata import metadata
 from persistence.outbox import write_events as write_outbox
+from persistence.retry import LostRace
 
 
 @dataclass(frozen=True)
@@ -201,9 +201,7 @@ class SqlUnitOfWork:
             .values(**changed, version=written)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise DomainError.conflict(
-                f"{item.mapping.kind} {item.entity.id} was changed by someone else; reload and try again"
-            )
+            raise LostRace(f"{item.mapping.kind} {item.entity.id} was changed by someone else; reload and try again")
         item.entity.version = written
         item.snapshot = item.mapping.snapshot(item.entity)
 

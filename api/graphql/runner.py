@@ -6,18 +6,17 @@ and maps the domain result to its payload. `run`:
 - opens a unit of work whose repositories only see records in the regions where the principal holds the
   mutation's permission (a record elsewhere is NOT_FOUND, exactly as `node(id)` pretends);
 - turns `DomainError` into the typed error member of the result union (nothing was written);
-- retries the whole command on a lost race (unique-index violation, serialization failure), so two
-  concurrent first reports on one subject still fold into one case.
+- retries the whole command on a lost race by the one policy of ``persistence.retry`` (a version that no longer
+  matched, a unique-index violation, a deadlock or serialization failure), the same for every command and engine,
+  and answers its typed CONFLICT when the records kept changing.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.graphql.context import Context, Info
 from api.graphql.shared.common import MutationError, error_from
@@ -27,17 +26,12 @@ from domain.actor import Actor
 from domain.errors import DomainError
 from domain.services.report import SubmitReport
 from persistence.intake import IntakeUnitOfWork
-from persistence.prefetched import LostRace, PrefetchedUnitOfWork
+from persistence.prefetched import PrefetchedUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
+from persistence.retry import retrying
 from persistence.uow import AuditContext
 
 T = TypeVar("T")
-log = logging.getLogger("vigil.commands")
-ATTEMPTS = 3
-LOCKED_RETRIES = 7
-"""Locked attempts after an unlocked first one (``optimistic_first``). A locked attempt waits for the subjects'
-locks, but another request's unlocked first attempt can still change a case under it; each request makes one
-such attempt, so in a crowd the retries run out of interlopers long before these do."""
 
 
 def actor_for(context: Context, permission: Permission) -> Actor:
@@ -72,29 +66,22 @@ async def run(
 ) -> T | MutationError:
     context = info.context
     actor = actor_for(context, permission)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            async with unit_of_work(context, operation, permission, reason) as uow:
-                result = await command(uow, actor)
-            return result
-        except DomainError as exc:
-            return failed(context, exc)
-        except (IntegrityError, DBAPIError) as exc:
-            if attempt == ATTEMPTS or not _retryable(exc):
-                raise
-            log.info("retrying %s after a lost race (%s)", operation, type(exc.orig).__name__)
-    raise AssertionError("unreachable")
+
+    async def attempt(_: int) -> T:
+        async with unit_of_work(context, operation, permission, reason) as uow:
+            result = await command(uow, actor)
+        return result
+
+    try:
+        return await retrying(attempt, what=operation)
+    except DomainError as exc:
+        return failed(context, exc)
 
 
 def failed(context: Context, exc: DomainError) -> MutationError:
     """The typed error of a refused command; the first one of a request is its metrics outcome."""
     context.extras.setdefault("payload_error", str(exc.code.value))
     return error_from(exc)
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
-    return sqlstate in {"23505", "40001", "40P01"}  # unique violation, serialization failure, deadlock
 
 
 U = TypeVar("U", bound=PrefetchedUnitOfWork)
@@ -110,28 +97,26 @@ async def run_prefetched(
     optimistic_first: bool = False,
 ) -> T | MutationError:
     """``run`` for the hot commands (report intake, claims) on a prefetching unit of work: the same actor, region
-    guard, typed errors and retries, in four round trips (``persistence.prefetched``). With ``optimistic_first``
-    the first attempt runs unlocked in two round trips and any retry runs locked."""
+    guard, typed errors and retry policy, in four round trips (``persistence.prefetched``). With
+    ``optimistic_first`` the first attempt runs unlocked in two round trips and any retry runs locked."""
     context = info.context
-    if context.pool is None:
+    pool = context.pool
+    if pool is None:
         raise RuntimeError(f"{operation} needs the app's connection pool")
     actor = actor_for(context, permission)
     audit = audit_context(context, operation)
     regions = context.permissions.regions(permission)
-    attempts = 1 + LOCKED_RETRIES if optimistic_first else ATTEMPTS
-    for attempt in range(1, attempts + 1):
-        try:
-            unit = open_uow(context.pool, audit, actor, regions)
-            unit.optimistic = optimistic_first and attempt == 1
-            async with unit as uow:
-                return await command(uow, actor)
-        except DomainError as exc:
-            return failed(context, exc)
-        except (LostRace, asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
-            if attempt == attempts:
-                return error_from(DomainError.conflict("the records kept changing under this request; try again"))
-            log.info("retrying %s after a lost race (%s)", operation, type(exc).__name__)
-    raise AssertionError("unreachable")
+
+    async def attempt(n: int) -> T:
+        unit = open_uow(pool, audit, actor, regions)
+        unit.optimistic = optimistic_first and n == 1
+        async with unit as uow:
+            return await command(uow, actor)
+
+    try:
+        return await retrying(attempt, what=operation)
+    except DomainError as exc:
+        return failed(context, exc)
 
 
 async def run_intake(

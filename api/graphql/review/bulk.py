@@ -34,8 +34,8 @@ from domain.errors import DomainError, ErrorCode
 from domain.services.bulk import Grant, SubmitBulkDecide, cancel_job, submit_bulk_decide
 from persistence.bulk import BulkUnitOfWork, get_job, list_items
 from persistence.pagination import Page, check_first, decode_cursor, encode_cursor
-from persistence.prefetched import LostRace
 from persistence.repositories import PostgresUnitOfWork
+from persistence.retry import retrying
 
 
 @strawberry.type(description="One case of a bulk job: PENDING until its chunk runs, then SUCCEEDED or FAILED alone.")
@@ -237,17 +237,16 @@ class BulkMutation:
         try:
             job_id = parse_id(input.id, "BulkJob", field="id")
             audit = audit_context(context, "cancelBulkJob")
-            for _ in range(3):  # a chunk committing meanwhile changes the job: read it again
-                uow = BulkUnitOfWork(_pool(context), audit, job_id, mode="pending")
-                try:
-                    async with uow:
-                        job = _own_job(context, uow.data.job)
-                        if job is None:
-                            raise DomainError.not_found("no such bulk job", "id")
-                        cancelled = cancel_job(job, uow.data.items, uow.clock.now())
-                except LostRace:
-                    continue
+
+            async def attempt(_: int) -> CancelBulkJobSuccess:
+                # The job's row is locked from BEGIN: a running chunk commits first, then this reads what it left.
+                async with BulkUnitOfWork(_pool(context), audit, job_id, mode="pending") as uow:
+                    job = _own_job(context, uow.data.job)
+                    if job is None:
+                        raise DomainError.not_found("no such bulk job", "id")
+                    cancelled = cancel_job(job, uow.data.items, uow.clock.now())
                 return CancelBulkJobSuccess(job=build_job(job), cancelled_items=cancelled)
+
+            return await retrying(attempt, what="cancelBulkJob")
         except DomainError as exc:
             return failed(context, exc)
-        return failed(context, DomainError.conflict("the job kept changing; try again", "id"))

@@ -13,11 +13,12 @@ import pytest
 import sqlalchemy as sa
 
 from api.app import create_app
-from api.bulk_jobs import BulkJobRunner
+from api.bulk_jobs import BulkJobRunner, job_audit
 from api.graphql.ids import to_global_id
 from api.settings import Settings
 from domain.bulk import BulkJob
 from domain.clock import FixedClock
+from domain.services.bulk import run_chunk
 from persistence.bulk import BulkUnitOfWork, get_job
 from persistence.db import create_engine
 from persistence.fastsql import Pool, create_pool, recording_queries
@@ -389,3 +390,53 @@ async def test_eu_items_get_their_statement_of_reasons_and_cite_the_ladder(
         assert decision["ladderVersion"] == {"number": 1}
         assert decision["dsaStatement"]["puid"].startswith("vigil-")
         assert decision["dsaStatement"]["decisionVisibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+
+
+async def _waits_on_a_lock(pool: Pool, task: asyncio.Task[object]) -> bool:
+    """Whether ``task`` ends up waiting for a lock (True) or finishes without waiting (False): PostgreSQL's lock
+    table decides, not the clock."""
+    for _ in range(2000):
+        if task.done():
+            return False
+        if await pool.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"):
+            return True
+        await asyncio.wait([task], timeout=0.01)
+    raise AssertionError("the cancel neither waited nor finished")
+
+
+async def test_cancelling_while_a_chunk_runs_waits_for_it_and_succeeds_on_the_first_call(
+    gql: GraphQLClient, world: dict[str, str], hate: str, db_url: str
+) -> None:
+    """A chunk holds the job (its transaction is open, its items decided in memory); ``cancelBulkJob`` waits for
+    it, reads what it committed and cancels the rest: success on the first call, and the chunk is not lost
+    (before, the cancel ran beside the chunk and whichever wrote second lost: CONFLICT while a job ran)."""
+    cases = await open_cases(gql, world["platform"], hate, 5)
+    submitted = await submit(gql, world["mod_us"], cases, hate)
+    pool = await create_pool(db_url, size=3)
+    try:
+        runner = BulkJobRunner(pool, chunk_size=2)
+        job = await taken(runner)
+        chunk = BulkUnitOfWork(pool, job_audit(job), job.id, limit=3, policy_id=job.policy_id)
+        await chunk.__aenter__()
+        assert chunk.data.job is not None
+        outcome = await run_chunk(
+            chunk,  # type: ignore[arg-type]
+            chunk.data.job,
+            chunk.data.items[:2],
+            lease_owner=runner.owner,
+            more=True,
+            untouched=chunk.changes,
+        )
+        cancel = asyncio.create_task(gql(CANCEL, {"id": submitted["job"]["id"]}, token=world["mod_us"]))
+        waited = await _waits_on_a_lock(pool, cancel)  # type: ignore[arg-type]
+        await chunk.__aexit__(None, None, None)  # the chunk commits its two decisions
+        body = await cancel
+        assert waited, "the cancel did not wait for the running chunk"
+        assert outcome.succeeded == 2
+        cancelled = body["data"]["cancelBulkJob"]
+        assert cancelled["__typename"] == "CancelBulkJobSuccess", cancelled
+        assert cancelled["cancelledItems"] == 3
+        _, items = await job_items(gql, world["mod_us"], submitted["job"]["id"])
+        assert [i["state"] for i in items] == ["SUCCEEDED"] * 2 + ["CANCELLED"] * 3
+    finally:
+        await pool.close()
