@@ -8,9 +8,9 @@ import logging
 from typing import Any
 
 import httpx
-from graphql import parse
+from graphql import get_introspection_query, parse
 
-from api.graphql.limits import INTROSPECTION_MAX_COST, operation_cost
+from api.graphql.limits import INTROSPECTION_MAX_COST, introspection_max_cost, operation_cost
 from api.graphql.schema import build_schema
 from api.settings import Settings
 from persistence.fastsql import recording_queries
@@ -209,4 +209,9 @@ async def test_introspection_has_its_own_budget(http: httpx.AsyncClient) -> None
     response = await http.post("/graphql", json={"query": "{ " + " ".join(f"a{i}: {nest}" for i in range(20)) + " }"})
     error = response.json()["errors"][0]
     assert error.get("extensions", {}).get("code") == "QUERY_TOO_COSTLY", error
-    assert error["extensions"]["maxCost"] == INTROSPECTION_MAX_COST
+    schema = build_schema(Settings(env="test"))._schema  # type: ignore[attr-defined]
+    budget = introspection_max_cost(schema)
+    assert error["extensions"]["maxCost"] == budget >= INTROSPECTION_MAX_COST
+    # the schema grows, and its standard introspection query with it: the budget keeps room for it twice over
+    standard = parse(get_introspection_query(descriptions=True))
+    assert 2 * operation_cost(schema, standard, None, None, introspection=True) <= budget

@@ -25,6 +25,7 @@ from api.graphql.limits.cost import (
     INTROSPECTION_MAX_COST,
     CostEstimator,
     cost_variables,
+    introspection_max_cost,
     introspection_sizes,
     operation_cost,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "count_directives",
     "declared_size",
     "directive_error",
+    "introspection_max_cost",
     "introspection_sizes",
     "literal_characters_rule",
     "operation_cost",

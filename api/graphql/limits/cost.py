@@ -35,7 +35,9 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    get_introspection_query,
     get_named_type,
+    parse,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
@@ -43,8 +45,9 @@ from api.graphql.limits.lists import DEFAULT_LIST_SIZE, MAX_PAGE, ListSize, decl
 from api.graphql.limits.shape import INTROSPECTION_ROOTS
 
 INTROSPECTION_MAX_COST = 250_000
-"""Introspection (development only: production refuses it) has its own budget: its lists are counted at their
-real size in the schema, which puts the standard introspection query near 150,000 resolver calls."""
+"""Introspection (development only: production refuses it) has its own budget, at least this: its lists are
+counted at their real size in the schema, which puts the standard introspection query (which grows with the
+schema) above 250,000 resolver calls; ``introspection_max_cost`` leaves room for it twice over."""
 
 
 class CostEstimator:
@@ -157,6 +160,22 @@ class CostEstimator:
         if not isinstance(value, int) or isinstance(value, bool):
             return MAX_PAGE
         return max(0, min(value, MAX_PAGE))
+
+
+@functools.cache
+def introspection_max_cost(schema: GraphQLSchema) -> int:
+    """The introspection budget of ``schema``: twice its fullest standard introspection query (GraphiQL's schema
+    fetch, every option on), and at least ``INTROSPECTION_MAX_COST``."""
+    options = {
+        "descriptions": True,
+        "specified_by_url": True,
+        "directive_is_repeatable": True,
+        "schema_description": True,
+        "input_value_deprecation": True,
+        "one_of": True,
+    }
+    standard = parse(get_introspection_query(**options))
+    return max(INTROSPECTION_MAX_COST, 2 * operation_cost(schema, standard, None, None, introspection=True))
 
 
 @functools.cache

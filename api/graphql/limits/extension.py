@@ -11,7 +11,7 @@ from strawberry.extensions import SchemaExtension
 
 from api.graphql.limits.cache import DocumentCache
 from api.graphql.limits.characters import unstorable_variable
-from api.graphql.limits.cost import INTROSPECTION_MAX_COST, cost_variables, operation_cost
+from api.graphql.limits.cost import cost_variables, introspection_max_cost, operation_cost
 
 
 class RequestLimits(SchemaExtension):
@@ -57,10 +57,11 @@ class RequestLimits(SchemaExtension):
             )
 
         self.cost, introspection = self.costs.get(document, (name, cost_variables(variables)), both)
-        if introspection > INTROSPECTION_MAX_COST:
+        budget = introspection_max_cost(schema) if introspection else 0
+        if introspection > budget:
             raise GraphQLError(
-                f"the introspection costs {introspection}, above its limit of {INTROSPECTION_MAX_COST}",
-                extensions={"code": "QUERY_TOO_COSTLY", "cost": introspection, "maxCost": INTROSPECTION_MAX_COST},
+                f"the introspection costs {introspection}, above its limit of {budget}",
+                extensions={"code": "QUERY_TOO_COSTLY", "cost": introspection, "maxCost": budget},
             )
         if self.cost > self.max_cost:
             raise GraphQLError(
