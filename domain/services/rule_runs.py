@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from domain.rules import Action, Catalogue, Decide, Delayed, Hold, Label, ListIndex, OpenCase, RuleSet, counter_records
+from domain.rules import Action, Catalogue, Decide, Delayed, Hold, Label, OpenCase, RuleSet, counter_records
 from domain.rules.memory import Snapshot
 from domain.rules.ports import CounterKey, CounterRecord, CounterStore, EntityFacts
 from domain.services.events import Accepted
@@ -114,15 +114,22 @@ class RunSummary:
 
 async def run_rules(loaded: LoadedRules, accepted: Sequence[Accepted], ports: RunPorts, now: datetime) -> RunSummary:
     """Evaluate the new (not duplicate) events; record their hits; act on LIVE ones."""
-    events = [a for a in accepted if not a.duplicate]
+    # Only events of regions with active rules cost anything, and only the counters those rules read are kept:
+    # a counter starts counting when the first rule reading it goes SHADOW.
+    events = [a for a in accepted if not a.duplicate and a.event.region in loaded.rulesets]
     summary = RunSummary()
     if not events:
         return summary
-    records = [r for a in events for r in counter_records(loaded.catalogue, a.event)]
+    sources = {
+        region: {spec.source for rule in ruleset.rules for spec in rule.counters}
+        for region, ruleset in loaded.rulesets.items()
+    }
+    records = [
+        r for a in events for r in counter_records(loaded.catalogue, a.event) if r.source in sources[a.event.region]
+    ]
     if records:
         await ports.counters.record(records)
-    empty = RuleSet((), ListIndex(()))
-    sets = [loaded.rulesets.get(a.event.region, empty) for a in events]
+    sets = [loaded.rulesets[a.event.region] for a in events]
     needs = [ruleset.needs(a.event) for ruleset, a in zip(sets, events, strict=True)]
     wanted = {
         (a.event.region, kind, entity_id) for a, n in zip(events, needs, strict=True) for kind, entity_id in n.entities
