@@ -12,7 +12,7 @@ rule with nothing shared between rules: "naive" matches each keyword list by Pyt
 normalised text and runs each regex alone (RE2); "per-rule scans" gives each keyword list its own automaton,
 still scanned once per rule. The list index's build time is measured at 1,000,000 entries per list kind.
 
-    .venv/bin/python -m bench.rules [--events 20000] [--baseline-events 300] [--large 1000000]
+    .venv/bin/python -m bench.rules [--events 20000] [--scans-events 2000] [--naive-events 200] [--large 1000000]
 """
 
 from __future__ import annotations
@@ -265,7 +265,8 @@ def large_build(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--baseline-events", type=int, default=300)
+    parser.add_argument("--scans-events", type=int, default=2000, help="events of the per-rule scans baseline")
+    parser.add_argument("--naive-events", type=int, default=200, help="events of the naive baseline")
     parser.add_argument("--runs", type=int, default=5, help="timed passes over the events (the median counts)")
     parser.add_argument("--large", type=int, default=1_000_000, help="entries of the list-build measurement")
     args = parser.parse_args()
@@ -305,14 +306,17 @@ def main() -> None:
           f"{engine.hits / len(sample):.2f} hits per event", flush=True)  # type: ignore[attr-defined]  # fmt: skip
 
     # the baselines must agree with the engine on the events they evaluate
-    baseline_sample = events[: args.baseline_events]
-    expected = [{h.rule_id for h in ruleset.evaluate(e, facts).hits} for e in baseline_sample]
-    for name, automata in (("per-rule scans", True), ("naive (`in` per term)", False)):
+    baselines = (("per-rule scans", True, args.scans_events), ("naive (`in` per term)", False, args.naive_events))
+    for name, automata, count in baselines:
         naive = Naive(snapshots, automata)
+        baseline_sample = events[:count]
+        expected = [{h.rule_id for h in ruleset.evaluate(e, facts).hits} for e in baseline_sample]
 
-        def baseline(naive: Naive = naive) -> int:
+        def baseline(
+            naive: Naive = naive, sample: list[Event] = baseline_sample, hits: list[set[str]] = expected
+        ) -> int:
             evaluated = 0
-            for event, want in zip(baseline_sample, expected, strict=True):
+            for event, want in zip(sample, hits, strict=True):
                 got = set()
                 for rule in rules:
                     if event.type in rule.event_types and event.region in rule.regions:
