@@ -18,7 +18,7 @@ from domain.services.rules import Rule, RuleState, RuleVersion
 from persistence.pagination import Page, encode_cursor, keyset
 from persistence.tables.automation import automation_rules
 from persistence.tables.policies import policies as policies_table
-from persistence.tables.rules import named_lists, rule_versions, rules
+from persistence.tables.rules import named_lists, rule_hits, rule_versions, rules
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
 
 RULE = RecordKind("rule")
@@ -188,3 +188,17 @@ async def current_versions(session: AsyncSession, found: Sequence[Rule]) -> dict
     keys = [sa.tuple_(sa.literal(r.id), sa.literal(r.current_version)) for r in found]
     stmt = sa.select(rule_versions).where(sa.tuple_(rule_versions.c.rule_id, rule_versions.c.number).in_(keys))
     return {v.rule_id: v for v in map(version_of, (await session.execute(stmt)).mappings())}
+
+
+async def hit_page(session: AsyncSession, rule_id: uuid.UUID, *, first: int, after: str | None) -> Page[Any]:
+    """A rule's hits, newest first (rows as mappings)."""
+    stmt = keyset(
+        sa.select(rule_hits).where(rule_hits.c.rule_id == rule_id),
+        rule_hits.c.created_at,
+        rule_hits.c.id,
+        first=first,
+        after=after,
+    )
+    rows = list((await session.execute(stmt)).mappings())
+    items = rows[:first]
+    return Page(items, [encode_cursor(r["created_at"], r["id"]) for r in items], len(rows) > first, after is not None)

@@ -26,6 +26,7 @@ from api.graphql.policies.queries import LadderQuery, PolicyQuery
 from api.graphql.review.bulk import BulkMutation, BulkQuery
 from api.graphql.review.mutations import ReviewMutation
 from api.graphql.review.queries import ReviewQuery
+from api.graphql.rules.hits import RuleHitQuery
 from api.graphql.rules.lists import NamedListMutation, NamedListQuery
 from api.graphql.rules.mutations import RuleMutation
 from api.graphql.rules.queries import RuleQuery
@@ -56,6 +57,7 @@ QUERIES: tuple[type, ...] = (
     DocumentQuery,
     RuleQuery,
     NamedListQuery,
+    RuleHitQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,

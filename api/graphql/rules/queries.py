@@ -29,7 +29,7 @@ class RuleFilter:
     states: list[RuleState] | None = None
 
 
-async def _load(info: Info, global_id: str) -> tuple[RuleEntity, RuleVersionEntity] | None:
+async def load_rule(info: Info, global_id: str) -> tuple[RuleEntity, RuleVersionEntity] | None:
     """The rule if the caller may read it where it lives (else None, as if it did not exist)."""
     parsed = parse_any(global_id)
     if parsed is None or parsed[0] != "Rule":
@@ -64,12 +64,12 @@ class RuleQuery:
 
     @strawberry.field(extensions=requires(Permission.RULES_READ), description="A rule by its ID (null if unseen).")
     async def rule(self, info: Info, id: strawberry.ID) -> Rule | None:
-        found = await _load(info, id)
+        found = await load_rule(info, id)
         return None if found is None else rule_of(*found)
 
     @strawberry.field(extensions=requires(Permission.RULES_READ), description="Every version of a rule, newest first.")
     async def rule_versions(self, info: Info, rule_id: strawberry.ID) -> list[RuleVersion] | None:
-        found = await _load(info, rule_id)
+        found = await load_rule(info, rule_id)
         if found is None:
             return None
         async with info.context.sessions() as session:

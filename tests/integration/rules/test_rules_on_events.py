@@ -75,6 +75,15 @@ async def test_shadow_records_and_live_acts(gql: GraphQLClient, db_url: str) -> 
     assert len(audited) == 1
     assert audited[0]["actor_id"].endswith(":v3")
 
+    query = "query($id: ID!) { ruleHits(ruleId: $id, first: 5) { nodes { ruleVersion mode actions { outcome } } } }"
+    body = await gql(query, {"id": rule_id}, token=admin)
+    assert body["data"]["ruleHits"]["nodes"] == [
+        {"ruleVersion": 3, "mode": "LIVE", "actions": [{"outcome": "TAKEN"}]},
+        {"ruleVersion": 2, "mode": "SHADOW", "actions": [{"outcome": "WITHHELD"}]},
+    ]
+    analyst = await issue_staff_token(db_url, "analyst", "US")  # rules, not the records hits name
+    assert (await gql(query, {"id": rule_id}, token=analyst))["data"]["ruleHits"] is None
+
 
 async def test_a_live_rule_opens_a_case_citing_its_version_and_stops_at_its_daily_cap(
     gql: GraphQLClient, db_url: str
