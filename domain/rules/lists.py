@@ -24,7 +24,7 @@ from domain.rules.normalise import normalise
 
 MAX_ENTRIES = 1_000_000
 """Most entries one list may hold."""
-MAX_LINKS = 200
+MAX_LINKS = 1000
 """Most links read from one text (a text listing more is matched on its first ones)."""
 
 _EDGE = "()[]{}<>\"'`,;:!?*.\u2018\u2019\u201c\u201d"
@@ -133,6 +133,7 @@ class ListIndex:
             automaton.make_automaton()
             self._automaton = automaton
         self.keyword_terms = len(keywords)
+        self._all_keyword_lists = (1 << counts[ListKind.KEYWORD]) - 1
 
     def versions(self) -> dict[str, int]:
         """List name -> version bound in this index."""
@@ -147,9 +148,11 @@ class ListIndex:
         """The keyword lists (mask) with a term in an already normalised text."""
         if self._automaton is None:
             return 0
-        mask = 0
+        mask, full = 0, self._all_keyword_lists
         for _, value in self._automaton.iter(f" {normalised} "):
             mask |= value
+            if mask == full:  # every list hit: the rest of the text cannot add one
+                break
         return mask
 
     def domain_mask(self, found: list[tuple[str, str]]) -> int:
