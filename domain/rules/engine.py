@@ -244,7 +244,7 @@ class RuleSet:
                 failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, str(error)))
                 started = clock()
                 continue
-            except (TypeError, ValueError, AttributeError) as error:  # a fact of the wrong type from the caller
+            except Exception as error:  # a fact of the wrong type, a FactSource that raised: this rule fails alone
                 failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, f"{type(error).__name__}: {error}"))
                 started = clock()
                 continue

@@ -144,6 +144,19 @@ def test_rules_are_indexed_by_event_type() -> None:
     assert rules.evaluate(event(type="report.filed"), FACTS).evaluated == 0
 
 
+class BrokenFacts(Snapshot):
+    def counter(self, key: CounterKey) -> int:
+        raise KeyError(key)
+
+
+def test_a_fact_source_that_raises_fails_only_the_rules_reading_it() -> None:
+    rules = RuleSet([define("count(reports, account, 1h) > 1", rule_id="counts"), define("true")], LISTS)
+    result = rules.evaluate(event(), BrokenFacts(FACTS.entities, {}))
+    assert [h.rule_id for h in result.hits] == ["r1"]
+    assert [(f.rule_id, f.code) for f in result.failures] == [("counts", FailureCode.RUNTIME_ERROR)]
+    assert result.failures[0].message.startswith("KeyError")
+
+
 def test_absent_attributes_read_as_empty_values() -> None:
     ev = event("t")  # no title, tags, views or nsfw
     assert matches('title == "" and views == 0 and not nsfw and "x" not in tags', ev)
