@@ -5,7 +5,17 @@ Order matters: the directive check and the shape check (``shape``) are linear in
 one error, anything that would make a later rule slow: graphql-core's OverlappingFieldsCanBeMerged compares
 pairs of fields and fragments (quadratic), and a rule walking every spread of every fragment is exponential in a
 document of fragments that each spread the previous one twice. Only a document that passes them meets those
-rules (which are then bounded by the shape's limits)."""
+rules (which are then bounded by the shape's limits).
+
+The rules that run, audited (issue 20): graphql-core's specified rules walk the document once (a visitor) with
+per-node caches, but for three, bounded here first: OverlappingFieldsCanBeMerged compares every pair of fields
+under one response name and every pair of spread fragments (``max_same_name``, ``max_spreads``),
+MaxIntrospectionDepthRule walks every spread under `__schema` without memo (``max_selections``: it walks at most
+the spread-out document), and KnownDirectivesRule answers one error per directive (``directives``). The variable
+rules look up each operation's fragments (cached per fragment). Strawberry's MaxAliasesLimiter and
+QueryDepthLimiter walk every spread without memo (exponential): replaced by ``shape``'s counts. MaxTokensLimiter
+bounds the parser (linear). Strawberry's MaybeNull and OneOf rules and ``literal_characters_rule`` visit each
+node once. The cost (``cost``) is memoised per fragment, type and page."""
 
 from __future__ import annotations
 
