@@ -8,11 +8,11 @@ document of fragments that each spread the previous one twice. Only a document t
 rules (which are then bounded by the shape's limits).
 
 The rules that run, audited (issue 20): graphql-core's specified rules walk the document once (a visitor) with
-per-node caches, but for three, bounded here first: OverlappingFieldsCanBeMerged compares every pair of fields
-under one response name and every pair of spread fragments (``max_same_name``, ``max_spreads``),
-MaxIntrospectionDepthRule walks every spread under `__schema` without memo (``max_selections``: it walks at most
-the spread-out document), and KnownDirectivesRule answers one error per directive (``directives``). The variable
-rules look up each operation's fragments (cached per fragment). Strawberry's MaxAliasesLimiter and
+per-node caches (MaxIntrospectionDepthRule: per fragment and entry depth), but for two, bounded here first:
+OverlappingFieldsCanBeMerged compares every pair of fields under one response name and every pair of spread
+fragments (``max_same_name``, ``max_spreads``, ``max_selections``), and KnownDirectivesRule and
+UniqueDirectivesPerLocationRule answer one error per directive (``directives``). The variable rules look up each
+operation's fragments (cached per fragment). Strawberry's MaxAliasesLimiter and
 QueryDepthLimiter walk every spread without memo (exponential): replaced by ``shape``'s counts. MaxTokensLimiter
 bounds the parser (linear). Strawberry's MaybeNull and OneOf rules and ``literal_characters_rule`` visit each
 node once. The cost (``cost``) is memoised per fragment, type and page."""
