@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from graphql import DocumentNode, GraphQLError, parse
 
@@ -18,6 +17,7 @@ from api.graphql.limits import Validator, shape
 from api.graphql.limits import validator as validator_module
 from api.graphql.schema import VigilSchema, build_schema
 from api.settings import Settings
+from tests.security.conftest import AppClient
 
 BOUND_SECONDS = 0.100
 """The issue's bound for refusing one of these documents (the validation; the old code took 14 s at 22 levels)."""
@@ -102,19 +102,23 @@ def test_every_fan_out_document_is_refused_in_milliseconds(validate: Validator, 
     assert seconds < BOUND_SECONDS
 
 
-async def test_an_anonymous_caller_gets_a_typed_400_at_once(http: httpx.AsyncClient) -> None:
-    for query in (doubling(29), FAMILY["in-fields-x5-30"], FAMILY["aliases-x3-30"]):
-        timings = []
-        for _ in range(3):
-            started = time.perf_counter()
-            response = await http.post("/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE})
-            timings.append(time.perf_counter() - started)
-            assert response.status_code == 400
-            [error] = response.json()["errors"]
-            assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-        # parse, context, validation and answer: well under a second on a busy machine (it was minutes)
-        assert min(timings) < 1.0
-    healthz = await http.get("/healthz")
+async def test_an_anonymous_caller_gets_a_typed_400_at_once(app_client: AppClient) -> None:
+    """Over HTTP, anonymously: the whole request (body, context, parse, validation, answer) in under 100 ms."""
+    slow: dict[str, float] = {}
+    async with app_client(rate_limit_anonymous="1000/5000") as http:
+        for name, query in {"doubling-29": doubling(29), **FAMILY}.items():
+            timings = []
+            for _ in range(3):
+                started = time.perf_counter()
+                response = await http.post("/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE})
+                timings.append(time.perf_counter() - started)
+                assert response.status_code == 400, name
+                [error] = response.json()["errors"]
+                assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX", name
+            if min(timings) >= BOUND_SECONDS:
+                slow[name] = min(timings)
+        healthz = await http.get("/healthz")
+    assert slow == {}
     assert healthz.status_code == 200
 
 
