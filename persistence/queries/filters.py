@@ -74,6 +74,7 @@ class CaseFilter:
     subject_id: uuid.UUID | None = None
     account_id: uuid.UUID | None = None
     policy_id: uuid.UUID | None = None
+    queue_id: uuid.UUID | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
 

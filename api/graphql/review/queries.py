@@ -32,6 +32,9 @@ class CaseFilter:
     subject_id: strawberry.ID | None = strawberry.field(default=None, description="An Account, Content or Ad ID.")
     account_id: strawberry.ID | None = None
     policy_id: strawberry.ID | None = strawberry.field(default=None, description="Cases with a report under it.")
+    queue_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Cases waiting in (or claimed from) this queue; region walls apply as ever."
+    )
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -72,6 +75,7 @@ class ReviewQuery:
                 subject_id=_subject_uuid(f.subject_id) if f.subject_id else None,
                 account_id=optional_id(f.account_id, "Account", "accountId"),
                 policy_id=optional_id(f.policy_id, "Policy", "policyId"),
+                queue_id=optional_id(f.queue_id, "Queue", "queueId"),
                 created_after=f.created_after,
                 created_before=f.created_before,
             )
