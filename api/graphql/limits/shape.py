@@ -16,9 +16,10 @@ OverlappingFieldsCanBeMerged does, which compares every pair of them, recursivel
 - ``max_spreads``: distinct fragments spread into one selection set (the overlap rule compares every pair).
 - ``max_same_name``: fields answering under one response path, once fragments are spread out and the
   sub-selections of same-named fields merged (`{ a { b } a { b } }` has two `a` and two `a.b`).
-Every fragment must be used (as graphql-core requires): an unused one would be checked by graphql-core's rules
-but not here. A cycle of fragments counts as nothing here (NoFragmentCyclesRule reports it), and so does an
-unknown fragment (KnownFragmentNamesRule).
+Every fragment must be used and none may spread itself, directly or not (as graphql-core requires): an unused
+one would be checked by graphql-core's rules but not here, and the spread-out walk of a cyclic document explores
+every path through the cycle (exponentially many). An unknown fragment counts as nothing here
+(KnownFragmentNamesRule reports it).
 """
 
 from __future__ import annotations
@@ -123,8 +124,10 @@ class _Counts:
         if found is not None:
             return found
         definition = self.fragments.get(name)
-        if definition is None or name in self.active:  # unknown, or a cycle: other rules report it
+        if definition is None:  # unknown: KnownFragmentNamesRule reports it
             return Shape()
+        if name in self.active:
+            raise TooComplex(f"Cannot spread fragment '{clip(name)}' within itself.", "GRAPHQL_VALIDATION_FAILED")
         self.active.add(name)
         try:
             shape = self.memo[name] = self.selection_set(definition.selection_set)
@@ -182,8 +185,8 @@ class _Counts:
 
 
 class _Merge:
-    """The second pass, over the spread-out document (known to be small): the fields answering under each response
-    path, the sub-selections of same-named fields merged."""
+    """The second pass, over the spread-out document (known to be small, and free of cycles): the fields answering
+    under each response path, the sub-selections of same-named fields merged."""
 
     def __init__(self, fragments: dict[str, FragmentDefinitionNode], max_same_name: int) -> None:
         self.fragments, self.max_same_name = fragments, max_same_name
@@ -193,7 +196,7 @@ class _Merge:
         while pending:
             groups: dict[str, list[SelectionSetNode | None]] = {}
             for selection_set in pending.pop():
-                self.gather(selection_set, groups, set())
+                self.gather(selection_set, groups)
             for name, children in groups.items():
                 if len(children) > self.max_same_name:
                     raise TooComplex(
@@ -204,19 +207,15 @@ class _Merge:
                 if below:
                     pending.append(below)
 
-    def gather(
-        self, node: SelectionSetNode, groups: dict[str, list[SelectionSetNode | None]], active: set[str]
-    ) -> None:
+    def gather(self, node: SelectionSetNode, groups: dict[str, list[SelectionSetNode | None]]) -> None:
         for selection in node.selections:
             if isinstance(selection, FieldNode):
                 response = selection.alias.value if selection.alias else selection.name.value
                 groups.setdefault(response, []).append(selection.selection_set)
             elif isinstance(selection, InlineFragmentNode):
-                self.gather(selection.selection_set, groups, active)
+                self.gather(selection.selection_set, groups)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
-                if fragment is not None and name not in active:
-                    active.add(name)
-                    self.gather(fragment.selection_set, groups, active)
-                    active.discard(name)
+                if fragment is not None:
+                    self.gather(fragment.selection_set, groups)

@@ -59,10 +59,18 @@ def test_depth_counts_through_fragments_and_introspection_has_its_own() -> None:
     assert _message(intro % ("ofType { " * 10, " }" * 14)) is None
 
 
-def test_cycles_and_unknown_fragments_are_left_to_graphql_core(validate: Validator) -> None:
+def test_a_cycle_is_one_error_before_any_walk_through_it(validate: Validator) -> None:
     cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A __typename }"
-    assert _message(cycle) is None
-    assert "Cannot spread fragment 'A' within itself" in validate.check(parse(cycle))[0].message
+    assert _message(cycle) == "Cannot spread fragment 'A' within itself."
+    # ten fragments each spreading the nine others: 10! paths through them, for a walk that only stops at cycles
+    names = [f"K{i}" for i in range(10)]
+    spreads = lambda me: " ".join(f"...{n}" for n in names if n != me)  # noqa: E731
+    clique = "{ ...K0 } " + " ".join(f"fragment {n} on Query {{ __typename {spreads(n)} }}" for n in names)
+    [error] = validate.check(parse(clique))
+    assert error.message == "Cannot spread fragment 'K0' within itself."
+
+
+def test_unknown_fragments_are_left_to_graphql_core(validate: Validator) -> None:
     unknown = "{ ...Nowhere }"
     assert _message(unknown) is None
     assert "Unknown fragment 'Nowhere'" in validate.check(parse(unknown))[0].message
