@@ -194,7 +194,7 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
 
     def changes(self) -> int:
         """How many records this unit of work has added so far (an item that fails must not have added any)."""
-        return len(self._new)
+        return len(self.change_set)
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"a bulk decision does not load {name}")

@@ -29,16 +29,14 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 import asyncpg
 
 from domain.clock import Clock, SystemClock
-from domain.events import DomainEvent, events_of
 from domain.policy import Policy, PolicyVersion
-from persistence.audit import AuditRecord
+from persistence.changeset import AuditContext, ChangeSet
 from persistence.fastsql import audit_arrays, column_arrays, insert_cte, update_cte
 from persistence.mapping import EntityMapping
 from persistence.outbox import event_arrays
 from persistence.retry import LostRace as LostRace  # raised here; callers import it from either module
 from persistence.tables.audit import audit_events
 from persistence.tables.outbox import outbox_events
-from persistence.uow import AuditContext, _table_order, audit_record, changed_columns
 
 E = TypeVar("E")
 
@@ -62,8 +60,7 @@ class PrefetchedUnitOfWork:
         self.regions = regions
         self.clock: Clock = clock or SystemClock()
         self._conn: Any = None
-        self._loaded: dict[tuple[str, uuid.UUID], tuple[EntityMapping[Any], Any, dict[str, Any]]] = {}
-        self._new: list[tuple[EntityMapping[Any], Any]] = []
+        self.change_set = ChangeSet()
 
     # -- what subclasses say -------------------------------------------------------------------------------
     def begin_sql(self) -> str:
@@ -125,45 +122,31 @@ class PrefetchedUnitOfWork:
 
     def track(self, mapping: EntityMapping[Any], entity: Any) -> Any:
         """The tracked instance of a loaded entity (the first one loaded, if the same row came twice)."""
-        key = (mapping.table.name, entity.id)
-        hit = self._loaded.get(key)
-        if hit is not None:
-            return hit[1]
-        self._loaded[key] = (mapping, entity, mapping.snapshot(entity))
-        return entity
+        return self.change_set.loaded(mapping, entity)
 
     def add(self, mapping: EntityMapping[Any], entity: Any) -> None:
-        self._new.append((mapping, entity))
+        self.change_set.added(mapping, entity)
 
     # -- write -------------------------------------------------------------------------------------------
     async def _write(self) -> None:
-        now = self.clock.now()
-        records: list[AuditRecord] = []
-        events: list[DomainEvent] = []
+        """The change set in one statement: its inserts and guarded updates grouped per table (a table's rows
+        written in the columns any of them changed), its audit and outbox events."""
         inserts: dict[str, tuple[EntityMapping[Any], list[Any]]] = {}
-        for mapping, entity in self._new:
-            inserts.setdefault(mapping.table.name, (mapping, []))[1].append(entity)
-            records.append(audit_record(self.audit, now, mapping, entity, None, mapping.snapshot(entity)))
-            events += events_of(entity, None, now)
+        for item in self.change_set.new():
+            inserts.setdefault(item.mapping.table.name, (item.mapping, []))[1].append(item.entity)
         updates: dict[str, tuple[EntityMapping[Any], list[Any], list[int], set[str]]] = {}
-        for mapping, entity, snapshot in self._loaded.values():
-            diff = changed_columns(mapping, entity, snapshot)
-            if not diff:
-                continue
-            loaded_version = snapshot["version"]
-            entity.version = loaded_version + 1
+        for update in self.change_set.updates():
+            mapping = update.item.mapping
             group = updates.setdefault(mapping.table.name, (mapping, [], [], {"version"}))
-            group[1].append(entity)
-            group[2].append(loaded_version)
-            group[3].update(diff)  # a table's rows are written in the columns any of them changed
-            before = {k: snapshot[k] for k in diff}
-            records.append(audit_record(self.audit, now, mapping, entity, before, diff))
-            events += events_of(entity, before, now)
+            group[1].append(update.item.entity)
+            group[2].append(update.guard)
+            group[3].update(update.columns)
+            update.item.entity.version = update.version
+        records, events = self.change_set.settle(self.audit, self.clock.now())
         if not records:
             return
-        order = _table_order()
-        insert_groups = sorted(inserts.values(), key=lambda g: order[g[0].table.name])
-        update_groups = sorted(updates.values(), key=lambda g: order[g[0].table.name])
+        insert_groups = list(inserts.values())  # already in foreign-key order
+        update_groups = list(updates.values())
         params: list[Any] = []
         for mapping, entities in insert_groups:
             params += column_arrays(mapping, entities)
@@ -182,9 +165,6 @@ class PrefetchedUnitOfWork:
         except asyncpg.InvalidTextRepresentationError as exc:
             if LOST_RACE_GUARD not in str(exc):
                 raise
-            for _, entities, versions, _ in update_groups:
-                for entity, version in zip(entities, versions, strict=True):
-                    entity.version = version
             raise LostRace("a row changed between the prefetch and the write") from None
 
 

@@ -13,45 +13,35 @@ outbox events (``domain.events.events_of``), written in the same transaction.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import Clock, SystemClock
-from domain.events import DomainEvent, events_of
 from persistence.audit import AuditRecord, write_events
+from persistence.changeset import (
+    AuditContext,
+    Audited,
+    ChangeSet,
+    RecordKind,
+    Subject,
+    Update,
+    audit_record,
+    changed_columns,
+)
 from persistence.db import SessionFactory
 from persistence.locks import subject_lock_key
 from persistence.mapping import EntityMapping
-from persistence.metadata import metadata
 from persistence.outbox import write_events as write_outbox
 from persistence.retry import LostRace
 
-
-@dataclass(frozen=True)
-class AuditContext:
-    """Who is acting, in which request, doing what (the operation names the audit events' action)."""
-
-    actor_kind: str
-    actor_id: str
-    operation: str
-    request_id: str | None = None
-    reason: str | None = None
-
-
-@dataclass
-class _Tracked:
-    mapping: EntityMapping[Any]
-    entity: Any
-    snapshot: dict[str, Any] | None  # the row as last written or loaded; None: new, not inserted yet
-    base: dict[str, Any] | None  # the row as this unit of work found it (None: new in it): what the audit compares
+# The audit helpers live with the change set; everything that audits by hand imports them from here.
+__all__ = ["AuditContext", "Audited", "RecordKind", "SqlUnitOfWork", "Subject", "audit_record", "changed_columns"]
 
 
 class SqlUnitOfWork:
@@ -70,7 +60,7 @@ class SqlUnitOfWork:
         self.audit = audit
         self.clock: Clock = clock or SystemClock()
         self._session: AsyncSession | None = None
-        self._tracked: dict[tuple[str, uuid.UUID], _Tracked] = {}
+        self.change_set = ChangeSet()
         self.events_written = 0
         self._repos: dict[str, Any] = {}
         self._recorded: list[AuditRecord] = []
@@ -94,7 +84,7 @@ class SqlUnitOfWork:
         finally:
             await session.close()
             self._session = None
-            self._tracked.clear()
+            self.change_set.clear()
             self._recorded.clear()
             self._subject_locks.clear()
 
@@ -120,25 +110,15 @@ class SqlUnitOfWork:
 
     # -- tracking ----------------------------------------------------------------------------------------
     def tracked(self, mapping: EntityMapping[Any], entity_id: uuid.UUID) -> Any | None:
-        hit = self._tracked.get((mapping.table.name, entity_id))
-        return hit.entity if hit is not None else None
+        return self.change_set.get(mapping, entity_id)
 
     def track_loaded(self, mapping: EntityMapping[Any], row: Mapping[str, Any] | sa.RowMapping) -> Any:
         """The tracked instance for a loaded row (the one already in the identity map, if any)."""
-        key = (mapping.table.name, row["id"])
-        hit = self._tracked.get(key)
-        if hit is not None:
-            return hit.entity
-        entity = mapping.from_row(row)
-        snapshot = mapping.snapshot(entity)
-        self._tracked[key] = _Tracked(mapping, entity, snapshot, snapshot)
-        return entity
+        hit = self.change_set.get(mapping, row["id"])
+        return hit if hit is not None else self.change_set.loaded(mapping, mapping.from_row(row))
 
     def register_new(self, mapping: EntityMapping[Any], entity: Any) -> None:
-        key = (mapping.table.name, entity.id)
-        if key in self._tracked:
-            raise ValueError(f"{mapping.kind} {entity.id} is already in this unit of work")
-        self._tracked[key] = _Tracked(mapping, entity, None, None)
+        self.change_set.added(mapping, entity)
 
     # -- writing -----------------------------------------------------------------------------------------
     def record(
@@ -164,135 +144,36 @@ class SqlUnitOfWork:
         await self._flush(final=False)
 
     async def _flush(self, *, final: bool) -> None:
+        """The change set's pending rows, one INSERT per table and one guarded UPDATE per row; at commit
+        (``final``) its audit and outbox events too."""
         session = self.session
-        order = _table_order()
-        new = sorted(
-            (t for t in self._tracked.values() if t.snapshot is None), key=lambda t: order[t.mapping.table.name]
-        )
-        by_table: dict[str, list[_Tracked]] = {}
+        new = self.change_set.new()
+        by_table: dict[str, list[Any]] = {}
         for item in new:
             by_table.setdefault(item.mapping.table.name, []).append(item)
         for items in by_table.values():
-            table = items[0].mapping.table
-            await session.execute(sa.insert(table), [i.mapping.to_row(i.entity) for i in items])
+            await session.execute(sa.insert(items[0].mapping.table), [i.mapping.to_row(i.entity) for i in items])
             for i in items:
-                i.snapshot = i.mapping.snapshot(i.entity)
-        inserted = {id(i) for i in new}
-        for item in self._tracked.values():
-            if id(item) not in inserted:
-                await self._update(session, item)
+                self.change_set.written(i)
+        for update in list(self.change_set.updates()):
+            await self._update(session, update)
         if final:
-            await self._write_events()
+            records, events = self.change_set.settle(self.audit, self.clock.now())
+            records += self._recorded
+            self._recorded = []
+            await write_events(session, records)
+            await write_outbox(session, events)
+            self.events_written += len(records)
 
-    async def _update(self, session: AsyncSession, item: _Tracked) -> None:
-        """The row's changed columns, guarded by the version it has now. A unit of work bumps a row's version once
-        (a row it inserted keeps the version it was inserted with), however many flushes write it."""
-        assert item.snapshot is not None
-        changed = changed_columns(item.mapping, item.entity, item.snapshot)
-        if not changed:
-            return
+    async def _update(self, session: AsyncSession, update: Update) -> None:
+        item = update.item
         table = item.mapping.table
-        current = item.snapshot["version"]
-        bump = item.base is not None and current == item.base["version"]
-        written = current + 1 if bump else current
         result = await session.execute(
             sa.update(table)
-            .where(table.c.id == item.entity.id, table.c.version == current)
-            .values(**changed, version=written)
+            .where(table.c.id == item.entity.id, table.c.version == update.guard)
+            .values(**update.columns, version=update.version)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LostRace(f"{item.mapping.kind} {item.entity.id} was changed by someone else; reload and try again")
-        item.entity.version = written
-        item.snapshot = item.mapping.snapshot(item.entity)
-
-    async def _write_events(self) -> None:
-        """One audit event (and its outbox events) per entity inserted or changed since this unit of work found
-        it, all at one instant (the commit's), then the hand-audited records; the baselines move to now."""
-        now = self.clock.now()
-        records: list[AuditRecord] = []
-        events: list[DomainEvent] = []
-        for item in self._tracked.values():
-            assert item.snapshot is not None
-            if item.base is None:
-                records.append(audit_record(self.audit, now, item.mapping, item.entity, None, item.snapshot))
-                events += events_of(item.entity, None, now)
-            else:
-                changed = changed_columns(item.mapping, item.entity, item.base)
-                if not changed:
-                    continue
-                before = {k: item.base[k] for k in changed}
-                records.append(audit_record(self.audit, now, item.mapping, item.entity, before, changed))
-                events += events_of(item.entity, before, now)
-            item.base = item.snapshot
-        records += self._recorded
-        self._recorded = []
-        await write_events(self.session, records)
-        await write_outbox(self.session, events)
-        self.events_written += len(records)
-
-
-@functools.cache
-def _table_order() -> dict[str, int]:
-    """Tables in foreign-key order (sorting the metadata costs more than a whole small flush: done once)."""
-    return {t.name: i for i, t in enumerate(metadata.sorted_tables)}
-
-
-class Audited(Protocol):
-    """What an audit event's subject is: its ``kind`` and the view of its values an event may show.
-    ``EntityMapping`` is one; ``RecordKind`` names records written outside the entity mappings."""
-
-    @property
-    def kind(self) -> str: ...
-
-    def audit_view(self, values: Mapping[str, Any]) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class RecordKind:
-    """A kind of record whose writes a unit of work audits by hand (``SqlUnitOfWork.record``): principals, tokens,
-    refused mutations. Its events show the values given, as given."""
-
-    kind: str
-
-    def audit_view(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(values)
-
-
-@dataclass(frozen=True)
-class Subject:
-    """The subject of a hand-audited write: its id and its data region (None: no region in particular)."""
-
-    id: Any
-    region: str | None = None
-
-
-def audit_record(
-    audit: AuditContext,
-    now: datetime,
-    mapping: Audited,
-    entity: Any,
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any] | None,
-) -> AuditRecord:
-    """The audit event of one inserted (``before`` None) or changed entity, or of a hand-audited write: every
-    audit record is built here (the SQL and prefetching units of work, principals and tokens, refusals)."""
-    region = getattr(entity, "region", None)
-    return AuditRecord(
-        occurred_at=now,
-        actor_kind=audit.actor_kind,
-        actor_id=audit.actor_id,
-        action=audit.operation,
-        subject_kind=mapping.kind,
-        subject_id=str(entity.id),
-        region=getattr(region, "value", region),
-        request_id=audit.request_id,
-        reason=audit.reason,
-        before=mapping.audit_view(before) if before is not None else None,
-        after=mapping.audit_view(after) if after is not None else None,
-    )
-
-
-def changed_columns(mapping: EntityMapping[Any], entity: Any, snapshot: Mapping[str, Any]) -> dict[str, Any]:
-    """The columns that differ from the loaded snapshot (``version`` aside)."""
-    current = mapping.snapshot(entity)
-    return {k: v for k, v in current.items() if snapshot[k] != v and k != "version"}
+        item.entity.version = update.version
+        self.change_set.written(item)
