@@ -32,6 +32,8 @@ POLL_SECONDS: Final = 1.0
 BREAKER_DAILY: Final = 10_000
 """Actions of one kind that rules may take per region and UTC day before the circuit breaker withholds more."""
 BREAKER_RULE: Final = uuid.UUID(int=0)
+SNOOZE_DAYS: Final = 7
+"""After a human decided on an entity, rules record hits on it but take no action for this many days."""
 
 _GENERATION = """
 SELECT (SELECT coalesce(max(updated_at)::text, '') || '/' || count(*) FROM rules) || '|' ||
@@ -66,10 +68,22 @@ WHERE l.expires_at IS NULL OR l.expires_at > $4
 GROUP BY l.region, l.entity_kind, l.entity_id
 """
 _SNOOZED = """
+WITH w AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id)),
+subjects AS (
+  SELECT w.region, w.kind, w.id, a.id AS subject_id FROM w
+    JOIN accounts a ON w.kind = 'account' AND a.region = w.region AND a.external_id = w.id
+  UNION ALL SELECT w.region, w.kind, w.id, c.id FROM w
+    JOIN contents c ON w.kind = 'content' AND c.region = w.region AND c.external_id = w.id
+  UNION ALL SELECT w.region, w.kind, w.id, d.id FROM w
+    JOIN ads d ON w.kind = 'ad' AND d.region = w.region AND d.external_id = w.id
+)
 SELECT s.region, s.entity_kind, s.entity_id FROM entity_snoozes s
-JOIN unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id)
-  ON s.region = w.region AND s.entity_kind = w.kind AND s.entity_id = w.id
+  JOIN w ON s.region = w.region AND s.entity_kind = w.kind AND s.entity_id = w.id
 WHERE s.until > $4
+UNION
+SELECT subjects.region, subjects.kind, subjects.id FROM subjects
+WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.subject_id = subjects.subject_id AND NOT d.automated
+              AND d.decided_at > $4 - make_interval(days => $5))
 """
 _TALLY = """
 INSERT INTO rule_action_tallies AS t (day, region, rule_id, action_kind, count) VALUES ($1, $2, $3, $4, 1)
@@ -236,7 +250,7 @@ async def snoozed(
 ) -> set[tuple[str, str, str]]:
     regions, kinds, ids = _columns(wanted)
     async with pool.acquire() as conn:
-        rows = await conn.fetch(_SNOOZED, regions, kinds, ids, now)
+        rows = await conn.fetch(_SNOOZED, regions, kinds, ids, now, SNOOZE_DAYS)
     return {(r["region"], r["entity_kind"], r["entity_id"]) for r in rows}
 
 

@@ -134,3 +134,30 @@ async def test_an_edit_reaches_the_rule_sets_within_the_poll(db_url: str, gql: G
     finally:
         cache.close()
         await pool.close()
+
+
+async def test_an_entity_a_human_decided_on_is_snoozed(gql: GraphQLClient, db_url: str) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    policy = await flows.policy(gql, admin, "SPAM")
+    owner = await flows.account(gql, admin, "creator-2")
+    reviewed = await flows.content(gql, admin, owner, "v-reviewed")
+    await flows.content(gql, admin, owner, "v-fresh")
+    case = (await flows.report(gql, admin, reviewed, policy))["case"]["id"]
+    decided = await flows.decide(gql, admin, case, policy, verdict="NOT_VIOLATING")
+    assert decided["__typename"] == "DecideCaseSuccess", decided
+    source = (
+        'rule "coins"\non content.posted\nin US\npolicy SPAM\nwhen contains(lower(text), "free coins")\n'
+        'then open_case(queue="spam", priority=80)\n'
+    )
+    await _rule(gql, admin, source, "LIVE")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "US")
+    posts = []
+    for key, video in (("r1", "v-reviewed"), ("r2", "v-fresh")):
+        post = event(key, account="creator-2", text="free coins")
+        post["entities"] = [{"kind": "ACCOUNT", "externalId": "creator-2"}, {"kind": "CONTENT", "externalId": video}]
+        posts.append(post)
+    assert await _send(gql, platform, posts) == [1, 1]
+    rows = await fetch(db_url, "SELECT subject_id, actions FROM rule_hits ORDER BY subject_id")
+    outcomes = {r["subject_id"]: json.loads(r["actions"])[0] for r in rows}
+    assert outcomes["v-reviewed"] == {"action": "OPEN_CASE", "outcome": "WITHHELD", "reason": "snoozed"}
+    assert outcomes["v-fresh"]["outcome"] == "TAKEN"
