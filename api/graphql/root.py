@@ -30,6 +30,7 @@ from api.graphql.rules.hits import RuleHitQuery
 from api.graphql.rules.lists import NamedListMutation, NamedListQuery
 from api.graphql.rules.mutations import RuleMutation
 from api.graphql.rules.queries import RuleQuery
+from api.graphql.rules.stats import RuleStatsMutation, RuleStatsQuery
 from api.graphql.tokens.mutations import TokenMutation
 from api.graphql.tokens.queries import TokenQuery, ViewerQuery
 from api.graphql.transparency.queries import TransparencyQuery
@@ -58,6 +59,7 @@ QUERIES: tuple[type, ...] = (
     RuleQuery,
     NamedListQuery,
     RuleHitQuery,
+    RuleStatsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -75,6 +77,7 @@ MUTATIONS: tuple[type, ...] = (
     EventMutation,
     RuleMutation,
     NamedListMutation,
+    RuleStatsMutation,
 )
 
 Query = merge_types("Query", QUERIES)
