@@ -167,7 +167,7 @@ class RuleSetCache:
 
     @property
     def closed(self) -> bool:
-        return bool(getattr(self._pool, "_closed", False))
+        return bool(self._pool.is_closing())
 
     async def get(self) -> LoadedRules:
         if self._loaded is None:
@@ -199,10 +199,12 @@ class RuleSetCache:
             await asyncio.sleep(self._poll)
             try:
                 await self.refresh(force=False)
-            except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+            except (asyncpg.InterfaceError, asyncpg.PostgresError, OSError):
                 if self.closed:
                     return  # the pool went with its app
                 log.warning("rule sets could not be refreshed; retrying")
+            if self.closed:
+                return
 
     def close(self) -> None:
         if self._task is not None:
