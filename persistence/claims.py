@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from domain.case import Case
 from domain.clock import Clock
 from domain.queue import Queue
+from domain.services.queue import ClaimReads
 from persistence.fastsql import Compiled, compile_statement, entity_from, labelled, nulls_as
 from persistence.operations import claimable_case
 from persistence.prefetched import PrefetchedUnitOfWork
@@ -50,21 +51,20 @@ def _prefetch(escalated: bool) -> Compiled:
 
 
 class ClaimUnitOfWork(PrefetchedUnitOfWork):
-    """``async with ClaimUnitOfWork(pool, audit, queue_id, ...) as uow:`` then ``claim_next_case`` on it."""
+    """``async with ClaimUnitOfWork(pool, audit, ClaimReads.of(actor, queue_id), ...) as uow:`` then
+    ``claim_next_case`` on it."""
 
     def __init__(
         self,
         pool: asyncpg.Pool,
         audit: AuditContext,
-        queue_id: uuid.UUID,
+        reads: ClaimReads,
         *,
-        escalated: bool,
-        renew_case_id: uuid.UUID | None = None,
         regions: frozenset[str] | None = None,
         clock: Clock | None = None,
     ) -> None:
         super().__init__(pool, audit, regions=regions, clock=clock)
-        self._queue_id, self._escalated, self._renew = queue_id, escalated, renew_case_id
+        self._queue_id, self._escalated, self._renew = reads.queue_id, reads.escalated, reads.renew_case_id
         self._queue: Queue | None = None
         self._next: Case | None = None
         self._renewed: Case | None = None

@@ -17,7 +17,6 @@ error and raises. Records outside the caller's regions are invisible, as in the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +31,7 @@ from domain.policy import Policy, PolicyVersion
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
-from domain.services.report import SubmitReport
+from domain.services.report import IntakeReads
 from domain.subject import SubjectKind
 from persistence.fastsql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
@@ -75,16 +74,6 @@ _MAPPINGS: dict[str, EntityMapping[Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class IntakeItem:
-    """What one report of the batch will look up."""
-
-    subject_kind: SubjectKind
-    subject_id: uuid.UUID
-    policy_id: uuid.UUID
-    idempotency_key: str | None
-
-
 @dataclass
 class _Loaded:
     reports: dict[str, Report] = field(default_factory=dict)  # by idempotency key (this reporter)
@@ -96,55 +85,38 @@ class _Loaded:
 
 
 class IntakeUnitOfWork(PrefetchedUnitOfWork):
-    """``async with IntakeUnitOfWork(pool, audit, reporter, items, regions=...) as uow:`` then the domain's
-    ``submit_report`` / ``submit_reports`` on it. Leaving without an error writes and commits."""
+    """``async with IntakeUnitOfWork(pool, audit, IntakeReads.of(actor, cmds), regions=...) as uow:`` then the
+    domain's ``submit_report`` / ``submit_reports`` on it. Leaving without an error writes and commits."""
 
     def __init__(
         self,
         pool: asyncpg.Pool,
         audit: AuditContext,
-        reporter_id: str,
-        items: Sequence[IntakeItem],
+        reads: IntakeReads,
         *,
         regions: frozenset[str] | None = None,
         clock: Clock | None = None,
     ) -> None:
         super().__init__(pool, audit, regions=regions, clock=clock)
-        self._reporter_id = reporter_id
-        self._items = list(items)
+        self._reads = reads
         self._data = _Loaded()
         self._repos = _Repositories(self)
 
-    @classmethod
-    def for_reports(
-        cls,
-        pool: asyncpg.Pool,
-        audit: AuditContext,
-        reporter_id: str,
-        cmds: Sequence[SubmitReport],
-        *,
-        regions: frozenset[str] | None = None,
-        clock: Clock | None = None,
-    ) -> IntakeUnitOfWork:
-        """The unit of work for ``submit_report`` / ``submit_reports`` of ``cmds`` by ``reporter_id``."""
-        items = [IntakeItem(c.subject_kind, c.subject_id, c.policy_id, c.idempotency_key) for c in cmds]
-        return cls(pool, audit, reporter_id, items, regions=regions, clock=clock)
-
     def begin_sql(self) -> str:
-        return lock_subjects_sql([i.subject_id for i in self._items])
+        return lock_subjects_sql([subject_id for _, subject_id in self._reads.subjects])
 
     def unlocked_guard(self) -> list[int]:
-        return sorted({lock_key(i.subject_id) for i in self._items})
+        return sorted({lock_key(subject_id) for _, subject_id in self._reads.subjects})
 
     async def prefetch(self, conn: Any) -> None:
+        reads = self._reads
         by_kind: dict[SubjectKind, list[uuid.UUID]] = {k: [] for k in SubjectKind}
-        for item in self._items:
-            by_kind[item.subject_kind].append(item.subject_id)
-        keys = [i.idempotency_key for i in self._items if i.idempotency_key is not None]
-        policies = list({i.policy_id for i in self._items})
+        for kind, subject_id in reads.subjects:
+            by_kind[kind].append(subject_id)
+        keys, policies = list(reads.idempotency_keys), list(reads.policy_ids)
         accounts, contents, ads = by_kind[SubjectKind.ACCOUNT], by_kind[SubjectKind.CONTENT], by_kind[SubjectKind.AD]
-        locks = sorted({lock_key(i.subject_id) for i in self._items})
-        rows = await self.fetch(conn, PREFETCH, self._reporter_id, keys, contents, accounts, ads, policies, locks)
+        locks = self.unlocked_guard()
+        rows = await self.fetch(conn, PREFETCH, reads.reporter_id, keys, contents, accounts, ads, policies, locks)
         data = self._data
         for row in rows:
             tag = row["k"]
@@ -203,7 +175,7 @@ class _Reports:
         self._uow, self._loaded = uow, loaded
 
     async def get_by_idempotency_key(self, reporter_id: str, key: str) -> Report | None:
-        if reporter_id != self._uow._reporter_id:
+        if reporter_id != self._uow._reads.reporter_id:
             raise AssertionError("report intake prefetches one reporter's keys")
         return self._loaded.reports.get(key)
 

@@ -24,7 +24,7 @@ from authz.actors import actor_for as authz_actor_for
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.errors import DomainError
-from domain.services.report import SubmitReport
+from domain.services.report import IntakeReads, SubmitReport
 from persistence.intake import IntakeUnitOfWork
 from persistence.prefetched import PrefetchedUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
@@ -129,7 +129,7 @@ async def run_intake(
     attempt loses a race (a crowd reporting one post), the next one locks the subjects first."""
 
     def open_uow(pool: asyncpg.Pool, audit: AuditContext, actor: Actor, regions: frozenset[str] | None) -> Any:
-        return IntakeUnitOfWork.for_reports(pool, audit, actor.id, cmds, regions=regions)
+        return IntakeUnitOfWork(pool, audit, IntakeReads.of(actor, cmds), regions=regions)
 
     return await run_prefetched(info, operation, Permission.REPORTS_CREATE, open_uow, command, optimistic_first=True)
 

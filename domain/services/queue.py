@@ -93,6 +93,21 @@ class ClaimNextCase:
     renew_case_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True)
+class ClaimReads:
+    """What ``claim_next_case`` reads, known before it runs: the queue, and either the case to renew or the queue's
+    most urgent free case the actor may take (escalated ones only from ``ESCALATED_CASE_MIN`` seniority). A
+    prefetching engine loads exactly this (``persistence.claims``)."""
+
+    queue_id: uuid.UUID
+    escalated: bool
+    renew_case_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, actor: Actor, queue_id: uuid.UUID, renew_case_id: uuid.UUID | None = None) -> ClaimReads:
+        return cls(queue_id, actor.seniority >= seniority.ESCALATED_CASE_MIN, renew_case_id)
+
+
 async def claim_next_case(
     uow: UnitOfWork, actor: Actor, cmd: ClaimNextCase, config: DomainConfig = DEFAULT_CONFIG
 ) -> Case | None:
@@ -107,7 +122,7 @@ async def claim_next_case(
         if case.queue_id != queue.id or case.lease.holder != actor.id:
             raise DomainError.conflict("you hold no lease on this case in this queue", "renewCaseId")
     else:
-        escalated = actor.seniority >= seniority.ESCALATED_CASE_MIN
+        escalated = ClaimReads.of(actor, queue.id).escalated
         case = await uow.queues.next_case(queue.id, now=now, escalated=escalated)
     if case is not None:
         case.claim(actor, config.claim_lease, now)

@@ -43,6 +43,28 @@ class SubmitReport:
             limits.text(self.idempotency_key, field="idempotencyKey", max_len=limits.IDEMPOTENCY_KEY_MAX)
 
 
+@dataclass(frozen=True)
+class IntakeReads:
+    """What ``submit_report`` / ``submit_reports`` read, known from the commands before they run: the reporter's
+    earlier reports under the commands' idempotency keys, the subjects (with their open cases and the queues of
+    their regions) and the cited policies (with their versions in force). A prefetching engine loads exactly this
+    and nothing else (``persistence.intake``); a read outside it is a programming error there."""
+
+    reporter_id: str
+    subjects: tuple[tuple[SubjectKind, uuid.UUID], ...]
+    policy_ids: tuple[uuid.UUID, ...]
+    idempotency_keys: tuple[str, ...]
+
+    @classmethod
+    def of(cls, actor: Actor, cmds: Sequence[SubmitReport]) -> IntakeReads:
+        return cls(
+            reporter_id=actor.id,
+            subjects=tuple(dict.fromkeys((c.subject_kind, c.subject_id) for c in cmds)),
+            policy_ids=tuple(dict.fromkeys(c.policy_id for c in cmds)),
+            idempotency_keys=tuple(dict.fromkeys(c.idempotency_key for c in cmds if c.idempotency_key is not None)),
+        )
+
+
 async def submit_report(
     uow: UnitOfWork, actor: Actor, cmd: SubmitReport, config: DomainConfig = DEFAULT_CONFIG
 ) -> Report:

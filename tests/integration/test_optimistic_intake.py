@@ -13,11 +13,11 @@ import pytest
 from api.graphql.ids import parse_id
 from domain.actor import Actor, ActorKind
 from domain.report import ReportSource
-from domain.services.report import SubmitReport, submit_report
+from domain.services.report import IntakeReads, SubmitReport, submit_report
 from domain.subject import SubjectKind
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.fastsql import asyncpg_dsn, create_pool, lock_key
-from persistence.intake import IntakeItem, IntakeUnitOfWork
+from persistence.intake import IntakeUnitOfWork
 from persistence.prefetched import LostRace
 from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
@@ -51,12 +51,11 @@ async def test_a_write_that_lost_its_race_applies_nothing(gql: GraphQLClient, db
     subject = parse_id(video, "Content", field="subjectId")
     policy_uuid = parse_id(policy_id, "Policy", field="policyId")
     cmd = SubmitReport(SubjectKind.CONTENT, subject, policy_uuid, ReportSource.USER, idempotency_key="second")
-    item = IntakeItem(cmd.subject_kind, cmd.subject_id, cmd.policy_id, cmd.idempotency_key)
     actor = Actor(id="race-reporter", kind=ActorKind.TOKEN)
     audit = AuditContext(actor_kind="TOKEN", actor_id=actor.id, operation="optimistic-test")
     pool = await create_pool(db_url, size=2)
     try:
-        uow = IntakeUnitOfWork(pool, audit, actor.id, [item])
+        uow = IntakeUnitOfWork(pool, audit, IntakeReads.of(actor, [cmd]))
         uow.optimistic = True
 
         async def raced() -> None:
@@ -72,7 +71,7 @@ async def test_a_write_that_lost_its_race_applies_nothing(gql: GraphQLClient, db
             await raced()
         assert await _counts(db_url, subject) == (2, 1, 0)  # the other fold only: no report, no event from us
 
-        locked = IntakeUnitOfWork(pool, audit, actor.id, [item])  # the retry, as run_intake makes it
+        locked = IntakeUnitOfWork(pool, audit, IntakeReads.of(actor, [cmd]))  # the retry, as run_intake makes it
         async with locked:
             await submit_report(locked, actor, cmd)
         assert await _counts(db_url, subject) == (3, 2, 2)  # the report and its case, each audited
@@ -89,14 +88,13 @@ async def test_an_unlocked_attempt_goes_locked_when_a_subject_is_held(gql: Graph
     cmd = SubmitReport(
         SubjectKind.CONTENT, subject, parse_id(policy_id, "Policy", field="policyId"), ReportSource.USER, None, "k"
     )
-    item = IntakeItem(cmd.subject_kind, cmd.subject_id, cmd.policy_id, cmd.idempotency_key)
     actor = Actor(id="held-reporter", kind=ActorKind.TOKEN)
     audit = AuditContext(actor_kind="TOKEN", actor_id=actor.id, operation="optimistic-test")
     pool = await create_pool(db_url, size=2)
     try:
         async with pool.acquire() as holder, holder.transaction():
             await holder.execute("SELECT pg_advisory_xact_lock($1)", lock_key(subject))  # a locked request
-            uow = IntakeUnitOfWork(pool, audit, actor.id, [item])
+            uow = IntakeUnitOfWork(pool, audit, IntakeReads.of(actor, [cmd]))
             uow.optimistic = True
             with pytest.raises(LostRace, match="holds a subject's lock"):
                 await uow.__aenter__()
@@ -186,10 +184,9 @@ async def test_an_unlocked_intake_write_yields_to_a_sql_unit_of_work_holding_the
     fast_actor, sql_actor = Actor(id="fast", kind=ActorKind.TOKEN), Actor(id="sql", kind=ActorKind.TOKEN)
     fast_cmd = SubmitReport(SubjectKind.CONTENT, subject, policy_uuid, ReportSource.USER, idempotency_key="fast")
     sql_cmd = SubmitReport(SubjectKind.CONTENT, subject, policy_uuid, ReportSource.AUTOMATED, idempotency_key="sql")
-    item = IntakeItem(SubjectKind.CONTENT, subject, policy_uuid, "fast")
     audit = AuditContext(actor_kind="TOKEN", actor_id=fast_actor.id, operation="lock-test")
     try:
-        unlocked = IntakeUnitOfWork(pool, audit, fast_actor.id, [item])
+        unlocked = IntakeUnitOfWork(pool, audit, IntakeReads.of(fast_actor, [fast_cmd]))
         unlocked.optimistic = True
         await unlocked.__aenter__()  # reads the case: nobody holds the subject yet
         await submit_report(unlocked, fast_actor, fast_cmd)
@@ -199,7 +196,9 @@ async def test_an_unlocked_intake_write_yields_to_a_sql_unit_of_work_holding_the
         with pytest.raises(LostRace):
             await unlocked.__aexit__(None, None, None)
         await holder.__aexit__(None, None, None)  # no CONFLICT: nobody changed the case under the lock
-        locked = IntakeUnitOfWork(pool, audit, fast_actor.id, [item])  # the retry, as run_intake makes it
+        locked = IntakeUnitOfWork(
+            pool, audit, IntakeReads.of(fast_actor, [fast_cmd])
+        )  # the retry, as run_intake makes it
         async with locked:
             await submit_report(locked, fast_actor, fast_cmd)
         count = await pool.fetchval("SELECT report_count FROM cases WHERE subject_id = $1", subject)

@@ -10,7 +10,7 @@ from api.graphql.ids import parse_id
 from domain.actor import Actor, ActorKind
 from domain.errors import DomainError, ErrorCode
 from domain.report import ReportSource
-from domain.services.report import SubmitReport, submit_report
+from domain.services.report import IntakeReads, SubmitReport, submit_report
 from domain.subject import SubjectKind
 from persistence.db import create_engine, create_session_factory
 from persistence.fastsql import create_pool
@@ -57,7 +57,7 @@ async def test_a_version_conflict_on_either_engine_is_a_lost_race_the_policy_run
                 await meddle()
 
     async def on_intake(n: int) -> None:
-        uow = IntakeUnitOfWork.for_reports(pool, AUDIT, ACTOR.id, [cmd("fast")])
+        uow = IntakeUnitOfWork(pool, AUDIT, IntakeReads.of(ACTOR, [cmd("fast")]))
         async with uow:
             await submit_report(uow, ACTOR, cmd("fast"))
             if n == 1:

@@ -18,7 +18,6 @@ from api.graphql.shared.common import MutationError, error_from
 from api.graphql.shared.refs import CaseRef
 from authz.permissions import Permission
 from authz.roles import validate_role
-from domain import seniority
 from domain.actor import Actor
 from domain.decision import Verdict
 from domain.errors import DomainError
@@ -29,6 +28,7 @@ from domain.services.qa import SubmitQaReview, submit_qa_review
 from domain.services.queue import (
     REROUTE_MAX,
     ClaimNextCase,
+    ClaimReads,
     DefineQueue,
     ReleaseCase,
     RerouteCases,
@@ -211,8 +211,7 @@ class OperationsMutation:
             return error_from(exc)
 
         def open_uow(pool: Pool, audit: AuditContext, actor: Actor, regions: frozenset[str] | None) -> Any:
-            escalated = actor.seniority >= seniority.ESCALATED_CASE_MIN
-            return ClaimUnitOfWork(pool, audit, queue_id, escalated=escalated, renew_case_id=renew, regions=regions)
+            return ClaimUnitOfWork(pool, audit, ClaimReads.of(actor, queue_id, renew), regions=regions)
 
         async def command(uow: ClaimUnitOfWork, actor: Actor) -> ClaimNextCaseSuccess:
             queue = await get_queue(uow, queue_id)  # type: ignore[arg-type]

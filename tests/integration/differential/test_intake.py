@@ -11,7 +11,7 @@ import pytest
 
 from domain.actor import Actor, ActorKind
 from domain.report import ReportSource
-from domain.services.report import SubmitReport, submit_report, submit_reports
+from domain.services.report import IntakeReads, SubmitReport, submit_report, submit_reports
 from domain.subject import SubjectKind
 from persistence.intake import IntakeUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
@@ -46,8 +46,8 @@ def on_intake(batches: Sequence[tuple[Actor, Sequence[SubmitReport]]], *, single
         results: list[Any] = []
         for actor, cmds in batches:
             operation = "submitReport" if single else "submitReports"
-            uow = IntakeUnitOfWork.for_reports(
-                side.pool, audit_of(operation, actor.id), actor.id, cmds, clock=side.clock
+            uow = IntakeUnitOfWork(
+                side.pool, audit_of(operation, actor.id), IntakeReads.of(actor, cmds), clock=side.clock
             )
             uow.optimistic = optimistic
             async with uow:

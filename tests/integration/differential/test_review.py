@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import seniority
 from domain.decision import Verdict
 from domain.enforcement import ActionKind, RequestedAction
 from domain.services.bulk import run_chunk
 from domain.services.decision import DecideCase, decide_case
-from domain.services.queue import ClaimNextCase, claim_next_case
+from domain.services.queue import ClaimNextCase, ClaimReads, claim_next_case
 from persistence.bulk import BulkUnitOfWork
 from persistence.claims import ClaimUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
@@ -34,8 +33,7 @@ async def test_claim_next_case(differential: Differential, world: World) -> None
             return await claim_next_case(uow, MODERATOR, cmd)
 
     async def on_claims(side: Side) -> Any:
-        escalated = MODERATOR.seniority >= seniority.ESCALATED_CASE_MIN
-        uow = ClaimUnitOfWork(side.pool, audit, world.eu_queue, escalated=escalated, regions=EU, clock=side.clock)
+        uow = ClaimUnitOfWork(side.pool, audit, ClaimReads.of(MODERATOR, world.eu_queue), regions=EU, clock=side.clock)
         async with uow:
             return await claim_next_case(uow, MODERATOR, cmd)  # type: ignore[arg-type]
 

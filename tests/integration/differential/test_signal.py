@@ -8,7 +8,7 @@ from typing import Any
 from domain.actor import Actor, ActorKind
 from domain.report import ReportSource
 from domain.services.automation import SignalOutcome, SubmitSignal, submit_signal
-from domain.services.report import SubmitReport, submit_report
+from domain.services.report import IntakeReads, SubmitReport, submit_report
 from domain.subject import SubjectKind
 from persistence.intake import IntakeUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
@@ -37,7 +37,7 @@ async def test_an_enqueued_signal_files_what_intake_files(differential: Differen
             return await submit_signal(uow, PLATFORM, signal)
 
     async def on_intake(side: Side) -> Any:
-        uow = IntakeUnitOfWork.for_reports(side.pool, audit, PLATFORM.id, [filed], clock=side.clock)
+        uow = IntakeUnitOfWork(side.pool, audit, IntakeReads.of(PLATFORM, [filed]), clock=side.clock)
         uow.optimistic = True
         async with uow:
             return await submit_report(uow, PLATFORM, filed)
