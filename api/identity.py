@@ -103,7 +103,8 @@ class StaffToken:
 
 
 class EscalationRefused(DomainError):
-    """A refusal the audit trail keeps (``audit_refusal``): an escalation, or a look-alike name."""
+    """A refusal the audit trail keeps (``audit_refusal``): a token or role beyond the issuer, or a look-alike
+    name."""
 
 
 _SHOWN: Final = 6
@@ -177,9 +178,10 @@ def _scopes(issuer: Issuer, values: Sequence[str], region: str) -> list[str]:
         offending = check_token_scopes(issuer.permissions, scopes, region)
     if offending:
         where = "every region" if region == GLOBAL_REGION else f"region {region}"
-        raise DomainError.forbidden(
+        raise EscalationRefused(
+            ErrorCode.FORBIDDEN,
             f"a token cannot carry scopes you do not hold in {where}, nor token management: {', '.join(offending)}",
-            field="scopes",
+            "scopes",
         )
     return scopes
 
@@ -244,8 +246,10 @@ async def issue_staff_token(
     beyond = _role_beyond(issuer, request.role, region)
     if beyond:
         where = "every region" if region == GLOBAL_REGION else f"region {region}"
-        raise DomainError.forbidden(
-            f"role {request.role} grants what you do not hold in {where}: {', '.join(beyond)}", field="role"
+        raise EscalationRefused(
+            ErrorCode.FORBIDDEN,
+            f"role {request.role} grants what you do not hold in {where}: {', '.join(beyond)}",
+            "role",
         )
     existing = await _the_principal(uow, name, "name")
     if existing is not None and existing.kind is not PrincipalKind.STAFF:

@@ -121,7 +121,13 @@ async def test_regional_admin_cannot_issue_beyond_their_region(db_url: str, gql:
     assert "cases:read, reports:create" in us["message"]
     everywhere = await _issue(gql, eu_admin, region="*")
     assert everywhere["__typename"] == "ForbiddenError"
-    assert await row_counts(db_url) == before
+    after = await row_counts(db_url)
+    assert {t: n for t, n in after.items() if t != "audit_events"} == {
+        t: n for t, n in before.items() if t != "audit_events"
+    }
+    refusals = (await _audit_rows(db_url))[before["audit_events"] :]
+    assert [(r["action"], r["subject_id"]) for r in refusals] == [("security.forbidden", "issueApiToken")] * 2
+    assert "cases:read, reports:create" in refusals[0]["reason"]
 
     eu = await _issue(gql, eu_admin, region="EU")
     assert eu["__typename"] == "IssueApiTokenSuccess"
