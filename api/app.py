@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 from api import dispatcher as dispatch
 from api import tracing
 from api.bootstrap import DatabaseHandle, resolve_database
+from api.backtest_jobs import BacktestRunner
 from api.bulk_jobs import BulkJobRunner
 from api.dsa_submit import submit_periodically
 from api.graphql.compiler import install_compiled_execution
@@ -373,6 +374,8 @@ def create_app(
         if settings.bulk_jobs_in_process:
             bulk = runtime.extras["bulk_runner"] = BulkJobRunner(runtime.pool)
             runtime.extras["bulk_watch"] = asyncio.create_task(bulk.watch())
+            backtests = runtime.extras["backtest_runner"] = BacktestRunner(runtime.pool)
+            runtime.extras["backtest_watch"] = asyncio.create_task(backtests.watch())
         # Outbox events to webhooks (and NATS): a task beside serving; intake never waits for it.
         stop_dispatching = asyncio.Event()
         dispatching = None
@@ -394,6 +397,8 @@ def create_app(
             if bulk is not None:
                 runtime.extras["bulk_watch"].cancel()
                 await bulk.stop()
+                runtime.extras["backtest_watch"].cancel()
+                await runtime.extras["backtest_runner"].stop()
             stop_dispatching.set()
             if dispatching is not None:
                 await dispatching

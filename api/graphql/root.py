@@ -26,6 +26,7 @@ from api.graphql.policies.queries import LadderQuery, PolicyQuery
 from api.graphql.review.bulk import BulkMutation, BulkQuery
 from api.graphql.review.mutations import ReviewMutation
 from api.graphql.review.queries import ReviewQuery
+from api.graphql.rules.backtests import BacktestMutation, BacktestQuery
 from api.graphql.rules.hits import RuleHitQuery
 from api.graphql.rules.lists import NamedListMutation, NamedListQuery
 from api.graphql.rules.mutations import RuleMutation
@@ -60,6 +61,7 @@ QUERIES: tuple[type, ...] = (
     NamedListQuery,
     RuleHitQuery,
     RuleStatsQuery,
+    BacktestQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     IntakeMutation,
@@ -78,6 +80,7 @@ MUTATIONS: tuple[type, ...] = (
     RuleMutation,
     NamedListMutation,
     RuleStatsMutation,
+    BacktestMutation,
 )
 
 Query = merge_types("Query", QUERIES)
