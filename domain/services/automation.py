@@ -10,11 +10,11 @@ from typing import Final
 from domain import limits
 from domain.actor import Actor
 from domain.automation import SURFACE_SUBJECT, AutomationRule, Band, RuleSettings, validate_score
-from domain.case import Case
+from domain.case import Case, CaseState
 from domain.config import DEFAULT_CONFIG, DomainConfig
 from domain.decision import Decision, Verdict
 from domain.enforcement import ensure_may_apply, validate_requested
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.ports import UnitOfWork
 from domain.region import Region
 from domain.report import Report, ReportSource
@@ -69,6 +69,24 @@ class SignalOutcome(StrEnum):
     NO_RULE = "NO_RULE"
 
 
+class EnqueueReasonCode(StrEnum):
+    """Why a score was ENQUEUED for a human rather than DECIDED by its rule."""
+
+    BELOW_DECIDE_THRESHOLD = "BELOW_DECIDE_THRESHOLD"
+    CASE_ESCALATED = "CASE_ESCALATED"
+    CASE_HELD = "CASE_HELD"
+    AD_UNDER_REVIEW = "AD_UNDER_REVIEW"
+    ACTIONS_NOT_APPLICABLE = "ACTIONS_NOT_APPLICABLE"
+    LADDER_STEP_NEEDS_PERMISSION = "LADDER_STEP_NEEDS_PERMISSION"
+    REPLAYED = "REPLAYED"
+
+
+@dataclass(frozen=True)
+class EnqueueReason:
+    code: EnqueueReasonCode
+    message: str
+
+
 @dataclass(frozen=True)
 class SubmitSignal:
     """``scores``: (policy id, score in [0, 1]) pairs, one per policy."""
@@ -107,6 +125,7 @@ class ScoreOutcome:
     report: Report | None = None
     case: Case | None = None
     decision: Decision | None = None
+    reason: EnqueueReason | None = None  # ENQUEUED only: why a human decides it
 
 
 async def submit_signal(
@@ -143,8 +162,9 @@ async def _apply(
         return ScoreOutcome(policy_id, score, SignalOutcome.IGNORED, rule)
     report = await _file(uow, actor, cmd, rule, subject, score, config)
     case = await get_case(uow, report.case_id)
-    if band is Band.ENQUEUE or not await _may_decide(uow, rule, case, subject, config):
-        return ScoreOutcome(policy_id, score, SignalOutcome.ENQUEUED, rule, report, case)
+    reason = _below(rule, score) if band is Band.ENQUEUE else await _why_not_decide(uow, rule, case, subject, config)
+    if reason is not None:
+        return ScoreOutcome(policy_id, score, SignalOutcome.ENQUEUED, rule, report, case, reason=reason)
     decided = await decide_case(uow, rule.actor, _decide_cmd(rule, case, score), config)
     return ScoreOutcome(policy_id, score, SignalOutcome.DECIDED, rule, report, decided.case, decided.decision)
 
@@ -171,21 +191,40 @@ async def _file(
     return await submit_report(uow, actor, report, config)
 
 
-async def _may_decide(
+def _below(rule: AutomationRule, score: float) -> EnqueueReason:
+    return EnqueueReason(
+        EnqueueReasonCode.BELOW_DECIDE_THRESHOLD,
+        f"the score {score:g} is below the rule's decide threshold {rule.decide_threshold:g}",
+    )
+
+
+async def _why_not_decide(
     uow: UnitOfWork, rule: AutomationRule, case: Case, subject: Subject, config: DomainConfig
-) -> bool:
-    """Whether the rule may decide the case: not escalated, not held by a moderator, not a pending ad's review,
-    its actions apply to the subject, and the rule may apply them and the ladder step they reach (else a human
-    decides it). Exactly ``decide_case``'s checks, authority included (``ensure_may_enforce``)."""
+) -> EnqueueReason | None:
+    """Why the rule may not decide the case (None: it may): escalated, held by a moderator (the case is open: a
+    report folds into the subject's open case or opens one), a pending ad's review, actions that do not apply to
+    the subject, or a ladder step beyond what the rule may apply. Exactly ``decide_case``'s checks, authority
+    included (``ensure_may_enforce``), in its order."""
+    code = EnqueueReasonCode
     try:
         case.ensure_decidable_by(rule.actor, uow.clock.now())
+    except DomainError as exc:
+        escalated = case.state is CaseState.ESCALATED and exc.code is ErrorCode.FORBIDDEN
+        return EnqueueReason(code.CASE_ESCALATED if escalated else code.CASE_HELD, exc.message)
+    try:
         validate_requested(rule.requested_actions, case.subject_kind)
+    except DomainError as exc:
+        return EnqueueReason(code.ACTIONS_NOT_APPLICABLE, exc.message)
+    try:
         await ensure_not_ad_review(uow, case)
-        cited = await policy_in_force(uow, rule.policy_id)
+    except DomainError as exc:
+        return EnqueueReason(code.AD_UNDER_REVIEW, exc.message)
+    cited = await policy_in_force(uow, rule.policy_id)  # checked before the first write: in force
+    try:
         await ensure_may_enforce(uow, rule.actor, subject, cited, rule.requested_actions, config)
-    except DomainError:
-        return False
-    return True
+    except DomainError as exc:
+        return EnqueueReason(code.LADDER_STEP_NEEDS_PERMISSION, exc.message)
+    return None
 
 
 def _decide_cmd(rule: AutomationRule, case: Case, score: float) -> DecideCase:
@@ -204,4 +243,7 @@ async def _replayed(uow: UnitOfWork, report: Report, score: float, rule: Automat
     decision = await uow.decisions.get(case.decision_id) if case.decision_id is not None else None
     if decision is not None and decision.automated:
         return ScoreOutcome(report.policy_id, score, SignalOutcome.DECIDED, rule, report, case, decision)
-    return ScoreOutcome(report.policy_id, score, SignalOutcome.ENQUEUED, rule, report, case)
+    replayed = EnqueueReason(
+        EnqueueReasonCode.REPLAYED, "a retry of an earlier signal: its report was filed then, and a human decides it"
+    )
+    return ScoreOutcome(report.policy_id, score, SignalOutcome.ENQUEUED, rule, report, case, reason=replayed)

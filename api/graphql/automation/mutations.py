@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from api.graphql.accepted_reports import AcceptedReports
-from api.graphql.automation.types import AutomationRule, rule_of
+from api.graphql.automation.types import AutomationRule, EnqueueReason, rule_of
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
@@ -80,6 +80,9 @@ class SignalScoreOutcome:
     report: ReportRef | None = strawberry.field(description="The AUTOMATED report (DECIDED and ENQUEUED).")
     case: CaseRef | None = strawberry.field(description="The case the report folded into.")
     decision: DecisionRef | None = strawberry.field(description="The automated decision (DECIDED).")
+    reason: EnqueueReason | None = strawberry.field(
+        description="ENQUEUED: why the rule did not decide it (null for the other outcomes)."
+    )
 
 
 @strawberry.type
@@ -134,6 +137,7 @@ def _outcome_of(context: Context, o: ScoreOutcome) -> SignalScoreOutcome:
         report=build(ReportRef, o.report) if o.report else None,
         case=build(CaseRef, o.case) if o.case else None,
         decision=build(DecisionRef, o.decision) if o.decision else None,
+        reason=EnqueueReason(code=o.reason.code, message=o.reason.message) if o.reason else None,
     )
 
 

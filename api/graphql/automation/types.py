@@ -12,15 +12,30 @@ from api.graphql.shared.refs import PolicyRef
 from domain.automation import AutomationRule as AutomationRuleEntity
 from domain.enforcement import ActionKind
 from domain.region import Region
-from domain.services.automation import (
-    SignalOutcome,
-)
+from domain.services.automation import EnqueueReasonCode, SignalOutcome
 
 strawberry.enum(
     SignalOutcome,
     description="What a score did: DECIDED (automated VIOLATING decision), ENQUEUED (AUTOMATED report for a "
     "human), IGNORED (below the enqueue threshold), NO_RULE (no enabled rule for the policy and classifier).",
 )
+
+
+strawberry.enum(
+    EnqueueReasonCode,
+    description="Why a score was ENQUEUED rather than DECIDED: BELOW_DECIDE_THRESHOLD (between the rule's two "
+    "thresholds), CASE_ESCALATED (a senior moderator "
+    "decides it), CASE_HELD (a moderator holds it), AD_UNDER_REVIEW (a pending ad's review case: reviewAd "
+    "decides it), ACTIONS_NOT_APPLICABLE (the rule's actions do not apply to the subject), "
+    "LADDER_STEP_NEEDS_PERMISSION (the strike ladder's next step for the account, or an action, needs a right "
+    "the rule does not hold, e.g. accounts:ban), REPLAYED (a retry of a signal whose score was enqueued).",
+)
+
+
+@strawberry.type(description="Why a score was enqueued for a human: a code and a readable message.")
+class EnqueueReason:
+    code: EnqueueReasonCode
+    message: str
 
 
 @strawberry.type(description="An action an automation rule applies when it decides; durationDays null: permanent.")
