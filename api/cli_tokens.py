@@ -143,7 +143,10 @@ def _audit_refusal(error: DomainError) -> None:
     async def work(uow: SqlUnitOfWork) -> None:
         identity.record_refusal(uow, OPERATION, error)
 
-    _in_transaction(work, identity.refusal_context(replace(SYSTEM_AUDIT, operation=OPERATION), error))
+    try:
+        _in_transaction(work, identity.refusal_context(replace(SYSTEM_AUDIT, operation=OPERATION), error))
+    except Exception:  # the refusal stands even if its record could not be written
+        console.print("[yellow]warning:[/yellow] the refusal could not be recorded in the audit trail")
 
 
 def _token_id(value: str) -> uuid.UUID:

@@ -129,6 +129,11 @@ def _principal_name(value: str, field: str) -> str:
     return name
 
 
+def _quoted(name: str) -> str:
+    """A name as an error message may quote it: at most 40 characters of what the client sent."""
+    return name if len(name) <= 40 else name[:39] + "…"
+
+
 def _listed(missing: list[str]) -> str:
     more = len(missing) - _SHOWN
     return ", ".join(missing[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
@@ -203,7 +208,7 @@ async def issue_partner_token(
     if missing:
         raise EscalationRefused(
             ErrorCode.FORBIDDEN,
-            f"privilege escalation: organisation {org} already operates where you hold less; a token for it "
+            f"privilege escalation: organisation {_quoted(org)} already operates where you hold less; a token for it "
             f"needs {_listed(missing)}",
             "partnerOrg",
         )
@@ -253,7 +258,9 @@ async def issue_staff_token(
         )
     existing = await _the_principal(uow, name, "name")
     if existing is not None and existing.kind is not PrincipalKind.STAFF:
-        raise DomainError.conflict(f"{name!r} is a {existing.kind.value.lower()} principal, not staff", field="name")
+        raise DomainError.conflict(
+            f"{_quoted(name)!r} is a {existing.kind.value.lower()} principal, not staff", field="name"
+        )
     if request.role == Role.VENDOR_MODERATOR and vendor is None and (existing is None or not existing.partner_org):
         raise DomainError.invalid_input(
             "a vendor_moderator works for a moderation vendor: name it in `vendorOrg` (`--vendor`)", field="vendorOrg"
@@ -289,7 +296,7 @@ def _may_attach(issuer: Issuer, existing: NamedPrincipal, request: StaffToken) -
             held = ", ".join(f"{role} in {region}" for role, region in sorted(existing.roles))
             raise EscalationRefused(
                 ErrorCode.FORBIDDEN,
-                f"staff member {existing.name} exists and holds more than {request.role} in {request.region} "
+                f"staff member {_quoted(existing.name)} exists and holds more than {request.role} in {request.region} "
                 f"({held}); a token for them carries it all: pass --existing to issue it anyway",
                 "name",
             )
@@ -298,7 +305,7 @@ def _may_attach(issuer: Issuer, existing: NamedPrincipal, request: StaffToken) -
     if missing:
         raise EscalationRefused(
             ErrorCode.FORBIDDEN,
-            f"privilege escalation: a token for staff member {existing.name} carries all they hold, and you "
+            f"privilege escalation: a token for staff member {_quoted(existing.name)} carries all they hold, and you "
             f"lack {_listed(missing)}",
             "name",
         )

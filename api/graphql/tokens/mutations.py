@@ -7,6 +7,7 @@ audit event (`security.forbidden` / `security.conflict`) written in its own tran
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
@@ -24,6 +25,8 @@ from api.identity import DEFAULT_LIFETIME, EscalationRefused, Issuer, PartnerTok
 from authz.permissions import Permission
 from domain.actor import Actor
 from persistence.repositories import PostgresUnitOfWork
+
+log = logging.getLogger("vigil.authz")
 
 
 @strawberry.input(description="A partner token: what it may do (never more than you may), where, for how long.")
@@ -105,7 +108,10 @@ async def _issue(
 
     result = await run(info, operation, Permission.TOKENS_ISSUE, command)
     if refused:
-        await identity.audit_refusal(info.context.sessions, issuer.audit, refused[-1])
+        try:
+            await identity.audit_refusal(info.context.sessions, issuer.audit, refused[-1])
+        except Exception:  # the refusal stands even if its record could not be written
+            log.exception("could not record a refused %s", operation)
     return result
 
 
