@@ -116,7 +116,7 @@ class BulkJobRunner:
             if current is None:
                 return ChunkOutcome(ran=False)
             return await run_chunk(
-                uow,  # type: ignore[arg-type]  # the ports decide_case uses, answered from the prefetch
+                uow,
                 current,
                 uow.data.items[: self.chunk_size],
                 lease_owner=self.owner,

@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 
+from domain import ports
 from domain.account import Account
 from domain.ad import Ad
 from domain.bulk import BulkItemState, BulkJob, BulkJobItem
@@ -27,12 +28,13 @@ from domain.decision import Decision
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
 from domain.region import Region
+from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface
 from persistence.fastsql import entity_from_json
 from persistence.mapping import EntityMapping
-from persistence.prefetched import ById, PrefetchedPolicies, PrefetchedUnitOfWork
+from persistence.prefetched import ById, PrefetchedPolicies, PrefetchedUnitOfWork, not_loaded, read_only
 from persistence.repositories import (
     ACCOUNTS,
     ACTIONS,
@@ -122,6 +124,8 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
     reads), ``pending`` (all its PENDING items, to cancel), ``job`` (the job alone) or ``expired`` (a RUNNING job
     whose lease expired; ``job_id`` is ignored)."""
 
+    engine = "a bulk chunk"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -137,16 +141,16 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
         super().__init__(pool, audit, regions=regions, clock=clock)
         self._job_id, self._mode, self._limit, self._policy_id = job_id, mode, limit, policy_id
         self.data = _Loaded()
-        self.accounts = ById[Account](self.data.subjects, Account)
-        self.contents = ById[Content](self.data.subjects, Content)
-        self.ads = ById[Ad](self.data.subjects, Ad)
-        self.cases = ById[Case](self.data.cases, Case)
-        self.policies = PrefetchedPolicies(self.data.policies, self.data.versions)
-        self.decisions = _Decisions(self)
-        self.strikes = _Strikes(self)
-        self.actions = _Actions(self)
-        self.strike_ladders = _Ladders(self.data.ladders)
-        self.statements_of_reasons = _Added(self, STATEMENTS)
+        self._accounts = ById[Account](self.engine, self.data.subjects, Account)
+        self._contents = ById[Content](self.engine, self.data.subjects, Content)
+        self._ads = ById[Ad](self.engine, self.data.subjects, Ad)
+        self._cases = ById[Case](self.engine, self.data.cases, Case)
+        self._policies = PrefetchedPolicies(self.engine, self.data.policies, self.data.versions)
+        self._decisions = _Decisions(self)
+        self._strikes = _Strikes(self)
+        self._actions = _Actions(self)
+        self._ladders = _Ladders(self)
+        self._statements = _Statements(self)
 
     def begin_sql(self) -> str:
         """``BEGIN`` and, for one job, its row locked first (the same round trip): a chunk and a cancel of the job
@@ -181,13 +185,13 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
             elif tag in ("A", "C", "D"):
                 data.subjects[entity.id] = self.track(mapping, entity)
             elif tag == "P":
-                data.policies[entity.id] = entity
+                data.policies[entity.id] = read_only(entity)
             elif tag == "V":
-                data.versions[entity.policy_id] = entity
+                data.versions[entity.policy_id] = read_only(entity)
             elif tag == "S":
                 data.strikes.append(self.track(mapping, entity))
             elif tag == "L":
-                data.ladders[(entity.region, entity.surface)] = entity
+                data.ladders[(entity.region, entity.surface)] = read_only(entity)
             else:
                 data.actions.append(self.track(mapping, entity))
         data.items.sort(key=lambda i: i.position)
@@ -196,26 +200,79 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
         """How many records this unit of work has added so far (an item that fails must not have added any)."""
         return len(self.change_set)
 
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"a bulk decision does not load {name}")
+    # -- the port: what deciding a chunk loads -------------------------------------------------------------
+    @property
+    def accounts(self) -> ports.AccountRepository:
+        return self._accounts
+
+    @property
+    def contents(self) -> ports.ContentRepository:
+        return self._contents
+
+    @property
+    def ads(self) -> ports.AdRepository:
+        return self._ads
+
+    @property
+    def cases(self) -> ports.CaseRepository:
+        return self._cases
+
+    @property
+    def policies(self) -> ports.PolicyRepository:
+        return self._policies
+
+    @property
+    def decisions(self) -> ports.DecisionRepository:
+        return self._decisions
+
+    @property
+    def strikes(self) -> ports.StrikeRepository:
+        return self._strikes
+
+    @property
+    def actions(self) -> ports.EnforcementRepository:
+        return self._actions
+
+    @property
+    def strike_ladders(self) -> ports.StrikeLadderRepository:
+        return self._ladders
+
+    @property
+    def statements_of_reasons(self) -> ports.StatementRepository:
+        return self._statements
 
 
 class _Ladders:
-    def __init__(self, ladders: dict[tuple[Region, Surface], LadderVersion]) -> None:
-        self._ladders = ladders
+    def __init__(self, uow: BulkUnitOfWork) -> None:
+        self._uow = uow
 
     async def in_force(self, region: Region, surface: Surface) -> LadderVersion | None:
-        return self._ladders.get((region, surface))
+        return self._uow.data.ladders.get((region, surface))
+
+    async def get(self, id: uuid.UUID) -> LadderVersion | None:
+        raise not_loaded(self._uow.engine, "strike ladders by id")
+
+    def add(self, version: LadderVersion) -> None:
+        raise not_loaded(self._uow.engine, "new strike ladders")
 
 
-class _Added:
-    """A repository the chunk only adds to (statements of reasons)."""
+class _Statements:
+    """Statements of reasons: the chunk only adds them."""
 
-    def __init__(self, uow: BulkUnitOfWork, mapping: EntityMapping[Any]) -> None:
-        self._uow, self._mapping = uow, mapping
+    def __init__(self, uow: BulkUnitOfWork) -> None:
+        self._uow = uow
 
-    def add(self, entity: Any) -> None:
-        self._uow.add(self._mapping, entity)
+    def add(self, statement: StatementOfReasons) -> None:
+        self._uow.add(STATEMENTS, statement)
+
+    async def get_for_decision(self, decision_id: uuid.UUID) -> StatementOfReasons | None:
+        raise not_loaded(self._uow.engine, "statements of reasons")
+
+    async def list_in_state(self, state: SubmissionState, *, limit: int | None) -> list[StatementOfReasons]:
+        raise not_loaded(self._uow.engine, "statements of reasons")
+
+    async def list_in_batch(self, batch_id: uuid.UUID) -> list[StatementOfReasons]:
+        raise not_loaded(self._uow.engine, "statements of reasons")
 
 
 class _Decisions:
@@ -223,7 +280,7 @@ class _Decisions:
         self._uow = uow
 
     async def get(self, id: uuid.UUID) -> Decision | None:
-        raise AssertionError("a bulk decision reads no earlier decision")
+        raise not_loaded(self._uow.engine, "earlier decisions")
 
     def add(self, decision: Decision) -> None:
         self._uow.add(DECISIONS, decision)

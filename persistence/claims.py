@@ -16,13 +16,16 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 
+from domain import ports
 from domain.case import Case
 from domain.clock import Clock
-from domain.queue import Queue
+from domain.queue import Queue, QueueSurface
+from domain.region import Region
 from domain.services.queue import ClaimReads
+from domain.subject import SubjectKind
 from persistence.fastsql import Compiled, compile_statement, entity_from, labelled, nulls_as
 from persistence.operations import claimable_case
-from persistence.prefetched import PrefetchedUnitOfWork
+from persistence.prefetched import NotLoaded, PrefetchedUnitOfWork, not_loaded, read_only
 from persistence.repositories import CASES, QUEUES
 from persistence.tables.cases import cases
 from persistence.tables.operations import queues
@@ -54,6 +57,8 @@ class ClaimUnitOfWork(PrefetchedUnitOfWork):
     """``async with ClaimUnitOfWork(pool, audit, ClaimReads.of(actor, queue_id), ...) as uow:`` then
     ``claim_next_case`` on it."""
 
+    engine = "claiming"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -68,8 +73,8 @@ class ClaimUnitOfWork(PrefetchedUnitOfWork):
         self._queue: Queue | None = None
         self._next: Case | None = None
         self._renewed: Case | None = None
-        self.queues = _Queues(self)
-        self.cases = _Cases(self)
+        self._queues = _Queues(self)
+        self._cases = _Cases(self)
 
     async def prefetch(self, conn: Any) -> None:
         compiled = _prefetch(self._escalated)
@@ -80,7 +85,7 @@ class ClaimUnitOfWork(PrefetchedUnitOfWork):
         for row in await self.fetch(conn, compiled.sql, *args):
             if row["k"] == "Q":
                 queue = entity_from(QUEUES, row, "q_")
-                self._queue = queue if self.visible(queue) else None
+                self._queue = read_only(queue) if self.visible(queue) else None
                 continue
             case = entity_from(CASES, row, "k_")
             if not self.visible(case):
@@ -90,8 +95,14 @@ class ClaimUnitOfWork(PrefetchedUnitOfWork):
             else:
                 self._renewed = self.track(CASES, case)
 
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"claiming does not load {name}")
+    # -- the port: what a claim loads ----------------------------------------------------------------------
+    @property
+    def queues(self) -> ports.QueueRepository:
+        return self._queues
+
+    @property
+    def cases(self) -> ports.CaseRepository:
+        return self._cases
 
 
 class _Queues:
@@ -104,8 +115,17 @@ class _Queues:
 
     async def next_case(self, queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> Case | None:
         if queue_id != self._uow._queue_id or escalated != self._uow._escalated:
-            raise AssertionError("the claim prefetched another queue or seniority")
+            raise NotLoaded("the claim prefetched another queue or seniority")
         return self._uow._next
+
+    async def get_by_name(self, region: Region, name: str) -> Queue | None:
+        raise not_loaded(self._uow.engine, "queues by name")
+
+    async def list_for(self, region: Region, surface: QueueSurface) -> list[Queue]:
+        raise not_loaded(self._uow.engine, "queues by region")
+
+    def add(self, queue: Queue) -> None:
+        raise not_loaded(self._uow.engine, "new queues")
 
 
 class _Cases:
@@ -115,3 +135,9 @@ class _Cases:
     async def get(self, id: uuid.UUID) -> Case | None:
         case = self._uow._renewed
         return case if case is not None and case.id == id else None
+
+    async def find_open_for_subject(self, kind: SubjectKind, subject_id: uuid.UUID) -> Case | None:
+        raise not_loaded(self._uow.engine, "open cases by subject")
+
+    def add(self, case: Case) -> None:
+        raise not_loaded(self._uow.engine, "new cases")

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from domain import ports
 from domain.account import Account
 from domain.ad import Ad
 from domain.case import OPEN_STATES, Case
@@ -35,7 +37,7 @@ from domain.services.report import IntakeReads
 from domain.subject import SubjectKind
 from persistence.fastsql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
-from persistence.prefetched import ById, LostRace, PrefetchedPolicies, PrefetchedUnitOfWork
+from persistence.prefetched import ById, LostRace, PrefetchedPolicies, PrefetchedUnitOfWork, not_loaded, read_only
 from persistence.repositories import ACCOUNTS, ADS, CASES, CONTENTS, POLICIES, POLICY_VERSIONS, QUEUES, REPORTS
 from persistence.uow import AuditContext
 
@@ -88,6 +90,8 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
     """``async with IntakeUnitOfWork(pool, audit, IntakeReads.of(actor, cmds), regions=...) as uow:`` then the
     domain's ``submit_report`` / ``submit_reports`` on it. Leaving without an error writes and commits."""
 
+    engine = "report intake"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -99,8 +103,14 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
     ) -> None:
         super().__init__(pool, audit, regions=regions, clock=clock)
         self._reads = reads
-        self._data = _Loaded()
-        self._repos = _Repositories(self)
+        self._data = loaded = _Loaded()
+        self._reports = _Reports(self, loaded)
+        self._cases = _Cases(self, loaded)
+        self._contents = ById[Content](self.engine, loaded.subjects, Content)
+        self._accounts = ById[Account](self.engine, loaded.subjects, Account)
+        self._ads = ById[Ad](self.engine, loaded.subjects, Ad)
+        self._policies = PrefetchedPolicies(self.engine, loaded.policies, loaded.versions)
+        self._queues = _Queues(self.engine, loaded)
 
     def begin_sql(self) -> str:
         return lock_subjects_sql([subject_id for _, subject_id in self._reads.subjects])
@@ -127,6 +137,8 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
             entity = entity_from_json(_MAPPINGS[tag], row["j"])
             if not self.visible(entity):
                 continue
+            if tag != "K":  # only the open cases are tracked: intake changes nothing else it reads
+                entity = read_only(entity)
             if tag == "R":
                 data.reports[entity.idempotency_key] = entity
             elif tag in ("C", "A", "D"):
@@ -140,39 +152,46 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
             else:
                 data.queues[entity.id] = entity
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._repos, name)
+    # -- the port: what report intake loads --------------------------------------------------------------
+    @property
+    def reports(self) -> ports.ReportRepository:
+        return self._reports
+
+    @property
+    def cases(self) -> ports.CaseRepository:
+        return self._cases
+
+    @property
+    def contents(self) -> ports.ContentRepository:
+        return self._contents
+
+    @property
+    def accounts(self) -> ports.AccountRepository:
+        return self._accounts
+
+    @property
+    def ads(self) -> ports.AdRepository:
+        return self._ads
+
+    @property
+    def policies(self) -> ports.PolicyRepository:
+        return self._policies
+
+    @property
+    def queues(self) -> ports.QueueRepository:
+        return self._queues
 
     def open_case(self, subject_id: uuid.UUID) -> Case | None:
         """The subject's case as this unit of work leaves it (None when it was not loaded or opened here)."""
         return self._data.cases.get(subject_id)
 
 
-class _Repositories:
-    """The repositories ``submit_report`` uses, answering from the prefetched rows."""
-
-    def __init__(self, uow: IntakeUnitOfWork) -> None:
-        self._uow = uow
-        loaded = uow._data
-        self.reports = _Reports(uow, loaded)
-        self.cases = _Cases(uow, loaded)
-        self.contents = ById[Content](loaded.subjects, Content)
-        self.accounts = ById[Account](loaded.subjects, Account)
-        self.ads = ById[Ad](loaded.subjects, Ad)
-        self.policies = PrefetchedPolicies(loaded.policies, loaded.versions)
-        self.queues = _Queues(loaded)
-
-    @property
-    def clock(self) -> Clock:
-        return self._uow.clock
-
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"report intake does not load {name}")
-
-
 class _Reports:
     def __init__(self, uow: IntakeUnitOfWork, loaded: _Loaded) -> None:
         self._uow, self._loaded = uow, loaded
+
+    async def get(self, id: uuid.UUID) -> Report | None:
+        raise not_loaded(self._uow.engine, "reports by id")
 
     async def get_by_idempotency_key(self, reporter_id: str, key: str) -> Report | None:
         if reporter_id != self._uow._reads.reporter_id:
@@ -189,6 +208,9 @@ class _Cases:
     def __init__(self, uow: IntakeUnitOfWork, loaded: _Loaded) -> None:
         self._uow, self._loaded = uow, loaded
 
+    async def get(self, id: uuid.UUID) -> Case | None:
+        return next((c for c in self._loaded.cases.values() if c.id == id), None)
+
     async def find_open_for_subject(self, kind: SubjectKind, subject_id: uuid.UUID) -> Case | None:
         case = self._loaded.cases.get(subject_id)
         return case if case is not None and case.subject_kind is kind and case.is_open else None
@@ -199,11 +221,20 @@ class _Cases:
 
 
 class _Queues:
-    def __init__(self, loaded: _Loaded) -> None:
-        self._loaded = loaded
+    def __init__(self, engine: str, loaded: _Loaded) -> None:
+        self._engine, self._loaded = engine, loaded
 
     async def get(self, id: uuid.UUID) -> Queue | None:
         return self._loaded.queues.get(id)
 
     async def list_for(self, region: Region, surface: QueueSurface) -> list[Queue]:
         return [q for q in self._loaded.queues.values() if q.region is region and q.surface is surface]
+
+    async def get_by_name(self, region: Region, name: str) -> Queue | None:
+        raise not_loaded(self._engine, "queues by name")
+
+    async def next_case(self, queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> Case | None:
+        raise not_loaded(self._engine, "claimable cases")
+
+    def add(self, queue: Queue) -> None:
+        raise not_loaded(self._engine, "new queues")

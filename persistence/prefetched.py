@@ -28,8 +28,11 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import asyncpg
 
+from domain import ports
 from domain.clock import Clock, SystemClock
 from domain.policy import Policy, PolicyVersion
+from domain.region import Region
+from domain.subject import SubjectKind
 from persistence.changeset import AuditContext, ChangeSet
 from persistence.fastsql import audit_arrays, column_arrays, insert_cte, update_cte
 from persistence.mapping import EntityMapping
@@ -41,7 +44,38 @@ from persistence.tables.outbox import outbox_events
 E = TypeVar("E")
 
 
+class NotLoaded(AssertionError):
+    """A read outside a prefetching unit of work's read set, or a change to an entity it did not load for tracking:
+    a programming error, raised at once (the SQL unit of work would have done it; this one would lose it)."""
+
+
+def not_loaded(engine: str, what: str) -> NotLoaded:
+    return NotLoaded(f"{engine} does not load {what}")
+
+
+def read_only(entity: E) -> E:
+    """``entity``, loaded but not tracked: assigning any of its fields raises ``NotLoaded`` at once instead of
+    being lost at commit. (Its class becomes a subclass whose only difference is that.)"""
+    kind: Any = type(entity)
+    if not getattr(kind, "_read_only", False):
+        entity.__class__ = _read_only_class(kind)
+    return entity
+
+
+@functools.cache
+def _read_only_class(kind: type[Any]) -> type[Any]:
+    def refuse(self: Any, name: str, value: Any) -> None:
+        raise NotLoaded(f"{kind.__name__} {self.id} was not loaded for tracking: changing its {name} would be lost")
+
+    namespace = {"__setattr__": refuse, "__slots__": (), "__module__": kind.__module__, "_read_only": True}
+    return type(kind.__name__, (kind,), namespace)
+
+
 class PrefetchedUnitOfWork:
+    """The domain's ``UnitOfWork`` port (``domain.ports``), explicitly: each subclass overrides the repositories its
+    read set covers; any other one raises ``NotLoaded`` when a service reaches for it."""
+
+    engine: ClassVar[str] = "this unit of work"
     statements: ClassVar[int] = 0
     """Round trips to PostgreSQL made by this class's units of work (tests pin the count per request)."""
 
@@ -113,6 +147,67 @@ class PrefetchedUnitOfWork:
 
     async def fetch(self, conn: Any, sql: str, *args: Any) -> list[asyncpg.Record]:
         return await self._round_trip(conn.fetch(sql, *args))  # type: ignore[no-any-return]
+
+    # -- the port: repositories outside the read set ---------------------------------------------------------
+    @property
+    def accounts(self) -> ports.AccountRepository:
+        raise not_loaded(self.engine, "accounts")
+
+    @property
+    def contents(self) -> ports.ContentRepository:
+        raise not_loaded(self.engine, "contents")
+
+    @property
+    def ads(self) -> ports.AdRepository:
+        raise not_loaded(self.engine, "ads")
+
+    @property
+    def policies(self) -> ports.PolicyRepository:
+        raise not_loaded(self.engine, "policies")
+
+    @property
+    def reports(self) -> ports.ReportRepository:
+        raise not_loaded(self.engine, "reports")
+
+    @property
+    def cases(self) -> ports.CaseRepository:
+        raise not_loaded(self.engine, "cases")
+
+    @property
+    def decisions(self) -> ports.DecisionRepository:
+        raise not_loaded(self.engine, "decisions")
+
+    @property
+    def actions(self) -> ports.EnforcementRepository:
+        raise not_loaded(self.engine, "enforcement actions")
+
+    @property
+    def strikes(self) -> ports.StrikeRepository:
+        raise not_loaded(self.engine, "strikes")
+
+    @property
+    def statements_of_reasons(self) -> ports.StatementRepository:
+        raise not_loaded(self.engine, "statements of reasons")
+
+    @property
+    def appeals(self) -> ports.AppealRepository:
+        raise not_loaded(self.engine, "appeals")
+
+    @property
+    def queues(self) -> ports.QueueRepository:
+        raise not_loaded(self.engine, "queues")
+
+    @property
+    def qa_reviews(self) -> ports.QaRepository:
+        raise not_loaded(self.engine, "QA reviews")
+
+    @property
+    def automation_rules(self) -> ports.AutomationRuleRepository:
+        raise not_loaded(self.engine, "automation rules")
+
+    @property
+    def strike_ladders(self) -> ports.StrikeLadderRepository:
+        raise not_loaded(self.engine, "strike ladders")
 
     # -- tracking ----------------------------------------------------------------------------------------
     def visible(self, entity: Any) -> bool:
@@ -211,24 +306,48 @@ def _write_sql(
 
 # -- repositories answering from prefetched rows (shared by the prefetching units of work) ----------------------
 class ById(Generic[E]):
-    """``get`` by id among prefetched rows of several kinds: only a row of ``kind`` answers."""
+    """``get`` by id among prefetched rows of several kinds: only a row of ``kind`` answers. The subjects' and
+    cases' repositories of a unit of work that loads them by id and adds none."""
 
-    def __init__(self, rows: dict[uuid.UUID, Any], kind: type[E]) -> None:
-        self._rows, self._kind = rows, kind
+    def __init__(self, engine: str, rows: dict[uuid.UUID, Any], kind: type[E]) -> None:
+        self._engine, self._rows, self._kind = engine, rows, kind
 
     async def get(self, id: uuid.UUID) -> E | None:
         found = self._rows.get(id)
         return found if isinstance(found, self._kind) else None
 
+    async def get_by_external_id(self, region: Region, external_id: str) -> E | None:
+        raise not_loaded(self._engine, f"{self._kind.__name__} by external id")
+
+    async def find_open_for_subject(self, kind: SubjectKind, subject_id: uuid.UUID) -> E | None:
+        raise not_loaded(self._engine, "open cases by subject")
+
+    def add(self, entity: E) -> None:
+        raise not_loaded(self._engine, f"new {self._kind.__name__} records")
+
 
 class PrefetchedPolicies:
     """Policies and their versions in force (by policy id), as prefetched."""
 
-    def __init__(self, policies: dict[uuid.UUID, Policy], versions: dict[uuid.UUID, PolicyVersion]) -> None:
-        self._policies, self._versions = policies, versions
+    def __init__(
+        self, engine: str, policies: dict[uuid.UUID, Policy], versions: dict[uuid.UUID, PolicyVersion]
+    ) -> None:
+        self._engine, self._policies, self._versions = engine, policies, versions
 
     async def get(self, id: uuid.UUID) -> Policy | None:
         return self._policies.get(id)
 
     async def current_version(self, policy_id: uuid.UUID) -> PolicyVersion | None:
         return self._versions.get(policy_id)
+
+    async def get_by_code(self, code: str) -> Policy | None:
+        raise not_loaded(self._engine, "policies by code")
+
+    async def get_version(self, version_id: uuid.UUID) -> PolicyVersion | None:
+        raise not_loaded(self._engine, "policy versions by id")
+
+    def add(self, policy: Policy) -> None:
+        raise not_loaded(self._engine, "new policies")
+
+    def add_version(self, version: PolicyVersion) -> None:
+        raise not_loaded(self._engine, "new policy versions")

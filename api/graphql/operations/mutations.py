@@ -214,9 +214,9 @@ class OperationsMutation:
             return ClaimUnitOfWork(pool, audit, ClaimReads.of(actor, queue_id, renew), regions=regions)
 
         async def command(uow: ClaimUnitOfWork, actor: Actor) -> ClaimNextCaseSuccess:
-            queue = await get_queue(uow, queue_id)  # type: ignore[arg-type]
+            queue = await get_queue(uow, queue_id)
             cmd = ClaimNextCase(queue_id=queue.id, roles=roles_in(info.context, queue.region), renew_case_id=renew)
-            case = await claim_next_case(uow, actor, cmd)  # type: ignore[arg-type]
+            case = await claim_next_case(uow, actor, cmd)
             return ClaimNextCaseSuccess(case=build(CaseRef, case) if case else None)
 
         return await run_prefetched(info, "claimNextCase", Permission.CASES_CLAIM, open_uow, command)
