@@ -136,6 +136,13 @@ CATALOGUE: tuple[EventType, ...] = (
         "An ad's review status changed: APPROVED, APPROVED_RESTRICTED or REJECTED (or back to APPROVED).",
         {"adId": _ID + "10", "accountId": _ID + "04", "from": "PENDING_REVIEW", "to": "APPROVED"},
     ),
+    EventType(
+        "rule.alarm",
+        1,
+        "A rule's hits over the last hour jumped against its own hourly baseline (the 7 days before): at least 20 "
+        "hits and 3 times the baseline. Once per rule and clock hour.",
+        {"ruleId": _ID + "12", "ruleVersion": 3, "hitsLastHour": 240, "baselinePerHour": 12.5, "hour": _T},
+    ),
 )
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in CATALOGUE}
 

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 import asyncpg
 import orjson
 
+from domain.events import EVENT_TYPES
 from domain.rule_quality import BASELINE_HOURS, jumped
 from persistence.audit import AuditRecord
 from persistence.fastsql import audit_arrays, insert_cte
 from persistence.rule_stats import hourly_rates
 from persistence.tables.audit import audit_events
 
-ALARM_TYPE = "rule.alarm"
+ALARM_TYPE = EVENT_TYPES["rule.alarm"].name
 ACTOR = "system:rule-alarms"
 
 _INSERT = """
@@ -40,10 +41,10 @@ async def raise_alarms(pool: asyncpg.Pool, now: datetime) -> list[uuid.UUID]:
             continue
         alarm_id = uuid.uuid4()
         payload = {
-            "rule_id": str(rate.rule_id),
-            "rule_version": rate.version,
-            "hits_last_hour": rate.last_hour,
-            "baseline_per_hour": round(rate.baseline_per_hour, 3),
+            "ruleId": str(rate.rule_id),
+            "ruleVersion": rate.version,
+            "hitsLastHour": rate.last_hour,
+            "baselinePerHour": round(rate.baseline_per_hour, 3),
             "hour": hour.isoformat(),
         }
         body = orjson.dumps(payload).decode()

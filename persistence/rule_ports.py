@@ -16,7 +16,7 @@ from domain.rules.ports import CounterStore, EntityFacts
 from domain.services.events import Accepted
 from domain.services.rule_actions import rule_actor, take_action
 from domain.services.rule_runs import ActionResult, ActiveRule, HitRecord, Outcome
-from persistence import rule_runtime
+from persistence import rule_runtime, rule_stats
 from persistence.db import SessionFactory
 from persistence.repositories import PostgresUnitOfWork
 from persistence.tables.rules import labels
@@ -46,8 +46,10 @@ class PostgresRunPorts:
     ) -> Mapping[tuple[str, str, str], EntityFacts]:
         return await rule_runtime.fetch_facts(self._pool, wanted, now)
 
-    async def snoozed(self, wanted: Iterable[tuple[str, str, str]], now: datetime) -> set[tuple[str, str, str]]:
-        return await rule_runtime.snoozed(self._pool, wanted, now)
+    async def snoozed(self, wanted: Iterable[tuple[str, str, str]], now: datetime) -> set[tuple[str, ...]]:
+        wanted = list(wanted)
+        found: set[tuple[str, ...]] = set(await rule_runtime.snoozed(self._pool, wanted, now))
+        return found | await rule_stats.rule_snoozed(self._pool, wanted, now)  # one rule's, after a QA review
 
     async def take_quota(self, rule: ActiveRule, action_kind: str, now: datetime) -> str | None:
         return await rule_runtime.take_quota(self._pool, rule, action_kind, now, self._breaker)

@@ -320,7 +320,7 @@ WHERE s.until > $4
 
 async def rule_snoozed(
     pool: asyncpg.Pool, wanted: Iterable[tuple[str, str, str]], now: datetime
-) -> set[tuple[str, str, str, str]]:
+) -> set[tuple[str, ...]]:
     """(rule id, region, kind, id) of the wanted entities some rule is snoozed for."""
     rows = sorted(set(wanted))
     async with pool.acquire() as conn:

@@ -89,7 +89,9 @@ class RunPorts(Protocol):
         """(region, kind, id) -> facts, for the entities Vigil or its labels know."""
         ...
 
-    async def snoozed(self, wanted: Iterable[tuple[str, str, str]], now: datetime) -> set[tuple[str, str, str]]: ...
+    async def snoozed(self, wanted: Iterable[tuple[str, str, str]], now: datetime) -> set[tuple[str, ...]]:
+        """(region, kind, id) snoozed for every rule; (rule id, region, kind, id) snoozed for that rule only."""
+        ...
 
     async def take_quota(self, rule: ActiveRule, action_kind: str, now: datetime) -> str | None:
         """Count one action against the rule's cap and the region's breaker; the reason if either is spent."""
@@ -183,11 +185,13 @@ async def _act(
     actions: Sequence[Action],
     ports: RunPorts,
     now: datetime,
-    snoozed: set[tuple[str, str, str]],
+    snoozed: set[tuple[str, ...]],
 ) -> tuple[ActionResult, ...]:
     results: list[ActionResult] = []
     subject = accepted.event.subject
-    is_snoozed = subject is not None and (accepted.event.region, *subject) in snoozed
+    is_snoozed = subject is not None and (
+        (accepted.event.region, *subject) in snoozed or (str(rule.rule_id), accepted.event.region, *subject) in snoozed
+    )
     for action in actions:
         kind = action_kind(action)
         if rule.state is not RuleState.LIVE:

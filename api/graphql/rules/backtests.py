@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import strawberry
@@ -21,7 +21,6 @@ from api.bulk_jobs import BulkJobRunner, frozen_regions
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
-from api.graphql.review.bulk import BulkJob, build_job
 from api.graphql.rules.queries import load_rule
 from api.graphql.rules.stats import PeriodInput, PrecisionFigure, _figure, period_of
 from api.graphql.runner import audit_context, failed, run
@@ -38,6 +37,9 @@ from persistence.repositories import PostgresUnitOfWork
 from persistence.retry import retrying
 from persistence.rules import rule_by_id
 from persistence.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from api.graphql.review.bulk import BulkJob
 
 
 @strawberry.type(description="An event the backtested version matched, and the actions it would have taken.")
@@ -173,7 +175,7 @@ class RetroactRuleInput:
 
 @strawberry.type
 class RetroactRuleSuccess:
-    job: BulkJob
+    job: Annotated[BulkJob, strawberry.lazy("api.graphql.review.bulk")]
     cases: int = strawberry.field(description="Cases the job decides (one per matched subject Vigil knows).")
 
 
@@ -299,6 +301,8 @@ class BacktestMutation:
             return failed(context, exc)
 
         async def command(uow: PostgresUnitOfWork, actor: Any) -> RetroactRuleSuccess:
+            from api.graphql.review.bulk import build_job  # another area: at call time, not when this one loads
+
             grant = Grant(
                 principal_kind=context.principal.kind.value,
                 decide_regions=frozen_regions(context.permissions.regions(Permission.CASES_DECIDE)),
@@ -325,4 +329,3 @@ async def _policy_of_version(context: Context, rule: ActiveRule) -> ActiveRule:
     if policy is None:
         raise DomainError.invalid_state("the rule version cites no policy", "backtestId")
     return ActiveRule(**{**rule.__dict__, "policy_id": policy})
-
