@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from domain.actor import Actor, ActorKind
+from domain.errors import ErrorCode
 from domain.report import ReportSource
 from domain.services.report import IntakeReads, SubmitReport, submit_report, submit_reports
 from domain.subject import SubjectKind
@@ -25,30 +26,38 @@ def report(subject: uuid.UUID, policy: uuid.UUID, key: str, source: ReportSource
     return SubmitReport(SubjectKind.CONTENT, subject, policy, source, text=f"reported as {key}", idempotency_key=key)
 
 
-def on_sql(batches: Sequence[tuple[Actor, Sequence[SubmitReport]]], *, single: bool) -> Run:
-    """Each (actor, commands) as one request on the SQL unit of work."""
+def on_sql(
+    batches: Sequence[tuple[Actor, Sequence[SubmitReport]]], *, single: bool, regions: frozenset[str] | None = None
+) -> Run:
+    """Each (actor, commands) as one request on the SQL unit of work (seeing ``regions``: None, all)."""
 
     async def run(side: Side) -> list[Any]:
         results: list[Any] = []
         for actor, cmds in batches:
             operation = "submitReport" if single else "submitReports"
-            async with PostgresUnitOfWork(side.sessions, audit_of(operation, actor.id), clock=side.clock) as uow:
+            audit = audit_of(operation, actor.id)
+            async with PostgresUnitOfWork(side.sessions, audit, regions=regions, clock=side.clock) as uow:
                 results.append(await _command(uow, actor, cmds, single))
         return results
 
     return run
 
 
-def on_intake(batches: Sequence[tuple[Actor, Sequence[SubmitReport]]], *, single: bool, optimistic: bool) -> Run:
-    """Each (actor, commands) as one request on report intake's unit of work."""
+def on_intake(
+    batches: Sequence[tuple[Actor, Sequence[SubmitReport]]],
+    *,
+    single: bool,
+    optimistic: bool,
+    regions: frozenset[str] | None = None,
+) -> Run:
+    """Each (actor, commands) as one request on report intake's unit of work (seeing ``regions``)."""
 
     async def run(side: Side) -> list[Any]:
         results: list[Any] = []
         for actor, cmds in batches:
             operation = "submitReport" if single else "submitReports"
-            uow = IntakeUnitOfWork(
-                side.pool, audit_of(operation, actor.id), IntakeReads.of(actor, cmds), clock=side.clock
-            )
+            reads = IntakeReads.of(actor, cmds)
+            uow = IntakeUnitOfWork(side.pool, audit_of(operation, actor.id), reads, regions=regions, clock=side.clock)
             uow.optimistic = optimistic
             async with uow:
                 results.append(await _command(uow, actor, cmds, single))
@@ -111,3 +120,20 @@ async def test_a_brigade(differential: Differential, world: World, optimistic: b
     ]
     a, _ = await differential.run(on_sql(batches, single=True), on_intake(batches, single=True, optimistic=optimistic))
     assert a.audit_kinds() == sorted([("Case", "insert")] + [("Case", "update")] * 7 + [("Report", "insert")] * 8)
+
+
+@MODES
+async def test_a_batch_behind_a_region_wall(differential: Differential, world: World, optimistic: bool) -> None:
+    """A reporter who may report in the EU only: the US subject does not exist for either engine (NOT_FOUND),
+    the EU one is reported."""
+    cmds = [report(world.us_video, world.hate, "wall-us"), report(world.new_videos[1], world.hate, "wall-eu")]
+    batches = [(REPORTER, cmds)]
+    eu = frozenset({"EU"})
+    a, b = await differential.run(
+        on_sql(batches, single=False, regions=eu),
+        on_intake(batches, single=False, optimistic=optimistic, regions=eu),
+    )
+    [results] = a.results
+    assert [getattr(r, "code", None) for r in results] == [ErrorCode.NOT_FOUND, None]
+    assert [str(r) for r in results[:1]] == [str(r) for r in b.results[0][:1]]
+    assert a.audit_kinds() == [("Case", "insert"), ("Report", "insert")]
