@@ -56,7 +56,7 @@ class SubmitEventInput:
         description="Unique per region: a re-sent key is accepted once (the retry answers the first event); the "
         "same key for another event is CONFLICT (code IDEMPOTENCY_KEY_REUSED)."
     )
-    attributes: JSON = strawberry.field(default_factory=dict, description="A JSON object, at most 16 KiB.")
+    attributes: JSON | None = strawberry.field(default=None, description="A JSON object, at most 16 KiB (null: {}).")
 
 
 @strawberry.input
@@ -88,7 +88,7 @@ def event_command(item: SubmitEventInput, index: int) -> SubmitEvent:
         if entity.kind.value in entities:
             raise DomainError.invalid_input(f"at most one {entity.kind.name} per event", f"events[{index}].entities")
         entities[entity.kind.value] = entity.external_id
-    attributes: Any = item.attributes
+    attributes: Any = {} if item.attributes is None else item.attributes
     if not isinstance(attributes, dict):
         raise DomainError.invalid_input("attributes must be a JSON object", f"events[{index}].attributes")
     return SubmitEvent(
