@@ -1,22 +1,23 @@
 """A unit of work for hot commands whose reads are known up front: one transaction on a plain asyncpg
 connection, the reads in one prefetch statement, the writes in one statement, audit events by construction.
 
-Subclasses say what to lock (``begin_sql``), what to read (``prefetch``) and which repositories the domain
-service sees; the base class keeps the transaction, the snapshots of loaded entities and the write. As in the SQL
-unit of work (``persistence.uow``), a changed entity is written ``WHERE version = <loaded>`` and gets one audit
-event; a new one is inserted and gets one; the events are built by the same ``audit_record``. A version that no
-longer matches raises ``LostRace`` (the caller runs the command again on fresh rows).
-
-Outbox events (``domain.events.events_of`` of the same changes) are one more CTE of the write: no extra round trip.
+Subclasses take the command's read set (``IntakeReads``, ``ClaimReads``, a bulk job), say what to lock
+(``begin_sql``) and what to read (``prefetch``), and override the repositories of the domain's ``UnitOfWork`` port
+that their read set covers; every other one raises ``NotLoaded`` when reached for, and an entity loaded without
+being tracked refuses changes at once (``read_only``). The base class keeps the transaction and writes the change
+set (``persistence.changeset``, the SQL unit of work's too): its inserts and its updates guarded by the version
+they were loaded at, with their audit and outbox events, all in one statement of data-modifying CTEs. A version
+that no longer matches raises ``LostRace`` (``persistence.retry`` runs the command again on fresh rows).
 
 Round trips: ``BEGIN`` (with any advisory locks) · prefetch · write · ``COMMIT`` — four, whatever the batch size.
 
 **Optimistic mode** (``optimistic=True``; report intake's first attempt): no ``BEGIN``, no locks: the prefetch
 and the write each run as a statement of their own, so a request costs two round trips. That is safe because the
 write is one statement (atomic on its own) and refuses to apply anything when it loses a race: a version-guarded
-update that matches no row makes the whole statement fail (``LOST_RACE_GUARD``), and a case or report another
-request inserted first is caught by its unique index. Either way nothing was written and ``LostRace`` (or the
-unique violation) sends the caller to its next attempt, which runs locked.
+update that matches no row, or a subject lock someone holds (``unlocked_guard``: the write tries the locks for its
+own short transaction), makes the whole statement fail (``LOST_RACE_GUARD``), and a case or report another request
+inserted first is caught by its unique index. Either way nothing was written and ``LostRace`` (or the unique
+violation) sends the caller to its next attempt, which runs locked.
 """
 
 from __future__ import annotations
