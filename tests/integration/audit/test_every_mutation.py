@@ -408,6 +408,16 @@ async def retry_webhook_deliveries(w: World) -> Call:
     return Call(RETRY, variables, "admin", "Webhook", lambda r: r["webhook"]["id"])
 
 
+REGISTER_DOCUMENTS = """mutation($input: RegisterTrustedDocumentsInput!) { registerTrustedDocuments(input: $input) {
+  __typename ... on RegisterTrustedDocumentsSuccess { documents { id } } ... on Error { code message } } }"""
+
+
+async def register_trusted_documents(w: World) -> Call:
+    text = f"query Audited{uuid.uuid4().hex[:8]} {{ viewer {{ id }} }}"
+    return Call(REGISTER_DOCUMENTS, {"input": {"documents": [{"text": text}]}}, "admin", "TrustedDocument",
+                lambda r: r["documents"][0]["id"])  # fmt: skip
+
+
 HAPPY_PATHS: dict[str, Happy] = {
     "defineQueue": define_queue,
     "rerouteCases": reroute_cases,
@@ -440,6 +450,7 @@ HAPPY_PATHS: dict[str, Happy] = {
     "disableWebhook": disable_webhook,
     "redeliverWebhook": redeliver_webhook,
     "retryWebhookDeliveries": retry_webhook_deliveries,
+    "registerTrustedDocuments": register_trusted_documents,
 }
 
 
