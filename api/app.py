@@ -365,7 +365,7 @@ def create_app(
         if settings.env is not Environment.TEST:  # a test process builds many apps: their garbage must stay collectable
             freeze_long_lived_objects()
             warm_up.add_done_callback(lambda _: freeze_long_lived_objects())
-        sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval)
+        sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval, traced=tracing.background_tick)
         sealer.start()
         runtime.extras["audit_sealer"] = sealer
         runtime.extras["engine"] = engine

@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from api import tracing
 from api.metrics import WEBHOOK_DELIVERIES
 from api.webhook_transport import SystemResolver, pinned, pinned_client
 from domain.clock import Clock, SystemClock
@@ -124,14 +125,18 @@ class Dispatcher:
 
     # -- one pass ----------------------------------------------------------------------------------------
     async def run_once(self) -> PassResult:
-        """Fan out, publish, lease what is due and send it all, waiting for every send."""
+        """Fan out, publish, lease what is due and send it all, waiting for every send (traced as a tick when
+        there was something to do: ``api.tracing.background_tick``)."""
         result = PassResult()
-        result.fanned_out = await self.fan_out()
-        if self.publisher is not None:
-            result.published = await self.publisher.publish_pending(self.pool)
-        leases = await self.lease()
-        outcomes = await asyncio.gather(*(self.deliver(lease) for lease in leases))
-        await self.record()
+        with tracing.background_tick("dispatcher") as tick:
+            result.fanned_out = await self.fan_out()
+            if self.publisher is not None:
+                result.published = await self.publisher.publish_pending(self.pool)
+            leases = await self.lease()
+            if result.fanned_out or result.published or leases:
+                tick.busy()
+            outcomes = await asyncio.gather(*(self.deliver(lease) for lease in leases))
+            await self.record()
         result.outcomes.update(outcomes)
         return result
 
@@ -253,15 +258,25 @@ class Dispatcher:
             self._wake.clear()
 
     async def _tick(self) -> None:
-        await self.record()
-        await self.fan_out()
-        if self.publisher is not None:
-            try:  # a broker outage holds up publishing only, never the webhooks
-                await self.publisher.publish_pending(self.pool)
-            except Exception:
-                log.warning("publishing to NATS failed; retrying at the next tick", exc_info=True)
-        for lease in await self.lease():
-            self._spawn(lease)
+        """One pass of the loop; a root span only when it had something to record, fan out, publish or send."""
+        with tracing.background_tick("dispatcher") as tick:
+            if self._outcomes:
+                tick.busy()
+            await self.record()
+            if await self.fan_out():
+                tick.busy()
+            if self.publisher is not None:
+                try:  # a broker outage holds up publishing only, never the webhooks
+                    if await self.publisher.publish_pending(self.pool):
+                        tick.busy()
+                except Exception:
+                    tick.busy()
+                    log.warning("publishing to NATS failed; retrying at the next tick", exc_info=True)
+            leases = await self.lease()
+            if leases:
+                tick.busy()
+            for lease in leases:
+                self._spawn(lease)
 
     def _spawn(self, lease: Lease) -> None:
         endpoint = lease.endpoint.id

@@ -7,6 +7,12 @@ On only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (spans go there by OTLP over
 While on, a request's id (the ``X-Request-Id`` answered, the ``request_id`` of its log lines and audit events) is
 its trace id, 32 hex digits: a log line leads to its trace. An incoming W3C ``traceparent`` is continued.
 
+Background loops (the dispatcher, the audit sealer, the bulk job runner and its watcher) trace each tick as a
+root span of its own, ``<loop> tick``, only when the tick found something to do (``background_tick`` and
+``Tick.busy``): an idle tick's statements are held back and dropped, so an idle server sends no traces. A bulk
+job stores the W3C ``traceparent`` of the request that submitted it (``current_traceparent``); the root span of
+each of its chunks links to it (an OpenTelemetry span link: the chunk is its own trace, started by that request).
+
 Span attributes never hold values: a statement's span carries its SQL text (placeholders, never the bound
 parameters) and the operation's span the bounded operation label of the metrics (``api.metrics``).
 """
@@ -14,14 +20,16 @@ parameters) and the operation's span the bounded operation label of the metrics 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from persistence import fastsql
@@ -117,6 +125,118 @@ def end_operation(started: tuple[Any, object], label: str, kind: str | None, out
         otel_context.detach(token)  # type: ignore[arg-type]
 
 
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the span current now (tracing on, inside a request); else None."""
+    if not ENABLED or not trace.get_current_span().get_span_context().is_valid:
+        return None
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")
+
+
+# -- background loops --------------------------------------------------------------------------------------------
+@dataclass
+class _Statement:
+    attributes: dict[str, Any]
+    start: int
+    end: int
+    error: str | None
+
+
+@dataclass
+class Tick:
+    """One tick of a background loop. Its statements are held back until ``busy()`` says the tick has work:
+    then its root span starts (at the tick's start, with ``links``), the held statements become its children
+    and it is the current span for the rest of the tick. A tick never made busy leaves no span at all."""
+
+    loop: str
+    links: list[Link] = field(default_factory=list)
+    started: int = field(default_factory=time.time_ns)
+    held: list[_Statement] = field(default_factory=list)
+    span: Any = None
+    token: object | None = None
+    closed: bool = False
+
+    def busy(self) -> None:
+        if self.span is not None or self.closed or not ENABLED:
+            return
+        self.span = _get_tracer().start_span(
+            f"{self.loop} tick",
+            context=otel_context.Context(),  # a root, whatever context the loop's task inherited
+            kind=SpanKind.INTERNAL,
+            links=self.links,
+            start_time=self.started,
+            attributes={"vigil.loop": self.loop},
+        )
+        self.token = otel_context.attach(trace.set_span_in_context(self.span))
+        held, self.held = self.held, []
+        for statement in held:
+            self._emit(statement)
+
+    def statement(self, statement: _Statement) -> None:
+        """A statement run in the tick: held while idle, dropped once an idle tick ended, else a child span."""
+        if self.span is not None:
+            self._emit(statement)
+        elif not self.closed:
+            self.held.append(statement)
+
+    def _emit(self, statement: _Statement) -> None:
+        span = _get_tracer().start_span(
+            f"db {statement.attributes['db.operation.name']}",
+            context=trace.set_span_in_context(self.span),
+            kind=SpanKind.CLIENT,
+            attributes=statement.attributes,
+            start_time=statement.start,
+        )
+        if statement.error is not None:
+            span.set_status(Status(StatusCode.ERROR, statement.error))
+        span.end(end_time=statement.end)
+
+
+_TICK: contextvars.ContextVar[Tick | None] = contextvars.ContextVar("vigil_tick", default=None)
+_IDLE = Tick("idle", closed=True)  # what ``background_tick`` yields while tracing is off: busy() does nothing
+
+
+@contextlib.contextmanager
+def background_tick(loop: str, *, link: str | None = None) -> Iterator[Tick]:
+    """One tick of the background loop ``loop``; call ``busy()`` on what it yields once the tick has work.
+    ``link``: a ``traceparent`` the tick's span links to (a bulk job's submitting request)."""
+    if not ENABLED:
+        yield _IDLE
+        return
+    links: list[Link] = []
+    if link:
+        linked = trace.get_current_span(_PROPAGATOR.extract({"traceparent": link})).get_span_context()
+        if linked.is_valid:
+            links.append(Link(linked))
+    tick = Tick(loop, links)
+    reset = _TICK.set(tick)
+    try:
+        yield tick
+    finally:
+        tick.closed = True
+        tick.held.clear()
+        _TICK.reset(reset)
+        if tick.span is not None:
+            if tick.token is not None:
+                with contextlib.suppress(ValueError):  # made busy in another context: ended all the same
+                    otel_context.detach(tick.token)  # type: ignore[arg-type]
+            tick.span.end()
+
+
+def busy() -> None:
+    """The current tick has work (no-op outside a tick or with tracing off)."""
+    tick = _TICK.get()
+    if tick is not None:
+        tick.busy()
+
+
+def _waiting_tick() -> Tick | None:
+    """The current tick while it has no span yet (its statements are held, or dropped once it ended idle)."""
+    tick = _TICK.get()
+    return tick if tick is not None and tick.span is None else None
+
+
 # -- database statements -----------------------------------------------------------------------------------------
 def _statement_attributes(sql: str, client: str) -> dict[str, Any]:
     return {
@@ -133,6 +253,11 @@ def _asyncpg_statement(query: Any) -> None:
         return
     end = time.time_ns()
     attributes = _statement_attributes(query.query, "asyncpg")
+    tick = _waiting_tick()
+    if tick is not None:
+        error = None if query.exception is None else type(query.exception).__name__
+        tick.statement(_Statement(attributes, end - int(query.elapsed * 1e9), end, error))
+        return
     span = _get_tracer().start_span(
         f"db {attributes['db.operation.name']}",
         kind=SpanKind.CLIENT,
@@ -154,18 +279,32 @@ def instrument_engine(engine: Any) -> None:
         if not ENABLED:
             return
         attributes = _statement_attributes(statement, "sqlalchemy")
+        tick = _waiting_tick()
+        if tick is not None:
+            context._vigil_held = (tick, attributes, time.time_ns())
+            return
         span = _get_tracer().start_span(
             f"db {attributes['db.operation.name']}", kind=SpanKind.CLIENT, attributes=attributes
         )
         context._vigil_span = span
 
+    def held(context: Any, error: str | None) -> None:
+        waiting = getattr(context, "_vigil_held", None)
+        if waiting is not None:
+            tick, attributes, start = waiting
+            tick.statement(_Statement(attributes, start, time.time_ns(), error))
+            context._vigil_held = None
+
     def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        held(context, None)
         span = getattr(context, "_vigil_span", None)
         if span is not None:
             span.end()
             context._vigil_span = None
 
     def failed(exception_context: Any) -> None:
+        if exception_context.execution_context is not None:
+            held(exception_context.execution_context, type(exception_context.original_exception).__name__)
         span = getattr(exception_context.execution_context, "_vigil_span", None)
         if span is not None:
             span.set_status(Status(StatusCode.ERROR, type(exception_context.original_exception).__name__))

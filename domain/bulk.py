@@ -37,6 +37,36 @@ class BulkJobState(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class LadderLevel(StrEnum):
+    """How far up the strike ladder a bulk job may go (``maxLadderStep``); steps above it are skipped."""
+
+    WARN = "WARN"
+    RESTRICT = "RESTRICT"
+    SUSPEND = "SUSPEND"
+    BAN = "BAN"
+
+
+#: The level of each action a ladder step can apply (holding an advertiser's ads restricts the account).
+LADDER_LEVEL: dict[ActionKind, LadderLevel] = {
+    ActionKind.WARN: LadderLevel.WARN,
+    ActionKind.RESTRICT_FEATURES: LadderLevel.RESTRICT,
+    ActionKind.HOLD_ADS: LadderLevel.RESTRICT,
+    ActionKind.SUSPEND_ACCOUNT: LadderLevel.SUSPEND,
+    ActionKind.BAN_ACCOUNT: LadderLevel.BAN,
+}
+_ORDER = tuple(LadderLevel)
+
+
+def level_of(kind: ActionKind) -> LadderLevel:
+    """A ladder action's level (an action no ladder level names counts as the highest: never applied by a cap)."""
+    return LADDER_LEVEL.get(kind, LadderLevel.BAN)
+
+
+def within(kind: ActionKind, cap: LadderLevel | None) -> bool:
+    """Whether a ladder step applying ``kind`` is at or below ``cap`` (None: no cap)."""
+    return cap is None or _ORDER.index(level_of(kind)) <= _ORDER.index(cap)
+
+
 class BulkItemState(StrEnum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"
@@ -62,6 +92,8 @@ class BulkJob:
     rationale: str
     actions: str = ""  # comma-separated "KIND" or "KIND:days"
     dsa_keywords: str = ""  # comma-separated: the DSA keywords each decision's statement states
+    max_ladder_step: LadderLevel | None = None  # ladder steps above it are skipped (each item records its own)
+    traceparent: str | None = None  # the submitting request's W3C trace context: its chunks' spans link to it
     total: int
     succeeded: int = 0
     failed: int = 0
@@ -155,12 +187,14 @@ class BulkJobItem:
     error_code: str | None = None
     error_message: str | None = None
     error_field: str | None = None
+    skipped_ladder_step: str | None = None  # "KIND" or "KIND:days": reached, not applied (the job's maxLadderStep)
     created_at: datetime
     updated_at: datetime
     version: int = 1
 
-    def succeed(self, decision_id: uuid.UUID, now: datetime) -> None:
+    def succeed(self, decision_id: uuid.UUID, now: datetime, *, skipped: RequestedAction | None = None) -> None:
         self.state, self.decision_id, self.updated_at = BulkItemState.SUCCEEDED, decision_id, now
+        self.skipped_ladder_step = None if skipped is None else encode_action(skipped)
 
     def fail(self, error: DomainError, now: datetime) -> None:
         self.state, self.updated_at = BulkItemState.FAILED, now

@@ -16,10 +16,11 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import sqlalchemy as sa
@@ -230,6 +231,12 @@ async def seal_all(
             return total
 
 
+class Busy(Protocol):
+    """A background tick's trace handle: ``busy()`` once the tick found work (``api.tracing.Tick``)."""
+
+    def busy(self) -> None: ...
+
+
 class AuditSealer:
     """The background task of the running app: seals committed events every `interval` seconds.
 
@@ -245,8 +252,12 @@ class AuditSealer:
         batch: int = DEFAULT_BATCH,
         lookback: int = DEFAULT_LOOKBACK,
         full_sweep_every: int = 150,
+        traced: Callable[[str], AbstractContextManager[Busy]] | None = None,
     ) -> None:
+        """``traced``: a tick's trace scope (``api.tracing.background_tick``): a tick that sealed nothing leaves
+        no trace."""
         self.sessions = sessions
+        self.traced = traced
         self.interval = interval
         self.batch = batch
         self.lookback = lookback
@@ -270,7 +281,11 @@ class AuditSealer:
     async def tick(self) -> int:
         full = self.passes % self.full_sweep_every == 0  # the first pass, then every few minutes
         self.passes += 1
-        sealed = await seal_all(self.sessions, batch=self.batch, lookback=None if full else self.lookback, wait=False)
+        with self.traced("audit sealer") if self.traced is not None else contextlib.nullcontext(None) as traced:
+            lookback = None if full else self.lookback
+            sealed = await seal_all(self.sessions, batch=self.batch, lookback=lookback, wait=False)
+            if sealed and traced is not None:
+                traced.busy()
         self.sealed += sealed
         return sealed
 

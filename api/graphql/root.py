@@ -24,6 +24,7 @@ from api.graphql.operations.queries import OperationsQuery
 from api.graphql.policies.mutations import LadderMutation, PolicyMutation
 from api.graphql.policies.queries import LadderQuery, PolicyQuery
 from api.graphql.review.bulk import BulkMutation, BulkQuery
+from api.graphql.review.bulk_preview import BulkPreviewQuery
 from api.graphql.review.mutations import ReviewMutation
 from api.graphql.review.queries import ReviewQuery
 from api.graphql.rules.backtests import BacktestMutation, BacktestQuery
@@ -55,6 +56,7 @@ QUERIES: tuple[type, ...] = (
     LadderQuery,
     LookupQuery,
     BulkQuery,
+    BulkPreviewQuery,
     WebhookQuery,
     DocumentQuery,
     RuleQuery,

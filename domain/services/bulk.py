@@ -21,16 +21,18 @@ from domain.bulk import (
     BulkJob,
     BulkJobItem,
     BulkJobState,
+    LadderLevel,
     check_case_ids,
     check_decision,
     encode_action,
+    within,
 )
 from domain.config import DEFAULT_CONFIG, DomainConfig
 from domain.decision import Verdict
 from domain.enforcement import RequestedAction
 from domain.errors import DomainError
 from domain.ports import BulkSubmission, UnitOfWork
-from domain.services.decision import DecideCase, decide_case
+from domain.services.decision import DecideCase, DecideResult, decide_case
 from domain.statement import choose_keywords
 
 
@@ -42,6 +44,7 @@ class SubmitBulkDecide:
     rationale: str
     actions: tuple[RequestedAction, ...] = ()
     dsa_keywords: tuple[str, ...] = ()
+    max_ladder_step: LadderLevel | None = None  # ladder steps above it are skipped (None: all apply)
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,12 @@ class Grant:
     sanction_regions: frozenset[str] | None
     request_id: str | None = None
     seniority: int = 0
+    traceparent: str | None = None  # the submitting request's trace context (tracing on), for the chunks' spans
 
 
-async def submit_bulk_decide(
-    uow: BulkSubmission, actor: Actor, cmd: SubmitBulkDecide, grant: Grant, *, lease_owner: str | None = None
-) -> BulkJob:
-    """A RUNNING job with one PENDING item per case, in the order given. ``lease_owner``: the process that will
-    run it at once (it holds the lease from the start)."""
+async def new_job(uow: BulkSubmission | UnitOfWork, actor: Actor, cmd: SubmitBulkDecide, grant: Grant) -> BulkJob:
+    """The job ``cmd`` describes, checked up front and not stored (``submit_bulk_decide`` stores it, a preview
+    only reads it): bad input is a typed error before any case is read."""
     check_case_ids(list(cmd.case_ids))
     check_decision(cmd.verdict, cmd.rationale, cmd.actions)
     policy = await uow.policies.get(cmd.policy_id)  # NOT_FOUND now rather than on every item
@@ -71,7 +73,7 @@ async def submit_bulk_decide(
         raise DomainError.invalid_input("a NOT_VIOLATING decision states no DSA keywords", "dsaKeywords")
     keywords = choose_keywords(version, cmd.dsa_keywords)  # INVALID_INPUT now rather than on every item
     now = uow.clock.now()
-    job = BulkJob(
+    return BulkJob(
         actor_id=actor.id,
         actor_kind=actor.kind,
         principal_kind=grant.principal_kind,
@@ -84,10 +86,21 @@ async def submit_bulk_decide(
         rationale=cmd.rationale,
         actions=",".join(encode_action(a) for a in cmd.actions),
         dsa_keywords=",".join(keywords),
+        max_ladder_step=cmd.max_ladder_step,
+        traceparent=grant.traceparent,
         total=len(cmd.case_ids),
         created_at=now,
         updated_at=now,
     )
+
+
+async def submit_bulk_decide(
+    uow: BulkSubmission, actor: Actor, cmd: SubmitBulkDecide, grant: Grant, *, lease_owner: str | None = None
+) -> BulkJob:
+    """A RUNNING job with one PENDING item per case, in the order given. ``lease_owner``: the process that will
+    run it at once (it holds the lease from the start)."""
+    job = await new_job(uow, actor, cmd, grant)
+    now = job.created_at
     if lease_owner is not None:
         job.take_lease(lease_owner, now)
     uow.bulk_jobs.add(job)
@@ -114,18 +127,23 @@ class ChunkOutcome:
     finished: bool = False
 
 
-async def decide_item(uow: UnitOfWork, job: BulkJob, item: BulkJobItem, config: DomainConfig) -> uuid.UUID:
-    """Decide one item's case as ``decideCase`` would for the submitter; the decision's id."""
-    cmd = DecideCase(
-        case_id=item.case_id,
+def item_command(job: BulkJob, case_id: uuid.UUID) -> DecideCase:
+    """The ``decideCase`` an item of ``job`` is: the job's decision on the item's case, its ladder cap included."""
+    cap = job.max_ladder_step
+    return DecideCase(
+        case_id=case_id,
         verdict=job.verdict,
         policy_id=job.policy_id,
         rationale=job.rationale,
         actions=job.requested,
         dsa_keywords=tuple(k for k in job.dsa_keywords.split(",") if k),
+        ladder_step_allowed=None if cap is None else (lambda step: within(step.action, cap)),
     )
-    result = await decide_case(uow, job.actor, cmd, config)
-    return result.decision.id
+
+
+async def decide_item(uow: UnitOfWork, job: BulkJob, item: BulkJobItem, config: DomainConfig) -> DecideResult:
+    """Decide one item's case as ``decideCase`` would for the submitter (its ladder cap aside)."""
+    return await decide_case(uow, job.actor, item_command(job, item.case_id), config)
 
 
 async def run_chunk(
@@ -163,14 +181,16 @@ async def run_chunk(
             continue
         before = untouched() if untouched is not None else None
         try:
-            decision_id = await decide_item(uow, job, item, config)
+            decided = await decide_item(uow, job, item, config)
         except DomainError as error:
             if untouched is not None and untouched() != before:
                 raise ItemSpoiled(item.id, error) from error
             item.fail(error, now)
             failed += 1
         else:
-            item.succeed(decision_id, now)
+            skipped = decided.skipped_step
+            step = None if skipped is None else RequestedAction(skipped.action, skipped.duration_days)
+            item.succeed(decided.decision.id, now, skipped=step)  # audited with the item: the step it skipped
             succeeded += 1
     job.record(succeeded, failed, now, finished=not more)
     return ChunkOutcome(ran=True, succeeded=succeeded, failed=failed, finished=not more)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain import limits
@@ -13,6 +14,8 @@ from domain.config import DEFAULT_CONFIG, DomainConfig
 from domain.decision import Decision, Verdict
 from domain.enforcement import EnforcementAction, RequestedAction, validate_requested
 from domain.errors import DomainError
+from domain.ladder import LadderStep
+from domain.policy import Policy, PolicyVersion
 from domain.ports import UnitOfWork
 from domain.services.case import get_case
 from domain.services.enforcement import record_decision
@@ -20,7 +23,7 @@ from domain.services.policy import policy_in_force
 from domain.services.subject import load_subject
 from domain.statement import choose_keywords
 from domain.strike import Strike
-from domain.subject import SubjectKind, ensure_policy_applies
+from domain.subject import Subject, SubjectKind, ensure_policy_applies
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class DecideCase:
     rationale: str
     actions: tuple[RequestedAction, ...] = ()
     dsa_keywords: tuple[str, ...] = ()  # the DSA keywords its statement states, among the policy version's
+    # A ladder step it refuses is skipped (bulk jobs' maxLadderStep); None: every step the ladder reaches applies.
+    ladder_step_allowed: Callable[[LadderStep], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class DecideResult:
     case: Case
     actions: tuple[EnforcementAction, ...]
     strikes: tuple[Strike, ...]
+    skipped_step: LadderStep | None = None
 
 
 async def ensure_not_ad_review(uow: UnitOfWork, case: Case) -> None:
@@ -57,29 +63,45 @@ def _validate(cmd: DecideCase, case: Case) -> None:
         raise DomainError.invalid_input("a NOT_VIOLATING decision states no DSA keywords", "dsaKeywords")
 
 
+@dataclass(frozen=True)
+class Decidable:
+    """What ``check_decide`` found: the case may be decided so, citing ``cited``, stating ``keywords``."""
+
+    case: Case
+    cited: tuple[Policy, PolicyVersion]
+    keywords: tuple[str, ...]
+    subject: Subject
+
+
+async def check_decide(uow: UnitOfWork, actor: Actor, cmd: DecideCase) -> Decidable:
+    """Every check of ``decide_case`` before it decides, in its order, writing nothing (bulk previews ask it)."""
+    case = await get_case(uow, cmd.case_id)
+    case.ensure_decidable_by(actor, uow.clock.now())
+    _validate(cmd, case)
+    await ensure_not_ad_review(uow, case)
+    policy, version = await policy_in_force(uow, cmd.policy_id)
+    ensure_policy_applies(case.subject_kind, policy.surface)
+    keywords = tuple(choose_keywords(version, cmd.dsa_keywords))
+    subject = await load_subject(uow, case.subject_kind, case.subject_id)
+    return Decidable(case, (policy, version), keywords, subject)
+
+
 async def decide_case(
     uow: UnitOfWork, actor: Actor, cmd: DecideCase, config: DomainConfig = DEFAULT_CONFIG
 ) -> DecideResult:
     """Decide an OPEN/ASSIGNED/ESCALATED case under the cited policy's current version."""
     now = uow.clock.now()
-    case = await get_case(uow, cmd.case_id)
-    case.ensure_decidable_by(actor, now)
-    _validate(cmd, case)
-    await ensure_not_ad_review(uow, case)
-    policy, version = await policy_in_force(uow, cmd.policy_id)
-    ensure_policy_applies(case.subject_kind, policy.surface)
-    keywords = choose_keywords(version, cmd.dsa_keywords)
-    subject = await load_subject(uow, case.subject_kind, case.subject_id)
+    checked = await check_decide(uow, actor, cmd)
+    case, subject, cited = checked.case, checked.subject, checked.cited
     decision = Decision.record(
         case=case,
         actor=actor,
         verdict=cmd.verdict,
-        policy_id=policy.id,
-        policy_version_id=version.id,
+        policy_id=cited[0].id,
+        policy_version_id=cited[1].id,
         rationale=cmd.rationale,
         now=now,
     )
-    cited = (policy, version)
     enforced = await record_decision(
         uow,
         actor,
@@ -89,6 +111,7 @@ async def decide_case(
         cited=cited,
         requested=cmd.actions,
         config=config,
-        keywords=keywords,
+        keywords=checked.keywords,
+        step_allowed=cmd.ladder_step_allowed,
     )
-    return DecideResult(decision, case, enforced.actions, enforced.strikes)
+    return DecideResult(decision, case, enforced.actions, enforced.strikes, enforced.skipped_step)

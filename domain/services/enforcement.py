@@ -6,7 +6,7 @@ These helpers run *after* validation; they are shared by case decisions, ad revi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +29,7 @@ from domain.subject import Subject, SubjectKind
 class Enforced:
     actions: tuple[EnforcementAction, ...] = ()
     strikes: tuple[Strike, ...] = ()
+    skipped_step: LadderStep | None = None  # the ladder step reached but not applied (``step_allowed``)
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,19 @@ async def record_decision(
     requested: Sequence[RequestedAction],
     config: DomainConfig,
     keywords: Sequence[str] = (),
+    step_allowed: Callable[[LadderStep], bool] | None = None,
 ) -> Enforced:
     """Store the decision, mark the case DECIDED and, if VIOLATING, enforce it.
 
     Every action the decision applies, requested or reached on the strike ladder, needs the actor's capability
     in the case's region (``ensure_may_apply``), checked before anything is written: a decision that would
-    sanction without it is FORBIDDEN as a whole (the case stays open, e.g. to be escalated).
+    sanction without it is FORBIDDEN as a whole (the case stays open, e.g. to be escalated). A ladder step
+    ``step_allowed`` refuses is skipped (not applied, not checked) and answered as ``skipped_step``.
     """
     ensure_may_apply(actor, [r.kind for r in requested], case.region)
     plan = None
     if decision.verdict is Verdict.VIOLATING and cited is not None:
-        plan = await _plan(uow, actor, subject, decision.id, cited, config, decision.decided_at)
+        plan = await _plan(uow, actor, subject, decision.id, cited, config, decision.decided_at, step_allowed)
         decision.ladder_version_id = plan.ladder_version_id
     uow.decisions.add(decision)
     case.mark_decided(decision.id, actor, decision.decided_at)
@@ -71,7 +74,7 @@ async def record_decision(
     await record_statement(
         uow, case=case, subject=subject, decision=decision, cited=cited, actions=enforced.actions, keywords=keywords
     )
-    return enforced
+    return Enforced(enforced.actions, enforced.strikes, plan.skipped)
 
 
 async def ensure_may_enforce(
@@ -81,17 +84,20 @@ async def ensure_may_enforce(
     cited: tuple[Policy, PolicyVersion],
     requested: Sequence[RequestedAction],
     config: DomainConfig,
-) -> None:
-    """``record_decision``'s authority check for a VIOLATING decision, writing nothing (automation asks first)."""
+    step_allowed: Callable[[LadderStep], bool] | None = None,
+) -> EnforcementPlan:
+    """``record_decision``'s authority check for a VIOLATING decision, writing nothing (automation and bulk
+    previews ask first); the strike it would issue and the ladder step it would reach or skip."""
     ensure_may_apply(actor, [r.kind for r in requested], subject.region)
-    await _plan(uow, actor, subject, uuid.uuid4(), cited, config, uow.clock.now())
+    return await _plan(uow, actor, subject, uuid.uuid4(), cited, config, uow.clock.now(), step_allowed)
 
 
 @dataclass(frozen=True)
-class _Plan:
+class EnforcementPlan:
     strike: Strike
     step: LadderStep | None
     ladder_version_id: uuid.UUID | None
+    skipped: LadderStep | None = None
 
 
 async def _plan(
@@ -102,8 +108,10 @@ async def _plan(
     cited: tuple[Policy, PolicyVersion],
     config: DomainConfig,
     now: datetime,
-) -> _Plan:
-    """The strike a violation issues and the ladder step it reaches; FORBIDDEN when ``actor`` may not apply it."""
+    step_allowed: Callable[[LadderStep], bool] | None = None,
+) -> EnforcementPlan:
+    """The strike a violation issues and the ladder step it reaches; FORBIDDEN when ``actor`` may not apply it.
+    A step ``step_allowed`` refuses is skipped: not applied, so not checked."""
     policy, version = cited
     strike = Strike.issue(
         region=subject.region,
@@ -115,14 +123,17 @@ async def _plan(
     )
     ladder, ladder_version_id = await ladder_in_force(uow, subject.region, policy.surface, config)
     step = None if ladder is None else ladder.step_for(strike, await uow.strikes.list_for_account(strike.account_id))
+    skipped = None
+    if step is not None and step_allowed is not None and not step_allowed(step):
+        skipped, step = step, None
     if step is not None:
         why = " (the strike ladder's next step for this account; escalate the case)"
         ensure_may_apply(actor, [step.action], subject.region, why=why)
-    return _Plan(strike, step, ladder_version_id)
+    return EnforcementPlan(strike, step, ladder_version_id, skipped)
 
 
 async def _enforce(
-    uow: UnitOfWork, subject: Subject, decision: Decision, plan: _Plan, requested: Sequence[RequestedAction]
+    uow: UnitOfWork, subject: Subject, decision: Decision, plan: EnforcementPlan, requested: Sequence[RequestedAction]
 ) -> Enforced:
     """Requested actions + the strike on the owner account + the ladder step it reaches; then re-derive state."""
     now, strike = decision.decided_at, plan.strike

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import strawberry
 
 import api.graphql.shared.enums  # noqa: F401  (registers the domain enums)
+from api import tracing
 from api.bulk_jobs import BulkJobRunner, frozen_regions
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
@@ -25,7 +26,7 @@ from api.graphql.shared.inputs import ActionInput
 from api.graphql.shared.node import Node
 from authz.permissions import Permission
 from domain.actor import Actor
-from domain.bulk import BulkItemState, BulkJobState
+from domain.bulk import BulkItemState, BulkJobState, LadderLevel
 from domain.bulk import BulkJob as BulkJobEntity
 from domain.bulk import BulkJobItem as BulkJobItemEntity
 from domain.decision import Verdict
@@ -36,6 +37,12 @@ from persistence.bulk import BulkUnitOfWork, get_job, list_items
 from persistence.pagination import Page, check_first, decode_cursor, encode_cursor
 from persistence.repositories import PostgresUnitOfWork
 from persistence.retry import retrying
+
+
+strawberry.enum(
+    LadderLevel,
+    description="A strike ladder level: WARN, RESTRICT (features restricted, ads held), SUSPEND, BAN.",
+)
 
 
 @strawberry.type(description="One case of a bulk job: PENDING until its chunk runs, then SUCCEEDED or FAILED alone.")
@@ -52,6 +59,13 @@ class BulkJobItem:
     def decision_id(self) -> strawberry.ID | None:
         decision = self.entity.decision_id
         return None if decision is None else strawberry.ID(to_global_id("Decision", decision))
+
+    @strawberry.field(
+        description="The strike ladder step its decision reached and did not apply (the job's maxLadderStep), as "
+        "\"KIND\" or \"KIND:days\"; null when none was skipped."
+    )
+    def skipped_ladder_step(self) -> str | None:
+        return self.entity.skipped_ladder_step
 
     @strawberry.field(description="Why it FAILED: the typed error a single `decideCase` would have answered.")
     def error(self) -> Error | None:
@@ -72,6 +86,10 @@ class BulkJob(Node):
     failed: int
     created_at: datetime
     finished_at: datetime | None
+
+    @strawberry.field(description="Ladder steps above it are skipped (null: every step the ladder reaches applies).")
+    def max_ladder_step(self) -> LadderLevel | None:
+        return self.entity.max_ladder_step
 
     @strawberry.field(description="Items not decided yet (cancelled ones included once the job is CANCELLED).")
     def pending(self) -> int:
@@ -129,6 +147,11 @@ class BulkDecideCasesInput:
         description="The DSA keywords each decision's statement of reasons states, among the policy's `dsaKeywords` "
         "(as for decideCase).",
     )
+    max_ladder_step: LadderLevel | None = strawberry.field(
+        default=None,
+        description="Apply the decision but skip strike ladder steps above this level (the strike is still issued; "
+        "each item records the step it skipped). Null: every step applies.",
+    )
 
 
 @strawberry.type
@@ -149,6 +172,28 @@ class CancelBulkJobSuccess:
 
 BulkDecideCasesResult = Annotated[BulkDecideCasesSuccess | MutationError, strawberry.union("BulkDecideCasesResult")]
 CancelBulkJobResult = Annotated[CancelBulkJobSuccess | MutationError, strawberry.union("CancelBulkJobResult")]
+
+
+def submission(context: Context, input: BulkDecideCasesInput) -> tuple[SubmitBulkDecide, Grant]:
+    """The job ``input`` asks for and what the caller holds (a DomainError for an ID that does not parse)."""
+    case_ids = tuple(parse_id(c, "Case", field="caseIds") for c in input.case_ids)
+    cmd = SubmitBulkDecide(
+        case_ids=case_ids,
+        verdict=input.verdict,
+        policy_id=parse_id(input.policy_id, "Policy", field="policyId"),
+        rationale=input.rationale,
+        actions=tuple(RequestedAction(kind=a.kind, duration_days=a.duration_days) for a in input.actions),
+        dsa_keywords=tuple(input.dsa_keywords),
+        max_ladder_step=input.max_ladder_step,
+    )
+    grant = Grant(
+        principal_kind=context.principal.kind.value,
+        decide_regions=frozen_regions(context.permissions.regions(Permission.CASES_DECIDE)),
+        sanction_regions=frozen_regions(context.permissions.regions(Permission.ACCOUNTS_BAN)),
+        request_id=context.request_id or None,
+        traceparent=tracing.current_traceparent(),
+    )
+    return cmd, grant
 
 
 def _pool(context: Context) -> Any:
@@ -203,21 +248,7 @@ class BulkMutation:
         runner = _runner(context)
 
         async def command(uow: PostgresUnitOfWork, actor: Actor) -> BulkDecideCasesSuccess:
-            case_ids = tuple(parse_id(c, "Case", field="caseIds") for c in input.case_ids)
-            cmd = SubmitBulkDecide(
-                case_ids=case_ids,
-                verdict=input.verdict,
-                policy_id=parse_id(input.policy_id, "Policy", field="policyId"),
-                rationale=input.rationale,
-                actions=tuple(RequestedAction(kind=a.kind, duration_days=a.duration_days) for a in input.actions),
-                dsa_keywords=tuple(input.dsa_keywords),
-            )
-            grant = Grant(
-                principal_kind=context.principal.kind.value,
-                decide_regions=frozen_regions(context.permissions.regions(Permission.CASES_DECIDE)),
-                sanction_regions=frozen_regions(context.permissions.regions(Permission.ACCOUNTS_BAN)),
-                request_id=context.request_id or None,
-            )
+            cmd, grant = submission(context, input)
             owner = runner.owner if runner is not None else None
             job = await submit_bulk_decide(uow, actor, cmd, grant, lease_owner=owner)
             return BulkDecideCasesSuccess(job=build_job(job))
