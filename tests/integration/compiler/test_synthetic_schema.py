@@ -89,7 +89,8 @@ DOCUMENTS = [
 ]
 
 
-def _formatted(result: ExecutionResult) -> Any:
+def _formatted(result: Any) -> Any:
+    assert isinstance(result, ExecutionResult)
     return result.formatted
 
 
@@ -115,7 +116,8 @@ async def test_misbehaving_resolvers_answer_as_graphql_core_does(text: str) -> N
         ordinary, result = await _run(compiled, text, variables)
         assert result == ordinary
         assert ordinary.get("errors") or "$c" in text or "things" not in text
-    assert compiled.compiled >= 1 and not compiled.fallbacks
+    assert compiled.compiled >= 1
+    assert not compiled.fallbacks
 
 
 async def test_null_in_a_non_null_place_propagates() -> None:
@@ -151,5 +153,6 @@ async def test_subscriptions_run_on_graphql_core() -> None:
             result = await result
     finally:
         trusted_documents._trusted.reset(token)
-    assert compiled.fallbacks == {"subscriptions": 1} and compiled.compiled == 0
+    assert compiled.fallbacks == {"subscriptions": 1}
+    assert compiled.compiled == 0
     assert isinstance(result, ExecutionResult)
