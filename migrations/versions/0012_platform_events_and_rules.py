@@ -64,9 +64,10 @@ def threshold_sources(
 
 
 def _migrate_threshold_rules() -> None:
-    """Every automation rule becomes two rules (decide, enqueue), LIVE if it was enabled, DISABLED otherwise,
-    version 1 citing it (``migrated_from``). They act on ``signal.submitted`` events, which only Vigil's own
-    signal intake produces (platforms cannot send that type)."""
+    """Every automation rule becomes two rules (decide, enqueue), SHADOW if it was enabled, DISABLED otherwise,
+    version 1 citing it (``migrated_from``). They meet ``signal.submitted`` events, which only Vigil's own signal
+    intake produces (platforms cannot send that type), beside the automation rule that still acts: their hits are
+    recorded for comparison until a policy manager makes them LIVE and the automation rule is disabled."""
     bind = op.get_bind()
     rows = bind.execute(
         sa.text(
@@ -76,7 +77,7 @@ def _migrate_threshold_rules() -> None:
     ).mappings()
     now = datetime.now(UTC)
     for row in list(rows):
-        state = "LIVE" if row["enabled"] else "DISABLED"
+        state = "SHADOW" if row["enabled"] else "DISABLED"
         for name, text in threshold_sources(
             row["id"],
             row["region"],

@@ -11,6 +11,7 @@ from api.graphql.automation.types import AutomationRule, EnqueueReason, rule_of
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
+from api.graphql.rule_evaluation import evaluate
 from api.graphql.runner import require_region, run
 from api.graphql.shared.build import build
 from api.graphql.shared.common import MutationError
@@ -29,6 +30,8 @@ from domain.services.automation import (
     define_automation_rule,
     submit_signal,
 )
+from domain.services.events import Accepted
+from domain.services.intake_events import signal_events
 from domain.subject import SubjectKind
 from persistence.repositories import PostgresUnitOfWork
 
@@ -159,16 +162,21 @@ class AutomationMutation:
     )
     async def submit_signal(self, info: Info, input: SubmitSignalInput) -> SubmitSignalResult:
         accepted = AcceptedReports()
+        events: list[Accepted] = []  # the signal's scores as events for the rules (domain.services.intake_events)
 
         async def command(uow: PostgresUnitOfWork, actor: Actor) -> SubmitSignalSuccess:
             accepted.begin(uow)
-            outcomes = await submit_signal(uow, actor, _signal_command(input))
+            cmd = _signal_command(input)
+            outcomes = await submit_signal(uow, actor, cmd)
             for outcome in outcomes:
                 if outcome.report is not None:
                     await accepted.note(uow, outcome.report)
+            events[:] = await signal_events(uow, cmd, uow.clock.now())
             return SubmitSignalSuccess(outcomes=[_outcome_of(info.context, o) for o in outcomes])
 
         reason = f"classifier signal: {input.classifier}"[:200]
         result = await run(info, "submitSignal", Permission.SIGNALS_CREATE, command, reason=reason)
         accepted.count(isinstance(result, SubmitSignalSuccess))
+        if isinstance(result, SubmitSignalSuccess):
+            await evaluate(info.context, events)
         return result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -12,22 +11,17 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from api.graphql.context import Context, Info
+from api.graphql.context import Info
 from api.graphql.ids import to_global_id
 from api.graphql.permissions import requires
+from api.graphql.rule_evaluation import evaluate
 from api.graphql.runner import audit_context, failed
 from api.graphql.shared.common import Error, MutationError, error_from
 from authz.permissions import Permission
 from domain.errors import DomainError
 from domain.region import Region
 from domain.services.events import BATCH_MAX, Accepted, SubmitEvent, submit_events
-from domain.services.rule_runs import run_rules
-from persistence.counters import counter_store
 from persistence.events import PostgresEventLog
-from persistence.rule_ports import PostgresRunPorts
-from persistence.rule_runtime import cache_for
-
-log = logging.getLogger("vigil.rules")
 
 
 @strawberry.enum(description="The kind of an entity an event concerns.")
@@ -109,22 +103,6 @@ def _result(outcome: Accepted | DomainError, hits: Counter[uuid.UUID]) -> Submit
         duplicate=outcome.duplicate,
         rule_hits=0 if outcome.duplicate else hits[outcome.event_id],
     )
-
-
-async def evaluate(context: Context, accepted: list[Accepted]) -> Counter[uuid.UUID]:
-    """Run the rules on the stored events (after their commit): hits per event id. A failure here is logged and
-    leaves the events stored; their evaluation is what is lost."""
-    if not accepted or context.pool is None:
-        return Counter()
-    try:
-        loaded = await cache_for(context.pool).get()
-        store = counter_store(context.pool, context.settings.redis_url)
-        ports = PostgresRunPorts(context.pool, context.sessions, store, request_id=context.request_id or None)
-        summary = await run_rules(loaded, accepted, ports, datetime.now(UTC))
-    except Exception:
-        log.exception("rules could not run on %d stored events", len(accepted))
-        return Counter()
-    return Counter(h.event_id for h in summary.hits)
 
 
 @strawberry.type

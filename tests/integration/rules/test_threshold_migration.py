@@ -5,12 +5,19 @@ evaluated as the app does, against the automation rule's own banding, over a gri
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
+import httpx
 
+from api.app import create_app
+from api.settings import Settings
 from domain.automation import AutomationRule, Band, decode_action
 from domain.region import Region
 from domain.rules import Decide, Event, OpenCase
@@ -18,6 +25,11 @@ from domain.rules.memory import Snapshot
 from persistence import migrate as migrations
 from persistence.fastsql import asyncpg_dsn, create_pool
 from persistence.rule_runtime import load_rules
+from tests.integration.conftest import GraphQLClient
+from tests.integration.events.helpers import fetch
+from tests.integration.lifecycle import flows
+from tests.integration.operations.test_automation import define_rule, signal
+from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 NOW = datetime(2026, 12, 6, tzinfo=UTC)
 
@@ -64,7 +76,7 @@ async def test_threshold_rules_become_rules_with_the_same_bands(empty_db_url: st
     finally:
         await conn.close()
     assert sorted((r["state"], r["migrated_from"]) for r in rows) == sorted(
-        [("LIVE", ids["enabled"])] * 2 + [("DISABLED", ids["disabled"])] * 2
+        [("SHADOW", ids["enabled"])] * 2 + [("DISABLED", ids["disabled"])] * 2
     )
     assert {r["author_id"] for r in rows} == {"migration:0012"}
 
@@ -106,3 +118,40 @@ async def test_threshold_rules_become_rules_with_the_same_bands(empty_db_url: st
             assert actions == [], score
         other = dataclasses.replace(event, attributes={**event.attributes, "policy_code": "SPAM"})
         assert loaded.rulesets["US"].evaluate(other, Snapshot()).hits == ()
+
+
+@contextlib.asynccontextmanager
+async def _client(db_url: str) -> AsyncIterator[GraphQLClient]:
+    app = create_app(Settings(env="test", principal_cache_seconds=0), database_url=db_url)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        yield GraphQLClient(http)
+
+
+async def test_signals_meet_the_migrated_rules_beside_the_automation_rule(db_url: str) -> None:
+    async with _client(db_url) as gql:
+        admin = await issue_staff_token(db_url, "admin", "*")
+        hate = await flows.policy(gql, admin, "HATE_SPEECH")
+        creator = await flows.account(gql, admin, "creator-9")
+        videos = [await flows.content(gql, admin, creator, f"video-{i}") for i in range(2)]
+        assert (await define_rule(gql, admin, hate))["__typename"] == "DefineAutomationRuleSuccess"
+    # The database as it was before 0012, with its automation rule, then migrated.
+    await asyncio.to_thread(migrations.downgrade, db_url, "0011")
+    await migrations.upgrade_async(db_url)
+    async with _client(db_url) as gql:
+        platform = await issue_partner_token(db_url, "platform", ["platform_service"], "US")
+        outcomes = []
+        for video, score in zip(videos, (0.7, 0.97), strict=True):
+            body = await signal(gql, platform, video, hate, score)
+            outcomes.append(body["data"]["submitSignal"]["outcomes"][0]["outcome"])
+    assert outcomes == ["ENQUEUED", "DECIDED"]  # the automation rule still acts
+    hits = await fetch(
+        db_url,
+        "SELECT r.name, h.mode, h.subject_id, h.actions FROM rule_hits h JOIN rules r ON r.id = h.rule_id "
+        "ORDER BY h.subject_id",
+    )
+    assert [(h["name"].rsplit(" ", 1)[1], h["mode"], h["subject_id"]) for h in hits] == [
+        ("enqueue", "SHADOW", "video-0"),
+        ("decide", "SHADOW", "video-1"),
+    ]
+    assert {json.loads(h["actions"])[0]["reason"] for h in hits} == {"shadow"}

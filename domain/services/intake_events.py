@@ -1,0 +1,54 @@
+"""Vigil's own intake as events for the rules: a classifier signal becomes one ``signal.submitted`` event per score
+(its subject and the subject's owner by their platform ids, the classifier, the policy code, the score, and the
+score as the event's own signal), evaluated like a platform's events. Not stored in the event log: the signal and
+what it filed are stored by intake itself."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from types import MappingProxyType
+
+from domain.account import Account
+from domain.ad import Ad
+from domain.content import Content
+from domain.ports import UnitOfWork
+from domain.rules import Event
+from domain.services.automation import SubmitSignal
+from domain.services.events import Accepted
+from domain.subject import SubjectKind
+
+
+async def signal_events(uow: UnitOfWork, cmd: SubmitSignal, now: datetime) -> list[Accepted]:
+    """The events of a signal intake accepted (call after ``submit_signal`` succeeded, in its unit of work)."""
+    record: Account | Content | Ad | None
+    if cmd.subject_kind is SubjectKind.CONTENT:
+        record = await uow.contents.get(cmd.subject_id)
+        owner_id = record.owner_account_id if record is not None else None
+    elif cmd.subject_kind is SubjectKind.AD:
+        record = await uow.ads.get(cmd.subject_id)
+        owner_id = record.advertiser_account_id if record is not None else None
+    else:
+        record = await uow.accounts.get(cmd.subject_id)
+        owner_id = record.id if record is not None else None
+    owner = await uow.accounts.get(owner_id) if owner_id is not None else None
+    if record is None or owner is None:
+        return []
+    entities = {cmd.subject_kind.value.lower(): record.external_id, "account": owner.external_id}
+    events = []
+    for policy_id, score in cmd.scores:
+        policy = await uow.policies.get(policy_id)
+        if policy is None:
+            continue
+        attributes = {"classifier": cmd.classifier, "policy_code": policy.code, "score": score}
+        event = Event(
+            type="signal.submitted",
+            region=record.region.value,
+            entities=MappingProxyType(entities),
+            attributes=MappingProxyType(attributes),
+            occurred_at=now,
+            idempotency_key=f"signal:{uuid.uuid4().hex}",
+            signals=MappingProxyType({cmd.classifier: score}),
+        )
+        events.append(Accepted(uuid.uuid4(), event, duplicate=False))
+    return events
