@@ -40,7 +40,7 @@ def _raise(message: str) -> Any:
     raise ValueError(message)
 
 
-Item = GraphQLObjectType(
+Item: GraphQLObjectType = GraphQLObjectType(
     "Item",
     lambda: {
         "name": GraphQLField(GraphQLNonNull(GraphQLString), resolve=lambda s, _i: s.get("name")),
@@ -54,7 +54,7 @@ Other = GraphQLObjectType("Other", {"code": GraphQLField(GraphQLString, resolve=
 Thing = GraphQLUnionType(
     "Thing", [Item, Other], resolve_type=lambda value, _i, _t: value.get("__kind") if isinstance(value, dict) else None
 )
-ITEMS = [
+ITEMS: list[dict[str, Any]] = [
     {"name": "a", "size": 1, "later": "x", "child": {"name": "b", "later": None}},
     {"name": None, "size": "big", "later": ValueError("late failure")},
     {"name": "c", "size": 3, "later": "z", "child": None},
