@@ -10,15 +10,12 @@ as arrays through ``unnest``, so a batch of 100 costs the same number of stateme
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import functools
 import json
-import typing
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -239,84 +236,10 @@ def labelled(columns: Any, prefix: str) -> list[sa.ColumnElement[Any]]:
 
 # -- rows as entities ----------------------------------------------------------------------------------------
 def entity_from(mapping: EntityMapping[Any], record: asyncpg.Record | dict[str, Any], prefix: str = "") -> Any:
-    """An entity from an asyncpg record (columns named ``prefix + field``): enums restored, arrays as tuples."""
-    return _entity(mapping.entity, record, _reading(mapping.entity, False, prefix))  # type: ignore[arg-type]
+    """An entity from an asyncpg record (columns named ``prefix + field``): ``EntityMapping.from_row``."""
+    return mapping.from_row(record, prefix)
 
 
 def entity_from_json(mapping: EntityMapping[Any], text: str) -> Any:
-    """An entity from ``to_jsonb(row)``: ids, times and enums restored from their JSON text."""
-    return _entity(mapping.entity, orjson.loads(text), _reading(mapping.entity, True, ""))  # type: ignore[arg-type]
-
-
-def _entity(entity: Any, row: Any, plan: tuple[Any, tuple[tuple[str, Callable[[Any], Any]], ...]]) -> Any:
-    columns, converting = plan
-    values = {name: row[column] for name, column in columns}
-    for name, convert in converting:
-        value = values[name]
-        if value is not None:
-            values[name] = convert(value)
-    return entity(**values)
-
-
-@functools.cache
-def _reading(
-    entity: Any, from_json: bool, prefix: str
-) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, Callable[[Any], Any]], ...]]:
-    """(field, column) pairs, and the fields whose stored value needs converting (a page reads ~500 rows)."""
-    converters = _converters(entity, from_json)
-    columns = tuple((name, prefix + name) for name, _ in converters)
-    return columns, tuple((name, convert) for name, convert in converters if convert is not _same)
-
-
-@functools.cache
-def _converters(entity: Any, from_json: bool) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
-    hints = typing.get_type_hints(entity)
-    result: list[tuple[str, Callable[[Any], Any]]] = []
-    for f in dataclasses.fields(entity):
-        hint = hints[f.name]
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        base = args[0] if typing.get_origin(hint) in (typing.Union, _UnionType) and len(args) == 1 else hint
-        if isinstance(base, type) and issubclass(base, enum.Enum):
-            result.append((f.name, _enum_member(base)))
-        elif typing.get_origin(base) is tuple:
-            element = typing.get_args(base)[0]
-            if isinstance(element, type) and issubclass(element, enum.Enum):
-                result.append((f.name, functools.partial(_enum_tuple, element)))
-            else:
-                result.append((f.name, tuple))
-        elif typing.get_origin(base) is dict:
-            result.append((f.name, _json_object))
-        elif from_json and base is uuid.UUID:
-            result.append((f.name, uuid.UUID))
-        elif from_json and base is datetime:
-            result.append((f.name, datetime.fromisoformat))
-        else:
-            result.append((f.name, _same))
-    return tuple(result)
-
-
-_UnionType = type(int | None)
-
-
-def _enum_member(kind: type[enum.Enum]) -> Callable[[Any], enum.Enum]:
-    """``kind(value)`` by a dictionary look-up first (the enum's own call costs ~1 µs; a page converts ~1,000)."""
-    members = kind._value2member_map_
-
-    def member(value: Any) -> enum.Enum:
-        found = members.get(value)
-        return found if found is not None else kind(value)
-
-    return member
-
-
-def _enum_tuple(element: type[enum.Enum], values: Any) -> tuple[enum.Enum, ...]:
-    return tuple(element(v) for v in values)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _json_object(value: Any) -> Any:
-    """jsonb: asyncpg hands it over as text (no codec is registered), ``to_jsonb`` as an object."""
-    return json.loads(value) if isinstance(value, str) else value
+    """An entity from ``to_jsonb(row)``: ``EntityMapping.from_json``."""
+    return mapping.from_json(text)
