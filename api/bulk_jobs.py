@@ -19,6 +19,7 @@ import uuid
 
 import asyncpg
 
+from api import tracing
 from authz.enforcer import get_authorizer
 from authz.permissions import Permission
 from authz.principal import Principal, PrincipalKind
@@ -78,7 +79,15 @@ class BulkJobRunner:
         )
 
     async def run_chunk(self, job: BulkJob) -> ChunkOutcome:
-        """The job's next chunk in one transaction (``job`` gives who acts and what is decided)."""
+        """The job's next chunk in one transaction (``job`` gives who acts and what is decided); traced as a root
+        span linked to the submitting request's when it ran (``api.tracing.background_tick``)."""
+        with tracing.background_tick("bulk chunk", link=job.traceparent) as tick:
+            outcome = await self._run_chunk(job)
+            if outcome.ran:
+                tick.busy()
+        return outcome
+
+    async def _run_chunk(self, job: BulkJob) -> ChunkOutcome:
         standing = await self.standing(job)
         regions = job.decide_region_set
         if standing is not None:
@@ -170,12 +179,14 @@ class BulkJobRunner:
             log.exception("bulk job %s stopped; it resumes once its lease expires", job.id)
 
     async def resume_expired(self) -> int:
-        """Start every job whose lease expired; how many."""
+        """Start every job whose lease expired; how many (a pass that found none leaves no trace)."""
         started = 0
-        while (job := await self.take_over()) is not None:
-            log.info("resuming bulk job %s", job.id)
-            self.start(job)
-            started += 1
+        with tracing.background_tick("bulk watcher") as tick:
+            while (job := await self.take_over()) is not None:
+                tick.busy()
+                log.info("resuming bulk job %s", job.id)
+                self.start(job)
+                started += 1
         return started
 
     async def watch(self, interval: float = WATCH_INTERVAL) -> None:
