@@ -67,6 +67,7 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("DecideAppealSuccess", "restoredActions"): ESTIMATE,
     ("Policy", "versions"): ESTIMATE,
     ("Query", "ruleVersions"): ESTIMATE,
+    ("RuleHit", "actions"): ESTIMATE,  # the actions of the rule's text
     ("StrikeLadder", "steps"): ESTIMATE,
     ("Viewer", "roles"): ESTIMATE,
     ("Viewer", "permissions"): ESTIMATE,
