@@ -181,10 +181,6 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
     def queues(self) -> ports.QueueRepository:
         return self._queues
 
-    def open_case(self, subject_id: uuid.UUID) -> Case | None:
-        """The subject's case as this unit of work leaves it (None when it was not loaded or opened here)."""
-        return self._data.cases.get(subject_id)
-
 
 class _Reports:
     def __init__(self, uow: IntakeUnitOfWork, loaded: _Loaded) -> None:

@@ -24,6 +24,7 @@ from authz.actors import actor_for as authz_actor_for
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.errors import DomainError
+from domain.ports import UnitOfWork
 from domain.services.report import IntakeReads, SubmitReport
 from persistence.intake import IntakeUnitOfWork
 from persistence.prefetched import PrefetchedUnitOfWork
@@ -123,7 +124,7 @@ async def run_intake(
     info: Info,
     operation: str,
     cmds: Sequence[SubmitReport],
-    command: Callable[[IntakeUnitOfWork, Actor], Awaitable[T]],
+    command: Callable[[UnitOfWork, Actor], Awaitable[T]],
 ) -> T | MutationError:
     """Report intake: everything ``cmds`` need read in one statement and written in another; when that first
     attempt loses a race (a crowd reporting one post), the next one locks the subjects first."""

@@ -22,6 +22,7 @@ from domain.account import AccountKind
 from domain.actor import Actor
 from domain.content import ContentKind
 from domain.errors import DomainError
+from domain.ports import UnitOfWork
 from domain.region import Region
 from domain.report import Report as ReportEntity
 from domain.report import ReportSource
@@ -29,7 +30,6 @@ from domain.services.account import UpsertAccount, upsert_account
 from domain.services.ad import SubmitAd, submit_ad
 from domain.services.content import UpsertContent, upsert_content
 from domain.services.report import SubmitReport, submit_report, submit_reports
-from persistence.intake import IntakeUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
 
 
@@ -142,10 +142,10 @@ def report_command(item: SubmitReportInput, index: int | None = None) -> SubmitR
     )
 
 
-async def _report_payload(info: Info, uow: IntakeUnitOfWork, report: ReportEntity) -> SubmitReportSuccess:
+async def _report_payload(info: Info, uow: UnitOfWork, report: ReportEntity) -> SubmitReportSuccess:
     """The payload from what the unit of work holds: no further query for a report that folded into a case here
     (the case is primed into the request's loader, so `report.status` reads it too)."""
-    case = uow.open_case(report.subject_id)
+    case = await uow.cases.find_open_for_subject(report.subject_kind, report.subject_id)
     if case is None or case.id != report.case_id:  # an idempotent retry of a report whose case has moved on
         case = await info.context.loaders.case.load(report.case_id)
         assert case is not None  # reports always belong to a case (foreign key)
@@ -218,7 +218,7 @@ class IntakeMutation:
 
         accepted = AcceptedReports()
 
-        async def command(uow: IntakeUnitOfWork, actor: Actor) -> SubmitReportSuccess:
+        async def command(uow: UnitOfWork, actor: Actor) -> SubmitReportSuccess:
             accepted.begin(uow)
             report = await submit_report(uow, actor, cmd)
             await accepted.note(uow, report)
@@ -246,7 +246,7 @@ class IntakeMutation:
 
         accepted = AcceptedReports()
 
-        async def command(uow: IntakeUnitOfWork, actor: Actor) -> SubmitReportsSuccess:
+        async def command(uow: UnitOfWork, actor: Actor) -> SubmitReportsSuccess:
             accepted.begin(uow)
             outcomes = iter(await submit_reports(uow, actor, valid))
             results: list[SubmitReportSuccess | Error] = []
