@@ -128,9 +128,16 @@ class VerdictCount:
 
 @dataclass(frozen=True)
 class Agreement:
+    """One moderator's or vendor's scorecard: human decisions in the window, QA reviews of them, agreed ones.
+    Per moderator also ``vendor`` (their vendor organisation, ``in-house`` for staff) and ``name`` (their display
+    name, for readers who may read staff: the API decides whether to show it)."""
+
     key: str
     reviews: int
     agreed: int
+    decisions: int = 0
+    vendor: str | None = None
+    name: str | None = None
 
     @property
     def rate(self) -> float:
@@ -244,22 +251,47 @@ def _vendor() -> sa.ColumnElement[str]:
     )
 
 
-async def _qa(session: AsyncSession, w: Window, key: sa.ColumnElement[str]) -> list[Agreement]:
-    q = qa_reviews.c
-    where = [q.region == w.region, q.reviewed_at >= w.start, q.reviewed_at < w.end]
-    where += [q.queue_id == w.queue_id] if w.queue_id is not None else []
-    joined = qa_reviews.join(decisions, decisions.c.id == q.decision_id).outerjoin(
-        principals, sa.cast(principals.c.id, sa.Text) == decisions.c.decider_id
+def _decider_principal() -> sa.ColumnElement[bool]:
+    return sa.cast(principals.c.id, sa.Text) == decisions.c.decider_id
+
+
+async def _qa(session: AsyncSession, w: Window, *, per_moderator: bool) -> list[Agreement]:
+    """Scorecards, per moderator (the decider) or per vendor: the window's human decisions (``_decision_scope``)
+    and the QA reviews done in the window (of decisions of any time), two aggregates merged by key."""
+    d, q = decisions.c, qa_reviews.c
+    keys: list[Any] = [d.decider_id, _vendor(), principals.c.display_name] if per_moderator else [_vendor()]
+    labels = [k.label(f"k{i}") for i, k in enumerate(keys)]
+    scope = [q.region == w.region, q.reviewed_at >= w.start, q.reviewed_at < w.end]
+    scope += [q.queue_id == w.queue_id] if w.queue_id is not None else []
+    reviewed = (
+        sa.select(*labels, sa.func.count(), sa.func.count().filter(q.outcome == QaOutcome.AGREE))
+        .select_from(qa_reviews.join(decisions, d.id == q.decision_id).outerjoin(principals, _decider_principal()))
+        .where(*scope)
+        .group_by(*labels)
     )
-    label = key.label("key")
-    stmt = (
-        sa.select(label, sa.func.count(), sa.func.count().filter(q.outcome == QaOutcome.AGREE))
-        .select_from(joined)
-        .where(*where)
-        .group_by(label)
-        .order_by(label)
+    decided = (
+        sa.select(*labels, sa.func.count())
+        .select_from(decisions.outerjoin(principals, _decider_principal()))
+        .where(*_decision_scope(w), sa.not_(d.automated))
+        .group_by(*labels)
     )
-    return [Agreement(str(k), int(n), int(agreed)) for k, n, agreed in (await session.execute(stmt)).all()]
+    rows: dict[tuple[Any, ...], list[int]] = {}
+    for *key, n, agreed in (await session.execute(reviewed)).all():
+        rows.setdefault(tuple(key), [0, 0, 0])[:2] = [int(n), int(agreed)]
+    for *key, n in (await session.execute(decided)).all():
+        rows.setdefault(tuple(key), [0, 0, 0])[2] = int(n)
+    cards = [
+        Agreement(
+            str(key[0]),
+            reviews,
+            agreed,
+            made,
+            vendor=str(key[1]) if per_moderator else None,
+            name=key[2] if per_moderator else None,
+        )
+        for key, (reviews, agreed, made) in rows.items()
+    ]
+    return sorted(cards, key=lambda card: card.key)
 
 
 async def _statements(session: AsyncSession, w: Window) -> list[Count]:
@@ -292,8 +324,8 @@ async def moderation_metrics(session: AsyncSession, w: Window, now: datetime) ->
         appeals_decided=appeals_decided,
         overturned=overturned,
         automated=automated,
-        qa_by_moderator=await _qa(session, w, qa_reviews.c.moderator_id),
-        qa_by_vendor=await _qa(session, w, _vendor()),
+        qa_by_moderator=await _qa(session, w, per_moderator=True),
+        qa_by_vendor=await _qa(session, w, per_moderator=False),
         statements=await _statements(session, w),
     )
 

@@ -71,5 +71,7 @@ class OperationsQuery:
         except DomainError as exc:
             raise BadRequest(exc.message, field=exc.field) from exc
         window = ops.Window(region=region.value, start=from_, end=to, queue_id=queue_id)
+        staff_names = context.permissions.allows(Permission.TOKENS_READ, region.value)  # who may read staff
         async with context.sessions() as session:
-            return metrics_of(await ops.moderation_metrics(session, window, datetime.now(UTC)))
+            metrics = await ops.moderation_metrics(session, window, datetime.now(UTC))
+        return metrics_of(metrics, staff_names=staff_names)

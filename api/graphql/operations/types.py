@@ -138,12 +138,24 @@ class DecisionCount:
     count: int
 
 
-@strawberry.type(description="QA reviews of one moderator's or vendor's decisions, and how many agreed.")
+@strawberry.type(
+    description="One moderator's or vendor's scorecard over the window: human decisions made, QA reviews of "
+    "their decisions, and how many agreed."
+)
 class QaAgreement:
-    key: str
+    key: str = strawberry.field(description="The moderator's id (the decider), or the vendor organisation.")
     reviews: int
     agreed: int
     agreement_percent: float
+    decisions: int = strawberry.field(description="Human decisions made in the window (region, queue).")
+    vendor: str | None = strawberry.field(
+        description="Per moderator: their vendor organisation (`in-house` for Vigil's own staff); null on vendor rows."
+    )
+    moderator_name: str | None = strawberry.field(
+        description="Per moderator: the staff member's display name, shown only to callers who may read staff "
+        "(`tokens:read` in the region, as `apiTokens` shows token holders); null otherwise, for a partner token "
+        "and on vendor rows."
+    )
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -167,9 +179,11 @@ class ModerationMetrics:
     decisions: list[DecisionCount] = strawberry.field(description="Decisions in the window by verdict and policy.")
     appeal_rate_percent: float | None = strawberry.field(description="Appeals per 100 VIOLATING decisions.")
     overturn_rate_percent: float | None = strawberry.field(description="Overturned per 100 decided appeals.")
-    qa_agreement_by_moderator: list[QaAgreement]
+    qa_agreement_by_moderator: list[QaAgreement] = strawberry.field(
+        description="Scorecards per moderator (each with their vendor; their name for those who may read staff)."
+    )
     qa_agreement_by_vendor: list[QaAgreement] = strawberry.field(
-        description="By vendor organisation; in-house staff as `in-house`."
+        description="Scorecards by vendor organisation (a vendor's moderators together); in-house staff as `in-house`."
     )
     automated_share_percent: float | None
     human_share_percent: float | None
@@ -178,12 +192,23 @@ class ModerationMetrics:
     )
 
 
-def _agreements(rows: list[ops.Agreement]) -> list[QaAgreement]:
-    return [QaAgreement(key=a.key, reviews=a.reviews, agreed=a.agreed, agreement_percent=round(100 * a.rate, 2))
-            for a in rows]  # fmt: skip
+def _agreements(rows: list[ops.Agreement], *, names: bool = False) -> list[QaAgreement]:
+    return [
+        QaAgreement(
+            key=a.key,
+            reviews=a.reviews,
+            agreed=a.agreed,
+            agreement_percent=round(100 * a.rate, 2),
+            decisions=a.decisions,
+            vendor=a.vendor,
+            moderator_name=a.name if names else None,
+        )
+        for a in rows
+    ]
 
 
-def metrics_of(m: ops.Metrics) -> ModerationMetrics:
+def metrics_of(m: ops.Metrics, *, staff_names: bool = False) -> ModerationMetrics:
+    """``staff_names``: the caller may read staff (their display names on the per-moderator scorecards)."""
     total = m.total_decisions
     return ModerationMetrics(
         inflow=m.inflow,
@@ -195,7 +220,7 @@ def metrics_of(m: ops.Metrics) -> ModerationMetrics:
         decisions=[DecisionCount(verdict=d.verdict, policy_code=d.policy_code, count=d.count) for d in m.decisions],
         appeal_rate_percent=_percent(m.appeals, m.violating),
         overturn_rate_percent=_percent(m.overturned, m.appeals_decided),
-        qa_agreement_by_moderator=_agreements(m.qa_by_moderator),
+        qa_agreement_by_moderator=_agreements(m.qa_by_moderator, names=staff_names),
         qa_agreement_by_vendor=_agreements(m.qa_by_vendor),
         automated_share_percent=_percent(m.automated, total),
         human_share_percent=_percent(total - m.automated, total),
