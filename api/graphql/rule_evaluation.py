@@ -1,6 +1,6 @@
-"""Running the rules on events a mutation accepted (``submitEvents``; ``submitSignal``'s signal events), after its
-commit: hits per event id. A failure here is logged and leaves what was stored as it is; the evaluation is what is
-lost."""
+"""Running the rules on what a mutation accepted, after its commit: ``submitEvents``' events, ``submitSignal``'s
+scores, and (``evaluate_reports``) the reports of ``submitReport``/``submitReports``. A failure here is logged and
+leaves what was stored as it is; the evaluation is what is lost."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from api.graphql.context import Context
+from domain.report import Report
 from domain.services.events import Accepted
+from domain.services.intake_events import report_events
 from domain.services.rule_runs import run_rules
 from persistence.counters import counter_store
 from persistence.rule_ports import PostgresRunPorts
-from persistence.rule_runtime import cache_for
+from persistence.rule_runtime import cache_for, platform_ids
 
 log = logging.getLogger("vigil.rules")
 
@@ -32,3 +34,22 @@ async def evaluate(context: Context, accepted: Sequence[Accepted]) -> Counter[uu
         log.exception("rules could not run on %d accepted events", len(accepted))
         return Counter()
     return Counter(h.event_id for h in summary.hits)
+
+
+async def evaluate_reports(context: Context, reports: Sequence[Report], since: datetime) -> None:
+    """Run the rules on the reports a request filed (created since it began: a retry's earlier report is not
+    evaluated again). Regions without active rules cost nothing: the rule sets are in memory."""
+    fresh = [r for r in reports if r.created_at >= since]
+    if not fresh or context.pool is None:
+        return
+    try:
+        loaded = await cache_for(context.pool).get()
+        fresh = [r for r in fresh if r.region.value in loaded.rulesets]
+        if not fresh:
+            return
+        subjects = [(r.subject_kind.value, r.subject_id) for r in fresh]
+        ids, codes = await platform_ids(context.pool, subjects, [r.policy_id for r in fresh])
+    except Exception:
+        log.exception("rules could not run on %d reports", len(fresh))
+        return
+    await evaluate(context, report_events(fresh, ids, codes))

@@ -1,11 +1,12 @@
 """Vigil's own intake as events for the rules: a classifier signal becomes one ``signal.submitted`` event per score
 (its subject and the subject's owner by their platform ids, the classifier, the policy code, the score, and the
-score as the event's own signal), evaluated like a platform's events. Not stored in the event log: the signal and
-what it filed are stored by intake itself."""
+score as the event's own signal), a report one ``content.reported`` / ``account.reported`` / ``ad.reported``
+event; evaluated like a platform's events. Not stored in the event log: intake stores what it received itself."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 
@@ -13,9 +14,11 @@ from domain.account import Account
 from domain.ad import Ad
 from domain.content import Content
 from domain.ports import UnitOfWork
+from domain.report import Report
 from domain.rules import Event
 from domain.services.automation import SubmitSignal
 from domain.services.events import Accepted
+from domain.services.rules import REPORT_EVENT_TYPES
 from domain.subject import SubjectKind
 
 
@@ -51,4 +54,32 @@ async def signal_events(uow: UnitOfWork, cmd: SubmitSignal, now: datetime) -> li
             signals=MappingProxyType({cmd.classifier: score}),
         )
         events.append(Accepted(uuid.uuid4(), event, duplicate=False))
+    return events
+
+
+def report_events(
+    reports: Sequence[Report],
+    platform_ids: Mapping[uuid.UUID, tuple[str, str]],
+    policy_codes: Mapping[uuid.UUID, str],
+) -> list[Accepted]:
+    """One ``<kind>.reported`` event per report (its subject and the subject's owner by their platform ids, the
+    reporter, the source, the policy code), at the report's time; the event id is the report's."""
+    events = []
+    for report in reports:
+        ids = platform_ids.get(report.subject_id)
+        code = policy_codes.get(report.policy_id)
+        if ids is None or code is None:
+            continue
+        kind = report.subject_kind.value.lower()
+        entities = {kind: ids[0], "account": ids[1]}
+        attributes = {"reporter": report.reporter_id, "source": report.source.value, "policy_code": code}
+        event = Event(
+            type=REPORT_EVENT_TYPES[kind],
+            region=report.region.value,
+            entities=MappingProxyType(entities),
+            attributes=MappingProxyType(attributes),
+            occurred_at=report.created_at,
+            idempotency_key=f"report:{report.id}",
+        )
+        events.append(Accepted(report.id, event, duplicate=False))
     return events

@@ -45,30 +45,29 @@ ACTIVE_STATES: Final = frozenset({RuleState.SHADOW, RuleState.LIVE})
 SOURCE_MAX: Final = 20_000
 DAILY_CAP_MAX: Final = 1_000_000
 
-# Intake's own events, evaluated like the platform's: a report filed (submitReport/submitReports) and a
-# classifier score (submitSignal).
+# Intake's own events, evaluated like the platform's: a report filed (submitReport/submitReports), one type per
+# kind of subject so a rule names the entities it reads, and a classifier score (submitSignal).
+_REPORTED = MappingProxyType({"reporter": AttrType.STRING, "source": AttrType.STRING, "policy_code": AttrType.STRING})
+REPORT_EVENT_TYPES: Final = MappingProxyType(
+    {"content": "content.reported", "account": "account.reported", "ad": "ad.reported"}
+)
 INTAKE_EVENT_TYPES: Final[Mapping[str, EventType]] = MappingProxyType(
     {
-        "report.submitted": EventType(
-            "report.submitted",
-            frozenset(),
-            MappingProxyType({"reporter": AttrType.STRING, "source": AttrType.STRING, "policy_code": AttrType.STRING}),
-        ),
+        "content.reported": EventType("content.reported", frozenset({"content", "account"}), _REPORTED),
+        "account.reported": EventType("account.reported", frozenset({"account"}), _REPORTED),
+        "ad.reported": EventType("ad.reported", frozenset({"ad", "account"}), _REPORTED),
         "signal.submitted": EventType(
             "signal.submitted",
-            frozenset(),
-            MappingProxyType(
-                {"classifier": AttrType.STRING, "policy_code": AttrType.STRING, "score": AttrType.NUMBER}
-            ),
+            frozenset({"account"}),
+            MappingProxyType({"classifier": AttrType.STRING, "policy_code": AttrType.STRING, "score": AttrType.NUMBER}),
         ),
     }
 )
+_REPORTS = frozenset(REPORT_EVENT_TYPES.values())
 COUNTER_SOURCES: Final[Mapping[str, CounterSource]] = MappingProxyType(
     {
-        "reports": CounterSource("reports", CounterKind.COUNT, frozenset({"report.submitted"})),
-        "reporters": CounterSource(
-            "reporters", CounterKind.DISTINCT, frozenset({"report.submitted"}), member_attribute="reporter"
-        ),
+        "reports": CounterSource("reports", CounterKind.COUNT, _REPORTS),
+        "reporters": CounterSource("reporters", CounterKind.DISTINCT, _REPORTS, member_attribute="reporter"),
         "posts": CounterSource("posts", CounterKind.COUNT, frozenset({"content.posted"})),
         "messages": CounterSource("messages", CounterKind.COUNT, frozenset({"message.sent"})),
         "logins": CounterSource("logins", CounterKind.COUNT, frozenset({"account.login"})),
