@@ -38,7 +38,6 @@ from persistence.pagination import Page, check_first, decode_cursor, encode_curs
 from persistence.repositories import PostgresUnitOfWork
 from persistence.retry import retrying
 
-
 strawberry.enum(
     LadderLevel,
     description="A strike ladder level: WARN, RESTRICT (features restricted, ads held), SUSPEND, BAN.",
@@ -62,7 +61,7 @@ class BulkJobItem:
 
     @strawberry.field(
         description="The strike ladder step its decision reached and did not apply (the job's maxLadderStep), as "
-        "\"KIND\" or \"KIND:days\"; null when none was skipped."
+        '"KIND" or "KIND:days"; null when none was skipped.'
     )
     def skipped_ladder_step(self) -> str | None:
         return self.entity.skipped_ladder_step
