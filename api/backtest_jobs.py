@@ -67,7 +67,7 @@ class BacktestRunner:
             since = (cursor[0] if cursor else row["period_start"]) - compiled.longest_window
             upto = cursor if cursor is not None else None
             until = row["period_start"]
-            for batch in await store.warm_up_events(self.pool, row["region"], since, upto, until):
+            async for batch in store.warm_up_events(self.pool, row["region"], since, upto, until):
                 await replay_counters(compiled, batch, running.counters)
         return running
 

@@ -9,7 +9,7 @@ impossible to tell from one before) inserts its hits once (``ON CONFLICT DO NOTH
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
@@ -226,10 +226,9 @@ async def read_events(
 
 async def warm_up_events(
     pool: asyncpg.Pool, region: str, since: datetime, upto: tuple[datetime, uuid.UUID] | None, until: datetime
-) -> list[list[StoredEvent]]:
-    """The events from ``since`` up to and including the cursor ``upto`` (or before ``until`` without one), in
-    batches: what the counters of a resumed job must replay."""
-    batches: list[list[StoredEvent]] = []
+) -> AsyncIterator[list[StoredEvent]]:
+    """The events from ``since`` up to and including the cursor ``upto`` (or before ``until`` without one), batch
+    by batch: what the counters of a resumed job replay."""
     position: tuple[datetime, uuid.UUID] | None = None
     end = upto[0] + timedelta(microseconds=1) if upto is not None else until
     while True:
@@ -237,8 +236,8 @@ async def warm_up_events(
         if upto is not None:
             batch = [e for e in batch if (e.event.occurred_at, e.id) <= upto]
         if not batch:
-            return batches
-        batches.append(batch)
+            return
+        yield batch
         position = (batch[-1].event.occurred_at, batch[-1].id)
 
 

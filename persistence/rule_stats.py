@@ -326,3 +326,56 @@ async def rule_snoozed(
     async with pool.acquire() as conn:
         found = await conn.fetch(_RULE_SNOOZED, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], now)
     return {(str(r["rule_id"]), r["region"], r["entity_kind"], r["entity_id"]) for r in found}
+
+
+# -- the scrape-time family: every active rule's current version, set-based (three statements) -----------------
+_CURRENT = "JOIN rules r ON r.id = h.rule_id AND r.current_version = h.rule_version AND r.state IN ('SHADOW', 'LIVE')"
+_DAY_HITS = (
+    f"SELECT h.rule_id, h.mode, count(*) AS n FROM rule_hits h {_CURRENT} WHERE h.created_at >= $1 GROUP BY 1, 2"  # noqa: S608
+)
+_REVIEWS = f"""
+SELECT h.rule_id, count(*) AS reviewed, count(*) FILTER (WHERE v.correct) AS confirmed
+FROM rule_hits h {_CURRENT} JOIN rule_hit_reviews v ON v.hit_id = h.id WHERE h.created_at >= $1 GROUP BY 1
+"""  # noqa: S608 (constants only)
+_CURRENT_JUDGED = JUDGED_SQL.format(
+    source="SELECT h.id AS key, h.rule_id::text AS rule_version, h.event_occurred_at AS at, h.region, h.subject_kind, "  # noqa: S608
+    f"h.subject_id FROM rule_hits h {_CURRENT} WHERE h.created_at >= $1 AND h.subject_id IS NOT NULL",
+    since="d.decided_at >= j.at",
+)
+
+
+@dataclass
+class CurrentQuality:
+    rule_id: uuid.UUID
+    region: str
+    version: int
+    live_hits_1d: int = 0
+    shadow_hits_1d: int = 0
+    reviewed: int = 0
+    confirmed: int = 0
+    decided: int = 0
+    decided_violating: int = 0
+
+
+async def current_quality(pool: asyncpg.Pool, day_since: datetime, since: datetime) -> list[CurrentQuality]:
+    """Every SHADOW or LIVE rule's current version: its hits since ``day_since`` and its judged hits since
+    ``since`` (reviews of the sample; later human decisions)."""
+    async with pool.acquire() as conn:
+        rules = await conn.fetch("SELECT id, region, current_version FROM rules WHERE state IN ('SHADOW', 'LIVE')")
+        day = await conn.fetch(_DAY_HITS, day_since)
+        reviews = await conn.fetch(_REVIEWS, since)
+        judged = await conn.fetch(_CURRENT_JUDGED, since)
+    found = {r["id"]: CurrentQuality(r["id"], r["region"], r["current_version"]) for r in rules}
+    for row in day:
+        if (q := found.get(row["rule_id"])) is not None:
+            if row["mode"] == "LIVE":
+                q.live_hits_1d = row["n"]
+            else:
+                q.shadow_hits_1d = row["n"]
+    for row in reviews:
+        if (q := found.get(row["rule_id"])) is not None:
+            q.reviewed, q.confirmed = row["reviewed"], row["confirmed"]
+    for row in judged:
+        if (q := found.get(uuid.UUID(row["rule_version"]))) is not None:
+            q.decided, q.decided_violating = row["decided"], row["confirmed"]
+    return sorted(found.values(), key=lambda q: str(q.rule_id))

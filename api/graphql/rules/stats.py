@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 import strawberry
 from prometheus_client.core import GaugeMetricFamily, Metric
 
@@ -28,7 +29,14 @@ from domain.region import Region
 from domain.rule_quality import MIN_SUPPORT, Precision, sample_bp_of, snooze_days
 from persistence.pagination import Page, decode_cursor, encode_cursor
 from persistence.retry import retrying
-from persistence.rule_stats import VersionStats, audit_queue, record_review, set_audit_rate, version_stats
+from persistence.rule_stats import (
+    VersionStats,
+    audit_queue,
+    current_quality,
+    record_review,
+    set_audit_rate,
+    version_stats,
+)
 from persistence.uow import SqlUnitOfWork
 
 MAX_PERIOD = timedelta(days=366)
@@ -215,7 +223,8 @@ class RuleStatsQuery:
         rows = await audit_queue(_pool(info), wanted, rule, position, first + 1)
         shown = rows[:first]
         cursors = [encode_cursor(r["created_at"], r["id"]) for r in shown]
-        return connection(Page([_hit(r) for r in shown], cursors, len(rows) > first, after is not None))
+        items = [_hit({**dict(r), "actions": orjson.loads(r["actions"])}) for r in shown]
+        return connection(Page(items, cursors, len(rows) > first, after is not None))
 
 
 @strawberry.type
@@ -276,6 +285,7 @@ class RuleStatsMutation:
 
 # -- Prometheus, from the database at scrape time ---------------------------------------------------------------
 SCRAPE_WINDOW = timedelta(days=1)
+PRECISION_WINDOW = timedelta(days=30)
 
 
 async def rule_quality_metrics(sources: ScrapeSources) -> list[Metric]:
@@ -297,22 +307,17 @@ async def rule_quality_metrics(sources: ScrapeSources) -> list[Metric]:
     )
     now = datetime.now(UTC)
     async with sources.pool.acquire() as conn:
-        rules = await conn.fetch("SELECT id, region, current_version FROM rules WHERE state IN ('SHADOW', 'LIVE')")
         raised = await conn.fetch(
             "SELECT rule_id, region, count(*) AS n FROM rule_alarms WHERE raised_at >= $1 GROUP BY 1, 2",
             now - SCRAPE_WINDOW,
         )
-    for rule in rules:
-        labels = [str(rule["id"]), rule["region"], str(rule["current_version"])]
-        month = {s.version: s for s in await version_stats(sources.pool, rule["id"], now - timedelta(days=30), now)}
-        day = {s.version: s for s in await version_stats(sources.pool, rule["id"], now - SCRAPE_WINDOW, now)}
-        today = day.get(rule["current_version"])
-        hits.add_metric([*labels, "LIVE"], today.live_hits if today else 0)
-        hits.add_metric([*labels, "SHADOW"], today.hits - today.live_hits if today else 0)
-        stats = month.get(rule["current_version"])
+    for q in await current_quality(sources.pool, now - SCRAPE_WINDOW, now - PRECISION_WINDOW):
+        labels = [str(q.rule_id), q.region, str(q.version)]
+        hits.add_metric([*labels, "LIVE"], q.live_hits_1d)
+        hits.add_metric([*labels, "SHADOW"], q.shadow_hits_1d)
         for kind, figure in (
-            ("sampled", Precision.of(stats.confirmed, stats.reviewed) if stats else Precision.of(0, 0)),
-            ("biased", Precision.of(stats.decided_violating, stats.decided) if stats else Precision.of(0, 0)),
+            ("sampled", Precision.of(q.confirmed, q.reviewed)),
+            ("biased", Precision.of(q.decided_violating, q.decided)),
         ):
             support.add_metric([*labels, kind], figure.support)
             if figure.value is not None:
