@@ -180,3 +180,26 @@ def rule_id_of(global_id: str) -> str:
     parsed = parse_any(global_id)
     assert parsed is not None
     return parsed[1]
+
+
+async def test_hostile_input_is_a_typed_error_or_null_never_a_crash(gql: GraphQLClient, db_url: str) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    await flows.policy(gql, admin, "SPAM")
+    rule_id = await shadow_rule(gql, admin)
+    assert (await gql(STATS, {"id": "not-an-id"}, token=admin))["data"]["ruleStats"] is None
+    naive = await gql(
+        'query($id: ID!) { ruleStats(ruleId: $id, period: {start: "2026-01-01T00:00:00"}) { start } }',
+        {"id": rule_id},
+        token=admin,
+    )
+    assert naive["data"]["ruleStats"] is None
+    assert naive["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    for args in ('after: "garbage"', "first: 0", 'ruleId: "garbage"'):
+        body = await gql(f"{{ ruleAuditQueue({args}) {{ nodes {{ id }} }} }}", token=admin)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST", body
+    for hit in ("garbage", to_global_id("Rule", uuid.uuid4()), to_global_id("RuleHit", uuid.uuid4())):
+        refused = await review(gql, admin, hit, True)
+        assert refused["code"] in ("INVALID_INPUT", "NOT_FOUND"), refused
+    long = await review(gql, admin, to_global_id("RuleHit", uuid.uuid4()), True, notes="x" * 3000)
+    assert long == {"__typename": "InvalidInputError", "code": "INVALID_INPUT", "field": "notes"}
+    assert (await fetch(db_url, "SELECT count(*) AS n FROM rule_hit_reviews"))[0]["n"] == 0
