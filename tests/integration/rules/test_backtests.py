@@ -5,16 +5,20 @@ recording hits in the job and not as live hits, with precision against past huma
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
+from api.app import create_app
 from api.backtest_jobs import BacktestRunner
 from api.bulk_jobs import BulkJobRunner
 from api.graphql.ids import parse_any
+from api.settings import Settings
 from persistence.fastsql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, event, fetch
@@ -224,3 +228,28 @@ async def test_precision_against_past_decisions_then_a_retroactive_bulk_decision
     assert len(reports) == 3
     assert all(r["reporter_id"].endswith(":v1") for r in reports)
     assert (await read(gql, admin, job) or {})["retroJobId"] == result["job"]["id"]
+
+
+async def test_the_server_runs_a_backtest_itself(db_url: str) -> None:
+    """Outside the test environment the app runs backtests as tasks; the test awaits them instead of the clock."""
+    app = create_app(Settings(env="test", run_bulk_jobs=True), database_url=db_url)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        gql = GraphQLClient(http)
+        admin = await issue_staff_token(db_url, "admin", "*")
+        await flows.policy(gql, admin, "SPAM")
+        rule_id = await draft(gql, admin, rule_text(threshold=3))
+        await logins(gql, db_url)
+        started = await backtest(gql, admin, rule_id)
+        runner: BacktestRunner = app.state.runtime.extras["backtest_runner"]
+        assert len(runner._tasks) == 1
+        await asyncio.gather(*runner._tasks)
+        done = await read(gql, admin, started["backtest"]["id"])
+        analyst = await issue_staff_token(db_url, "analyst", "US")  # may read rules, may not act
+        refused = await gql(
+            RETRO, {"input": {"backtestId": started["backtest"]["id"], "rationale": "x"}}, token=analyst
+        )
+    assert done is not None
+    assert (done["state"], done["scanned"], done["hits"]) == ("COMPLETED", 7, 3)
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
