@@ -217,3 +217,14 @@ def _id(text: str) -> str:
     from domain.document import document_id
 
     return document_id(text)
+
+
+async def test_documents_with_several_operations(seeded: str) -> None:
+    text = "query A { viewer { id } }\nquery B { cases(first: 1) { nodes { id state } } }\nmutation C { __typename }"
+    await register(seeded, [text])
+    tokens = await principals(seeded)
+    async for d in differential(seeded):
+        for token in tokens.values():
+            for name in ("A", "B", "C", "D", None):
+                await d.same(text, token=token, name=name)
+        assert d.compiled.compiled == 3  # one plan per operation, whoever asks
