@@ -217,6 +217,7 @@ class BacktestMutation:
             now = datetime.now(UTC)
             start, end = period_of(input.period, now, default=store.DEFAULT_PERIOD)
             check_period(start, end, now)
+            end = min(end, now)  # the past only: events arriving while it runs are not in it
             await store.compile_version(_pool(context), rule.id, version)  # INVALID_STATE now, not in the job
 
             async def attempt(_n: int) -> uuid.UUID:

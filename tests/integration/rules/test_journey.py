@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from api.backtest_jobs import BacktestRunner
-from api.graphql.ids import parse_any
+from api.graphql.ids import parse_any, to_global_id
 from persistence.fastsql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, fetch
@@ -90,8 +90,10 @@ async def test_the_auto_moderation_leads_journey(gql: GraphQLClient, db_url: str
     platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
     policy = await flows.policy(gql, await issue_staff_token(db_url, "admin", "*"), "SPAM")  # policies are global
     posts: dict[str, str] = {}  # platform content id -> Vigil content id
+    owners: list[str] = []
     for n in range(14):
         owner = await flows.account(gql, lead, f"eu-user-{n}", region="EU")
+        owners.append(owner)
         for i in range(3):
             posts[f"c-{n}-{i}"] = await flows.content(gql, lead, owner, f"c-{n}-{i}")
 
@@ -180,10 +182,23 @@ async def test_the_auto_moderation_leads_journey(gql: GraphQLClient, db_url: str
         "JOIN contents c ON c.id = ca.subject_id WHERE c.external_id = 'c-13-0'",
     )
     assert [(o["state"], o["reporter_id"].rsplit(":", 1)[0]) for o in opened] == [("OPEN", f"rule:{_raw(first)}")]
+    # An appeal overturns one of the rule's decisions: the rule's figures say so.
+    (decision,) = await fetch(
+        db_url,
+        "SELECT d.id FROM decisions d JOIN contents c ON c.id = d.subject_id WHERE d.automated "
+        "AND c.external_id = 'c-5-2'",
+    )
+    appellant = await issue_partner_token(db_url, "platform-eu", ["platform_service", "cases:read"], "EU")
+    filed = await flows.file_appeal(gql, appellant, to_global_id("Decision", decision["id"]), owners[5])
+    assert filed["__typename"] == "FileAppealSuccess", filed
+    overturned = await flows.decide_appeal(gql, lead, filed["appeal"]["id"], "OVERTURNED")
+    assert overturned["__typename"] == "DecideAppealSuccess", overturned
     (live,) = [
         v for v in (await gql(STATS, {"id": burst}, token=lead))["data"]["ruleStats"]["versions"] if v["liveHits"]
     ]
-    assert (live["liveHits"], live["reviewsSaved"]) == (2, 2)
+    assert (live["liveHits"], live["reviewsSaved"], live["overturnedOnAppeal"]) == (2, 2, 1)
+    (opener,) = (await gql(STATS, {"id": first}, token=lead))["data"]["ruleStats"]["versions"][:1]
+    assert (opener["liveHits"], opener["reviewsCreated"], opener["reviewsSaved"]) == (1, 1, 0)
 
     # 8. The region wall: an EU rule never saw the US event, and a US reader does not see the EU rule.
     assert await fetch(db_url, "SELECT id FROM rule_hits WHERE region <> 'EU'") == []
