@@ -23,8 +23,11 @@ from domain.rules import ListIndex, ListKind, ListSnapshot, RuleError, RuleSet, 
 from domain.rules.event import Event
 from domain.services.backtests import LEASE, BacktestHit, Compiled, StoredEvent
 from domain.services.rules import catalogue
+from persistence.audit import AuditRecord
+from persistence.fastsql import audit_arrays, insert_cte
 from persistence.rule_stats import BUCKET_SQL, JUDGED_SQL
 from persistence.rules import DEFAULT_SIGNALS
+from persistence.tables.audit import audit_events
 from persistence.tables.backtests import rule_backtests
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
 
@@ -82,6 +85,25 @@ SELECT event_id, occurred_at, subject_kind, subject_id, actions FROM rule_backte
 ORDER BY {BUCKET_SQL.format("event_id")}, event_id LIMIT $2
 """  # noqa: S608 (constants only)
 BATCH: Final = 2_000
+RUNNER: Final = "system:backtests"
+_AUDIT_SQL, _ = insert_cte(audit_events, 1)
+
+
+async def _audit(
+    conn: asyncpg.Connection, action: str, job_id: uuid.UUID, region: str, now: datetime, after: dict[str, Any]
+) -> None:
+    """The runner's own writes (a takeover, the end of a job), audited as the system in their transaction."""
+    record = AuditRecord(
+        occurred_at=now,
+        actor_kind="SYSTEM",
+        actor_id=RUNNER,
+        action=action,
+        subject_kind=BACKTEST.kind,
+        subject_id=str(job_id),
+        region=region,
+        after=after,
+    )
+    await conn.fetch(_AUDIT_SQL, *audit_arrays([record]))
 
 
 async def compile_version(pool: asyncpg.Pool, rule_id: uuid.UUID, version: int) -> Compiled:
@@ -181,8 +203,11 @@ async def take_lease(
     pool: asyncpg.Pool, owner: str, now: datetime, job_id: uuid.UUID | None = None
 ) -> asyncpg.Record | None:
     """Lease one RUNNING job nobody holds (or whose lease expired); ``job_id`` to take that one only."""
-    async with pool.acquire() as conn:
-        return await conn.fetchrow(_TAKE, owner, now + LEASE, now, job_id)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(_TAKE, owner, now + LEASE, now, job_id)
+        if row is not None:
+            await _audit(conn, "resumeRuleBacktest", row["id"], row["region"], now, {"lease_owner": owner})
+        return row
 
 
 async def release(pool: asyncpg.Pool, job_id: uuid.UUID, owner: str) -> None:
@@ -279,20 +304,26 @@ async def finish(pool: asyncpg.Pool, job_id: uuid.UUID, owner: str, region: str,
         judged = await conn.fetchrow(_JUDGED, job_id, region)
         decided = judged["decided"] if judged else 0
         confirmed = judged["confirmed"] if judged else 0
-        return await conn.fetchval(_FINISH, job_id, owner, decided, confirmed, now) is not None
+        if await conn.fetchval(_FINISH, job_id, owner, decided, confirmed, now) is None:
+            return False
+        after = {"state": "COMPLETED", "decided": decided, "confirmed": confirmed}
+        await _audit(conn, "completeRuleBacktest", job_id, region, now, after)
+        return True
 
 
 async def fail(pool: asyncpg.Pool, job_id: uuid.UUID, owner: str, message: str, now: datetime) -> None:
-    async with pool.acquire() as conn:
-        await conn.execute(
+    async with pool.acquire() as conn, conn.transaction():
+        region = await conn.fetchval(
             "UPDATE rule_backtests SET state = 'FAILED', error = $3, finished_at = $4, updated_at = $4, "
             "lease_owner = NULL, lease_expires_at = NULL, version = version + 1 "
-            "WHERE id = $1 AND state = 'RUNNING' AND lease_owner = $2",
+            "WHERE id = $1 AND state = 'RUNNING' AND lease_owner = $2 RETURNING region",
             job_id,
             owner,
             message[:500],
             now,
         )
+        if region is not None:
+            await _audit(conn, "failRuleBacktest", job_id, region, now, {"state": "FAILED", "error": message[:500]})
 
 
 async def sample_hits(pool: asyncpg.Pool, job_id: uuid.UUID, limit: int) -> list[asyncpg.Record]:

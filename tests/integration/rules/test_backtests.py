@@ -133,6 +133,12 @@ async def test_a_draft_rule_backtested_over_last_week_with_its_counters_replayed
     assert await first.run_chunk(uuid_of(crashed)) is False  # the old owner writes nothing more
     rows = await fetch(db_url, "SELECT count(*) AS n FROM rule_backtest_hits GROUP BY backtest_id")
     assert [r["n"] for r in rows] == [3, 3]
+    audited = await fetch(db_url, "SELECT action, actor_id FROM audit_events WHERE subject_kind = 'ruleBacktest'")
+    assert sorted(a["action"] for a in audited) == [
+        *["backtestRule"] * 2,
+        *["completeRuleBacktest"] * 2,
+        *["resumeRuleBacktest"] * 3,  # each claim, the takeover after the crash among them
+    ]
 
 
 async def test_cancel_permissions_and_bad_input(gql: GraphQLClient, db_url: str, pool: asyncpg.Pool) -> None:
