@@ -32,8 +32,8 @@ async def _refresh_rule_sets() -> None:
             await cache.refresh(force=False)
 
 
-async def _rule(gql: GraphQLClient, token: str, source: str, state: str, **settings: Any) -> str:
-    created = await mutate(gql, token, CREATE, {"region": "US", "source": source, **settings})
+async def _rule(gql: GraphQLClient, token: str, source: str, state: str, region: str = "US", **settings: Any) -> str:
+    created = await mutate(gql, token, CREATE, {"region": region, "source": source, **settings})
     assert created["__typename"] == "RuleSuccess", created
     rule_id = str(created["rule"]["id"])
     for step in ("SHADOW", "LIVE")[: ("SHADOW", "LIVE").index(state) + 1]:
@@ -161,3 +161,31 @@ async def test_an_entity_a_human_decided_on_is_snoozed(gql: GraphQLClient, db_ur
     outcomes = {r["subject_id"]: json.loads(r["actions"])[0] for r in rows}
     assert outcomes["v-reviewed"] == {"action": "OPEN_CASE", "outcome": "WITHHELD", "reason": "snoozed"}
     assert outcomes["v-fresh"]["outcome"] == "TAKEN"
+
+
+async def test_a_live_rule_decides_as_an_automated_decision_citing_its_version(gql: GraphQLClient, db_url: str) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    await flows.policy(gql, admin, "SPAM")
+    owner = await flows.account(gql, admin, "creator-3", region="EU")  # EU: the decision has a DSA statement
+    await flows.content(gql, admin, owner, "v-spam")
+    source = (
+        'rule "remove-coins"\non content.posted\nin EU\npolicy SPAM\nwhen contains(lower(text), "free coins")\n'
+        'then decide("REMOVE_CONTENT")\n'
+    )
+    await _rule(gql, admin, source, "LIVE", region="EU")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "EU")
+    post = event("d1", region="EU", account="creator-3", text="free coins")
+    post["entities"] = [{"kind": "ACCOUNT", "externalId": "creator-3"}, {"kind": "CONTENT", "externalId": "v-spam"}]
+    assert await _send(gql, platform, [post]) == [1]
+    decisions = await fetch(db_url, "SELECT id, verdict, automated, decider_id, rationale FROM decisions")
+    assert len(decisions) == 1
+    decision = decisions[0]
+    assert (decision["verdict"], decision["automated"]) == ("VIOLATING", True)
+    assert decision["decider_id"].startswith("rule:")
+    assert decision["decider_id"].endswith(":v3")  # the version in force: created, SHADOW, LIVE
+    statement = await fetch(db_url, "SELECT fields FROM statements_of_reasons WHERE decision_id = $1", decision["id"])
+    assert json.loads(statement[0]["fields"])["automated_decision"] == "AUTOMATED_DECISION_FULLY"
+    hit = json.loads((await fetch(db_url, "SELECT actions FROM rule_hits"))[0]["actions"])[0]
+    assert (hit["action"], hit["outcome"]) == ("DECIDE", "TAKEN")
+    visibility = await fetch(db_url, "SELECT visibility FROM contents WHERE external_id = 'v-spam'")
+    assert visibility[0]["visibility"] != "VISIBLE"
