@@ -3,13 +3,16 @@ audit record per batch and region, monthly partitions made on demand and pruned 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from persistence.events import prune
 from persistence.fastsql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import SUBMIT, event, fetch
+from tests.integration.operator.helpers import run_vigil, vigil_env
 from tests.integration.tokens import issue_partner_token, issue_staff_token, row_counts
 
 
@@ -131,3 +134,19 @@ async def test_events_older_than_retention_are_dropped_by_whole_months(gql: Grap
     # The month comes back on demand, and the pruned key is new again.
     again = await _submit(gql, admin, [event("old", at=old)])
     assert again["results"][0]["duplicate"] is False
+
+
+async def test_the_prune_command_keeps_the_retention_setting(gql: GraphQLClient, db_url: str, tmp_path: Path) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    old = datetime.now(UTC).replace(day=1) - timedelta(days=100)
+    await _submit(gql, admin, [event("old", at=old), event("new")])
+    env = vigil_env(tmp_path, VIGIL_DATABASE_URL=db_url)
+    refused = await asyncio.to_thread(run_vigil, ["events", "prune"], env, tmp_path)
+    assert refused.returncode != 0
+    assert "VIGIL_EVENTS_RETENTION_DAYS" in refused.stderr
+    kept = await asyncio.to_thread(
+        run_vigil, ["events", "prune"], {**env, "VIGIL_EVENTS_RETENTION_DAYS": "30"}, tmp_path
+    )
+    assert kept.returncode == 0, kept.stderr
+    assert f"platform_events_{old:%Y_%m}" in kept.stderr
+    assert [r["idempotency_key"] for r in await fetch(db_url, "SELECT idempotency_key FROM platform_events")] == ["new"]
