@@ -13,6 +13,7 @@ gave a new one), and a refusal changed nothing but the audit trail. Then the pla
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -477,6 +478,16 @@ async def test_look_alike_names_are_refused_as_ambiguous(db_url: str, gql: Graph
     full_width = {**request, "name": "\uff41\uff44\uff4d\uff49\uff4e-global"}  # NFKC: admin-global itself
     answer = (await gql(STAFF, {"input": full_width}, token=admin))["data"]["issueStaffToken"]
     assert answer["token"]["principal"]["name"] == "admin-global"
+
+
+async def test_two_look_alikes_issued_at_once_are_never_both_created(db_url: str, gql: GraphQLClient) -> None:
+    """The look-alike check and the creation it allows hold one lock: of `carol` and `Carol` issued together,
+    exactly one is created and the other is a CONFLICT, whichever comes first."""
+    admin = await issue_staff_token(db_url, "admin", "*")
+    requests = [{"name": name, "role": "moderator", "region": "EU", "expiresIn": "1h"} for name in ("carol", "Carol")]
+    bodies = await asyncio.gather(*(gql(STAFF, {"input": r}, token=admin) for r in requests))
+    answers = sorted(body["data"]["issueStaffToken"]["__typename"] for body in bodies)
+    assert answers == ["ConflictError", "IssueApiTokenSuccess"]
 
 
 async def test_a_vendor_moderator_always_belongs_to_a_vendor(db_url: str, gql: GraphQLClient) -> None:
