@@ -95,6 +95,22 @@ class Compiled:
         return None
 
 
+class ReplayCounters(MemoryCounterStore):
+    """The counters a backtest replays, forgetting what no window can reach any more (``prune``): a run over
+    months holds the members of its longest window, not of the whole period."""
+
+    def prune(self, before: datetime) -> None:
+        for key in list(self._members):
+            members = {m: at for m, at in self._members[key].items() if at >= before}
+            if members:
+                self._members[key] = members
+            else:
+                del self._members[key]
+
+    def __len__(self) -> int:
+        return sum(len(m) for m in self._members.values())
+
+
 async def replay_counters(compiled: Compiled, events: Sequence[StoredEvent], store: MemoryCounterStore) -> None:
     """Record the events' counter records that the rule reads (the warm-up before a resumed cursor)."""
     sources = compiled.sources
