@@ -96,6 +96,12 @@ def issue(
         help="Staff token: the staff member exists and holds more than --role in --region; issue a token carrying "
         "all they hold anyway.",
     ),
+    documents: list[str] = typer.Option(
+        [],
+        "--documents",
+        help="Partner token: pin it to these trusted documents (names, comma-separated or the option repeated); "
+        "it may send them and nothing else.",
+    ),
 ) -> None:
     """Issue a token and print it, alone, on the last line of stdout. Shown once: it is stored hashed."""
     if (role is None) == (partner is None):
@@ -104,6 +110,8 @@ def issue(
         raise _fail("--scopes belongs to partner tokens; a staff token carries its role")
     if partner is not None and (vendor is not None or existing):
         raise _fail("--vendor and --existing belong to staff tokens; a partner token's organisation is --partner")
+    if role is not None and documents:
+        raise _fail("--documents pins partner tokens; a staff token's documents follow the server's mode")
     if partner is not None and not scopes:
         raise _fail("a partner token needs --scopes (permissions or presets, comma-separated)")
     now = datetime.now(UTC)
@@ -111,7 +119,8 @@ def issue(
     async def work(uow: SqlUnitOfWork) -> tuple[TokenRecord, str]:
         if partner is not None:
             values = [s.strip() for s in (scopes or "").split(",") if s.strip()]
-            wanted = PartnerToken(partner, values, region, name or f"{partner} {region} (CLI)", expires)
+            pinned = tuple(d.strip() for item in documents for d in item.split(",") if d.strip())
+            wanted = PartnerToken(partner, values, region, name or f"{partner} {region} (CLI)", expires, pinned)
             return await identity.issue_partner_token(uow, identity.OPERATOR, wanted, now)
         staff = StaffToken(
             str(role), region, name or staff_name(str(role), region), expires, vendor_org=vendor, existing=existing

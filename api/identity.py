@@ -41,6 +41,7 @@ from authz.roles import GLOBAL_REGION, Role, validate_region
 from authz.scopes import check_token_scopes, resolve_scopes
 from authz.tokens import parse_duration
 from domain.errors import DomainError, ErrorCode
+from persistence import documents
 from persistence.db import SessionFactory
 from persistence.principals import (
     MAX_NAME_LENGTH,
@@ -85,6 +86,9 @@ class PartnerToken:
     region: str
     name: str
     expires_in: str = DEFAULT_LIFETIME
+    documents: Sequence[str] = ()
+    """Names of trusted documents: the token may send those (every registered text of each name) and nothing
+    else. Empty: any document or text the server accepts."""
 
 
 @dataclass(frozen=True)
@@ -212,11 +216,12 @@ async def issue_partner_token(
             f"needs {_listed(missing)}",
             "partnerOrg",
         )
+    pinned = await _documents_named(uow, request.documents)
     try:
         partner_id = await ensure_partner(uow, org, now=now)
     except ValueError as error:
         raise DomainError.conflict(str(error), field="partnerOrg") from error
-    return await create_token(
+    record, secret = await create_token(
         uow,
         principal_id=partner_id,
         name=name,
@@ -226,6 +231,36 @@ async def issue_partner_token(
         expires_at=now + lifetime,
         now=now,
     )
+    if pinned:
+        await documents.pin(uow.session, record.id, pinned)
+        uow.record(
+            PINNED_TOKEN,
+            Subject(record.id, region if region != GLOBAL_REGION else None),
+            action="token.pinned",
+            after={"documents": sorted(pinned), "names": sorted(set(request.documents))},
+            at=now,
+        )
+    return record, secret
+
+
+PINNED_TOKEN = RecordKind("ApiToken")
+
+
+async def _documents_named(uow: SqlUnitOfWork, names: Sequence[str]) -> list[str]:
+    """The ids of every registered text of each name (refused, naming the first, when a name has none)."""
+    wanted = sorted({n.strip() for n in names})
+    if not wanted:
+        return []
+    if "" in wanted:
+        raise DomainError.invalid_input("a document name is empty", field="documents")
+    found = await documents.by_names(uow.session, wanted)
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise DomainError.invalid_input(
+            f"no trusted document is named {_quoted(missing[0])}: register it first (vigil documents register)",
+            field="documents",
+        )
+    return [doc_id for name in wanted for doc_id in found[name]]
 
 
 def _role_beyond(issuer: Issuer, role: str, region: str) -> list[str]:

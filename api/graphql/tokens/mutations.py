@@ -41,6 +41,11 @@ class IssueApiTokenInput:
     region: str = strawberry.field(description="US, EU, APAC, ROW, or `*` for every region.")
     name: str = strawberry.field(description="What the token is for, to recognise it later.")
     expires_in: str = strawberry.field(default=DEFAULT_LIFETIME, description="Lifetime: `30d`, `12h`, `90m`.")
+    documents: list[str] | None = strawberry.field(
+        default=None,
+        description="Pin the token to these trusted documents (by name; every registered text of each): it may "
+        "send them and nothing else. Null or empty: anything the server accepts.",
+    )
 
 
 @strawberry.type(description="The token and its secret. Store the secret now: it is never shown again.")
@@ -125,7 +130,9 @@ class TokenMutation:
     async def issue_api_token(self, info: Info, input: IssueApiTokenInput) -> IssueApiTokenResult:
         context = info.context
         now = datetime.now(UTC)
-        request = PartnerToken(input.partner_org, input.scopes, input.region, input.name, input.expires_in)
+        request = PartnerToken(
+            input.partner_org, input.scopes, input.region, input.name, input.expires_in, tuple(input.documents or ())
+        )
         issuer = _issuer(context, "issueApiToken")
 
         async def issue(uow: PostgresUnitOfWork) -> IssueApiTokenSuccess:

@@ -177,25 +177,53 @@ async def test_off_mode_refuses_named_documents(db_url: str) -> None:
         assert (await _post(client, {"query": "{ __typename }"})).json() == {"data": {"__typename": "Query"}}
 
 
+ISSUE = """mutation($input: IssueApiTokenInput!) { issueApiToken(input: $input) {
+  __typename ... on IssueApiTokenSuccess { secret token { id } } ... on Error { code message field } } }"""
+
+
+async def _issue_pinned(client: httpx.AsyncClient, admin: str, documents: list[str]) -> dict[str, Any]:
+    variables = {"input": {"partnerOrg": "flagger", "scopes": ["trusted_flagger"], "region": "EU", "name": "pinned",
+                           "documents": documents}}  # fmt: skip
+    response = await _post(client, {"query": ISSUE, "variables": variables}, admin)
+    result: dict[str, Any] = response.json()["data"]["issueApiToken"]
+    return result
+
+
 async def test_a_pinned_token_sends_only_its_documents(db_url: str, optional: httpx.AsyncClient) -> None:
     admin = await issue_staff_token(db_url, "admin", "*")
     other = "query Other { viewer { id } }"
     await _register(optional, admin, VIEWER, other)
-    partner = await issue_partner_token(db_url, "flagger", ["trusted_flagger"], "EU")
-    conn = await asyncpg.connect(asyncpg_dsn(db_url))
-    try:
-        token_id = await conn.fetchval("SELECT id FROM api_tokens WHERE name = 'flagger EU (test)'")
-        await conn.execute(
-            "INSERT INTO token_documents (token_id, document_id) VALUES ($1, $2)", token_id, document_id(VIEWER)
-        )
-    finally:
-        await conn.close()
+    issued = await _issue_pinned(optional, admin, ["Who"])
+    partner = issued["secret"]
     allowed = await _post(optional, {"documentId": document_id(VIEWER)}, partner)
     assert allowed.json() == {"data": {"viewer": {"kind": "PARTNER", "authenticated": True}}}
     for body in ({"query": VIEWER}, {"documentId": document_id(other)}):
         refused = await _post(optional, body, partner)
         assert refused.status_code == 403, body
         assert refused.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_ALLOWED"
+    unpinned = await issue_partner_token(db_url, "flagger", ["trusted_flagger"], "EU")
+    assert (await _post(optional, {"query": VIEWER}, unpinned)).status_code == 200
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        pinned = await conn.fetch("SELECT action, after FROM audit_events WHERE action = 'token.pinned'")
+    finally:
+        await conn.close()
+    assert len(pinned) == 1
+    assert json.loads(pinned[0]["after"])["names"] == ["Who"]
+
+
+async def test_pinning_to_an_unknown_document_is_refused_and_issues_nothing(
+    db_url: str, optional: httpx.AsyncClient
+) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    before = await row_counts(db_url)
+    refused = await _issue_pinned(optional, admin, ["NoSuchOperation"])
+    assert refused["code"] == "INVALID_INPUT"
+    assert refused["field"] == "documents"
+    assert "NoSuchOperation" in refused["message"]
+    after = await row_counts(db_url)
+    assert after["api_tokens"] == before["api_tokens"]
+    assert after["token_documents"] == 0
 
 
 async def test_the_console_documents_register_and_validate(db_url: str) -> None:
@@ -221,3 +249,33 @@ def test_manifests_name_documents_by_sha256(tmp_path: Any) -> None:
 
     with pytest.raises(DomainError, match="SHA-256"):
         read_documents([tmp_path / "md5.json"])
+
+
+async def test_the_cli_registers_lists_and_pins(db_url: str, optional: httpx.AsyncClient) -> None:
+    from tests.integration.authz.test_cli_tokens import vigil
+
+    code, out, err = await vigil(db_url, "documents", "register", str(CONSOLE_DOCUMENTS))
+    assert code == 0, err
+    assert f"{document_id((CONSOLE_DOCUMENTS / 'Viewer.graphql').read_text())}  Viewer" in out
+    code, out, _ = await vigil(db_url, "documents", "list", "--name", "Viewer")
+    assert code == 0
+    assert out.split()[:2] == [document_id((CONSOLE_DOCUMENTS / "Viewer.graphql").read_text()), "Viewer"]
+    code, out, err = await vigil(
+        db_url, "token", "issue", "--partner", "console", "--scopes", "trusted_flagger", "--region", "EU",
+        "--documents", "Viewer,Typename",
+    )  # fmt: skip
+    assert code == 0, err
+    secret = out.splitlines()[-1]
+    assert (await _post(optional, {"documentId": document_id("query Typename { __typename }\n")}, secret)).json() == {
+        "data": {"__typename": "Query"}
+    }
+    assert (await _post(optional, {"query": "{ __typename }"}, secret)).status_code == 403
+    code, _, err = await vigil(
+        db_url, "token", "issue", "--partner", "console", "--scopes", "trusted_flagger", "--region", "EU",
+        "--documents", "Nope",
+    )  # fmt: skip
+    assert code == 2
+    assert "no trusted document is named" in err
+    bad = await vigil(db_url, "documents", "register", "/nonexistent.txt")
+    assert bad[0] == 2
+    assert "vigil: error:" in bad[2]
