@@ -38,6 +38,7 @@ ACCEPTS: dict[str, str] = {
     "data_dir": "a directory path",
     "metrics_cache_seconds": "a number of seconds, 0 or more",
     "trusted_documents": "one of off, optional, required",
+    "compiled_execution": "on or off",
 }
 
 

@@ -161,5 +161,8 @@ def install_compiled_execution(schema: Any, *, timeout: float, size: int = PLAN_
     """Make strawberry ``schema`` run trusted documents through compiled plans; returns the compiler (its cache
     and counters). Ad-hoc text still runs on graphql-core's ``execute``."""
     compiled = CompiledExecution(schema._schema, timeout=timeout, size=size)
+    if not callable(getattr(schema, "_get_execute_function", None)):  # a strawberry without the hook: no plans
+        log.warning("compiled execution is off: this strawberry does not say which execute function it calls")
+        return compiled
     schema._get_execute_function = lambda: compiled
     return compiled

@@ -4,10 +4,13 @@ case compiled and interpreted, the same bytes; and the plan cache bounded."""
 from __future__ import annotations
 
 import asyncpg
+import httpx
 import pytest
 
+from api.app import create_app
 from api.graphql.compiler.cache import LRU
 from api.seed import seed_demo
+from api.settings import Settings
 from persistence.fastsql import asyncpg_dsn
 from tests.integration.compiler.harness import Differential, differential, principals, register
 
@@ -228,3 +231,20 @@ async def test_documents_with_several_operations(seeded: str) -> None:
             for name in ("A", "B", "C", "D", None):
                 await d.same(text, token=token, name=name)
         assert d.compiled.compiled == 3  # one plan per operation, whoever asks
+
+
+async def test_compiled_execution_can_be_switched_off(seeded: str) -> None:
+    query = "query Who { viewer { id kind } cases(first: 2) { nodes { id state } } }"
+    await register(seeded, [query])
+    tokens = await principals(seeded)
+    app = create_app(Settings(env="test", compiled_execution=False), database_url=seeded)  # type: ignore[arg-type]
+    graphql_app = next(r.app for r in app.routes if getattr(r, "path", "") == "/graphql")  # type: ignore[attr-defined]
+    assert graphql_app.compiled is None
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vigil.test") as client:
+            headers = {"Authorization": f"Bearer {tokens['admin']}"}
+            by_id = await client.post("/graphql", json={"documentId": _id(query)}, headers=headers)
+            by_text = await client.post("/graphql", json={"query": query}, headers=headers)
+    assert by_id.status_code == 200
+    assert by_id.content == by_text.content
