@@ -20,6 +20,8 @@ from persistence.uow import SqlUnitOfWork
 STAFF_REGIONS: Final = ("US", "EU")
 GLOBAL_STAFF: Final = ((Role.ADMIN, GLOBAL_REGION), (Role.AUDITOR, GLOBAL_REGION))
 TRUSTED_FLAGGER_ORG: Final = "trusted-flagger-eu"
+DEMO_VENDOR: Final = "outsourcing-co"
+"""The moderation vendor the demo's vendor moderators work for (a vendor moderator always belongs to one)."""
 
 
 def demo_staff() -> list[tuple[str, Role, str]]:
@@ -40,8 +42,9 @@ async def seed_staff(uow: SqlUnitOfWork) -> dict[str, int]:
     """
     created = roles = 0
     for name, role, region in demo_staff():
+        vendor = DEMO_VENDOR if role is Role.VENDOR_MODERATOR else None
         ensured = await ensure_staff_detailed(
-            uow, name=name, display_name=_display_name(role, region), role=role.value, region=region
+            uow, name=name, display_name=_display_name(role, region), role=role.value, region=region, vendor_org=vendor
         )
         created += ensured.created
         roles += ensured.role_added

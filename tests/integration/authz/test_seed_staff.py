@@ -34,12 +34,26 @@ async def test_seed_staff_is_idempotent_and_matches_cli_names(db_url: str, gql: 
         partner = (
             await conn.execute(sa.select(principals.c.kind).where(principals.c.name == "trusted-flagger-eu"))
         ).scalar_one()
+        vendors = dict(
+            (
+                await conn.execute(
+                    sa.select(principals.c.name, principals.c.partner_org).where(principals.c.kind == "STAFF")
+                )
+            )
+            .tuples()
+            .all()
+        )
     await engine.dispose()
 
     expected = {(f"{r.value}-{g}", r.value, g) for r in Role for g in ("US", "EU")}
     expected |= {("admin-global", "admin", "*"), ("auditor-global", "auditor", "*")}
     assert held == expected
     assert partner == "PARTNER"
+    # a vendor moderator always belongs to a vendor; nobody else is seeded with one
+    assert {name: org for name, org in vendors.items() if org} == {
+        "vendor_moderator-US": "outsourcing-co",
+        "vendor_moderator-EU": "outsourcing-co",
+    }
     assert first == {"staff": 18, "role_assignments": 18, "partners": 1}
     assert second == {"staff": 0, "role_assignments": 0, "partners": 0}
 
