@@ -3,7 +3,8 @@ beside the same text sent ad hoc (strawberry on graphql-core), against the produ
 hand-written baseline measured in the same run.
 
 - page: the console's ``CasesPage`` (``cases(first: 100)`` with subject, account, reports, strikes, decision), 4
-  clients: trusted, ad hoc, and the hand-written SQL of ``bench.page`` returning the same rows;
+  clients: ad hoc and trusted alternated (twice each), beside the hand-written SQL of ``bench.page`` returning the
+  same rows;
 - intake: the console's ``SubmitReport`` at 8 clients, ad hoc and trusted alternated (twice each), each report on a
   fresh subject, beside raw single-row inserts (own transaction) into a table shaped like ``reports`` at 8 clients
   (``bench.ingest``);
@@ -72,9 +73,10 @@ def main(argv: list[str] | None = None) -> None:
             raw_p50 = raw["p50_ms"]
             raw_rate = raw["count"] / raw["seconds"]
             lines.append(f"page {'hand-written SQL x4':<29} {raw_rate:7.1f}/s   p50 {raw_p50:6.1f} ms")
-            for name, body in (("trusted, compiled x4", trusted_page), ("ad hoc x4", adhoc_page)):
+            for run in range(4):  # alternated, twice each
+                name, body = (("ad hoc", adhoc_page), ("trusted, compiled", trusted_page))[run % 2]
                 rate, p50, cpu_ms = page.measure(stack, port, body, toks["admin"], args.requests, 4)
-                lines.append(_page_line(name, rate, p50, cpu_ms, raw_p50))
+                lines.append(_page_line(f"{name} x4 ({run // 2 + 1})", rate, p50, cpu_ms, raw_p50))
             subjects, policy = data["subjects"], data["policy"]
             raw_x8 = ingest.raw_rate(stack.url, policy, args.reports, 8)
             # alternated, twice each: the first runs also warm the server and PostgreSQL up
