@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,13 +85,32 @@ def _get_tracer() -> Tracer:
 
 
 # -- HTTP requests -----------------------------------------------------------------------------------------------
+#: Routes polled by machines (Prometheus scrapes and its collectors' statements, health probes): not traced unless
+#: the caller sends a sampled ``traceparent``, so an idle server sends no traces.
+POLLED_ROUTES = frozenset(("/healthz", "/readyz", "/metrics"))
+
+
 @contextlib.contextmanager
 def request_span(scope: Any) -> Iterator[tuple[str, Any]]:
-    """The request's span, current while inside; yields (trace id in hex, span)."""
+    """The request's span, current while inside; yields (trace id in hex, span). A polled route's span is not
+    recorded (nor anything under it, the metrics collectors' statements included) unless the incoming
+    ``traceparent`` asks for it; its trace id is still the request id."""
     carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
     parent = _PROPAGATOR.extract(carrier={k: carrier[k] for k in ("traceparent", "tracestate") if k in carrier})
     method, path = scope.get("method", ""), scope.get("path", "")
     route = path if path in ("/graphql", "/healthz", "/readyz", "/metrics") else "other"
+    incoming = trace.get_current_span(parent).get_span_context()
+    if route in POLLED_ROUTES and not (incoming.is_valid and incoming.trace_flags.sampled):
+        trace_id = incoming.trace_id if incoming.is_valid else random.getrandbits(128) or 1
+        quiet = trace.NonRecordingSpan(
+            trace.SpanContext(trace_id, random.getrandbits(64) or 1, is_remote=False, trace_flags=trace.TraceFlags(0))
+        )
+        token = otel_context.attach(trace.set_span_in_context(quiet))
+        try:
+            yield trace.format_trace_id(trace_id), quiet
+        finally:
+            otel_context.detach(token)
+        return
     with _get_tracer().start_as_current_span(
         f"{method} {route}",
         context=parent,

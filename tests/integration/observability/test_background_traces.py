@@ -161,3 +161,29 @@ async def test_a_bulk_jobs_chunks_link_to_the_request_that_submitted_it(
     assert not (await runner.run_chunk(job)).ran  # the job is done: nothing to do, no trace
     await settled()
     assert len(exporter.get_finished_spans()) == len(spans)
+
+
+async def test_polled_routes_are_not_traced_unless_asked(
+    exporter: InMemorySpanExporter, traced_gql: GraphQLClient
+) -> None:
+    http = traced_gql.http
+    await http.get("/metrics")  # the first scrape fills the collectors' cache: the next one reads it again
+    exporter.clear()
+    for path in ("/metrics", "/healthz", "/readyz"):
+        response = await http.get(path)
+        assert response.status_code == 200, (path, response.text[:200])
+        assert len(response.headers["x-request-id"]) == 32  # still a trace id
+    await settled()
+    assert exporter.get_finished_spans() == ()  # no request span, no collector statement
+
+    sampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    response = await http.get("/metrics", headers={"traceparent": sampled})
+    assert response.headers["x-request-id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    await settled()
+    (request,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert request.name == "GET /metrics"
+    unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4737-00f067aa0ba902b7-00"
+    exporter.clear()
+    response = await http.get("/healthz", headers={"traceparent": unsampled})
+    assert response.headers["x-request-id"] == "4bf92f3577b34da6a3ce929d0e0e4737"
+    assert exporter.get_finished_spans() == ()
