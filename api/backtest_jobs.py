@@ -18,7 +18,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -39,6 +39,7 @@ from persistence.rule_runtime import fetch_facts
 
 log = logging.getLogger("vigil.backtests")
 WATCH_INTERVAL = 15.0
+ALARM_INTERVAL = timedelta(minutes=1)
 SLICE = 100
 """Events evaluated between two returns to the event loop (about 4 ms of CPU for a counter rule)."""
 
@@ -167,10 +168,14 @@ class BacktestRunner:
         return started
 
     async def watch(self, interval: float = WATCH_INTERVAL) -> None:
+        checked: datetime | None = None
         while True:
             try:
                 await self.resume_expired()
-                await raise_alarms(self.pool, datetime.now(UTC))
+                now = datetime.now(UTC)
+                if checked is None or now - checked >= ALARM_INTERVAL:  # a week of hits per rule: once a minute
+                    checked = now
+                    await raise_alarms(self.pool, now)
             except (OSError, asyncpg.PostgresError):
                 log.warning("could not look for backtests to resume; trying again later", exc_info=True)
             await asyncio.sleep(interval)

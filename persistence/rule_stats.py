@@ -186,12 +186,13 @@ FROM rule_hits h WHERE h.id = :id FOR UPDATE OF h
 
 
 _HOURLY = """
-SELECT h.rule_id, h.rule_version, h.region,
-       count(*) FILTER (WHERE h.created_at >= $1) AS last_hour,
-       count(*) FILTER (WHERE h.created_at < $1) AS before
-FROM rule_hits h JOIN rules r ON r.id = h.rule_id AND r.current_version = h.rule_version
-WHERE h.created_at >= $2 AND h.created_at < $3
-GROUP BY h.rule_id, h.rule_version, h.region
+SELECT r.id AS rule_id, r.current_version AS rule_version, r.region, c.last_hour, c.before
+FROM rules r CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE h.created_at >= $1) AS last_hour, count(*) FILTER (WHERE h.created_at < $1) AS before
+  FROM rule_hits h
+  WHERE h.rule_id = r.id AND h.rule_version = r.current_version AND h.created_at >= $2 AND h.created_at < $3
+) c
+WHERE r.state IN ('SHADOW', 'LIVE') AND c.last_hour > 0
 """
 
 
@@ -329,19 +330,27 @@ async def rule_snoozed(
 
 
 # -- the scrape-time family: every active rule's current version, set-based (three statements) -----------------
-_CURRENT = "JOIN rules r ON r.id = h.rule_id AND r.current_version = h.rule_version AND r.state IN ('SHADOW', 'LIVE')"
-_DAY_HITS = (
-    f"SELECT h.rule_id, h.mode, count(*) AS n FROM rule_hits h {_CURRENT} WHERE h.created_at >= $1 GROUP BY 1, 2"  # noqa: S608
-)
-_REVIEWS = f"""
-SELECT h.rule_id, count(*) AS reviewed, count(*) FILTER (WHERE v.correct) AS confirmed
-FROM rule_hits h {_CURRENT} JOIN rule_hit_reviews v ON v.hit_id = h.id WHERE h.created_at >= $1 GROUP BY 1
-"""  # noqa: S608 (constants only)
-_CURRENT_JUDGED = JUDGED_SQL.format(
-    source="SELECT h.id AS key, h.rule_id::text AS rule_version, h.event_occurred_at AS at, h.region, h.subject_kind, "  # noqa: S608
-    f"h.subject_id FROM rule_hits h {_CURRENT} WHERE h.created_at >= $1 AND h.subject_id IS NOT NULL",
-    since="d.decided_at >= j.at",
-)
+# Each driven from the active rules, one index range of ``rule_hits`` (rule_id, created_at) per rule.
+_DAY_HITS = """
+SELECT r.id AS rule_id, c.live, c.shadow FROM rules r CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE h.mode = 'LIVE') AS live, count(*) FILTER (WHERE h.mode = 'SHADOW') AS shadow
+  FROM rule_hits h WHERE h.rule_id = r.id AND h.rule_version = r.current_version AND h.created_at >= $1
+) c
+WHERE r.state IN ('SHADOW', 'LIVE')
+"""
+_REVIEWS = """
+SELECT v.rule_id, count(*) AS reviewed, count(*) FILTER (WHERE v.correct) AS confirmed
+FROM rule_hit_reviews v JOIN rules r ON r.id = v.rule_id AND r.current_version = v.rule_version
+JOIN rule_hits h ON h.id = v.hit_id
+WHERE r.state IN ('SHADOW', 'LIVE') AND h.created_at >= $1
+GROUP BY 1
+"""
+_CURRENT_HITS = """
+SELECT h.id AS key, r.id::text AS rule_version, h.event_occurred_at AS at, h.region, h.subject_kind, h.subject_id
+FROM rules r JOIN rule_hits h ON h.rule_id = r.id AND h.rule_version = r.current_version AND h.created_at >= $1
+WHERE r.state IN ('SHADOW', 'LIVE') AND h.subject_id IS NOT NULL
+"""
+_CURRENT_JUDGED = JUDGED_SQL.format(source=_CURRENT_HITS, since="d.decided_at >= j.at")
 
 
 @dataclass
@@ -357,21 +366,20 @@ class CurrentQuality:
     decided_violating: int = 0
 
 
-async def current_quality(pool: asyncpg.Pool, day_since: datetime, since: datetime) -> list[CurrentQuality]:
-    """Every SHADOW or LIVE rule's current version: its hits since ``day_since`` and its judged hits since
-    ``since`` (reviews of the sample; later human decisions)."""
+async def current_quality(
+    pool: asyncpg.Pool, day_since: datetime, since: datetime, biased_since: datetime
+) -> list[CurrentQuality]:
+    """Every SHADOW or LIVE rule's current version: its hits since ``day_since``, its reviewed sample since
+    ``since`` and its hits later decided by a person since ``biased_since`` (the costly one: a shorter span)."""
     async with pool.acquire() as conn:
         rules = await conn.fetch("SELECT id, region, current_version FROM rules WHERE state IN ('SHADOW', 'LIVE')")
         day = await conn.fetch(_DAY_HITS, day_since)
         reviews = await conn.fetch(_REVIEWS, since)
-        judged = await conn.fetch(_CURRENT_JUDGED, since)
+        judged = await conn.fetch(_CURRENT_JUDGED, biased_since)
     found = {r["id"]: CurrentQuality(r["id"], r["region"], r["current_version"]) for r in rules}
     for row in day:
         if (q := found.get(row["rule_id"])) is not None:
-            if row["mode"] == "LIVE":
-                q.live_hits_1d = row["n"]
-            else:
-                q.shadow_hits_1d = row["n"]
+            q.live_hits_1d, q.shadow_hits_1d = row["live"], row["shadow"]
     for row in reviews:
         if (q := found.get(row["rule_id"])) is not None:
             q.reviewed, q.confirmed = row["reviewed"], row["confirmed"]

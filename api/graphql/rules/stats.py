@@ -286,6 +286,7 @@ class RuleStatsMutation:
 # -- Prometheus, from the database at scrape time ---------------------------------------------------------------
 SCRAPE_WINDOW = timedelta(days=1)
 PRECISION_WINDOW = timedelta(days=30)
+BIASED_WINDOW = timedelta(days=7)
 
 
 async def rule_quality_metrics(sources: ScrapeSources) -> list[Metric]:
@@ -295,8 +296,8 @@ async def rule_quality_metrics(sources: ScrapeSources) -> list[Metric]:
     )
     precision = GaugeMetricFamily(
         "vigil_rule_precision",
-        "Precision of the current version over the last 30 days (sampled: unbiased audit sample; biased: later "
-        "human decisions); absent below the minimum support",
+        "Precision of the current version (sampled: the unbiased audit sample, hits of the last 30 days; biased: "
+        "later human decisions on hits of the last 7 days); absent below the minimum support",
         labels=[*where, "kind"],
     )
     support = GaugeMetricFamily(
@@ -311,7 +312,7 @@ async def rule_quality_metrics(sources: ScrapeSources) -> list[Metric]:
             "SELECT rule_id, region, count(*) AS n FROM rule_alarms WHERE raised_at >= $1 GROUP BY 1, 2",
             now - SCRAPE_WINDOW,
         )
-    for q in await current_quality(sources.pool, now - SCRAPE_WINDOW, now - PRECISION_WINDOW):
+    for q in await current_quality(sources.pool, now - SCRAPE_WINDOW, now - PRECISION_WINDOW, now - BIASED_WINDOW):
         labels = [str(q.rule_id), q.region, str(q.version)]
         hits.add_metric([*labels, "LIVE"], q.live_hits_1d)
         hits.add_metric([*labels, "SHADOW"], q.shadow_hits_1d)
