@@ -153,16 +153,22 @@ async def sample_rate(pool: asyncpg.Pool, rule_id: uuid.UUID, version: int) -> i
 
 
 _QUEUE = f"""
-SELECT h.id, h.rule_id, h.rule_version, h.region, h.mode, h.event_id, h.event_occurred_at, h.subject_kind,
-       h.subject_id, h.actions, h.created_at
-FROM rule_hits h
-WHERE h.region = ANY($1::text[]) AND ($2::uuid IS NULL OR h.rule_id = $2)
-  AND NOT EXISTS (SELECT 1 FROM rule_hit_reviews v WHERE v.hit_id = h.id)
-  AND {SAMPLED_SQL}
-  AND ($3::timestamptz IS NULL OR (h.created_at, h.id) > ($3, $4::uuid))
-ORDER BY h.created_at, h.id
+SELECT x.* FROM rules r CROSS JOIN LATERAL (
+  SELECT h.id, h.rule_id, h.rule_version, h.region, h.mode, h.event_id, h.event_occurred_at, h.subject_kind,
+         h.subject_id, h.actions, h.created_at
+  FROM rule_hits h
+  WHERE h.rule_id = r.id
+    AND ($3::timestamptz IS NULL OR (h.created_at, h.id) > ($3, $4::uuid))
+    AND NOT EXISTS (SELECT 1 FROM rule_hit_reviews v WHERE v.hit_id = h.id)
+    AND {SAMPLED_SQL}
+  ORDER BY h.created_at, h.id
+  LIMIT $5
+) x
+WHERE r.region = ANY($1::text[]) AND ($2::uuid IS NULL OR r.id = $2)
+ORDER BY x.created_at, x.id
 LIMIT $5
 """  # noqa: S608 (constants only)
+"""Per rule of the regions, its oldest sampled hits not reviewed (by its (rule_id, created_at, id) index); merged."""
 
 
 async def audit_queue(

@@ -31,6 +31,8 @@ query($id: ID!) { ruleStats(ruleId: $id) { versions {
 } } }
 """
 QUEUE = "query($id: ID) { ruleAuditQueue(ruleId: $id, first: 100) { nodes { id subjectId } } }"
+PAGE = """query($id: ID, $after: String) { ruleAuditQueue(ruleId: $id, first: 3, after: $after) {
+  nodes { id } edges { cursor } pageInfo { hasNextPage } } }"""
 REVIEW = """mutation($input: ReviewRuleHitInput!) { reviewRuleHit(input: $input) {
   __typename ... on ReviewRuleHitSuccess { correct snoozedUntil } ... on Error { code field } } }"""
 RATE = """mutation($input: SetRuleAuditRateInput!) { setRuleAuditRate(input: $input) {
@@ -96,6 +98,15 @@ async def test_the_sample_is_the_hash_of_the_hit_id_below_the_versions_rate(gql:
     qa = await issue_staff_token(db_url, "qa_reviewer", "US")
     queue = (await gql(QUEUE, {"id": rule_id}, token=qa))["data"]["ruleAuditQueue"]["nodes"]
     assert sorted(parse_any(h["id"])[1] for h in queue) == sorted(str(i) for i in ids if sample_bucket(i) < 3000)
+    paged: list[str] = []
+    after = None
+    while True:
+        page = (await gql(PAGE, {"id": rule_id, "after": after}, token=qa))["data"]["ruleAuditQueue"]
+        paged += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["edges"][-1]["cursor"]
+    assert paged == [h["id"] for h in queue]  # oldest first, page after page
     outside = next(i for i in ids if sample_bucket(i) >= 3000)
     refused = await review(gql, qa, to_global_id("RuleHit", outside), True)
     assert refused == {"__typename": "InvalidStateError", "code": "INVALID_STATE", "field": "hitId"}
