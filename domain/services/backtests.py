@@ -208,7 +208,8 @@ async def retroact(
             case_ids=tuple(case_ids),
             verdict=Verdict.VIOLATING,
             policy_id=cmd.rule.policy_id,
-            rationale=cmd.rationale,
+            rationale=f"Retroactive: rule {cmd.rule.name} (version {cmd.rule.version}), backtest {cmd.backtest_id}. "
+            f"{cmd.rationale}",
             actions=requested,
         ),
         grant,

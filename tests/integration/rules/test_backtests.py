@@ -225,9 +225,12 @@ async def test_precision_against_past_decisions_then_a_retroactive_bulk_decision
     assert (await bulk.run_chunk(bulk_job)).finished
     decided = await fetch(
         db_url,
-        "SELECT c.external_id, d.decider_id, d.automated FROM decisions d JOIN contents c ON c.id = d.subject_id "
-        "ORDER BY d.decided_at",
+        "SELECT c.external_id, d.decider_id, d.automated, d.rationale FROM decisions d "
+        "JOIN contents c ON c.id = d.subject_id ORDER BY d.decided_at",
     )
+    retro = [d for d in decided if d["rationale"].startswith("Retroactive: rule coins (version 1), backtest ")]
+    assert len(retro) == 3
+    assert all(d["rationale"].endswith("free coins spam") and not d["automated"] for d in retro)
     # every matched subject now has a decision (v-0 also the human one from before)
     assert {r["external_id"] for r in decided} == {"v-0", "v-1", "v-2"}
     reports = await fetch(db_url, "SELECT reporter_id FROM reports WHERE source = 'AUTOMATED'")
