@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from domain.document import MAX_BATCH as DOCUMENTS_MAX
 from domain.enforcement import MAX_REQUESTED_ACTIONS
+from domain.errors import ErrorCode
 from domain.limits import BATCH_MAX
 from domain.services.automation import SCORES_MAX
 from domain.services.events import BATCH_MAX as EVENTS_MAX
@@ -51,6 +52,8 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("RegisterTrustedDocumentsSuccess", "documents"): ListSize(DOCUMENTS_MAX),
     ("SubmitSignalSuccess", "outcomes"): ListSize(SCORES_MAX),
     ("RerouteCasesSuccess", "cases"): ListSize(REROUTE_MAX),
+    # one row per error code an item can fail with
+    ("BulkDecidePreview", "failures"): ListSize(len(ErrorCode)),
     # the actions a decision or a rule requests (validate_requested refuses more)
     ("AutomationRule", "actions"): ListSize(MAX_REQUESTED_ACTIONS),
     ("Decision", "actions"): ListSize(MAX_REQUESTED_ACTIONS),
