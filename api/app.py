@@ -27,8 +27,8 @@ from strawberry.types import ExecutionResult
 
 from api import dispatcher as dispatch
 from api import tracing
-from api.bootstrap import DatabaseHandle, resolve_database
 from api.backtest_jobs import BacktestRunner
+from api.bootstrap import DatabaseHandle, resolve_database
 from api.bulk_jobs import BulkJobRunner
 from api.dsa_submit import submit_periodically
 from api.graphql.compiler import install_compiled_execution
