@@ -22,6 +22,7 @@ from domain.enforcement import MAX_REQUESTED_ACTIONS
 from domain.errors import ErrorCode
 from domain.limits import BATCH_MAX
 from domain.services.automation import SCORES_MAX
+from domain.services.backtests import SAMPLE as BACKTEST_SAMPLE
 from domain.services.events import BATCH_MAX as EVENTS_MAX
 from domain.services.queue import REROUTE_MAX
 
@@ -54,6 +55,7 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("RerouteCasesSuccess", "cases"): ListSize(REROUTE_MAX),
     # one row per error code an item can fail with
     ("BulkDecidePreview", "failures"): ListSize(len(ErrorCode)),
+    ("RuleBacktest", "sample"): ListSize(BACKTEST_SAMPLE),  # the store samples this many hits
     # the actions a decision or a rule requests (validate_requested refuses more)
     ("AutomationRule", "actions"): ListSize(MAX_REQUESTED_ACTIONS),
     ("Decision", "actions"): ListSize(MAX_REQUESTED_ACTIONS),
@@ -70,6 +72,7 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("DecideAppealSuccess", "restoredActions"): ESTIMATE,
     ("Policy", "versions"): ESTIMATE,
     ("Query", "ruleVersions"): ESTIMATE,
+    ("RuleStats", "versions"): ESTIMATE,
     ("RuleHit", "actions"): ESTIMATE,  # the actions of the rule's text
     ("StrikeLadder", "steps"): ESTIMATE,
     ("Viewer", "roles"): ESTIMATE,
