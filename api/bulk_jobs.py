@@ -27,7 +27,7 @@ from domain.bulk import CHUNK_SIZE, BulkJob
 from domain.clock import Clock
 from domain.errors import DomainError
 from domain.region import Region
-from domain.services.bulk import ChunkOutcome, Grant, ItemSpoiled, run_chunk
+from domain.services.bulk import ChunkOutcome, ChunkReads, Grant, ItemSpoiled, run_chunk
 from persistence.bulk import BulkUnitOfWork, roles_now
 from persistence.retry import GaveUp, LostRace, retrying
 from persistence.uow import AuditContext
@@ -111,15 +111,8 @@ class BulkJobRunner:
 
     async def _chunk_once(self, job: BulkJob, regions: frozenset[str] | None, standing: Grant | None) -> ChunkOutcome:
         """One attempt at the chunk: ``BEGIN`` with the job locked, the prefetch, the domain, the write."""
-        uow = BulkUnitOfWork(
-            self.pool,
-            job_audit(job),
-            job.id,
-            limit=self.chunk_size + 1,  # one more tells whether others wait after this chunk
-            policy_id=job.policy_id,
-            regions=regions,
-            clock=self.clock,
-        )
+        reads = ChunkReads.of(job, self.chunk_size)
+        uow = BulkUnitOfWork.for_chunk(self.pool, job_audit(job), reads, regions=regions, clock=self.clock)
         async with uow:
             current = uow.data.job
             if current is None:

@@ -28,6 +28,7 @@ from domain.decision import Decision
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
 from domain.region import Region
+from domain.services.bulk import ChunkReads
 from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
@@ -151,6 +152,21 @@ class BulkUnitOfWork(PrefetchedUnitOfWork):
         self._actions = _Actions(self)
         self._ladders = _Ladders(self)
         self._statements = _Statements(self)
+
+    @classmethod
+    def for_chunk(
+        cls,
+        pool: asyncpg.Pool,
+        audit: AuditContext,
+        reads: ChunkReads,
+        *,
+        regions: frozenset[str] | None = None,
+        clock: Clock | None = None,
+    ) -> BulkUnitOfWork:
+        """The unit of work of one chunk (``run_chunk``), reading ``reads``."""
+        return cls(
+            pool, audit, reads.job_id, limit=reads.limit, policy_id=reads.policy_id, regions=regions, clock=clock
+        )
 
     def begin_sql(self) -> str:
         """``BEGIN`` and, for one job, its row locked first (the same round trip): a chunk and a cancel of the job

@@ -146,6 +146,21 @@ async def decide_item(uow: UnitOfWork, job: BulkJob, item: BulkJobItem, config: 
     return await decide_case(uow, job.actor, item_command(job, item.case_id), config)
 
 
+@dataclass(frozen=True)
+class ChunkReads:
+    """What ``run_chunk`` reads, known before it runs: the job, its next ``limit`` PENDING items in order (one
+    more than the chunk decides, to tell whether others wait after it) and everything deciding their cases under
+    the job's policy can ask for. A prefetching engine loads exactly this (``persistence.bulk``)."""
+
+    job_id: uuid.UUID
+    limit: int
+    policy_id: uuid.UUID
+
+    @classmethod
+    def of(cls, job: BulkJob, chunk_size: int) -> ChunkReads:
+        return cls(job.id, chunk_size + 1, job.policy_id)
+
+
 async def run_chunk(
     uow: UnitOfWork,
     job: BulkJob,

@@ -420,7 +420,7 @@ async def test_cancelling_while_a_chunk_runs_waits_for_it_and_succeeds_on_the_fi
         await chunk.__aenter__()
         assert chunk.data.job is not None
         outcome = await run_chunk(
-            chunk,  # type: ignore[arg-type]
+            chunk,
             chunk.data.job,
             chunk.data.items[:2],
             lease_owner=runner.owner,

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.decision import Verdict
 from domain.enforcement import ActionKind, RequestedAction
-from domain.services.bulk import run_chunk
+from domain.services.bulk import ChunkReads, run_chunk
 from domain.services.decision import DecideCase, decide_case
 from domain.services.queue import ClaimNextCase, ClaimReads, claim_next_case
 from persistence.bulk import BulkUnitOfWork
@@ -35,7 +35,7 @@ async def test_claim_next_case(differential: Differential, world: World) -> None
     async def on_claims(side: Side) -> Any:
         uow = ClaimUnitOfWork(side.pool, audit, ClaimReads.of(MODERATOR, world.eu_queue), regions=EU, clock=side.clock)
         async with uow:
-            return await claim_next_case(uow, MODERATOR, cmd)  # type: ignore[arg-type]
+            return await claim_next_case(uow, MODERATOR, cmd)
 
     a, b = await differential.run(on_sql, on_claims)
     assert a.audit_kinds() == [("Case", "update")]
@@ -73,7 +73,7 @@ def decide_on_bulk(world: World) -> Run:
             clock=side.clock,
         )
         async with uow:
-            return await decide_case(uow, MODERATOR, _decide(world))  # type: ignore[arg-type]
+            return await decide_case(uow, MODERATOR, _decide(world))
 
     return run
 
@@ -104,20 +104,12 @@ async def test_a_bulk_chunk(differential: Differential, world: World) -> None:
             return await run_chunk(uow, job, [i for i in items if i is not None], lease_owner=RUNNER, more=False)
 
     async def on_bulk(side: Side) -> Any:
-        job = world.bulk_job
-        uow = BulkUnitOfWork(
-            side.pool,
-            job_audit,
-            job.id,
-            limit=len(world.bulk_items) + 1,
-            policy_id=job.policy_id,
-            regions=EU,
-            clock=side.clock,
-        )
+        reads = ChunkReads.of(world.bulk_job, chunk_size=len(world.bulk_items))
+        uow = BulkUnitOfWork.for_chunk(side.pool, job_audit, reads, regions=EU, clock=side.clock)
         async with uow:
             assert uow.data.job is not None
             return await run_chunk(
-                uow,  # type: ignore[arg-type]
+                uow,
                 uow.data.job,
                 uow.data.items,
                 lease_owner=RUNNER,
