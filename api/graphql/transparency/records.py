@@ -165,7 +165,9 @@ class StatementCorrectionInput:
 @strawberry.input
 class ResendStatementInput:
     decision_id: strawberry.ID
-    corrections: StatementCorrectionInput = strawberry.field(default_factory=StatementCorrectionInput)
+    corrections: StatementCorrectionInput | None = strawberry.field(
+        default=None, description="What to correct; null: resend the statement as it is."
+    )
 
 
 @strawberry.type
@@ -183,9 +185,9 @@ RecordActiveRecipientsResult = Annotated[
 ResendStatementResult = Annotated[ResendStatementSuccess | MutationError, strawberry.union("ResendStatementResult")]
 
 
-def _corrections(given: StatementCorrectionInput) -> dict[str, object]:
+def _corrections(given: StatementCorrectionInput | None) -> dict[str, object]:
     out: dict[str, object] = {}
-    for name, value in vars(given).items():
+    for name, value in vars(given).items() if given is not None else ():
         if value is None:
             continue
         if isinstance(value, list):
