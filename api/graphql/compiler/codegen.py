@@ -42,6 +42,7 @@ class Generator:
             "complete_list": runtime.complete_list,
             "complete_leaf": runtime.complete_leaf,
             "complete_object": runtime.complete_object,
+            "complete_object_matched": runtime.complete_object_matched,
             "complete_abstract": runtime.complete_abstract,
             "execute_serially": runtime.execute_serially,
             "TimedOut": ExecutionTimedOut,
@@ -218,60 +219,75 @@ class Generator:
     # --- completion of a resolver's value ---
 
     def completion(self, completion: Completion, parent: Selection, field: FieldPlan) -> str:
-        """A function ``(ex, result, info, path)`` completing a value of ``completion.type``; its name."""
+        """A function ``(ex, result, info, path)`` completing a value of ``completion.type``; its name.
+
+        A non-null type's function completes its inner type itself (``complete_value`` twice in graphql-core):
+        a null, or an inner completion answering null, is the same ``TypeError``."""
+        name = self.name("c")
+        lines = [
+            f"def {name}(ex, result, info, path):",
+            "    if isinstance(result, Exception):",
+            "        raise result",
+        ]
         if completion.kind == "non_null":
             assert completion.inner is not None
-            inner = self.completion(completion.inner, parent, field)
             message = self.const(
                 f"Cannot return null for non-nullable field {parent.type.name}.{field.details[0].node.name.value}."
             )
-            body = [
-                f"completed = {inner}(ex, result, info, path)",
-                "if completed is None:",
-                f"    raise TypeError({message})",
-                "return completed",
+            before, value = self.value(completion.inner, parent, field)
+            lines += [
+                "    if result is None or result is Undefined:",
+                f"        raise TypeError({message})",
+                *("    " + line for line in before),
+                f"    completed = {value}",
+                "    if completed is None:",
+                f"        raise TypeError({message})",
+                "    return completed",
             ]
-            return self.completer(body, check_null=False)
+        else:
+            before, value = self.value(completion, parent, field)
+            lines += [
+                "    if result is None or result is Undefined:",
+                "        return None",
+                *("    " + line for line in before),
+                f"    return {value}",
+            ]
+        self.emit(0, *lines, "")
+        return name
+
+    def value(self, completion: Completion, parent: Selection, field: FieldPlan) -> tuple[list[str], str]:
+        """Statements and an expression completing ``result`` (present, not an exception) as a value of the
+        nullable type ``completion.type``."""
         details = self.const(field.details)
         type_ = self.const(completion.type)
         if completion.kind == "leaf":
             coerce = self.const(completion.type.coerce_output_value)  # type: ignore[union-attr]
-            body = [
+            return [
                 f"coerced = {coerce}(result)",
                 "if coerced is None or coerced is Undefined:",
-                f"    return complete_leaf({type_}, result)",
-                "return coerced",
-            ]
-        elif completion.kind == "list":
+                f"    coerced = complete_leaf({type_}, result)",  # raises graphql-core's TypeError
+            ], "coerced"
+        if completion.kind == "list":
             assert completion.inner is not None
             item = self.completion(completion.inner, parent, field)
-            body = [f"return complete_list(ex, result, info, path, {item}, {type_}, {details})"]
-        elif completion.kind == "object":
+            return [], f"complete_list(ex, result, info, path, {item}, {type_}, {details})"
+        if completion.kind == "object":
             assert completion.selection is not None
             select = self.selection(completion.selection)
-            if completion.selection.type.is_type_of is None:
-                body = [f"return {select}(ex, result, path)"]
-            else:
-                body = [f"return complete_object(ex, {type_}, result, info, path, {select}, {details})"]
-        else:
-            choices = {
-                name: (selection.type, self.selection(selection)) for name, selection in completion.selections.items()
-            }
-            table = self.const({})
-            self.emit(0, *(f"{table}[{self.const(n)}] = ({self.const(t)}, {s})" for n, (t, s) in choices.items()), "")
-            body = [f"return complete_abstract(ex, {type_}, result, info, path, {table}, {details})"]
-        return self.completer(body, check_null=True)
-
-    def completer(self, body: list[str], *, check_null: bool) -> str:
-        name = self.name("c")
-        self.emit(
-            0, f"def {name}(ex, result, info, path):", "    if isinstance(result, Exception):", "        raise result"
-        )
-        if check_null:
-            self.emit(1, "if result is None or result is Undefined:", "    return None")
-        self.emit(1, *body)
-        self.emit(0, "")
-        return name
+            is_type_of = completion.selection.type.is_type_of
+            if is_type_of is None:
+                return [], f"{select}(ex, result, path)"
+            check = self.const(is_type_of)
+            return [f"matches = {check}(result, info)"], (
+                f"{select}(ex, result, path) if matches is True"
+                f" else complete_object_matched(ex, {type_}, result, path, {select}, {details}, matches)"
+            )
+        choices = {
+            name: (selection.type, self.selection(selection)) for name, selection in completion.selections.items()
+        }
+        table = self.const({})
+        self.emit(0, *(f"{table}[{self.const(n)}] = ({self.const(t)}, {s})" for n, (t, s) in choices.items()), "")
+        return [], f"complete_abstract(ex, {type_}, result, info, path, {table}, {details})"
 
 
 def generate(plan: OperationPlan, *, is_awaitable: Callable[[Any], bool], deadline: bool, timeout: float) -> Any:

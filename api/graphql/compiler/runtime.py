@@ -140,21 +140,28 @@ def complete_object(
 ) -> Any:
     """``complete_object_value`` with its sub-selection compiled: ``is_type_of`` first, when the type has one."""
     is_type_of = object_type.is_type_of
-    if is_type_of is not None:
-        matches: Any = is_type_of(result, info)
-        if ex.is_awaitable(matches):
+    if is_type_of is None:
+        return select(ex, result, path)
+    return complete_object_matched(ex, object_type, result, path, select, details, is_type_of(result, info))
 
-            async def execute_subfields_async() -> Any:
-                if not await (matches if ex.abort_signal is None else ex.with_abort_signal(matches)):
-                    raise invalid_return_type_error(object_type, result, details)
-                selected = select(ex, result, path)
-                if ex.is_awaitable(selected):
-                    return await selected
-                return selected
 
-            return execute_subfields_async()
-        if not matches:
-            raise invalid_return_type_error(object_type, result, details)
+def complete_object_matched(
+    ex: Any, object_type: GraphQLObjectType, result: Any, path: Path, select: Selector, details: Any, matches: Any
+) -> Any:
+    """``complete_object_value`` once ``is_type_of`` answered ``matches`` (a boolean, or an awaitable of one)."""
+    if ex.is_awaitable(matches):
+
+        async def execute_subfields_async() -> Any:
+            if not await (matches if ex.abort_signal is None else ex.with_abort_signal(matches)):
+                raise invalid_return_type_error(object_type, result, details)
+            selected = select(ex, result, path)
+            if ex.is_awaitable(selected):
+                return await selected
+            return selected
+
+        return execute_subfields_async()
+    if not matches:
+        raise invalid_return_type_error(object_type, result, details)
     return select(ex, result, path)
 
 
