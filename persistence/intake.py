@@ -26,6 +26,7 @@ import asyncpg
 from domain import ports
 from domain.account import Account
 from domain.ad import Ad
+from domain.automation import AutomationRule
 from domain.case import OPEN_STATES, Case
 from domain.clock import Clock
 from domain.content import Content
@@ -38,7 +39,17 @@ from domain.subject import SubjectKind
 from persistence.fastsql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
 from persistence.prefetched import ById, LostRace, PrefetchedPolicies, PrefetchedUnitOfWork, not_loaded, read_only
-from persistence.repositories import ACCOUNTS, ADS, CASES, CONTENTS, POLICIES, POLICY_VERSIONS, QUEUES, REPORTS
+from persistence.repositories import (
+    ACCOUNTS,
+    ADS,
+    AUTOMATION_RULES,
+    CASES,
+    CONTENTS,
+    POLICIES,
+    POLICY_VERSIONS,
+    QUEUES,
+    REPORTS,
+)
 from persistence.uow import AuditContext
 
 _OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
@@ -64,6 +75,11 @@ UNION ALL SELECT 'K', to_jsonb(k)::text FROM cases k WHERE k.subject_id = ANY($3
 UNION ALL SELECT 'Q', to_jsonb(q)::text FROM queues q WHERE q.region IN ({_SUBJECT_REGIONS})
 UNION ALL SELECT 'L', (SELECT bool_and(pg_try_advisory_xact_lock(key)) FROM unnest($7::bigint[]) AS key)::text
 """  # noqa: S608 (constants only)
+# With a classifier ($8): also the automation rules of the subjects' regions for it and the policies (a signal).
+_RULES = f"""UNION ALL SELECT 'U', to_jsonb(u)::text FROM automation_rules u
+  WHERE u.classifier = $8 AND u.policy_id = ANY($6) AND u.region IN ({_SUBJECT_REGIONS})
+"""  # noqa: S608 (constants only)
+PREFETCH_SIGNAL = PREFETCH + _RULES
 _MAPPINGS: dict[str, EntityMapping[Any]] = {
     "R": REPORTS,
     "C": CONTENTS,
@@ -73,6 +89,7 @@ _MAPPINGS: dict[str, EntityMapping[Any]] = {
     "V": POLICY_VERSIONS,
     "K": CASES,
     "Q": QUEUES,
+    "U": AUTOMATION_RULES,
 }
 
 
@@ -84,6 +101,7 @@ class _Loaded:
     versions: dict[uuid.UUID, PolicyVersion] = field(default_factory=dict)  # in force, by policy id
     cases: dict[uuid.UUID, Case] = field(default_factory=dict)  # open, by subject id
     queues: dict[uuid.UUID, Queue] = field(default_factory=dict)
+    rules: list[AutomationRule] = field(default_factory=list)
 
 
 class IntakeUnitOfWork(PrefetchedUnitOfWork):
@@ -111,6 +129,7 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         self._ads = ById[Ad](self.engine, loaded.subjects, Ad)
         self._policies = PrefetchedPolicies(self.engine, loaded.policies, loaded.versions)
         self._queues = _Queues(self.engine, loaded)
+        self._rules = _Rules(self.engine, loaded)
 
     def begin_sql(self) -> str:
         return lock_subjects_sql([subject_id for _, subject_id in self._reads.subjects])
@@ -126,7 +145,11 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         keys, policies = list(reads.idempotency_keys), list(reads.policy_ids)
         accounts, contents, ads = by_kind[SubjectKind.ACCOUNT], by_kind[SubjectKind.CONTENT], by_kind[SubjectKind.AD]
         locks = self.unlocked_guard()
-        rows = await self.fetch(conn, PREFETCH, reads.reporter_id, keys, contents, accounts, ads, policies, locks)
+        args = [reads.reporter_id, keys, contents, accounts, ads, policies, locks]
+        if reads.classifier is None:
+            rows = await self.fetch(conn, PREFETCH, *args)
+        else:
+            rows = await self.fetch(conn, PREFETCH_SIGNAL, *args, reads.classifier)
         data = self._data
         for row in rows:
             tag = row["k"]
@@ -149,6 +172,8 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
                 data.versions[entity.policy_id] = entity
             elif tag == "K":
                 data.cases[entity.subject_id] = self.track(CASES, entity)
+            elif tag == "U":
+                data.rules.append(entity)
             else:
                 data.queues[entity.id] = entity
 
@@ -180,6 +205,12 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
     @property
     def queues(self) -> ports.QueueRepository:
         return self._queues
+
+    @property
+    def automation_rules(self) -> ports.AutomationRuleRepository:
+        if self._reads.classifier is None:
+            raise not_loaded(self.engine, "automation rules (no classifier in its read set)")
+        return self._rules
 
 
 class _Reports:
@@ -234,3 +265,26 @@ class _Queues:
 
     def add(self, queue: Queue) -> None:
         raise not_loaded(self._engine, "new queues")
+
+
+class _Rules:
+    """A signal's automation rules: those of the subjects' regions for its classifier and policies."""
+
+    def __init__(self, engine: str, loaded: _Loaded) -> None:
+        self._engine, self._loaded = engine, loaded
+
+    async def get_for(self, region: Region, policy_id: uuid.UUID, classifier: str) -> AutomationRule | None:
+        return next(
+            (
+                r
+                for r in self._loaded.rules
+                if r.region is region and r.policy_id == policy_id and r.classifier == classifier
+            ),
+            None,
+        )
+
+    async def get(self, id: uuid.UUID) -> AutomationRule | None:
+        raise not_loaded(self._engine, "automation rules by id")
+
+    def add(self, rule: AutomationRule) -> None:
+        raise not_loaded(self._engine, "new automation rules")

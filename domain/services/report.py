@@ -54,6 +54,8 @@ class IntakeReads:
     subjects: tuple[tuple[SubjectKind, uuid.UUID], ...]
     policy_ids: tuple[uuid.UUID, ...]
     idempotency_keys: tuple[str, ...]
+    classifier: str | None = None
+    """A classifier's signal (``submit_signal``) also reads the subjects' regions' automation rules for it."""
 
     @classmethod
     def of(cls, actor: Actor, cmds: Sequence[SubmitReport]) -> IntakeReads:

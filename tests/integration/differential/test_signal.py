@@ -1,9 +1,12 @@
-"""submitSignal runs on the SQL unit of work only; the AUTOMATED report it files when a score is enqueued must be
-the report intake's engine files for the same report: the same rows, audit and outbox events."""
+"""submitSignal: a score the rule enqueues, on the SQL unit of work and on report intake's with the signal's read
+set (its reports' keys and the rules for its classifier); and the AUTOMATED report it files against the one
+intake files for the same report. The same rows, audit and outbox events."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 from domain.actor import Actor, ActorKind
 from domain.report import ReportSource
@@ -44,4 +47,35 @@ async def test_an_enqueued_signal_files_what_intake_files(differential: Differen
 
     a, _ = await differential.run(on_sql, on_intake)
     assert [o.outcome for o in a.results] == [SignalOutcome.ENQUEUED]
+    assert a.audit_kinds() == [("Case", "insert"), ("Report", "insert")]
+
+
+def signal_reads(actor: Actor, cmd: SubmitSignal) -> IntakeReads:
+    """What ``submit_signal`` reads when no score reaches a decision: intake's read set plus the rules."""
+    return IntakeReads(
+        reporter_id=actor.id,
+        subjects=((cmd.subject_kind, cmd.subject_id),),
+        policy_ids=tuple(p for p, _ in cmd.scores),
+        idempotency_keys=tuple(k for p, _ in cmd.scores if (k := cmd.report_key(p)) is not None),
+        classifier=cmd.classifier,
+    )
+
+
+@pytest.mark.parametrize("optimistic", [True, False], ids=["unlocked", "locked"])
+async def test_an_enqueued_signal_on_both_engines(differential: Differential, world: World, optimistic: bool) -> None:
+    signal = SubmitSignal(SubjectKind.CONTENT, world.signal_video, CLASSIFIER, ((world.hate, 0.7),), "sig-2")
+    audit = audit_of("submitSignal", PLATFORM.id, reason=REASON)
+
+    async def on_sql(side: Side) -> Any:
+        async with PostgresUnitOfWork(side.sessions, audit, clock=side.clock) as uow:
+            return await submit_signal(uow, PLATFORM, signal)
+
+    async def on_intake(side: Side) -> Any:
+        uow = IntakeUnitOfWork(side.pool, audit, signal_reads(PLATFORM, signal), clock=side.clock)
+        uow.optimistic = optimistic
+        async with uow:
+            return await submit_signal(uow, PLATFORM, signal)
+
+    a, b = await differential.run(on_sql, on_intake)
+    assert [o.outcome for o in a.results] == [o.outcome for o in b.results] == [SignalOutcome.ENQUEUED]
     assert a.audit_kinds() == [("Case", "insert"), ("Report", "insert")]
