@@ -78,7 +78,9 @@ class BulkPreviewQuery:
         "error code), and how many accounts the strike ladder would warn, restrict, suspend or ban (each account "
         "counted once, at the highest step the job would add), under `maxLadderStep` if given. Writes nothing.",
     )
-    async def preview_bulk_decide_cases(self, info: Info, input: BulkDecideCasesInput) -> PreviewBulkDecideCasesResult:
+    async def preview_bulk_decide_cases(
+        self, info: Info, input: BulkDecideCasesInput
+    ) -> PreviewBulkDecideCasesResult | None:
         context = info.context
         try:
             cmd, grant = submission(context, input)
