@@ -71,10 +71,17 @@ async def test_generated_documents_answer_the_same_for_every_principal(db_url: s
     generated = draw_documents(ids, 50)
     assert len(generated) >= 45  # the generator makes valid documents
     await register(db_url, sorted({text for text, _ in generated}))
+    flipped = 0
     for text, variables in generated:
         for token in tokens.values():
             await diff.same(text, variables, token)
-    assert diff.compared == 1 + len(generated) * len(tokens)
+        if any(isinstance(v, bool) for v in variables.values()):  # the other @skip/@include values: another plan
+            other = {k: not v if isinstance(v, bool) else v for k, v in variables.items()}
+            for who in ("admin", "moderator-EU"):
+                await diff.same(text, other, tokens[who])
+            flipped += 1
+    assert flipped >= 10
+    assert diff.compared == 1 + len(generated) * len(tokens) + 2 * flipped
     assert diff.compiled.compiled >= len({text for text, _ in generated})
     assert not diff.compiled.fallbacks
     assert diff.errors_seen > 50
