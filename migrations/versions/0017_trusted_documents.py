@@ -4,7 +4,7 @@ GraphQL operations registered ahead of time, named by the SHA-256 of their text 
 form); a pinned API token's documents (a token with rows here may send only those).
 
 Revision ID: 0017
-Revises: 0016
+Revises: 0013
 Create Date: 2026-12-06 05:20:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0016"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
