@@ -10,6 +10,7 @@ as arrays through ``unnest``, so a batch of 100 costs the same number of stateme
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import enum
 import functools
 import json
@@ -78,11 +79,25 @@ async def _watch_queries(connection: asyncpg.Connection) -> None:
     connection.add_query_logger(_record)
 
 
+_unrecorded: contextvars.ContextVar[bool] = contextvars.ContextVar("vigil_unrecorded", default=False)
+
+
 def _record(query: Any) -> None:
-    if _recorded is not None:
+    if _recorded is not None and not _unrecorded.get():
         _recorded.append(query.query)
     if _observer is not None:
         _observer(query)
+
+
+@contextlib.contextmanager
+def unrecorded() -> Iterator[None]:
+    """Statements sent inside are not the request's own (a process-wide cache's load or poll): they are left out
+    of ``recording_queries``, whichever request happens to be running when they go out."""
+    token = _unrecorded.set(True)
+    try:
+        yield
+    finally:
+        _unrecorded.reset(token)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from domain.rules import ListIndex, ListKind, ListSnapshot, RuleError, RuleSet, 
 from domain.rules.ports import EntityFacts
 from domain.services.rule_runs import ActiveRule, HitRecord, LoadedRules
 from domain.services.rules import RuleState, catalogue
+from persistence.fastsql import unrecorded
 from persistence.rules import DEFAULT_SIGNALS
 
 log = logging.getLogger("vigil.rules")
@@ -171,7 +172,8 @@ class RuleSetCache:
 
     async def get(self) -> LoadedRules:
         if self._loaded is None:
-            await self.refresh()
+            with unrecorded():  # the process's cache, not the request's own statements
+                await self.refresh()
             self._task = asyncio.get_running_loop().create_task(self._watch())
         assert self._loaded is not None
         return self._loaded
@@ -198,7 +200,8 @@ class RuleSetCache:
         while True:
             await asyncio.sleep(self._poll)
             try:
-                await self.refresh(force=False)
+                with unrecorded():
+                    await self.refresh(force=False)
             except (asyncpg.InterfaceError, asyncpg.PostgresError, OSError):
                 if self.closed:
                     return  # the pool went with its app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -11,6 +12,7 @@ from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.intake.types import Account, Ad, Content, Report
 from api.graphql.permissions import requires
+from api.graphql.rule_evaluation import evaluate_reports
 from api.graphql.runner import require_region, run, run_intake
 from api.graphql.shared.build import build
 from api.graphql.shared.common import Error, MutationError, error_from
@@ -217,15 +219,21 @@ class IntakeMutation:
             return error_from(exc)
 
         accepted = AcceptedReports()
+        filed: list[ReportEntity] = []
+        started = datetime.now(UTC)
 
         async def command(uow: UnitOfWork, actor: Actor) -> SubmitReportSuccess:
             accepted.begin(uow)
+            filed.clear()  # a retried attempt starts over
             report = await submit_report(uow, actor, cmd)
+            filed.append(report)
             await accepted.note(uow, report)
             return await _report_payload(info, uow, report)
 
         result = await run_intake(info, "submitReport", [cmd], command)
         accepted.count(isinstance(result, SubmitReportSuccess))
+        if isinstance(result, SubmitReportSuccess):
+            await evaluate_reports(info.context, filed, started)
         return result
 
     @strawberry.mutation(
@@ -245,9 +253,12 @@ class IntakeMutation:
         valid = [c for c in commands if isinstance(c, SubmitReport)]
 
         accepted = AcceptedReports()
+        filed: list[ReportEntity] = []
+        started = datetime.now(UTC)
 
         async def command(uow: UnitOfWork, actor: Actor) -> SubmitReportsSuccess:
             accepted.begin(uow)
+            filed.clear()  # a retried attempt starts over
             outcomes = iter(await submit_reports(uow, actor, valid))
             results: list[SubmitReportSuccess | Error] = []
             for parsed in commands:
@@ -255,10 +266,13 @@ class IntakeMutation:
                 if isinstance(outcome, DomainError):
                     results.append(error_from(outcome))
                 else:
+                    filed.append(outcome)
                     await accepted.note(uow, outcome)
                     results.append(await _report_payload(info, uow, outcome))
             return SubmitReportsSuccess(results=results)  # type: ignore[arg-type]
 
         result = await run_intake(info, "submitReports", valid, command)
         accepted.count(isinstance(result, SubmitReportsSuccess))
+        if isinstance(result, SubmitReportsSuccess):
+            await evaluate_reports(info.context, filed, started)
         return result
