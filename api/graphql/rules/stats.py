@@ -205,7 +205,7 @@ class RuleStatsQuery:
     )
     async def rule_audit_queue(
         self, info: Info, rule_id: strawberry.ID | None = None, first: int = 50, after: str | None = None
-    ) -> Connection[RuleHit]:
+    ) -> Connection[RuleHit] | None:
         regions = _review_regions(info)
         wanted = [r.value for r in Region] if regions is None else sorted(regions)
         try:
