@@ -52,6 +52,7 @@ class Permission(StrEnum):
     PLATFORM_EVENTS_SUBMIT = "platform_events:submit"
     RULES_READ = "rules:read"
     RULES_WRITE = "rules:write"
+    RULES_BACKTEST = "rules:backtest"
     DOCUMENTS_READ = "documents:read"
     DOCUMENTS_REGISTER = "documents:register"
     DOCUMENTS_ADHOC = "documents:adhoc"
@@ -121,6 +122,7 @@ PERMISSION_DESCRIPTIONS: Final = MappingProxyType(
         Permission.PLATFORM_EVENTS_SUBMIT: "Send platform events (posts, sign-ups, logins...) for enforcement rules.",
         Permission.RULES_READ: "See enforcement rules, their versions, named lists and rule hits.",
         Permission.RULES_WRITE: "Write enforcement rules and named lists and move rules through their lifecycle.",
+        Permission.RULES_BACKTEST: "Run a rule version over stored events as a job (a backtest), and cancel it.",
         Permission.DOCUMENTS_READ: "See the trusted (registered) GraphQL documents and their text.",
         Permission.DOCUMENTS_REGISTER: "Register trusted GraphQL documents (stored by hash, never changed).",
         Permission.DOCUMENTS_ADHOC: "Send GraphQL text that is not a trusted document when trusted documents "

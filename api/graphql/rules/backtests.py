@@ -199,7 +199,7 @@ class BacktestQuery:
 @strawberry.type
 class BacktestMutation:
     @strawberry.mutation(
-        extensions=requires(Permission.RULES_READ),
+        extensions=requires(Permission.RULES_BACKTEST),
         description="Run a rule version (any state) over the stored events of a period as a job; nothing is "
         "acted on. Follow it with `ruleBacktest(id)`.",
     )
@@ -211,6 +211,8 @@ class BacktestMutation:
             if found is None:
                 raise DomainError.not_found("no such rule", "ruleId")
             rule, current = found
+            if not context.permissions.allows(Permission.RULES_BACKTEST, rule.region.value):
+                raise DomainError.forbidden("you may not backtest rules in this region", "ruleId")
             version = input.version if input.version is not None else current.number
             if not 1 <= version <= current.number:
                 raise DomainError.not_found("no such version of the rule", "version")
@@ -242,13 +244,15 @@ class BacktestMutation:
         return BacktestRuleSuccess(backtest=build_backtest(context, row))
 
     @strawberry.mutation(
-        extensions=requires(Permission.RULES_READ),
+        extensions=requires(Permission.RULES_BACKTEST),
         description="Stop a RUNNING backtest (its hits so far stay).",
     )
     async def cancel_rule_backtest(self, info: Info, input: CancelRuleBacktestInput) -> BacktestRuleResult:
         context = info.context
         try:
             row = await readable_backtest(context, input.id)
+            if not context.permissions.allows(Permission.RULES_BACKTEST, row["region"]):
+                raise DomainError.forbidden("you may not cancel backtests in this region", "id")
 
             async def attempt(_n: int) -> None:
                 async with SqlUnitOfWork(context.sessions, audit_context(context, "cancelRuleBacktest")) as uow:

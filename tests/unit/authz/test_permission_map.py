@@ -30,7 +30,7 @@ def staff(*roles: tuple[str, str]) -> Principal:
 def test_every_permission_has_a_description_kind_and_action() -> None:
     assert set(PERMISSION_DESCRIPTIONS) == set(Permission)
     assert all(PERMISSION_DESCRIPTIONS[p].strip() for p in Permission)
-    assert len(Permission) == 41
+    assert len(Permission) == 42
     assert Permission.LADDERS_DEFINE.kind == "ladders"
     assert Permission.LADDERS_DEFINE.action == "define"
     assert Permission.EVENTS_READ.kind == "events"
@@ -94,6 +94,7 @@ def test_unknown_role_or_region_grants_nothing_and_is_reported(authorizer: Autho
         Permission.POLICIES_READ,
         Permission.LADDERS_READ,
         Permission.RULES_READ,
+        Permission.RULES_BACKTEST,
     }
     assert pmap.permissions == analyst
     assert len(pmap.ignored) == 2

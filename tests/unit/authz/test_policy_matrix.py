@@ -62,13 +62,16 @@ EXPECTED: dict[str, frozenset[str]] = {
             "pii:read",
             "rules:read",
             "rules:write",
+            "rules:backtest",
         }
     ),
     "moderator": frozenset(_MODERATOR),
     "senior_moderator": frozenset(_MODERATOR | {"appeals:decide"}),
     "vendor_moderator": frozenset(_MODERATOR - {"pii:read", "accounts:ban"}),
     "qa_reviewer": frozenset(_READS_OF_RECORDS | {"qa:read", "qa:review"}),
-    "analyst": frozenset({"metrics:read", "queues:read", "policies:read", "ladders:read", "rules:read"}),
+    "analyst": frozenset(
+        {"metrics:read", "queues:read", "policies:read", "ladders:read", "rules:read", "rules:backtest"}
+    ),
     "auditor": frozenset(
         {
             "accounts:read",
@@ -196,6 +199,7 @@ def test_analyst_sees_aggregates_only(authorizer: Authorizer, held_in: str) -> N
         Permission.POLICIES_READ,
         Permission.LADDERS_READ,
         Permission.RULES_READ,
+        Permission.RULES_BACKTEST,
     }
     assert not analyst.allows("pii:read")
     assert not analyst.allows("audit:read")
