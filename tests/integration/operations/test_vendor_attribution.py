@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.integration.authz.test_cli_tokens import vigil
 from tests.integration.conftest import GraphQLClient
+from tests.integration.events.helpers import fetch
 from tests.integration.lifecycle import flows
 from tests.integration.operations.helpers import METRICS, SUBMIT_QA, define_queue
 from tests.integration.tokens import issue_partner_token, issue_staff_token, row_counts
@@ -59,7 +60,12 @@ async def test_a_staff_token_never_grants_more_than_its_issuer(db_url: str, gql:
     payload = {"name": "too-much", "role": "admin", "region": "*", "vendorOrg": "x"}
     refused = (await gql(ISSUE_STAFF, {"input": payload}, token=admin_us))["data"]["issueStaffToken"]
     assert (refused["__typename"], refused["field"]) == ("ForbiddenError", "role")
-    assert await row_counts(db_url) == before
+    after = await row_counts(db_url)
+    assert {**after, "audit_events": before["audit_events"]} == before  # nothing written but the refusal's event
+    issuer = (await gql("{ viewer { id } }", token=admin_us))["data"]["viewer"]["id"]
+    events = await fetch(db_url, "SELECT action, actor_id, subject_id FROM audit_events ORDER BY seq OFFSET $1",
+                         before["audit_events"])  # fmt: skip
+    assert [tuple(e) for e in events] == [("security.forbidden", issuer, "issueStaffToken")]  # refusals are audited
     moderator = await issue_staff_token(db_url, "moderator", "US")
     denied = await gql(ISSUE_STAFF, {"input": {**payload, "region": "US"}}, token=moderator)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # tokens:issue
