@@ -60,6 +60,18 @@ def lost_race(exc: BaseException) -> bool:
     return False
 
 
+def _described(exc: BaseException) -> str:
+    """The kind of loss, with the constraint's name when PostgreSQL gave one: no message text (its DETAIL repeats
+    the row's values)."""
+    if isinstance(exc, LostRace):
+        return "a version guard matched no row"
+    orig = getattr(exc, "orig", exc)
+    error = orig if isinstance(orig, asyncpg.PostgresError) else getattr(orig, "__cause__", None)
+    state = getattr(error, "sqlstate", None)
+    constraint = getattr(error, "constraint_name", None)
+    return f"SQLSTATE {state}" + (f" on constraint {constraint}" if constraint else "")
+
+
 async def retrying(attempt: Callable[[int], Awaitable[T]], *, what: str = "command") -> T:
     """``await attempt(n)`` for n = 1, 2, ... until it returns, raises something other than a lost race, or has
     lost ``ATTEMPTS`` times (then ``GaveUp``)."""
@@ -70,6 +82,8 @@ async def retrying(attempt: Callable[[int], Awaitable[T]], *, what: str = "comma
             if not lost_race(exc):
                 raise
             if n == ATTEMPTS:
+                # Six losses in a row are rarely a race: say which rule kept refusing (never the row's values)
+                log.warning("gave up %s after %d tries: %s", what, ATTEMPTS, _described(exc))
                 raise GaveUp() from exc
             log.info("retrying %s after a lost race (%s)", what, type(exc).__name__)
     raise AssertionError("unreachable")

@@ -74,10 +74,11 @@ async def test_a_constraint_violation_logs_no_row_values(db_url: str, gql: Graph
 
     second = await gql(flows.UPSERT_ACCOUNT, {"input": {**account, "externalId": "b"}}, token=platform)
 
-    assert second["errors"][0]["message"] == "Unexpected error."
+    # a unique violation is a lost race to the retry policy: six of them are a typed CONFLICT, not a fault
+    assert second["data"]["upsertAccount"]["code"] == "CONFLICT"
     text = logs.text()
-    assert "one_account_per_email" in text  # the fault is logged...
-    assert "DETAIL: [hidden" in text
+    assert "one_account_per_email" in text  # which rule kept refusing is logged...
+    assert logs.at_least(logging.WARNING)
     for value in PII.values():
         assert value not in text  # ...without the row's values
 
