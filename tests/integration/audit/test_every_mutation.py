@@ -11,17 +11,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from api.graphql.ids import parse_any
+from api.backtest_jobs import BacktestRunner
+from api.graphql.ids import parse_any, to_global_id
 from api.graphql.schema import build_schema
 from persistence.db import create_engine, create_session_factory
+from persistence.fastsql import create_pool
 from persistence.tables.audit import audit_events
 from tests.integration.conftest import GraphQLClient
+from tests.integration.events.helpers import NOW, event, fetch
+from tests.integration.events.helpers import SUBMIT as SUBMIT_EVENTS
 from tests.integration.lifecycle import flows
 from tests.integration.outbox.helpers import (
     DELIVERIES,
@@ -33,6 +38,12 @@ from tests.integration.outbox.helpers import (
     dispatcher,
     register,
 )
+from tests.integration.rules.helpers import CREATE as CREATE_RULE
+from tests.integration.rules.helpers import TRANSITION as TRANSITION_RULE
+from tests.integration.rules.helpers import UPDATE as UPDATE_RULE
+from tests.integration.rules.helpers import mutate, rule_text
+from tests.integration.rules.test_named_lists import CREATE_LIST, EDIT_LIST
+from tests.integration.rules.test_rules_on_events import _refresh_rule_sets
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 
@@ -418,6 +429,205 @@ async def register_trusted_documents(w: World) -> Call:
                 lambda r: r["documents"][0]["id"])  # fmt: skip
 
 
+# Rules (issue 22): rules, named lists, backtests, the audit sample; platform events feed them.
+async def _rule(w: World, source: str | None = None) -> str:
+    await flows.policy(w.gql, w.tokens["admin"], "SPAM")
+    created = await mutate(w.gql, w.tokens["admin"], CREATE_RULE, {"region": "US", "source": source or rule_text()})
+    assert created["__typename"] == "RuleSuccess", created
+    return str(created["rule"]["id"])
+
+
+async def create_rule(w: World) -> Call:
+    await flows.policy(w.gql, w.tokens["admin"], "SPAM")
+    variables = {"input": {"region": "US", "source": rule_text()}}
+    return Call(CREATE_RULE, variables, "admin", "Rule", lambda r: r["rule"]["id"])
+
+
+async def update_rule(w: World) -> Call:
+    variables = {"input": {"ruleId": await _rule(w), "source": rule_text(threshold=5)}}
+    return Call(UPDATE_RULE, variables, "admin", "Rule", lambda r: r["rule"]["id"])
+
+
+async def transition_rule(w: World) -> Call:
+    variables = {"input": {"ruleId": await _rule(w), "state": "SHADOW"}}
+    return Call(TRANSITION_RULE, variables, "admin", "Rule", lambda r: r["rule"]["id"])
+
+
+COINS = 'rule "coins"\non content.posted\nin US\npolicy SPAM\nwhen contains(text, "coins")\nthen {then}\n'
+LIST_INPUT = {"region": "US", "name": "spam-phrases", "kind": "KEYWORD", "entries": ["free coins"]}
+
+
+async def create_named_list(w: World) -> Call:
+    return Call(CREATE_LIST, {"input": LIST_INPUT}, "admin", "NamedList", lambda r: r["namedList"]["id"])
+
+
+async def edit_named_list(w: World) -> Call:
+    created = await mutate(w.gql, w.tokens["admin"], CREATE_LIST, LIST_INPUT)
+    variables = {"input": {"listId": created["namedList"]["id"], "add": ["win big"], "remove": []}}
+    return Call(EDIT_LIST, variables, "admin", "NamedList", lambda r: r["namedList"]["id"])
+
+
+BACKTEST_DOC = f"""mutation($input: BacktestRuleInput!) {{ backtestRule(input: $input) {{
+  __typename ... on BacktestRuleSuccess {{ backtest {{ id }} }} {ERRORS} }} }}"""
+CANCEL_BACKTEST_DOC = f"""mutation($input: CancelRuleBacktestInput!) {{ cancelRuleBacktest(input: $input) {{
+  __typename ... on BacktestRuleSuccess {{ backtest {{ id }} }} {ERRORS} }} }}"""
+RETRO_DOC = f"""mutation($input: RetroactRuleInput!) {{ retroactRule(input: $input) {{
+  __typename ... on RetroactRuleSuccess {{ job {{ id }} }} {ERRORS} }} }}"""
+
+
+async def _backtest(w: World, rule_id: str) -> str:
+    body = await w.gql(BACKTEST_DOC, {"input": {"ruleId": rule_id}}, token=w.tokens["admin"])
+    return str(flows.ok(body, "backtestRule", "BacktestRuleSuccess")["backtest"]["id"])
+
+
+async def backtest_rule(w: World) -> Call:
+    variables = {"input": {"ruleId": await _rule(w)}}
+    return Call(BACKTEST_DOC, variables, "admin", "RuleBacktest", lambda r: r["backtest"]["id"])
+
+
+async def cancel_rule_backtest(w: World) -> Call:
+    variables = {"input": {"id": await _backtest(w, await _rule(w))}}  # tests run no job: it waits
+    return Call(CANCEL_BACKTEST_DOC, variables, "admin", "RuleBacktest", lambda r: r["backtest"]["id"])
+
+
+async def retroact_rule(w: World) -> Call:
+    """A backtest of a deciding rule over yesterday's post of a known video, run here to completion."""
+    owner = await _account(w)
+    await flows.content(w.gql, w.tokens["platform"], owner, "video-1")
+    post = event("p-1", account="creator-1", text="free coins", at=NOW - timedelta(days=1))
+    post["entities"] = [{"kind": "ACCOUNT", "externalId": "creator-1"}, {"kind": "CONTENT", "externalId": "video-1"}]
+    assert "errors" not in await w.gql(SUBMIT_EVENTS, {"events": [post]}, token=w.tokens["platform"])
+    source = COINS.format(then='decide("REMOVE_CONTENT")')
+    backtest = await _backtest(w, await _rule(w, source))
+    job = uuid.UUID(str((parse_any(backtest) or ("", ""))[1]))
+    pool = await create_pool(w.db_url, size=1)
+    try:
+        runner = BacktestRunner(pool, pause=0)
+        assert await runner.claim(job) is not None
+        await runner.run(job)
+    finally:
+        await pool.close()
+    variables = {"input": {"backtestId": backtest, "rationale": "free coins spam"}}
+    return Call(RETRO_DOC, variables, "admin", "RuleBacktest", lambda r: backtest)
+
+
+REVIEW_HIT_DOC = f"""mutation($input: ReviewRuleHitInput!) {{ reviewRuleHit(input: $input) {{
+  __typename ... on ReviewRuleHitSuccess {{ hitId }} {ERRORS} }} }}"""
+RATE_DOC = f"""mutation($input: SetRuleAuditRateInput!) {{ setRuleAuditRate(input: $input) {{
+  __typename ... on SetRuleAuditRateSuccess {{ ruleId }} {ERRORS} }} }}"""
+
+
+async def review_rule_hit(w: World) -> Call:
+    source = COINS.format(then='label(account, "coins")')
+    rule_id = await _rule(w, source)
+    await mutate(w.gql, w.tokens["admin"], RATE_DOC, {"ruleId": rule_id, "sampleRate": 1.0})
+    await mutate(w.gql, w.tokens["admin"], TRANSITION_RULE, {"ruleId": rule_id, "state": "SHADOW"})
+    await _refresh_rule_sets()
+    assert "errors" not in await w.gql(
+        SUBMIT_EVENTS, {"events": [event("c-1", text="coins")]}, token=w.tokens["platform"]
+    )
+    queue = await w.gql("query($id: ID) { ruleAuditQueue(ruleId: $id) { nodes { id } } }", {"id": rule_id},
+                        token=w.tokens["admin"])  # fmt: skip
+    hit = queue["data"]["ruleAuditQueue"]["nodes"][0]["id"]
+    return Call(REVIEW_HIT_DOC, {"input": {"hitId": hit, "correct": True}}, "admin", "RuleHit", lambda r: r["hitId"])
+
+
+async def set_rule_audit_rate(w: World) -> Call:
+    variables = {"input": {"ruleId": await _rule(w), "sampleRate": 0.5}}
+    return Call(RATE_DOC, variables, "admin", "Rule", lambda r: r["ruleId"])
+
+
+async def submit_events(w: World) -> Call:
+    return Call(SUBMIT_EVENTS, {"events": [event("e-1")]}, "platform", "PlatformEvent",
+                lambda r: r["results"][0]["eventId"])  # fmt: skip
+
+
+# DSA records: authority orders, out-of-court disputes, monthly active recipients, statements resent.
+ORDER_INPUT = {"region": "EU", "kind": "ACT_AGAINST_ILLEGAL_CONTENT", "memberState": "DE", "authority": "BNetzA",
+               "category": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+               "receivedAt": "2026-03-02T00:00:00+00:00"}  # fmt: skip
+
+
+async def record_authority_order(w: World) -> Call:
+    return Call(RECORD_ORDER, {"input": ORDER_INPUT}, "admin", "AuthorityOrder", lambda r: r["order"]["id"])
+
+
+async def settle_authority_order(w: World) -> Call:
+    body = await w.gql(RECORD_ORDER, {"input": ORDER_INPUT}, token=w.tokens["admin"])
+    order = flows.ok(body, "recordAuthorityOrder", "AuthorityOrderSuccess")["order"]["id"]
+    settle = {"orderId": order, "informedAt": "2026-03-02T02:00:00+00:00", "actedAt": "2026-03-03T00:00:00+00:00"}
+    return Call(SETTLE_ORDER_DOC, {"input": settle}, "admin", "AuthorityOrder", lambda r: r["order"]["id"])
+
+
+async def _eu_decision(w: World) -> str:
+    """The global id of a VIOLATING decision removing an EU video (so it owes a statement of reasons)."""
+    admin = w.tokens["admin"]
+    creator = await flows.account(w.gql, w.tokens["platform"], "creator-eu", region="EU")
+    video = await flows.content(w.gql, w.tokens["platform"], creator, "video-eu")
+    hate = await flows.policy(w.gql, admin, "HATE_SPEECH")
+    case_id = (await flows.report(w.gql, w.tokens["platform"], video, hate, key="k-eu"))["case"]["id"]
+    decided = await flows.decide(w.gql, admin, case_id, hate, actions=[{"kind": "REMOVE_CONTENT"}])
+    assert decided["__typename"] == "DecideCaseSuccess", decided
+    return str(decided["decision"]["id"])
+
+
+def _dispute_input(decision: str) -> dict[str, Any]:
+    """Submitted after the decision (just now), as a dispute must be."""
+    submitted = datetime.now(UTC).isoformat()
+    return {"input": {"decisionId": decision, "body": "ODS Body", "submittedAt": submitted}}
+
+
+async def record_out_of_court_dispute(w: World) -> Call:
+    variables = _dispute_input(await _eu_decision(w))
+    return Call(RECORD_DISPUTE_DOC, variables, "admin", "OutOfCourtDispute", lambda r: r["dispute"]["id"])
+
+
+async def close_out_of_court_dispute(w: World) -> Call:
+    body = await w.gql(RECORD_DISPUTE_DOC, _dispute_input(await _eu_decision(w)), token=w.tokens["admin"])
+    dispute = flows.ok(body, "recordOutOfCourtDispute", "OutOfCourtDisputeSuccess")["dispute"]["id"]
+    close = {"disputeId": dispute, "outcome": "FOR_PROVIDER", "closedAt": datetime.now(UTC).isoformat(),
+             "implemented": False}  # fmt: skip
+    return Call(CLOSE_DISPUTE_DOC, {"input": close}, "admin", "OutOfCourtDispute", lambda r: r["dispute"]["id"])
+
+
+async def record_active_recipients(w: World) -> Call:
+    """A correction of a recorded figure, so the subject's id is known before the call (the payload has none)."""
+    figure = {"region": "EU", "year": 2026, "month": 3, "memberState": "DE", "recipients": 1000}
+    flows.ok(await w.gql(RECIPIENTS_DOC, {"input": figure}, token=w.tokens["admin"]), "recordActiveRecipients",
+             "RecordActiveRecipientsSuccess")  # fmt: skip
+    (row,) = await fetch(w.db_url, "SELECT id FROM active_recipients")
+    subject = to_global_id("ActiveRecipients", row["id"])
+    variables = {"input": {**figure, "recipients": 1200}}
+    return Call(RECIPIENTS_DOC, variables, "admin", "ActiveRecipients", lambda r: subject)
+
+
+async def resend_statement_of_reasons(w: World) -> Call:
+    """The EU decision's statement, refused by the Transparency Database (set here as its reply would), corrected."""
+    decision = await _eu_decision(w)
+    (row,) = await fetch(
+        w.db_url,
+        "UPDATE statements_of_reasons SET submission = 'REJECTED', rejection = ARRAY['decision_facts: no'] "
+        "RETURNING id",
+    )
+    subject = to_global_id("StatementOfReasons", row["id"])
+    variables = {"input": {"decisionId": decision, "corrections": {"decisionFacts": "Removed under the policy."}}}
+    return Call(RESEND_DOC, variables, "admin", "StatementOfReasons", lambda r: subject)
+
+
+RECORD_ORDER = f"""mutation($input: RecordAuthorityOrderInput!) {{ recordAuthorityOrder(input: $input) {{
+  __typename ... on AuthorityOrderSuccess {{ order {{ id }} }} {ERRORS} }} }}"""
+SETTLE_ORDER_DOC = f"""mutation($input: SettleAuthorityOrderInput!) {{ settleAuthorityOrder(input: $input) {{
+  __typename ... on AuthorityOrderSuccess {{ order {{ id }} }} {ERRORS} }} }}"""
+RECORD_DISPUTE_DOC = f"""mutation($input: RecordOutOfCourtDisputeInput!) {{ recordOutOfCourtDispute(input: $input) {{
+  __typename ... on OutOfCourtDisputeSuccess {{ dispute {{ id }} }} {ERRORS} }} }}"""
+CLOSE_DISPUTE_DOC = f"""mutation($input: CloseOutOfCourtDisputeInput!) {{ closeOutOfCourtDispute(input: $input) {{
+  __typename ... on OutOfCourtDisputeSuccess {{ dispute {{ id }} }} {ERRORS} }} }}"""
+RECIPIENTS_DOC = f"""mutation($input: RecordActiveRecipientsInput!) {{ recordActiveRecipients(input: $input) {{
+  __typename ... on RecordActiveRecipientsSuccess {{ recipients }} {ERRORS} }} }}"""
+RESEND_DOC = f"""mutation($input: ResendStatementInput!) {{ resendStatementOfReasons(input: $input) {{
+  __typename ... on ResendStatementSuccess {{ statement {{ puid }} }} {ERRORS} }} }}"""
+
+
 HAPPY_PATHS: dict[str, Happy] = {
     "defineQueue": define_queue,
     "rerouteCases": reroute_cases,
@@ -451,6 +661,23 @@ HAPPY_PATHS: dict[str, Happy] = {
     "redeliverWebhook": redeliver_webhook,
     "retryWebhookDeliveries": retry_webhook_deliveries,
     "registerTrustedDocuments": register_trusted_documents,
+    "createRule": create_rule,
+    "updateRule": update_rule,
+    "transitionRule": transition_rule,
+    "createNamedList": create_named_list,
+    "editNamedList": edit_named_list,
+    "backtestRule": backtest_rule,
+    "cancelRuleBacktest": cancel_rule_backtest,
+    "retroactRule": retroact_rule,
+    "reviewRuleHit": review_rule_hit,
+    "setRuleAuditRate": set_rule_audit_rate,
+    "submitEvents": submit_events,
+    "recordAuthorityOrder": record_authority_order,
+    "settleAuthorityOrder": settle_authority_order,
+    "recordOutOfCourtDispute": record_out_of_court_dispute,
+    "closeOutOfCourtDispute": close_out_of_court_dispute,
+    "recordActiveRecipients": record_active_recipients,
+    "resendStatementOfReasons": resend_statement_of_reasons,
 }
 
 
