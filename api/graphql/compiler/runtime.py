@@ -38,7 +38,8 @@ async def gather_fields(results: dict[str, Any], awaitable_fields: list[str]) ->
 async def await_then_complete(
     ex: Any, result: Any, info: Any, path: Path, complete: Completer, return_type: Any, details: Any
 ) -> Any:
-    """``complete_awaitable_value``: a resolver's awaitable, awaited and completed."""
+    """``complete_awaitable_value`` (and ``complete_awaitable_list_item_value``, the same for a list's item): a
+    resolver's awaitable, awaited and completed."""
     try:
         resolved = await (result if ex.abort_signal is None else ex.with_abort_signal(result))
         completed = complete(ex, resolved, info, path)
@@ -84,7 +85,7 @@ def complete_list(
         for item in iterator:
             item_path = path.add_key(index, None)
             if is_awaitable(item):
-                append(_await_item(ex, item, info, item_path, complete_item, item_type, details))
+                append(await_then_complete(ex, item, info, item_path, complete_item, item_type, details))
                 awaitable_indices.append(index)
             else:
                 try:
@@ -118,21 +119,6 @@ async def _gather_items(completed_results: list[Any], awaitable_indices: list[in
         for index, value in zip(awaitable_indices, values, strict=True):
             completed_results[index] = value
     return completed_results
-
-
-async def _await_item(
-    ex: Any, item: Any, info: Any, item_path: Path, complete_item: Completer, item_type: Any, details: Any
-) -> Any:
-    """``complete_awaitable_list_item_value``."""
-    try:
-        resolved = await (item if ex.abort_signal is None else ex.with_abort_signal(item))
-        completed = complete_item(ex, resolved, info, item_path)
-        if ex.is_awaitable(completed):
-            completed = await completed
-    except Exception as raw_error:
-        ex.handle_field_error(raw_error, item_type, details, item_path)
-        return None
-    return completed
 
 
 def complete_object(
