@@ -508,7 +508,7 @@ async def retroact_rule(w: World) -> Call:
     finally:
         await pool.close()
     variables = {"input": {"backtestId": backtest, "rationale": "free coins spam"}}
-    return Call(RETRO_DOC, variables, "admin", "RuleBacktest", lambda r: backtest)
+    return Call(RETRO_DOC, variables, "admin", "BulkJob", lambda r: r["job"]["id"])  # the job deciding the cases
 
 
 REVIEW_HIT_DOC = f"""mutation($input: ReviewRuleHitInput!) {{ reviewRuleHit(input: $input) {{
