@@ -31,7 +31,7 @@ from persistence.tables.audit import audit_events
 from persistence.tables.backtests import rule_backtests
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
 
-BACKTEST = RecordKind("ruleBacktest")
+BACKTEST = RecordKind("RuleBacktest")
 
 _VERSION = """
 SELECT r.region, v.source FROM rules r JOIN rule_versions v ON v.rule_id = r.id AND v.number = $2 WHERE r.id = $1

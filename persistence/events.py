@@ -212,7 +212,7 @@ class PostgresEventLog:
                 actor_kind=self._audit.actor_kind,
                 actor_id=self._audit.actor_id,
                 action=self._audit.operation,
-                subject_kind="platform_event_batch",
+                subject_kind="PlatformEventBatch",
                 subject_id=str(self.batch_id),
                 region=region,
                 request_id=self._audit.request_id,

@@ -22,7 +22,7 @@ from persistence.pagination import Page, encode_cursor, keyset
 from persistence.tables.rules import named_list_entries, named_list_versions, named_lists
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
 
-NAMED_LIST = RecordKind("named_list")
+NAMED_LIST = RecordKind("NamedList")
 
 
 def list_of(row: Mapping[str, Any] | sa.RowMapping) -> NamedList:

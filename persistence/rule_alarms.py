@@ -68,7 +68,7 @@ async def raise_alarms(pool: asyncpg.Pool, now: datetime) -> list[uuid.UUID]:
                 actor_kind="SYSTEM",
                 actor_id=ACTOR,
                 action="raiseRuleAlarm",
-                subject_kind="rule",
+                subject_kind="Rule",
                 subject_id=str(rate.rule_id),
                 region=rate.region,
                 after=payload,

@@ -235,9 +235,9 @@ async def hourly_rates(pool: asyncpg.Pool, hour: datetime, baseline_hours: int) 
 
 
 # -- writes (in the caller's unit of work, audited there) -------------------------------------------------------
-REVIEW = RecordKind("ruleHitReview")
-AUDIT_RATE = RecordKind("ruleAuditRate")
-SNOOZE = RecordKind("ruleSnooze")
+REVIEW = RecordKind("RuleHit")
+AUDIT_RATE = RecordKind("Rule")
+SNOOZE = RecordKind("RuleSnooze")
 
 
 async def record_review(

@@ -21,7 +21,7 @@ from persistence.tables.policies import policies as policies_table
 from persistence.tables.rules import named_lists, rule_hits, rule_versions, rules
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
 
-RULE = RecordKind("rule")
+RULE = RecordKind("Rule")
 DEFAULT_SIGNALS = frozenset({"spam", "toxicity", "nudity", "hate", "scam", "violence"})
 """Classifier names rules may read beyond those of the region's automation rules."""
 

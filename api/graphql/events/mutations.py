@@ -71,6 +71,9 @@ SubmitEventItemResult = Annotated[SubmitEventSuccess | MutationError, strawberry
 @strawberry.type(description="One result per input item, in order.")
 class SubmitEventsSuccess:
     results: list[SubmitEventItemResult]
+    batch_id: strawberry.ID = strawberry.field(
+        description="This call's batch: its audit events (one per region) name it as their subject."
+    )
 
 
 SubmitEventsResult = Annotated[SubmitEventsSuccess | MutationError, strawberry.union("SubmitEventsResult")]
@@ -125,12 +128,16 @@ class EventMutation:
             except DomainError as exc:
                 commands.append(exc)
         permissions = context.permissions
+        log = PostgresEventLog(context.pool, audit_context(context, "submitEvents"))
         outcomes = await submit_events(
-            PostgresEventLog(context.pool, audit_context(context, "submitEvents")),
+            log,
             commands,
             source_id=context.principal.id,
             now=datetime.now(UTC),
             may_submit=lambda region: permissions.allows(Permission.PLATFORM_EVENTS_SUBMIT, region.value),
         )
         hits = await evaluate(context, [o for o in outcomes if isinstance(o, Accepted)])
-        return SubmitEventsSuccess(results=[_result(o, hits) for o in outcomes])  # type: ignore[misc]
+        return SubmitEventsSuccess(
+            results=[_result(o, hits) for o in outcomes],  # type: ignore[misc]
+            batch_id=strawberry.ID(to_global_id("PlatformEventBatch", log.batch_id)),
+        )

@@ -538,8 +538,8 @@ async def set_rule_audit_rate(w: World) -> Call:
 
 
 async def submit_events(w: World) -> Call:
-    return Call(SUBMIT_EVENTS, {"events": [event("e-1")]}, "platform", "PlatformEvent",
-                lambda r: r["results"][0]["eventId"])  # fmt: skip
+    return Call(SUBMIT_EVENTS.replace("results {", "batchId results {"), {"events": [event("e-1")]}, "platform",
+                "PlatformEventBatch", lambda r: r["batchId"])  # fmt: skip
 
 
 # DSA records: authority orders, out-of-court disputes, monthly active recipients, statements resent.

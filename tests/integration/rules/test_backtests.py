@@ -133,7 +133,7 @@ async def test_a_draft_rule_backtested_over_last_week_with_its_counters_replayed
     assert await first.run_chunk(uuid_of(crashed)) is False  # the old owner writes nothing more
     rows = await fetch(db_url, "SELECT count(*) AS n FROM rule_backtest_hits GROUP BY backtest_id")
     assert [r["n"] for r in rows] == [3, 3]
-    audited = await fetch(db_url, "SELECT action, actor_id FROM audit_events WHERE subject_kind = 'ruleBacktest'")
+    audited = await fetch(db_url, "SELECT action, actor_id FROM audit_events WHERE subject_kind = 'RuleBacktest'")
     assert sorted(a["action"] for a in audited) == [
         *["backtestRule"] * 2,
         *["completeRuleBacktest"] * 2,

@@ -73,7 +73,7 @@ async def test_a_list_is_versioned_and_a_rule_matches_its_current_entries(gql: G
     assert body["data"]["namedListEntries"] == ["cheap pills", "win big"]
     rows = await fetch(db_url, "SELECT value, added_in, removed_in FROM named_list_entries ORDER BY value")
     assert [tuple(r) for r in rows] == [("cheap pills", 2, None), ("free coins", 1, 2), ("win big", 1, None)]
-    audits = await fetch(db_url, "SELECT action FROM audit_events WHERE subject_kind = 'named_list' ORDER BY seq")
+    audits = await fetch(db_url, "SELECT action FROM audit_events WHERE subject_kind = 'NamedList' ORDER BY seq")
     assert [a["action"] for a in audits] == ["createNamedList", "editNamedList"]
 
 

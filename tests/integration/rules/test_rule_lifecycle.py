@@ -44,7 +44,7 @@ async def test_a_rule_goes_through_its_lifecycle_one_version_per_change(gql: Gra
     assert body["data"]["rules"]["nodes"] == [
         {"name": "many-logins", "state": "DISABLED", "currentVersion": {"number": 5}}
     ]
-    audits = await fetch(db_url, "SELECT action FROM audit_events WHERE subject_kind = 'rule' ORDER BY seq")
+    audits = await fetch(db_url, "SELECT action FROM audit_events WHERE subject_kind = 'Rule' ORDER BY seq")
     assert [a["action"] for a in audits] == ["createRule", "updateRule"] + ["transitionRule"] * 3
 
 
