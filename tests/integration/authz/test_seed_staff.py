@@ -34,14 +34,12 @@ async def test_seed_staff_is_idempotent_and_matches_cli_names(db_url: str, gql: 
         partner = (
             await conn.execute(sa.select(principals.c.kind).where(principals.c.name == "trusted-flagger-eu"))
         ).scalar_one()
-        vendors = dict(
+        vendors: dict[str, str | None] = dict(
             (
                 await conn.execute(
                     sa.select(principals.c.name, principals.c.partner_org).where(principals.c.kind == "STAFF")
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     await engine.dispose()
 
