@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import httpx
 
-from domain.services.dsa_submission import BatchAnswer
-from domain.statement_rules import DUPLICATE_PUID
+from domain.dsa.services.submission import BatchAnswer
+from domain.dsa.statement_rules import DUPLICATE_PUID
 
 BATCH_PATH: Final = "/api/v1/statements"
 PUID_PATH: Final = "/api/v1/statement/existing-puid/"

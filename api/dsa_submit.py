@@ -20,9 +20,8 @@ import sqlalchemy as sa
 from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
-from domain.errors import DomainError
-from domain.services.dsa_records import resend_statement
-from domain.services.dsa_submission import (
+from domain.dsa.services.records import resend_statement
+from domain.dsa.services.submission import (
     BATCH_MAX,
     Tally,
     TransparencyDatabase,
@@ -31,6 +30,7 @@ from domain.services.dsa_submission import (
     settle,
     take_batch,
 )
+from domain.errors import DomainError
 from persistence.availability import database_unavailable
 from persistence.db import SessionFactory
 from persistence.repositories import PostgresUnitOfWork

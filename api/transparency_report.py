@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from domain.dsa_vocabulary import Category, Country
+from domain.dsa.vocabulary import Category, Country
 
 TEMPLATE: Final = "Commission Implementing Regulation (EU) 2024/2835, Annex I (OJ L, 5.11.2024)"
 

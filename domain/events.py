@@ -21,8 +21,8 @@ from domain.ad import Ad
 from domain.appeal import Appeal, AppealState
 from domain.case import Case, CaseState
 from domain.decision import Decision
+from domain.dsa.statement import StatementOfReasons
 from domain.enforcement import EnforcementAction
-from domain.statement import StatementOfReasons
 
 
 @dataclass(frozen=True)

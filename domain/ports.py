@@ -33,13 +33,13 @@ from domain.case import Case
 from domain.clock import Clock
 from domain.content import Content
 from domain.decision import Decision
+from domain.dsa.statement import StatementOfReasons, SubmissionState
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
 from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
-from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface

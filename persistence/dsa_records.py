@@ -1,14 +1,14 @@
-"""The DSA records' store (``domain.services.dsa_records.DsaRecords``) inside a SQL unit of work: tracked, region
+"""The DSA records' store (``domain.dsa.services.records.DsaRecords``) inside a SQL unit of work: tracked, region
 filtered and audited like the unit of work's own repositories."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from domain.active_recipients import ActiveRecipients
-from domain.authority_order import AuthorityOrder
-from domain.dsa_vocabulary import Country
-from domain.out_of_court_dispute import OutOfCourtDispute
+from domain.dsa.active_recipients import ActiveRecipients
+from domain.dsa.authority_order import AuthorityOrder
+from domain.dsa.out_of_court_dispute import OutOfCourtDispute
+from domain.dsa.vocabulary import Country
 from domain.region import Region
 from persistence.mapping import EntityMapping
 from persistence.repositories import SqlRepository

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.appeal import AppealState
 from domain.case import OPEN_STATES, CaseState
 from domain.decision import Verdict
+from domain.dsa.statement import SubmissionState
 from domain.qa import SAMPLE_BUCKETS, QaOutcome
-from domain.statement import SubmissionState
 from persistence.tables.auth import principals
 from persistence.tables.cases import cases
 from persistence.tables.operations import qa_reviews, queues

@@ -19,13 +19,13 @@ from domain.bulk import BulkJob, BulkJobItem
 from domain.case import OPEN_STATES, Case
 from domain.content import Content
 from domain.decision import Decision
+from domain.dsa.statement import StatementOfReasons, SubmissionState
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
 from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
-from domain.statement import StatementOfReasons, SubmissionState
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface

@@ -13,15 +13,15 @@ from authz.enforcer import PermissionMap
 from domain.account import Account
 from domain.ad import Ad
 from domain.appeal import Appeal
-from domain.authority_order import AuthorityOrder
 from domain.case import Case
 from domain.content import Content
 from domain.decision import Decision
+from domain.dsa.authority_order import AuthorityOrder
+from domain.dsa.out_of_court_dispute import OutOfCourtDispute
+from domain.dsa.statement import StatementOfReasons
 from domain.enforcement import EnforcementAction
-from domain.out_of_court_dispute import OutOfCourtDispute
 from domain.policy import Policy, PolicyVersion
 from domain.report import Report
-from domain.statement import StatementOfReasons
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from persistence import reads

@@ -29,11 +29,11 @@ from domain.bulk import (
 )
 from domain.config import DEFAULT_CONFIG, DomainConfig
 from domain.decision import Verdict
+from domain.dsa.statement import choose_keywords
 from domain.enforcement import RequestedAction
 from domain.errors import DomainError
 from domain.ports import BulkSubmission, UnitOfWork
 from domain.services.decision import DecideCase, DecideResult, decide_case
-from domain.statement import choose_keywords
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from domain.ad import AdReviewStatus
 from domain.case import Case
 from domain.config import DEFAULT_CONFIG, DomainConfig
 from domain.decision import Decision, Verdict
+from domain.dsa.statement import choose_keywords
 from domain.enforcement import EnforcementAction, RequestedAction, validate_requested
 from domain.errors import DomainError
 from domain.ladder import LadderStep
@@ -21,7 +22,6 @@ from domain.services.case import get_case
 from domain.services.enforcement import record_decision
 from domain.services.policy import policy_in_force
 from domain.services.subject import load_subject
-from domain.statement import choose_keywords
 from domain.strike import Strike
 from domain.subject import Subject, SubjectKind, ensure_policy_applies
 

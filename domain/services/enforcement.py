@@ -14,12 +14,12 @@ from domain.actor import Actor
 from domain.case import Case
 from domain.config import DomainConfig
 from domain.decision import Decision, Verdict
+from domain.dsa.services.statement import record_statement
 from domain.enforcement import EnforcementAction, RequestedAction, action_for_request, ensure_may_apply
 from domain.ladder import LadderStep, StrikeLadder, reevaluate
 from domain.policy import Policy, PolicyVersion
 from domain.ports import UnitOfWork
 from domain.services.ladder import ladder_in_force
-from domain.services.statement import record_statement
 from domain.services.subject import refresh_subjects
 from domain.strike import Strike
 from domain.subject import Subject, SubjectKind

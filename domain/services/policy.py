@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from domain import limits
 from domain.actor import Actor
-from domain.dsa_vocabulary import Category, Keyword
+from domain.dsa.vocabulary import Category, Keyword
 from domain.errors import DomainError
 from domain.policy import DEFAULT_STRIKE_TTL_DAYS, Policy, PolicyVersion, Severity
 from domain.ports import UnitOfWork

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from domain.statement import SubmissionState
+from domain.dsa.statement import SubmissionState
 
 WATCHED = (SubmissionState.PENDING, SubmissionState.IN_FLIGHT, SubmissionState.REJECTED)
 _WATCHED = ", ".join(f"'{s.value}'" for s in WATCHED)  # enum values from the domain, never caller text

@@ -19,7 +19,7 @@ How things are counted:
   ground, the only one Vigil decides on. **Category**: of the cited policy version.
 - **Complaints** (art. 20) are appeals: filed in the window (by the ground of the contested decision), decided in
   the window (upheld or overturned, median time). **Out-of-court disputes** (art. 21) and **orders** (art. 9, 10)
-  are the recorded ones (``domain/out_of_court_dispute.py``, ``domain/authority_order.py``).
+  are the recorded ones (``domain/dsa/out_of_court_dispute.py``, ``domain/dsa/authority_order.py``).
 - **Art. 23 suspensions**: account suspensions applied in the window (one per decision). Vigil never suspends the
   handling of a notifier's notices or a complainant's complaints, so those two figures are ``None``.
 - **Automated means**: of the window's violating decisions, those detected and those decided by automated means;
@@ -37,8 +37,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.dsa.statement import ACCOUNT, PROVISION, VISIBILITY
 from domain.enforcement import ActionKind
-from domain.statement import ACCOUNT, PROVISION, VISIBILITY
 from persistence.tables.cases import reports
 from persistence.tables.dsa_reporting import active_recipients, authority_orders, out_of_court_disputes
 from persistence.tables.operations import qa_reviews

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from domain.active_recipients import ActiveRecipients
-from domain.authority_order import AuthorityOrder
-from domain.out_of_court_dispute import OutOfCourtDispute
+from domain.dsa.active_recipients import ActiveRecipients
+from domain.dsa.authority_order import AuthorityOrder
+from domain.dsa.out_of_court_dispute import OutOfCourtDispute
 from persistence.metadata import metadata
 from persistence.tables.derive import entity_columns
 

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from domain.appeal import Appeal
 from domain.decision import Decision
+from domain.dsa.statement import StatementOfReasons
 from domain.enforcement import EnforcementAction
-from domain.statement import StatementOfReasons
 from domain.strike import Strike
 from persistence.metadata import metadata
 from persistence.tables.derive import entity_columns

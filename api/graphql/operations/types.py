@@ -12,12 +12,12 @@ from api.graphql.ids import to_global_id
 from api.graphql.shared.build import build
 from api.graphql.shared.refs import CaseRef, PolicyRef
 from domain.decision import Verdict
+from domain.dsa.statement import SubmissionState
 from domain.qa import QaOutcome
 from domain.qa import QaReview as QaReviewEntity
 from domain.queue import QA_SAMPLE_BP_MAX, QueueSurface
 from domain.queue import Queue as QueueEntity
 from domain.region import Region
-from domain.statement import SubmissionState
 from persistence import operations as ops
 
 strawberry.enum(QueueSurface, description="What a queue's cases are about; APPEALS queues take appeals.")

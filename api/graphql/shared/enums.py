@@ -13,13 +13,13 @@ from domain.bulk import BulkItemState, BulkJobState
 from domain.case import CaseState
 from domain.content import ContentKind, Visibility
 from domain.decision import Verdict
+from domain.dsa.statement import SubmissionState
 from domain.enforcement import ActionKind, ActionSource
 from domain.errors import ErrorCode
 from domain.policy import Severity
 from domain.region import Region
 from domain.report import ReportSource
 from domain.services.ad import AdReviewOutcome
-from domain.statement import SubmissionState
 from domain.strike import StrikeStatus
 from domain.subject import SubjectKind, Surface
 from domain.webhook import DeliveryState

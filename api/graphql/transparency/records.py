@@ -28,13 +28,13 @@ from api.graphql.shared.refs import CaseRef, DecisionRef
 from api.graphql.transparency.statements import StatementOfReasons
 from authz.permissions import Permission
 from domain.actor import Actor
-from domain.authority_order import AuthorityOrder as OrderEntity
-from domain.authority_order import OrderKind
-from domain.dsa_vocabulary import AccountType, Category, Country, Keyword
-from domain.out_of_court_dispute import DisputeOutcome
-from domain.out_of_court_dispute import OutOfCourtDispute as DisputeEntity
+from domain.dsa.authority_order import AuthorityOrder as OrderEntity
+from domain.dsa.authority_order import OrderKind
+from domain.dsa.out_of_court_dispute import DisputeOutcome
+from domain.dsa.out_of_court_dispute import OutOfCourtDispute as DisputeEntity
+from domain.dsa.services import records
+from domain.dsa.vocabulary import AccountType, Category, Country, Keyword
 from domain.region import Region
-from domain.services import dsa_records as records
 from persistence.dsa_records import SqlDsaRecords
 from persistence.queries.dsa_records import disputes_page, orders_page
 from persistence.repositories import PostgresUnitOfWork

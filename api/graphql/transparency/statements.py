@@ -15,7 +15,10 @@ import api.graphql.shared.enums  # noqa: F401  (registers the domain enums)
 from api.graphql.context import Info
 from domain.config import DEFAULT_CONFIG
 from domain.decision import Decision
-from domain.dsa_vocabulary import (
+from domain.dsa.notices import affected_user_notice, pick_language, reporter_notice
+from domain.dsa.statement import StatementOfReasons as StatementEntity
+from domain.dsa.statement import SubjectFacts, SubmissionState, restricts, statement_fields
+from domain.dsa.vocabulary import (
     AccountType,
     AutomatedDecision,
     Category,
@@ -30,10 +33,7 @@ from domain.dsa_vocabulary import (
     SourceType,
     YesNo,
 )
-from domain.notices import affected_user_notice, pick_language, reporter_notice
 from domain.report import Report
-from domain.statement import StatementOfReasons as StatementEntity
-from domain.statement import SubjectFacts, SubmissionState, restricts, statement_fields
 from domain.subject import SubjectKind
 
 E = TypeVar("E")

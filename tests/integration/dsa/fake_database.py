@@ -1,6 +1,6 @@
 """A stand-in for the DSA Transparency Database's statement API, served on 127.0.0.1 (a random port) by the test
 that needs it: the same paths, status codes and answer shapes as the real API, and the same validation rules
-(``domain.statement_rules``). ``failures`` holds statuses to answer first (one per call: 429, 500, ...);
+(``domain.dsa.statement_rules``). ``failures`` holds statuses to answer first (one per call: 429, 500, ...);
 ``refuse`` maps a puid to extra reasons the database finds (e.g. personal data spotted in the facts)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from api.dsa_client import BATCH_PATH, PUID_PATH
-from domain.statement_rules import DUPLICATE_PUID, duplicate_puids, statement_errors
+from domain.dsa.statement_rules import DUPLICATE_PUID, duplicate_puids, statement_errors
 
 TOKEN = "X|test-token"
 

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from api.seed import seed_demo
+from domain.dsa.statement import RESTRICTING
+from domain.dsa.statement_rules import statement_errors
 from domain.region import Region
-from domain.statement import RESTRICTING
-from domain.statement_rules import statement_errors
 from persistence.db import create_engine, create_session_factory
 from persistence.fastsql import recording_queries
 from persistence.tables.outcomes import decisions, enforcement_actions, statements_of_reasons

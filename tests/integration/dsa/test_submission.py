@@ -21,7 +21,7 @@ from api.graphql.ids import to_global_id
 from api.seed import seed_demo
 from api.settings import Settings
 from domain.clock import SystemClock
-from domain.services.dsa_submission import take_batch
+from domain.dsa.services.submission import take_batch
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.tables.outcomes import statements_of_reasons
 from tests.integration.conftest import GraphQLClient

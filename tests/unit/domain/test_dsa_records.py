@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.active_recipients import ActiveRecipients, month_start
-from domain.authority_order import AuthorityOrder, OrderKind
-from domain.dsa_vocabulary import Category, Country
+from domain.dsa.active_recipients import ActiveRecipients, month_start
+from domain.dsa.authority_order import AuthorityOrder, OrderKind
+from domain.dsa.out_of_court_dispute import DisputeOutcome, OutOfCourtDispute
+from domain.dsa.statement import StatementOfReasons, SubmissionState
+from domain.dsa.vocabulary import Category, Country
 from domain.errors import DomainError, ErrorCode
-from domain.out_of_court_dispute import DisputeOutcome, OutOfCourtDispute
 from domain.region import Region
-from domain.statement import StatementOfReasons, SubmissionState
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 
 from domain.clock import FixedClock
+from domain.dsa.services.submission import BatchAnswer, reconcile, settle, take_batch
+from domain.dsa.statement import StatementOfReasons, SubmissionState
 from domain.errors import DomainError
 from domain.region import Region
-from domain.services.dsa_submission import BatchAnswer, reconcile, settle, take_batch
-from domain.statement import StatementOfReasons, SubmissionState
 from tests.unit.domain.fakes import FakeUnitOfWork
 from tests.unit.domain.test_statement import VALID
 

@@ -11,10 +11,10 @@ from domain.ad import Ad, AdReviewStatus
 from domain.appeal import Appeal, AppealState
 from domain.case import Case, CaseState
 from domain.decision import Decision, Verdict
+from domain.dsa.statement import StatementOfReasons
 from domain.enforcement import ActionKind, EnforcementAction
 from domain.events import CATALOGUE, EVENT_TYPES, DomainEvent, events_of
 from domain.region import Region
-from domain.statement import StatementOfReasons
 from domain.subject import SubjectKind, Surface
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)

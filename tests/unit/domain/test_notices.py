@@ -9,8 +9,8 @@ import pytest
 
 from domain.actor import ActorKind
 from domain.decision import Verdict
+from domain.dsa.notices import affected_user_notice, pick_language, reporter_notice
 from domain.enforcement import ActionKind
-from domain.notices import affected_user_notice, pick_language, reporter_notice
 from domain.region import Region
 from domain.report import Report, ReportSource
 from domain.subject import SubjectKind

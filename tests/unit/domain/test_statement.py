@@ -13,12 +13,12 @@ from domain.account import AccountKind
 from domain.actor import ActorKind
 from domain.content import ContentKind
 from domain.decision import Decision, Verdict
+from domain.dsa.statement import SubjectFacts, statement_fields, take_statement
+from domain.dsa.statement_rules import duplicate_puids, statement_errors
 from domain.enforcement import TARGET_KIND, ActionKind, ActionSource, EnforcementAction
 from domain.policy import Policy, PolicyVersion, Severity
 from domain.region import Region
 from domain.report import ReportSource
-from domain.statement import SubjectFacts, statement_fields, take_statement
-from domain.statement_rules import duplicate_puids, statement_errors
 from domain.subject import SubjectKind, Surface
 
 NOW = datetime(2026, 10, 5, 12, tzinfo=UTC)

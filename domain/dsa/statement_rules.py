@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Final
 
-from domain.dsa_vocabulary import (
+from domain.dsa.vocabulary import (
     EEA,
     LANGUAGES,
     AccountType,

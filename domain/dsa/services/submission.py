@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from domain.dsa.statement import StatementOfReasons, SubmissionState
+from domain.dsa.statement_rules import statement_errors
 from domain.ports import UnitOfWork
-from domain.statement import StatementOfReasons, SubmissionState
-from domain.statement_rules import statement_errors
 
 BATCH_MAX = 100  # the database's batch endpoint takes 1 to 100 statements
 

@@ -1,5 +1,5 @@
 """Statement of reasons (EU DSA art. 17, art. 24(5)): what the affected user is told and what the platform sends to
-the DSA Transparency Database, in that database's field vocabulary (``domain.dsa_vocabulary``).
+the DSA Transparency Database, in that database's field vocabulary (``domain.dsa.vocabulary``).
 
 A statement is a snapshot taken when the decision is recorded (``StatementOfReasons``): later changes (an appeal
 that reverses the actions, a new policy version, an edited post) never rewrite what was stated then. Every EU
@@ -19,7 +19,8 @@ from typing import Any
 from domain.account import AccountKind
 from domain.content import ContentKind
 from domain.decision import Decision, Verdict
-from domain.dsa_vocabulary import (
+from domain.dsa.statement_rules import statement_errors
+from domain.dsa.vocabulary import (
     EEA,
     LANGUAGES,
     AccountType,
@@ -37,7 +38,6 @@ from domain.errors import DomainError
 from domain.policy import Policy, PolicyVersion
 from domain.region import Region
 from domain.report import ReportSource
-from domain.statement_rules import statement_errors
 from domain.subject import SubjectKind
 
 VISIBILITY: dict[ActionKind, DecisionVisibility] = {

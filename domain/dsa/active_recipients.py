@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Final
 
 from domain import limits
-from domain.authority_order import ORDER_REGIONS
-from domain.dsa_vocabulary import Country
+from domain.dsa.authority_order import ORDER_REGIONS
+from domain.dsa.vocabulary import Country
 from domain.errors import DomainError
 from domain.region import Region
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from domain.case import Case
 from domain.decision import Decision
+from domain.dsa.statement import StatementOfReasons, SubjectFacts, needs_statement, take_statement
 from domain.enforcement import EnforcementAction
 from domain.policy import Policy, PolicyVersion
 from domain.ports import UnitOfWork
-from domain.statement import StatementOfReasons, SubjectFacts, needs_statement, take_statement
 from domain.subject import Subject, SubjectKind
 
 

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from domain.active_recipients import ActiveRecipients, month_start
 from domain.actor import Actor
-from domain.authority_order import AuthorityOrder, OrderKind
 from domain.decision import Verdict
-from domain.dsa_vocabulary import Category, Country
+from domain.dsa.active_recipients import ActiveRecipients, month_start
+from domain.dsa.authority_order import AuthorityOrder, OrderKind
+from domain.dsa.out_of_court_dispute import DisputeOutcome, OutOfCourtDispute
+from domain.dsa.statement import StatementOfReasons
+from domain.dsa.vocabulary import Category, Country
 from domain.errors import DomainError
-from domain.out_of_court_dispute import DisputeOutcome, OutOfCourtDispute
 from domain.ports import UnitOfWork
 from domain.region import Region
-from domain.statement import StatementOfReasons
 
 E = TypeVar("E")
 

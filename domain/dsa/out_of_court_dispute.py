@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain import limits
-from domain.authority_order import SKEW, given_time
+from domain.dsa.authority_order import SKEW, given_time
 from domain.errors import DomainError
 from domain.region import Region
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Final
 
 from domain import limits
-from domain.dsa_vocabulary import Category, Country
+from domain.dsa.vocabulary import Category, Country
 from domain.errors import DomainError
 from domain.region import Region
 

@@ -1,7 +1,7 @@
 """Notices the platform delivers (EU DSA): the affected user's statement of reasons (art. 17: what was restricted,
 why, under which rule and ground, how to contest it and by when) and the reporter's outcome notice (art. 16(5)).
 
-Rendered from the templates of ``domain.notice_templates`` in the asked language, else the first supported one
+Rendered from the templates of ``domain.dsa.notice_templates`` in the asked language, else the first supported one
 of the fallbacks, else English. They carry no moderator identity and no personal data of anyone else.
 """
 
@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.decision import Decision, Verdict
-from domain.dsa_vocabulary import DecisionGround, YesNo
+from domain.dsa.notice_templates import FALLBACK, TEMPLATES
+from domain.dsa.statement import restricts
+from domain.dsa.vocabulary import DecisionGround, YesNo
 from domain.enforcement import ActionKind, EnforcementAction
-from domain.notice_templates import FALLBACK, TEMPLATES
 from domain.policy import Policy, PolicyVersion
 from domain.report import Report, ReportSource
-from domain.statement import restricts
 
 
 @dataclass(frozen=True)
