@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,32 +24,27 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
-from api import dispatcher as dispatch
 from api import tracing
-from api.backtest_jobs import BacktestRunner
 from api.bootstrap import DatabaseHandle, resolve_database
-from api.bulk_jobs import BulkJobRunner
-from api.dsa_submit import submit_periodically
 from api.graphql.compiler import install_compiled_execution
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
 from api.graphql.schema import build_schema
 from api.http_negotiation import GraphQLResponseMiddleware
+from api.lifecycle import Jobs, Resources, start_jobs, stop_jobs
 from api.logs import install_request_id
-from api.metrics import ScrapeCache, ScrapeSources, metrics_endpoint, sample_pools_forever
+from api.metrics import ScrapeCache, ScrapeSources, metrics_endpoint
 from api.middleware import RequestContextMiddleware
 from api.oidc_fetch import build_oidc_verifier
 from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
 from api.ratelimit import RateLimiter
 from api.settings import Environment, Settings
 from api.trusted_documents import DocumentRefused, DocumentRegistry, take_named
-from authz import table_cache
-from authz.enforcer import Authorizer, get_authorizer
+from authz.enforcer import get_authorizer
 from authz.oidc import JwksFetcher
 from authz.permissions import Permission
 from authz.principal import PrincipalKind
-from persistence.audit import AuditSealer
-from persistence.db import SessionFactory, create_engine, create_session_factory
+from persistence.db import Engine, SessionFactory, create_engine, create_session_factory
 from persistence.fastsql import Pool, create_pool
 from persistence.migrate import migration_status
 
@@ -59,13 +53,19 @@ log = logging.getLogger("vigil.app")
 
 @dataclass
 class Runtime:
-    """What the app holds for its lifetime; built in the lifespan, never at import time."""
+    """What the app holds for its lifetime: the first four fields are made with the app, the rest in its lifespan
+    (never at import time)."""
 
     settings: Settings
+    database_health: DatabaseHealth
+    rate_limiter: RateLimiter
+    scrape_cache: ScrapeCache
     database: DatabaseHandle | None = None
+    engine: Engine | None = None
     sessions: SessionFactory | None = None
     pool: Pool | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    jobs: Jobs = field(default_factory=Jobs)
+    """The background jobs (api.lifecycle) and the handles of those requests reach."""
 
 
 class Refused(Exception):
@@ -190,14 +190,14 @@ class VigilGraphQL(GraphQL[Any, None]):
     # --- the principal: database health, then rate limits ---
 
     async def get_context(self, request: Any, response: Any) -> Any:
-        health: DatabaseHealth = self.runtime.extras["database_health"]
+        health = self.runtime.database_health
         if health.down and self.runtime.sessions is not None and not await health.probe(self.runtime.sessions):
             raise DatabaseUnavailable
         try:
             context = await self.contexts.build(request, response)
         except (SQLAlchemyError, OSError) as exc:
             raise DatabaseUnavailable from exc
-        limiter: RateLimiter = self.runtime.extras["rate_limiter"]
+        limiter = self.runtime.rate_limiter
         client = request.scope.get("client") or ("unknown", 0)
         refusal = await limiter.check(context.principal, str(client[0]))
         if refusal is not None:
@@ -265,7 +265,7 @@ class VigilGraphQL(GraphQL[Any, None]):
             # a future shared with a cancelled sibling leaked its cancellation: a fault, not an outage
             log.error("an operation was cancelled from within", exc_info=True)
             result = ExecutionResult(data=None, errors=[GraphQLError("Unexpected error.")])
-        unavailable = getattr(context, "extras", {}).get("database_unavailable")
+        unavailable = getattr(context, "database_unavailable", None)
         if unavailable is not None:
             raise DatabaseUnavailable from unavailable
         return result
@@ -280,7 +280,7 @@ class VigilGraphQL(GraphQL[Any, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        health: DatabaseHealth = self.runtime.extras["database_health"]
+        health = self.runtime.database_health
         response: Response
         try:
             response = await self.run(Request(scope=scope, receive=receive))
@@ -329,9 +329,12 @@ def create_app(
     settings = settings or Settings()
     install_request_id()
     tracing.configure_from_environment()
-    runtime = Runtime(settings=settings)
-    runtime.extras["database_health"] = DatabaseHealth()
-    runtime.extras["rate_limiter"] = RateLimiter(settings)
+    runtime = Runtime(
+        settings=settings,
+        database_health=DatabaseHealth(),
+        rate_limiter=RateLimiter(settings),
+        scrape_cache=ScrapeCache(ttl=settings.metrics_cache_seconds),
+    )
     authorizer = get_authorizer()  # one per process: its tables are warmed once, whatever the number of apps
     contexts = ContextFactory(
         runtime_sessions=lambda: _sessions(runtime),
@@ -339,6 +342,7 @@ def create_app(
         settings=settings,
         oidc=build_oidc_verifier(settings, oidc_fetch),
         runtime_pool=lambda: runtime.pool,
+        runtime_jobs=lambda: runtime.jobs,
     )
 
     @contextlib.asynccontextmanager
@@ -347,67 +351,27 @@ def create_app(
             runtime.database = DatabaseHandle(url=database_url)
         else:
             runtime.database = resolve_database(settings, probe=False)
-        engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
+        engine = runtime.engine = create_engine(runtime.database.url, pool_size=settings.db_pool_size)
         # A failed statement's error never carries its bound values (emails, phones, IPs) into a log line.
         engine.sync_engine.hide_parameters = True
         if tracing.ENABLED:
             tracing.instrument_engine(engine)
-        runtime.sessions = create_session_factory(engine)
-        runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
-        # Every (role, region) table is ready at start-up: read back from the data directory when a process over
-        # the same policy wrote them (authz.table_cache), else computed beside serving rather than before it
-        # (about half a second of Casbin work), one permission per event-loop turn: requests interleave, and one
-        # that needs a table not built yet builds that one itself. (On the loop, not a thread: CPython 3.11's
-        # parser, which Casbin's matcher uses, is not safe to run from two threads at once.)
+        sessions = runtime.sessions = create_session_factory(engine)
+        pool = runtime.pool = await create_pool(runtime.database.url, size=settings.db_pool_size)
         tables_dir = None if settings.env is Environment.TEST else settings.data_dir / "cache"
-        warm_up = asyncio.create_task(warm_authorizer(authorizer, tables_dir))
-        runtime.extras["authorizer_warm_up"] = warm_up
+        resources = Resources(settings, sessions, pool, engine, authorizer, tables_dir)
+        await start_jobs(resources, runtime.jobs)
         if settings.env is not Environment.TEST:  # a test process builds many apps: their garbage must stay collectable
             freeze_long_lived_objects()
-            warm_up.add_done_callback(lambda _: freeze_long_lived_objects())
-        sealer = AuditSealer(runtime.sessions, interval=settings.audit_seal_interval, traced=tracing.background_tick)
-        sealer.start()
-        runtime.extras["audit_sealer"] = sealer
-        runtime.extras["engine"] = engine
-        runtime.extras["pool_sampler"] = asyncio.create_task(sample_pools_forever(lambda: runtime.pool, engine))
-        bulk: BulkJobRunner | None = None
-        if settings.bulk_jobs_in_process:
-            bulk = runtime.extras["bulk_runner"] = BulkJobRunner(runtime.pool)
-            runtime.extras["bulk_watch"] = asyncio.create_task(bulk.watch())
-            backtests = runtime.extras["backtest_runner"] = BacktestRunner(runtime.pool)
-            runtime.extras["backtest_watch"] = asyncio.create_task(backtests.watch())
-        # Outbox events to webhooks (and NATS): a task beside serving; intake never waits for it.
-        stop_dispatching = asyncio.Event()
-        dispatching = None
-        if settings.dispatcher_enabled:
-            dispatcher = dispatch.from_settings(runtime.pool, settings)
-            dispatching = asyncio.create_task(
-                dispatcher.run(stop_dispatching, interval=settings.dispatch_interval), name="vigil-dispatcher"
-            )
-        submitting = None  # DSA statements to the Transparency Database, when it is configured
-        if settings.dispatcher_enabled and settings.dsa_endpoint and settings.dsa_token:
-            submitting = asyncio.create_task(
-                submit_periodically(runtime.sessions, settings, stop_dispatching), name="vigil-dsa-submission"
-            )
+            warm_up = runtime.jobs.authorizer_warm_up
+            if warm_up is not None:
+                warm_up.add_done_callback(lambda _: freeze_long_lived_objects())
         try:
             yield
         finally:
-            runtime.extras["authorizer_warm_up"].cancel()
-            runtime.extras["pool_sampler"].cancel()
-            if bulk is not None:
-                runtime.extras["bulk_watch"].cancel()
-                await bulk.stop()
-                runtime.extras["backtest_watch"].cancel()
-                await runtime.extras["backtest_runner"].stop()
-            stop_dispatching.set()
-            if dispatching is not None:
-                await dispatching
-            if submitting is not None:
-                await submitting
-            await sealer.stop()
-            if runtime.pool is not None:
-                await runtime.pool.close()
-            await runtime.extras["rate_limiter"].close()
+            await stop_jobs(runtime.jobs)
+            await pool.close()
+            await runtime.rate_limiter.close()
             await engine.dispose()
             runtime.database.close()
             tracing.shutdown()
@@ -425,10 +389,7 @@ def create_app(
     def scrape_sources() -> ScrapeSources | None:
         return None if runtime.pool is None else ScrapeSources(runtime.pool, runtime.sessions)
 
-    runtime.extras["scrape_cache"] = ScrapeCache(ttl=settings.metrics_cache_seconds)
-    metrics = metrics_endpoint(
-        runtime.extras["scrape_cache"], scrape_sources, settings.metrics_token, settings.production
-    )
+    metrics = metrics_endpoint(runtime.scrape_cache, scrape_sources, settings.metrics_token, settings.production)
     graphql_app = VigilGraphQL(runtime, contexts)
     app = Starlette(
         routes=[
@@ -443,15 +404,6 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.runtime = runtime
     return app
-
-
-async def warm_authorizer(authorizer: Authorizer, tables_dir: Path | None) -> None:
-    """The authorizer's tables from ``tables_dir`` if they are there, else built by Casbin and written there."""
-    if tables_dir is not None and table_cache.load(authorizer, tables_dir):
-        return
-    await authorizer.warm_up_gradually()
-    if tables_dir is not None:
-        table_cache.save(authorizer, tables_dir)
 
 
 def freeze_long_lived_objects() -> None:

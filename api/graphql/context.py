@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from api.settings import Settings
@@ -21,6 +23,15 @@ from authz.tokens import BearerError, BearerJwt, hash_token, parse_bearer
 from persistence.db import SessionFactory
 from persistence.fastsql import Pool
 from persistence.principals import TokenProblem, principal_for_token, staff_principal
+
+if TYPE_CHECKING:
+    from api.backtest_jobs import BacktestRunner
+    from api.bulk_jobs import BulkJobRunner
+    from api.lifecycle import Jobs
+    from domain.outbox.webhook import WebhookDelivery
+    from persistence.audit_queries import AuditEventRow, HistoryKey
+    from persistence.outbox_queries import DeliveryKey, EventRow
+    from persistence.pagination import Page
 
 log = logging.getLogger("vigil.auth")
 
@@ -74,10 +85,21 @@ class Context:
     sessions: SessionFactory
     settings: Settings
     auth_error: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     pool: Pool | None = None
     """The plain asyncpg pool of the hot paths (report intake); None outside the running app."""
     principal_cache: PrincipalCache | None = None
+    bulk_runner: BulkJobRunner | None = None
+    """This process's bulk job runner (a submitted job starts at once); None when another process runs them."""
+    backtest_runner: BacktestRunner | None = None
+    payload_error: str | None = None
+    """The code of the first typed error a mutation answered in its payload: the request's metrics outcome."""
+    database_unavailable: BaseException | None = None
+    """Set when a field failed because the database cannot be reached: the request is answered 503."""
+    history_loader: DataLoader[HistoryKey, Page[AuditEventRow]] | None = None
+    history_batches: int = 0
+    """How many statements the `history` loader ran for this request."""
+    webhook_event_loader: DataLoader[uuid.UUID, EventRow | None] | None = None
+    webhook_delivery_loader: DataLoader[DeliveryKey, Page[WebhookDelivery]] | None = None
 
     @cached_property
     def loaders(self) -> Any:
@@ -97,6 +119,7 @@ class ContextFactory:
     oidc: OidcVerifier | None = None
     """Staff JWTs are accepted only with a verifier (``api.oidc_fetch.build_oidc_verifier``)."""
     runtime_pool: Callable[[], Pool | None] = lambda: None
+    runtime_jobs: Callable[[], Jobs | None] = lambda: None
     principals: PrincipalCache = field(init=False)
 
     def __post_init__(self) -> None:
@@ -105,6 +128,7 @@ class ContextFactory:
     async def build(self, request: Any, response: Any) -> Context:
         sessions = self.runtime_sessions()
         principal, problem = await self.authenticate(sessions, request.headers.get("authorization"))
+        jobs = self.runtime_jobs()
         return Context(
             request=request,
             response=response,
@@ -116,6 +140,8 @@ class ContextFactory:
             auth_error=problem,
             pool=self.runtime_pool(),
             principal_cache=self.principals,
+            bulk_runner=None if jobs is None else jobs.bulk_runner,
+            backtest_runner=None if jobs is None else jobs.backtest_runner,
         )
 
     async def authenticate(self, sessions: SessionFactory, header: str | None) -> tuple[Principal, str | None]:

@@ -35,7 +35,7 @@ class OperationLog(SchemaExtension):
         except Exception:  # the document did not parse or names no operation it holds
             operation_type = None
         first = (errors[0].extensions or {}).get("code", "ERROR") if errors else None
-        payload_error = getattr(context, "extras", {}).get("payload_error")
+        payload_error = getattr(context, "payload_error", None)
         outcome = str(first or payload_error or "OK")
         observe_operation(ctx.operation_name, operation_type, outcome, seconds)
         if span is not None:

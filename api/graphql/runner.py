@@ -81,7 +81,8 @@ async def run(
 
 def failed(context: Context, exc: DomainError) -> MutationError:
     """The typed error of a refused command; the first one of a request is its metrics outcome."""
-    context.extras.setdefault("payload_error", str(exc.code.value))
+    if context.payload_error is None:
+        context.payload_error = str(exc.code.value)
     return error_from(exc)
 
 

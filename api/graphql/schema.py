@@ -14,6 +14,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
+from api.graphql.context import Context
 from api.graphql.errors import should_mask_error
 from api.graphql.execution import execution_context_for, install_direct_resolvers
 from api.graphql.extensions import OperationLog
@@ -60,9 +61,8 @@ class VigilSchema(strawberry.Schema):
         for error in errors:
             original = error.original_error
             if original is not None and database_unavailable(original):
-                extras = getattr(context, "extras", None)
-                if isinstance(extras, dict):
-                    extras["database_unavailable"] = original
+                if isinstance(context, Context):
+                    context.database_unavailable = original
                 continue
             if should_mask_error(error):
                 fault = original if original is not None else error

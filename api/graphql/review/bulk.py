@@ -15,7 +15,7 @@ import strawberry
 
 import api.graphql.shared.enums  # noqa: F401  (registers the domain enums)
 from api import tracing
-from api.bulk_jobs import BulkJobRunner, frozen_regions
+from api.bulk_jobs import frozen_regions
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_id, to_global_id
@@ -201,12 +201,6 @@ def _pool(context: Context) -> Any:
     return context.pool
 
 
-def _runner(context: Context) -> BulkJobRunner | None:
-    app = context.request.scope.get("app") if context.request is not None else None
-    runtime = getattr(getattr(app, "state", None), "runtime", None)
-    return None if runtime is None else runtime.extras.get("bulk_runner")
-
-
 def _own_job(context: Context, job: BulkJobEntity | None) -> BulkJobEntity | None:
     """A job is visible to its submitter only."""
     if job is None or job.actor_id != actor_for(context, Permission.CASES_DECIDE).id:
@@ -244,7 +238,7 @@ class BulkMutation:
     )
     async def bulk_decide_cases(self, info: Info, input: BulkDecideCasesInput) -> BulkDecideCasesResult:
         context = info.context
-        runner = _runner(context)
+        runner = context.bulk_runner
 
         async def command(uow: PostgresUnitOfWork, actor: Actor) -> BulkDecideCasesSuccess:
             cmd, grant = submission(context, input)

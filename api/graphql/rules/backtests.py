@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import strawberry
 
-from api.backtest_jobs import BacktestRunner
-from api.bulk_jobs import BulkJobRunner, frozen_regions
+from api.bulk_jobs import frozen_regions
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
@@ -135,12 +134,6 @@ def _pool(context: Context) -> Any:
     return context.pool
 
 
-def _extra(context: Context, name: str) -> Any:
-    app = context.request.scope.get("app") if context.request is not None else None
-    runtime = getattr(getattr(app, "state", None), "runtime", None)
-    return None if runtime is None else runtime.extras.get(name)
-
-
 async def readable_backtest(context: Context, global_id: str, field: str = "id") -> Any:
     """The backtest's row if the caller may read rules in its region (NOT_FOUND otherwise)."""
     job_id = parse_id(global_id, "RuleBacktest", field=field)
@@ -205,7 +198,7 @@ class BacktestMutation:
     )
     async def backtest_rule(self, info: Info, input: BacktestRuleInput) -> BacktestRuleResult:
         context = info.context
-        runner: BacktestRunner | None = _extra(context, "backtest_runner")
+        runner = context.backtest_runner
         try:
             found = await load_rule(info, input.rule_id)
             if found is None:
@@ -271,7 +264,7 @@ class BacktestMutation:
     )
     async def retroact_rule(self, info: Info, input: RetroactRuleInput) -> RetroactRuleResult:
         context = info.context
-        bulk: BulkJobRunner | None = _extra(context, "bulk_runner")
+        bulk = context.bulk_runner
         try:
             row = await readable_backtest(context, input.backtest_id, "backtestId")
             if not context.permissions.allows(Permission.CASES_DECIDE, row["region"]):

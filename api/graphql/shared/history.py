@@ -39,9 +39,6 @@ else:
         )
 
 
-HISTORY_LOADER = "audit.history"
-
-
 HISTORY_DESCRIPTION = (
     "This record's audit events, oldest first. Needs audit:read: without it this field alone is null, with a "
     "FORBIDDEN error at its path."
@@ -108,18 +105,17 @@ def events_connection(page: Page[AuditEventRow]) -> Connection[AuditEvent]:
 
 def _history_loader(info: Info, regions: Regions) -> DataLoader[HistoryKey, Page[AuditEventRow]]:
     """One loader per request: every `history` field of a level is answered by one statement."""
-    extras = info.context.extras
-    loader: DataLoader[HistoryKey, Page[AuditEventRow]] | None = extras.get(HISTORY_LOADER)
+    context = info.context
+    loader = context.history_loader
     if loader is None:
-        sessions = info.context.sessions
+        sessions = context.sessions
 
         async def load(keys: list[HistoryKey]) -> list[Page[AuditEventRow]]:
-            extras[HISTORY_LOADER + ".batches"] = extras.get(HISTORY_LOADER + ".batches", 0) + 1
+            context.history_batches += 1
             async with sessions() as session:
                 return await audit_queries.histories(session, regions, keys)
 
-        loader = DataLoader(load_fn=load)
-        extras[HISTORY_LOADER] = loader
+        loader = context.history_loader = DataLoader(load_fn=load)
     return loader
 
 

@@ -18,10 +18,10 @@ from api.graphql.runner import actor_for
 from api.graphql.shared.common import Connection, connection
 from api.graphql.shared.node import Node
 from authz.permissions import Permission
-from domain import webhook as wh
+from domain.outbox import webhook as wh
 from domain.errors import DomainError
 from domain.region import Region
-from domain.services import webhooks as services
+from domain.outbox.services import webhooks as services
 from persistence import outbox_queries as oq
 from persistence.pagination import Page
 
@@ -29,12 +29,6 @@ T = TypeVar("T")
 
 
 N = TypeVar("N")
-
-
-EVENT_LOADER = "webhooks.events"
-
-
-DELIVERY_LOADER = "webhooks.deliveries"
 
 
 @strawberry.type(description="A fact Vigil tells the platform (the body of a webhook, a NATS message).")
@@ -150,10 +144,9 @@ def map_page(page: Page[T], convert: Callable[[T], N]) -> Page[N]:
 
 
 def _event_loader(info: Info) -> DataLoader[uuid.UUID, oq.EventRow | None]:
-    extras = info.context.extras
-    loader: DataLoader[uuid.UUID, oq.EventRow | None] | None = extras.get(EVENT_LOADER)
+    context = info.context
+    loader = context.webhook_event_loader
     if loader is None:
-        context = info.context
         regions = context.permissions.regions(Permission.EVENTS_READ)
         readable = context.permissions.allows(Permission.EVENTS_READ)
 
@@ -164,13 +157,12 @@ def _event_loader(info: Info) -> DataLoader[uuid.UUID, oq.EventRow | None]:
                 found = await oq.events_by_id(session, regions, ids)
             return [found.get(i) for i in ids]
 
-        loader = extras[EVENT_LOADER] = DataLoader(load_fn=load)
+        loader = context.webhook_event_loader = DataLoader(load_fn=load)
     return loader
 
 
 def _delivery_loader(info: Info) -> DataLoader[oq.DeliveryKey, Page[wh.WebhookDelivery]]:
-    extras = info.context.extras
-    loader: DataLoader[oq.DeliveryKey, Page[wh.WebhookDelivery]] | None = extras.get(DELIVERY_LOADER)
+    loader = info.context.webhook_delivery_loader
     if loader is None:
         sessions = info.context.sessions
         regions = info.context.permissions.regions(Permission.WEBHOOKS_MANAGE)
@@ -179,7 +171,7 @@ def _delivery_loader(info: Info) -> DataLoader[oq.DeliveryKey, Page[wh.WebhookDe
             async with sessions() as session:
                 return await oq.delivery_histories(session, regions, keys)
 
-        loader = extras[DELIVERY_LOADER] = DataLoader(load_fn=load)
+        loader = info.context.webhook_delivery_loader = DataLoader(load_fn=load)
     return loader
 
 

@@ -212,7 +212,7 @@ async def test_history_is_batched_oldest_first_and_regional(sessions: SessionFac
     assert data["b"]["pageInfo"]["hasNextPage"] is True
     assert data["c"]["edges"] == []  # an EU case's history is not visible to a US auditor
     assert [e["node"]["sequence"] for e in data["rest"]["edges"]] == [2, 4, 6]
-    assert context.extras["audit.history.batches"] == 1
+    assert context.history_batches == 1
 
     cursor = data["b"]["edges"][0]["cursor"]
     nxt = await HISTORY_SCHEMA.execute(

@@ -28,7 +28,7 @@ async def client(db_url: str) -> AsyncIterator[tuple[GraphQLClient, Authorizer]]
     endpoint = next(r.endpoint for r in app.routes if isinstance(r, Route) and r.path == "/graphql")
     assert isinstance(endpoint, VigilGraphQL)
     async with app.router.lifespan_context(app):
-        await app.state.runtime.extras["authorizer_warm_up"]  # warming runs beside serving: wait for it here
+        await app.state.runtime.jobs.authorizer_warm_up  # warming runs beside serving: wait for it here
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vigil.test") as http:
             yield GraphQLClient(http), endpoint.contexts.authorizer

@@ -346,7 +346,7 @@ async def test_the_server_runs_a_submitted_job_itself(db_url: str) -> None:
         hate = await flows.policy(gql, admin, "HATE_SPEECH")
         cases = await open_cases(gql, platform, hate, 3)
         submitted = await submit(gql, admin, cases, hate)
-        runner: BulkJobRunner = app.state.runtime.extras["bulk_runner"]
+        runner: BulkJobRunner = app.state.runtime.jobs.bulk_runner
         assert len(runner._tasks) == 1
         await asyncio.gather(*runner._tasks)
         job, items = await job_items(gql, admin, submitted["job"]["id"])

@@ -117,7 +117,7 @@ async def test_database_figures_are_cached_between_scrapes(http: httpx.AsyncClie
         first, "vigil_cases_open", region="US", queue="us-cached"
     )
     http_app = http._transport.app  # type: ignore[attr-defined]
-    http_app.state.runtime.extras["scrape_cache"].cached.clear()  # what the passing of 5 s does
+    http_app.state.runtime.scrape_cache.cached.clear()  # what the passing of 5 s does
     third = await scrape(http)
     assert value(third, "vigil_cases_open", region="US", queue="us-cached") == 2
 

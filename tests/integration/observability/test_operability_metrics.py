@@ -115,7 +115,7 @@ async def test_dsa_statements_by_state(http: httpx.AsyncClient, gql: GraphQLClie
 
     await decided_case(gql, admin, "eu-removal", region="EU")
     http_app = http._transport.app  # type: ignore[attr-defined]
-    http_app.state.runtime.extras["scrape_cache"].cached.clear()  # what the passing of the cache period does
+    http_app.state.runtime.scrape_cache.cached.clear()  # what the passing of the cache period does
     found = await scrape(http)
 
     assert value(found, "vigil_dsa_statements", state="PENDING", region="EU") == 1

@@ -250,7 +250,7 @@ async def test_the_server_runs_a_backtest_itself(db_url: str) -> None:
         rule_id = await draft(gql, admin, rule_text(threshold=3))
         await logins(gql, db_url)
         started = await backtest(gql, admin, rule_id)
-        runner: BacktestRunner = app.state.runtime.extras["backtest_runner"]
+        runner: BacktestRunner = app.state.runtime.jobs.backtest_runner
         assert len(runner._tasks) == 1
         await asyncio.gather(*runner._tasks)
         done = await read(gql, admin, started["backtest"]["id"])
