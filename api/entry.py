@@ -12,7 +12,7 @@ import gc
 def main() -> None:
     gc.disable()
     try:
-        from api.cli import main as cli
+        from api.cli.main import main as cli
     finally:
         gc.enable()
     cli()

@@ -21,7 +21,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from api.cli_documents import CONSOLE_DOCUMENTS, register_console_documents
+from api.cli.documents import CONSOLE_DOCUMENTS, register_console_documents
 from bench import ingest, page
 from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds
 from domain.document import document_id

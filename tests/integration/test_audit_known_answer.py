@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from persistence.audit import AuditRecord, write_events
 from persistence.db import create_engine, create_session_factory
 from persistence.tables.audit import audit_events

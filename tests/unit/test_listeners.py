@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from api.cli import ListenError, bind_listener
+from api.cli.main import ListenError, bind_listener
 from api.serving import _same_port
 
 

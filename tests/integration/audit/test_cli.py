@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from persistence.audit import write_events
 from persistence.db import create_engine, create_session_factory
 from tests.integration.audit.conftest import event

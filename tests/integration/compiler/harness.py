@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from api.app import create_app
-from api.cli_documents import register_with
+from api.cli.documents import register_with
 from api.graphql.compiler import CompiledExecution
 from api.settings import Settings
 from domain.document import document_id, new_document

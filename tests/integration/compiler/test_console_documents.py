@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.cli_documents import CONSOLE_DOCUMENTS, read_documents
+from api.cli.documents import CONSOLE_DOCUMENTS, read_documents
 from api.seed import seed_demo
 from tests.integration.compiler.harness import Differential, differential, principals, register
 

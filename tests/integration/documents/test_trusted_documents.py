@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.cli_documents import CONSOLE_DOCUMENTS, read_documents, register_console_documents
+from api.cli.documents import CONSOLE_DOCUMENTS, read_documents, register_console_documents
 from api.settings import Settings
 from domain.document import document_id
 from persistence.fastsql import asyncpg_dsn

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import nats
 import pytest
 
-from api.cli_events import rule_runner
+from api.cli.events import rule_runner
 from api.events_consumer import EventConsumer
 from domain.region import Region
 from persistence.db import create_engine, create_session_factory

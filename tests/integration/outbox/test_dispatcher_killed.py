@@ -54,7 +54,7 @@ def start_dispatcher(db_url: str) -> subprocess.Popen[bytes]:
         "VIGIL_NATS_URL": "",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "dispatch"],
+        [sys.executable, "-m", "api.cli.main", "dispatch"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

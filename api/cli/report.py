@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import resolve_database
-from api.cli_export import when_option
+from api.cli.export import when_option
 from api.settings import ConfigError, Settings
 from domain.region import Region
 

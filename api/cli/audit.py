@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import resolve_database
-from api.cli_export import Output, ShowProgress, Since, Until, export_rows, run_export
+from api.cli.export import Output, ShowProgress, Since, Until, export_rows, run_export
 from api.settings import Settings
 
 audit_app = typer.Typer(help="The audit trail: verify the hash chain, export events.", no_args_is_help=True)

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import resolve_database
-from api.cli_export import when_option
+from api.cli.export import when_option
 from api.settings import ConfigError, load_settings
 from domain.region import Region
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from api.cli_tokens import _in_transaction as in_transaction
+from api.cli.tokens import _in_transaction as in_transaction
 from api.settings import Settings
 from api.trusted_documents import register
 from domain.document import TrustedDocument, from_files, from_manifest

@@ -17,13 +17,13 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from api.bootstrap import DatabaseHandle, resolve_database, start_database
-from api.cli_audit import audit_app
-from api.cli_db import register_db_commands
-from api.cli_documents import documents_app
-from api.cli_dsa import dsa_app
-from api.cli_events import consume_command, events_app
-from api.cli_report import report_app
-from api.cli_tokens import token_app
+from api.cli.audit import audit_app
+from api.cli.db import register_db_commands
+from api.cli.documents import documents_app
+from api.cli.dsa import dsa_app
+from api.cli.events import consume_command, events_app
+from api.cli.report import report_app
+from api.cli.tokens import token_app
 from api.settings import ConfigError, Settings, describe_settings_error, load_settings
 from persistence.connectivity import DatabaseUnreachable
 
@@ -133,7 +133,7 @@ def serve(
             with console.status("Loading demo data"):
                 summary = asyncio.run(seed_demo(database.url))
             console.print(f"[green]demo data[/green] {summary}")
-            from api.cli_documents import register_console_documents
+            from api.cli.documents import register_console_documents
 
             with console.status("Registering the console's trusted documents"):
                 registered = asyncio.run(register_console_documents(database.url))

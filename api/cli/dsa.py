@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from api.bootstrap import resolve_database
-from api.cli_export import Output, ShowProgress, Since, Until, export_rows, run_export
+from api.cli.export import Output, ShowProgress, Since, Until, export_rows, run_export
 from api.settings import ConfigError, Settings
 
 dsa_app = typer.Typer(help="EU DSA statements of reasons: export, submit.", no_args_is_help=True)
