@@ -11,7 +11,7 @@ waits for the dispatcher) nor other endpoints.
 Delivery is at least once: a dispatcher killed after sending and before recording leaves a lease that expires,
 and the delivery is sent again with the same ``webhook-id`` (receivers deduplicate by it).
 
-Every send resolves the endpoint's host again and checks every address (``domain.webhook_address``), then
+Every send resolves the endpoint's host again and checks every address (``domain.outbox.webhook_address``), then
 connects only to those (``api.webhook_transport``): a name that has come to point inside the operator's networks
 is a failed attempt (``refused: ...``), retried on the usual schedule, and nothing is sent. ``allow_internal``
 (outside production) accepts any address, for local receivers. A failed attempt logs one WARNING line (endpoint,
@@ -40,9 +40,9 @@ from api.metrics import WEBHOOK_DELIVERIES
 from api.webhook_transport import SystemResolver, pinned, pinned_client
 from domain.clock import Clock, SystemClock
 from domain.errors import DomainError
-from domain.events import DomainEvent
-from domain.webhook import JITTER, DeliveryState
-from domain.webhook_address import Resolver, checked_addresses, parse_url
+from domain.outbox.events import DomainEvent
+from domain.outbox.webhook import JITTER, DeliveryState
+from domain.outbox.webhook_address import Resolver, checked_addresses, parse_url
 from persistence.availability import database_unavailable
 from persistence.dispatch import FAN_OUT_BATCH, Lease, Outcome, fan_out, lease_due, outcome, record_all
 from persistence.fastsql import Pool

@@ -18,7 +18,7 @@ from nats.js.errors import NotFoundError
 from api.dispatcher import Publisher, event_body
 from api.metrics import NATS_PUBLISHED
 from domain.clock import Clock, SystemClock
-from domain.events import DomainEvent
+from domain.outbox.events import DomainEvent
 from persistence.dispatch import mark_published, unpublished
 from persistence.fastsql import Pool
 

@@ -1,6 +1,6 @@
 """How webhooks reach the network: names resolved by us, connections opened only to the addresses we checked.
 
-``SystemResolver`` is the app's ``domain.webhook_address.Resolver`` (the system's ``getaddrinfo``, with a
+``SystemResolver`` is the app's ``domain.outbox.webhook_address.Resolver`` (the system's ``getaddrinfo``, with a
 timeout); ``RESOLVER`` is the one registration uses (tests replace it). ``pinned_client`` is the dispatcher's
 HTTP client: its connections are opened by ``PinnedBackend``, which connects only to the addresses the current
 delivery checked (``pinned(host, addresses)``, a context variable) and refuses any other host, proxies included.
@@ -22,7 +22,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from domain.webhook_address import IPAddress, Resolver
+from domain.outbox.webhook_address import IPAddress, Resolver
 
 _PINNED: contextvars.ContextVar[tuple[str, tuple[IPAddress, ...]] | None] = contextvars.ContextVar(
     "vigil_webhook_pinned", default=None

@@ -31,13 +31,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from api.graphql.ids import to_global_id
-from api.seed import seed_demo
+from api.services.seed import seed_demo
 from bench.stack import Stack, load, platform_token, ratio_line, run_process, server_cpu_seconds
 from domain.account import Account, AccountKind
 from domain.content import Content, ContentKind
-from domain.events import EVENT_TYPES
+from domain.outbox.events import EVENT_TYPES
+from domain.outbox.webhook import WebhookEndpoint
 from domain.region import Region
-from domain.webhook import WebhookEndpoint
 from persistence.db import create_engine, create_session_factory
 from persistence.fastsql import asyncpg_dsn
 from persistence.principals import SYSTEM_AUDIT

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from domain.events import DomainEvent, events_of
+from domain.outbox.events import DomainEvent, events_of
 from persistence.audit import AuditRecord
 from persistence.mapping import EntityMapping
 from persistence.metadata import metadata

@@ -31,8 +31,8 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 
-from domain.events import DomainEvent
-from domain.webhook import MAX_ATTEMPTS, DeliveryState, WebhookEndpoint, retry_delay
+from domain.outbox.events import DomainEvent
+from domain.outbox.webhook import MAX_ATTEMPTS, DeliveryState, WebhookEndpoint, retry_delay
 from persistence.fastsql import entity_from_json
 from persistence.repositories import WEBHOOK_ENDPOINTS
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
@@ -200,8 +200,8 @@ RETRY_NOW = sa.text(
 
 
 class SqlPendingDeliveries:
-    """``domain.services.webhooks.PendingDeliveries`` in the unit of work's transaction: one statement, audited as
-    one event on the endpoint (how many were made due)."""
+    """``domain.outbox.services.webhooks.PendingDeliveries`` in the unit of work's transaction: one statement,
+    audited as one event on the endpoint (how many were made due)."""
 
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.uow = uow

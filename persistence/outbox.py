@@ -1,6 +1,6 @@
 """The outbox: event rows written beside their change, and what operators watch (the backlogs).
 
-Both units of work turn each inserted or changed entity into its events with ``domain.events.events_of`` (the
+Both units of work turn each inserted or changed entity into its events with ``domain.outbox.events.events_of`` (the
 one mapping from changes to event types) and write them in the transaction of the change: the SQL unit of work
 as one more INSERT, the prefetching one as one more CTE of its single write statement.
 """
@@ -18,7 +18,7 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.events import DomainEvent
+from domain.outbox.events import DomainEvent
 from persistence.tables.outbox import outbox_events
 
 # Column order of the prefetching unit of work's CTE (``persistence.fastsql.insert_cte`` over the table).

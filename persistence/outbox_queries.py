@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.events import DomainEvent
-from domain.webhook import WebhookDelivery, WebhookEndpoint
+from domain.outbox.events import DomainEvent
+from domain.outbox.webhook import WebhookDelivery, WebhookEndpoint
 from persistence.dispatch import event_from
 from persistence.pagination import Page, check_first, keyset, to_page
 from persistence.repositories import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS

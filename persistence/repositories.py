@@ -21,6 +21,7 @@ from domain.content import Content
 from domain.decision import Decision
 from domain.dsa.statement import StatementOfReasons, SubmissionState
 from domain.enforcement import EnforcementAction
+from domain.outbox.webhook import WebhookDelivery, WebhookEndpoint
 from domain.policy import Policy, PolicyVersion
 from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
@@ -29,7 +30,6 @@ from domain.report import Report
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface
-from domain.webhook import WebhookDelivery, WebhookEndpoint
 from persistence.mapping import EntityMapping
 from persistence.operations import claimable_appeal, claimable_case
 from persistence.tables.automation import automation_rules

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import orjson
 
-from domain.events import EVENT_TYPES
+from domain.outbox.events import EVENT_TYPES
 from domain.rule_quality import BASELINE_HOURS, jumped
 from persistence.audit import AuditRecord
 from persistence.fastsql import audit_arrays, insert_cte

@@ -8,7 +8,7 @@ in the unit of work (its state as found against its state as left), all stamped 
 in the same transaction. The prefetching units of work (``persistence.prefetched``) follow the same rules, so the
 two engines write the same rows and events (``tests/integration/differential``). Leaving `async with` without an
 error commits; an error rolls everything back. Services and resolvers never commit. The same changes become
-outbox events (``domain.events.events_of``), written in the same transaction.
+outbox events (``domain.outbox.events.events_of``), written in the same transaction.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from domain.webhook import WebhookDelivery, WebhookEndpoint
+from domain.outbox.webhook import WebhookDelivery, WebhookEndpoint
 from persistence.metadata import metadata
 from persistence.tables.columns import region, tz
 from persistence.tables.derive import entity_columns

@@ -16,13 +16,13 @@ from domain.decision import Verdict
 from domain.dsa.statement import SubmissionState
 from domain.enforcement import ActionKind, ActionSource
 from domain.errors import ErrorCode
+from domain.outbox.webhook import DeliveryState
 from domain.policy import Severity
 from domain.region import Region
 from domain.report import ReportSource
 from domain.services.ad import AdReviewOutcome
 from domain.strike import StrikeStatus
 from domain.subject import SubjectKind, Surface
-from domain.webhook import DeliveryState
 
 ENUMS = (
     (Region, "Where a record's data belongs."),

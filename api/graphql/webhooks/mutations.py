@@ -18,12 +18,12 @@ from api.graphql.runner import run
 from api.graphql.shared.common import MutationError
 from api.graphql.webhooks.types import Webhook, WebhookDelivery, caller_of, owner_of
 from authz.permissions import Permission
-from domain import webhook as wh
 from domain.actor import Actor
 from domain.errors import DomainError
-from domain.events import EVENT_TYPES
+from domain.outbox import webhook as wh
+from domain.outbox.events import EVENT_TYPES
+from domain.outbox.services import webhooks as services
 from domain.region import Region
-from domain.services import webhooks as services
 from persistence.dispatch import SqlPendingDeliveries
 from persistence.repositories import PostgresUnitOfWork
 

@@ -18,10 +18,10 @@ from api.graphql.runner import actor_for
 from api.graphql.shared.common import Connection, connection
 from api.graphql.shared.node import Node
 from authz.permissions import Permission
-from domain.outbox import webhook as wh
 from domain.errors import DomainError
-from domain.region import Region
+from domain.outbox import webhook as wh
 from domain.outbox.services import webhooks as services
+from domain.region import Region
 from persistence import outbox_queries as oq
 from persistence.pagination import Page
 

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from api import webhook_transport
 from api.app import create_app
 from api.settings import Settings
-from domain.webhook_address import IPAddress
+from domain.outbox.webhook_address import IPAddress
 from persistence.fastsql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.outbox.helpers import DELIVERIES, REGISTER, decided_case, dispatcher, register

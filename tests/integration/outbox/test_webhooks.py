@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from domain.clock import FixedClock
-from domain.webhook import MAX_ATTEMPTS
+from domain.outbox.webhook import MAX_ATTEMPTS
 from persistence.fastsql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.outbox.helpers import (

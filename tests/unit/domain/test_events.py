@@ -13,7 +13,7 @@ from domain.case import Case, CaseState
 from domain.decision import Decision, Verdict
 from domain.dsa.statement import StatementOfReasons
 from domain.enforcement import ActionKind, EnforcementAction
-from domain.events import CATALOGUE, EVENT_TYPES, DomainEvent, events_of
+from domain.outbox.events import CATALOGUE, EVENT_TYPES, DomainEvent, events_of
 from domain.region import Region
 from domain.subject import SubjectKind, Surface
 

@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 
 from domain.clock import Clock, FixedClock
 from domain.errors import DomainError, ErrorCode
-from domain.region import Region
-from domain.services.webhooks import RegisterWebhook, register_webhook
-from domain.webhook import WebhookDelivery, WebhookEndpoint
-from domain.webhook_address import (
+from domain.outbox.services.webhooks import RegisterWebhook, register_webhook
+from domain.outbox.webhook import WebhookDelivery, WebhookEndpoint
+from domain.outbox.webhook_address import (
     IPAddress,
     address_problem,
     canonical_host,
     checked_addresses,
     parse_url,
 )
+from domain.region import Region
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 

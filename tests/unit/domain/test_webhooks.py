@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import DomainError, ErrorCode
+from domain.outbox.webhook import JITTER, MAX_ATTEMPTS, WebhookEndpoint, retry_delay, signature
 from domain.region import Region
-from domain.webhook import JITTER, MAX_ATTEMPTS, WebhookEndpoint, retry_delay, signature
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 

@@ -1,8 +1,8 @@
-"""The README's event catalogue is the code's: rendered from domain.events.CATALOGUE, every type listed once."""
+"""The README's event catalogue is the code's: rendered from domain.outbox.events.CATALOGUE, every type listed once."""
 
 from __future__ import annotations
 
-from domain.events import CATALOGUE
+from domain.outbox.events import CATALOGUE
 from tools.event_catalogue import README, current, render
 
 

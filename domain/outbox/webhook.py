@@ -20,9 +20,9 @@ from enum import StrEnum
 
 from domain import limits
 from domain.errors import DomainError
-from domain.events import EVENT_TYPES
+from domain.outbox.events import EVENT_TYPES
+from domain.outbox.webhook_address import parse_url
 from domain.region import Region
-from domain.webhook_address import parse_url
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 DEFAULT_OVERLAP = timedelta(hours=24)
@@ -150,7 +150,7 @@ class WebhookEndpoint:
 
 
 def _validate_url(url: str, strict: bool) -> None:
-    """The URL parses (see ``domain.webhook_address``); ``strict`` (production): https, and no IP literal or name
+    """The URL parses (see ``domain.outbox.webhook_address``); ``strict`` (production): https, and no IP literal or name
     outside the public internet (what a name resolves to is checked by the service, and at every delivery)."""
     limits.text(url, field="url", max_len=URL_MAX)
     parse_url(url, strict=strict)

@@ -15,9 +15,9 @@ from typing import Protocol
 
 from domain.clock import Clock
 from domain.errors import DomainError
+from domain.outbox.webhook import DEFAULT_OVERLAP, WebhookDelivery, WebhookEndpoint
+from domain.outbox.webhook_address import Resolver, checked_addresses, parse_url
 from domain.region import Region
-from domain.webhook import DEFAULT_OVERLAP, WebhookDelivery, WebhookEndpoint
-from domain.webhook_address import Resolver, checked_addresses, parse_url
 
 
 class _Endpoints(Protocol):

@@ -1,0 +1,1 @@
+"""The outbox's application services (see ``domain.outbox``). Each takes the caller's unit of work and never commits."""
