@@ -20,17 +20,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from api import tracing
-from api.backtest_jobs import BacktestRunner
-from api.bulk_jobs import BulkJobRunner
 from api.dispatcher import from_settings as dispatcher_from_settings
-from api.dsa_submit import submit_periodically
 from api.metrics import sample_pools_forever
+from api.services.backtest_jobs import BacktestRunner
+from api.services.bulk_jobs import BulkJobRunner
+from api.services.dsa_submit import submit_periodically
 from api.settings import Settings
 from authz import table_cache
 from authz.enforcer import Authorizer
 from persistence.audit import AuditSealer
 from persistence.db import Engine, SessionFactory
-from persistence.fastsql import Pool
+from persistence.fast.sql import Pool
 
 log = logging.getLogger("vigil.lifecycle")
 

@@ -14,7 +14,7 @@ A *power* is a permission in a region (``*``: in every region at once). What a r
   (``partner_token_powers``).
 
 ``lacking`` says which powers the caller lacks; empty means the result may be issued. The identity service
-(``api.identity``) applies it for GraphQL and the command line; the operator at the command line (``None``) is
+(``api.services.identity``) applies it for GraphQL and the command line; the operator at the command line (``None``) is
 not bound by it (it has the database), but never attaches to an existing principal holding more than it asked
 for without saying so (``vigil token issue --existing``). An OIDC login never creates or changes a principal:
 its subject must equal a stored staff name exactly (``persistence.principals.staff_principal``).

@@ -11,7 +11,7 @@ principal:
   dropped, dashes unified, and the letters that pass for Latin ones (Cyrillic ``а``, Greek ``ο``, ``1``/``I``
   for ``l``, ``0`` for ``o``, ``rn`` for ``m``...) mapped onto them. Two different canonical names with one
   skeleton are look-alikes (``Admin-Global``, ``admin-globaI``, ``аdmin-global`` with a Cyrillic ``а``): the
-  identity service refuses to create or address one beside the other (``api.identity``).
+  identity service refuses to create or address one beside the other (``api.services.identity``).
 
 An OIDC subject is compared with stored names exactly, never through either function: an identity provider's
 ``Admin-Global`` is not Vigil's ``admin-global``.

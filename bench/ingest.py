@@ -39,7 +39,7 @@ from domain.outbox.events import EVENT_TYPES
 from domain.outbox.webhook import WebhookEndpoint
 from domain.region import Region
 from persistence.db import create_engine, create_session_factory
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from persistence.principals import SYSTEM_AUDIT
 from persistence.repositories import ACCOUNTS, CONTENTS, WEBHOOK_ENDPOINTS
 from persistence.uow import SqlUnitOfWork

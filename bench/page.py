@@ -15,10 +15,10 @@ import argparse
 import asyncio
 from typing import Any
 
-from api.seed import seed_demo
+from api.services.seed import seed_demo
 from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds, staff_token
 from persistence.db import create_engine, create_session_factory
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from persistence.principals import SYSTEM_AUDIT
 from persistence.scale import seed_scale
 from persistence.uow import SqlUnitOfWork

@@ -305,7 +305,7 @@ def _name(value: str, what: str) -> str:
     return name
 
 
-# -- looking a name up before attaching to it (``api.identity``) ---------------------------------------------
+# -- looking a name up before attaching to it (``api.services.identity``) ---------------------------------------------
 
 _NAMES_LOCK: Final = 0x5649_474C_4E41_4D45  # "VIGLNAME": serialises creating principals by name
 """A transaction-level advisory lock key: the look-alike check and the creation it allows happen as one."""
@@ -424,7 +424,7 @@ async def create_token(
     """Store a new token for ``principal_id``; returns it and its secret (shown once, stored only hashed).
 
     A staff token has no scopes and no region (it carries its principal's roles); a partner token has both.
-    Scopes are stored as given: the identity service checks them beforehand (``api.identity``).
+    Scopes are stored as given: the identity service checks them beforehand (``api.services.identity``).
     """
     if expires_at is not None and expires_at <= now:
         raise ValueError("a token must expire in the future")

@@ -69,8 +69,8 @@ def submit_command(
     """Send every PENDING statement to the DSA Transparency Database (VIGIL_DSA_ENDPOINT, VIGIL_DSA_TOKEN) in
     batches of up to 100. Safe to re-run after a crash: statements left in flight are looked up by puid first,
     so none is sent twice. Exit 1 when the database could not be reached (the next run resumes)."""
-    from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
-    from api.dsa_submit import resend_rejected, submit_alone
+    from api.services.dsa_client import SubmissionFailed, TransparencyDatabaseClient
+    from api.services.dsa_submit import resend_rejected, submit_alone
     from domain.errors import DomainError
     from persistence.db import create_engine, create_session_factory
 

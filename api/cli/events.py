@@ -29,7 +29,7 @@ def prune_command(
     """Drop whole monthly partitions of platform events (and their idempotency keys). Without --before, keeps
     VIGIL_EVENTS_RETENTION_DAYS days (a month partly inside them is kept whole)."""
     from persistence.events import prune
-    from persistence.fastsql import create_pool
+    from persistence.fast.sql import create_pool
 
     settings = load_settings()
     cutoff = when_option(before, "--before")
@@ -83,11 +83,11 @@ def consume_command(
 ) -> None:
     """Consume platform events from NATS JetStream (VIGIL_NATS_URL) into the event log, at least once, each
     idempotency key stored once. Start as many as needed, on any machine: they share one durable consumer."""
-    from api.events_consumer import EventConsumer
     from api.logs import configure_logging
+    from api.services.events_consumer import EventConsumer
     from persistence.db import create_engine, create_session_factory
     from persistence.events import PostgresEventLog
-    from persistence.fastsql import create_pool
+    from persistence.fast.sql import create_pool
     from persistence.uow import AuditContext
 
     settings = load_settings()

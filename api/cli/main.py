@@ -128,7 +128,7 @@ def serve(
             with console.status("Migrating the database to head"):
                 migrations.upgrade_if_behind(database.url)
         if seed:
-            from api.seed import seed_demo
+            from api.services.seed import seed_demo
 
             with console.status("Loading demo data"):
                 summary = asyncio.run(seed_demo(database.url))
@@ -193,14 +193,14 @@ def dispatch(
     submission run at a time across all processes)."""
     from api.dispatcher import from_settings
     from api.logs import configure_logging
-    from persistence.fastsql import create_pool
+    from persistence.fast.sql import create_pool
 
     settings = load_settings()
     configure_logging(settings.log_level)
     _exit_on_sigterm()
 
     async def run(url: str) -> None:
-        from api.dsa_submit import submit_periodically
+        from api.services.dsa_submit import submit_periodically
         from persistence.db import create_engine, create_session_factory
 
         pool = await create_pool(url, size=4)
@@ -242,7 +242,7 @@ def seed(
     ),
 ) -> None:
     """Load the demo data (idempotent: a second run adds nothing)."""
-    from api.seed import seed_demo
+    from api.services.seed import seed_demo
     from persistence import migrate as migrations
 
     database = resolve_database(Settings())

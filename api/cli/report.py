@@ -1,5 +1,5 @@
 """`vigil report`: the EU DSA transparency report of one region and period, as JSON, one HTML page, or the CSV of
-the Commission's Quantitative or Qualitative Template (``api.transparency_report``)."""
+the Commission's Quantitative or Qualitative Template (``api.services.transparency_report``)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def transparency_command(
     """The Commission's harmonised templates: orders of Member State authorities, art. 16 notices, own-initiative
     moderation, restrictions (each once), complaints, out-of-court disputes, art. 23 suspensions, automated means
     and their accuracy, human resources, monthly active recipients; and the qualitative texts."""
-    from api.transparency_report import AboutError, load_about, report_document
+    from api.services.transparency_report import AboutError, load_about, report_document
 
     start, end = when_option(from_, "--from"), when_option(to, "--to")
     assert start is not None
@@ -68,15 +68,15 @@ def transparency_command(
     finally:
         database.close()
     if format is Format.html:
-        from api.transparency_html import render_html
+        from api.services.transparency_html import render_html
 
         text = render_html(report)
     elif format is Format.csv:
-        from api.transparency_csv import quantitative_csv
+        from api.services.transparency_csv import quantitative_csv
 
         text = quantitative_csv(report)
     elif format is Format.qualitative:
-        from api.transparency_csv import qualitative_csv
+        from api.services.transparency_csv import qualitative_csv
 
         text = qualitative_csv(report)
     else:

@@ -3,9 +3,9 @@
 `issue` prints the secret alone on the last line of stdout (everything else goes to stderr), so scripts can do
 `TOKEN=$(vigil token issue --role moderator --region US | tail -n1)`.
 
-The operator has the database, so the identity service does not cap it (``api.identity.OPERATOR``), but it never
-attaches silently: a staff token for an existing staff member who holds more than `--role` in `--region` (the
-token carries all they hold) is refused unless `--existing` says that is meant; a name that looks like another
+The operator has the database, so the identity service does not cap it (``api.services.identity.OPERATOR``), but
+it never attaches silently: a staff token for an existing staff member who holds more than `--role` in `--region`
+(the token carries all they hold) is refused unless `--existing` says that is meant; a name that looks like another
 principal's is refused outright; a `vendor_moderator` needs `--vendor`. Such refusals are audited.
 """
 
@@ -24,12 +24,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api import identity
 from api.bootstrap import resolve_database
 from api.graphql.ids import parse_any
-from api.identity import PartnerToken, StaffToken
+from api.services import identity
+from api.services.identity import PartnerToken, StaffToken, staff_name
 from api.settings import Settings
-from authz.roles import GLOBAL_REGION
 from domain.errors import DomainError
 from persistence.principals import SYSTEM_AUDIT, TokenRecord, list_tokens
 from persistence.uow import AuditContext, SqlUnitOfWork
@@ -40,11 +39,6 @@ token_app = typer.Typer(help="API tokens: issue (the secret is shown once), revo
 console = Console(stderr=True)
 OPERATION = "token issue"
 stdout = Console(soft_wrap=True)
-
-
-def staff_name(role: str, region: str) -> str:
-    """The default staff principal for a role and region: `moderator-US`, `admin-global`."""
-    return f"{role}-{'global' if region == GLOBAL_REGION else region}"
 
 
 def _fail(message: str) -> typer.Exit:

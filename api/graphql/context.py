@@ -21,13 +21,13 @@ from authz.oidc import OidcError, OidcVerifier
 from authz.principal import Principal
 from authz.tokens import BearerError, BearerJwt, hash_token, parse_bearer
 from persistence.db import SessionFactory
-from persistence.fastsql import Pool
+from persistence.fast.sql import Pool
 from persistence.principals import TokenProblem, principal_for_token, staff_principal
 
 if TYPE_CHECKING:
-    from api.backtest_jobs import BacktestRunner
-    from api.bulk_jobs import BulkJobRunner
     from api.lifecycle import Jobs
+    from api.services.backtest_jobs import BacktestRunner
+    from api.services.bulk_jobs import BulkJobRunner
     from domain.outbox.webhook import WebhookDelivery
     from persistence.audit_queries import AuditEventRow, HistoryKey
     from persistence.outbox_queries import DeliveryKey, EventRow

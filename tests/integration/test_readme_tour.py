@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from api.seed import seed_demo
+from api.services.seed import seed_demo
 from tests.integration.conftest import GraphQLClient
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from api.cli.tokens import staff_name
+from api.services.identity import staff_name
 from authz.scopes import resolve_scopes
 from persistence.db import create_engine, create_session_factory
 from persistence.metadata import metadata

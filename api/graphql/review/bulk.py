@@ -1,7 +1,7 @@
 """Bulk decisions: `bulkDecideCases` submits a job, `bulkJob(id)` follows it, `cancelBulkJob` stops it.
 
 The job is checked up front (1 to 1,000 distinct cases, the decision's own rules, the policy), written with its
-items in one transaction, then run in the server process chunk by chunk (``api.bulk_jobs``). A job is its
+items in one transaction, then run in the server process chunk by chunk (``api.services.bulk_jobs``). A job is its
 submitter's: another caller's `bulkJob(id)` answers null and `cancelBulkJob` NOT_FOUND.
 """
 
@@ -15,7 +15,6 @@ import strawberry
 
 import api.graphql.shared.enums  # noqa: F401  (registers the domain enums)
 from api import tracing
-from api.bulk_jobs import frozen_regions
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_id, to_global_id
@@ -24,6 +23,7 @@ from api.graphql.runner import actor_for, audit_context, failed, run
 from api.graphql.shared.common import Connection, Error, MutationError, connection, error_from
 from api.graphql.shared.inputs import ActionInput
 from api.graphql.shared.node import Node
+from api.services.bulk_jobs import frozen_regions
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.bulk import BulkItemState, BulkJobState, LadderLevel
@@ -33,7 +33,7 @@ from domain.decision import Verdict
 from domain.enforcement import RequestedAction
 from domain.errors import DomainError, ErrorCode
 from domain.services.bulk import Grant, SubmitBulkDecide, cancel_job, submit_bulk_decide
-from persistence.bulk import BulkUnitOfWork, get_job, list_items
+from persistence.fast.bulk import BulkUnitOfWork, get_job, list_items
 from persistence.pagination import Page, check_first, decode_cursor, encode_cursor
 from persistence.repositories import PostgresUnitOfWork
 from persistence.retry import retrying

@@ -1,5 +1,5 @@
 """Backtests and retroaction: ``backtestRule`` runs a rule version (any state) over the stored events of a period
-as a job (``api.backtest_jobs``), ``ruleBacktest(id)`` follows it (progress, hits, precision against past human
+as a job (``api.services.backtest_jobs``), ``ruleBacktest(id)`` follows it (progress, hits, precision against past human
 decisions, a sample of hits), ``cancelRuleBacktest`` stops it, and ``retroactRule`` applies the version's
 ``decide`` to the subjects it matched as a bulk job with ``bulkDecideCases``' per-region checks.
 
@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import strawberry
 
-from api.bulk_jobs import frozen_regions
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
@@ -24,6 +23,7 @@ from api.graphql.rules.queries import load_rule
 from api.graphql.rules.stats import PeriodInput, PrecisionFigure, _figure, period_of
 from api.graphql.runner import audit_context, failed, run
 from api.graphql.shared.common import MutationError
+from api.services.bulk_jobs import frozen_regions
 from authz.permissions import Permission
 from domain.errors import DomainError
 from domain.rule_quality import Precision

@@ -14,14 +14,14 @@ from typing import Annotated
 
 import strawberry
 
-from api import identity
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_id
 from api.graphql.permissions import requires
 from api.graphql.runner import audit_context, run
 from api.graphql.shared.common import MutationError
 from api.graphql.tokens.types import ApiToken, principal_uuid
-from api.identity import DEFAULT_LIFETIME, EscalationRefused, Issuer, PartnerToken, StaffToken
+from api.services import identity
+from api.services.identity import DEFAULT_LIFETIME, EscalationRefused, Issuer, PartnerToken, StaffToken
 from authz.permissions import Permission
 from domain.actor import Actor
 from persistence.repositories import PostgresUnitOfWork

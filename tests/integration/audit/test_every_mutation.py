@@ -18,11 +18,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from api.backtest_jobs import BacktestRunner
 from api.graphql.ids import parse_any, to_global_id
 from api.graphql.schema import build_schema
+from api.services.backtest_jobs import BacktestRunner
 from persistence.db import create_engine, create_session_factory
-from persistence.fastsql import create_pool
+from persistence.fast.sql import create_pool
 from persistence.tables.audit import audit_events
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, event, fetch

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from api import identity
-from api.identity import Issuer, PartnerToken, StaffToken
+from api.services import identity
+from api.services.identity import Issuer, PartnerToken, StaffToken
 from authz.enforcer import Authorizer
 from authz.principal import Principal
 from domain.errors import DomainError, ErrorCode

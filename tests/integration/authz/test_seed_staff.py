@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from api.seed_staff import seed_staff
+from api.services.seed_staff import seed_staff
 from authz.roles import Role
 from persistence.db import create_engine, create_session_factory
 from persistence.principals import SYSTEM_AUDIT

@@ -13,15 +13,15 @@ import pytest
 import sqlalchemy as sa
 
 from api.app import create_app
-from api.bulk_jobs import BulkJobRunner, job_audit
 from api.graphql.ids import to_global_id
+from api.services.bulk_jobs import BulkJobRunner, job_audit
 from api.settings import Settings
 from domain.bulk import BulkJob
 from domain.clock import FixedClock
 from domain.services.bulk import run_chunk
-from persistence.bulk import BulkUnitOfWork, get_job
 from persistence.db import create_engine
-from persistence.fastsql import Pool, create_pool, recording_queries
+from persistence.fast.bulk import BulkUnitOfWork, get_job
+from persistence.fast.sql import Pool, create_pool, recording_queries
 from persistence.tables.audit import audit_events
 from persistence.tables.auth import role_assignments
 from persistence.tables.bulk import bulk_job_items, bulk_jobs

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from api.bulk_jobs import BulkJobRunner
+from api.services.bulk_jobs import BulkJobRunner
 from domain.bulk import LadderLevel, level_of
 from domain.enforcement import ActionKind
 from persistence.db import create_engine
-from persistence.fastsql import Pool, create_pool
+from persistence.fast.sql import Pool, create_pool
 from persistence.tables.audit import audit_events
 from persistence.tables.bulk import bulk_job_items
 from persistence.tables.outcomes import enforcement_actions

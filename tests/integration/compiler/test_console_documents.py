@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from api.cli.documents import CONSOLE_DOCUMENTS, read_documents
-from api.seed import seed_demo
+from api.services.seed import seed_demo
 from tests.integration.compiler.harness import Differential, differential, principals, register
 
 pytestmark = pytest.mark.db

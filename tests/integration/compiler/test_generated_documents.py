@@ -11,7 +11,7 @@ from graphql import parse
 from hypothesis import Phase, given, settings
 
 from api.graphql.schema import build_schema
-from api.seed import seed_demo
+from api.services.seed import seed_demo
 from api.settings import Settings
 from tests.integration.compiler.generator import documents
 from tests.integration.compiler.harness import Differential, differential, principals, register

@@ -9,9 +9,9 @@ import pytest
 
 from api.app import create_app
 from api.graphql.compiler.cache import LRU
-from api.seed import seed_demo
+from api.services.seed import seed_demo
 from api.settings import Settings
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.compiler.harness import Differential, differential, principals, register
 
 pytestmark = pytest.mark.db

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from api.dsa_client import BATCH_PATH, PUID_PATH
+from api.services.dsa_client import BATCH_PATH, PUID_PATH
 from domain.dsa.statement_rules import DUPLICATE_PUID, duplicate_puids, statement_errors
 
 TOKEN = "X|test-token"

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from api.seed import seed_demo
+from api.services.seed import seed_demo
 from domain.dsa.statement import RESTRICTING
 from domain.dsa.statement_rules import statement_errors
 from domain.region import Region
 from persistence.db import create_engine, create_session_factory
-from persistence.fastsql import recording_queries
+from persistence.fast.sql import recording_queries
 from persistence.tables.outcomes import decisions, enforcement_actions, statements_of_reasons
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows

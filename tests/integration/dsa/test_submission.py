@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
-from api.dsa_submit import SUBMISSION_LOCK, _uow, submit_alone, submit_periodically, submit_statements
 from api.graphql.ids import to_global_id
-from api.seed import seed_demo
+from api.services.dsa_client import SubmissionFailed, TransparencyDatabaseClient
+from api.services.dsa_submit import SUBMISSION_LOCK, _uow, submit_alone, submit_periodically, submit_statements
+from api.services.seed import seed_demo
 from api.settings import Settings
 from domain.clock import SystemClock
 from domain.dsa.services.submission import take_batch

@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from api.transparency_csv import cell
-from api.transparency_html import render_html
-from api.transparency_report import QUALITATIVE, QUANTITATIVE, About, report_document
+from api.services.transparency_csv import cell
+from api.services.transparency_html import render_html
+from api.services.transparency_report import QUALITATIVE, QUANTITATIVE, About, report_document
 from domain.account import AccountKind
 from domain.actor import Actor, ActorKind, Capability
 from domain.appeal import AppealState

@@ -18,11 +18,11 @@ import nats
 import pytest
 
 from api.cli.events import rule_runner
-from api.events_consumer import EventConsumer
+from api.services.events_consumer import EventConsumer
 from domain.region import Region
 from persistence.db import create_engine, create_session_factory
 from persistence.events import PostgresEventLog
-from persistence.fastsql import Pool, create_pool
+from persistence.fast.sql import Pool, create_pool
 from persistence.rule_runtime import cache_for
 from persistence.uow import AuditContext
 from tests.integration.conftest import GraphQLClient

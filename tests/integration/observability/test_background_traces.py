@@ -16,12 +16,12 @@ from opentelemetry.trace import SpanKind, format_trace_id
 
 from api import tracing
 from api.app import create_app
-from api.bulk_jobs import BulkJobRunner
 from api.dispatcher import Dispatcher
+from api.services.bulk_jobs import BulkJobRunner
 from api.settings import Settings
 from persistence.audit import AuditSealer
 from persistence.db import create_engine, create_session_factory
-from persistence.fastsql import Pool, create_pool
+from persistence.fast.sql import Pool, create_pool
 from tests.integration.bulk.helpers import open_cases, submit
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows

@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.backtest_jobs import BacktestRunner
-from api.bulk_jobs import BulkJobRunner
 from api.graphql.ids import parse_any
+from api.services.backtest_jobs import BacktestRunner
+from api.services.bulk_jobs import BulkJobRunner
 from api.settings import Settings
-from persistence.fastsql import create_pool
+from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, event, fetch
 from tests.integration.lifecycle import flows

@@ -15,9 +15,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.backtest_jobs import BacktestRunner
 from api.graphql.ids import parse_any, to_global_id
-from persistence.fastsql import create_pool
+from api.services.backtest_jobs import BacktestRunner
+from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, fetch
 from tests.integration.lifecycle import flows

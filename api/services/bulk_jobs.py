@@ -28,7 +28,7 @@ from domain.clock import Clock
 from domain.errors import DomainError
 from domain.region import Region
 from domain.services.bulk import ChunkOutcome, ChunkReads, Grant, ItemSpoiled, run_chunk
-from persistence.bulk import BulkUnitOfWork, roles_now
+from persistence.fast.bulk import BulkUnitOfWork, roles_now
 from persistence.retry import GaveUp, LostRace, retrying
 from persistence.uow import AuditContext
 

@@ -1,5 +1,5 @@
 """The transparency report as CSV (RFC 4180, UTF-8), the machine-readable form of the Commission's templates
-(``api.transparency_report``): the Quantitative Template one indicator value a row, section by section in the
+(``api.services.transparency_report``): the Quantitative Template one indicator value a row, section by section in the
 Annex's order; the Qualitative Template one free-text indicator a row.
 
 Quantitative columns: ``section`` (its number), ``section_title``, ``field`` (the indicator's name in the JSON
@@ -14,7 +14,7 @@ import csv
 import io
 from typing import Any
 
-from api.transparency_report import QUALITATIVE, QUANTITATIVE, label
+from api.services.transparency_report import QUALITATIVE, QUANTITATIVE, label
 
 QUANTITATIVE_HEADER = ("section", "section_title", "field", "indicator", "dimension", "key", "label", "value")
 QUALITATIVE_HEADER = ("indicator", "label", "text")

@@ -65,6 +65,11 @@ MAX_LIFETIME: Final = timedelta(days=366)
 DEFAULT_LIFETIME: Final = "30d"
 
 
+def staff_name(role: str, region: str) -> str:
+    """The default staff principal for a role and region: `moderator-US`, `admin-global`."""
+    return f"{role}-{'global' if region == GLOBAL_REGION else region}"
+
+
 @dataclass(frozen=True)
 class Issuer:
     """Who issues or revokes: as audited, with the permissions that cap it (None: the operator, uncapped) and

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from api.dsa_client import SubmissionFailed, TransparencyDatabaseClient
+from api.services.dsa_client import SubmissionFailed, TransparencyDatabaseClient
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
 from domain.dsa.services.records import resend_statement

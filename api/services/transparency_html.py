@@ -1,5 +1,5 @@
 """The transparency report as one self-contained HTML page: the Quantitative Template's sections
-(``api.transparency_report``), each breakdown as an inline SVG bar chart and a table, then the Qualitative
+(``api.services.transparency_report``), each breakdown as an inline SVG bar chart and a table, then the Qualitative
 Template's texts (no script, no stylesheet or font from elsewhere). Keys read as labels ("Scams and fraud", not
 ``STATEMENT_CATEGORY_SCAMS_AND_FRAUD``); every figure cell carries ``data-figure`` and every breakdown row its
 ``data-key``, so a reader's tools, and the tests, can check the page against the JSON and the CSV."""
@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from api.transparency_csv import cell
-from api.transparency_report import QUALITATIVE, QUANTITATIVE, Item, label
+from api.services.transparency_csv import cell
+from api.services.transparency_report import QUALITATIVE, QUANTITATIVE, Item, label
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:60rem;color:#1b1f24;
@@ -79,7 +79,7 @@ def _section(number: int, title: str, items: tuple[Item, ...], report: dict[str,
 
 
 def render_html(report: dict[str, Any]) -> str:
-    """The page for a report document (``api.transparency_report.report_document``)."""
+    """The page for a report document (``api.services.transparency_report.report_document``)."""
     region = escape(str(report["region"]))
     period = f"{escape(report['period_start'])} to {escape(report['period_end'])}"
     provider = escape(report.get("service_name") or report.get("provider_name") or "")

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from api.seed_staff import demo_staff, seed_staff
+from api.services.seed_staff import demo_staff, seed_staff
 from authz.actors import actor_for
 from authz.enforcer import get_authorizer
 from authz.permissions import Permission

@@ -11,7 +11,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cli.tokens import staff_name
+from api.services.identity import staff_name
 from authz.roles import GLOBAL_REGION, Role
 from persistence.principals import ensure_partner, ensure_staff_detailed
 from persistence.tables.auth import principals
