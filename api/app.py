@@ -45,7 +45,7 @@ from authz.oidc import JwksFetcher
 from authz.permissions import Permission
 from authz.principal import PrincipalKind
 from persistence.db import Engine, SessionFactory, create_engine, create_session_factory
-from persistence.fastsql import Pool, create_pool
+from persistence.fast.sql import Pool, create_pool
 from persistence.migrate import migration_status
 
 log = logging.getLogger("vigil.app")

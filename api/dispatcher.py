@@ -45,7 +45,7 @@ from domain.outbox.webhook import JITTER, DeliveryState
 from domain.outbox.webhook_address import Resolver, checked_addresses, parse_url
 from persistence.availability import database_unavailable
 from persistence.dispatch import FAN_OUT_BATCH, Lease, Outcome, fan_out, lease_due, outcome, record_all
-from persistence.fastsql import Pool
+from persistence.fast.sql import Pool
 
 log = logging.getLogger("vigil.dispatch")
 

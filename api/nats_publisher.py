@@ -20,7 +20,7 @@ from api.metrics import NATS_PUBLISHED
 from domain.clock import Clock, SystemClock
 from domain.outbox.events import DomainEvent
 from persistence.dispatch import mark_published, unpublished
-from persistence.fastsql import Pool
+from persistence.fast.sql import Pool
 
 DUPLICATE_WINDOW_SECONDS = 600.0
 

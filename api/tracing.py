@@ -33,7 +33,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from persistence import fastsql
+from persistence.fast import sql as fastsql
 
 ENABLED = False
 _tracer: Tracer | None = None

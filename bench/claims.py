@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from api.graphql.ids import parse_any, to_global_id
 from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds
 from persistence.db import create_engine, create_session_factory
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from persistence.principals import SYSTEM_AUDIT, create_token, ensure_staff
 from persistence.tables.cases import cases
 from persistence.tables.operations import queues

@@ -25,7 +25,7 @@ from api.cli.documents import CONSOLE_DOCUMENTS, register_console_documents
 from bench import ingest, page
 from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds
 from domain.document import document_id
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from persistence.scale import seed_scale
 
 PAGE = (CONSOLE_DOCUMENTS / "CasesPage.graphql").read_text()

@@ -24,7 +24,7 @@ from domain.rules.event import Event
 from domain.services.backtests import LEASE, BacktestHit, Compiled, StoredEvent
 from domain.services.rules import catalogue
 from persistence.audit import AuditRecord
-from persistence.fastsql import audit_arrays, insert_cte
+from persistence.fast.sql import audit_arrays, insert_cte
 from persistence.rule_stats import BUCKET_SQL, JUDGED_SQL
 from persistence.rules import DEFAULT_SIGNALS
 from persistence.tables.audit import audit_events

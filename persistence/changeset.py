@@ -3,7 +3,7 @@ version guard, and the audit and outbox events of the changes.
 
 An engine only loads rows (``loaded``, ``added``) and writes what the change set hands it: the SQL unit of work
 (``persistence.uow``) with one statement per table, as often as its queries need to see the changes; the
-prefetching ones (``persistence.prefetched``) in one statement at commit. The rules it keeps (ARCHITECTURE.md):
+prefetching ones (``persistence.fast.prefetched``) in one statement at commit. The rules it keeps (ARCHITECTURE.md):
 
 * an update is guarded by the version the row has in the database now (``guard``) and bumps it once per unit of
   work (a row the unit of work inserted keeps its first version);

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from domain.outbox.events import DomainEvent
 from domain.outbox.webhook import MAX_ATTEMPTS, DeliveryState, WebhookEndpoint, retry_delay
-from persistence.fastsql import entity_from_json
+from persistence.fast.sql import entity_from_json
 from persistence.repositories import WEBHOOK_ENDPOINTS
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
 

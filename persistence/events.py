@@ -23,7 +23,7 @@ import orjson
 
 from domain.services.events import Accepted, NewEvent
 from persistence.audit import AuditRecord
-from persistence.fastsql import audit_arrays, insert_cte
+from persistence.fast.sql import audit_arrays, insert_cte
 from persistence.tables.audit import audit_events
 from persistence.tables.events import PARTITION_SCHEMA
 from persistence.uow import AuditContext

@@ -70,7 +70,7 @@ def upgrade_if_behind(url: str) -> bool:
 async def _current_revision_of(url: str) -> str | None:
     import asyncpg
 
-    from persistence.fastsql import asyncpg_dsn
+    from persistence.fast.sql import asyncpg_dsn
 
     try:
         conn = await asyncpg.connect(asyncpg_dsn(url))

@@ -37,7 +37,7 @@ def claimable_case(queue_id: Any, *, now: Any, escalated: bool) -> sa.Select[Any
     An expired lease counts as free, so an abandoned case returns to the queue with no background job.
     Under READ COMMITTED a row another claimer leased and committed meanwhile is re-checked after the lock
     and fails ``lease_expires_at <= now``: every case goes to exactly one claimer. ``queue_id`` and ``now`` are
-    values or bind parameters (``persistence.claims`` compiles it once for asyncpg).
+    values or bind parameters (``persistence.fast.claims`` compiles it once for asyncpg).
     """
     c = cases.c
     states = [*WORKABLE, CaseState.ESCALATED] if escalated else list(WORKABLE)

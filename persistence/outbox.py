@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.outbox.events import DomainEvent
 from persistence.tables.outbox import outbox_events
 
-# Column order of the prefetching unit of work's CTE (``persistence.fastsql.insert_cte`` over the table).
+# Column order of the prefetching unit of work's CTE (``persistence.fast.sql.insert_cte`` over the table).
 _ARRAY_COLUMNS = tuple(c.name for c in outbox_events.columns if not c.identity)
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from persistence.fastsql import Pool, compile_statement, entity_from, pg_type
+from persistence.fast.sql import Pool, compile_statement, entity_from, pg_type
 from persistence.mapping import EntityMapping
 from persistence.pagination import Page, keyset, to_page
 

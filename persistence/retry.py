@@ -25,7 +25,7 @@ T = TypeVar("T")
 log = logging.getLogger("vigil.retry")
 
 ATTEMPTS: Final = 6
-"""Tries per command. Report intake's first one runs unlocked (``persistence.prefetched``); every retry takes the
+"""Tries per command. Report intake's first one runs unlocked (``persistence.fast.prefetched``); every retry takes the
 subjects' locks, and nobody changes a subject's case under them, so a crowd needs two tries per request."""
 
 #: unique violation, serialization failure, deadlock detected

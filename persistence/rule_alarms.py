@@ -14,7 +14,7 @@ import orjson
 from domain.outbox.events import EVENT_TYPES
 from domain.rule_quality import BASELINE_HOURS, jumped
 from persistence.audit import AuditRecord
-from persistence.fastsql import audit_arrays, insert_cte
+from persistence.fast.sql import audit_arrays, insert_cte
 from persistence.rule_stats import hourly_rates
 from persistence.tables.audit import audit_events
 

@@ -24,7 +24,7 @@ from domain.rules import ListIndex, ListKind, ListSnapshot, RuleError, RuleSet, 
 from domain.rules.ports import EntityFacts
 from domain.services.rule_runs import ActiveRule, HitRecord, LoadedRules
 from domain.services.rules import RuleState, catalogue
-from persistence.fastsql import unrecorded
+from persistence.fast.sql import unrecorded
 from persistence.rules import DEFAULT_SIGNALS
 
 log = logging.getLogger("vigil.rules")

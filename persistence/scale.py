@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from domain.region import Region
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 
 CHUNK = 20_000
 REGIONS = "ARRAY[" + ",".join(f"'{r.value}'" for r in Region) + "]"  # the domain's regions, in their order

@@ -5,7 +5,7 @@ entities (in foreign-key order, one statement per table) and updates changed one
 `WHERE version = <loaded>` (no row → CONFLICT: someone else changed it first); a unit of work bumps a row's
 version once, however many flushes write it. On commit it writes one audit event per entity inserted or changed
 in the unit of work (its state as found against its state as left), all stamped with one instant, the commit's,
-in the same transaction. The prefetching units of work (``persistence.prefetched``) follow the same rules, so the
+in the same transaction. The prefetching units of work (``persistence.fast.prefetched``) follow the same rules, so the
 two engines write the same rows and events (``tests/integration/differential``). Leaving `async with` without an
 error commits; an error rolls everything back. Services and resolvers never commit. The same changes become
 outbox events (``domain.outbox.events.events_of``), written in the same transaction.

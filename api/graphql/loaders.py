@@ -27,7 +27,7 @@ from domain.strike_ladder import LadderVersion
 from persistence import reads
 from persistence.db import SessionFactory
 from persistence.dsa_records import AUTHORITY_ORDERS, DISPUTES
-from persistence.fastsql import Pool
+from persistence.fast.sql import Pool
 from persistence.mapping import EntityMapping
 from persistence.repositories import (
     ACCOUNTS,

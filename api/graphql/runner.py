@@ -26,8 +26,8 @@ from domain.actor import Actor
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from domain.services.report import IntakeReads, SubmitReport
-from persistence.intake import IntakeUnitOfWork
-from persistence.prefetched import PrefetchedUnitOfWork
+from persistence.fast.intake import IntakeUnitOfWork
+from persistence.fast.prefetched import PrefetchedUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
 from persistence.retry import retrying
 from persistence.uow import AuditContext
@@ -99,7 +99,7 @@ async def run_prefetched(
     optimistic_first: bool = False,
 ) -> T | MutationError:
     """``run`` for the hot commands (report intake, claims) on a prefetching unit of work: the same actor, region
-    guard, typed errors and retry policy, in four round trips (``persistence.prefetched``). With
+    guard, typed errors and retry policy, in four round trips (``persistence.fast.prefetched``). With
     ``optimistic_first`` the first attempt runs unlocked in two round trips and any retry runs locked."""
     context = info.context
     pool = context.pool

@@ -150,7 +150,7 @@ async def decide_item(uow: UnitOfWork, job: BulkJob, item: BulkJobItem, config: 
 class ChunkReads:
     """What ``run_chunk`` reads, known before it runs: the job, its next ``limit`` PENDING items in order (one
     more than the chunk decides, to tell whether others wait after it) and everything deciding their cases under
-    the job's policy can ask for. A prefetching engine loads exactly this (``persistence.bulk``)."""
+    the job's policy can ask for. A prefetching engine loads exactly this (``persistence.fast.bulk``)."""
 
     job_id: uuid.UUID
     limit: int

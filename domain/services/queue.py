@@ -97,7 +97,7 @@ class ClaimNextCase:
 class ClaimReads:
     """What ``claim_next_case`` reads, known before it runs: the queue, and either the case to renew or the queue's
     most urgent free case the actor may take (escalated ones only from ``ESCALATED_CASE_MIN`` seniority). A
-    prefetching engine loads exactly this (``persistence.claims``)."""
+    prefetching engine loads exactly this (``persistence.fast.claims``)."""
 
     queue_id: uuid.UUID
     escalated: bool

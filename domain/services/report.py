@@ -48,7 +48,7 @@ class IntakeReads:
     """What ``submit_report`` / ``submit_reports`` read, known from the commands before they run: the reporter's
     earlier reports under the commands' idempotency keys, the subjects (with their open cases and the queues of
     their regions) and the cited policies (with their versions in force). A prefetching engine loads exactly this
-    and nothing else (``persistence.intake``); a read outside it is a programming error there."""
+    and nothing else (``persistence.fast.intake``); a read outside it is a programming error there."""
 
     reporter_id: str
     subjects: tuple[tuple[SubjectKind, uuid.UUID], ...]

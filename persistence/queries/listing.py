@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence import reads
 from persistence.db import SessionFactory
-from persistence.fastsql import Pool
+from persistence.fast.sql import Pool
 from persistence.mapping import EntityMapping
 from persistence.pagination import Page
 from persistence.queries import filters as f

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from persistence.claims import _prefetch
-from persistence.fastsql import create_pool
+from persistence.fast.claims import _prefetch
+from persistence.fast.sql import create_pool
 
 
 async def test_the_next_case_is_read_off_the_claim_index_whatever_the_values(db_url: str) -> None:

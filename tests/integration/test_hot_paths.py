@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from persistence.fastsql import recording_queries
+from persistence.fast.sql import recording_queries
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle.flows import SUBMIT_REPORT, SUBMIT_REPORTS, account, content, ok, policy, report
 from tests.integration.operations.helpers import claim_next, define_queue

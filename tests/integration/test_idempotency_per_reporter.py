@@ -2,7 +2,7 @@
 real database. Two reporters sending the same key each get a report of their own; a reporter sending its key again
 gets its first report back and nothing is written.
 
-The paths: report intake's prefetching unit of work (`persistence.intake`: `submitReport`, `submitReports`) and the
+The paths: report intake's prefetching unit of work (`persistence.fast.intake`: `submitReport`, `submitReports`) and the
 SQL unit of work (`persistence.repositories.ReportRepository`: the reports `submitSignal` files). A partner's
 reporter id is its organisation (`partner:<org>`), so the two reporters are two organisations."""
 

@@ -1,4 +1,4 @@
-"""Report intake's first attempt runs unlocked (``persistence.prefetched``, optimistic mode): when it loses a race
+"""Report intake's first attempt runs unlocked (``persistence.fast.prefetched``, optimistic mode): when it loses a race
 between its read and its write, its one write statement applies nothing, and the locked retry counts the report."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from domain.report import ReportSource
 from domain.services.report import IntakeReads, SubmitReport, submit_report
 from domain.subject import SubjectKind
 from persistence.db import SessionFactory, create_engine, create_session_factory
-from persistence.fastsql import asyncpg_dsn, create_pool, lock_key
-from persistence.intake import IntakeUnitOfWork
-from persistence.prefetched import LostRace
+from persistence.fast.intake import IntakeUnitOfWork
+from persistence.fast.prefetched import LostRace
+from persistence.fast.sql import asyncpg_dsn, create_pool, lock_key
 from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
 from tests.integration.conftest import GraphQLClient

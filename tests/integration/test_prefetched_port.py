@@ -12,10 +12,10 @@ from domain.report import ReportSource
 from domain.services.queue import ClaimReads
 from domain.services.report import IntakeReads, SubmitReport, submit_report
 from domain.subject import SubjectKind
-from persistence.claims import ClaimUnitOfWork
-from persistence.fastsql import create_pool
-from persistence.intake import IntakeUnitOfWork
-from persistence.prefetched import NotLoaded
+from persistence.fast.claims import ClaimUnitOfWork
+from persistence.fast.intake import IntakeUnitOfWork
+from persistence.fast.prefetched import NotLoaded
+from persistence.fast.sql import create_pool
 from persistence.uow import AuditContext
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle.flows import account, content, policy

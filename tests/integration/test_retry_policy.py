@@ -13,8 +13,8 @@ from domain.report import ReportSource
 from domain.services.report import IntakeReads, SubmitReport, submit_report
 from domain.subject import SubjectKind
 from persistence.db import create_engine, create_session_factory
-from persistence.fastsql import create_pool
-from persistence.intake import IntakeUnitOfWork
+from persistence.fast.intake import IntakeUnitOfWork
+from persistence.fast.sql import create_pool
 from persistence.repositories import PostgresUnitOfWork
 from persistence.retry import ATTEMPTS, GaveUp, LostRace, lost_race, retrying
 from persistence.uow import AuditContext

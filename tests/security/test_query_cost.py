@@ -13,7 +13,7 @@ from graphql import get_introspection_query, parse
 from api.graphql.limits import INTROSPECTION_MAX_COST, introspection_max_cost, operation_cost
 from api.graphql.schema import build_schema
 from api.settings import Settings
-from persistence.fastsql import recording_queries
+from persistence.fast.sql import recording_queries
 from tests.integration.conftest import GraphQLClient
 from tests.integration.tokens import issue_partner_token, issue_staff_token, row_counts
 from tests.security.conftest import AppClient, LogLines

@@ -39,8 +39,8 @@ from domain.services.queue import (
     reroute_cases,
 )
 from persistence import operations as ops
-from persistence.claims import ClaimUnitOfWork
-from persistence.fastsql import Pool
+from persistence.fast.claims import ClaimUnitOfWork
+from persistence.fast.sql import Pool
 from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
 from persistence.waiting import unqueued_cases

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 import persistence.tables  # noqa: F401  (registers every table on the metadata)
 from domain.clock import FixedClock
 from persistence.db import SessionFactory, create_engine, create_session_factory
-from persistence.fastsql import Pool, asyncpg_dsn, create_pool
+from persistence.fast.sql import Pool, asyncpg_dsn, create_pool
 from persistence.metadata import metadata
 from persistence.uow import AuditContext
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import persistence.prefetched
+import persistence.fast.prefetched
 import persistence.uow
 from tests.integration.differential.conftest import World
 from tests.integration.differential.harness import Differential, altered
@@ -21,7 +21,7 @@ from tests.integration.differential.test_review import decide_on_bulk, decide_on
 async def test_audit_timestamps_taken_per_record_by_one_engine_are_caught(
     differential: Differential, world: World
 ) -> None:
-    original = persistence.prefetched.audit_arrays
+    original = persistence.fast.prefetched.audit_arrays
 
     def per_record(records: list[Any]) -> Any:
         shifted = [
@@ -29,7 +29,7 @@ async def test_audit_timestamps_taken_per_record_by_one_engine_are_caught(
         ]
         return original(shifted)
 
-    with altered(persistence.prefetched, "audit_arrays", per_record), pytest.raises(AssertionError, match="audit"):
+    with altered(persistence.fast.prefetched, "audit_arrays", per_record), pytest.raises(AssertionError, match="audit"):
         await differential.run(decide_on_sql(world), decide_on_bulk(world))
 
 

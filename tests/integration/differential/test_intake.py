@@ -14,7 +14,7 @@ from domain.errors import ErrorCode
 from domain.report import ReportSource
 from domain.services.report import IntakeReads, SubmitReport, submit_report, submit_reports
 from domain.subject import SubjectKind
-from persistence.intake import IntakeUnitOfWork
+from persistence.fast.intake import IntakeUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
 from tests.integration.differential.conftest import REPORTER, World
 from tests.integration.differential.harness import Differential, Run, Side, audit_of

@@ -10,8 +10,8 @@ from domain.enforcement import ActionKind, RequestedAction
 from domain.services.bulk import ChunkReads, run_chunk
 from domain.services.decision import DecideCase, decide_case
 from domain.services.queue import ClaimNextCase, ClaimReads, claim_next_case
-from persistence.bulk import BulkUnitOfWork
-from persistence.claims import ClaimUnitOfWork
+from persistence.fast.bulk import BulkUnitOfWork
+from persistence.fast.claims import ClaimUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
 from tests.integration.differential.conftest import MODERATOR, RUNNER, World

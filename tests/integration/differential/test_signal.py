@@ -13,7 +13,7 @@ from domain.report import ReportSource
 from domain.services.automation import SignalOutcome, SubmitSignal, submit_signal
 from domain.services.report import IntakeReads, SubmitReport, submit_report
 from domain.subject import SubjectKind
-from persistence.intake import IntakeUnitOfWork
+from persistence.fast.intake import IntakeUnitOfWork
 from persistence.repositories import PostgresUnitOfWork
 from tests.integration.differential.conftest import World
 from tests.integration.differential.harness import Differential, Side, audit_of

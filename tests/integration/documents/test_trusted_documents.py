@@ -16,7 +16,7 @@ from api.app import create_app
 from api.cli.documents import CONSOLE_DOCUMENTS, read_documents, register_console_documents
 from api.settings import Settings
 from domain.document import document_id
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.tokens import issue_partner_token, issue_staff_token, row_counts
 
 pytestmark = pytest.mark.db

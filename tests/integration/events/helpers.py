@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 """When the helpers' events happened unless told otherwise: one instant, so a re-sent event is the same event."""

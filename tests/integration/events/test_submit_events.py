@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from persistence.events import prune
-from persistence.fastsql import create_pool
+from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import SUBMIT, event, fetch
 from tests.integration.operator.helpers import run_vigil, vigil_env

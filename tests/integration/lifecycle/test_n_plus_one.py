@@ -27,7 +27,7 @@ from domain.services.policy import DefinePolicy, define_policy
 from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind, Surface
 from persistence.db import SessionFactory
-from persistence.fastsql import recording_queries
+from persistence.fast.sql import recording_queries
 from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
 from tests.integration.conftest import GraphQLClient

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.app import create_app
 from api.nats_publisher import NatsPublisher
 from api.settings import Settings
-from persistence.fastsql import create_pool
+from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
 from tests.integration.observability.test_metrics import scrape, value

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from api.dispatcher import Dispatcher
-from persistence.fastsql import Pool, create_pool
+from persistence.fast.sql import Pool, create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
 

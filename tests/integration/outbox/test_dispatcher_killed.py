@@ -19,7 +19,7 @@ from pathlib import Path
 
 import asyncpg
 
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.outbox.helpers import register
 from tests.integration.outbox.receiver import Receiver, running_receiver

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
 from tests.integration.operations.helpers import claim_next, define_queue

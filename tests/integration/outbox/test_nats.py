@@ -14,7 +14,7 @@ import nats
 import pytest
 
 from api.nats_publisher import NatsPublisher
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.outbox.helpers import decided_case, dispatcher
 from tests.integration.tokens import issue_staff_token

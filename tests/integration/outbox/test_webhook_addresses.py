@@ -24,7 +24,7 @@ from api import webhook_transport
 from api.app import create_app
 from api.settings import Settings
 from domain.outbox.webhook_address import IPAddress
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.outbox.helpers import DELIVERIES, REGISTER, decided_case, dispatcher, register
 from tests.integration.outbox.receiver import running_receiver

@@ -15,7 +15,7 @@ import pytest
 
 from api.logs import JsonFormatter
 from domain.clock import FixedClock
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.observability.test_metrics import scrape, value
 from tests.integration.outbox.helpers import DISABLE, RETRY, decided_case, dispatcher, register

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.outbox.helpers import (
     DELIVERIES,

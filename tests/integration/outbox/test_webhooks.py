@@ -15,7 +15,7 @@ import asyncpg
 
 from domain.clock import FixedClock
 from domain.outbox.webhook import MAX_ATTEMPTS
-from persistence.fastsql import asyncpg_dsn
+from persistence.fast.sql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.outbox.helpers import (
     DELIVERIES,

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from domain.rules.ports import CounterKey, CounterRecord
 from persistence.counters import PostgresCounterStore
 from persistence.counters_redis import PREFIX, RedisCounterStore
-from persistence.fastsql import create_pool
+from persistence.fast.sql import create_pool
 
 REDIS_URL = os.environ.get("VIGIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

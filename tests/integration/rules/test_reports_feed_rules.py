@@ -3,7 +3,7 @@ counters (`distinct(reporters, content, 24h)`) and a rule on `content.reported` 
 
 from __future__ import annotations
 
-from persistence.fastsql import recording_queries
+from persistence.fast.sql import recording_queries
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import fetch
 from tests.integration.lifecycle import flows

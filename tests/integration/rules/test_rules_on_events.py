@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.services.rules import RuleState
 from persistence import rule_runtime
-from persistence.fastsql import create_pool
+from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, event, fetch
 from tests.integration.lifecycle import flows

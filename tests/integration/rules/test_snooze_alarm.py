@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
-from persistence.fastsql import create_pool
+from persistence.fast.sql import create_pool
 from persistence.rule_alarms import raise_alarms
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import event, fetch

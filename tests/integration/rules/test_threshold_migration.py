@@ -23,7 +23,7 @@ from domain.region import Region
 from domain.rules import Decide, Event, OpenCase
 from domain.rules.memory import Snapshot
 from persistence import migrate as migrations
-from persistence.fastsql import asyncpg_dsn, create_pool
+from persistence.fast.sql import asyncpg_dsn, create_pool
 from persistence.rule_runtime import load_rules
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import fetch

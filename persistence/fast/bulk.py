@@ -1,6 +1,6 @@
 """Bulk jobs on PostgreSQL: one chunk of a job on four round trips, cancelling, taking over expired leases, reads.
 
-A chunk is a prefetching unit of work (``persistence.prefetched``): ``BEGIN``; one statement that reads the job,
+A chunk is a prefetching unit of work (``persistence.fast.prefetched``): ``BEGIN``; one statement that reads the job,
 its next PENDING items in order and everything deciding their cases can ask for (the cases, their subjects and
 owner accounts, the cited policy and its version in force, the owners' strikes, the actions on subjects and
 owners, the strike ladders in force in the cases' regions); the domain's ``decide_case`` per item, in memory; one
@@ -33,9 +33,9 @@ from domain.services.bulk import ChunkReads
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface
-from persistence.fastsql import entity_from_json
+from persistence.fast.prefetched import ById, PrefetchedPolicies, PrefetchedUnitOfWork, not_loaded, read_only
+from persistence.fast.sql import entity_from_json
 from persistence.mapping import EntityMapping
-from persistence.prefetched import ById, PrefetchedPolicies, PrefetchedUnitOfWork, not_loaded, read_only
 from persistence.repositories import (
     ACCOUNTS,
     ACTIONS,

@@ -5,7 +5,7 @@
 2. after the domain has folded the reports in memory, one write: new cases, changed cases (guarded by the
    version they were loaded at), new reports and their audit events, as data-modifying CTEs over ``unnest``.
 
-That first attempt runs unlocked (optimistic mode of ``persistence.prefetched``): each statement is its own
+That first attempt runs unlocked (optimistic mode of ``persistence.fast.prefetched``): each statement is its own
 transaction, and a write that lost a race applies nothing. The retry runs locked: ``BEGIN`` with the advisory
 locks of every subject in the batch in key order, the same read and write, ``COMMIT``. The subject lock
 serialises everything that opens or folds into a subject's case (the SQL unit of work's ``find_open_for_subject``
@@ -36,9 +36,9 @@ from domain.region import Region
 from domain.report import Report
 from domain.services.report import IntakeReads
 from domain.subject import SubjectKind
-from persistence.fastsql import entity_from_json, lock_key, lock_subjects_sql
+from persistence.fast.prefetched import ById, LostRace, PrefetchedPolicies, PrefetchedUnitOfWork, not_loaded, read_only
+from persistence.fast.sql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
-from persistence.prefetched import ById, LostRace, PrefetchedPolicies, PrefetchedUnitOfWork, not_loaded, read_only
 from persistence.repositories import (
     ACCOUNTS,
     ADS,

@@ -23,9 +23,9 @@ from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.services.queue import ClaimReads
 from domain.subject import SubjectKind
-from persistence.fastsql import Compiled, compile_statement, entity_from, labelled, nulls_as
+from persistence.fast.prefetched import NotLoaded, PrefetchedUnitOfWork, not_loaded, read_only
+from persistence.fast.sql import Compiled, compile_statement, entity_from, labelled, nulls_as
 from persistence.operations import claimable_case
-from persistence.prefetched import NotLoaded, PrefetchedUnitOfWork, not_loaded, read_only
 from persistence.repositories import CASES, QUEUES
 from persistence.tables.cases import cases
 from persistence.tables.operations import queues

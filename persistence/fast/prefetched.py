@@ -35,7 +35,7 @@ from domain.policy import Policy, PolicyVersion
 from domain.region import Region
 from domain.subject import SubjectKind
 from persistence.changeset import AuditContext, ChangeSet
-from persistence.fastsql import audit_arrays, column_arrays, insert_cte, update_cte
+from persistence.fast.sql import audit_arrays, column_arrays, insert_cte, update_cte
 from persistence.mapping import EntityMapping
 from persistence.outbox import event_arrays
 from persistence.retry import LostRace as LostRace  # raised here; callers import it from either module
