@@ -88,7 +88,7 @@ def event_line(row: Any) -> str:
 
 
 async def _export(url: str, since: datetime | None, until: datetime | None, out: IO[str], show: bool) -> int:
-    from persistence import audit_queries
+    from persistence.queries import audit as audit_queries
 
     return await export_rows(
         url,

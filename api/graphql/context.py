@@ -29,9 +29,9 @@ if TYPE_CHECKING:
     from api.services.backtest_jobs import BacktestRunner
     from api.services.bulk_jobs import BulkJobRunner
     from domain.outbox.webhook import WebhookDelivery
-    from persistence.audit_queries import AuditEventRow, HistoryKey
-    from persistence.outbox_queries import DeliveryKey, EventRow
     from persistence.pagination import Page
+    from persistence.queries.audit import AuditEventRow, HistoryKey
+    from persistence.queries.outbox import DeliveryKey, EventRow
 
 log = logging.getLogger("vigil.auth")
 

@@ -24,11 +24,11 @@ from domain.policy import Policy, PolicyVersion
 from domain.report import Report
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
-from persistence import reads
 from persistence.db import SessionFactory
 from persistence.dsa_records import AUTHORITY_ORDERS, DISPUTES
 from persistence.fast.sql import Pool
 from persistence.mapping import EntityMapping
+from persistence.queries import reads
 from persistence.repositories import (
     ACCOUNTS,
     ACTIONS,

@@ -52,6 +52,7 @@ from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind, Surface
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.principals import SYSTEM_AUDIT
+from persistence.queries.waiting import unqueued_cases
 from persistence.repositories import PostgresUnitOfWork
 from persistence.tables.auth import principals
 from persistence.tables.automation import automation_rules
@@ -59,7 +60,6 @@ from persistence.tables.moderated import accounts
 from persistence.tables.operations import queues
 from persistence.tables.policies import policies
 from persistence.uow import AuditContext
-from persistence.waiting import unqueued_cases
 
 T = TypeVar("T")
 MARKER = "demo-creator-1"

@@ -8,12 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from persistence import reads
 from persistence.db import SessionFactory
 from persistence.fast.sql import Pool
 from persistence.mapping import EntityMapping
 from persistence.pagination import Page
 from persistence.queries import filters as f
+from persistence.queries import reads
 from persistence.queries.status import account_status_is, strike_status_is
 from persistence.repositories import (
     ACCOUNTS,

@@ -12,8 +12,9 @@ from api.graphql.shared.common import Connection
 from api.graphql.shared.history import AuditEvent, events_connection, readable_regions
 from authz.permissions import Permission
 from domain.errors import DomainError
-from persistence import audit, audit_queries
-from persistence.audit_queries import AuditFilter
+from persistence import audit
+from persistence.queries import audit as audit_queries
+from persistence.queries.audit import AuditFilter
 
 
 @strawberry.type

@@ -10,7 +10,7 @@ from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_any
 from api.graphql.shared.history import BigInt
 from persistence import audit
-from persistence.audit_queries import AuditFilter
+from persistence.queries.audit import AuditFilter
 
 
 @strawberry.input(description="Every given condition must hold. Time bounds: `since` inclusive, `until` exclusive.")

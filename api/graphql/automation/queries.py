@@ -14,8 +14,8 @@ from api.graphql.shared.listing import visible_regions
 from authz.permissions import Permission
 from domain.errors import DomainError
 from domain.region import Region
-from persistence import reads
 from persistence.pagination import Page
+from persistence.queries import reads
 from persistence.repositories import AUTOMATION_RULES
 
 

@@ -28,9 +28,9 @@ from domain.errors import DomainError
 from domain.region import Region
 from domain.report import ReportSource
 from domain.subject import SubjectKind
-from persistence.lookup import policy_id_by_code, subject_id_by_external_id
 from persistence.queries import filters as q
 from persistence.queries import listing
+from persistence.queries.lookup import policy_id_by_code, subject_id_by_external_id
 
 
 @strawberry.input

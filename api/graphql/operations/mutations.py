@@ -41,9 +41,9 @@ from domain.services.queue import (
 from persistence import operations as ops
 from persistence.fast.claims import ClaimUnitOfWork
 from persistence.fast.sql import Pool
+from persistence.queries.waiting import unqueued_cases
 from persistence.repositories import PostgresUnitOfWork
 from persistence.uow import AuditContext
-from persistence.waiting import unqueued_cases
 
 
 @strawberry.input

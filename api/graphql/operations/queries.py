@@ -21,8 +21,8 @@ from domain.errors import DomainError
 from domain.queue import QueueSurface
 from domain.region import Region
 from persistence import operations as ops
-from persistence import reads
 from persistence.pagination import Page
+from persistence.queries import reads
 from persistence.repositories import QUEUES
 
 

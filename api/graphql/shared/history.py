@@ -20,9 +20,9 @@ from api.graphql.shared.common import Connection, connection
 from api.graphql.shared.node import Node
 from authz.permissions import Permission
 from domain.errors import DomainError
-from persistence import audit_queries
-from persistence.audit_queries import AuditEventRow, HistoryKey, Regions
 from persistence.pagination import Page
+from persistence.queries import audit as audit_queries
+from persistence.queries.audit import AuditEventRow, HistoryKey, Regions
 
 if TYPE_CHECKING:
     BigInt: TypeAlias = int

@@ -14,7 +14,7 @@ from api.graphql.webhooks.types import Event, Webhook, caller_of, map_page
 from authz.permissions import Permission
 from domain.errors import DomainError
 from domain.region import Region
-from persistence import outbox_queries as oq
+from persistence.queries import outbox as oq
 
 
 @strawberry.input(description="Every given condition must hold. Time bounds: `since` inclusive, `until` exclusive.")

@@ -22,8 +22,8 @@ from domain.errors import DomainError
 from domain.outbox import webhook as wh
 from domain.outbox.services import webhooks as services
 from domain.region import Region
-from persistence import outbox_queries as oq
 from persistence.pagination import Page
+from persistence.queries import outbox as oq
 
 T = TypeVar("T")
 
