@@ -26,7 +26,7 @@ documents_app = typer.Typer(
 console = Console(stderr=True)
 stdout = Console(soft_wrap=True)
 
-CONSOLE_DOCUMENTS = Path(__file__).resolve().parent / "console"
+CONSOLE_DOCUMENTS = Path(__file__).resolve().parent.parent / "console"  # api/console
 
 
 class DocumentFileError(Exception):
