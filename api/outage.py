@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
-
-from persistence.availability import database_unavailable
+from persistence.connectivity import answers
 from persistence.db import SessionFactory
+from persistence.errors import database_unavailable
 
 log = logging.getLogger("vigil.database")
 __all__ = ["RETRY_AFTER_SECONDS", "DatabaseHealth", "database_unavailable"]
@@ -39,10 +37,7 @@ class DatabaseHealth:
 
     async def probe(self, sessions: SessionFactory) -> bool:
         """While down: is it back? (True, and logged once, when it is.)"""
-        try:
-            async with sessions() as session:
-                await session.execute(sa.text("SELECT 1"))
-        except (TimeoutError, SQLAlchemyError, OSError):
+        if not await answers(sessions):
             return False
         self.came_back()
         return True

@@ -24,7 +24,7 @@ import contextvars
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from persistence.db import SESSION_CLIENT, observe_statements
 from persistence.fast import sql as fastsql
 
 ENABLED = False
@@ -291,46 +292,29 @@ def _asyncpg_statement(query: Any) -> None:
 
 def instrument_engine(engine: Any) -> None:
     """Spans for the SQLAlchemy engine's statements (listeners added only while tracing is on)."""
-    from sqlalchemy import event
+    observe_statements(engine, _session_statement)
 
-    sync_engine = engine.sync_engine
 
-    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if not ENABLED:
-            return
-        attributes = _statement_attributes(statement, "sqlalchemy")
-        tick = _waiting_tick()
-        if tick is not None:
-            context._vigil_held = (tick, attributes, time.time_ns())
-            return
-        span = _get_tracer().start_span(
-            f"db {attributes['db.operation.name']}", kind=SpanKind.CLIENT, attributes=attributes
-        )
-        context._vigil_span = span
+def _session_statement(statement: str) -> Callable[[str | None], None] | None:
+    """A statement starts on the session side: a span (or, inside a waiting tick, a held statement) until it ends."""
+    if not ENABLED:
+        return None
+    attributes = _statement_attributes(statement, SESSION_CLIENT)
+    tick = _waiting_tick()
+    if tick is not None:
+        start = time.time_ns()
 
-    def held(context: Any, error: str | None) -> None:
-        waiting = getattr(context, "_vigil_held", None)
-        if waiting is not None:
-            tick, attributes, start = waiting
+        def held(error: str | None) -> None:
             tick.statement(_Statement(attributes, start, time.time_ns(), error))
-            context._vigil_held = None
 
-    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        held(context, None)
-        span = getattr(context, "_vigil_span", None)
-        if span is not None:
-            span.end()
-            context._vigil_span = None
+        return held
+    span = _get_tracer().start_span(
+        f"db {attributes['db.operation.name']}", kind=SpanKind.CLIENT, attributes=attributes
+    )
 
-    def failed(exception_context: Any) -> None:
-        if exception_context.execution_context is not None:
-            held(exception_context.execution_context, type(exception_context.original_exception).__name__)
-        span = getattr(exception_context.execution_context, "_vigil_span", None)
-        if span is not None:
-            span.set_status(Status(StatusCode.ERROR, type(exception_context.original_exception).__name__))
-            span.end()
-            exception_context.execution_context._vigil_span = None
+    def end(error: str | None) -> None:
+        if error is not None:
+            span.set_status(Status(StatusCode.ERROR, error))
+        span.end()
 
-    event.listen(sync_engine, "before_cursor_execute", before)
-    event.listen(sync_engine, "after_cursor_execute", after)
-    event.listen(sync_engine, "handle_error", failed)
+    return end

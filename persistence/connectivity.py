@@ -1,11 +1,15 @@
-"""Start-up checks on a database URL: is it well formed, and does a server answer there."""
+"""Start-up checks on a database URL: is it well formed, and does a server answer there; and, while serving, does
+the database answer again after an outage (``answers``)."""
 
 from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from persistence.db import SessionFactory
 
 
 class DatabaseUnreachable(Exception):
@@ -47,3 +51,13 @@ def check_reachable(url: str, *, timeout: float = 5.0, source: str = "VIGIL_DATA
         raise DatabaseUnreachable(
             f"cannot reach the database at {safe_url(url)} ({source}): {type(exc).__name__}: {reason}"
         ) from None
+
+
+async def answers(sessions: SessionFactory) -> bool:
+    """Whether the database answers one ``SELECT 1`` on a session of ``sessions`` (False when it cannot)."""
+    try:
+        async with sessions() as session:
+            await session.execute(sa.text("SELECT 1"))
+    except (TimeoutError, SQLAlchemyError, OSError):
+        return False
+    return True

@@ -7,15 +7,17 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.ext.asyncio import AsyncResult, AsyncSession
 
 from api.bootstrap import resolve_database
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from persistence.db import Rows, Session
 
 console = Console(stderr=True)
 Since = Annotated[str | None, typer.Option(help="Inclusive start (ISO date or date-time; UTC if no offset).")]
@@ -55,8 +57,8 @@ async def export_rows(
     url: str,
     out: IO[str],
     show: bool,
-    count: Callable[[AsyncSession], Awaitable[int]],
-    stream: Callable[[AsyncSession], Awaitable[AsyncResult[Any]]],
+    count: Callable[[Session], Awaitable[int]],
+    stream: Callable[[Session], Awaitable[Rows]],
     line: Callable[[Any], str],
 ) -> int:
     """Count, then stream, in one read transaction on ``url``, writing each row as ``line`` makes it."""
@@ -71,9 +73,7 @@ async def export_rows(
         await engine.dispose()
 
 
-async def write_lines(
-    result: AsyncResult[Any], line: Callable[[Any], str], out: IO[str], *, total: int, show: bool
-) -> int:
+async def write_lines(result: Rows, line: Callable[[Any], str], out: IO[str], *, total: int, show: bool) -> int:
     """Each row of the streamed ``result`` as one line, partition by partition, advancing the progress bar."""
     written = 0
     columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

@@ -15,8 +15,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 
-import sqlalchemy as sa
-
 from api.services.dsa_client import SubmissionFailed, TransparencyDatabaseClient
 from api.settings import Settings
 from domain.clock import Clock, SystemClock
@@ -31,14 +29,13 @@ from domain.dsa.services.submission import (
     take_batch,
 )
 from domain.errors import DomainError
-from persistence.availability import database_unavailable
 from persistence.db import SessionFactory
+from persistence.dsa_submission import decision_of_statement, submission_lock
+from persistence.errors import database_unavailable
 from persistence.repositories import PostgresUnitOfWork
-from persistence.tables.outcomes import statements_of_reasons
 from persistence.uow import AuditContext
 
 SUBMITTER = "dsa-submitter"
-SUBMISSION_LOCK = 0x5649_4749_4C44  # pg_advisory_lock key: one submission run at a time
 log = logging.getLogger("vigil.dsa")
 
 
@@ -63,9 +60,7 @@ async def resend_rejected(sessions: SessionFactory, puids: Sequence[str], clock:
     clock = clock or SystemClock()
     async with _uow(sessions, "resendStatement", clock) as uow:
         for puid in dict.fromkeys(puids):
-            decision_id = await uow.session.scalar(
-                sa.select(statements_of_reasons.c.decision_id).where(statements_of_reasons.c.puid == puid)
-            )
+            decision_id = await decision_of_statement(uow.session, puid)
             if decision_id is None:
                 raise DomainError.not_found(f"no statement with puid {puid}", "puid")
             await resend_statement(uow, decision_id, {})
@@ -115,14 +110,10 @@ async def submit_alone(
     on_batch: Callable[[Tally], None] | None = None,
 ) -> Tally | None:
     """``submit_statements`` holding the submission lock; None (nothing done) when another run holds it."""
-    async with sessions() as holder:  # its connection holds the session-level lock for the whole run
-        lock = sa.text("SELECT pg_try_advisory_lock(:key)")
-        if not (await holder.execute(lock, {"key": SUBMISSION_LOCK})).scalar_one():
+    async with submission_lock(sessions) as held:  # its own connection holds the lock for the whole run
+        if not held:
             return None
-        try:
-            return await submit_statements(sessions, database, batch_size=batch_size, clock=clock, on_batch=on_batch)
-        finally:
-            await holder.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SUBMISSION_LOCK})
+        return await submit_statements(sessions, database, batch_size=batch_size, clock=clock, on_batch=on_batch)
 
 
 async def submit_periodically(sessions: SessionFactory, settings: Settings, stop: asyncio.Event) -> None:

@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-import sqlalchemy as sa
-
 from api.services.seed_staff import demo_staff, seed_staff
 from authz.actors import actor_for
 from authz.enforcer import get_authorizer
@@ -50,15 +48,11 @@ from domain.services.policy import DefinePolicy, define_policy
 from domain.services.queue import DefineQueue, RerouteCases, define_queue, reroute_cases
 from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind, Surface
+from persistence import demo
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.principals import SYSTEM_AUDIT
 from persistence.queries.waiting import unqueued_cases
 from persistence.repositories import PostgresUnitOfWork
-from persistence.tables.auth import principals
-from persistence.tables.automation import automation_rules
-from persistence.tables.moderated import accounts
-from persistence.tables.operations import queues
-from persistence.tables.policies import policies
 from persistence.uow import AuditContext
 
 T = TypeVar("T")
@@ -161,16 +155,14 @@ class Seeder:
 
     async def load_policy_ids(self) -> None:
         async with self.sessions() as session:
-            rows = await session.execute(sa.select(policies.c.code, policies.c.id))
-            self.policy_ids = {code: pid for code, pid in rows}
+            self.policy_ids = await demo.policy_ids(session)
 
     async def operations(self, region: Region) -> str:
         """The region's queues and automation rule, unless they exist; then reroute its unqueued cases."""
         admin = self.actor("admin-global")
         queue_ids: dict[str, uuid.UUID] = {}
         async with self.sessions() as session:
-            rows = await session.execute(sa.select(queues.c.name, queues.c.id).where(queues.c.region == region))
-            queue_ids = {name: qid for name, qid in rows}
+            queue_ids = await demo.queue_ids(session, region)
         added = 0
         for name, surface, roles, default in QUEUES:
             if name in queue_ids:
@@ -192,11 +184,7 @@ class Seeder:
             ),
         )
         async with self.sessions() as session:
-            has_rule = await session.scalar(
-                sa.select(sa.func.count()).where(
-                    automation_rules.c.region == region, automation_rules.c.classifier == CLASSIFIER
-                )
-            )
+            has_rule = await demo.has_automation_rule(session, region, CLASSIFIER)
         if not has_rule:
             await self.step(
                 "defineAutomationRule", admin, partial(define_automation_rule, actor=admin, cmd=rule), days_ago=400
@@ -375,9 +363,8 @@ async def seed_demo(url: str) -> str:
         async with PostgresUnitOfWork(sessions, SYSTEM_AUDIT) as staff_uow:
             staff_summary = await seed_staff(staff_uow)
         async with sessions() as session:
-            done = await session.scalar(sa.select(sa.func.count()).where(accounts.c.external_id == MARKER))
-            rows = await session.execute(sa.select(principals.c.name, principals.c.id))
-            staff = {name: str(pid) for name, pid in rows}
+            done = await demo.has_account(session, MARKER)
+            staff = await demo.principal_ids(session)
         seeder = Seeder(sessions, staff, datetime.now(UTC))
         if done:
             await seeder.load_policy_ids()

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import Final
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from api.services.identity import staff_name
 from authz.roles import GLOBAL_REGION, Role
+from persistence.demo import principal_exists
 from persistence.principals import ensure_partner, ensure_staff_detailed
-from persistence.tables.auth import principals
 from persistence.uow import SqlUnitOfWork
 
 STAFF_REGIONS: Final = ("US", "EU")
@@ -48,11 +45,6 @@ async def seed_staff(uow: SqlUnitOfWork) -> dict[str, int]:
         )
         created += ensured.created
         roles += ensured.role_added
-    partners_before = await _partner_exists(uow.session)
+    partners_before = await principal_exists(uow.session, TRUSTED_FLAGGER_ORG)
     await ensure_partner(uow, TRUSTED_FLAGGER_ORG)
     return {"staff": created, "role_assignments": roles, "partners": 0 if partners_before else 1}
-
-
-async def _partner_exists(session: AsyncSession) -> bool:
-    found = await session.execute(sa.select(principals.c.id).where(principals.c.name == TRUSTED_FLAGGER_ORG))
-    return found.first() is not None

@@ -17,12 +17,13 @@ import sqlalchemy as sa
 
 from api.graphql.ids import to_global_id
 from api.services.dsa_client import SubmissionFailed, TransparencyDatabaseClient
-from api.services.dsa_submit import SUBMISSION_LOCK, _uow, submit_alone, submit_periodically, submit_statements
+from api.services.dsa_submit import _uow, submit_alone, submit_periodically, submit_statements
 from api.services.seed import seed_demo
 from api.settings import Settings
 from domain.clock import SystemClock
 from domain.dsa.services.submission import take_batch
 from persistence.db import SessionFactory, create_engine, create_session_factory
+from persistence.dsa_submission import SUBMISSION_LOCK
 from persistence.tables.outcomes import statements_of_reasons
 from tests.integration.conftest import GraphQLClient
 from tests.integration.dsa.fake_database import TOKEN, FakeTransparencyDatabase, serving
