@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from api import tracing
-from api.dispatcher import from_settings as dispatcher_from_settings
 from api.metrics import sample_pools_forever
 from api.services.backtest_jobs import BacktestRunner
 from api.services.bulk_jobs import BulkJobRunner
+from api.services.dispatcher import from_settings as dispatcher_from_settings
 from api.services.dsa_submit import submit_periodically
 from api.settings import Settings
 from authz import table_cache

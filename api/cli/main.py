@@ -191,8 +191,8 @@ def dispatch(
     run dispatchers apart from the API (set VIGIL_DISPATCHER=off there). Several may run at once. With
     VIGIL_DSA_ENDPOINT and VIGIL_DSA_TOKEN set, also sends DSA statements every VIGIL_DSA_INTERVAL seconds (one
     submission run at a time across all processes)."""
-    from api.dispatcher import from_settings
     from api.logs import configure_logging
+    from api.services.dispatcher import from_settings
     from persistence.fast.sql import create_pool
 
     settings = load_settings()

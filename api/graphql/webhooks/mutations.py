@@ -10,13 +10,13 @@ from typing import Annotated
 
 import strawberry
 
-from api import webhook_transport
 from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.permissions import requires
 from api.graphql.runner import run
 from api.graphql.shared.common import MutationError
 from api.graphql.webhooks.types import Webhook, WebhookDelivery, caller_of, owner_of
+from api.services import webhook_transport
 from authz.permissions import Permission
 from domain.actor import Actor
 from domain.errors import DomainError

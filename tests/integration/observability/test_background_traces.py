@@ -16,8 +16,8 @@ from opentelemetry.trace import SpanKind, format_trace_id
 
 from api import tracing
 from api.app import create_app
-from api.dispatcher import Dispatcher
 from api.services.bulk_jobs import BulkJobRunner
+from api.services.dispatcher import Dispatcher
 from api.settings import Settings
 from persistence.audit import AuditSealer
 from persistence.db import create_engine, create_session_factory

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
-from api.nats_publisher import NatsPublisher
+from api.services.nats_publisher import NatsPublisher
 from api.settings import Settings
 from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient

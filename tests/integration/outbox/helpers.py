@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from api.dispatcher import Dispatcher
+from api.services.dispatcher import Dispatcher
 from persistence.fast.sql import Pool, create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from api.dispatcher import delivery_outcomes
 from api.metrics import WEBHOOK_DELIVERIES
+from api.services.dispatcher import delivery_outcomes
 from persistence.outbox import backlog
 from tests.integration.conftest import GraphQLClient
 from tests.integration.observability.test_metrics import scrape, value

@@ -13,7 +13,7 @@ import asyncpg
 import nats
 import pytest
 
-from api.nats_publisher import NatsPublisher
+from api.services.nats_publisher import NatsPublisher
 from persistence.fast.sql import asyncpg_dsn
 from tests.integration.conftest import GraphQLClient
 from tests.integration.outbox.helpers import decided_case, dispatcher

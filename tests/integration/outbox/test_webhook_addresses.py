@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from api import webhook_transport
 from api.app import create_app
+from api.services import webhook_transport
 from api.settings import Settings
 from domain.outbox.webhook_address import IPAddress
 from persistence.fast.sql import asyncpg_dsn

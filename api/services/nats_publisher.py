@@ -15,8 +15,8 @@ from typing import Any
 import nats
 from nats.js.errors import NotFoundError
 
-from api.dispatcher import Publisher, event_body
 from api.metrics import NATS_PUBLISHED
+from api.services.dispatcher import Publisher, event_body
 from domain.clock import Clock, SystemClock
 from domain.outbox.events import DomainEvent
 from persistence.dispatch import mark_published, unpublished

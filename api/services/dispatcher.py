@@ -12,10 +12,10 @@ Delivery is at least once: a dispatcher killed after sending and before recordin
 and the delivery is sent again with the same ``webhook-id`` (receivers deduplicate by it).
 
 Every send resolves the endpoint's host again and checks every address (``domain.outbox.webhook_address``), then
-connects only to those (``api.webhook_transport``): a name that has come to point inside the operator's networks
-is a failed attempt (``refused: ...``), retried on the usual schedule, and nothing is sent. ``allow_internal``
-(outside production) accepts any address, for local receivers. A failed attempt logs one WARNING line (endpoint,
-status or error, attempt, next try; never the payload).
+connects only to those (``api.services.webhook_transport``): a name that has come to point inside the operator's
+networks is a failed attempt (``refused: ...``), retried on the usual schedule, and nothing is sent.
+``allow_internal`` (outside production) accepts any address, for local receivers. A failed attempt logs one WARNING
+line (endpoint, status or error, attempt, next try; never the payload).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import httpx
 
 from api import tracing
 from api.metrics import WEBHOOK_DELIVERIES
-from api.webhook_transport import SystemResolver, pinned, pinned_client
+from api.services.webhook_transport import SystemResolver, pinned, pinned_client
 from domain.clock import Clock, SystemClock
 from domain.errors import DomainError
 from domain.outbox.events import DomainEvent
@@ -312,7 +312,7 @@ def from_settings(pool: Pool, settings: Any) -> Dispatcher:
     """The dispatcher ``vigil serve`` and ``vigil dispatch`` run: webhooks, and NATS when ``VIGIL_NATS_URL`` is set."""
     publisher: Publisher | None = None
     if settings.nats_url:
-        from api.nats_publisher import NatsPublisher
+        from api.services.nats_publisher import NatsPublisher
 
         publisher = NatsPublisher(settings.nats_url)
     return Dispatcher(
