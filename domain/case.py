@@ -55,6 +55,9 @@ class Case(Leased):
     surface: Surface
     state: CaseState = CaseState.OPEN
     priority: int = 0
+    priority_floor: int | None = None
+    """The least priority a rule asked for when it routed the case (``open_case(priority=...)``): re-scoring as
+    reports fold in never drops below it."""
     report_count: int = 0
     top_severity: Severity | None = None
     top_source: ReportSource | None = None
@@ -100,8 +103,11 @@ class Case(Leased):
         self.report_count += 1
         self.top_severity = more_severe(self.top_severity, severity)
         self.top_source = more_trusted(self.top_source, source)
-        self.priority = priority_score(
-            severity=self.top_severity, report_count=self.report_count, source=self.top_source, reach=reach
+        self.priority = max(
+            self.priority_floor or 0,
+            priority_score(
+                severity=self.top_severity, report_count=self.report_count, source=self.top_source, reach=reach
+            ),
         )
         self.sla_due_at = min(self.sla_due_at, sla.due_at(self.created_at, self.priority))
         self.updated_at = now
@@ -141,13 +147,23 @@ class Case(Leased):
         self.lease, self.updated_at = Lease(), now
         self.queue_id = to_queue or self.queue_id
 
-    def route_to(self, queue_id: uuid.UUID, sla: SlaTable, now: datetime) -> None:
+    def route_to(
+        self, queue_id: uuid.UUID, sla: SlaTable, now: datetime, *, priority: int | None = None, move: bool = False
+    ) -> None:
         """An open case waiting outside any queue joins ``queue_id`` (rerouting, once queues exist): its SLA due
-        time becomes the queue's for its priority, counted from when the case opened."""
+        time becomes the queue's for its priority, counted from when the case opened. ``move``: a case already in
+        a queue moves too (a rule's ``open_case`` naming its queue), unless it is ESCALATED (it stays with the
+        seniors). ``priority``: the least priority the case keeps from now on (``priority_floor``)."""
         if not self.is_open:
             raise DomainError.invalid_state(f"case is {self.state.value}; only open cases are routed")
-        if self.queue_id is not None:
+        if self.queue_id is not None and not move:
             raise DomainError.conflict("case already waits in a queue")
+        if move and self.state is CaseState.ESCALATED and self.queue_id != queue_id:
+            raise DomainError.invalid_state("an escalated case stays in its escalation queue")
+        if priority is not None:
+            limits.int_range(priority, field="priority", low=0, high=100)
+            self.priority_floor = max(self.priority_floor or 0, priority)
+            self.priority = max(self.priority, self.priority_floor)
         self.queue_id = queue_id
         self.sla_due_at = sla.due_at(self.created_at, self.priority)
         self.updated_at = now

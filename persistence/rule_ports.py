@@ -1,28 +1,28 @@
 """``domain.services.rule_runs.RunPorts`` on PostgreSQL: each LIVE action in a unit of work of its own (the action
-and its audit record together), as the rule's AUTOMATION actor; labels upserted with their expiry."""
+and its audit record together), as the rule's AUTOMATION actor; labels upserted with their expiry; an action past
+a cap or breaker enqueued for review; a delayed action stored with its due time (``persistence.delayed_actions``).
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import asyncpg
-from sqlalchemy.dialects.postgresql import insert
 
 from domain.errors import DomainError
-from domain.rules import Action, Label
+from domain.rules import Action, Delayed, Label
 from domain.rules.ports import CounterStore, EntityFacts
+from domain.services.delayed_actions import due_time
 from domain.services.events import Accepted
-from domain.services.rule_actions import rule_actor, take_action
-from domain.services.rule_runs import ActionResult, ActiveRule, HitRecord, Outcome
-from persistence import rule_runtime, rule_stats
+from domain.services.rule_actions import enqueue_for_review, rule_actor, take_action
+from domain.services.rule_runs import ActionResult, ActiveRule, HitRecord, Outcome, action_kind
+from persistence import delayed_actions, rule_runtime, rule_stats
 from persistence.db import SessionFactory
 from persistence.repositories import PostgresUnitOfWork
-from persistence.tables.rules import labels
-from persistence.uow import AuditContext, RecordKind, SqlUnitOfWork, Subject
-
-LABEL = RecordKind("label")
+from persistence.rule_labels import write_label
+from persistence.uow import AuditContext, SqlUnitOfWork
 
 
 class PostgresRunPorts:
@@ -34,12 +34,15 @@ class PostgresRunPorts:
         *,
         request_id: str | None = None,
         breaker: int = rule_runtime.BREAKER_DAILY,
+        draw: Callable[[], float] = random.random,
     ) -> None:
+        """``draw``: uniform in [0, 1), where a delayed action's due time falls in its window."""
         self.counters = counters
         self._pool = pool
         self._sessions = sessions
         self._request_id = request_id
         self._breaker = breaker
+        self._draw = draw
 
     async def facts(
         self, wanted: Iterable[tuple[str, str, str]], now: datetime
@@ -62,45 +65,27 @@ class PostgresRunPorts:
         return AuditContext("AUTOMATION", actor.id, "ruleAction", self._request_id)
 
     async def act(self, rule: ActiveRule, accepted: Accepted, action: Action, now: datetime) -> ActionResult:
-        if isinstance(action, Label):
-            return await self._label(rule, accepted, action, now)
         try:
+            if isinstance(action, Label):
+                async with SqlUnitOfWork(self._sessions, self._audit(rule)) as uow:
+                    return await write_label(uow, rule, accepted, action, now)
             async with PostgresUnitOfWork(self._sessions, self._audit(rule)) as uow:
                 return await take_action(uow, rule, accepted, action)
         except DomainError as exc:
-            return ActionResult(type(action).__name__.upper(), Outcome.FAILED, f"{exc.code.value}: {exc.message}")
+            return ActionResult(action_kind(action), Outcome.FAILED, f"{exc.code.value}: {exc.message}")
 
-    async def _label(self, rule: ActiveRule, accepted: Accepted, action: Label, now: datetime) -> ActionResult:
-        entity_id = accepted.event.entities.get(action.entity_kind)
-        if entity_id is None:
-            return ActionResult("LABEL", Outcome.FAILED, f"the event names no {action.entity_kind}")
-        expires = now + action.expiry if action.expiry is not None else None
-        row = {
-            "id": uuid.uuid4(),
-            "region": accepted.event.region,
-            "entity_kind": action.entity_kind,
-            "entity_id": entity_id,
-            "name": action.name,
-            "rule_id": rule.rule_id,
-            "rule_version": rule.version,
-            "expires_at": expires,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
-        upsert = insert(labels).values(row)
-        stmt = upsert.on_conflict_do_update(
-            index_elements=["region", "entity_kind", "entity_id", "name"],
-            set_={
-                "rule_id": rule.rule_id,
-                "rule_version": rule.version,
-                "expires_at": expires,
-                "updated_at": now,
-                "version": labels.c.version + 1,
-            },
-        ).returning(labels.c.id)
-        async with SqlUnitOfWork(self._sessions, self._audit(rule)) as uow:
-            label_id = (await uow.session.execute(stmt)).scalar_one()
-            after = {k: row[k] for k in ("entity_kind", "entity_id", "name", "rule_version", "expires_at")}
-            uow.record(LABEL, Subject(label_id, accepted.event.region), action="ruleLabel", after=after)
-        return ActionResult("LABEL", Outcome.TAKEN, f"{action.entity_kind} labelled {action.name}")
+    async def enqueue(
+        self, rule: ActiveRule, accepted: Accepted, action: Action, reason: str, now: datetime
+    ) -> ActionResult:
+        try:
+            async with PostgresUnitOfWork(self._sessions, self._audit(rule)) as uow:
+                return await enqueue_for_review(uow, rule, accepted, action, reason)
+        except DomainError as exc:
+            return ActionResult(action_kind(action), Outcome.FAILED, f"{reason}; {exc.code.value}: {exc.message}")
+
+    async def schedule(
+        self, rule: ActiveRule, accepted: Accepted, action: Delayed, position: int, now: datetime
+    ) -> ActionResult:
+        due = due_time(now, action, self._draw)
+        await delayed_actions.schedule(self._pool, rule, accepted, action, position, due, now)
+        return ActionResult(action_kind(action), Outcome.SCHEDULED, f"due at {due.isoformat()}")

@@ -17,6 +17,7 @@ from domain.rules import ListKind
 from domain.services.rules import Rule, RuleState, RuleVersion
 from persistence.pagination import Page, encode_cursor, keyset
 from persistence.tables.automation import automation_rules
+from persistence.tables.operations import queues
 from persistence.tables.policies import policies as policies_table
 from persistence.tables.rules import named_lists, rule_hits, rule_versions, rules
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
@@ -125,6 +126,10 @@ class SqlRuleStore:
     async def signals(self, region: Region) -> frozenset[str]:
         stmt = sa.select(automation_rules.c.classifier).where(automation_rules.c.region == region.value).distinct()
         return DEFAULT_SIGNALS | frozenset((await self._session.execute(stmt)).scalars())
+
+    async def queue_names(self, region: Region) -> frozenset[str]:
+        stmt = sa.select(queues.c.name).where(queues.c.region == region.value, queues.c.surface != "APPEALS")
+        return frozenset((await self._session.execute(stmt)).scalars())
 
     async def add(self, rule: Rule, version: RuleVersion, *, operation: str) -> None:
         await self._session.execute(sa.insert(rules).values(_rule_row(rule)))

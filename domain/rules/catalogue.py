@@ -2,8 +2,9 @@
 lists (by kind), signals, counter sources, policies, regions, queues and enforcement actions.
 
 The caller (the rules service) builds one ``Catalogue`` from its configuration and stored lists; the type checker
-refuses any name not in it with a typed ``RuleDefinitionError``. ``queues`` and ``enforcement_actions`` may be left
-empty to accept any name (the caller then validates actions when it executes them).
+refuses any name not in it with a typed ``RuleDefinitionError``. ``queues`` may be None and ``enforcement_actions``
+empty to accept any name (the caller then validates actions when it executes them: a rule set compiled for running
+accepts any queue, so a queue gone since the rule was written fails that action, not the whole rule).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Catalogue:
     policies: frozenset[str] = frozenset()
     regions: frozenset[str] = frozenset({"US", "EU", "APAC", "ROW"})
     entity_kinds: frozenset[str] = frozenset({"account", "content", "ad"})
-    queues: frozenset[str] = frozenset()
-    """Queue names ``open_case`` may name; empty accepts any name."""
+    queues: frozenset[str] | None = None
+    """Queue names ``open_case`` may name (the rule's region's case queues); None accepts any name."""
     enforcement_actions: frozenset[str] = frozenset()
     """Action kinds ``decide`` may request (e.g. ``REMOVE_CONTENT``); empty accepts any upper-case name."""

@@ -178,7 +178,7 @@ def _action(call: Call, rule: Rule, catalogue: Catalogue, scope: Scope, nested: 
     if call.name == "open_case":
         given = _arguments(call, ("queue", "priority"), 2)
         queue = _string(given["queue"], "the queue")
-        if catalogue.queues and queue not in catalogue.queues:
+        if catalogue.queues is not None and queue not in catalogue.queues:
             raise _bad(f"unknown queue {queue!r}", given["queue"], RuleErrorCode.UNKNOWN_QUEUE)
         priority = given["priority"]
         if not isinstance(priority, Num) or priority.value != int(priority.value) or not 0 <= priority.value <= 100:

@@ -1,4 +1,5 @@
-"""Queues: defining them, routing new cases into them, and working them (claim next, release)."""
+"""Queues: defining them, routing new cases into them (by routing, or to a named queue), and working them (claim
+next, release)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,21 @@ async def sla_of(uow: UnitOfWork, case: Case, config: DomainConfig = DEFAULT_CON
     """The case's queue's SLA table (``config.sla`` for an unqueued case)."""
     queue = await uow.queues.get(case.queue_id) if case.queue_id is not None else None
     return queue.sla if queue is not None else config.sla
+
+
+async def route_to_named(uow: UnitOfWork, case: Case, name: str, priority: int | None = None) -> Queue:
+    """Move an open case to its region's queue ``name`` (a rule's ``open_case``), keeping at least ``priority``
+    from now on; the SLA due time becomes that queue's for the case's priority. NOT_FOUND when the region has no
+    such queue, INVALID_INPUT when the queue takes another surface's cases; nothing changes then."""
+    queue = await uow.queues.get_by_name(case.region, name)
+    if queue is None:
+        raise DomainError.not_found(f"{case.region.value} has no queue named {name!r}", "queue")
+    if queue.surface is not QUEUE_SURFACE[case.surface]:
+        raise DomainError.invalid_input(
+            f"queue {name!r} takes {queue.surface.value} cases, not {case.surface.value} ones", "queue"
+        )
+    case.route_to(queue.id, queue.sla, uow.clock.now(), priority=priority, move=True)
+    return queue
 
 
 @dataclass(frozen=True)

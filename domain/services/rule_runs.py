@@ -2,10 +2,14 @@
 event evaluated, each hit recorded, and a LIVE rule's actions run unless a limit withholds them.
 
 A SHADOW rule's hits are recorded with their actions WITHHELD (``shadow``): nothing is done. A LIVE rule's action
-is withheld, and the hit still recorded, when the rule has expired, the entity is snoozed (a human reviewed it),
-the rule's daily action cap is reached or the region's daily circuit breaker for that action kind has tripped;
-the hit then waits in ``rule_hits`` for a human. The region wall is the rule set's: a rule sees only the events
-of the regions its text names, and a rule is loaded only for its own region.
+is withheld, and the hit still recorded, when the rule has expired or the entity is snoozed (a human reviewed it).
+Past the rule's daily action cap or the region's daily circuit breaker for that action kind, the action is
+withheld too and the hit *enqueued* for a human: an AUTOMATED report on the event's subject opens or joins its
+case (in the named queue of an ``open_case``), and nothing automated is done (no decision, no label); the result
+names that case. A ``delay(min, max, action)`` is not taken now: it is SCHEDULED (stored with a due time drawn in
+its window) and run when due by ``domain.services.delayed_actions``, which applies the same checks then. The
+region wall is the rule set's: a rule sees only the events of the regions its text names, and a rule is loaded
+only for its own region.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ from domain.services.rules import RuleState
 class Outcome(StrEnum):
     TAKEN = "TAKEN"
     WITHHELD = "WITHHELD"
+    """Not taken: shadow, expired, snoozed, or past a cap or breaker (then ``case_id`` is the case enqueued)."""
     FAILED = "FAILED"
+    SCHEDULED = "SCHEDULED"
+    """A delayed action, stored to run when due (``reason``: the due time)."""
+    DROPPED = "DROPPED"
+    """A delayed action not run when due: the rule left LIVE or expired, or the subject was snoozed meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +69,14 @@ class ActionResult:
     action: str
     outcome: Outcome
     reason: str | None = None
+    case_id: uuid.UUID | None = None
+    """A withheld action's subject enqueued for a human: the case it opened or joined."""
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"action": self.action, "outcome": self.outcome.value, "reason": self.reason}
+        found = {"action": self.action, "outcome": self.outcome.value, "reason": self.reason}
+        if self.case_id is not None:
+            found["case_id"] = str(self.case_id)
+        return found
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,19 @@ class RunPorts(Protocol):
         ...
 
     async def act(self, rule: ActiveRule, accepted: Accepted, action: Action, now: datetime) -> ActionResult: ...
+
+    async def enqueue(
+        self, rule: ActiveRule, accepted: Accepted, action: Action, reason: str, now: datetime
+    ) -> ActionResult:
+        """A withheld action's subject put before a human (an AUTOMATED report, nothing automated): WITHHELD with
+        ``reason`` and the case, or FAILED."""
+        ...
+
+    async def schedule(
+        self, rule: ActiveRule, accepted: Accepted, action: Delayed, position: int, now: datetime
+    ) -> ActionResult:
+        """Store a delayed action (the ``position``-th of the hit) to run when due: SCHEDULED, or FAILED."""
+        ...
 
     async def record_hits(self, hits: Sequence[HitRecord], now: datetime) -> None: ...
 
@@ -192,7 +219,7 @@ async def _act(
     is_snoozed = subject is not None and (
         (accepted.event.region, *subject) in snoozed or (str(rule.rule_id), accepted.event.region, *subject) in snoozed
     )
-    for action in actions:
+    for position, action in enumerate(actions):
         kind = action_kind(action)
         if rule.state is not RuleState.LIVE:
             results.append(ActionResult(kind, Outcome.WITHHELD, "shadow"))
@@ -203,9 +230,12 @@ async def _act(
         if is_snoozed:
             results.append(ActionResult(kind, Outcome.WITHHELD, "snoozed"))
             continue
+        if isinstance(action, Delayed):  # its cap and breaker are counted when it runs
+            results.append(await ports.schedule(rule, accepted, action, position, now))
+            continue
         spent = await ports.take_quota(rule, kind, now)
         if spent is not None:
-            results.append(ActionResult(kind, Outcome.WITHHELD, spent))
+            results.append(await ports.enqueue(rule, accepted, action, spent, now))
             continue
         results.append(await ports.act(rule, accepted, action, now))
     return tuple(results)

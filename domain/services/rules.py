@@ -79,15 +79,21 @@ COUNTER_SOURCES: Final[Mapping[str, CounterSource]] = MappingProxyType(
 
 
 def catalogue(
-    lists: Mapping[str, ListKind], policies: frozenset[str], signals: frozenset[str] = frozenset()
+    lists: Mapping[str, ListKind],
+    policies: frozenset[str],
+    signals: frozenset[str] = frozenset(),
+    queues: frozenset[str] | None = None,
 ) -> Catalogue:
-    """What rule text may name: the event types, the region's lists, the policies, the known classifiers."""
+    """What rule text may name: the event types, the region's lists, the policies, the known classifiers and (when
+    defining a rule) the region's case queues; None accepts any queue (running a rule: a queue gone since fails
+    the action that names it, see ``domain.services.rule_actions``)."""
     return Catalogue(
         event_types=MappingProxyType({**EVENT_TYPES, **INTAKE_EVENT_TYPES}),
         lists=MappingProxyType(dict(lists)),
         signals=signals,
         counters=COUNTER_SOURCES,
         policies=policies,
+        queues=queues,
     )
 
 
@@ -139,6 +145,10 @@ class RuleStore(Protocol):
 
     async def signals(self, region: Region) -> frozenset[str]: ...
 
+    async def queue_names(self, region: Region) -> frozenset[str]:
+        """The names of the region's case queues (not its appeal queues): what ``open_case`` may name."""
+        ...
+
     async def add(self, rule: Rule, version: RuleVersion, *, operation: str) -> None: ...
 
     async def add_version(self, rule: Rule, version: RuleVersion, *, loaded_version: int, operation: str) -> None: ...
@@ -159,7 +169,12 @@ async def check_text(store: RuleStore, region: Region, source: str, rule_id: uui
     if len(source) > SOURCE_MAX:
         raise DomainError.invalid_input(f"source must be at most {SOURCE_MAX} characters", "source")
     policies = await store.policies()
-    known = catalogue(await store.list_kinds(region), frozenset(policies), await store.signals(region))
+    known = catalogue(
+        await store.list_kinds(region),
+        frozenset(policies),
+        await store.signals(region),
+        await store.queue_names(region),
+    )
     compiled = define_rule(source, known, rule_id=str(rule_id), version=number)
     if compiled.regions != {region.value}:
         raise DomainError.invalid_input(f"a rule of region {region.value} says `in {region.value}` alone", "source")

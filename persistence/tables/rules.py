@@ -146,3 +146,32 @@ entity_snoozes = sa.Table(
     tz("created_at"),
     sa.PrimaryKeyConstraint("region", "entity_kind", "entity_id"),
 )
+
+DELAYED_STATES = ("PENDING", "DONE", "DROPPED", "FAILED")
+
+# A LIVE hit's ``delay(min, max, action)``: the action waits here until ``due_at`` (drawn in its window), then
+# runs once (``persistence.delayed_actions``): DONE (taken, or withheld and enqueued), DROPPED (the rule left LIVE,
+# expired, or the subject was snoozed meanwhile) or FAILED, with the result in ``outcome``.
+rule_delayed_actions = sa.Table(
+    "rule_delayed_actions",
+    metadata,
+    pk(),
+    fk("rule_id", "rules.id", index=False),
+    sa.Column("rule_version", sa.Integer, nullable=False),
+    region(),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    # The event as acting on it needs it: {"type", "entities", "occurred_at", "idempotency_key"}.
+    sa.Column("event", JSONB, nullable=False),
+    sa.Column("action_kind", sa.String(32), nullable=False),
+    sa.Column("action", JSONB, nullable=False),  # domain.rules.actions.to_json
+    tz("due_at"),
+    sa.Column("state", sa.String(16), nullable=False, server_default=sa.text("'PENDING'")),
+    sa.Column("outcome", JSONB, nullable=True),
+    tz("created_at"),
+    tz("executed_at", nullable=True),
+    sa.UniqueConstraint("rule_id", "event_id", "position"),
+    sa.CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in DELAYED_STATES) + ")", name="state"),
+    sa.Index("ix_rule_delayed_actions_due", "due_at", postgresql_where=sa.text("state = 'PENDING'")),
+    sa.Index("ix_rule_delayed_actions_rule", "rule_id", "state"),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.conftest import GraphQLClient
+from tests.integration.operations.helpers import define_queue
 
 RESULT = """
     __typename
@@ -30,3 +31,9 @@ async def mutate(gql: GraphQLClient, token: str, query: str, payload: dict[str, 
     assert "errors" not in body, body
     result: dict[str, Any] = next(iter(body["data"].values()))
     return result
+
+
+async def spam_queue(gql: GraphQLClient, token: str, region: str = "US", name: str = "spam") -> str:
+    """The content queue ``open_case(queue="spam", ...)`` names (a rule naming a queue its region lacks is refused)."""
+    queue = await define_queue(gql, token, name, region=region)
+    return str(queue["id"])

@@ -21,7 +21,7 @@ from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, fetch
 from tests.integration.lifecycle import flows
-from tests.integration.rules.helpers import CREATE, TRANSITION, mutate
+from tests.integration.rules.helpers import CREATE, TRANSITION, mutate, spam_queue
 from tests.integration.rules.test_named_lists import CREATE_LIST
 from tests.integration.rules.test_rules_on_events import _refresh_rule_sets
 from tests.integration.rules.test_stats import QUEUE, RATE, STATS, review
@@ -75,6 +75,8 @@ async def send(gql: GraphQLClient, token: str, events: list[dict[str, Any]]) -> 
 
 
 async def rule(gql: GraphQLClient, token: str, source: str) -> str:
+    if 'queue="spam"' in source:
+        await spam_queue(gql, token, "EU")
     created = await mutate(gql, token, CREATE, {"region": "EU", "source": source})
     assert created["__typename"] == "RuleSuccess", created
     rule_id = str(created["rule"]["id"])

@@ -15,7 +15,8 @@ from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, event, fetch
 from tests.integration.lifecycle import flows
-from tests.integration.rules.helpers import CREATE, TRANSITION, UPDATE, mutate, rule_text
+from tests.integration.operations.helpers import raw_id
+from tests.integration.rules.helpers import CREATE, TRANSITION, UPDATE, mutate, rule_text, spam_queue
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 
@@ -97,6 +98,7 @@ async def test_a_live_rule_opens_a_case_citing_its_version_and_stops_at_its_dail
         'rule "coins"\non content.posted\nin US\npolicy SPAM\nwhen contains(lower(text), "free coins")\n'
         'then open_case(queue="spam", priority=80)\n'
     )
+    spam = await spam_queue(gql, admin)
     await _rule(gql, admin, source, "LIVE", dailyActionCap=1)
     platform = await issue_partner_token(db_url, "platform", ["platform_service"], "US")
     posts = []
@@ -105,16 +107,21 @@ async def test_a_live_rule_opens_a_case_citing_its_version_and_stops_at_its_dail
         post["entities"] = [{"kind": "ACCOUNT", "externalId": "creator-1"}, {"kind": "CONTENT", "externalId": video}]
         posts.append(post)
     assert await _send(gql, platform, posts) == [1, 1]
-    reports = await fetch(db_url, "SELECT reporter_id, source, text FROM reports")
-    assert len(reports) == 1
-    assert reports[0]["source"] == "AUTOMATED"
-    assert reports[0]["reporter_id"].startswith("rule:")
-    assert reports[0]["reporter_id"].endswith(":v3")
+    reports = await fetch(db_url, "SELECT reporter_id, source, text FROM reports ORDER BY text")
+    assert len(reports) == 2  # one action taken, one withheld past the cap and enqueued: both before a person
+    assert {r["source"] for r in reports} == {"AUTOMATED"}
+    assert all(r["reporter_id"].startswith("rule:") and r["reporter_id"].endswith(":v3") for r in reports)
+    cases = await fetch(db_url, "SELECT id, queue_id, priority, priority_floor FROM cases")
+    assert {(str(c["queue_id"]), c["priority"], c["priority_floor"]) for c in cases} == {
+        (str(raw_id(spam)), 80, 80)
+    }  # the named queue, with the rule's priority
     outcomes = [
         json.loads(h["actions"])[0] for h in await fetch(db_url, "SELECT actions FROM rule_hits ORDER BY created_at")
     ]
     assert sorted(o["outcome"] for o in outcomes) == ["TAKEN", "WITHHELD"]
-    assert {o["reason"] for o in outcomes if o["outcome"] == "WITHHELD"} == {"daily cap"}
+    withheld = next(o for o in outcomes if o["outcome"] == "WITHHELD")
+    assert withheld["reason"] == "daily cap"
+    assert withheld["case_id"] in {str(c["id"]) for c in cases}
 
 
 async def test_an_edit_reaches_the_rule_sets_within_the_poll(db_url: str, gql: GraphQLClient) -> None:
@@ -149,6 +156,7 @@ async def test_an_entity_a_human_decided_on_is_snoozed(gql: GraphQLClient, db_ur
         'rule "coins"\non content.posted\nin US\npolicy SPAM\nwhen contains(lower(text), "free coins")\n'
         'then open_case(queue="spam", priority=80)\n'
     )
+    await spam_queue(gql, admin)
     await _rule(gql, admin, source, "LIVE")
     platform = await issue_partner_token(db_url, "platform", ["platform_service"], "US")
     posts = []

@@ -15,7 +15,7 @@ from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import SUBMIT, event, fetch
 from tests.integration.lifecycle import flows
 from tests.integration.observability.test_metrics import scrape
-from tests.integration.rules.helpers import CREATE, TRANSITION, mutate
+from tests.integration.rules.helpers import CREATE, TRANSITION, mutate, spam_queue
 from tests.integration.rules.test_rules_on_events import _refresh_rule_sets
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
@@ -40,6 +40,8 @@ RATE = """mutation($input: SetRuleAuditRateInput!) { setRuleAuditRate(input: $in
 
 
 async def shadow_rule(gql: GraphQLClient, token: str, source: str = COINS, region: str = "US") -> str:
+    if 'queue="spam"' in source:
+        await spam_queue(gql, token, region)
     created = await mutate(gql, token, CREATE, {"region": region, "source": source})
     assert created["__typename"] == "RuleSuccess", created
     rule_id = str(created["rule"]["id"])
