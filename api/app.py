@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -40,11 +39,13 @@ from api.outage import RETRY_AFTER_SECONDS, DatabaseHealth
 from api.ratelimit import RateLimiter
 from api.settings import Environment, Settings
 from api.trusted_documents import DocumentRefused, DocumentRegistry, take_named
+from api.trusted_route import TrustedRoute
 from authz.enforcer import get_authorizer
 from authz.oidc import JwksFetcher
 from authz.permissions import Permission
 from authz.principal import PrincipalKind
 from persistence.db import Engine, SessionFactory, create_engine, create_session_factory
+from persistence.errors import DATABASE_ERRORS
 from persistence.fast.sql import Pool, create_pool
 from persistence.migrate import migration_status
 
@@ -124,6 +125,7 @@ class VigilGraphQL(GraphQL[Any, None]):
             if settings.compiled_execution
             else None
         )
+        self.trusted = TrustedRoute(self, Refused, MAX_OPERATION_NAME)  # a trusted document's own route
 
     # --- the body and the URL: anything malformed is a 400 with a JSON GraphQL error, never a 500 ---
 
@@ -195,7 +197,7 @@ class VigilGraphQL(GraphQL[Any, None]):
             raise DatabaseUnavailable
         try:
             context = await self.contexts.build(request, response)
-        except (SQLAlchemyError, OSError) as exc:
+        except DATABASE_ERRORS as exc:
             raise DatabaseUnavailable from exc
         limiter = self.runtime.rate_limiter
         client = request.scope.get("client") or ("unknown", 0)
@@ -283,7 +285,8 @@ class VigilGraphQL(GraphQL[Any, None]):
         health = self.runtime.database_health
         response: Response
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            request = Request(scope=scope, receive=receive)
+            response = await self.trusted.run(request) or await self.run(request)
         except Refused as refused:
             response = error_response(refused.status, refused.code, refused.message, refused.headers)
         except HTTPException as exc:
