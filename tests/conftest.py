@@ -3,6 +3,7 @@ test cloned from a template migrated to head once per session."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -41,9 +42,25 @@ def pg_server_url() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="vigil-test-"))
     server = start_embedded(root / "pg", throwaway=True)
     try:
+        _unsynced(server.url("postgres"))
         yield server.url("postgres")
     finally:
         server.stop()
+
+
+def _unsynced(url: str) -> None:
+    """The throwaway cluster is deleted after the run: it never needs to survive a crash, so it skips fsync."""
+
+    async def configure() -> None:
+        conn = await _admin(url)
+        try:
+            await conn.execute("ALTER SYSTEM SET fsync = off")
+            await conn.execute("ALTER SYSTEM SET full_page_writes = off")
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
+
+    asyncio.run(configure())
 
 
 async def _admin(url: str) -> asyncpg.Connection:
@@ -56,6 +73,7 @@ async def template_url(pg_server_url: str) -> AsyncIterator[str]:
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        await conn.execute(f'ALTER DATABASE "{TEMPLATE}" SET synchronous_commit = off')
     finally:
         await conn.close()
     url = _sqlalchemy_url(pg_server_url, TEMPLATE)
@@ -72,10 +90,16 @@ async def template_url(pg_server_url: str) -> AsyncIterator[str]:
 async def _fresh_database(server_url: str, prefix: str, template: str | None) -> AsyncIterator[str]:
     """Create a database (a copy of `template`, or empty), yield its URL, drop it afterwards."""
     name = f"{prefix}{os.getpid()}_{next(_counter)}"
-    clone = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+    # WAL_LOG (PostgreSQL 15's default) copies the template through the WAL: no checkpoint, unlike FILE_COPY, which
+    # forces two on a server busy with other tests' writes (measured on PostgreSQL 15, idle: 0.05-0.13 s a clone
+    # against 0.19 s).
+    clone = f' TEMPLATE "{template}" STRATEGY WAL_LOG' if template else ""
     conn = await _admin(server_url)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"{clone}')
+        # A test database is thrown away: its commits need not wait for the disk (a crash loses it anyway). Commits
+        # are still visible to every other session at once; only their durability across a server crash is given up.
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     finally:
         await conn.close()
     try:
