@@ -21,12 +21,17 @@ from persistence.rules import hit_page
 
 @strawberry.type(
     description="One action of a hit: TAKEN, WITHHELD (shadow, daily cap, circuit breaker, snoozed, "
-    "expired...) or FAILED, and why."
+    "expired...), FAILED, SCHEDULED (a delayed action waiting for its due time) or DROPPED (a delayed action whose "
+    "rule left LIVE or expired, or whose subject was snoozed, before it was due), and why."
 )
 class RuleHitAction:
     action: str
     outcome: str
     reason: str | None
+    case_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Past a daily cap or circuit breaker, the case the subject was put in for a person instead.",
+    )
 
 
 @strawberry.type(description="A rule version matched an event.")
@@ -42,6 +47,16 @@ class RuleHit:
     created_at: datetime
 
 
+def _action(stored: Any) -> RuleHitAction:
+    case = stored.get("case_id")
+    return RuleHitAction(
+        action=stored["action"],
+        outcome=stored["outcome"],
+        reason=stored.get("reason"),
+        case_id=None if case is None else strawberry.ID(to_global_id("Case", case)),
+    )
+
+
 def _hit(row: Any) -> RuleHit:
     actions = row["actions"] if isinstance(row["actions"], list) else []
     return RuleHit(
@@ -52,7 +67,7 @@ def _hit(row: Any) -> RuleHit:
         event_occurred_at=row["event_occurred_at"],
         subject_kind=row["subject_kind"],
         subject_id=row["subject_id"],
-        actions=[RuleHitAction(action=a["action"], outcome=a["outcome"], reason=a.get("reason")) for a in actions],
+        actions=[_action(a) for a in actions],
         created_at=row["created_at"],
     )
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from api.graphql.context import Info
 from api.graphql.ids import to_global_id
 from api.graphql.shared.common import Error
 from api.graphql.shared.node import Node
@@ -15,6 +16,7 @@ from domain.rules import RuleError, RuleErrorCode
 from domain.services.rules import Rule as RuleEntity
 from domain.services.rules import RuleState
 from domain.services.rules import RuleVersion as RuleVersionEntity
+from persistence.delayed_actions import pending_count
 
 strawberry.enum(
     RuleState,
@@ -68,6 +70,12 @@ class Rule(Node):
     @strawberry.field(description="The version in force.")
     def current_version(self) -> RuleVersion:
         return version_of(self.current)
+
+    @strawberry.field(description="Delayed actions of its hits (`delay(...)`) waiting for their due time.")
+    async def pending_delayed_actions(self, info: Info) -> int:
+        if info.context.pool is None:
+            raise RuntimeError("pending delayed actions need the app's connection pool")
+        return await pending_count(info.context.pool, self.entity.id)
 
 
 def rule_of(entity: RuleEntity, current: RuleVersionEntity) -> Rule:
