@@ -33,10 +33,12 @@ RATE_SQL: Final = (
 
 SAMPLED_SQL: Final = BUCKET_SQL.format("h.id") + " < " + RATE_SQL.format("h.rule_id", "h.rule_version")
 
+_ENQUEUED = """jsonb_path_exists(h.actions, '$[*] ? (@.outcome == "WITHHELD" && exists(@.case_id))')"""
+"""A LIVE action withheld past a daily cap or circuit breaker and enqueued for a person (its hit names the case)."""
 _TAKEN_REVIEW = (
     """jsonb_path_exists(h.actions, '$[*] ? (@.outcome == "TAKEN" && (@.action == "OPEN_CASE" || """
     """@.action == "HOLD"))') OR jsonb_path_exists(h.actions, '$[*] ? (@.action == "DECIDE" && """
-    """@.outcome == "WITHHELD" && @.reason starts with "left to a human")')"""
+    """@.outcome == "WITHHELD" && @.reason starts with "left to a human")') OR """ + _ENQUEUED
 )
 _SAVED = """jsonb_path_exists(h.actions, '$[*] ? (@.action == "DECIDE" && @.outcome == "TAKEN")')"""
 
@@ -49,6 +51,7 @@ SELECT h.rule_version,
        count(v.hit_id) FILTER (WHERE v.correct) AS confirmed,
        count(*) FILTER (WHERE h.mode = 'LIVE' AND ({_TAKEN_REVIEW})) AS reviews_created,
        count(*) FILTER (WHERE h.mode = 'LIVE' AND {_SAVED}) AS reviews_saved,
+       count(*) FILTER (WHERE h.mode = 'LIVE' AND {_ENQUEUED}) AS enqueued,
        max({RATE_SQL.format("h.rule_id", "h.rule_version")}) AS sample_bp
 FROM rule_hits h LEFT JOIN rule_hit_reviews v ON v.hit_id = h.id
 WHERE h.rule_id = $1 AND h.created_at >= $2 AND h.created_at < $3
@@ -110,6 +113,7 @@ class VersionStats:
     overturned: int = 0
     reviews_created: int = 0
     reviews_saved: int = 0
+    enqueued: int = 0
 
 
 async def version_stats(pool: asyncpg.Pool, rule_id: uuid.UUID, start: datetime, end: datetime) -> list[VersionStats]:
@@ -133,6 +137,7 @@ async def version_stats(pool: asyncpg.Pool, rule_id: uuid.UUID, start: datetime,
             "confirmed": r["confirmed"],
             "reviews_created": r["reviews_created"],
             "reviews_saved": r["reviews_saved"],
+            "enqueued": r["enqueued"],
         }
     for r in judged:
         rows.setdefault(r["rule_version"], {}).update(decided=r["decided"], decided_violating=r["confirmed"])

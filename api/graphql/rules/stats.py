@@ -85,6 +85,10 @@ class RuleVersionStats:
     overturned_on_appeal: int = strawberry.field(description="The version's decisions overturned on appeal.")
     reviews_created: int = strawberry.field(description="LIVE hits that put a case before a person.")
     reviews_saved: int = strawberry.field(description="LIVE hits decided without a person.")
+    enqueued: int = strawberry.field(
+        description="LIVE hits whose action a daily cap or circuit breaker withheld: put before a person instead "
+        "(counted in reviewsCreated too), nothing automated done."
+    )
 
 
 def _version(s: VersionStats) -> RuleVersionStats:
@@ -100,6 +104,7 @@ def _version(s: VersionStats) -> RuleVersionStats:
         overturned_on_appeal=s.overturned,
         reviews_created=s.reviews_created,
         reviews_saved=s.reviews_saved,
+        enqueued=s.enqueued,
     )
 
 

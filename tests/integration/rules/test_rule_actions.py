@@ -138,6 +138,13 @@ async def test_a_decision_withheld_past_the_cap_is_enqueued_and_not_taken(
     shown = (await gql(query, {"id": rule_id}, token=admin))["data"]["ruleHits"]["nodes"]
     enqueued = [a for n in shown for a in n["actions"] if a["outcome"] == "WITHHELD"]
     assert [raw_id(str(a["caseId"])) for a in enqueued] == [waiting[0]["id"]]
+    stats = """query($id: ID!, $period: PeriodInput) { ruleStats(ruleId: $id, period: $period) {
+      versions { liveHits reviewsCreated reviewsSaved enqueued } } }"""
+    period = {"start": (T0 - timedelta(hours=1)).isoformat(), "end": (T0 + timedelta(hours=1)).isoformat()}
+    body = await gql(stats, {"id": rule_id, "period": period}, token=admin)
+    assert body["data"]["ruleStats"]["versions"] == [
+        {"liveHits": 2, "reviewsCreated": 1, "reviewsSaved": 1, "enqueued": 1}
+    ]
     hidden = await fetch(db_url, "SELECT external_id, visibility FROM contents ORDER BY external_id")
     assert hidden[1]["visibility"] == "VISIBLE"  # v-2 was not removed
 
