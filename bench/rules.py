@@ -109,18 +109,30 @@ def _word(rng: random.Random, low: int, high: int) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(low, high)))
 
 
-def world(seed: int = 7) -> tuple[list[CompiledRule], list[ListSnapshot], list[Event], Snapshot]:
-    rng = random.Random(seed)
-    cat = catalogue()
+def keyword_lists(rng: random.Random) -> list[ListSnapshot]:
+    """The 40 keyword lists ``kw0``..``kw39`` of 10,000 terms (one or two random words each)."""
     snapshots = []
     for i in range(KEYWORD_LISTS):
         terms = {" ".join(_word(rng, 5, 10) for _ in range(rng.randint(1, 2))) for _ in range(TERMS)}
         snapshots.append(ListSnapshot(f"kw{i}", ListKind.KEYWORD, 1, sorted(terms)))
+    return snapshots
+
+
+def rule_condition(i: int) -> str:
+    """Rule ``i``'s condition (its ``when``), as rule text: template ``i % 8`` over list ``kw{i % 40}`` and regex
+    ``i % 20`` (``bench.events`` defines the same 200 rules in a server)."""
+    condition = TEMPLATES[i % len(TEMPLATES)].format(kw=f"kw{i % KEYWORD_LISTS}", rx=REGEXES[i % len(REGEXES)])
+    return condition.replace("\\", "\\\\")
+
+
+def world(seed: int = 7) -> tuple[list[CompiledRule], list[ListSnapshot], list[Event], Snapshot]:
+    rng = random.Random(seed)
+    cat = catalogue()
+    snapshots = keyword_lists(rng)
     rules = []
     types = list(EVENT_TYPES)
     for i in range(RULES):
-        condition = TEMPLATES[i % len(TEMPLATES)].format(kw=f"kw{i % KEYWORD_LISTS}", rx=REGEXES[i % len(REGEXES)])
-        condition = condition.replace("\\", "\\\\")
+        condition = rule_condition(i)
         on = ", ".join(rng.sample(types, 2))
         regions = ", ".join(rng.sample(REGIONS, 2))
         text = f'rule "r{i}" on {on} in {regions} policy SPAM when {condition} then open_case(queue="q", priority=50)'

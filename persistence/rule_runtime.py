@@ -162,6 +162,7 @@ class RuleSetCache:
         self._loaded: LoadedRules | None = None
         self._generation: str | None = None
         self._task: asyncio.Task[None] | None = None
+        self._first = asyncio.Lock()
         self.rebuilds = 0
         self.rebuilt = asyncio.Event()
         """Set at each rebuild (tests and tools wait on it; clear it first)."""
@@ -172,9 +173,11 @@ class RuleSetCache:
 
     async def get(self) -> LoadedRules:
         if self._loaded is None:
-            with unrecorded():  # the process's cache, not the request's own statements
-                await self.refresh()
-            self._task = asyncio.get_running_loop().create_task(self._watch())
+            async with self._first:  # requests arriving during the first load wait for it, not load again each
+                if self._loaded is None:
+                    with unrecorded():  # the process's cache, not the request's own statements
+                        await self.refresh()
+                    self._task = asyncio.get_running_loop().create_task(self._watch())
         assert self._loaded is not None
         return self._loaded
 

@@ -173,9 +173,12 @@ async def run_rules(loaded: LoadedRules, accepted: Sequence[Accepted], ports: Ru
     counters = await ports.counters.read(keys, read_at) if keys else {}
     subjects = {(a.event.region, *a.event.subject) for a in events if a.event.subject is not None}
     snoozed = await ports.snoozed(subjects, now) if subjects else set()
+    by_region: dict[str, dict[tuple[str, str], EntityFacts]] = {}  # each event sees its own region's facts only
+    for (region, kind, eid), found in facts.items():
+        by_region.setdefault(region, {})[(kind, eid)] = found
     for ruleset, accepted_event, need in zip(sets, events, needs, strict=True):
         event = accepted_event.event
-        own = {(kind, eid): f for (region, kind, eid), f in facts.items() if region == event.region}
+        own = by_region.get(event.region, {})
         at_event = {k: counters.get(k, 0) - later(k, event.occurred_at) for k in need.counters}
         evaluation = ruleset.evaluate(event, Snapshot(own, at_event))
         summary.failures += len(evaluation.failures)

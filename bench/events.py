@@ -1,0 +1,418 @@
+"""Platform-event intake with the rules engine over HTTP and NATS, each figure beside a baseline of the same run.
+
+- ``submitEvents``, 1,000 events per batch, 8 clients, no rule active, against plain asyncpg multi-row INSERTs of
+  the same kind of events into the same table (``platform_events``) at 8 clients (``bench.events_raw``);
+- the same with 200 LIVE rules (``bench.rules``' 200 conditions over its 40 keyword lists of 10,000 terms, 20
+  regexes, counters, signals, facts and labels), against the no-rules rate of the same run, and in events/s;
+- the same with the counters in Redis (``VIGIL_REDIS_URL``) against the counters in PostgreSQL;
+- the NATS path: two ``vigil consume`` processes sharing one durable JetStream consumer, events published to a fresh
+  stream at the rate the rules leg reached: their drain rate against the publish rate, and the lag at the end.
+
+The 200 rules are ``bench.rules``' (template ``i % 8``, list ``kw{i % 40}``, regex ``i % 20``), each in one region
+(``i % 4``: 50 per region, with the 10 lists it reads) and on two of the three event types with a ``text``
+(``content.posted``, ``content.edited``, ``message.sent``), so about 33 rules match each event; their action is a
+label (``label(account, "bench-flagged", 1d)``), taken on every LIVE hit. Events: 8 to 30 random words, a tenth of
+them carrying a term of one of their region's lists (half in leetspeak), 10,000 accounts, spread over 4 regions.
+Each server leg runs on a fresh production server (``vigil serve``, one worker per core); server CPU per event is
+that of the server's processes (and the consumers' for NATS).
+
+    .venv/bin/python -m bench.events [--batches 24] [--nats-events 20000] [--redis redis://127.0.0.1:6379/11]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from api.services.seed import Seeder
+from api.services.seed_staff import seed_staff
+from bench.rules import KEYWORD_LISTS, RULES, _word, keyword_lists, rule_condition
+from bench.stack import ROOT, Stack, load, platform_token, ratio_line, run_process, server_cpu_seconds
+from domain.region import Region
+from domain.rules import ListKind
+from domain.services.named_lists import create_list
+from domain.services.rules import RuleSettings, RuleState, create_rule, transition_rule
+from persistence.db import create_engine, create_session_factory
+from persistence.fast.sql import asyncpg_dsn
+from persistence.named_lists import SqlListStore
+from persistence.principals import SYSTEM_AUDIT
+from persistence.repositories import PostgresUnitOfWork
+from persistence.rules import SqlRuleStore
+from persistence.uow import SqlUnitOfWork
+
+REGIONS = ("US", "EU", "APAC", "ROW")
+TEXT_TYPES = ("content.posted", "content.edited", "message.sent")
+ACCOUNTS = 10_000
+BATCH = 1_000
+CLIENTS = 8
+NATS_URL = "nats://127.0.0.1:4222"
+SUBMIT = """mutation($input: SubmitEventsInput!) { submitEvents(input: $input) { __typename
+  ... on SubmitEventsSuccess { results { __typename ... on SubmitEventSuccess { ruleHits } ... on Error { code } } }
+  ... on Error { code message } } }"""
+
+
+def rule_source(i: int, types: list[str]) -> str:
+    region = REGIONS[i % len(REGIONS)]
+    return (
+        f'rule "r{i}"\non {", ".join(types)}\nin {region}\npolicy SPAM\nwhen {rule_condition(i)}\n'
+        f'then label(account, "bench-flagged", 1d)\n'
+    )
+
+
+class Events:
+    """Synthetic events as ``submitEvents`` takes them; ``batch(prefix)`` a fresh batch (new keys)."""
+
+    def __init__(self, snapshots: list[Any], seed: int = 11) -> None:
+        self.rng = random.Random(seed)
+        self.terms = [s.entries for s in snapshots]
+        self.vocabulary = [_word(self.rng, 2, 8) for _ in range(5000)] + ["buy", "now", "free", "click", "here"]
+        self.leet = str.maketrans({"o": "0", "e": "3", "a": "4", "i": "1"})
+        self.serial = 0
+
+    def one(self, prefix: str, now: datetime) -> dict[str, Any]:
+        rng = self.rng
+        self.serial += 1
+        region = rng.randrange(len(REGIONS))
+        words = rng.choices(self.vocabulary, k=rng.randint(8, 30))
+        if rng.random() < 0.1:  # a term of one of the region's lists (kw{j} lives in region j % 4)
+            term = rng.choice(self.terms[rng.randrange(KEYWORD_LISTS // len(REGIONS)) * len(REGIONS) + region])
+            words.insert(rng.randrange(len(words)), term.translate(self.leet) if rng.random() < 0.5 else term)
+        event_type = rng.choice(TEXT_TYPES)
+        entities = [{"kind": "ACCOUNT", "externalId": f"acct-{rng.randrange(ACCOUNTS)}"}]
+        if event_type.startswith("content."):
+            entities.append({"kind": "CONTENT", "externalId": f"{prefix}-c{self.serial}"})
+        return {
+            "type": event_type,
+            "region": REGIONS[region],
+            "entities": entities,
+            "attributes": {"text": " ".join(words)},
+            "occurredAt": (now - timedelta(seconds=rng.uniform(0, 600))).isoformat(),
+            "idempotencyKey": f"{prefix}-{self.serial}",
+        }
+
+    def batch(self, prefix: str, size: int = BATCH) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        return [self.one(prefix, now) for _ in range(size)]
+
+
+async def prepare(url: str, snapshots: list[Any]) -> dict[str, Any]:
+    """The demo policies (SPAM...), a platform token, the 40 lists (10 per region) and the 200 rules in DRAFT."""
+    engine = create_engine(url, pool_size=1)
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    rule_ids = []
+    try:
+        sessions = create_session_factory(engine)
+        async with PostgresUnitOfWork(sessions, SYSTEM_AUDIT) as staff_uow:
+            await seed_staff(staff_uow)
+        async with sessions() as session:
+            staff = {name: str(pid) for name, pid in await session.execute(sa.text("SELECT name, id FROM principals"))}
+        await Seeder(sessions, staff, now).policies()
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+            token = await platform_token(uow)
+            lists = SqlListStore(uow)
+            for j, snapshot in enumerate(snapshots):
+                region = Region(REGIONS[j % len(REGIONS)])
+                await create_list(lists, region=region, name=snapshot.name, kind=ListKind.KEYWORD,
+                                  entries=snapshot.entries, author_id="bench", now=now)  # fmt: skip
+            store = SqlRuleStore(uow)
+            for i in range(RULES):
+                source = rule_source(i, rng.sample(TEXT_TYPES, 2))
+                rule, _ = await create_rule(store, region=Region(REGIONS[i % len(REGIONS)]), source=source,
+                                            settings=RuleSettings(), author_id="bench", now=now)  # fmt: skip
+                rule_ids.append(rule.id)
+    finally:
+        await engine.dispose()
+    return {"token": token, "rules": rule_ids}
+
+
+async def go_live(url: str, rule_ids: list[uuid.UUID]) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
+            store = SqlRuleStore(uow)
+            for rule_id in rule_ids:
+                for state in (RuleState.SHADOW, RuleState.LIVE):
+                    await transition_rule(store, rule_id=rule_id, to=state, author_id="bench", now=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+def body(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"query": SUBMIT, "variables": {"input": {"events": events}}}
+
+
+def http_leg(
+    stack: Stack, events: Events, token: str, batches: int, name: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``batches`` batches of 1,000 at 8 clients on a fresh server: rate, server CPU per event, hits, failures."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with contextlib.ExitStack() as scope:
+        try:
+            port = scope.enter_context(stack.server(**(env or {})))
+        except RuntimeError:
+            print(stack.logs.read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
+        warm = [body(events.batch(f"{name}-warm", 100)) for _ in range(2 * CLIENTS)]
+        load(port, warm, CLIENTS, headers, keep=0)  # every worker loads its rule sets (the first request waits)
+        bodies = [body(events.batch(name)) for _ in range(batches)]
+        cpu = server_cpu_seconds(stack)
+        with profiling(stack, name):
+            result = load(port, bodies, CLIENTS, headers, keep=-1)
+        cpu_ms = 1000 * (server_cpu_seconds(stack) - cpu) / (batches * BATCH)
+    failed = hits = 0
+    first_failure: Any = None
+    for answer in result["bodies"]:
+        payload = (answer.get("data") or {}).get("submitEvents") if isinstance(answer, dict) else None
+        if payload is None or payload["__typename"] != "SubmitEventsSuccess":
+            failed += BATCH
+            first_failure = first_failure or answer
+            continue
+        for item in payload["results"]:
+            if item["__typename"] == "SubmitEventSuccess":
+                hits += item["ruleHits"]
+            else:
+                failed += 1
+                first_failure = first_failure or item
+    if first_failure is not None:
+        print(f"{name}: first failure: {str(first_failure)[:500]}", file=sys.stderr, flush=True)
+    events_n = batches * BATCH
+    return {"rate": events_n / result["seconds"], "cpu_ms": cpu_ms, "failed": failed, "hits": hits / events_n,
+            "statuses": {k: v for k, v in result["statuses"].items() if k != "200"}}  # fmt: skip
+
+
+PROFILE: dict[str, str] = {}
+"""``--profile DIR``: where each measured leg's server workers are sampled (``py-spy record``, collapsed stacks)."""
+
+
+@contextlib.contextmanager
+def profiling(stack: Stack, name: str) -> Iterator[None]:
+    if not PROFILE or stack.process is None:
+        yield
+        return
+    import psutil
+
+    workers = psutil.Process(stack.process.pid).children(recursive=True)
+    recorders = [
+        subprocess.Popen([PROFILE["py-spy"], "record", "--pid", str(w.pid), "--format", "raw", "--rate", "200",
+                          "--output", os.path.join(PROFILE["dir"], f"{name}-{w.pid}.txt")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for w in workers
+    ]  # fmt: skip
+    try:
+        yield
+    finally:
+        for recorder in recorders:
+            recorder.send_signal(signal.SIGINT)
+        for recorder in recorders:
+            recorder.wait(timeout=30)
+
+
+def note(leg: dict[str, Any], target: str) -> str:
+    bad = f"; HTTP {leg['statuses']}" if leg["statuses"] else ""
+    return (
+        f"{target}; server CPU {leg['cpu_ms']:.2f} ms/event; {leg['hits']:.3f} hits/event; "
+        f"{leg['failed']} failed items{bad}"
+    )
+
+
+def raw_rate(stack: Stack, events: Events, batches: int) -> float:
+    job = {"dsn": asyncpg_dsn(stack.url), "concurrency": CLIENTS, "source_id": "raw",
+           "batches": [events.batch("raw") for _ in range(batches)]}  # fmt: skip
+    result = run_process("bench.events_raw", job)
+    return float(result["count"] / result["seconds"])
+
+
+# -- NATS -----------------------------------------------------------------------------------------------------------
+
+
+def nats_leg(stack: Stack, events: Events, rate: float, count: int) -> dict[str, Any]:
+    """Two ``vigil consume`` processes on a fresh stream; ``count`` events published at ``rate``: the drain rate
+    (events over the time from the first publish to the last acknowledgement) and the lag."""
+    tag = uuid.uuid4().hex[:8]
+    stream, subject, durable = f"BENCH_{tag}", f"bench.{tag}.events.>", f"bench-{tag}"
+    asyncio.run(_make_stream(stream, subject))
+    env = {**os.environ, "VIGIL_ENV": "production", "VIGIL_DATABASE_URL": stack.url, "VIGIL_NATS_URL": NATS_URL}
+    command = [sys.executable, "-m", "api.entry", "consume", "--stream", stream, "--subject", subject,
+               "--durable", durable, "--batch", "500"]  # fmt: skip
+    consumers = []
+    with stack.logs.open("ab") as log:
+        for _ in range(2):
+            consumers.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
+    try:
+        warm = [e for _ in range(2) for e in events.batch(f"nats-warm-{tag}")]
+        asyncio.run(_publish(stream, subject, durable, warm, rate, None))  # consumers up, rule sets loaded
+        cpu = _cpu(consumers)
+        published = [e for _ in range(count // BATCH) for e in events.batch(f"nats-{tag}")]
+        stats: dict[str, Any] = {}
+        asyncio.run(_publish(stream, subject, durable, published, rate, stats))
+        stats["cpu_ms"] = 1000 * (_cpu(consumers) - cpu) / len(published)
+    finally:
+        for process in consumers:
+            process.terminate()
+        for process in consumers:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        asyncio.run(_drop_stream(stream))
+    stored = asyncio.run(_count(stack.url, f"nats-{tag}-%"))
+    stats["stored"] = stored
+    return stats
+
+
+def _cpu(processes: list[subprocess.Popen[bytes]]) -> float:
+    import psutil
+
+    total = 0.0
+    for process in processes:
+        times = psutil.Process(process.pid).cpu_times()
+        total += times.user + times.system
+    return total
+
+
+async def _make_stream(stream: str, subject: str) -> None:
+    import nats
+
+    nc = await nats.connect(NATS_URL)
+    try:
+        await nc.jetstream().add_stream(name=stream, subjects=[subject])
+    finally:
+        await nc.close()
+
+
+async def _drop_stream(stream: str) -> None:
+    import nats
+
+    nc = await nats.connect(NATS_URL)
+    try:
+        await nc.jetstream().delete_stream(stream)
+    finally:
+        await nc.close()
+
+
+async def _publish(
+    stream: str, subject: str, durable: str, events: list[dict[str, Any]], rate: float, stats: dict[str, Any] | None
+) -> None:
+    """Publish ``events`` at ``rate`` per second (in ticks of 50 ms) and wait until the consumers acknowledged all."""
+    import nats
+    from nats.js.errors import NotFoundError
+
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    base = subject.removesuffix(">")
+    messages = [
+        (f"{base}{e['region'].lower()}", orjson.dumps(_message(e)), {"Nats-Msg-Id": e["idempotencyKey"]})
+        for e in events
+    ]
+    first = (await js.stream_info(stream)).state.last_seq
+    started = time.perf_counter()
+    tick, sent, max_lag = 0.05, 0, 0
+    try:
+        while sent < len(messages):
+            due = min(len(messages), int((time.perf_counter() - started) * rate) + 1)
+            for subj, data, headers in messages[sent:due]:
+                await nc.publish(subj, data, headers=headers)
+            sent = due
+            await nc.flush()
+            await asyncio.sleep(tick)
+        published_in = time.perf_counter() - started
+        target = first + len(messages)
+        deadline = time.perf_counter() + 600
+        while True:
+            try:
+                info = await js.consumer_info(stream, durable)
+            except NotFoundError:  # the consumers have not subscribed yet
+                await asyncio.sleep(0.2)
+                continue
+            lag = info.num_pending + (info.num_ack_pending or 0)
+            max_lag = max(max_lag, lag)
+            if info.ack_floor.stream_seq >= target and not info.num_ack_pending:
+                break
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"the consumers did not drain in 10 minutes ({lag} left)")
+            await asyncio.sleep(0.1)
+        drained_in = time.perf_counter() - started
+    finally:
+        await nc.close()
+    if stats is not None:
+        stats.update(published=len(messages), publish_rate=len(messages) / published_in,
+                     drain_rate=len(messages) / drained_in, tail=drained_in - published_in)  # fmt: skip
+
+
+def _message(event: dict[str, Any]) -> dict[str, Any]:
+    return {**event, "entities": {e["kind"].lower(): e["externalId"] for e in event["entities"]}}
+
+
+async def _count(url: str, pattern: str) -> int:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            query = sa.text("SELECT count(*) FROM platform_event_keys WHERE idempotency_key LIKE :p")
+            return int((await conn.execute(query, {"p": pattern})).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, default=24, help="batches of 1,000 per HTTP leg")
+    parser.add_argument("--nats-events", type=int, default=20_000)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/11", help="VIGIL_REDIS_URL of the Redis leg")
+    parser.add_argument("--profile", metavar="DIR", help="sample the server workers of each leg with py-spy into DIR")
+    parser.add_argument("--legs", default="bare,rules,redis,nats", help="which legs to run (the raw one with bare)")
+    args = parser.parse_args(argv)
+    if args.profile:
+        found = shutil.which("py-spy")
+        if found is None:
+            parser.error("--profile needs py-spy on PATH")
+        os.makedirs(args.profile, exist_ok=True)
+        PROFILE.update({"py-spy": found, "dir": args.profile})
+    started = time.perf_counter()
+    snapshots = keyword_lists(random.Random(7))
+    events = Events(snapshots)
+    with Stack() as stack:
+        data = asyncio.run(prepare(stack.url, snapshots))
+        took = time.perf_counter() - started
+        print(f"setup: {len(data['rules'])} rules (DRAFT), {len(snapshots)} lists ({took:.0f} s)", flush=True)
+        legs = set(args.legs.split(","))
+        bare = http_leg(stack, events, data["token"], args.batches, "bare")  # makes the month's partition
+        raw = raw_rate(stack, events, args.batches)
+        print(ratio_line("submitEvents(1000) x8, no rules", bare["rate"], "raw multi-row insert x8", raw,
+                         note(bare, "target >= 0.5")), flush=True)  # fmt: skip
+        if legs == {"bare"}:
+            return
+        asyncio.run(go_live(stack.url, data["rules"]))
+        ruled = http_leg(stack, events, data["token"], args.batches, "rules")
+        verdict = "met" if ruled["rate"] >= 2000 else "MISSED"
+        print(ratio_line("submitEvents, 200 LIVE rules", ruled["rate"], "no rules (above)", bare["rate"],
+                         note(ruled, f"target >= 0.5 and >= 2,000/s: {verdict}")), flush=True)  # fmt: skip
+        if "redis" in legs:
+            redis = http_leg(stack, events, data["token"], args.batches, "redis", {"VIGIL_REDIS_URL": args.redis})
+            print(ratio_line("... counters in Redis", redis["rate"], "counters in PostgreSQL", ruled["rate"],
+                             note(redis, "Redis: the counters cost <= 20% of the rate")), flush=True)  # fmt: skip
+        if "nats" in legs:
+            nats = nats_leg(stack, events, ruled["rate"], args.nats_events)
+            lost = f"; {nats['published'] - nats['stored']} not stored" if nats["stored"] != nats["published"] else ""
+            print(ratio_line("NATS, 2 x vigil consume", nats["drain_rate"], "published at", nats["publish_rate"],
+                             f"target >= 0.9 (keeps up); {nats['tail']:.1f} s behind at the end; consumer CPU "
+                             f"{nats['cpu_ms']:.2f} ms/event{lost}"), flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
