@@ -11,11 +11,12 @@ The shortcut only answers when the answer is the ordinary one: a value that is p
 present. A null, an exception or a value the type refuses takes the ordinary path, which makes the error exactly
 as before (the attribute is read again: it is a plain read). Which fields qualify is worked out once per schema.
 
-A *plain resolver* is a resolver of ours with no GraphQL arguments, no field extension (so no permission class
-and no read check) and no exception handler: ``policy(self, info)``, ``subject(self, info)``, ``decision``,
-``strikes``... (~900 calls on a console page). Strawberry reaches each through six frames that convert arguments
-no one passed; ``install_direct_resolvers`` gives graphql-core a resolver that builds the same ``Info`` and calls
-the function the same way (the source as ``self``, ``info`` by name). graphql-core still handles what it returns
+A *plain resolver* is a resolver of ours with no field extension (so no permission class and no read check), no
+exception handler and no arguments but built-in scalars: ``policy(self, info)``, ``subject(self, info)``,
+``decision``, ``reports(self, info, first=50)``... (~900 calls on a console page). Strawberry reaches each through
+six frames that convert arguments (a scalar converts to itself); ``install_direct_resolvers`` gives graphql-core a
+resolver that builds the same ``Info`` and calls the function the same way (the source as ``self``, ``info`` and
+the arguments by their Python names). graphql-core still handles what it returns
 (values, awaitables, exceptions) as before.
 
 The *deadline*: ``asyncio.timeout`` only stops an operation at an ``await``, and CPU-bound completion (thousands
@@ -26,6 +27,7 @@ executing fields, and the operation's result is one TIMEOUT error with no data.
 
 from __future__ import annotations
 
+import enum
 import operator
 import time
 from collections.abc import Callable, Mapping
@@ -43,8 +45,12 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
+from strawberry.scalars import ID
 from strawberry.schema.schema import Schema, StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 from strawberry.types.field import StrawberryField
+
+from api.graphql.internals import InfoFactory, core_schema, exception_handlers_of, info_factory, is_default_resolver
 
 LeafPlan = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 """How a plain leaf field reads its value from the source object, and its type's output coercion."""
@@ -58,10 +64,36 @@ def leaf_plans(schema: GraphQLSchema) -> dict[tuple[str, str], LeafPlan]:
             continue
         for field_name, field in named.fields.items():
             leaf = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-            plain = getattr(field.resolve, "_is_default", False) and not field.args
+            plain = is_default_resolver(field.resolve) and not field.args
             if plain and isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-                plans[(type_name, field_name)] = (_reader(field.resolve, field.extensions), leaf.coerce_output_value)
+                plans[(type_name, field_name)] = (_reader(field.resolve, field.extensions), output_coercion(leaf))
     return plans
+
+
+def output_coercion(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
+    """``leaf.coerce_output_value``, with a table for the members of a strawberry enum: strawberry's enum type
+    compares the member with each of the type's values in turn; the table holds what it answers for each member
+    (worked out by asking it), and anything else still asks it."""
+    coerce = leaf.coerce_output_value
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or not isinstance(wrapped, type) or not issubclass(wrapped, enum.Enum):
+        return coerce
+    names: dict[Any, Any] = {}
+    for member in wrapped:
+        try:
+            names[member] = coerce(member)
+        except Exception:  # noqa: S112  (a member the type refuses: asked again, and refused, at run time)
+            continue
+    named = names.get
+
+    def coerce_member(value: Any) -> Any:
+        if value.__class__ is wrapped:
+            name = named(value)
+            if name is not None:
+                return name
+        return coerce(value)
+
+    return coerce_member
 
 
 def _reader(resolve: Any, extensions: Mapping[str, Any]) -> Callable[[Any], Any]:
@@ -77,46 +109,80 @@ def install_direct_resolvers(schema: Schema) -> list[tuple[str, str]]:
     """Give every plain resolver field of ``schema`` a direct resolver; returns the (type, field) pairs changed.
 
     Changes nothing if this strawberry cannot say which fields have exception handlers."""
-    handlers = getattr(schema.schema_converter, "_get_field_exception_handlers", None)
+    handlers = exception_handlers_of(schema)
     if handlers is None:
         return []
     changed: list[tuple[str, str]] = []
-    for type_name, named in schema._schema.type_map.items():
+    for type_name, named in core_schema(schema).type_map.items():
         if not isinstance(named, GraphQLObjectType) or type_name.startswith("__"):
             continue
         for field_name, field in named.fields.items():
             definition = field.extensions.get("strawberry-definition")
-            if not isinstance(definition, StrawberryField) or field.args or handlers(definition):
+            if not isinstance(definition, StrawberryField) or handlers(definition):
                 continue
-            direct = _direct_resolver(definition, schema.config.info_class)
+            direct = _direct_resolver(definition, info_factory(schema.config.info_class), schema.config.name_converter)
             if direct is not None:
                 field.resolve = direct
                 changed.append((type_name, field_name))
     return changed
 
 
-def _direct_resolver(field: StrawberryField, info_class: Any) -> Callable[..., Any] | None:
+SCALAR_ARGUMENTS = (int, str, bool, float, ID)
+"""Argument types strawberry passes to the resolver as graphql-core coerced them (``convert_argument`` returns a
+scalar's value unchanged, and None as None)."""
+
+
+def _scalar_arguments(field: StrawberryField, names: Any) -> list[tuple[str, str]] | None:
+    """(GraphQL name, Python name) of each argument when all are built-in scalars, optional or not; else None."""
+    pairs = []
+    for argument in field.arguments:
+        kind = argument.type
+        if isinstance(kind, StrawberryOptional):
+            kind = kind.of_type
+        if isinstance(argument.type, StrawberryMaybe) or kind not in SCALAR_ARGUMENTS or argument.python_name is None:
+            return None
+        pairs.append((names.from_argument(argument), argument.python_name))
+    return pairs
+
+
+def _direct_resolver(field: StrawberryField, make_info: InfoFactory, names: Any = None) -> Callable[..., Any] | None:
     """What strawberry's resolver does for a plain resolver field: the function called with the source (as
-    ``self``, ``root`` or ``parent``, as it asks) and a strawberry ``Info``; None when the field is not plain."""
+    ``self``, ``root`` or ``parent``, as it asks), its scalar arguments by their Python names (those the request
+    or a default gave) and a strawberry ``Info``; None when the field is not plain."""
     resolver = field.base_resolver
-    if resolver is None or field.extensions or field.arguments or not callable(resolver.wrapped_func):
+    if resolver is None or field.extensions or not callable(resolver.wrapped_func):
+        return None
+    arguments = _scalar_arguments(field, names) if field.arguments and names is not None else []
+    if arguments is None or (field.arguments and not arguments):
         return None
     function = resolver.wrapped_func
     takes_self = resolver.self_parameter is not None
     sources = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None]
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
 
+    if arguments:
+
+        def resolve_arguments(source: Any, info: Any, **given: Any) -> Any:
+            kwargs = {python: given[name] for name, python in arguments if name in given}
+            for parameter in sources:
+                kwargs[parameter] = source
+            if info_name is not None:
+                kwargs[info_name] = make_info(info, field)
+            return function(source, **kwargs) if takes_self else function(**kwargs)
+
+        return resolve_arguments
+
     if takes_self and not sources and info_name == "info":
 
         def resolve_self_info(source: Any, info: Any, **_: Any) -> Any:
-            return function(source, info=info_class(_raw_info=info, _field=field))
+            return function(source, info=make_info(info, field))
 
         return resolve_self_info
 
     def resolve(source: Any, info: Any, **_: Any) -> Any:
         kwargs = dict.fromkeys(sources, source)
         if info_name is not None:
-            kwargs[info_name] = info_class(_raw_info=info, _field=field)
+            kwargs[info_name] = make_info(info, field)
         return function(source, **kwargs) if takes_self else function(**kwargs)
 
     return resolve

@@ -18,6 +18,7 @@ from api.graphql.context import Context
 from api.graphql.errors import should_mask_error
 from api.graphql.execution import execution_context_for, install_direct_resolvers
 from api.graphql.extensions import OperationLog
+from api.graphql.internals import ContextKwargsHook, core_schema
 from api.graphql.limits import (
     DocumentCache,
     RequestLimits,
@@ -37,7 +38,7 @@ MAX_VALIDATION_ERRORS = 10
 """A hostile document gets at most this many validation errors back (graphql-core then stops)."""
 
 
-class VigilSchema(strawberry.Schema):
+class VigilSchema(ContextKwargsHook):
     """Logs client errors as one INFO line per operation and real faults with their traceback; hides schema
     suggestions from variable errors in production; flags a database outage on the request's context."""
 
@@ -47,10 +48,7 @@ class VigilSchema(strawberry.Schema):
         self.validate_document: Callable[[Any], list[GraphQLError]] | None = None
         """Validation with every rule, cached per parsed document (`cache_info()` shows the hits)."""
 
-    def _get_custom_context_kwargs(
-        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
-    ) -> dict[str, Any]:
-        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+    def context_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.settings.production:
             kwargs["hide_suggestions"] = True
         return kwargs
@@ -102,7 +100,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         settings=settings,
     )
     validate_document = Validator(
-        schema._schema,
+        core_schema(schema),
         tuple(rules),
         hide_suggestions=settings.production,
         max_errors=MAX_VALIDATION_ERRORS,
@@ -114,7 +112,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     schema.validate_document = validate_document
     costs: DocumentCache[tuple[int, int]] = DocumentCache()
     install_direct_resolvers(schema)
-    schema.execution_context_class = execution_context_for(schema._schema, timeout=settings.execution_timeout)
+    schema.execution_context_class = execution_context_for(core_schema(schema), timeout=settings.execution_timeout)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=should_mask_error),

@@ -29,6 +29,7 @@ from api.graphql.compiler.codegen import generate
 from api.graphql.compiler.plan import Planner, Unsupported, check_document
 from api.graphql.compiler.runtime import operation_result
 from api.graphql.execution import leaf_plans
+from api.graphql.internals import core_schema, has_middleware, replace_execute_function
 from api.trusted_documents import trusted_document
 
 log = logging.getLogger("vigil.graphql.compiler")
@@ -128,9 +129,7 @@ class CompiledExecution:
             return conditions.reason
         if executor_class is None:
             return "no executor class"
-        if isinstance(middleware, (list, tuple)) and middleware:
-            return "middleware"
-        if getattr(middleware, "_middleware_resolvers", None):
+        if has_middleware(middleware):
             return "middleware"
         if self.schema.get_directive("defer") or self.schema.get_directive("stream"):
             return "incremental delivery"
@@ -160,9 +159,7 @@ class CompiledExecution:
 def install_compiled_execution(schema: Any, *, timeout: float, size: int = PLAN_CACHE_SIZE) -> CompiledExecution:
     """Make strawberry ``schema`` run trusted documents through compiled plans; returns the compiler (its cache
     and counters). Ad-hoc text still runs on graphql-core's ``execute``."""
-    compiled = CompiledExecution(schema._schema, timeout=timeout, size=size)
-    if not callable(getattr(schema, "_get_execute_function", None)):  # a strawberry without the hook: no plans
+    compiled = CompiledExecution(core_schema(schema), timeout=timeout, size=size)
+    if not replace_execute_function(schema, compiled):  # a strawberry without the hook: no plans
         log.warning("compiled execution is off: this strawberry does not say which execute function it calls")
-        return compiled
-    schema._get_execute_function = lambda: compiled
     return compiled

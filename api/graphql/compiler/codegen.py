@@ -24,7 +24,7 @@ from graphql.pyutils import Path
 
 from api.graphql.compiler import runtime
 from api.graphql.compiler.plan import Completion, FieldPlan, OperationPlan, Selection
-from api.graphql.execution import ExecutionTimedOut
+from api.graphql.execution import ExecutionTimedOut, output_coercion
 
 
 class Generator:
@@ -261,7 +261,7 @@ class Generator:
         details = self.const(field.details)
         type_ = self.const(completion.type)
         if completion.kind == "leaf":
-            coerce = self.const(completion.type.coerce_output_value)  # type: ignore[union-attr]
+            coerce = self.const(output_coercion(completion.type))  # type: ignore[arg-type]
             return [
                 f"coerced = {coerce}(result)",
                 "if coerced is None or coerced is Undefined:",

@@ -9,6 +9,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from api.graphql.internals import core_schema
 from api.graphql.limits.cache import DocumentCache
 from api.graphql.limits.characters import unstorable_variable
 from api.graphql.limits.cost import cost_variables, introspection_max_cost, operation_cost
@@ -44,7 +45,7 @@ class RequestLimits(SchemaExtension):
             raise problem
         assert context.graphql_document is not None
         schema, document, name, variables = (
-            context.schema._schema,
+            core_schema(context.schema),
             context.graphql_document,
             context.operation_name,
             context.variables,

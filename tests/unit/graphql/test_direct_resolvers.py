@@ -4,6 +4,7 @@ and fields with arguments, permission classes or field extensions keep strawberr
 from __future__ import annotations
 
 import asyncio
+import enum
 from typing import Any
 
 import pytest
@@ -24,6 +25,12 @@ class Never(BasePermission):
 class Shout(FieldExtension):
     def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
         return str(next_(source, info, **kwargs)).upper()
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
 
 
 @strawberry.type
@@ -62,6 +69,23 @@ class Item:
     def repeated(self, times: int) -> str:
         return (self.name or "") * times
 
+    @strawberry.field
+    def padded(self, min_width: int = 5, fill: str | None = None, upper: bool = False) -> str:
+        text = (self.name or "").rjust(min_width, fill or ".")
+        return text.upper() if upper else text
+
+    @strawberry.field
+    def tagged(self, tag: strawberry.ID, weight: float | None = None) -> str:
+        return f"{tag}:{weight}"
+
+    @strawberry.field
+    def joined(self, parts: list[str]) -> str:
+        return "+".join(parts)
+
+    @strawberry.field
+    def coloured(self, colour: Colour = Colour.RED) -> str:
+        return f"{colour.value} {self.name}"
+
     @strawberry.field(permission_classes=[Never])
     def secret(self) -> str | None:
         return "hidden"
@@ -82,7 +106,8 @@ class Query:
 
 
 QUERY = """{ items { name greeting length twin { name length } required later byRoot repeated(times: 2)
-  secret loud } }"""
+  secret loud padded a: padded(minWidth: 7, fill: null, upper: true) b: padded(fill: "-") tagged(tag: 4)
+  c: tagged(tag: "x", weight: 1.5) joined(parts: ["a", "b"]) coloured d: coloured(colour: BLUE) } }"""
 
 
 def _run(direct: bool) -> tuple[Any, list[tuple[str, tuple[Any, ...]]], list[tuple[str, str]]]:
@@ -113,9 +138,7 @@ def test_only_plain_resolvers_are_called_directly() -> None:
         _, _, changed = _run(direct=True)
     finally:
         ITEMS.clear()
-    # not: `repeated` (an argument), `secret` (a permission class), `loud` (a field extension), `name` (no
-    # resolver of ours: the leaf shortcut's business)
-    assert set(changed) == {
-        ("Query", "items"),
-        *(("Item", f) for f in ("greeting", "length", "twin", "required", "later", "byRoot")),
-    }
+    # not: `joined` (a list argument), `coloured` (an enum argument), `secret` (a permission class), `loud` (a
+    # field extension), `name` (no resolver of ours: the leaf shortcut's business)
+    plain = ("greeting", "length", "twin", "required", "later", "byRoot", "repeated", "padded", "tagged")
+    assert set(changed) == {("Query", "items"), *(("Item", f) for f in plain)}
