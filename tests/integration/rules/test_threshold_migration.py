@@ -20,7 +20,7 @@ from api.app import create_app
 from api.settings import Settings
 from domain.automation import AutomationRule, Band, decode_action
 from domain.region import Region
-from domain.rules import Decide, Event, OpenCase
+from domain.rules import Decide, Event, Hold, OpenCase
 from domain.rules.memory import Snapshot
 from persistence import migrate as migrations
 from persistence.fast.sql import asyncpg_dsn, create_pool
@@ -155,3 +155,39 @@ async def test_signals_meet_the_migrated_rules_beside_the_automation_rule(db_url
         ("decide", "SHADOW", "video-1"),
     ]
     assert {json.loads(h["actions"])[0]["reason"] for h in hits} == {"shadow"}
+
+
+async def test_migrated_enqueue_rules_hold_for_routing_once_open_case_names_a_real_queue(empty_db_url: str) -> None:
+    """0020: open_case(queue=...) names a real queue now; the migrated enqueue band keeps its meaning (an AUTOMATED
+    report that routing queues) as a new version saying hold(); the decide rules are left as they were."""
+    await migrations.upgrade_async(empty_db_url, "0011")
+    await _seed(empty_db_url)
+    await migrations.upgrade_async(empty_db_url)
+
+    rows = await fetch(
+        empty_db_url,
+        "SELECT r.name, r.current_version, v.source, v.author_id, v.state FROM rules r "
+        "JOIN rule_versions v ON v.rule_id = r.id AND v.number = r.current_version ORDER BY r.name",
+    )
+    enqueue = [r for r in rows if r["name"].endswith(" enqueue")]
+    decide = [r for r in rows if r["name"].endswith(" decide")]
+    assert [(r["current_version"], r["author_id"]) for r in enqueue] == [(2, "migration:0020")] * 2
+    assert all(r["source"].rstrip().endswith("then hold()") and "open_case" not in r["source"] for r in enqueue)
+    assert sorted(r["state"] for r in enqueue) == ["DISABLED", "SHADOW"]  # the state is kept
+    assert [(r["current_version"], r["author_id"]) for r in decide] == [(1, "migration:0012")] * 2
+
+    pool = await create_pool(empty_db_url, size=1)
+    try:
+        loaded = await load_rules(pool, NOW)
+    finally:
+        await pool.close()
+    event = Event(
+        type="signal.submitted",
+        region="US",
+        entities={"content": "c-1"},
+        attributes={"classifier": 'demo "classifier"', "policy_code": "HATE_SPEECH", "score": 0.7},
+        occurred_at=NOW,
+        signals={'demo "classifier"': 0.7},
+    )
+    hits = loaded.rulesets["US"].evaluate(event, Snapshot()).hits
+    assert [(hit.version, hit.actions) for hit in hits] == [(2, (Hold(),))]
