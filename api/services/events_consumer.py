@@ -124,16 +124,26 @@ class EventConsumer:
 
     async def run_once(self, wait: float = 1.0) -> int:
         """Fetch one batch (waiting up to ``wait`` seconds for the first message) and process it; how many messages."""
-        sub = await self.subscription()
-        try:
-            messages = await sub.fetch(self.batch, timeout=wait)
-        except (TimeoutError, NatsTimeout):  # nats-py raises either when nothing came
-            return 0
+        messages = await self._fetch(wait)
         if messages:
             await self.process(messages)
         return len(messages)
 
+    async def _fetch(self, wait: float) -> Sequence[Any]:
+        sub = await self.subscription()
+        try:
+            return list(await sub.fetch(self.batch, timeout=wait))
+        except (TimeoutError, NatsTimeout):  # nats-py raises either when nothing came
+            return []
+
     async def process(self, messages: Sequence[Any]) -> None:
+        outcomes = await self._store(messages)
+        if outcomes is not None:
+            await self._evaluate(outcomes)
+
+    async def _store(self, messages: Sequence[Any]) -> list[Accepted | DomainError] | None:
+        """Store a batch and acknowledge its messages; its outcomes, or None when nothing could be stored (then every
+        message is nak'd for redelivery)."""
         commands = [parse_message(m.data, m.headers, i) for i, m in enumerate(messages)]
         try:
             outcomes = await submit_events(
@@ -146,7 +156,7 @@ class EventConsumer:
         except Exception:
             log.exception("a batch of %d events could not be stored; JetStream will redeliver it", len(messages))
             await asyncio.gather(*(m.nak() for m in messages), return_exceptions=True)
-            return
+            return None
         self.stats.batches += 1
         acks = []
         for message, outcome in zip(messages, outcomes, strict=True):
@@ -164,19 +174,36 @@ class EventConsumer:
                     self.stats.stored += 1
                 acks.append(message.ack())
         await asyncio.gather(*acks)
+        return outcomes
+
+    async def _evaluate(self, outcomes: Sequence[Accepted | DomainError]) -> None:
         if self._after_batch is not None:  # the rules: after the acknowledgements, a failure loses evaluation only
             try:
                 await self._after_batch(outcomes)
             except Exception:
-                log.exception("rules could not run on a batch of %d stored events", len(messages))
+                log.exception("rules could not run on a batch of %d stored events", len(outcomes))
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except (OSError, nats.errors.Error) as exc:
-                log.warning("NATS unavailable (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(1.0)
+        """Consume until ``stop`` is set. While a batch's rules run, the next batch is fetched, stored and
+        acknowledged: the process works on one while it waits on PostgreSQL for the other. The rules still run on
+        one batch at a time, in order (counters are recorded in the order batches were stored)."""
+        evaluating: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await self._fetch(1.0)
+                    outcomes = await self._store(messages) if messages else None
+                except (OSError, nats.errors.Error) as exc:
+                    log.warning("NATS unavailable (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(1.0)
+                    continue
+                if outcomes is not None:
+                    if evaluating is not None:
+                        await evaluating
+                    evaluating = asyncio.get_running_loop().create_task(self._evaluate(outcomes))
+        finally:
+            if evaluating is not None:
+                await evaluating
 
     async def close(self) -> None:
         nc, self._nc, self._sub = self._nc, None, None

@@ -187,13 +187,20 @@ async def submit_events(
     may_submit: Callable[[Region], bool],
 ) -> list[Accepted | DomainError]:
     """One result per command, in order: the valid ones appended together, the rest their typed error."""
+    allowed: dict[Region, bool] = {}
+
+    def may_submit_in(region: Region) -> bool:  # asked once per region of the batch, not once per event
+        if region not in allowed:
+            allowed[region] = may_submit(region)
+        return allowed[region]
+
     checked: list[NewEvent | DomainError] = []
     for index, cmd in enumerate(commands):
         if isinstance(cmd, DomainError):
             checked.append(cmd)
             continue
         try:
-            checked.append(check_event(cmd, index=index, now=now, may_submit=may_submit))
+            checked.append(check_event(cmd, index=index, now=now, may_submit=may_submit_in))
         except DomainError as exc:
             checked.append(exc)
     new = [c for c in checked if isinstance(c, NewEvent)]
