@@ -6,6 +6,7 @@ after a restart, finds it), or dropped when the rule was disabled meanwhile."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -214,3 +215,43 @@ async def test_a_delayed_action_of_a_rule_disabled_meanwhile_is_dropped(
     rows = await fetch(db_url, "SELECT state FROM rule_delayed_actions")
     assert [r["state"] for r in rows] == ["DROPPED"]
     assert (await _hits(db_url))[0]["outcome"] == "DROPPED"
+
+
+async def test_runners_side_by_side_run_each_delayed_action_once(
+    gql: GraphQLClient, db_url: str, pool: asyncpg.Pool, sessions: SessionFactory
+) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    await flows.policy(gql, admin, "SPAM")
+    accepted = []
+    for n in range(4):  # one account each: their decisions touch no common record
+        owner = await flows.account(gql, admin, f"creator-{n}")
+        await flows.content(gql, admin, owner, f"v-{n}")
+        event = Event(
+            "content.posted",
+            "US",
+            {"account": f"creator-{n}", "content": f"v-{n}"},
+            {"text": "free coins"},
+            T0,
+            f"k{n}",
+        )
+        accepted.append(Accepted(uuid.uuid4(), event, duplicate=False))
+    then = 'delay(1m, 1m, decide("REMOVE_CONTENT")), delay(1m, 1m, label(account, "coins", 1d))'
+    rule_id = await _live(gql, admin, coins(then))
+    ports = PostgresRunPorts(pool, sessions, MemoryCounterStore(), draw=lambda: 0.0)
+    await run_rules(await rule_runtime.load_rules(pool, T0), accepted, ports, T0)
+
+    due = T0 + timedelta(minutes=1)
+    one, other = DelayedActionRunner(pool, sessions), DelayedActionRunner(pool, sessions)
+    ran = await asyncio.gather(one.run_due(due), other.run_due(due))
+
+    assert not set(ran[0]) & set(ran[1])  # never the same action twice
+    results = {**ran[0], **ran[1]}
+    assert len(results) == 8
+    assert {r.outcome for r in results.values()} == {Outcome.TAKEN}
+    assert await one.run_due(due) == {}
+    assert len(await fetch(db_url, "SELECT id FROM decisions")) == 4
+    labels = await fetch(db_url, "SELECT entity_id, rule_version, expires_at FROM labels ORDER BY entity_id")
+    assert [(r["entity_id"], r["rule_version"]) for r in labels] == [(f"creator-{n}", 3) for n in range(4)]
+    assert {r["expires_at"] for r in labels} == {due + timedelta(days=1)}  # a day from when it ran
+    labelled = await fetch(db_url, "SELECT actor_id FROM audit_events WHERE action = 'ruleLabel'")
+    assert [a["actor_id"] for a in labelled] == [f"rule:{raw_id(rule_id)}:v3"] * 4
