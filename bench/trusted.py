@@ -1,28 +1,34 @@
-"""Trusted documents, compiled and not: the console page and report intake sent by document id (compiled plans)
-beside the same text sent ad hoc (strawberry on graphql-core), against the production server, each beside its
-hand-written baseline measured in the same run.
+"""Trusted documents, compiled and not: the console's operations sent by document id (their own route, compiled
+plans) beside the same text sent ad hoc (strawberry's view, graphql-core), against the production server, each
+pair beside its hand-written or raw baseline measured in the same run. Ad hoc and trusted alternate (the page and
+single reports twice each), so the machine's drift weighs on both alike.
 
-- page: the console's ``CasesPage`` (``cases(first: 100)`` with subject, account, reports, strikes, decision), 4
-  clients: ad hoc and trusted alternated (twice each), beside the hand-written SQL of ``bench.page`` returning the
-  same rows;
-- intake: the console's ``SubmitReport`` at 8 clients, ad hoc and trusted alternated (twice each), each report on a
-  fresh subject, beside raw single-row inserts (own transaction) into a table shaped like ``reports`` at 8 clients
-  (``bench.ingest``);
-- the page ad hoc and trusted again on a second server with ``VIGIL_COMPILED_EXECUTION=off`` (both on graphql-core):
-  the machine's drift between servers shows in the ad hoc lines, so compare each server's trusted line with its own
-  ad hoc line.
+- page: the console's ``CasesPage`` (``cases(first: 100)`` with subject, account, reports, strikes, decision) at 4
+  clients, beside the hand-written SQL of ``bench.page`` returning the same rows (p50 and server CPU per page);
+- the floor: ``{ __typename }`` at 8 clients, beside the raw single-row insert at 8 (``bench.ingest``);
+- ``submitReport`` at 8 clients, each report on a fresh subject, beside the raw single-row insert at 8 and beside a
+  raw asyncpg client sending the very statements the API sends for a report (``bench.statements``, captured from
+  the app with the pools' query observer): the API's own overhead apart from the database's;
+- ``submitReports`` of 100 reports at 8 clients (reports per second), beside the raw single-row insert at 8;
+- ``claimNextCase`` at 32 claimers draining one queue, beside raw ``SKIP LOCKED`` (``bench.claims``);
+- the page again on a second server with ``VIGIL_COMPILED_EXECUTION=off``: the trusted route on graphql-core.
 
-    .venv/bin/python -m bench.trusted [--requests 200] [--reports 1500] [--cases 10000]
+    .venv/bin/python -m bench.trusted [--requests 200] [--reports 1500] [--cases 10000] [--claims 2000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import pickle
+import tempfile
+from collections import Counter
 from typing import Any
 
 from api.cli.documents import CONSOLE_DOCUMENTS, register_console_documents
-from bench import ingest, page
+from api.graphql.ids import to_global_id
+from bench import claims, ingest, page, statements
 from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds
 from domain.document import document_id
 from persistence.fast.sql import asyncpg_dsn
@@ -30,10 +36,20 @@ from persistence.scale import seed_scale
 
 PAGE = (CONSOLE_DOCUMENTS / "CasesPage.graphql").read_text()
 SUBMIT = (CONSOLE_DOCUMENTS / "SubmitReport.graphql").read_text()
+SUBMIT_MANY = (CONSOLE_DOCUMENTS / "SubmitReports.graphql").read_text()
+CLAIM = (CONSOLE_DOCUMENTS / "ClaimNextCase.graphql").read_text()
+TYPENAME = (CONSOLE_DOCUMENTS / "Typename.graphql").read_text()
+BATCH = 100
 
 
-def _trusted(body: dict[str, Any], text: str) -> dict[str, Any]:
-    return {"documentId": document_id(text), "variables": body["variables"]}
+def body(text: str, variables: dict[str, Any], trusted: bool) -> dict[str, Any]:
+    if trusted:
+        return {"documentId": document_id(text), "variables": variables}
+    return {"query": text, "variables": variables}
+
+
+def kind(trusted: bool) -> str:
+    return "trusted" if trusted else "ad hoc"
 
 
 def _page_line(name: str, rate: float, p50: float, cpu_ms: float, raw_p50: float) -> str:
@@ -43,15 +59,57 @@ def _page_line(name: str, rate: float, p50: float, cpu_ms: float, raw_p50: float
     )
 
 
-def _intake(stack: Stack, port: int, bodies: list[dict[str, Any]], token: str) -> tuple[float, float, str]:
-    headers = {"Authorization": f"Bearer {token}"}
+def _measured(stack: Stack, port: int, bodies: list[dict[str, Any]], clients: int, token: str) -> dict[str, Any]:
     cpu = server_cpu_seconds(stack)
-    result = load(port, bodies, 8, headers, keep=1)
-    cpu_ms = 1000 * (server_cpu_seconds(stack) - cpu) / len(bodies)
-    first = result["bodies"][0]
-    if "errors" in first or "Error" in str(first):
-        raise SystemExit(f"the report failed: {str(first)[:500]}")
-    return result["count"] / result["seconds"], cpu_ms, ingest.failures(result)
+    result = load(port, bodies, clients, {"Authorization": f"Bearer {token}"}, keep=-1)
+    result["cpu_ms"] = 1000 * (server_cpu_seconds(stack) - cpu) / len(bodies)
+    result["rate"] = result["count"] / result["seconds"]
+    return dict(result)
+
+
+def _failed(result: dict[str, Any], field: str, success: str) -> int:
+    return sum(1 for b in result["bodies"] if ((b.get("data") or {}).get(field) or {}).get("__typename") != success)
+
+
+def _failed_items(answer: dict[str, Any]) -> int:
+    payload = (answer.get("data") or {}).get("submitReports")
+    if payload is None or payload.get("__typename") != "SubmitReportsSuccess":
+        return BATCH
+    return sum(1 for r in payload["results"] if r.get("__typename") != "SubmitReportSuccess")
+
+
+def report_statements(url: str, token: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What a trusted ``submitReport`` sends to PostgreSQL, as a replayable template (``bench.statements``)."""
+    subjects, policy = data["spare"], data["policy"]
+    bodies = [ingest.report_body(s, policy) for s in subjects]
+    trusted = [body(SUBMIT, b["variables"], True) for b in bodies]
+    captured = asyncio.run(statements.capture(url, token, trusted[3:], trusted[:3]))
+    first = statements.pair(captured)
+    key = bodies[3 + first]["variables"]["input"]["idempotencyKey"]
+    return statements.template(captured[first], captured[first + 1], subjects[3 + first], key)
+
+
+def replay_rate(url: str, template: dict[str, Any], subjects: list[Any]) -> float:
+    job = {**template, "dsn": asyncpg_dsn(url), "subjects": subjects, "count": len(subjects), "concurrency": 8}
+    with tempfile.NamedTemporaryFile("wb", suffix=".pickle", delete=False) as handle:
+        pickle.dump(job, handle)
+    try:
+        result = run_process("bench.statements", {"pickle": handle.name})
+    finally:
+        os.unlink(handle.name)
+    return float(result["count"] / result["seconds"])
+
+
+def claim_drain(stack: Stack, port: int, queue: Any, token: str, n: int, trusted: bool) -> tuple[float, Counter[str]]:
+    bodies = [body(CLAIM, {"queueId": to_global_id("Queue", queue)}, trusted) for _ in range(n)]
+    result = _measured(stack, port, bodies, 32, token)
+    claimed: Counter[str] = Counter()
+    for answer in result["bodies"]:
+        claim = answer["data"]["claimNextCase"]
+        if claim["__typename"] != "ClaimNextCaseSuccess" or claim["case"] is None:
+            raise SystemExit(f"claim failed: {claim}")
+        claimed[claims.raw(claim["case"]["id"])] += 1
+    return float(result["rate"]), claimed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,44 +117,90 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=200, help="pages per run")
     parser.add_argument("--reports", type=int, default=1500, help="reports per intake run")
     parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--claims", type=int, default=2000, help="claims per drain")
     args = parser.parse_args(argv)
+    n = args.reports
+    batches = max(8, n // BATCH)
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        print(line, flush=True)
+
     with Stack() as stack:
-        data = asyncio.run(ingest.prepare(stack.url, 4 * args.reports + 100))
+        data = asyncio.run(ingest.prepare(stack.url, 6 * n + 2 * batches * BATCH + 200))
+        subjects, policy = data["subjects"], data["policy"]
+        data["spare"] = subjects[-10:]
         asyncio.run(seed_scale(stack.url, args.cases))
         toks = asyncio.run(page.tokens(stack.url))
         asyncio.run(register_console_documents(stack.url))
-        adhoc_page = {"query": PAGE, "variables": {"first": 100}}
-        trusted_page = _trusted(adhoc_page, PAGE)
+        (claim_queue, raw_queue, warm_queue), claimers = asyncio.run(
+            claims.seed(stack.url, args.claims, 1, warm_up=claims.WARM_UP)
+        )
+        template = report_statements(stack.url, data["token"], data)
         raw_job = {"mode": "sql", "dsn": asyncpg_dsn(stack.url), "sql": page.HAND_WRITTEN, "count": args.requests,
                    "concurrency": 4}  # fmt: skip
-        lines: list[str] = []
-        with stack.server() as port:
+        # One server for everything: the claimers share one moderator token, which the staff rate limit (200/s
+        # per worker) would refuse most of a fast drain; it is not what this measures.
+        with stack.server(VIGIL_RATE_LIMIT_STAFF="1000000/1000000") as port:
             raw = run_process("bench.raw", raw_job)
             raw_p50 = raw["p50_ms"]
-            raw_rate = raw["count"] / raw["seconds"]
-            lines.append(f"page {'hand-written SQL x4':<29} {raw_rate:7.1f}/s   p50 {raw_p50:6.1f} ms")
+            say(f"page {'hand-written SQL x4':<29} {raw['count'] / raw['seconds']:7.1f}/s   p50 {raw_p50:6.1f} ms")
             for run in range(4):  # alternated, twice each
-                name, body = (("ad hoc", adhoc_page), ("trusted, compiled", trusted_page))[run % 2]
-                rate, p50, cpu_ms = page.measure(stack, port, body, toks["admin"], args.requests, 4)
-                lines.append(_page_line(f"{name} x4 ({run // 2 + 1})", rate, p50, cpu_ms, raw_p50))
-            subjects, policy = data["subjects"], data["policy"]
-            raw_x8 = ingest.raw_rate(stack.url, policy, args.reports, 8)
-            # alternated, twice each: the first runs also warm the server and PostgreSQL up
-            for run in range(4):
-                chunk = subjects[run * args.reports : (run + 1) * args.reports]
                 trusted = run % 2 == 1
-                bodies = [ingest.report_body(s, policy) for s in chunk]
-                if trusted:
-                    bodies = [_trusted(body, SUBMIT) for body in bodies]
-                rate, cpu_ms, bad = _intake(stack, port, bodies, data["token"])
-                name = f"{'trusted' if trusted else 'ad hoc'} submitReport x8 ({run // 2 + 1})"
-                note = f"target >= 0.5; server CPU {cpu_ms:.2f} ms/report{bad}"
-                lines.append(ratio_line(name, rate, "raw insert x8", raw_x8, note))
-        with stack.server(VIGIL_COMPILED_EXECUTION="off") as port:  # the same pair, neither compiled
-            for run in range(2):
-                name, body = (("ad hoc", adhoc_page), ("trusted, not compiled", trusted_page))[run]
-                rate, p50, cpu_ms = page.measure(stack, port, body, toks["admin"], args.requests, 4)
-                lines.append(_page_line(f"{name} x4 (off)", rate, p50, cpu_ms, raw_p50))
+                page_body = body(PAGE, {"first": 100}, trusted)
+                rate, p50, cpu_ms = page.measure(stack, port, page_body, toks["admin"], args.requests, 4)
+                say(_page_line(f"{kind(trusted)} x4 ({run // 2 + 1})", rate, p50, cpu_ms, raw_p50))
+
+            raw_x8 = ingest.raw_rate(stack.url, policy, n, 8)
+            for trusted in (False, True):
+                floor = _measured(stack, port, [body(TYPENAME, {}, trusted)] * n, 8, data["token"])
+                note = f"the floor of any request; server CPU {floor['cpu_ms']:.2f} ms/request{ingest.failures(floor)}"
+                say(ratio_line(f"{{ __typename }} {kind(trusted)} x8", floor["rate"], "raw insert x8", raw_x8, note))
+
+            fresh = iter(subjects)
+            replayed = replay_rate(stack.url, template, [next(fresh) for _ in range(n)])
+            ingest_warm = [body(SUBMIT, ingest.report_body(next(fresh), policy)["variables"], True) for _ in range(100)]
+            load(port, ingest_warm, 8, {"Authorization": f"Bearer {data['token']}"})
+            for run in range(4):  # alternated, twice each
+                trusted = run % 2 == 1
+                bodies = [body(SUBMIT, ingest.report_body(next(fresh), policy)["variables"], trusted) for _ in range(n)]
+                result = _measured(stack, port, bodies, 8, data["token"])
+                failed = _failed(result, "submitReport", "SubmitReportSuccess")
+                name = f"submitReport {kind(trusted)} x8 ({run // 2 + 1})"
+                note = f"server CPU {result['cpu_ms']:.2f} ms/report; {failed} failed{ingest.failures(result)}"
+                say(ratio_line(name, result["rate"], "raw insert x8", raw_x8, f"target >= 0.3; {note}"))
+                say(ratio_line("", result["rate"], "its statements, raw x8", replayed, "target >= 0.5"))
+
+            for trusted in (False, True):
+                batch_bodies = [
+                    body(SUBMIT_MANY, {"input": {"reports": [
+                        ingest.report_body(next(fresh), policy)["variables"]["input"] for _ in range(BATCH)]}}, trusted)
+                    for _ in range(batches)
+                ]  # fmt: skip
+                result = _measured(stack, port, batch_bodies, 8, data["token"])
+                failed = sum(_failed_items(b) for b in result["bodies"])
+                note = f"target >= 1.0; {failed} failed items{ingest.failures(result)}"
+                say(ratio_line(f"submitReports({BATCH}) {kind(trusted)} x8", BATCH * result["rate"], "raw insert x8",
+                               raw_x8, note))  # fmt: skip
+
+            moderator = claimers[0]
+            warm = [body(CLAIM, {"queueId": to_global_id("Queue", warm_queue)}, True)] * claims.WARM_UP
+            load(port, warm, 32, {"Authorization": f"Bearer {moderator}"})
+            half = args.claims // 2
+            adhoc_rate, adhoc_claimed = claim_drain(stack, port, claim_queue, moderator, half, False)
+            trusted_rate, trusted_claimed = claim_drain(stack, port, claim_queue, moderator, args.claims - half, True)
+            claims._check("api", adhoc_claimed + trusted_claimed, args.claims)
+        raw_claims = args.claims / claims.raw_drain(stack, raw_queue, args.claims, 32)
+        for name, rate in (("ad hoc", adhoc_rate), ("trusted", trusted_rate)):
+            say(ratio_line(f"claimNextCase {name} x32", rate, "raw SKIP LOCKED x32", raw_claims, "target >= 0.6"))
+
+        with stack.server(VIGIL_COMPILED_EXECUTION="off") as port:  # the trusted route, on graphql-core
+            for trusted in (False, True):
+                page_body = body(PAGE, {"first": 100}, trusted)
+                rate, p50, cpu_ms = page.measure(stack, port, page_body, toks["admin"], args.requests, 4)
+                say(_page_line(f"{kind(trusted)} x4 (not compiled)", rate, p50, cpu_ms, raw_p50))
+    print("\nin one run, side by side:")
     for line in lines:
         print(line, flush=True)
 
