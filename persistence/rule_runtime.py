@@ -118,6 +118,14 @@ async def load_rules(pool: asyncpg.Pool, now: datetime) -> LoadedRules:
         classifiers = frozenset(
             await conn.fetchval("SELECT coalesce(array_agg(DISTINCT classifier), '{}') FROM automation_rules")
         )
+    # Compiling the rules and building the list automata takes seconds for large lists: in a thread, so this
+    # process's event loop keeps serving (requests go on with the previous rule sets, or wait for the first).
+    return await asyncio.to_thread(_build, rows, regions, lists, policies, classifiers)
+
+
+def _build(
+    rows: Sequence[Any], regions: list[str], lists: Sequence[Any], policies: frozenset[str], classifiers: frozenset[str]
+) -> LoadedRules:
     by_region: dict[str, list[Any]] = {}
     for row in lists:
         by_region.setdefault(row["region"], []).append(row)
