@@ -66,7 +66,7 @@ def leaf_plans(schema: GraphQLSchema) -> dict[tuple[str, str], LeafPlan]:
             leaf = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
             plain = is_default_resolver(field.resolve) and not field.args
             if plain and isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-                plans[(type_name, field_name)] = (_reader(field.resolve, field.extensions), output_coercion(leaf))
+                plans[(type_name, field_name)] = (field_reader(field.resolve, field.extensions), output_coercion(leaf))
     return plans
 
 
@@ -96,7 +96,7 @@ def output_coercion(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any]
     return coerce_member
 
 
-def _reader(resolve: Any, extensions: Mapping[str, Any]) -> Callable[[Any], Any]:
+def field_reader(resolve: Any, extensions: Mapping[str, Any]) -> Callable[[Any], Any]:
     """What strawberry's default resolver does for the field: ``getattr(source, python_name)`` with the default
     configuration (as a C-level ``attrgetter``), else the configured resolver."""
     definition = extensions.get("strawberry-definition")

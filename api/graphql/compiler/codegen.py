@@ -2,7 +2,8 @@
 
 Each selection (a selection set on one concrete type) becomes a function ``(ex, source, path) -> dict |
 awaitable``: its fields unrolled in collection order, a plain leaf read as an attribute and coerced inline,
-``__typename`` a constant, a resolver called with its literal arguments coerced at compile time (those naming
+``__typename`` a constant, a record's own object or list attribute read (strawberry's default resolver is not
+called), a resolver called with its literal arguments coerced at compile time (those naming
 variables are coerced per request, as graphql-core does) and its value completed by a function generated for its
 return type (non-null check, list, leaf, object, abstract type). Anything else (introspection fields, a leaf that
 is null or refused by its type) calls graphql-core's own ``execute_field``, which answers it the ordinary way.
@@ -34,6 +35,7 @@ class Generator:
             "Path": Path,
             "Undefined": Undefined,
             "is_aw": is_awaitable,
+            "SYNC": runtime.SYNC,
             "get_args": get_argument_values,
             "exec_field": runtime.execute_field,
             "gather_fields": runtime.gather_fields,
@@ -143,7 +145,7 @@ class Generator:
                 f"v = {call}",
                 "if v is not Undefined:",
                 f"    results[{key}] = v",
-                "    if is_aw(v):",
+                "    if v.__class__ not in SYNC and is_aw(v):",
                 f"        aw.append({key})",
             ]
         lines = self.countdown()
@@ -156,7 +158,7 @@ class Generator:
                 f"v = exec_field(ex, {parent_type}, source, {details}, {path}, None)",
                 "if v is not Undefined:",
                 f"    results[{key}] = v",
-                "    if is_aw(v):",
+                "    if v.__class__ not in SYNC and is_aw(v):",
                 f"        aw.append({key})",
             ]
             return [
@@ -181,7 +183,9 @@ class Generator:
         return_type = self.const(definition.type)
         nodes = self.const([d.node for d in field.details])
         fdef = self.const(definition)
-        if field.dynamic_arguments:
+        if field.reader is not None:
+            call = f"{self.const(field.reader)}(source)"
+        elif field.dynamic_arguments:
             node = self.const(field.details[0].node)
             call = f"{resolve}(source, info, **get_args({fdef}, {node}, ex.variable_values, None, ex.hide_suggestions))"
         elif field.arguments:
@@ -195,7 +199,7 @@ class Generator:
             f"info = ex.build_resolve_info({fdef}, {nodes}, {parent_type}, p)",
             "try:",
             f"    v = {call}",
-            "    if is_aw(v):",
+            "    if v.__class__ not in SYNC and is_aw(v):",
             *(
                 "        " + line
                 for line in store_awaitable(
@@ -204,7 +208,7 @@ class Generator:
             ),
             "    else:",
             f"        v = {complete}(ex, v, info, p)",
-            "        if is_aw(v):",
+            "        if v.__class__ not in SYNC and is_aw(v):",
             *(
                 "            " + line
                 for line in store_awaitable(f"await_completed(ex, v, {return_type}, {details}, p)")

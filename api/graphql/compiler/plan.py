@@ -12,7 +12,7 @@ What the plan does not cover makes ``Unsupported``: the request then runs on gra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,8 @@ from graphql.execution.collect_fields import FieldDetailsList, collect_fields, c
 from graphql.execution.values import get_argument_values
 from graphql.type.introspection import TypeNameMetaFieldDef
 
-from api.graphql.execution import LeafPlan
+from api.graphql.execution import LeafPlan, field_reader
+from api.graphql.internals import is_default_resolver
 
 SKIP_INCLUDE = ("skip", "include")
 UNSUPPORTED_DIRECTIVES = ("defer", "stream", "experimental_disableErrorPropagation")
@@ -69,6 +70,7 @@ class FieldPlan:
     kind: str  # "typename" | "leaf" | "resolver" | "generic"
     completion: Completion | None = None
     leaf: LeafPlan | None = None
+    reader: Callable[[Any], Any] | None = None  # "resolver" with strawberry's default resolver: read, not called
     arguments: dict[str, Any] | None = None  # coerced once (literals only); None: coerced per request
     dynamic_arguments: bool = False
 
@@ -199,6 +201,8 @@ class Planner:
             return FieldPlan(response_name, details, definition, "leaf", leaf=leaf)
         plan = FieldPlan(response_name, details, definition, "resolver")
         plan.completion = self._completion(definition.type, details)
+        if is_default_resolver(definition.resolve) and not definition.args and not node.arguments:
+            plan.reader = field_reader(definition.resolve, definition.extensions)  # a record's own attribute
         if definition.args or node.arguments:
             if any(_has_variables(a.value) for a in node.arguments or ()):
                 plan.dynamic_arguments = True

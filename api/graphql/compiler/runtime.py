@@ -20,6 +20,10 @@ from graphql.pyutils import Path, async_reduce, gather_with_cancel, is_iterable
 Completer = Callable[[Any, Any, Any, Path], Any]
 Selector = Callable[[Any, Any, Path], Any]
 
+SYNC = frozenset({dict, list, str, int, float, bool, tuple, type(None)})
+"""Built-in types a value of which is never awaitable: the executor's awaitable check is skipped for them (most of
+the values a plan sees: completed objects, lists, leaves, nulls)."""
+
 complete_leaf = Executor.complete_leaf_value
 execute_field = Executor.execute_field
 
@@ -84,13 +88,13 @@ def complete_list(
     try:
         for item in iterator:
             item_path = path.add_key(index, None)
-            if is_awaitable(item):
+            if item.__class__ not in SYNC and is_awaitable(item):
                 append(await_then_complete(ex, item, info, item_path, complete_item, item_type, details))
                 awaitable_indices.append(index)
             else:
                 try:
                     completed = complete_item(ex, item, info, item_path)
-                    if is_awaitable(completed):
+                    if completed.__class__ not in SYNC and is_awaitable(completed):
                         append(await_completed(ex, completed, item_type, details, item_path))
                         awaitable_indices.append(index)
                     else:
