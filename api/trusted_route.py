@@ -26,6 +26,7 @@ from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 
 from api.trusted_documents import DocumentRefused, take_named
 
@@ -72,8 +73,9 @@ def names_document(body: Mapping[str, Any]) -> bool:
 
 
 def _json_content(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "")
-    return "application/json" in content_type.split(";", 1)[0].strip().lower()
+    """The view's test for a JSON body (with strawberry's own parser of the header)."""
+    content_type, _ = parse_content_type(request.headers.get("content-type") or "")
+    return "application/json" in content_type
 
 
 class TrustedRoute:

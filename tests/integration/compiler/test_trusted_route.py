@@ -137,6 +137,11 @@ async def test_refusals_on_the_route_are_the_views(db_url: str) -> None:
                 assert answer.status_code >= 200
         too_deep = await both.same({"documentId": known, "variables": {"deep": _nested(200)}}, None, routed=False)
         assert too_deep.status_code == 400
+        # the view's own test of the content type (case-sensitive): what it refuses, the route leaves to it
+        shouting = await both.same({"documentId": known}, None, routed=False, **{"content-type": "Application/JSON"})
+        assert shouting.status_code == 400
+        charset = await both.same({"documentId": known}, None, **{"content-type": "application/json; charset=utf-8"})
+        assert charset.status_code == 200
         # GraphQL-over-HTTP: a request error is a 400 when the client asks for the GraphQL response media type
         negotiated = await both.same(
             {"documentId": known, "operationName": "Other"},
