@@ -101,6 +101,9 @@ def consume_command(
         engine = create_engine(url, pool_size=2)
         audit = AuditContext(actor_kind="SYSTEM", actor_id=f"consumer:{durable}", operation="consumeEvents")
         evaluate = rule_runner(pool, create_session_factory(engine), settings.redis_url)
+        from persistence.rule_runtime import cache_for
+
+        await cache_for(pool).get()  # the rule sets before the first batch, not while it waits (seconds, if large)
         consumer = EventConsumer(
             nats_url,
             lambda: PostgresEventLog(pool, audit),
