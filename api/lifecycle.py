@@ -23,6 +23,7 @@ from api import tracing
 from api.metrics import sample_pools_forever
 from api.services.backtest_jobs import BacktestRunner
 from api.services.bulk_jobs import BulkJobRunner
+from api.services.delayed_actions import DelayedActionRunner
 from api.services.dispatcher import from_settings as dispatcher_from_settings
 from api.services.dsa_submit import submit_periodically
 from api.settings import Settings
@@ -150,6 +151,10 @@ def _bulk_job_runner(resources: Resources, jobs: Jobs) -> Stop:
     return watching(runner, "vigil-bulk-job-watch")
 
 
+def _delayed_rule_actions(resources: Resources, _: Jobs) -> Stop:
+    return watching(DelayedActionRunner(resources.pool, resources.sessions), "vigil-delayed-rule-actions")
+
+
 def _pool_sampler(resources: Resources, _: Jobs) -> Stop:
     pool, engine = resources.pool, resources.engine
     task = asyncio.create_task(sample_pools_forever(lambda: pool, engine), name="vigil-pool-sampler")
@@ -191,6 +196,7 @@ JOBS: tuple[Job, ...] = (
     Job("outbox dispatcher", _dispatching, _outbox_dispatcher),  # outbox events to webhooks (and NATS)
     Job("backtest runner", _in_process_jobs, _backtest_runner),
     Job("bulk job runner", _in_process_jobs, _bulk_job_runner),
+    Job("delayed rule actions", _in_process_jobs, _delayed_rule_actions),  # rules' delay(...) actions when due
     Job("pool sampler", _always, _pool_sampler),
     Job("authorizer warm-up", _always, _authorizer_warm_up),
 )

@@ -72,6 +72,7 @@ def test_every_background_job_is_listed_once_with_its_condition() -> None:
         "outbox dispatcher",
         "backtest runner",
         "bulk job runner",
+        "delayed rule actions",
         "pool sampler",
         "authorizer warm-up",
     ]
