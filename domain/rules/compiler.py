@@ -25,6 +25,8 @@ from domain.rules.normalise import normalise
 from domain.rules.syntax import And, Bool, Call, Compare, Dur, Expr, ListLit, Node, Not, Num, Or, Path, Rule, Str
 from domain.rules.types import COUNTER_FUNCTIONS, LIST_FUNCTIONS, Scope, check_rule
 
+MAX_DELAY = timedelta(days=30)
+"""The longest window of ``delay(min, max, action)``: a scheduled action acts on facts of its hit's time."""
 _ENFORCEMENT = re.compile(r"[A-Z][A-Z_]*(:[1-9][0-9]{0,3})?")
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -212,6 +214,8 @@ def _action(call: Call, rule: Rule, catalogue: Catalogue, scope: Scope, nested: 
         low, high = _duration(given["min"], "the minimum delay"), _duration(given["max"], "the maximum delay")
         if low > high:
             raise _bad("the minimum delay is above the maximum", given["min"])
+        if high > MAX_DELAY:
+            raise _bad(f"a delay is at most {MAX_DELAY.days} days", given["max"])
         inner = given["action"]
         if not isinstance(inner, Call):
             raise _bad("delay() delays an action", inner)

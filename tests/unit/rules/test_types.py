@@ -133,6 +133,7 @@ def test_actions_become_data() -> None:
         ('label(ad, "x")', C.BAD_ACTION, "entity kind"),
         ('label(account, "")', C.BAD_ACTION, "1 to 100 characters"),
         ("delay(2h, 1h, hold())", C.BAD_ACTION, "minimum delay is above the maximum"),
+        ("delay(1h, 31d, hold())", C.BAD_ACTION, "a delay is at most 30 days"),
         ("delay(1m, 1h, delay(1m, 1h, hold()))", C.BAD_ACTION, "unknown action delay()"),
         ("launch()", C.BAD_ACTION, "unknown action launch()"),
         ("hold(1)", C.BAD_ACTION, "at most 0 arguments"),
