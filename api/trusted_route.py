@@ -31,6 +31,8 @@ from strawberry.http.parse_content_type import parse_content_type
 from api.trusted_documents import DocumentRefused, take_named
 
 NAMING_KEYS = ("documentId", "doc_id", "id")
+NAMED = (b'"documentId"', b'"doc_id"', b'"id"', b'"persistedQuery"')
+"""A body naming a document holds one of these (JSON keys are quoted); one that holds none is not decoded here."""
 STREAMING = ("multipart/mixed", "text/event-stream")
 """``Accept`` media types that make the view stream its answer: such a request is left to the view."""
 
@@ -100,6 +102,8 @@ class TrustedRoute:
             return None
         view = self.view
         raw = await request.body()  # kept on the request: the view reads the same bytes when it answers instead
+        if not any(key in raw for key in NAMED):  # ad hoc text: decoded once, by the view
+            return None
         try:
             body = view.decode_json(raw)
         except Exception:  # the view refuses it, after the context as always
