@@ -7,6 +7,9 @@ report so a human reviews it; below, nothing happens. A disabled rule does nothi
 
 ``actions`` are stored encoded (``"KIND"`` or ``"KIND:days"``, see ``encode_action``) so the row stays flat;
 ``requested_actions`` decodes them.
+
+``threshold_rule_sources`` writes a rule as the two rules of the rules language it becomes (migrated by 0012, or
+created by a cut-over: ``domain.services.automation_cut_over``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from domain import limits, seniority
@@ -133,6 +137,12 @@ class AutomationRule:
             capabilities=frozenset((capability, self.region) for capability in needed),
         )
 
+    def disable(self, now: datetime) -> None:
+        """Stop acting (a cut-over to the rules engine: ``domain.services.automation_cut_over``)."""
+        if self.enabled:
+            self.enabled = False
+            self.updated_at = now
+
     def band(self, score: float) -> Band:
         if score >= self.decide_threshold:
             return Band.DECIDE
@@ -143,3 +153,54 @@ class AutomationRule:
 
 def _encoded(actions: Sequence[RequestedAction]) -> tuple[str, ...]:
     return tuple(encode_action(a) for a in actions)
+
+
+#: The description of the rules an automation rule becomes (migration 0012 wrote the same).
+MIGRATED_DESCRIPTION = "Migrated from an automation rule (classifier thresholds)."
+
+
+def _number(value: float) -> str:
+    """A float as the rules language writes numbers (no exponent), parsing back to the same float."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text if "." in text else f"{text}.0"
+
+
+def _string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+@dataclass(frozen=True)
+class ThresholdRuleSource:
+    """One rule of the language an automation rule becomes: its name and text, and which band it stands for."""
+
+    band: Band
+    name: str
+    source: str
+
+
+def threshold_rule_sources(rule: AutomationRule, policy_code: str) -> tuple[ThresholdRuleSource, ThresholdRuleSource]:
+    """An automation rule as two rules of the language on ``signal.submitted`` events of its region, policy and
+    classifier: at or above ``decide_threshold`` one decides with its actions; from ``enqueue_threshold`` up to
+    it the other holds the subject for a human (``hold()``: an AUTOMATED report whose case routing queues, as the
+    automation rule files). Migration 0012 wrote the same text with the enqueue band's action as
+    ``open_case(queue="automation", priority=50)``, which 0020 rewrote to ``hold()``; the migrations keep their own
+    frozen copy (a test holds the three to the same text)."""
+    base = f"threshold {policy_code} {rule.classifier[:100]} {rule.id.hex[:8]}"
+    head = f"on signal.submitted\nin {rule.region.value}\npolicy {policy_code}\n"
+    signal = f"signal({_string(rule.classifier)})"
+    match = f"classifier == {_string(rule.classifier)} and policy_code == {_string(policy_code)}"
+    decided = ", ".join(_string(a) for a in rule.actions)
+    decide_text = (
+        f"rule {_string(base + ' decide')}\n{head}when {match} and {signal} >= {_number(rule.decide_threshold)}\n"
+        f"then decide({decided})\n"
+    )
+    enqueue_text = (
+        f"rule {_string(base + ' enqueue')}\n{head}"
+        f"when {match} and {signal} >= {_number(rule.enqueue_threshold)} and {signal} < "
+        f"{_number(rule.decide_threshold)}\nthen hold()\n"
+    )
+    return (
+        ThresholdRuleSource(Band.DECIDE, f"{base} decide", decide_text),
+        ThresholdRuleSource(Band.ENQUEUE, f"{base} enqueue", enqueue_text),
+    )

@@ -14,7 +14,7 @@ from api.graphql.context import Context
 from domain.report import Report
 from domain.services.events import Accepted
 from domain.services.intake_events import report_events
-from domain.services.rule_runs import run_rules
+from domain.services.rule_runs import HitRecord, run_rules
 from persistence.counters import counter_store
 from persistence.rule_ports import PostgresRunPorts
 from persistence.rule_runtime import cache_for, platform_ids
@@ -23,8 +23,14 @@ log = logging.getLogger("vigil.rules")
 
 
 async def evaluate(context: Context, accepted: Sequence[Accepted]) -> Counter[uuid.UUID]:
+    """How many rules each event hit."""
+    return Counter(h.event_id for h in await evaluate_hits(context, accepted))
+
+
+async def evaluate_hits(context: Context, accepted: Sequence[Accepted]) -> list[HitRecord]:
+    """The hits, with what became of each action (``submitSignal`` reports them per score)."""
     if not accepted or context.pool is None:
-        return Counter()
+        return []
     try:
         loaded = await cache_for(context.pool).get()
         store = counter_store(context.pool, context.settings.redis_url)
@@ -32,8 +38,8 @@ async def evaluate(context: Context, accepted: Sequence[Accepted]) -> Counter[uu
         summary = await run_rules(loaded, accepted, ports, datetime.now(UTC))
     except Exception:
         log.exception("rules could not run on %d accepted events", len(accepted))
-        return Counter()
-    return Counter(h.event_id for h in summary.hits)
+        return []
+    return summary.hits
 
 
 async def evaluate_reports(context: Context, reports: Sequence[Report], since: datetime) -> None:

@@ -7,17 +7,20 @@ from datetime import datetime
 import strawberry
 
 from api.graphql.context import Info
+from api.graphql.ids import to_global_id
 from api.graphql.shared.build import build, one
-from api.graphql.shared.refs import PolicyRef
+from api.graphql.shared.refs import PolicyRef, RuleHitActionRef
 from domain.automation import AutomationRule as AutomationRuleEntity
 from domain.enforcement import ActionKind
 from domain.region import Region
 from domain.services.automation import EnqueueReasonCode, SignalOutcome
+from domain.services.rule_runs import HitRecord
 
 strawberry.enum(
     SignalOutcome,
-    description="What a score did: DECIDED (automated VIOLATING decision), ENQUEUED (AUTOMATED report for a "
-    "human), IGNORED (below the enqueue threshold), NO_RULE (no enabled rule for the policy and classifier).",
+    description="What a score did through its automation rule: DECIDED (automated VIOLATING decision), ENQUEUED "
+    "(AUTOMATED report for a human), IGNORED (below the enqueue threshold), NO_RULE (no enabled automation rule for "
+    "the policy and classifier: after cutOverAutomationRule the rules act, see ruleHits).",
 )
 
 
@@ -72,3 +75,35 @@ class AutomationRule:
 
 def rule_of(entity: AutomationRuleEntity) -> AutomationRule:
     return build(AutomationRule, entity)
+
+
+@strawberry.type(
+    description="A rule (SHADOW or LIVE) that a score's signal.submitted event matched, and what became of each of "
+    "its actions: after cutOverAutomationRule, a decide rule's DECIDE TAKEN (`decision <id>`) or WITHHELD (`left to "
+    "a human in case ...`) and an enqueue rule's HOLD TAKEN (`case <id>`) are what DECIDED and ENQUEUED were."
+)
+class SignalRuleHit:
+    rule_id: strawberry.ID = strawberry.field(description="The Rule (reading it needs rules:read in its region).")
+    rule_version: int
+    mode: str = strawberry.field(description="SHADOW (nothing done) or LIVE.")
+    actions: list[RuleHitActionRef]
+
+
+def signal_rule_hit(hit: HitRecord) -> SignalRuleHit:
+    from api.graphql.rules.hits import RuleHitAction  # another area's type, built at run time (shared.refs)
+
+    actions = [
+        RuleHitAction(
+            action=a.action,
+            outcome=a.outcome.value,
+            reason=a.reason,
+            case_id=None if a.case_id is None else strawberry.ID(to_global_id("Case", a.case_id)),
+        )
+        for a in hit.actions
+    ]
+    return SignalRuleHit(
+        rule_id=strawberry.ID(to_global_id("Rule", hit.rule.rule_id)),
+        rule_version=hit.rule.version,
+        mode=hit.mode,
+        actions=actions,
+    )

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from api.graphql.intake.types import Account, Ad, Report, Subject
     from api.graphql.policies.types import Policy, PolicyVersion, StrikeLadder
     from api.graphql.review.types import Case, Decision, EnforcementAction, Strike
+    from api.graphql.rules.hits import RuleHitAction
+    from api.graphql.rules.types import Rule
     from api.graphql.transparency.statements import Notice, StatementOfReasons
 
 AppealRef: TypeAlias = Annotated["Appeal", strawberry.lazy("api.graphql.appeals.types")]
@@ -26,6 +28,8 @@ CaseRef: TypeAlias = Annotated["Case", strawberry.lazy("api.graphql.review.types
 DecisionRef: TypeAlias = Annotated["Decision", strawberry.lazy("api.graphql.review.types")]
 EnforcementActionRef: TypeAlias = Annotated["EnforcementAction", strawberry.lazy("api.graphql.review.types")]
 StrikeRef: TypeAlias = Annotated["Strike", strawberry.lazy("api.graphql.review.types")]
+RuleRef: TypeAlias = Annotated["Rule", strawberry.lazy("api.graphql.rules.types")]
+RuleHitActionRef: TypeAlias = Annotated["RuleHitAction", strawberry.lazy("api.graphql.rules.hits")]
 NoticeRef: TypeAlias = Annotated["Notice", strawberry.lazy("api.graphql.transparency.statements")]
 StatementOfReasonsRef: TypeAlias = Annotated[
     "StatementOfReasons", strawberry.lazy("api.graphql.transparency.statements")
