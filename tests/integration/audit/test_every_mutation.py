@@ -371,6 +371,19 @@ async def define_automation_rule(w: World) -> Call:
     return Call(RULE_DOC, _rule_input(hate), "admin", "AutomationRule", lambda r: r["automationRule"]["id"])
 
 
+CUT_OVER_DOC = f"""
+mutation($input: CutOverAutomationRuleInput!) {{ cutOverAutomationRule(input: $input) {{
+  __typename ... on CutOverAutomationRuleSuccess {{ automationRule {{ id }} }} {ERRORS} }} }}"""
+
+
+async def cut_over_automation_rule(w: World) -> Call:
+    defined = await define_automation_rule(w)
+    body = await w.gql(defined.document, defined.variables, token=w.tokens["admin"])
+    automation_rule = flows.ok(body, "defineAutomationRule", "DefineAutomationRuleSuccess")["automationRule"]
+    variables = {"input": {"automationRuleId": automation_rule["id"]}}
+    return Call(CUT_OVER_DOC, variables, "admin", "AutomationRule", lambda r: r["automationRule"]["id"])
+
+
 async def submit_signal(w: World) -> Call:
     creator = await _account(w)
     video = await flows.content(w.gql, w.tokens["platform"], creator, "video-1")
@@ -652,6 +665,7 @@ HAPPY_PATHS: dict[str, Happy] = {
     "issueStaffToken": issue_staff_token_,
     "defineStrikeLadder": define_strike_ladder,
     "defineAutomationRule": define_automation_rule,
+    "cutOverAutomationRule": cut_over_automation_rule,
     "submitSignal": submit_signal,
     "bulkDecideCases": bulk_decide_cases,
     "cancelBulkJob": cancel_bulk_job,
