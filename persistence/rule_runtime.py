@@ -250,10 +250,11 @@ async def fetch_facts(
     labels = {(r["region"], r["entity_kind"], r["entity_id"]): frozenset(r["names"]) for r in labelled}
     found = {(r["region"], r["kind"], r["id"]): r for r in records}
     facts: dict[tuple[str, str, str], EntityFacts] = {}
+    unknown_age = EntityFacts().age  # an entity Vigil has not heard of: the default (made once, not per entity)
     for key in zip(regions, kinds, ids, strict=True):
         row = found.get(key)
         facts[key] = EntityFacts(
-            age=now - row["created_at"] if row is not None else EntityFacts().age,
+            age=now - row["created_at"] if row is not None else unknown_age,
             status=row["status"] if row is not None else "",
             region=key[0],
             labels=labels.get(key, frozenset()),
