@@ -21,9 +21,17 @@ from domain.services.events import Accepted
 from domain.services.rules import REPORT_EVENT_TYPES
 from domain.subject import SubjectKind
 
+SIGNAL_EVENTS = uuid.UUID("5a3c1f0e-6d2b-4e8a-9f47-2b1c9d0e7a61")
+"""The namespace of the event ids of signals with an idempotency key."""
 
-async def signal_events(uow: UnitOfWork, cmd: SubmitSignal, now: datetime) -> list[Accepted]:
-    """The events of a signal intake accepted (call after ``submit_signal`` succeeded, in its unit of work)."""
+
+async def signal_events(
+    uow: UnitOfWork, cmd: SubmitSignal, now: datetime, submitter_id: str | None = None
+) -> list[Accepted]:
+    """The events of a signal intake accepted (call after ``submit_signal`` succeeded, in its unit of work). A
+    signal with an idempotency key gives each score's event an id (and key) derived from the submitter, the key and
+    the policy, so a retry meets the rules as the same event: a rule's report on it is not filed twice (its key is
+    ``rule:<id>:<event>:<kind>``) and its subject is not decided twice."""
     record: Account | Content | Ad | None
     if cmd.subject_kind is SubjectKind.CONTENT:
         record = await uow.contents.get(cmd.subject_id)
@@ -44,16 +52,20 @@ async def signal_events(uow: UnitOfWork, cmd: SubmitSignal, now: datetime) -> li
         if policy is None:
             continue
         attributes = {"classifier": cmd.classifier, "policy_code": policy.code, "score": score}
+        if cmd.idempotency_key is not None and submitter_id is not None:
+            event_id = uuid.uuid5(SIGNAL_EVENTS, f"{submitter_id}\n{cmd.idempotency_key}\n{policy_id}")
+        else:
+            event_id = uuid.uuid4()
         event = Event(
             type="signal.submitted",
             region=record.region.value,
             entities=MappingProxyType(entities),
             attributes=MappingProxyType(attributes),
             occurred_at=now,
-            idempotency_key=f"signal:{uuid.uuid4().hex}",
+            idempotency_key=f"signal:{event_id.hex}",
             signals=MappingProxyType({cmd.classifier: score}),
         )
-        events.append(Accepted(uuid.uuid4(), event, duplicate=False))
+        events.append(Accepted(event_id, event, duplicate=False))
     return events
 
 

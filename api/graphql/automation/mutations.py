@@ -239,7 +239,7 @@ class AutomationMutation:
             for outcome in outcomes:
                 if outcome.report is not None:
                     await accepted.note(uow, outcome.report)
-            events[:] = await signal_events(uow, cmd, uow.clock.now())
+            events[:] = await signal_events(uow, cmd, uow.clock.now(), actor.id)
             return SubmitSignalSuccess(outcomes=[_outcome_of(info.context, o, []) for o in outcomes])
 
         reason = f"classifier signal: {input.classifier}"[:200]

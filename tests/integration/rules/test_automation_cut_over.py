@@ -44,10 +44,11 @@ async def cut_over(gql: GraphQLClient, token: str, automation_rule_id: str) -> d
     return result
 
 
-async def _signal(gql: GraphQLClient, token: str, subject: str, policy: str, score: float) -> dict[str, Any]:
-    variables = {
-        "input": {"subjectId": subject, "classifier": CLASSIFIER, "scores": [{"policyId": policy, "score": score}]}
-    }
+async def _signal(
+    gql: GraphQLClient, token: str, subject: str, policy: str, score: float, key: str | None = None
+) -> dict[str, Any]:
+    scores = [{"policyId": policy, "score": score}]
+    variables = {"input": {"subjectId": subject, "classifier": CLASSIFIER, "scores": scores, "idempotencyKey": key}}
     [outcome] = flows.ok(await gql(SIGNAL, variables, token=token), "submitSignal", "SubmitSignalSuccess")["outcomes"]
     result: dict[str, Any] = outcome
     return result
@@ -193,6 +194,20 @@ async def test_a_rule_defined_after_the_migration_is_created_then_cut_over(db_ur
 
     await _refresh_rule_sets()
     await _bands_through_the_rules(gql, db_url, admin, platform, hate, done, "EU")
+
+    # A retried signal (same idempotency key) meets the rules as the same event: nothing is filed or decided twice.
+    owner = await flows.account(gql, platform, "owner-retry", region="EU")
+    video = await flows.content(gql, platform, owner, "clip-retry")
+    counts = "SELECT (SELECT count(*) FROM reports) AS reports, (SELECT count(*) FROM decisions) AS decisions"
+    (before,) = await fetch(db_url, counts)
+    first = await _signal(gql, platform, video, hate, 0.97, key="retry-1")
+    assert [a["outcome"] for a in first["ruleHits"][0]["actions"]] == ["TAKEN"]
+    (after,) = await fetch(db_url, counts)
+    assert (after["reports"], after["decisions"]) == (before["reports"] + 1, before["decisions"] + 1)
+    retried = await _signal(gql, platform, video, hate, 0.97, key="retry-1")
+    [action] = retried["ruleHits"][0]["actions"]
+    assert (action["outcome"], action["reason"].startswith("left to a human in case")) == ("WITHHELD", True)
+    assert await fetch(db_url, counts) == [after]
 
 
 async def test_the_cut_over_keeps_the_automation_rule_as_it_stands_now(db_url: str, gql: GraphQLClient) -> None:
