@@ -117,3 +117,20 @@ def test_the_rules_give_the_automation_rules_bands(
             signals={classifier: score},
         )
         assert rules.evaluate(other, Snapshot()).hits == ()
+
+
+def test_the_reference_shows_what_the_function_writes() -> None:
+    rule = AutomationRule(
+        id=uuid.UUID("1a2b3c4d-0000-4000-8000-000000000000"),
+        region=Region.EU,
+        policy_id=uuid.uuid4(),
+        classifier="hate-v3",
+        enqueue_threshold=0.6,
+        decide_threshold=0.95,
+        actions=("REMOVE_CONTENT", "SUSPEND_ACCOUNT:7"),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    decide, enqueue = threshold_rule_sources(rule, "HATE_SPEECH")
+    reference = (VERSIONS.parents[1] / "docs" / "RULES.md").read_text()
+    assert f"```text\n{decide.source}\n{enqueue.source}```" in reference
