@@ -74,6 +74,9 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("Query", "ruleVersions"): ESTIMATE,
     ("RuleStats", "versions"): ESTIMATE,
     ("RuleHit", "actions"): ESTIMATE,  # the actions of the rule's text
+    ("SignalRuleHit", "actions"): ESTIMATE,
+    ("SignalScoreOutcome", "ruleHits"): ESTIMATE,  # the region's rules on signals (a cut-over gives two per policy)
+    ("CutOverAutomationRuleSuccess", "rules"): ListSize(2, enforced=False),  # the decide and enqueue rules
     ("StrikeLadder", "steps"): ESTIMATE,
     ("Viewer", "roles"): ESTIMATE,
     ("Viewer", "permissions"): ESTIMATE,
