@@ -1,4 +1,8 @@
-"""Automation: defining rules, and turning a classifier signal into automated decisions or AUTOMATED reports."""
+"""Automation: defining rules, and turning a classifier signal into automated decisions or AUTOMATED reports.
+
+The rules engine does this now: each automation rule is two rules of the rules language (migrated in SHADOW, or
+created by the cut-over) and ``domain.services.automation_cut_over`` makes them LIVE and disables the automation
+rule, after which ``submit_signal`` answers NO_RULE for it and the rules act on the signal's events."""
 
 from __future__ import annotations
 
