@@ -15,8 +15,10 @@ The 200 rules are ``bench.rules``' (template ``i % 8``, list ``kw{i % 40}``, reg
 (``content.posted``, ``content.edited``, ``message.sent``), so about 33 rules match each event; their action is a
 label (``label(account, "bench-flagged", 1d)``), taken on every LIVE hit. Events: 8 to 30 random words, a tenth of
 them carrying a term of one of their region's lists (half in leetspeak), 10,000 accounts, spread over 4 regions.
-Each server leg runs on a fresh production server (``vigil serve``, one worker per core); server CPU per event is
-that of the server's processes (and the consumers' for NATS).
+Each server leg runs on a fresh production server (``vigil serve``, one worker per core) whose workers have loaded
+their rule sets; server CPU per event is that of the server's processes (and the consumers' for NATS). The HTTP
+legs and the raw baseline are alternated over ``--rounds`` (2 by default), each figure being the rounds' events
+over their seconds: the shared machine's load then weighs on every leg alike.
 
     .venv/bin/python -m bench.events [--batches 24] [--rounds 2] [--nats-events 30000] [--redis redis://127.0.0.1:6379/11]
 """
@@ -275,11 +277,10 @@ def note(leg: dict[str, Any], target: str) -> str:
     )
 
 
-def raw_rate(stack: Stack, events: Events, batches: int) -> float:
+def raw_run(stack: Stack, events: Events, batches: int) -> dict[str, Any]:
     job = {"dsn": asyncpg_dsn(stack.url), "concurrency": CLIENTS, "source_id": "raw",
            "batches": [events.batch("raw") for _ in range(batches)]}  # fmt: skip
-    result = run_process("bench.events_raw", job)
-    return float(result["count"] / result["seconds"])
+    return run_process("bench.events_raw", job)
 
 
 # -- NATS -----------------------------------------------------------------------------------------------------------
@@ -441,26 +442,31 @@ def main(argv: list[str] | None = None) -> None:
         took = time.perf_counter() - started
         print(f"setup: {len(data['rules'])} rules (DRAFT), {len(snapshots)} lists ({took:.0f} s)", flush=True)
         legs = set(args.legs.split(","))
-        bare = http_leg(stack, events, data["token"], args.batches, "bare")  # makes the month's partition
-        raw = raw_rate(stack, events, args.batches)
-        print(ratio_line("submitEvents(1000) x8, no rules", bare["rate"], "raw multi-row insert x8", raw,
-                         note(bare, "target >= 0.5")), flush=True)  # fmt: skip
-        if legs == {"bare"}:
-            return
-        live, off = (RuleState.SHADOW, RuleState.LIVE), (RuleState.DISABLED,)
-        rounds: dict[str, list[dict[str, Any]]] = {"plain": [], "rules": [], "redis": []}
+        live, off = (RuleState.SHADOW, RuleState.LIVE), (RuleState.DISABLED, RuleState.DRAFT)
+        rounds: dict[str, list[dict[str, Any]]] = {"bare": [], "plain": [], "rules": [], "redis": []}
+        raw_events = raw_seconds = 0.0
         for round_ in range(args.rounds):  # alternated, so the machine's moods weigh on every leg alike
+            rounds["bare"].append(http_leg(stack, events, data["token"], args.batches, "bare"))  # (the partition)
+            raw = raw_run(stack, events, args.batches)
+            raw_events, raw_seconds = raw_events + raw["count"], raw_seconds + raw["seconds"]
+            if legs == {"bare"}:
+                continue
             if "redis" in legs:  # the reference of the counters' cost: the same rules without counters
                 asyncio.run(transition(stack.url, data["rules_without_counters"], *live))
                 rounds["plain"].append(http_leg(stack, events, data["token"], args.batches, "plain"))
-                asyncio.run(transition(stack.url, data["rules_without_counters"], *off, RuleState.DRAFT))
+                asyncio.run(transition(stack.url, data["rules_without_counters"], *off))
             asyncio.run(transition(stack.url, data["rules"], *live))
             rounds["rules"].append(http_leg(stack, events, data["token"], args.batches, "rules"))
             if "redis" in legs:
                 env = {"VIGIL_REDIS_URL": args.redis}
                 rounds["redis"].append(http_leg(stack, events, data["token"], args.batches, "redis", env))
             if round_ < args.rounds - 1:
-                asyncio.run(transition(stack.url, data["rules"], *off, RuleState.DRAFT))
+                asyncio.run(transition(stack.url, data["rules"], *off))
+        bare = combined(rounds["bare"])
+        print(ratio_line("submitEvents(1000) x8, no rules", bare["rate"], "raw multi-row insert x8",
+                         raw_events / raw_seconds, note(bare, "target >= 0.5")), flush=True)  # fmt: skip
+        if legs == {"bare"}:
+            return
         ruled = combined(rounds["rules"])
         verdict = "met" if ruled["rate"] >= 2000 else "MISSED"
         print(ratio_line("submitEvents, 200 LIVE rules", ruled["rate"], "no rules (above)", bare["rate"],
