@@ -95,15 +95,14 @@ class TrustedRoute:
         self.answered = 0
 
     async def run(self, request: Request) -> Response | None:
-        if request.method != "POST" or not _json_content(request):
+        if request.method != "POST":
             return None
-        accept = request.headers.get("accept", "")
-        if any(media in accept for media in STREAMING):
+        raw = await request.body()  # kept on the request: the view reads the same bytes when it answers instead
+        if not any(key in raw for key in NAMED):  # ad hoc text, the common case: left to the view at once
+            return None
+        if not _json_content(request) or any(media in request.headers.get("accept", "") for media in STREAMING):
             return None
         view = self.view
-        raw = await request.body()  # kept on the request: the view reads the same bytes when it answers instead
-        if not any(key in raw for key in NAMED):  # ad hoc text: decoded once, by the view
-            return None
         try:
             body = view.decode_json(raw)
         except Exception:  # the view refuses it, after the context as always
