@@ -45,16 +45,19 @@ class RouteAndView:
         self.view = view
         self.compared = 0
 
-    async def post(self, body: Any, token: str | None, **headers: str) -> httpx.Response:
+    async def post(self, body: Any, token: str | None, headers: dict[str, str] | None = None) -> httpx.Response:
+        headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return await self.client.post("/graphql", json=body, headers=headers)
 
-    async def same(self, body: Any, token: str | None = None, *, routed: bool = True, **headers: str) -> httpx.Response:
+    async def same(
+        self, body: Any, token: str | None = None, *, routed: bool = True, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         """``routed``: whether the route answers (a body that does not decode is the view's to refuse)."""
         route = self.view.trusted
         answered = route.answered
-        by_route = await self.post(body, token, **headers)
+        by_route = await self.post(body, token, headers)
         assert route.answered == answered + routed, "the route did not answer a request naming a document"
         run = route.run
 
@@ -63,7 +66,7 @@ class RouteAndView:
 
         route.run = aside
         try:
-            by_view = await self.post(body, token, **headers)
+            by_view = await self.post(body, token, headers)
         finally:
             route.run = run
         assert (by_route.status_code, by_route.content) == (by_view.status_code, by_view.content), (
@@ -138,15 +141,19 @@ async def test_refusals_on_the_route_are_the_views(db_url: str) -> None:
         too_deep = await both.same({"documentId": known, "variables": {"deep": _nested(200)}}, None, routed=False)
         assert too_deep.status_code == 400
         # the view's own test of the content type (case-sensitive): what it refuses, the route leaves to it
-        shouting = await both.same({"documentId": known}, None, routed=False, **{"content-type": "Application/JSON"})
+        shouting = await both.same(
+            {"documentId": known}, None, routed=False, headers={"content-type": "Application/JSON"}
+        )
         assert shouting.status_code == 400
-        charset = await both.same({"documentId": known}, None, **{"content-type": "application/json; charset=utf-8"})
+        charset = await both.same(
+            {"documentId": known}, None, headers={"content-type": "application/json; charset=utf-8"}
+        )
         assert charset.status_code == 200
         # GraphQL-over-HTTP: a request error is a 400 when the client asks for the GraphQL response media type
         negotiated = await both.same(
             {"documentId": known, "operationName": "Other"},
             tokens["admin"],
-            accept="application/graphql-response+json",
+            headers={"accept": "application/graphql-response+json"},
         )
         assert negotiated.status_code == 400
         assert negotiated.headers["content-type"].startswith("application/graphql-response+json")
