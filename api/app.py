@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -28,6 +27,7 @@ from api.bootstrap import DatabaseHandle, resolve_database
 from api.graphql.compiler import install_compiled_execution
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
+from api.graphql.limits.json_values import fast_json_loads, json_depth
 from api.graphql.schema import build_schema
 from api.http_negotiation import GraphQLResponseMiddleware
 from api.lifecycle import Jobs, Resources, start_jobs, stop_jobs
@@ -136,7 +136,7 @@ class VigilGraphQL(GraphQL[Any, None]):
             except UnicodeDecodeError:
                 raise Refused(400, "BAD_REQUEST", "the request body is not valid UTF-8") from None
         try:
-            value = json.loads(data)
+            value = fast_json_loads(data)
         except RecursionError:
             value = None
             too_deep = True
@@ -309,20 +309,6 @@ def _take_named(body: dict[str, Any]) -> None:
         take_named(body)
     except DocumentRefused as refused:
         raise Refused(refused.status, refused.code, refused.message) from None
-
-
-def json_depth(value: object) -> int:
-    """How deeply ``value`` nests (a scalar is 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        current, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(current, dict):
-            stack.extend((item, depth + 1) for item in current.values())
-        elif isinstance(current, list):
-            stack.extend((item, depth + 1) for item in current)
-    return deepest
 
 
 def create_app(

@@ -7,7 +7,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from graphql import ASTValidationRule, GraphQLError, StringValueNode
+
+from api.graphql.limits.json_values import json_depth
 
 SHOWN_PREFIX = 40
 """Error messages quote at most this many characters of anything the client sent."""
@@ -33,7 +36,25 @@ class InvalidInput(GraphQLError):
 
 
 def unstorable_variable(variables: Mapping[str, Any] | None, max_depth: int) -> InvalidInput | None:
-    """The first string in ``variables`` (keys included) that PostgreSQL could not store, as an error naming it."""
+    """The first string in ``variables`` (keys included) that PostgreSQL could not store, or the first value nested
+    deeper than ``max_depth``, as an error naming it.
+
+    Most requests hold neither: one orjson encoding (which refuses an unpaired surrogate and spells NUL ``\\u0000``)
+    and a depth walk over the containers tell so without building a path per value; only a request that fails them
+    is walked value by value for the path the error names."""
+    if not variables:
+        return None
+    try:
+        encoded = orjson.dumps(variables)
+    except (TypeError, orjson.JSONEncodeError):
+        encoded = None  # an unpaired surrogate, or a value JSON does not have: the walk below says which
+    if encoded is not None and b"\\u0000" not in encoded and json_depth(dict(variables)) <= max_depth:
+        return None
+    return first_unstorable(variables, max_depth)
+
+
+def first_unstorable(variables: Mapping[str, Any], max_depth: int) -> InvalidInput | None:
+    """``unstorable_variable``'s answer found value by value, building each value's path (the reference walk)."""
     stack: list[tuple[str, Any, int]] = [(f"${name}", value, 1) for name, value in (variables or {}).items()]
     while stack:
         path, value, depth = stack.pop()
