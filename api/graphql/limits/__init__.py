@@ -5,6 +5,7 @@
   fragment spread twice per level is counted, not walked), and the pairs graphql-core's overlap rule compares.
 - ``validator``: those, then graphql-core's rules, cached per parsed document (``cache``).
 - ``characters``: string literals and variables PostgreSQL cannot store.
+- ``json_values``: request bodies decoded (orjson where it agrees with the standard library) and their depth.
 - ``cost``, ``lists``: the operation's cost, every list counted at its maximum (``lists.LIST_SIZES``).
 - ``extension``: the schema extension applying them; above ``Settings.max_query_cost`` an operation is refused
   with QUERY_TOO_COSTLY; the figure is returned in ``extensions.cost`` when the request's ``extensions`` carry
