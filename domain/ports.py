@@ -234,3 +234,8 @@ class BulkSubmission(Protocol):
     def bulk_items(self) -> BulkItemRepository: ...
     @property
     def clock(self) -> Clock: ...
+
+
+class BulkUnitOfWork(UnitOfWork, BulkSubmission, Protocol):
+    """A unit of work that also holds bulk jobs: a retroactive rule run files its cases and submits their job in
+    one transaction."""

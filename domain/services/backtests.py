@@ -25,7 +25,7 @@ from domain.bulk import BulkJob
 from domain.content import Content
 from domain.decision import Verdict
 from domain.errors import DomainError
-from domain.ports import UnitOfWork
+from domain.ports import BulkUnitOfWork
 from domain.region import Region
 from domain.report import ReportSource
 from domain.rules import Catalogue, Decide, Delayed, RuleSet, counter_records
@@ -159,7 +159,7 @@ class Retroaction:
 
 
 async def retroact(
-    uow: UnitOfWork, actor: Actor, cmd: Retroaction, decide: Decide, grant: Grant, *, lease_owner: str | None
+    uow: BulkUnitOfWork, actor: Actor, cmd: Retroaction, decide: Decide, grant: Grant, *, lease_owner: str | None
 ) -> tuple[BulkJob, int]:
     """The bulk job and how many subjects had a case to decide."""
     if cmd.rule.policy_id is None:
@@ -202,7 +202,7 @@ async def retroact(
     if not case_ids:
         raise DomainError.invalid_state("none of the matched subjects is known to Vigil", "backtestId")
     job = await submit_bulk_decide(
-        uow,  # type: ignore[arg-type]  # the SQL unit of work is also a BulkSubmission
+        uow,
         actor,
         SubmitBulkDecide(
             case_ids=tuple(case_ids),
