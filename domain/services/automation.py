@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol
 
 from domain import limits
 from domain.actor import Actor
@@ -27,6 +27,7 @@ from domain.services.decision import DecideCase, decide_case, ensure_not_ad_revi
 from domain.services.enforcement import ensure_may_enforce
 from domain.services.policy import policy_in_force
 from domain.services.report import SubmitReport, submit_report
+from domain.services.rules import Rule, RuleState, RuleVersion
 from domain.services.subject import load_subject
 from domain.subject import Subject, SubjectKind, ensure_policy_applies
 
@@ -43,9 +44,20 @@ class DefineAutomationRule:
     settings: RuleSettings
 
 
-async def define_automation_rule(uow: UnitOfWork, actor: Actor, cmd: DefineAutomationRule) -> AutomationRule:
+class MigratedRules(Protocol):
+    async def migrated_from(self, automation_rule_id: uuid.UUID) -> list[tuple[Rule, RuleVersion]]:
+        """The rules of the rules engine migrated from the automation rule (``domain.services.automation_cut_over``)."""
+        ...
+
+
+async def define_automation_rule(
+    uow: UnitOfWork, actor: Actor, cmd: DefineAutomationRule, migrated: MigratedRules
+) -> AutomationRule:
     """Create the region's rule for (policy, classifier), or reconfigure it. The rule applies its actions in
-    its own name, so its definer must be allowed to apply them in the region (``ensure_may_apply``)."""
+    its own name, so its definer must be allowed to apply them in the region (``ensure_may_apply``).
+
+    A rule cut over to the rules engine is not enabled again while any of its rules is LIVE: both would act on
+    every signal (INVALID_STATE; take the rules out of LIVE first, or change them with ``updateRule``)."""
     policy, _ = await policy_in_force(uow, cmd.policy_id)
     cmd.settings.validate(SURFACE_SUBJECT[policy.surface])  # bad input is INVALID_INPUT before anything else
     ensure_may_apply(actor, [a.kind for a in cmd.settings.actions], cmd.region)
@@ -62,6 +74,15 @@ async def define_automation_rule(uow: UnitOfWork, actor: Actor, cmd: DefineAutom
         )
         uow.automation_rules.add(rule)
     else:
+        if cmd.settings.enabled and not rule.enabled:
+            live = sorted(r.name for r, _ in await migrated.migrated_from(rule.id) if r.state is RuleState.LIVE)
+            if live:
+                raise DomainError.invalid_state(
+                    f"the rules engine acts for this rule since its cut-over (LIVE: {', '.join(live)}); enabling it "
+                    "again would act twice on every signal: change those rules (updateRule), or take them out of LIVE "
+                    "(transitionRule) first",
+                    "enabled",
+                )
         rule.configure(cmd.settings, policy.surface, now)
     return rule
 

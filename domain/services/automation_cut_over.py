@@ -31,16 +31,14 @@ from domain.enforcement import ensure_may_apply
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
 from domain.rules import RuleError
+from domain.services.automation import MigratedRules
 from domain.services.rules import Rule, RuleState, RuleStore, RuleVersion, check_text, transition_rule
 
 CUT_OVER = "cutOverAutomationRule"
 
 
-class CutOverStore(RuleStore, Protocol):
-    async def migrated_from(self, automation_rule_id: uuid.UUID) -> list[tuple[Rule, RuleVersion]]:
-        """The rules some version of which was migrated from the automation rule, at their version in force, by
-        name (only the unit of work's regions)."""
-        ...
+class CutOverStore(RuleStore, MigratedRules, Protocol):
+    """The rule store, and the rules migrated from an automation rule (only the unit of work's regions)."""
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,7 @@ class AutomationMutation:
     )
     async def define_automation_rule(self, info: Info, input: DefineAutomationRuleInput) -> DefineAutomationRuleResult:
         async def command(uow: PostgresUnitOfWork, actor: Actor) -> DefineAutomationRuleSuccess:
-            rule = await define_automation_rule(uow, actor, _define_command(info.context, input))
+            rule = await define_automation_rule(uow, actor, _define_command(info.context, input), SqlCutOverStore(uow))
             await uow.flush()  # the payload shows the stored version
             return DefineAutomationRuleSuccess(automation_rule=rule_of(rule))
 

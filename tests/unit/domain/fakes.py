@@ -27,6 +27,7 @@ from domain.qa import QaReview
 from domain.queue import Queue, QueueSurface
 from domain.region import Region
 from domain.report import Report
+from domain.services.rules import Rule, RuleVersion
 from domain.strike import Strike
 from domain.strike_ladder import LadderVersion
 from domain.subject import SubjectKind, Surface
@@ -228,3 +229,13 @@ class FakeUnitOfWork:
         state: dict[str, Any] = {name: copy.deepcopy(store.items) for name, store in stores.items()}
         state["policy_versions"] = copy.deepcopy(self.policies.versions)
         return state
+
+
+class FakeMigratedRules:
+    """The rules engine's rules migrated from automation rules, for ``define_automation_rule``."""
+
+    def __init__(self) -> None:
+        self.rules: dict[uuid.UUID, list[tuple[Rule, RuleVersion]]] = {}
+
+    async def migrated_from(self, automation_rule_id: uuid.UUID) -> list[tuple[Rule, RuleVersion]]:
+        return list(self.rules.get(automation_rule_id, []))

@@ -30,7 +30,7 @@ from domain.services.policy import PolicyDefinition
 from domain.strike import StrikeStatus
 from domain.subject import SubjectKind, Surface
 from tests.unit.domain import builders as b
-from tests.unit.domain.fakes import FakeUnitOfWork
+from tests.unit.domain.fakes import FakeMigratedRules, FakeUnitOfWork
 
 REMOVE = RequestedAction(ActionKind.REMOVE_CONTENT)
 CLASSIFIER = "hate-v3"
@@ -46,7 +46,7 @@ async def _rule(
     cmd = DefineAutomationRule(
         region=region, policy_id=policy_id, classifier=CLASSIFIER, settings=settings or _settings()
     )
-    return await define_automation_rule(uow, b.POLICY_MANAGER, cmd)
+    return await define_automation_rule(uow, b.POLICY_MANAGER, cmd, FakeMigratedRules())
 
 
 async def _world(uow: FakeUnitOfWork) -> tuple[Account, Content, PolicyDefinition]:
@@ -191,7 +191,7 @@ async def test_without_an_enabled_rule_of_the_region_nothing_happens(uow: FakeUn
     elif setup == "other_classifier":
         cmd = DefineAutomationRule(region=Region.US, policy_id=hate.policy.id, classifier="nudity-v1",
                                    settings=_settings())  # fmt: skip
-        await define_automation_rule(uow, b.POLICY_MANAGER, cmd)
+        await define_automation_rule(uow, b.POLICY_MANAGER, cmd, FakeMigratedRules())
     before = uow.snapshot()
 
     [outcome] = await submit_signal(uow, b.PLATFORM, _signal(video, hate.policy.id, 0.99))

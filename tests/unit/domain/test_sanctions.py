@@ -21,7 +21,7 @@ from domain.services.automation import (
 )
 from domain.subject import SubjectKind
 from tests.unit.domain import builders as b
-from tests.unit.domain.fakes import FakeUnitOfWork
+from tests.unit.domain.fakes import FakeMigratedRules, FakeUnitOfWork
 
 REMOVE = RequestedAction(ActionKind.REMOVE_CONTENT)
 
@@ -113,11 +113,13 @@ async def test_a_rule_applying_sanctions_needs_a_definer_who_may(uow: FakeUnitOf
     before = uow.snapshot()
 
     with pytest.raises(DomainError) as raised:
-        await define_automation_rule(uow, b.POLICY_MANAGER, cmd)  # policy managers hold no accounts:ban
+        await define_automation_rule(
+            uow, b.POLICY_MANAGER, cmd, FakeMigratedRules()
+        )  # policy managers hold no accounts:ban
 
     assert (raised.value.code, raised.value.field) == (ErrorCode.FORBIDDEN, "actions")
     assert uow.snapshot() == before
-    rule = await define_automation_rule(uow, b.MODERATOR, cmd)
+    rule = await define_automation_rule(uow, b.MODERATOR, cmd, FakeMigratedRules())
     assert rule.actor.may(Capability.SANCTION_ACCOUNTS, Region.US)
     assert not rule.actor.may(Capability.SANCTION_ACCOUNTS, Region.EU)
 
@@ -129,7 +131,7 @@ async def test_automation_leaves_a_ladder_sanction_to_a_human(uow: FakeUnitOfWor
     hate = await b.policy(uow)
     settings = b.rule_settings(actions=(REMOVE,))
     rule_cmd = DefineAutomationRule(region=Region.US, policy_id=hate.policy.id, classifier="c", settings=settings)
-    await define_automation_rule(uow, b.POLICY_MANAGER, rule_cmd)
+    await define_automation_rule(uow, b.POLICY_MANAGER, rule_cmd, FakeMigratedRules())
     outcomes = []
     for _ in range(2):
         video = await b.content(uow, owner)
