@@ -26,6 +26,7 @@ from api.services.bulk_jobs import BulkJobRunner
 from api.services.delayed_actions import DelayedActionRunner
 from api.services.dispatcher import from_settings as dispatcher_from_settings
 from api.services.dsa_submit import submit_periodically
+from api.services.rule_backlog import BacklogRunner, drain
 from api.settings import Settings
 from authz import table_cache
 from authz.enforcer import Authorizer
@@ -155,6 +156,12 @@ def _delayed_rule_actions(resources: Resources, _: Jobs) -> Stop:
     return watching(DelayedActionRunner(resources.pool, resources.sessions), "vigil-delayed-rule-actions")
 
 
+def _rule_backlog(resources: Resources, _: Jobs) -> Stop:
+    settings = resources.settings
+    runner = BacklogRunner(resources.pool, resources.sessions, settings.redis_url, grace=settings.rules_backlog_grace)
+    return watching(runner, "vigil-rule-backlog")
+
+
 def _pool_sampler(resources: Resources, _: Jobs) -> Stop:
     pool, engine = resources.pool, resources.engine
     task = asyncio.create_task(sample_pools_forever(lambda: pool, engine), name="vigil-pool-sampler")
@@ -197,6 +204,7 @@ JOBS: tuple[Job, ...] = (
     Job("backtest runner", _in_process_jobs, _backtest_runner),
     Job("bulk job runner", _in_process_jobs, _bulk_job_runner),
     Job("delayed rule actions", _in_process_jobs, _delayed_rule_actions),  # rules' delay(...) actions when due
+    Job("rule evaluation backlog", _in_process_jobs, _rule_backlog),  # the rules again on what they missed
     Job("pool sampler", _always, _pool_sampler),
     Job("authorizer warm-up", _always, _authorizer_warm_up),
 )
@@ -217,7 +225,13 @@ async def start_jobs(resources: Resources, jobs: Jobs, catalogue: tuple[Job, ...
 
 
 async def stop_jobs(jobs: Jobs) -> None:
-    """Stop the started jobs, last started first, each awaited; a failing stop is logged and the next one runs."""
+    """Stop the started jobs, last started first, each awaited; a failing stop is logged and the next one runs.
+    First, the rules' evaluations requests left running (shielded from their timeouts) are awaited, bounded: they
+    write with the pools the jobs' stops precede the closing of."""
+    try:
+        await drain()
+    except Exception:
+        log.exception("awaiting the rules' evaluations in flight failed")
     while jobs.stops:
         name, stop = jobs.stops.pop()
         try:

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db: share rate limits between app servers; unset: in memory"
     )
+    rules_backlog_grace: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds after which accepted events the rules have not run on yet are evaluated again",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     principal_cache_seconds: float = Field(
         default=5.0,

@@ -39,7 +39,8 @@ _SCHEDULE = """
 INSERT INTO rule_delayed_actions (id, rule_id, rule_version, region, position, event_id, event, action_kind, action,
                                   due_at, state, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, 'PENDING', $11)
-ON CONFLICT (rule_id, event_id, position) DO NOTHING
+ON CONFLICT (rule_id, event_id, position) DO UPDATE SET due_at = rule_delayed_actions.due_at
+RETURNING due_at
 """
 _CLAIM = sa.text("""
 SELECT id, rule_id, rule_version, region, event_id, event, action, due_at, created_at, position
@@ -54,10 +55,12 @@ _FINISH = sa.text("""
 UPDATE rule_delayed_actions SET state = :state, outcome = CAST(:outcome AS jsonb), executed_at = :now
 WHERE id = :id AND state = 'PENDING'
 """)
-# The hit that scheduled the action shows what became of it (ruleHits, ruleStats read the hit's actions).
+# The hit that scheduled the action shows what became of it (ruleHits, ruleStats read the hit's actions). One hit
+# per rule and event (uq_rule_hits_rule_event): the hit an evaluation of the event recorded, whichever it was (a
+# second evaluation schedules nothing new and records no second hit).
 _HIT = sa.text("""
 UPDATE rule_hits SET actions = jsonb_set(actions, CAST(:path AS text[]), CAST(:outcome AS jsonb))
-WHERE rule_id = :rule_id AND rule_version = :version AND event_id = :event_id AND created_at = :at
+WHERE rule_id = :rule_id AND rule_version = :version AND event_id = :event_id
 """)
 _RULE = """
 SELECT r.state, r.name, v.policy_id, c.daily_action_cap, c.expires_at
@@ -83,8 +86,9 @@ async def schedule(
     position: int,
     due_at: datetime,
     now: datetime,
-) -> None:
-    """Store the hit's ``position``-th action to run at ``due_at`` (a retried event schedules it once)."""
+) -> datetime:
+    """Store the hit's ``position``-th action to run at ``due_at`` (an event retried or evaluated again schedules
+    it once); the due time stored (the first evaluation's)."""
     event = accepted.event
     stored = {
         "type": event.type,
@@ -93,7 +97,7 @@ async def schedule(
         "idempotency_key": event.idempotency_key,
     }
     async with pool.acquire() as conn:
-        await conn.execute(
+        scheduled: datetime = await conn.fetchval(
             _SCHEDULE,
             uuid.uuid4(),
             rule.rule_id,
@@ -107,6 +111,7 @@ async def schedule(
             due_at,
             now,
         )
+    return scheduled
 
 
 async def pending_count(pool: asyncpg.Pool, rule_id: uuid.UUID) -> int:
@@ -206,7 +211,6 @@ async def _finish(
             "rule_id": pending.rule_id,
             "version": pending.rule_version,
             "event_id": pending.event_id,
-            "at": created_at,
         },
     )
 

@@ -4,10 +4,12 @@ its audit record, and retention that drops whole months.
 Append: ``BEGIN``; one statement inserts the batch's keys into ``platform_event_keys`` (``ON CONFLICT DO NOTHING``)
 and, for the keys it inserted, the events (data-modifying CTEs over ``unnest``); a second statement reads the keys
 that were already there (retries) to tell a duplicate from a key reused for other content; a third writes the audit
-record; ``COMMIT``. One audit record per batch and region, not per event: events are data the platform reports
-(immutable, each row naming its source and batch), not decisions, and an audit row per event would double the
-write volume of the busiest path for nothing an investigator needs (the batch record names who sent how many of
-which type; the rows are one query away by ``batch_id``).
+record; ``COMMIT``. The first statement also writes the rules' backlog row (``persistence.rule_backlog``: the
+batch's id, naming the events it inserted) when the log was opened with a ``backlog`` source: the events and the
+note that they still need the rules commit together. One audit record per batch and region, not per event: events
+are data the platform reports (immutable, each row naming its source and batch), not decisions, and an audit row per
+event would double the write volume of the busiest path for nothing an investigator needs (the batch record names
+who sent how many of which type; the rows are one query away by ``batch_id``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ WITH u AS (
   INSERT INTO platform_event_keys (region, idempotency_key, event_id, occurred_at, digest)
   SELECT region, key, id, occurred_at, digest FROM u ORDER BY region, key
   ON CONFLICT DO NOTHING RETURNING event_id
+), b AS (
+  INSERT INTO rule_backlog (id, source, event_ids, request_id, created_at)
+  SELECT $10, $12::text, array_agg(k.event_id), $13::text, $11 FROM k WHERE $12::text IS NOT NULL HAVING count(*) > 0
 )
 INSERT INTO platform_events (id, occurred_at, region, type, entities, attributes, idempotency_key, source_id,
                              batch_id, received_at)
@@ -141,10 +146,22 @@ def month_of_name(name: str) -> date:
 class PostgresEventLog:
     """``domain.services.events.EventLog`` on the app's asyncpg pool."""
 
-    def __init__(self, pool: asyncpg.Pool, audit: AuditContext) -> None:
+    def __init__(self, pool: asyncpg.Pool, audit: AuditContext, *, backlog: str | None = None) -> None:
+        """``backlog``: the source the rules' backlog row names (``submitEvents``, ``consumeEvents``), None for no
+        row (no rule is active, or nothing runs the rules on this log's events). The row's id is ``batch_id``."""
         self._pool = pool
         self._audit = audit
         self.batch_id = uuid.uuid4()
+        self.backlog = backlog
+        self.backlogged = False
+        """Whether a backlog row was written (the batch inserted events, and ``backlog`` was set)."""
+
+    async def settle(self) -> None:
+        """The rules ran on the batch's events: its backlog row goes (one statement; nothing when none was written)."""
+        if self.backlogged:
+            async with self._pool.acquire() as conn:
+                await conn.execute("DELETE FROM rule_backlog WHERE id = $1", self.batch_id)
+            self.backlogged = False
 
     async def append(self, events: Sequence[NewEvent], source_id: str, now: datetime) -> list[Accepted | None]:
         months = {month_of(e.event.occurred_at) for e in events}
@@ -170,9 +187,12 @@ class PostgresEventLog:
             source_id,
             self.batch_id,
             now,
+            self.backlog,
+            self._audit.request_id,
         ]
         async with self._pool.acquire() as conn, conn.transaction():
             inserted = {row["id"] for row in await conn.fetch(_APPEND, *params)}
+            self.backlogged = self.backlog is not None and bool(inserted)
             existing: dict[tuple[str, str], tuple[uuid.UUID, str]] = {}
             retried = [x for e, x in zip(events, ev, strict=True) if e.id not in inserted]
             if retried:

@@ -19,10 +19,12 @@ from typing import Any, Final
 
 import asyncpg
 import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.rules import ListIndex, ListKind, ListSnapshot, RuleError, RuleSet, define_rule
 from domain.rules.ports import EntityFacts
-from domain.services.rule_runs import ActiveRule, HitRecord, LoadedRules
+from domain.services.rule_runs import ActionResult, ActiveRule, HitRecord, LoadedRules, Outcome
 from domain.services.rules import RuleState, catalogue
 from persistence.fast.sql import unrecorded
 from persistence.rules import DEFAULT_SIGNALS
@@ -99,6 +101,23 @@ SELECT u.id, u.rule_id, u.rule_version, u.region, u.mode, u.event_id, u.occurred
 FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[], $8::text[],
             $9::text[], $10::text[])
   AS u(id, rule_id, rule_version, region, mode, event_id, occurred_at, subject_kind, subject_id, actions)
+ON CONFLICT (rule_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+"""
+# The tallies and the record of an action, in the action's own transaction (``count_action``).
+_TALLY_SA = sa.text("""
+INSERT INTO rule_action_tallies AS t (day, region, rule_id, action_kind, count)
+VALUES (:day, :region, :rule_id, :kind, 1)
+ON CONFLICT (day, region, rule_id, action_kind) DO UPDATE SET count = t.count + 1 WHERE t.count < :limit
+RETURNING count
+""")
+_TAKE = sa.text("""
+INSERT INTO rule_action_takes (rule_id, event_id, action_kind, nth, result, created_at)
+VALUES (:rule_id, :event_id, :kind, :nth, CAST(:result AS jsonb), :now)
+ON CONFLICT (rule_id, event_id, action_kind, nth) DO NOTHING
+RETURNING 1
+""")
+_TAKEN = """
+SELECT result FROM rule_action_takes WHERE rule_id = $1 AND event_id = $2 AND action_kind = $3 AND nth = $4
 """
 
 
@@ -293,6 +312,72 @@ async def take_quota(pool: asyncpg.Pool, rule: ActiveRule, action_kind: str, now
 
 class _Spent(Exception):
     pass
+
+
+class QuotaSpent(Exception):
+    """Raised inside an action's transaction to roll it back: the rule's cap or the region's breaker is spent."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AlreadyTaken(Exception):
+    """Raised inside an action's transaction to roll it back: another evaluation of the event took it first."""
+
+
+def _result_json(result: ActionResult) -> str:
+    return orjson.dumps(result.as_dict()).decode()
+
+
+def result_of(stored: object) -> ActionResult:
+    found = orjson.loads(stored) if isinstance(stored, str | bytes) else stored
+    assert isinstance(found, dict)
+    case_id = found.get("case_id")
+    return ActionResult(
+        found["action"], Outcome(found["outcome"]), found.get("reason"), uuid.UUID(case_id) if case_id else None
+    )
+
+
+async def action_taken(
+    pool: asyncpg.Pool, rule_id: uuid.UUID, event_id: uuid.UUID, kind: str, nth: int
+) -> ActionResult | None:
+    """What became of the ``nth`` action of ``kind`` a rule took on an event, if an evaluation recorded one."""
+    async with pool.acquire() as conn:
+        stored = await conn.fetchval(_TAKEN, rule_id, event_id, kind, nth)
+    return None if stored is None else result_of(stored)
+
+
+async def record_take(
+    session: AsyncSession,
+    rule_id: uuid.UUID,
+    event_id: uuid.UUID,
+    kind: str,
+    nth: int,
+    result: ActionResult,
+    now: datetime,
+) -> None:
+    """Record an action's result in its own transaction; ``AlreadyTaken`` if another evaluation recorded it first
+    (the caller's transaction then rolls back: the action is not taken twice)."""
+    params = {"rule_id": rule_id, "event_id": event_id, "kind": kind, "nth": nth, "result": _result_json(result),
+              "now": now}  # fmt: skip
+    if (await session.execute(_TAKE, params)).first() is None:
+        raise AlreadyTaken
+
+
+async def count_action(session: AsyncSession, rule: ActiveRule, kind: str, now: datetime, breaker: int) -> None:
+    """``take_quota`` in an action's own transaction, last before its commit (the tallies' rows are locked only
+    for the commit): ``QuotaSpent`` rolls the action and the counts back."""
+    day = now.astimezone(UTC).date()
+    counted = {"day": day, "region": rule.region, "kind": kind}
+    breaker_left = await session.execute(_TALLY_SA, {**counted, "rule_id": BREAKER_RULE, "limit": breaker})
+    if breaker_left.first() is None:
+        raise QuotaSpent("circuit breaker")
+    cap = rule.daily_action_cap
+    if cap is not None:
+        cap_left = await session.execute(_TALLY_SA, {**counted, "rule_id": rule.rule_id, "limit": cap})
+        if cap_left.first() is None:
+            raise QuotaSpent("daily cap")
 
 
 async def record_hits(pool: asyncpg.Pool, hits: Sequence[HitRecord], now: datetime) -> None:

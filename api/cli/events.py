@@ -56,16 +56,11 @@ def prune_command(
 def rule_runner(pool: Any, sessions: Any, redis_url: str | None) -> Callable[[Sequence[Any]], Awaitable[None]]:
     """What a consumer does after storing a batch: run the rules on its new events (as ``submitEvents`` does)."""
     from domain.services.events import Accepted
-    from domain.services.rule_runs import run_rules
-    from persistence.counters import counter_store
-    from persistence.rule_ports import PostgresRunPorts
-    from persistence.rule_runtime import cache_for
-
-    ports = PostgresRunPorts(pool, sessions, counter_store(pool, redis_url))
+    from persistence import rule_backlog
 
     async def evaluate(outcomes: Sequence[Any]) -> None:
         accepted = [o for o in outcomes if isinstance(o, Accepted)]
-        await run_rules(await cache_for(pool).get(), accepted, ports, datetime.now(UTC))
+        await rule_backlog.evaluate(pool, sessions, redis_url, accepted, datetime.now(UTC))
 
     return evaluate
 
@@ -106,7 +101,7 @@ def consume_command(
         await cache_for(pool).get()  # the rule sets before the first batch, not while it waits (seconds, if large)
         consumer = EventConsumer(
             nats_url,
-            lambda: PostgresEventLog(pool, audit),
+            lambda: PostgresEventLog(pool, audit, backlog="consumeEvents"),  # the rules' backlog, with each batch
             stream=stream,
             subject=subject,
             durable=durable,

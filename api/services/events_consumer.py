@@ -7,6 +7,9 @@ A fetched batch goes through the same domain service as the API (``domain.servic
 transaction; then each message is acknowledged (stored, a duplicate, or refused for good: a refused message is
 terminated and logged with its error code, never redelivered). If the write fails, nothing is acknowledged and
 JetStream redelivers after its ack wait: delivery is at least once, and the idempotency key makes it count once.
+The rules run after the acknowledgements, at least once too: the batch's transaction notes its new events in the
+rules' backlog (``vigil consume`` opens its logs with ``backlog``), deleted once the rules ran on them; what a
+failed or interrupted evaluation left is evaluated again by ``vigil serve``'s sweeper (``BacklogRunner``).
 
 A message is one event as JSON: ``{"type", "region", "entities": {"account": "u-1", ...}, "attributes": {...},
 "occurredAt": ISO 8601 with offset, "idempotencyKey"}``; without ``idempotencyKey`` the ``Nats-Msg-Id`` header is
@@ -21,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import nats
 from nats.errors import TimeoutError as NatsTimeout
@@ -38,6 +41,13 @@ log = logging.getLogger("vigil.consume")
 DEFAULT_STREAM = "PLATFORM_EVENTS"
 DEFAULT_SUBJECT = "platform.events.>"
 DEFAULT_DURABLE = "vigil-events"
+
+
+@runtime_checkable
+class Settling(Protocol):
+    """An event log that noted its batch in the rules' backlog (``persistence.events.PostgresEventLog``)."""
+
+    async def settle(self) -> None: ...
 
 
 @dataclass
@@ -137,17 +147,18 @@ class EventConsumer:
             return []
 
     async def process(self, messages: Sequence[Any]) -> None:
-        outcomes = await self._store(messages)
-        if outcomes is not None:
-            await self._evaluate(outcomes)
+        stored = await self._store(messages)
+        if stored is not None:
+            await self._evaluate(*stored)
 
-    async def _store(self, messages: Sequence[Any]) -> list[Accepted | DomainError] | None:
-        """Store a batch and acknowledge its messages; its outcomes, or None when nothing could be stored (then every
-        message is nak'd for redelivery)."""
+    async def _store(self, messages: Sequence[Any]) -> tuple[list[Accepted | DomainError], EventLog] | None:
+        """Store a batch and acknowledge its messages; its outcomes and log, or None when nothing could be stored
+        (then every message is nak'd for redelivery)."""
         commands = [parse_message(m.data, m.headers, i) for i, m in enumerate(messages)]
+        event_log = self._open_log()
         try:
             outcomes = await submit_events(
-                self._open_log(),
+                event_log,
                 commands,
                 source_id=f"consumer:{self.durable}",
                 now=self.clock.now(),
@@ -174,14 +185,24 @@ class EventConsumer:
                     self.stats.stored += 1
                 acks.append(message.ack())
         await asyncio.gather(*acks)
-        return outcomes
+        return outcomes, event_log
 
-    async def _evaluate(self, outcomes: Sequence[Accepted | DomainError]) -> None:
-        if self._after_batch is not None:  # the rules: after the acknowledgements, a failure loses evaluation only
+    async def _evaluate(self, outcomes: Sequence[Accepted | DomainError], event_log: EventLog) -> None:
+        """The rules, after the acknowledgements. The log noted the stored events in the rules' backlog with them
+        (``persistence.rule_backlog``): the note is deleted once the rules ran; after a failure it stays, and the
+        server's sweeper runs the rules on those events again."""
+        if self._after_batch is None:
+            return
+        try:
+            await self._after_batch(outcomes)
+        except Exception:
+            log.exception("rules could not run on a batch of %d stored events; the backlog keeps them", len(outcomes))
+            return
+        if isinstance(event_log, Settling):
             try:
-                await self._after_batch(outcomes)
-            except Exception:
-                log.exception("rules could not run on a batch of %d stored events", len(outcomes))
+                await event_log.settle()
+            except Exception:  # evaluated again by the sweeper: harmless
+                log.exception("the backlog row of a consumed batch could not be deleted")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set. While a batch's rules run, the next batch is fetched, stored and
@@ -192,15 +213,15 @@ class EventConsumer:
             while not stop.is_set():
                 try:
                     messages = await self._fetch(1.0)
-                    outcomes = await self._store(messages) if messages else None
+                    stored = await self._store(messages) if messages else None
                 except (OSError, nats.errors.Error) as exc:
                     log.warning("NATS unavailable (%s); retrying", type(exc).__name__)
                     await asyncio.sleep(1.0)
                     continue
-                if outcomes is not None:
+                if stored is not None:
                     if evaluating is not None:
                         await evaluating
-                    evaluating = asyncio.get_running_loop().create_task(self._evaluate(outcomes))
+                    evaluating = asyncio.get_running_loop().create_task(self._evaluate(*stored))
         finally:
             if evaluating is not None:
                 await evaluating

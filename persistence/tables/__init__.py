@@ -17,6 +17,7 @@ from persistence.tables import (
     outbox,
     outcomes,
     policies,
+    rule_backlog,
     rules,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "outbox",
     "outcomes",
     "policies",
+    "rule_backlog",
     "rules",
 ]

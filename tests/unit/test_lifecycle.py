@@ -73,6 +73,7 @@ def test_every_background_job_is_listed_once_with_its_condition() -> None:
         "backtest runner",
         "bulk job runner",
         "delayed rule actions",
+        "rule evaluation backlog",
         "pool sampler",
         "authorizer warm-up",
     ]

@@ -3,6 +3,7 @@ rules engine, and submit a classifier's signal (decide, enqueue, or nothing, per
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from api.graphql.automation.types import AutomationRule, EnqueueReason, SignalRu
 from api.graphql.context import Context, Info
 from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
-from api.graphql.rule_evaluation import evaluate_hits
+from api.graphql.rule_evaluation import backlog_in, evaluate_hits
 from api.graphql.runner import require_region, run
 from api.graphql.shared.build import build
 from api.graphql.shared.common import MutationError
@@ -231,6 +232,7 @@ class AutomationMutation:
     async def submit_signal(self, info: Info, input: SubmitSignalInput) -> SubmitSignalResult:
         accepted = AcceptedReports()
         events: list[Accepted] = []  # the signal's scores as events for the rules (domain.services.intake_events)
+        backlog: list[uuid.UUID | None] = [None]  # their note in the rules' backlog, committed with them
 
         async def command(uow: PostgresUnitOfWork, actor: Actor) -> SubmitSignalSuccess:
             accepted.begin(uow)
@@ -240,13 +242,14 @@ class AutomationMutation:
                 if outcome.report is not None:
                     await accepted.note(uow, outcome.report)
             events[:] = await signal_events(uow, cmd, uow.clock.now(), actor.id)
+            backlog[0] = await backlog_in(info.context, uow.session, "submitSignal", events)
             return SubmitSignalSuccess(outcomes=[_outcome_of(info.context, o, []) for o in outcomes])
 
         reason = f"classifier signal: {input.classifier}"[:200]
         result = await run(info, "submitSignal", Permission.SIGNALS_CREATE, command, reason=reason)
         accepted.count(isinstance(result, SubmitSignalSuccess))
         if isinstance(result, SubmitSignalSuccess):
-            hits = await evaluate_hits(info.context, events)
+            hits = await evaluate_hits(info.context, events, backlog_id=backlog[0])
             if len(events) == len(result.outcomes):  # one event per score, in order (none: an unknown subject)
                 for outcome, event in zip(result.outcomes, events, strict=True):
                     outcome.rule_hits = [signal_rule_hit(h) for h in hits if h.event_id == event.event_id]

@@ -16,7 +16,7 @@ from strawberry.types.arguments import InputContext
 from api.graphql.context import Info
 from api.graphql.ids import to_global_id
 from api.graphql.permissions import requires
-from api.graphql.rule_evaluation import evaluate
+from api.graphql.rule_evaluation import evaluate, rules_in
 from api.graphql.runner import audit_context, failed
 from api.graphql.shared.common import Error, MutationError, error_from
 from authz.permissions import Permission
@@ -153,7 +153,9 @@ class EventMutation:
             except DomainError as exc:
                 commands.append(exc)
         permissions = context.permissions
-        log = PostgresEventLog(context.pool, audit_context(context, "submitEvents"))
+        regions = {c.region.value for c in commands if isinstance(c, SubmitEvent)}
+        backlog = "submitEvents" if await rules_in(context, regions) else None  # the rules' note, in the append
+        log = PostgresEventLog(context.pool, audit_context(context, "submitEvents"), backlog=backlog)
         outcomes = await submit_events(
             log,
             commands,
@@ -161,7 +163,8 @@ class EventMutation:
             now=datetime.now(UTC),
             may_submit=lambda region: permissions.allows(Permission.PLATFORM_EVENTS_SUBMIT, region.value),
         )
-        hits = await evaluate(context, [o for o in outcomes if isinstance(o, Accepted)])
+        accepted = [o for o in outcomes if isinstance(o, Accepted)]
+        hits = await evaluate(context, accepted, backlog_id=log.batch_id if log.backlogged else None)
         return SubmitEventsSuccess(
             results=[_result(o, hits) for o in outcomes],  # type: ignore[misc]
             batch_id=strawberry.ID(to_global_id("PlatformEventBatch", log.batch_id)),
