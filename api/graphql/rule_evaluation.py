@@ -21,8 +21,6 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from api.graphql.context import Context
 from api.services.rule_backlog import run_shielded
 from domain.report import Report
@@ -31,6 +29,7 @@ from domain.services.intake_events import report_events
 from domain.services.rule_runs import HitRecord
 from persistence import rule_backlog
 from persistence.rule_runtime import cache_for, platform_ids
+from persistence.uow import SqlUnitOfWork
 
 log = logging.getLogger("vigil.rules")
 
@@ -45,12 +44,14 @@ async def rules_in(context: Context, regions: Collection[str]) -> bool:
 
 
 async def backlog_in(
-    context: Context, session: AsyncSession, source: str, accepted: Sequence[Accepted]
+    context: Context, uow: SqlUnitOfWork, source: str, accepted: Sequence[Accepted]
 ) -> uuid.UUID | None:
     """The backlog row for ``accepted``, written in the caller's unit of work (None: no rule could hit them)."""
     if not await rules_in(context, {a.event.region for a in accepted}):
         return None
-    return await rule_backlog.add_in_session(session, source, accepted, datetime.now(UTC), context.request_id or None)
+    return await rule_backlog.add_in_session(
+        uow.session, source, accepted, datetime.now(UTC), context.request_id or None
+    )
 
 
 async def evaluate(

@@ -242,7 +242,7 @@ class AutomationMutation:
                 if outcome.report is not None:
                     await accepted.note(uow, outcome.report)
             events[:] = await signal_events(uow, cmd, uow.clock.now(), actor.id)
-            backlog[0] = await backlog_in(info.context, uow.session, "submitSignal", events)
+            backlog[0] = await backlog_in(info.context, uow, "submitSignal", events)
             return SubmitSignalSuccess(outcomes=[_outcome_of(info.context, o, []) for o in outcomes])
 
         reason = f"classifier signal: {input.classifier}"[:200]

@@ -229,3 +229,33 @@ async def test_a_signals_scores_are_noted_with_the_signal(
     [accepted] = rule_backlog.from_json(row["events"])
     assert (accepted.event.type, accepted.event.entities["account"]) == ("signal.submitted", "creator-9")
     assert (await _effects(db_url))["hits"] == 0
+
+
+async def test_a_reports_events_are_noted_before_the_rules_run_and_swept_if_they_fail(
+    gql: GraphQLClient, db_url: str, pool: asyncpg.Pool, sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = await _world(gql, db_url)
+    policy = await flows.policy(gql, admin, "HATE")
+    owner = await flows.account(gql, admin, "creator-8")
+    video = await flows.content(gql, admin, owner, "video-8")
+    source = 'rule "reported"\non content.reported\nin US\npolicy HATE\nwhen true\nthen label(content, "seen", 1d)\n'
+    await _live(gql, admin, source)
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the evaluation died after the commit")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rule_evaluation.rule_backlog, "evaluate", broken)
+        await flows.report(gql, admin, video, policy)
+    [row] = await fetch(db_url, "SELECT source, events, created_at FROM rule_backlog")
+    [accepted] = rule_backlog.from_json(row["events"])
+    assert (row["source"], accepted.event.type) == ("submitReports", "content.reported")
+    assert (await _effects(db_url))["hits"] == 0
+
+    runner = BacklogRunner(pool, sessions, None, grace=30)
+    assert len(await runner.run_due(row["created_at"] + timedelta(seconds=31))) == 1
+    after = await _effects(db_url)
+    assert (after["hits"], after["labels"], after["takes"]) == (1, ["seen:1"], 1)
+    assert await runner.run_due(row["created_at"] + timedelta(seconds=62)) == []
+    await flows.report(gql, admin, video, policy)  # the happy path: evaluated, its note deleted
+    assert await fetch(db_url, "SELECT id FROM rule_backlog") == []
