@@ -67,11 +67,12 @@ class PostgresRunPorts:
         return found | await rule_stats.rule_snoozed(self._pool, wanted, now)  # one rule's, after a QA review
 
     async def take_quota(self, rule: ActiveRule, action_kind: str, now: datetime) -> str | None:
-        """Counted in the action's own unit of work (``act``), once per action whatever the evaluations; only a
-        cap of zero is known spent before acting."""
+        """Counted in the action's own unit of work (``act``), once per action whatever the evaluations. Known spent
+        before acting: a cap of zero, and a cap or breaker this process saw spent today (``rule_runtime.spent``:
+        tallies only grow within a day), so a flood past the breaker is not attempted and rolled back each time."""
         if rule.daily_action_cap is not None and rule.daily_action_cap <= 0:
             return "daily cap"
-        return None
+        return rule_runtime.spent(self._sessions, rule, action_kind, now, self._breaker)
 
     async def record_hits(self, hits: Sequence[HitRecord], now: datetime) -> None:
         await rule_runtime.record_hits(self._pool, hits, now)
@@ -119,7 +120,7 @@ class PostgresRunPorts:
         result: ActionResult,
         now: datetime,
     ) -> None:
-        await rule_runtime.count_action(session, rule, kind, now, self._breaker)
+        await rule_runtime.count_action(session, rule, kind, now, self._breaker, self._sessions)
         await rule_runtime.record_take(session, rule.rule_id, accepted.event_id, kind, nth, result, now)
 
     async def _taken_by_another(self, rule: ActiveRule, accepted: Accepted, kind: str, nth: int) -> ActionResult:
@@ -129,10 +130,16 @@ class PostgresRunPorts:
     async def enqueue(
         self, rule: ActiveRule, accepted: Accepted, action: Action, reason: str, now: datetime
     ) -> ActionResult:
-        return await self._enqueue(rule, accepted, action, reason, now, None)
+        kind = action_kind(action)
+        nth = self._key(rule, accepted, kind)
+        if self._again:
+            found = await rule_runtime.action_taken(self._pool, rule.rule_id, accepted.event_id, kind, nth)
+            if found is not None:
+                return found
+        return await self._enqueue(rule, accepted, action, reason, now, nth)
 
     async def _enqueue(
-        self, rule: ActiveRule, accepted: Accepted, action: Action, reason: str, now: datetime, nth: int | None
+        self, rule: ActiveRule, accepted: Accepted, action: Action, reason: str, now: datetime, nth: int
     ) -> ActionResult:
         """The action withheld and its subject put before a human; recorded as the action's result (``nth``), so
         a second evaluation neither enqueues again nor takes the action then."""
@@ -140,11 +147,9 @@ class PostgresRunPorts:
         try:
             async with PostgresUnitOfWork(self._sessions, self._audit(rule)) as uow:
                 result = await enqueue_for_review(uow, rule, accepted, action, reason)
-                if nth is not None:
-                    await rule_runtime.record_take(uow.session, rule.rule_id, accepted.event_id, kind, nth, result, now)
+                await rule_runtime.record_take(uow.session, rule.rule_id, accepted.event_id, kind, nth, result, now)
                 return result
         except rule_runtime.AlreadyTaken:
-            assert nth is not None
             return await self._taken_by_another(rule, accepted, kind, nth)
         except DomainError as exc:
             return ActionResult(kind, Outcome.FAILED, f"{reason}; {exc.code.value}: {exc.message}")

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import asyncpg
@@ -365,18 +365,45 @@ async def record_take(
         raise AlreadyTaken
 
 
-async def count_action(session: AsyncSession, rule: ActiveRule, kind: str, now: datetime, breaker: int) -> None:
+_SpentKey = tuple[int, date, str, uuid.UUID, str, int]
+_spent: dict[_SpentKey, str] = {}
+"""Tallies this process saw at their limit: (database, by its session factory's id; day, region, rule id or
+``BREAKER_RULE``, kind, limit) -> why."""
+
+
+def spent(database: object, rule: ActiveRule, kind: str, now: datetime, breaker: int) -> str | None:
+    """Why the action cannot be counted today, if this process saw its breaker or the rule's cap spent today."""
+    day = now.astimezone(UTC).date()
+    if _spent.get((id(database), day, rule.region, BREAKER_RULE, kind, breaker)) is not None:
+        return "circuit breaker"
+    cap = rule.daily_action_cap
+    if cap is not None and _spent.get((id(database), day, rule.region, rule.rule_id, kind, cap)) is not None:
+        return "daily cap"
+    return None
+
+
+def _saw_spent(key: _SpentKey, why: str) -> None:
+    for old in [k for k in _spent if k[1] < key[1]]:  # yesterday's limits no longer hold
+        del _spent[old]
+    _spent[key] = why
+
+
+async def count_action(
+    session: AsyncSession, rule: ActiveRule, kind: str, now: datetime, breaker: int, database: object
+) -> None:
     """``take_quota`` in an action's own transaction, last before its commit (the tallies' rows are locked only
     for the commit): ``QuotaSpent`` rolls the action and the counts back."""
     day = now.astimezone(UTC).date()
     counted = {"day": day, "region": rule.region, "kind": kind}
     breaker_left = await session.execute(_TALLY_SA, {**counted, "rule_id": BREAKER_RULE, "limit": breaker})
     if breaker_left.first() is None:
+        _saw_spent((id(database), day, rule.region, BREAKER_RULE, kind, breaker), "circuit breaker")
         raise QuotaSpent("circuit breaker")
     cap = rule.daily_action_cap
     if cap is not None:
         cap_left = await session.execute(_TALLY_SA, {**counted, "rule_id": rule.rule_id, "limit": cap})
         if cap_left.first() is None:
+            _saw_spent((id(database), day, rule.region, rule.rule_id, kind, cap), "daily cap")
             raise QuotaSpent("daily cap")
 
 
