@@ -49,6 +49,7 @@ from domain.services.queue import DefineQueue, RerouteCases, define_queue, rerou
 from domain.services.report import SubmitReport, submit_report
 from domain.subject import SubjectKind, Surface
 from persistence import demo
+from persistence.automation_cut_over import SqlCutOverStore
 from persistence.db import SessionFactory, create_engine, create_session_factory
 from persistence.principals import SYSTEM_AUDIT
 from persistence.queries.waiting import unqueued_cases
@@ -187,7 +188,10 @@ class Seeder:
             has_rule = await demo.has_automation_rule(session, region, CLASSIFIER)
         if not has_rule:
             await self.step(
-                "defineAutomationRule", admin, partial(define_automation_rule, actor=admin, cmd=rule), days_ago=400
+                "defineAutomationRule",
+                admin,
+                lambda uow: define_automation_rule(uow, admin, rule, SqlCutOverStore(uow)),
+                days_ago=400,
             )
 
         async def reroute(uow: PostgresUnitOfWork) -> int:
