@@ -120,8 +120,9 @@ class PostgresRunPorts:
         result: ActionResult,
         now: datetime,
     ) -> None:
-        await rule_runtime.count_action(session, rule, kind, now, self._breaker, self._sessions)
+        # The record first: a concurrent evaluation of the event waits here, before the region's hot tally rows.
         await rule_runtime.record_take(session, rule.rule_id, accepted.event_id, kind, nth, result, now)
+        await rule_runtime.count_action(session, rule, kind, now, self._breaker, self._sessions)
 
     async def _taken_by_another(self, rule: ActiveRule, accepted: Accepted, kind: str, nth: int) -> ActionResult:
         found = await rule_runtime.action_taken(self._pool, rule.rule_id, accepted.event_id, kind, nth)
