@@ -212,7 +212,7 @@ CONSOLE_OPERATIONS = operations()
 
 
 @pytest.mark.parametrize(("name", "operation"), CONSOLE_OPERATIONS, ids=[name for name, _ in CONSOLE_OPERATIONS])
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_console_documents(name: str, operation: OperationDefinitionNode, data: st.DataObject) -> None:
     check(operation, data.draw(variables(operation)))
@@ -247,7 +247,7 @@ SWEEPS = {name: sweep(name) for name in input_types()}
 
 
 @pytest.mark.parametrize("type_name", sorted(SWEEPS))
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_input_type(type_name: str, data: st.DataObject) -> None:
     operation = SWEEPS[type_name]
@@ -255,7 +255,7 @@ def test_every_input_type(type_name: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("type_name", sorted(SWEEPS))
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_valid_values_take_the_fast_path(type_name: str, data: st.DataObject) -> None:
     """Values built to be valid: where graphql-core coerces them (a generated string may still not parse as a

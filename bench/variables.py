@@ -1,0 +1,141 @@
+"""Variable coercion of trusted operations: graphql-core's (``get_variable_values``, what every request ran) beside
+the compiled function of ``api.graphql.compiler.variables``, on the same inputs, in-process, no server.
+
+- ``submitEvents`` of 1,000 events (``bench.events``' shape: type, region, an account and maybe a content entity,
+  a JSON ``attributes`` with 8 to 30 words, an ISO ``occurredAt``, a key);
+- ``submitReports`` of 100 reports (the console's ``SubmitReports``);
+- the console's ``CasesPage`` variables (``first``, a ``CaseFilter``).
+
+Each case checks first that both give the same values, then alternates the two ``--rounds`` times (``--calls``
+calls each) and prints the medians per call and their ratio. The ``DateTime`` scalar's own parsing (dateutil's
+``isoparse``) is the same work on both sides and weighs on ``submitEvents``: the line without it shows the rest.
+
+    .venv/bin/python -m bench.variables [--rounds 7] [--calls 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from graphql import OperationDefinitionNode, parse
+from graphql.execution.values import get_variable_values
+
+from api.graphql.compiler.variables import compile_variables
+from api.graphql.internals import core_schema
+from api.graphql.schema import build_schema
+from api.settings import Environment, Settings
+
+CONSOLE = Path(__file__).resolve().parents[1] / "api" / "console"
+SUBMIT_EVENTS = "mutation SubmitEvents($input: SubmitEventsInput!) { submitEvents(input: $input) { __typename } }"
+REGIONS = ["EU", "US", "APAC", "ROW"]
+
+
+def events(count: int, *, rng: random.Random) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    vocabulary = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 8))) for _ in range(500)]
+    items = []
+    for serial in range(count):
+        kind = rng.choice(["content.posted", "content.edited", "message.sent"])
+        entities = [{"kind": "ACCOUNT", "externalId": f"acct-{rng.randrange(10_000)}"}]
+        if kind.startswith("content."):
+            entities.append({"kind": "CONTENT", "externalId": f"bench-c{serial}"})
+        items.append(
+            {
+                "type": kind,
+                "region": rng.choice(REGIONS),
+                "entities": entities,
+                "attributes": {"text": " ".join(rng.choices(vocabulary, k=rng.randint(8, 30)))},
+                "occurredAt": (now - timedelta(seconds=rng.uniform(0, 600))).isoformat(),
+                "idempotencyKey": f"bench-{serial}",
+            }
+        )
+    return {"input": {"events": items}}
+
+
+def reports(count: int, *, rng: random.Random) -> dict[str, Any]:
+    return {
+        "input": {
+            "reports": [
+                {
+                    "subjectId": f"Q29udGVudDo{rng.randrange(10**9)}",
+                    "policyId": "UG9saWN5OjE=",
+                    "source": "USER",
+                    "text": "spam link in the bio",
+                    "idempotencyKey": f"bench-{serial}",
+                }
+                for serial in range(count)
+            ]
+        }
+    }
+
+
+def operation(text: str) -> OperationDefinitionNode:
+    definition = parse(text).definitions[0]
+    assert isinstance(definition, OperationDefinitionNode)
+    return definition
+
+
+def median_ms(call: Callable[[], Any], calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - started) / calls * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=20)
+    args = parser.parse_args()
+    schema = core_schema(build_schema(Settings(env=Environment.TEST)))
+    rng = random.Random(5)
+    cases = [
+        ("submitEvents(1000)", operation(SUBMIT_EVENTS), events(1000, rng=rng)),
+        ("submitReports(100)", operation((CONSOLE / "SubmitReports.graphql").read_text()), reports(100, rng=rng)),
+        (
+            "CasesPage",
+            operation((CONSOLE / "CasesPage.graphql").read_text()),
+            {"first": 100, "filter": {"region": "EU", "states": ["OPEN"]}},
+        ),
+    ]
+    print(f"variable coercion, median of {args.rounds} alternated rounds of {args.calls} calls")
+    for name, op, raw in cases:
+        definitions = op.variable_definitions or ()
+        compiled = compile_variables(schema, op)
+        reference = get_variable_values(schema, definitions, raw)
+        fast = compiled(raw)
+        assert not isinstance(reference, list), reference
+        assert fast is not None, f"{name}: the compiled coercion gave up"
+        assert fast.coerced == reference.coerced, name
+        core_times, fast_times = [], []
+        for _ in range(args.rounds):
+            core_times.append(median_ms(lambda: get_variable_values(schema, definitions, raw), args.calls))  # noqa: B023
+            fast_times.append(median_ms(lambda: compiled(raw), args.calls))  # noqa: B023
+        core, quick = statistics.median(core_times), statistics.median(fast_times)
+        print(
+            f"{name:<20} graphql-core {core:8.3f} ms   compiled {quick:8.3f} ms   "
+            f"compiled/graphql-core {quick / core:5.3f}  ({core / quick:4.1f}x faster)"
+        )
+    _without_datetime(schema, cases[0][1], cases[0][2], args)
+
+
+def _without_datetime(schema: Any, op: OperationDefinitionNode, raw: dict[str, Any], args: Any) -> None:
+    """The same submitEvents with the DateTime scalar's parser counted apart: the walk itself, on both sides."""
+    date_time = schema.type_map["DateTime"]
+    parse_date_time = date_time.coerce_input_value
+    values = [event["occurredAt"] for event in raw["input"]["events"]]
+    parsing = statistics.median(
+        median_ms(lambda: [parse_date_time(value) for value in values], args.calls) for _ in range(args.rounds)
+    )
+    print(f"{'  of which DateTime':<20} {parsing:8.3f} ms on both sides (the scalar's own isoparse, 1,000 values)")
+
+
+if __name__ == "__main__":
+    main()
