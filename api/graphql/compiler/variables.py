@@ -22,11 +22,15 @@ run itself (errors to report, a class that builds otherwise, variables the compi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from copy import deepcopy
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from dateutil import tz  # type: ignore[import-untyped]
+from dateutil.parser import isoparse  # type: ignore[import-untyped]
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -269,6 +273,8 @@ class _Generator:
             fast = f"{src} is True or {src} is False"
         elif coerce is scalars.coerce_float:
             fast = f"type({src}) is float and {src} - {src} == 0.0"  # finite
+        elif _parses_with(coerce, isoparse):
+            return self.generic(_iso_datetime(coerce), src, dst)
         else:
             return self.generic(coerce, src, dst)
         return [f"if {fast}:", f"    {dst} = {src}", "else:", *("    " + x for x in self.generic(coerce, src, dst))]
@@ -285,6 +291,52 @@ class _Generator:
             f"if {dst} is U:",
             "    raise GiveUp",
         ]
+
+
+_ISO_DATETIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?"
+    r"(Z|([+-])([01][0-9]|2[0-3]):([0-5][0-9]))",
+    re.ASCII,
+)
+
+
+def _parses_with(coerce: Any, parser: Callable[[str], Any]) -> bool:
+    """Whether ``coerce`` is strawberry's ``wrap_parser(parser, ...)`` (its closure holds ``parser``)."""
+    return any(cell.cell_contents is parser for cell in getattr(coerce, "__closure__", None) or ())
+
+
+def _iso_datetime(coerce: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Strawberry's ``DateTime`` (dateutil's ``isoparse``) for the common form ``YYYY-MM-DDTHH:MM:SS[.ffffff]`` with
+    ``Z`` or ``±HH:MM``: the same datetime and the same tzinfo (``tz.UTC`` for a zero offset, ``tzoffset(None, s)``
+    otherwise), built without isoparse's byte-by-byte walk; any other text, or a value ``datetime`` refuses, goes
+    to ``coerce`` itself."""
+    match = _ISO_DATETIME.fullmatch
+    utc, offset, datetime_ = tz.UTC, tz.tzoffset, datetime
+
+    def parse(value: Any) -> Any:
+        found = match(value) if type(value) is str else None
+        if found is None:
+            return coerce(value)
+        year, month, day, hour, minute, second, fraction, zone, sign, zone_hours, zone_minutes = found.groups()
+        if zone == "Z" or (zone_hours == "00" and zone_minutes == "00"):
+            zone_info: Any = utc
+        else:
+            zone_info = offset(None, (-1 if sign == "-" else 1) * (int(zone_hours) * 60 + int(zone_minutes)) * 60)
+        try:
+            return datetime_(
+                int(year),
+                int(month),
+                int(day),
+                int(hour),
+                int(minute),
+                int(second),
+                int(fraction.ljust(6, "0")) if fraction else 0,
+                zone_info,
+            )
+        except ValueError:  # hour 24, a 30th of February: isoparse's own answer
+            return coerce(value)
+
+    return parse
 
 
 def _depth(type_: GraphQLInputType, seen: set[str]) -> float:

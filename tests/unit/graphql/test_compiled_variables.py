@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dateutil.parser import isoparse
 from graphql import (
     DocumentNode,
     GraphQLEnumType,
@@ -38,7 +39,7 @@ from graphql.utilities import type_from_ast
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.graphql.compiler.variables import build_executor, compile_variables
+from api.graphql.compiler.variables import _ISO_DATETIME, _iso_datetime, _parses_with, build_executor, compile_variables
 from api.graphql.internals import core_schema
 from api.graphql.schema import build_schema
 from api.settings import Settings
@@ -371,3 +372,44 @@ def test_build_reports_what_the_fast_build_leaves_to_it(operation_name: str, raw
     fast = build_executor(Executor, schema(), document, None, None, raw, operation_name, {}, _coercer)
     assert fast is None
     assert isinstance(Executor.build(schema(), document, None, None, raw, operation_name), list)
+
+
+def _datetime_scalar() -> Any:
+    return schema().type_map["DateTime"].coerce_input_value  # type: ignore[union-attr]
+
+
+OFFSETS = st.builds(
+    lambda sign, hours, minutes: f"{sign}{hours:02d}:{minutes:02d}",
+    st.sampled_from("+-"),
+    st.integers(0, 25),
+    st.integers(0, 61),
+)
+ISO_TEXT = st.one_of(
+    st.from_regex(_ISO_DATETIME, fullmatch=True),
+    st.builds(
+        lambda moment, fraction, zone: moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + zone,
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+        st.sampled_from(["", ".5", ".123", ".123456", ".1234567", ",5"]),
+        st.one_of(st.sampled_from(["Z", "z", "", "+00:00", "-00:00", "+0200", "+02"]), OFFSETS),
+    ),
+    st.sampled_from(["2026-12-01T24:00:00Z", "2026-02-30T10:00:00Z", "2026-12-01T10:00:60Z", "2026-12-01 10:00:00Z"]),
+    st.text(alphabet="0123456789-:T.Z+ ٣", max_size=26),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=ISO_TEXT)
+def test_the_datetime_shortcut_answers_what_isoparse_answers(text: str) -> None:
+    coerce = _datetime_scalar()
+    assert _parses_with(coerce, isoparse)
+    fast = _iso_datetime(coerce)
+    try:
+        expected = coerce(text)
+    except Exception as error:
+        with pytest.raises(type(error)):
+            fast(text)
+        return
+    got = fast(text)
+    assert typed(got) == typed(expected)
+    assert got.utcoffset() == expected.utcoffset()
+    assert type(got.tzinfo) is type(expected.tzinfo)
