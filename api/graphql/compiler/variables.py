@@ -419,7 +419,7 @@ def build_executor(
                 return None
             fragment_definitions[definition.name.value] = definition
             fragments[definition.name.value] = FragmentDetails(definition, None)
-    if operation is None:
+    if operation is None or not isinstance(raw_variable_values or {}, dict):
         return None
     variable_values = coercer(operation)(raw_variable_values or {})
     if variable_values is None:
