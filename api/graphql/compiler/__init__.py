@@ -3,7 +3,9 @@
 A trusted document never changes, so its operations compile once into plans (``plan``: fields collected against
 the schema; ``codegen``: Python generated from them; ``runtime``: the helpers it calls; ``cache``: a bounded LRU)
 and run without graphql-core's interpretation: no field collection per object, no resolve-info object for plain
-leaves, no ``complete_value`` dispatch, no coercion of literal arguments per request. Everything around execution
+leaves, no ``complete_value`` dispatch, no coercion of literal arguments per request; a request's variables are
+coerced by a function generated once per operation (``variables``), graphql-core coercing them only where it gives
+up (refused or unusual values: the errors stay graphql-core's own). Everything around execution
 is unchanged (strawberry's request pipeline: parser cache, validation, cost limit, the deadline, error masking and
 formatting, the extensions' results): ``CompiledExecution`` takes the place of graphql-core's ``execute`` function,
 and only for a request that runs a trusted document (``api.trusted_documents.trusted_document``).
@@ -28,6 +30,7 @@ from api.graphql.compiler.cache import LRU, PLAN_CACHE_SIZE
 from api.graphql.compiler.codegen import generate
 from api.graphql.compiler.plan import Planner, Unsupported, check_document
 from api.graphql.compiler.runtime import operation_result
+from api.graphql.compiler.variables import VariableCoercer, build_executor, compile_variables
 from api.graphql.execution import leaf_plans
 from api.graphql.internals import core_schema, has_middleware, replace_execute_function
 from api.trusted_documents import trusted_document
@@ -53,6 +56,9 @@ class CompiledExecution:
         self.leaves = leaf_plans(schema)
         self.plans = LRU(size)
         self.documents = LRU(size)  # document id -> the @skip/@include variables its plans depend on
+        self.variables = LRU(size)  # (document id, operation name) -> its variables' compiled coercion
+        self.fast_variables = True  # False: graphql-core coerces every request's variables (bench.variables)
+        self.variable_fallbacks = 0  # requests whose variables graphql-core coerced (refused, or unusual)
         self.fallbacks: Counter[str] = Counter()
         self.compiled = 0
 
@@ -102,9 +108,24 @@ class CompiledExecution:
             return execute(schema, document, root_value, context_value, variable_values, operation_name, **kwargs)
         assert isinstance(conditions, tuple)
         assert executor_class is not None
-        ex = executor_class.build(
-            schema, document, root_value, context_value, variable_values, operation_name, **kwargs
-        )
+        ex = None
+        if self.fast_variables:
+            ex = build_executor(
+                executor_class,
+                schema,
+                document,
+                root_value,
+                context_value,
+                variable_values,
+                operation_name,
+                kwargs,
+                lambda operation: self._variables(document_id, operation_name, operation),
+            )
+        if ex is None:  # errors to report, or variables the compiled coercion left to graphql-core
+            self.variable_fallbacks += 1
+            ex = executor_class.build(
+                schema, document, root_value, context_value, variable_values, operation_name, **kwargs
+            )
         if isinstance(ex, list):
             return ExecutionResult(None, errors=ex)
         if ex.abort_signal is not None or not ex.error_propagation:
@@ -123,6 +144,16 @@ class CompiledExecution:
             self.fallbacks[run.reason] += 1
             return ex.execute_operation()
         return operation_result(ex, run)
+
+    def _variables(
+        self, document_id: str, operation_name: str | None, operation: OperationDefinitionNode
+    ) -> VariableCoercer:
+        key = (document_id, operation_name)
+        coerce: VariableCoercer | None = self.variables.get(key)
+        if coerce is None:
+            coerce = compile_variables(self.schema, operation)
+            self.variables.put(key, coerce)
+        return coerce
 
     def _unsupported(self, conditions: Any, middleware: Any, executor_class: Any) -> str | None:
         if isinstance(conditions, _Fallback):
