@@ -32,6 +32,7 @@ from graphql import (
     parse,
     print_ast,
 )
+from graphql import build_schema as build_graphql_schema
 from graphql.execution import Executor, MiddlewareManager
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.pyutils import Undefined
@@ -413,3 +414,70 @@ def test_the_datetime_shortcut_answers_what_isoparse_answers(text: str) -> None:
     assert typed(got) == typed(expected)
     assert got.utcoffset() == expected.utcoffset()
     assert type(got.tzinfo) is type(expected.tzinfo)
+
+
+SYNTHETIC = build_graphql_schema(
+    """
+    input One @oneOf { a: Int, b: String }
+    input Tree { value: Int = 7, label: String! = "leaf", children: [Tree!] }
+    enum Color { RED GREEN }
+    type Query { x: Int }
+    """
+)
+SYNTHETIC_OPERATION = parse("query S($o: One, $t: Tree, $c: [Color!] = [RED]) { x }").definitions[0]
+assert isinstance(SYNTHETIC_OPERATION, OperationDefinitionNode)
+SYNTHETIC_COERCE = compile_variables(SYNTHETIC, SYNTHETIC_OPERATION)
+TREES = st.recursive(
+    st.fixed_dictionaries({}, optional={"value": st.one_of(st.integers(-5, 5), JUNK), "label": st.text(max_size=2)}),
+    lambda inner: st.fixed_dictionaries(
+        {}, optional={"value": st.integers(-5, 5), "children": st.one_of(st.lists(inner, max_size=3), inner, JUNK)}
+    ),
+    max_leaves=6,
+)
+
+
+def _synthetic(raw: dict[str, Any]) -> None:
+    expected = get_variable_values(SYNTHETIC, SYNTHETIC_OPERATION.variable_definitions or (), raw)
+    got = SYNTHETIC_COERCE(raw)
+    if isinstance(expected, list):
+        assert got is None, raw
+    else:
+        assert got is not None, raw
+        assert typed(got.coerced) == typed(expected.coerced)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    raw=st.fixed_dictionaries(
+        {},
+        optional={
+            "o": st.one_of(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), JUNK), max_size=3)),
+            "t": st.one_of(TREES, JUNK),
+            "c": st.one_of(st.sampled_from(["RED", "GREEN", "BLUE"]), st.lists(st.sampled_from(["RED", "x"])), JUNK),
+        },
+    )
+)
+def test_one_of_recursive_inputs_and_enums_on_a_schema_of_their_own(raw: dict[str, Any]) -> None:
+    _synthetic(raw)
+
+
+def test_input_nested_too_deeply_is_left_to_graphql_core() -> None:
+    tree: dict[str, Any] = {"value": 1}
+    for _ in range(120):  # two levels each (the object, its list): past graphql-core's 200
+        tree = {"children": [tree]}
+    assert SYNTHETIC_COERCE({"t": tree}) is None
+    assert isinstance(get_variable_values(SYNTHETIC, SYNTHETIC_OPERATION.variable_definitions or (), {"t": tree}), list)
+    shallow: dict[str, Any] = {"value": 1}
+    for _ in range(20):
+        shallow = {"children": shallow}  # a single value for the list, each level
+    _synthetic({"t": shallow})
+
+
+def test_one_of_takes_exactly_one_non_null_field() -> None:
+    for raw in ({"o": {"a": 1}}, {"o": {"b": "x"}}, {"o": {"a": 1, "b": "x"}}, {"o": {"a": None}}, {"o": {}}):
+        _synthetic(raw)
+    accepted = SYNTHETIC_COERCE({"o": {"a": 1}})
+    assert accepted is not None
+    assert accepted.coerced == {"o": {"a": 1}, "c": ["RED"]}
+    assert SYNTHETIC_COERCE({"o": {"a": 1, "b": "x"}}) is None
+    assert SYNTHETIC_COERCE({"o": {"a": None}}) is None
