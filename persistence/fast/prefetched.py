@@ -147,7 +147,8 @@ class PrefetchedUnitOfWork:
         return await awaitable
 
     async def fetch(self, conn: Any, sql: str, *args: Any) -> list[asyncpg.Record]:
-        return await self._round_trip(conn.fetch(sql, *args))  # type: ignore[no-any-return]
+        records: list[asyncpg.Record] = await self._round_trip(conn.fetch(sql, *args))
+        return records
 
     # -- the port: repositories outside the read set ---------------------------------------------------------
     @property
