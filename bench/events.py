@@ -1,6 +1,7 @@
 """Platform-event intake with the rules engine over HTTP and NATS, each figure beside a baseline of the same run.
 
-- ``submitEvents``, 1,000 events per batch, 8 clients, no rule active, against plain asyncpg multi-row INSERTs of
+- ``submitEvents`` (the shipped ``api/console/SubmitEvents.graphql``, sent by its id as a trusted, compiled
+  document; ``--ad-hoc`` sends its text), 1,000 events per batch, 8 clients, no rule active, against plain asyncpg multi-row INSERTs of
   the same kind of events into the same table (``platform_events``) at 8 clients (``bench.events_raw``);
 - the same with 200 LIVE rules (``bench.rules``' 200 conditions over its 40 keyword lists of 10,000 terms, 20
   regexes, counters, signals, facts and labels), against the no-rules rate of the same run, and in events/s;
@@ -44,10 +45,12 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from api.cli.documents import CONSOLE_DOCUMENTS, register_console_documents
 from api.services.seed import Seeder
 from api.services.seed_staff import seed_staff
 from bench.rules import KEYWORD_LISTS, RULES, _word, keyword_lists, rule_condition
 from bench.stack import ROOT, Stack, load, platform_token, ratio_line, run_process, server_cpu_seconds
+from domain.document import document_id
 from domain.region import Region
 from domain.rules import ListKind
 from domain.services.named_lists import create_list
@@ -68,9 +71,10 @@ CLIENTS = 8
 WORKERS = os.cpu_count() or 1
 """A production server's workers (one per core)."""
 NATS_URL = "nats://127.0.0.1:4222"
-SUBMIT = """mutation($input: SubmitEventsInput!) { submitEvents(input: $input) { __typename
-  ... on SubmitEventsSuccess { results { __typename ... on SubmitEventSuccess { ruleHits } ... on Error { code } } }
-  ... on Error { code message } } }"""
+SUBMIT = (CONSOLE_DOCUMENTS / "SubmitEvents.graphql").read_text()
+"""The shipped ``SubmitEvents`` document: sent by its id (a trusted, compiled document, as a platform that registers
+its operations sends it), or as text with ``--ad-hoc``."""
+AD_HOC = False
 
 
 def rule_source(i: int, types: list[str], *, counters: bool = True) -> str:
@@ -169,7 +173,10 @@ async def transition(url: str, rule_ids: list[uuid.UUID], *states: RuleState) ->
 
 
 def body(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"query": SUBMIT, "variables": {"input": {"events": events}}}
+    variables = {"input": {"events": events}}
+    if AD_HOC:
+        return {"query": SUBMIT, "variables": variables}
+    return {"documentId": document_id(SUBMIT), "variables": variables}
 
 
 def http_leg(
@@ -427,7 +434,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternated rounds of the rules legs")
     parser.add_argument("--profile", metavar="DIR", help="sample the server workers of each leg with py-spy into DIR")
     parser.add_argument("--legs", default="bare,rules,redis,nats", help="which legs to run (the raw one with bare)")
+    parser.add_argument("--ad-hoc", action="store_true", help="send the document as text, not by its id")
     args = parser.parse_args(argv)
+    global AD_HOC
+    AD_HOC = args.ad_hoc
     if args.profile:
         found = shutil.which("py-spy")
         if found is None:
@@ -439,6 +449,7 @@ def main(argv: list[str] | None = None) -> None:
     events = Events(snapshots)
     with Stack() as stack:
         data = asyncio.run(prepare(stack.url, snapshots))
+        asyncio.run(register_console_documents(stack.url))
         took = time.perf_counter() - started
         print(f"setup: {len(data['rules'])} rules (DRAFT), {len(snapshots)} lists ({took:.0f} s)", flush=True)
         legs = set(args.legs.split(","))

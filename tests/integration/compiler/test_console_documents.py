@@ -77,6 +77,24 @@ async def test_console_documents_answer_the_same_for_every_principal(db_url: str
                 }
             },
         ],
+        "SubmitEvents": [
+            {
+                "input": {
+                    "events": [
+                        {
+                            "type": "content.posted",
+                            "region": "US",
+                            "entities": [{"kind": "ACCOUNT", "externalId": "compiled-acct"}],
+                            "attributes": {"text": "free coins"},
+                            "occurredAt": "2026-12-01T10:00:00Z",
+                            "idempotencyKey": "compiled-3",
+                        },
+                        {"type": "", "region": "US", "entities": [], "occurredAt": "x", "idempotencyKey": "k"},
+                    ]
+                }
+            },
+            {"input": {"events": "nope"}},
+        ],
         "Typename": [{}],
         "Viewer": [{}],
     }
