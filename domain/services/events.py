@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -65,6 +67,9 @@ ENTITY_KINDS: Final = frozenset({"account", "content", "ad"})
 # of a small event's checks. The output is ``json.dumps``' with the same options (digests stored before match).
 _ATTRIBUTES_JSON: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"))
+# The encoders' own string escapes (C functions), for the texts below built without an encoder's generic walk.
+_ESCAPE: Final[Callable[[str], str]] = json.encoder.encode_basestring
+_ESCAPE_ASCII: Final[Callable[[str], str]] = json.encoder.encode_basestring_ascii
 
 
 @dataclass(frozen=True)
@@ -105,8 +110,16 @@ class EventLog(Protocol):
         ...
 
 
-def check_event(cmd: SubmitEvent, *, index: int, now: datetime, may_submit: Callable[[Region], bool]) -> NewEvent:
-    """The event checked (``DomainError`` naming ``events[index].<field>`` otherwise)."""
+def check_event(
+    cmd: SubmitEvent,
+    *,
+    index: int,
+    now: datetime,
+    may_submit: Callable[[Region], bool],
+    event_id: uuid.UUID | None = None,
+) -> NewEvent:
+    """The event checked (``DomainError`` naming ``events[index].<field>`` otherwise), with ``event_id`` (a new
+    random id by default)."""
     at = f"events[{index}]."
     if not may_submit(cmd.region):
         raise DomainError.forbidden(f"you may not send events in region {cmd.region.value}", f"{at}region")
@@ -132,7 +145,7 @@ def check_event(cmd: SubmitEvent, *, index: int, now: datetime, may_submit: Call
         occurred_at=occurred,
         idempotency_key=key,
     )
-    return NewEvent(uuid.uuid4(), event, digest(event, attributes_json), attributes_json)
+    return NewEvent(event_id or uuid.uuid4(), event, digest(event, attributes_json), attributes_json)
 
 
 def _check_entities(entities: Mapping[str, str], event_type: EventType, field: str) -> None:
@@ -150,7 +163,7 @@ def _check_attributes(attributes: Mapping[str, object], event_type: EventType, f
         if name in attributes and not _is(attributes[name], declared):
             raise DomainError.invalid_input(f"{name} must be a {declared.value}", f"{field}.{name}")
     try:
-        text = _ATTRIBUTES_JSON.encode(attributes)
+        text = attributes_text(attributes)
     except (TypeError, ValueError):  # NaN or infinity (a NATS message may carry them), or not JSON at all
         raise DomainError.invalid_input("attributes must be JSON (no NaN or infinity)", field) from None
     if len(text.encode()) > ATTRIBUTES_MAX_BYTES:
@@ -170,12 +183,54 @@ def _is(value: object, declared: AttrType) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def attributes_text(attributes: Mapping[str, object]) -> str:
+    """``_ATTRIBUTES_JSON.encode(attributes)``, the same text: built directly for what events carry (a flat object
+    of strings, numbers, booleans, nulls and lists of strings), and by the encoder for anything else (nesting,
+    subclasses, NaN: the encoder's own answer or error)."""
+    if type(attributes) is not dict:
+        return _ATTRIBUTES_JSON.encode(attributes)
+    parts = []
+    for key in sorted(attributes):
+        if type(key) is not str:
+            return _ATTRIBUTES_JSON.encode(attributes)
+        value = attributes[key]
+        kind = type(value)
+        if kind is str:
+            text = _ESCAPE(value)
+        elif kind is bool:
+            text = "true" if value else "false"
+        elif kind is int:
+            text = int.__repr__(value)
+        elif kind is float and math.isfinite(value):
+            text = float.__repr__(value)
+        elif value is None:
+            text = "null"
+        elif kind is list and all(type(v) is str for v in value):
+            text = "[" + ",".join([_ESCAPE(v) for v in value]) + "]"
+        else:
+            return _ATTRIBUTES_JSON.encode(attributes)
+        parts.append(_ESCAPE(key) + ":" + text)
+    return "{" + ",".join(parts) + "}"
+
+
 def digest(event: Event, attributes_json: str) -> str:
-    """What a re-sent key must match: type, region, entities, attributes and time."""
-    content = _COMPACT_JSON.encode(
-        [event.type, event.region, sorted(event.entities.items()), event.occurred_at.isoformat()]
+    """What a re-sent key must match: type, region, entities, attributes and time. The content is
+    ``_COMPACT_JSON.encode([type, region, sorted(entities.items()), occurred_at.isoformat()])`` (digests stored before
+    match), built from the encoder's own string escape: every part is a string."""
+    entities = ",".join(
+        ["[" + _ESCAPE_ASCII(k) + "," + _ESCAPE_ASCII(v) + "]" for k, v in sorted(event.entities.items())]
+    )
+    content = (
+        f"[{_ESCAPE_ASCII(event.type)},{_ESCAPE_ASCII(event.region)},[{entities}],"
+        f"{_ESCAPE_ASCII(event.occurred_at.isoformat())}]"
     )
     return hashlib.sha256(f"{content}|{attributes_json}".encode()).hexdigest()
+
+
+def _event_ids(count: int) -> list[uuid.UUID]:
+    """``count`` random (version 4) ids from one read of the system's random source, as ``uuid.uuid4`` makes each."""
+    raw = os.urandom(16 * count)
+    return [uuid.UUID(bytes=raw[16 * i : 16 * i + 16], version=4) for i in range(count)]
 
 
 async def submit_events(
@@ -195,12 +250,13 @@ async def submit_events(
         return allowed[region]
 
     checked: list[NewEvent | DomainError] = []
+    ids = iter(_event_ids(len(commands)))
     for index, cmd in enumerate(commands):
         if isinstance(cmd, DomainError):
             checked.append(cmd)
             continue
         try:
-            checked.append(check_event(cmd, index=index, now=now, may_submit=may_submit_in))
+            checked.append(check_event(cmd, index=index, now=now, may_submit=may_submit_in, event_id=next(ids)))
         except DomainError as exc:
             checked.append(exc)
     new = [c for c in checked if isinstance(c, NewEvent)]

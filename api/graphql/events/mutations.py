@@ -83,9 +83,15 @@ def _events_input(cls: type[SubmitEventsInput], value: Mapping[str, Any], _: Inp
 SubmitEventsInput.__strawberry_definition__.from_input = _events_input  # type: ignore[attr-defined]
 
 
+def _event_id(root: SubmitEventSuccess) -> strawberry.ID:
+    """Made when asked for: a batch's answer that selects only ``ruleHits`` makes none of its 1,000 ids."""
+    return strawberry.ID(to_global_id("PlatformEvent", root.accepted_id))
+
+
 @strawberry.type(description="The event is in the log.")
 class SubmitEventSuccess:
-    event_id: strawberry.ID
+    accepted_id: strawberry.Private[uuid.UUID]
+    event_id: strawberry.ID = strawberry.field(resolver=_event_id)
     duplicate: bool = strawberry.field(description="True when its key had been accepted before: nothing new written.")
     rule_hits: int = strawberry.field(description="Rules (SHADOW or LIVE) this event matched; 0 for a duplicate.")
 
@@ -127,7 +133,7 @@ def _result(outcome: Accepted | DomainError, hits: Counter[uuid.UUID]) -> Submit
     if isinstance(outcome, DomainError):
         return error_from(outcome)
     return SubmitEventSuccess(
-        event_id=strawberry.ID(to_global_id("PlatformEvent", outcome.event_id)),
+        accepted_id=outcome.event_id,
         duplicate=outcome.duplicate,
         rule_hits=0 if outcome.duplicate else hits[outcome.event_id],
     )

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.errors import DomainError, ErrorCode
 from domain.region import Region
-from domain.services.events import SubmitEvent, check_event
+from domain.rules.event import Event
+from domain.services.events import (
+    _ATTRIBUTES_JSON,
+    _COMPACT_JSON,
+    SubmitEvent,
+    _event_ids,
+    attributes_text,
+    check_event,
+    digest,
+)
 
 NOW = datetime(2026, 12, 6, 9, tzinfo=UTC)
 
@@ -45,3 +58,49 @@ def test_the_digest_is_the_documented_json_of_the_event() -> None:
     )
     assert new.attributes_json == attributes_json
     assert new.digest == hashlib.sha256(f"{content}|{attributes_json}".encode()).hexdigest()
+
+
+_TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from(['"', "\\", "\n", "\x00", "\x7f", "\u2028", "é"]))
+_VALUES = st.one_of(
+    _TEXT,
+    st.booleans(),
+    st.none(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.lists(_TEXT, max_size=4),
+    st.lists(st.integers(), max_size=2),  # not a list of strings: the encoder's walk
+    st.dictionaries(_TEXT, st.integers(), max_size=2),  # nested: the encoder's walk
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(attributes=st.dictionaries(_TEXT, _VALUES, max_size=6))
+def test_attributes_text_is_the_encoders_text_or_its_error(attributes: dict[str, object]) -> None:
+    expected: str | type[Exception]
+    try:
+        expected = _ATTRIBUTES_JSON.encode(attributes)
+    except ValueError:
+        expected = ValueError
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            attributes_text(attributes)
+    else:
+        assert attributes_text(attributes) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    entities=st.dictionaries(st.sampled_from(["account", "content", "ad"]), _TEXT, min_size=1),
+    at=st.datetimes(timezones=st.timezones()),
+    event_type=st.sampled_from(["content.posted", "message.sent"]),
+)
+def test_the_digest_is_the_compact_encoders(entities: dict[str, str], at: datetime, event_type: str) -> None:
+    event = Event(event_type, "EU", MappingProxyType(entities), MappingProxyType({}), at, "k")
+    content = _COMPACT_JSON.encode([event_type, "EU", sorted(entities.items()), at.isoformat()])
+    assert digest(event, "{}") == hashlib.sha256(f"{content}|{{}}".encode()).hexdigest()
+
+
+def test_a_batch_of_events_gets_distinct_version_4_ids() -> None:
+    ids = _event_ids(500)
+    assert len(set(ids)) == 500
+    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
