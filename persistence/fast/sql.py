@@ -15,6 +15,7 @@ import enum
 import functools
 import json
 import uuid
+import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -67,16 +68,37 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 _recorded: list[str] | None = None
 _observer: Callable[[Any], None] | None = None
+_connections: weakref.WeakSet[asyncpg.Connection] = weakref.WeakSet()
+"""Every open connection of this process's pools: the query logger is on them only while someone watches."""
 
 
 def set_query_observer(observer: Callable[[Any], None] | None) -> None:
     """Called with asyncpg's ``LoggedQuery`` after every statement of this process's pools (traces); None: off."""
     global _observer
     _observer = observer
+    _watch_all()
+
+
+def _watching() -> bool:
+    return _recorded is not None or _observer is not None
+
+
+def _watch_all() -> None:
+    """Put the query logger on every connection, or take it off, as someone watches or no one does: asyncpg times
+    a statement, builds its record and schedules one more event-loop callback only on a connection with a logger
+    (on the hot paths' two to four statements a request, a few percent of their CPU)."""
+    watching = _watching()
+    for connection in list(_connections):
+        if watching:
+            connection.add_query_logger(_record)  # a set: adding it twice keeps one
+        else:
+            connection.remove_query_logger(_record)
 
 
 async def _watch_queries(connection: asyncpg.Connection) -> None:
-    connection.add_query_logger(_record)
+    _connections.add(connection)
+    if _watching():
+        connection.add_query_logger(_record)
 
 
 _unrecorded: contextvars.ContextVar[bool] = contextvars.ContextVar("vigil_unrecorded", default=False)
@@ -106,10 +128,12 @@ def recording_queries() -> Iterator[list[str]]:
     round trips of the hot paths with it."""
     global _recorded
     previous, _recorded = _recorded, []
+    _watch_all()
     try:
         yield _recorded
     finally:
         _recorded = previous
+        _watch_all()
 
 
 lock_key = subject_lock_key  # the subject lock of ``persistence.locks``
