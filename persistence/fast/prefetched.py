@@ -251,12 +251,13 @@ class PrefetchedUnitOfWork:
         for (mapping, entities, versions, _), (_, columns) in zip(update_groups, written, strict=True):
             params += [*column_arrays(mapping, entities, columns), versions]
         params += audit_arrays(records)
-        params += event_arrays(events)
+        if events:  # none (a claim's write): no outbox insert, nor its empty arrays to encode and unnest
+            params += event_arrays(events)
         params.append(sum(len(g[1]) for g in update_groups))
         guard = self.unlocked_guard() if self.optimistic else []
         if guard:
             params.append(guard)
-        sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(written), bool(guard))
+        sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(written), bool(guard), bool(events))
         try:
             await self._round_trip(self._conn.execute(sql, *params))
         except asyncpg.InvalidTextRepresentationError as exc:
@@ -272,14 +273,17 @@ than it was given: the statement, and with it every insert beside the updates, t
 
 @functools.cache
 def _write_sql(
-    inserted: tuple[str, ...], updated: tuple[tuple[str, frozenset[str]], ...], lock_guard: bool = False
+    inserted: tuple[str, ...],
+    updated: tuple[tuple[str, frozenset[str]], ...],
+    lock_guard: bool = False,
+    outbox: bool = True,
 ) -> str:
     """Inserts, version-guarded updates (of the columns that changed), audit and outbox events as data-modifying
-    CTEs (foreign keys are checked at the end of the statement). The next parameter is the number of rows the
-    updates must match; if they match fewer, the statement fails (``LOST_RACE_GUARD``) and writes nothing. With
-    ``lock_guard`` the last parameter holds advisory lock keys that must be free (``unlocked_guard``), else the
-    statement fails the same way. One text per shape (a hot command changes the same columns each time),
-    prepared once per connection."""
+    CTEs (foreign keys are checked at the end of the statement; without ``outbox`` there are no outbox events and
+    no CTE for them). The next parameter is the number of rows the updates must match; if they match fewer, the
+    statement fails (``LOST_RACE_GUARD``) and writes nothing. With ``lock_guard`` the last parameter holds advisory
+    lock keys that must be free (``unlocked_guard``), else the statement fails the same way. One text per shape (a
+    hot command changes the same columns each time), prepared once per connection."""
     from persistence.metadata import metadata
 
     tables = metadata.tables
@@ -293,8 +297,9 @@ def _write_sql(
         ctes.append(f"u{i} AS ({sql})")
     sql, param = insert_cte(audit_events, param)
     ctes.append(f"events AS ({sql})")
-    sql, param = insert_cte(outbox_events, param)
-    ctes.append(f"outbox AS ({sql})")
+    if outbox:
+        sql, param = insert_cte(outbox_events, param)
+        ctes.append(f"outbox AS ({sql})")
     count = " + ".join(f"(SELECT count(*) FROM u{i})" for i in range(len(updated))) or "0"  # noqa: S608
     # The failing branch names the parameter, so PostgreSQL cannot fold it into a constant error at planning time.
     failed = f"('{LOST_RACE_GUARD}: ' || matched || ' of ' || ${param})::bigint"
