@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
 from contextvars import ContextVar
@@ -21,23 +22,56 @@ _DETAIL = re.compile(r"DETAIL:.*")
 
 
 def scrub(text: str) -> str:
+    if "DETAIL:" not in text:  # the common case, without the regular expression
+        return text
     return _DETAIL.sub("DETAIL: [hidden: may hold row values]", text)
+
+
+_encode = json.JSONEncoder(default=str).encode
+"""``json.dumps(value, default=str)``, its encoder built once (``dumps`` builds one per call given ``default``)."""
+
+
+class _Seconds:
+    """``YYYY-MM-DDTHH:MM:SS`` of the last whole second asked for: a server logs many lines a second."""
+
+    second: int | None = None
+    text = ""
+
+
+def timestamp(created: float) -> str:
+    """``datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")``, the date and time of day formatted
+    once per second: the microseconds rounded half to even as ``fromtimestamp`` rounds them (a fraction rounding up
+    to a whole second carries into it), then truncated to milliseconds as ``isoformat`` does."""
+    fraction, whole = math.modf(created)
+    micro = round(fraction * 1e6)
+    second = int(whole)
+    if micro >= 1_000_000:
+        second, micro = second + 1, micro - 1_000_000
+    if fraction < 0 or second != _Seconds.second:
+        if fraction < 0:  # before 1970: not a log line's time; the exact expression
+            return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        _Seconds.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _Seconds.second = second
+    return f"{_Seconds.text}.{micro // 1000:03d}+00:00"
+
+
+_LEVELS = {name: name.lower() for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
+            "ts": timestamp(record.created),
+            "level": _LEVELS.get(record.levelname) or record.levelname.lower(),
             "logger": record.name,
             "msg": scrub(record.getMessage()),
         }
-        for key, value in vars(record).items():
-            if key not in _RESERVED and not key.startswith("_"):
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and key[:1] != "_":
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = scrub(self.formatException(record.exc_info))
-        return json.dumps(payload, default=str)
+        return _encode(payload)
 
 
 _base_factory = logging.getLogRecordFactory()
@@ -58,6 +92,13 @@ def install_request_id() -> None:
 
 def configure_logging(level: str = "INFO") -> None:
     install_request_id()
+    # What a record gathers that no line shows (``JsonFormatter`` writes none of the standard attributes): the
+    # caller's file, line and function (a walk up the stack per record), the thread, process and
+    # multiprocessing names. Skipping them is the logging HOWTO's own advice ("Optimization").
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
