@@ -75,8 +75,12 @@ def names_document(body: Mapping[str, Any]) -> bool:
 
 
 def _json_content(request: Request) -> bool:
-    """The view's test for a JSON body (with strawberry's own parser of the header)."""
-    content_type, _ = parse_content_type(request.headers.get("content-type") or "")
+    """The view's test for a JSON body (with strawberry's own parser of the header, which builds an e-mail message:
+    the plain ``application/json`` every client sends is answered without it)."""
+    header = request.headers.get("content-type") or ""
+    if header == "application/json":
+        return True
+    content_type, _ = parse_content_type(header)
     return "application/json" in content_type
 
 

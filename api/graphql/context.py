@@ -45,11 +45,14 @@ PRINCIPAL_CACHE_MAX = 10_000
 class PrincipalCache:
     """Resolved tokens by hash, for ``PRINCIPAL_TTL_SECONDS``: a busy partner token costs one lookup per TTL per
     process instead of two statements per request. Refusals are not cached (a new token works at once); the
-    cache is bounded (the oldest entries go first)."""
+    cache is bounded (the oldest entries go first). A cached principal's permission map (immutable, a function of
+    the principal alone) is kept beside it, computed on its first request."""
 
     def __init__(self, ttl: float = PRINCIPAL_TTL_SECONDS, max_entries: int = PRINCIPAL_CACHE_MAX) -> None:
         self.ttl, self.max_entries = ttl, max_entries
         self._entries: dict[str, tuple[float, Principal]] = {}
+        self._maps: dict[str, tuple[Principal, PermissionMap]] = {}  # by token hash, for the principal cached
+        self._hashes: dict[int, str] = {}  # id() of a cached principal -> its token hash
 
     def get(self, token_hash: str) -> Principal | None:
         if self.ttl <= 0:
@@ -58,21 +61,44 @@ class PrincipalCache:
         if hit is None:
             return None
         if hit[0] <= time.monotonic():
-            del self._entries[token_hash]
+            self._forget(token_hash)
             return None
         return hit[1]
 
     def clear(self) -> None:
         """Forget every resolved token (a revocation in this process takes effect at once)."""
         self._entries.clear()
+        self._maps.clear()
+        self._hashes.clear()
 
     def put(self, token_hash: str, principal: Principal) -> None:
         if self.ttl <= 0:
             return
         if len(self._entries) >= self.max_entries:
             for key in list(self._entries)[: self.max_entries // 10 or 1]:
-                del self._entries[key]
+                self._forget(key)
+        self._forget(token_hash)
         self._entries[token_hash] = (time.monotonic() + self.ttl, principal)
+        self._hashes[id(principal)] = token_hash
+
+    def permissions(self, principal: Principal, compute: Callable[[Principal], PermissionMap]) -> PermissionMap:
+        """``compute(principal)``, once per cached principal (any other principal: computed each time)."""
+        token_hash = self._hashes.get(id(principal))
+        entry = None if token_hash is None else self._entries.get(token_hash)
+        if token_hash is None or entry is None or entry[1] is not principal:
+            return compute(principal)
+        known = self._maps.get(token_hash)
+        if known is not None and known[0] is principal:
+            return known[1]
+        permissions = compute(principal)
+        self._maps[token_hash] = (principal, permissions)
+        return permissions
+
+    def _forget(self, token_hash: str) -> None:
+        entry = self._entries.pop(token_hash, None)
+        self._maps.pop(token_hash, None)
+        if entry is not None and self._hashes.get(id(entry[1])) == token_hash:
+            del self._hashes[id(entry[1])]
 
 
 @dataclass
@@ -134,7 +160,7 @@ class ContextFactory:
             response=response,
             request_id=str(request.scope.get("state", {}).get("request_id", "")),
             principal=principal,
-            permissions=self.authorizer.permission_map(principal),
+            permissions=self.principals.permissions(principal, self.authorizer.permission_map),
             sessions=sessions,
             settings=self.settings,
             auth_error=problem,
