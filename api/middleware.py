@@ -46,14 +46,18 @@ class RequestContextMiddleware:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, trace_id: str | None) -> int:
         """Serve the request; the status answered."""
-        headers = dict(scope.get("headers") or [])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        incoming_id, declared = b"", None
+        for name, value in scope.get("headers") or ():  # the two this needs (the last of each, as a dict keeps)
+            if name == b"x-request-id":
+                incoming_id = value
+            elif name == b"content-length":
+                declared = value
+        incoming = incoming_id.decode("latin-1")
         request_id = trace_id or (incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex)
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
-        declared = headers.get(b"content-length")
         try:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 status = 413

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule, specified_rules
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -17,7 +17,7 @@ from strawberry.types import ExecutionContext
 from api.graphql.context import Context
 from api.graphql.errors import should_mask_error
 from api.graphql.execution import execution_context_for, install_direct_resolvers
-from api.graphql.extensions import OperationLog
+from api.graphql.extensions import MaskErrors, OperationLog
 from api.graphql.internals import ContextKwargsHook, core_schema
 from api.graphql.limits import (
     DocumentCache,
