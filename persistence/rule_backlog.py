@@ -1,8 +1,9 @@
 """The rules' backlog on PostgreSQL (``persistence.tables.rule_backlog``): what was accepted and still needs the rules.
 
-A row is written with what it names (in the same transaction wherever the write path allows: ``submitEvents`` and
-``vigil consume`` in the event log's append statement, ``submitSignal`` in its unit of work) and deleted by one
-statement once the rules ran on it. What a process left behind (it stopped, the evaluation failed) is claimed by
+A row is written with what it names, in the same transaction: ``submitEvents`` and ``vigil consume`` in the event
+log's append statement, ``submitSignal`` in its unit of work, ``submitReport(s)`` in report intake's one write
+statement (a ``Note`` handed to the unit of work: ``note_reports``); and deleted by one statement once the rules
+ran on it. What a process left behind (it stopped, the evaluation failed) is claimed by
 ``claim_due`` (``FOR UPDATE SKIP LOCKED``, held until the claiming transaction ends: two processes never evaluate
 one row at once) and evaluated again by ``evaluate``; a second evaluation is harmless (hits and actions are keyed
 by rule and event, counters by member).
@@ -18,16 +19,20 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 import asyncpg
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.ports import UnitOfWork
+from domain.report import Report
 from domain.rules.event import Event
 from domain.services.events import Accepted
+from domain.services.intake_events import filed_report_events
 from domain.services.rule_runs import RunSummary, run_rules
+from persistence.changeset import AuditContext
 from persistence.counters import counter_store
 from persistence.db import SessionFactory
 from persistence.rule_ports import PostgresRunPorts
@@ -100,6 +105,76 @@ def from_json(stored: Any) -> list[Accepted]:
     ]
 
 
+@dataclass(frozen=True)
+class Note:
+    """A row for events stored whole, not written yet: a unit of work writes it with its own commit
+    (``NotesForRules``), so the row exists exactly when what it names does."""
+
+    id: uuid.UUID
+    source: str
+    accepted: tuple[Accepted, ...]
+    created_at: datetime
+    request_id: str | None = None
+
+    @classmethod
+    def of(cls, source: str, accepted: Sequence[Accepted], now: datetime, request_id: str | None = None) -> Note | None:
+        """The note of ``accepted``'s new events; None when there is none."""
+        fresh = tuple(a for a in accepted if not a.duplicate)
+        return cls(uuid.uuid4(), source, fresh, now, request_id) if fresh else None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "events": to_json(self.accepted),
+            "request_id": self.request_id,
+            "now": self.created_at,
+        }
+
+    async def write_in(self, session: AsyncSession) -> None:
+        """As a statement of a SQL unit of work's transaction."""
+        await session.execute(_ADD_SA, self.params())
+
+
+def notes_cte(notes: Sequence[Note], first_param: int) -> tuple[str, list[Any]]:
+    """``INSERT INTO rule_backlog ...`` of ``notes`` as a data-modifying CTE's body for a statement whose
+    parameters so far end before ``$first_param``, and the parameters it adds (one array per column)."""
+    rows = [n.params() for n in notes]
+    columns = (("id", "uuid"), ("source", "text"), ("events", "jsonb"), ("request_id", "text"), ("now", "timestamptz"))
+    arrays = ", ".join(f"${first_param + i}::{kind}[]" for i, (_, kind) in enumerate(columns))
+    names = "id, source, events, request_id, created_at"
+    sql = f"INSERT INTO rule_backlog ({names}) SELECT * FROM unnest({arrays}) RETURNING 1"  # noqa: S608 (numbers only)
+    return sql, [[row[name] for row in rows] for name, _ in columns]
+
+
+@runtime_checkable
+class NotesForRules(Protocol):
+    """A unit of work that writes backlog rows with its commit (the SQL unit of work, report intake's)."""
+
+    audit: AuditContext
+
+    def note_for_rules(self, note: Note) -> None: ...
+
+
+async def note_reports(
+    uow: UnitOfWork, reports: Sequence[Report], regions: frozenset[str], since: datetime
+) -> Note | None:
+    """In a report intake's unit of work, after ``submit_report(s)``: the note of the events of the reports it filed
+    in ``regions`` (those with active rules; created at or after ``since``, the attempt's start: an earlier
+    request's report returned again is not new), handed to the unit of work to write with its commit. None (and
+    nothing written) when there is none."""
+    fresh = list({r.id: r for r in reports if r.created_at >= since and r.region.value in regions}.values())
+    if not fresh:
+        return None
+    if not isinstance(uow, NotesForRules):
+        raise TypeError(f"{type(uow).__name__} cannot write the rules' backlog with its commit")
+    events = await filed_report_events(uow, fresh)
+    note = Note.of("submitReports", events, uow.clock.now(), uow.audit.request_id)
+    if note is not None:
+        uow.note_for_rules(note)
+    return note
+
+
 async def add(
     pool: asyncpg.Pool, source: str, accepted: Sequence[Accepted], now: datetime, request_id: str | None = None
 ) -> uuid.UUID | None:
@@ -121,13 +196,11 @@ async def add_in_session(
     request_id: str | None = None,
 ) -> uuid.UUID | None:
     """The same row written in a unit of work's transaction (committed, or not, with what it names)."""
-    fresh = [a for a in accepted if not a.duplicate]
-    if not fresh:
+    note = Note.of(source, accepted, now, request_id)
+    if note is None:
         return None
-    backlog_id = uuid.uuid4()
-    params = {"id": backlog_id, "source": source, "events": to_json(fresh), "request_id": request_id, "now": now}
-    await session.execute(_ADD_SA, params)
-    return backlog_id
+    await note.write_in(session)
+    return note.id
 
 
 async def done(pool: asyncpg.Pool, backlog_id: uuid.UUID) -> None:

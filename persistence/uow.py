@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,9 @@ from persistence.locks import subject_lock_key
 from persistence.mapping import EntityMapping
 from persistence.outbox import write_events as write_outbox
 from persistence.retry import LostRace
+
+if TYPE_CHECKING:
+    from persistence.rule_backlog import Note
 
 # The audit helpers live with the change set; everything that audits by hand imports them from here.
 __all__ = ["AuditContext", "Audited", "RecordKind", "SqlUnitOfWork", "Subject", "audit_record", "changed_columns"]
@@ -65,6 +68,7 @@ class SqlUnitOfWork:
         self._repos: dict[str, Any] = {}
         self._recorded: list[AuditRecord] = []
         self._subject_locks: set[int] = set()
+        self._notes: list[Note] = []
 
     # -- transaction -------------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -87,6 +91,7 @@ class SqlUnitOfWork:
             self.change_set.clear()
             self._recorded.clear()
             self._subject_locks.clear()
+            self._notes.clear()
 
     async def commit(self) -> None:
         """Flush, write the events and commit now (the context manager does this on a clean exit)."""
@@ -138,6 +143,11 @@ class SqlUnitOfWork:
         )
         self._recorded.append(audit_record(audit, at or self.clock.now(), kind, subject, before, after))
 
+    def note_for_rules(self, note: Note) -> None:
+        """A row of the rules' backlog (``persistence.rule_backlog``), written at commit in this transaction: it
+        exists exactly when what it names does. Bookkeeping, not audited."""
+        self._notes.append(note)
+
     async def flush(self) -> None:
         """Write the rows changed so far, so the queries that follow see them (as an ORM's autoflush would). The
         audit and outbox events wait for the commit: one per entity per unit of work, whatever the flushes."""
@@ -164,6 +174,9 @@ class SqlUnitOfWork:
             await write_events(session, records)
             await write_outbox(session, events)
             self.events_written += len(records)
+            notes, self._notes = self._notes, []
+            for note in notes:
+                await note.write_in(session)
 
     async def _update(self, session: AsyncSession, update: Update) -> None:
         item = update.item

@@ -1,14 +1,14 @@
 """Running the rules on what a mutation accepted, after its commit: ``submitEvents``' events, ``submitSignal``'s
-scores, and (``evaluate_reports``) the reports of ``submitReport``/``submitReports``.
+scores, and (``ReportRules``) the reports of ``submitReport``/``submitReports``.
 
-At least once: what was accepted is noted in the rules' backlog (``persistence.rule_backlog``) before the rules
-run, and the note is deleted once they ran. ``submitEvents`` writes it in its append statement, ``submitSignal``
-in its unit of work: with what they accepted, in one transaction. Reports are filed by the fast intake statement,
-whose events (the subjects' platform ids, the policies' codes) are read after its commit: their note is written
-then, one statement before the rules run; a process that dies between the intake's commit and that statement is
-the one window where reports' events can miss the rules. The evaluation runs shielded from the request's timeout
-(``api.services.rule_backlog.run_shielded``): a request that times out returns, its evaluation finishes and the
-process's stop awaits it. An evaluation that fails, or never finishes, leaves the note, and the sweeper
+At least once: what was accepted is noted in the rules' backlog (``persistence.rule_backlog``) in the transaction
+that accepts it, and the note is deleted once the rules ran. ``submitEvents`` writes it in its append statement,
+``submitSignal`` in its unit of work, report intake in its one write statement (the reports, their audit events
+and the note together: ``IntakeUnitOfWork.note_for_rules``). Which regions have rules is read from the rule sets
+in memory before the intake's unit of work opens: a batch in regions without rules reads and writes what it did
+without rules, and its evaluation costs no task and no statement. The evaluation runs shielded from the request's
+timeout (``api.services.rule_backlog.run_shielded``): a request that times out returns, its evaluation finishes
+and the process's stop awaits it. An evaluation that fails, or never finishes, leaves the note, and the sweeper
 (``BacklogRunner``) runs the rules on those events again after ``VIGIL_RULES_BACKLOG_GRACE`` seconds: a second
 evaluation records no second hit and takes, counts or enqueues no action twice.
 """
@@ -23,24 +23,38 @@ from datetime import UTC, datetime
 
 from api.graphql.context import Context
 from api.services.rule_backlog import run_shielded
+from domain.ports import UnitOfWork
 from domain.report import Report
 from domain.services.events import Accepted
-from domain.services.intake_events import report_events
 from domain.services.rule_runs import HitRecord
 from persistence import rule_backlog
-from persistence.rule_runtime import cache_for, platform_ids
+from persistence.rule_backlog import Note
+from persistence.rule_runtime import cache_for
 from persistence.uow import SqlUnitOfWork
 
 log = logging.getLogger("vigil.rules")
 
 
+async def rule_regions(context: Context) -> frozenset[str]:
+    """The regions with active rules (the rule sets in memory; their first load is the process's, not the
+    request's). None, with the error logged, when they cannot be loaded: what is accepted then misses the rules,
+    as it would if they could not run."""
+    if context.pool is None:
+        return frozenset()
+    try:
+        loaded = await cache_for(context.pool).get()
+    except Exception:
+        log.exception("the rule sets could not be loaded; accepting without them")
+        return frozenset()
+    return frozenset(loaded.rulesets)
+
+
 async def rules_in(context: Context, regions: Collection[str]) -> bool:
     """Whether any of ``regions`` has an active rule (the rule sets in memory): a batch of other regions needs no
     backlog row."""
-    if context.pool is None or not regions:
+    if not regions:
         return False
-    loaded = await cache_for(context.pool).get()
-    return any(r in loaded.rulesets for r in regions)
+    return not (await rule_regions(context)).isdisjoint(regions)
 
 
 async def backlog_in(
@@ -93,29 +107,40 @@ async def _evaluate(context: Context, accepted: Sequence[Accepted], backlog_id: 
     return summary.hits
 
 
-async def evaluate_reports(context: Context, reports: Sequence[Report], since: datetime) -> None:
-    """Run the rules on the reports a request filed (created since it began: a retry's earlier report is not
-    evaluated again). Regions without active rules cost nothing: the rule sets are in memory."""
-    fresh = [r for r in reports if r.created_at >= since]
-    if not fresh or context.pool is None:
-        return
-    await run_shielded(_evaluate_reports(context, fresh))
+class ReportRules:
+    """The rules' side of a report intake request. ``await ReportRules.of(context)`` before the intake: the
+    regions with rules, passed to its read set (``IntakeReads.rule_regions``). In each attempt's command,
+    ``begin(uow)`` then ``note(uow, reports)`` after filing: the events of the reports it filed in those regions,
+    noted in the unit of work's write. After the commit, ``evaluate()``: the rules on them, shielded, and the note
+    deleted; nothing at all (no task, no statement) when none was noted."""
 
+    def __init__(self, context: Context, regions: frozenset[str]) -> None:
+        self.context = context
+        self.regions = regions
+        self._since: datetime | None = None
+        self.noted: Note | None = None
 
-async def _evaluate_reports(context: Context, fresh: Sequence[Report]) -> None:
-    assert context.pool is not None
-    try:
-        loaded = await cache_for(context.pool).get()
-        fresh = [r for r in fresh if r.region.value in loaded.rulesets]
-        if not fresh:
+    @classmethod
+    async def of(cls, context: Context) -> ReportRules:
+        return cls(context, await rule_regions(context))
+
+    def begin(self, uow: UnitOfWork) -> None:
+        """At the start of each attempt: forget what a failed one noted."""
+        self._since = uow.clock.now()
+        self.noted = None
+
+    async def note(self, uow: UnitOfWork, reports: Sequence[Report]) -> None:
+        """The events of the reports this attempt filed (a report an earlier request filed, returned again, is not
+        one), written with the unit of work's commit."""
+        if not self.regions:
             return
-        subjects = [(r.subject_kind.value, r.subject_id) for r in fresh]
-        ids, codes = await platform_ids(context.pool, subjects, [r.policy_id for r in fresh])
-        events = report_events(fresh, ids, codes)
-        backlog_id = await rule_backlog.add(
-            context.pool, "submitReports", events, datetime.now(UTC), context.request_id or None
-        )
-    except Exception:
-        log.exception("rules could not run on %d reports", len(fresh))
-        return
-    await _evaluate(context, events, backlog_id)
+        if self._since is None:
+            raise RuntimeError("ReportRules.begin(uow) starts each attempt")
+        self.noted = await rule_backlog.note_reports(uow, reports, self.regions, self._since)
+
+    async def evaluate(self) -> None:
+        """After the commit."""
+        noted = self.noted
+        if noted is None or self.context.pool is None:
+            return
+        await run_shielded(_evaluate(self.context, noted.accepted, noted.id))

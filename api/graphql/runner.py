@@ -126,12 +126,15 @@ async def run_intake(
     operation: str,
     cmds: Sequence[SubmitReport],
     command: Callable[[UnitOfWork, Actor], Awaitable[T]],
+    *,
+    rule_regions: frozenset[str] = frozenset(),
 ) -> T | MutationError:
     """Report intake: everything ``cmds`` need read in one statement and written in another; when that first
-    attempt loses a race (a crowd reporting one post), the next one locks the subjects first."""
+    attempt loses a race (a crowd reporting one post), the next one locks the subjects first. ``rule_regions``:
+    the regions with rules (``IntakeReads.rule_regions``)."""
 
     def open_uow(pool: asyncpg.Pool, audit: AuditContext, actor: Actor, regions: frozenset[str] | None) -> Any:
-        return IntakeUnitOfWork(pool, audit, IntakeReads.of(actor, cmds), regions=regions)
+        return IntakeUnitOfWork(pool, audit, IntakeReads.of(actor, cmds, rule_regions), regions=regions)
 
     return await run_prefetched(info, operation, Permission.REPORTS_CREATE, open_uow, command, optimistic_first=True)
 

@@ -32,19 +32,10 @@ async def signal_events(
     signal with an idempotency key gives each score's event an id (and key) derived from the submitter, the key and
     the policy, so a retry meets the rules as the same event: a rule's report on it is not filed twice (its key is
     ``rule:<id>:<event>:<kind>``) and its subject is not decided twice."""
-    record: Account | Content | Ad | None
-    if cmd.subject_kind is SubjectKind.CONTENT:
-        record = await uow.contents.get(cmd.subject_id)
-        owner_id = record.owner_account_id if record is not None else None
-    elif cmd.subject_kind is SubjectKind.AD:
-        record = await uow.ads.get(cmd.subject_id)
-        owner_id = record.advertiser_account_id if record is not None else None
-    else:
-        record = await uow.accounts.get(cmd.subject_id)
-        owner_id = record.id if record is not None else None
-    owner = await uow.accounts.get(owner_id) if owner_id is not None else None
-    if record is None or owner is None:
+    found = await _subject_and_owner(uow, cmd.subject_kind, cmd.subject_id)
+    if found is None:
         return []
+    record, owner = found
     entities = {cmd.subject_kind.value.lower(): record.external_id, "account": owner.external_id}
     events = []
     for policy_id, score in cmd.scores:
@@ -67,6 +58,45 @@ async def signal_events(
         )
         events.append(Accepted(event_id, event, duplicate=False))
     return events
+
+
+async def _subject_and_owner(
+    uow: UnitOfWork, kind: SubjectKind, subject_id: uuid.UUID
+) -> tuple[Account | Content | Ad, Account] | None:
+    """A subject and the account that owns it (an account owns itself), as the unit of work sees them."""
+    record: Account | Content | Ad | None
+    if kind is SubjectKind.CONTENT:
+        record = await uow.contents.get(subject_id)
+        owner_id = record.owner_account_id if record is not None else None
+    elif kind is SubjectKind.AD:
+        record = await uow.ads.get(subject_id)
+        owner_id = record.advertiser_account_id if record is not None else None
+    else:
+        record = await uow.accounts.get(subject_id)
+        owner_id = record.id if record is not None else None
+    owner = await uow.accounts.get(owner_id) if owner_id is not None else None
+    if record is None or owner is None:
+        return None
+    return record, owner
+
+
+async def filed_report_events(uow: UnitOfWork, reports: Sequence[Report]) -> list[Accepted]:
+    """The events of reports a unit of work filed (call in it, after ``submit_report(s)``), from what it holds: the
+    subjects and policies it loaded to file them and the subjects' owners (report intake's prefetch reads those
+    when the reports' regions have rules: ``IntakeReads.rule_regions``). A report whose subject, owner or policy
+    it cannot see has no event."""
+    ids: dict[uuid.UUID, tuple[str, str]] = {}
+    codes: dict[uuid.UUID, str] = {}
+    for report in reports:
+        if report.subject_id not in ids:
+            found = await _subject_and_owner(uow, report.subject_kind, report.subject_id)
+            if found is not None:
+                ids[report.subject_id] = (found[0].external_id, found[1].external_id)
+        if report.policy_id not in codes:
+            policy = await uow.policies.get(report.policy_id)
+            if policy is not None:
+                codes[report.policy_id] = policy.code
+    return report_events(reports, ids, codes)
 
 
 def report_events(

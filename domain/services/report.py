@@ -56,14 +56,19 @@ class IntakeReads:
     idempotency_keys: tuple[str, ...]
     classifier: str | None = None
     """A classifier's signal (``submit_signal``) also reads the subjects' regions' automation rules for it."""
+    rule_regions: frozenset[str] = frozenset()
+    """The regions with active rules: the reports filed there become events for the rules
+    (``domain.services.intake_events.filed_report_events``), so the owners of the subjects in these regions are
+    read too (their platform ids name the events' accounts)."""
 
     @classmethod
-    def of(cls, actor: Actor, cmds: Sequence[SubmitReport]) -> IntakeReads:
+    def of(cls, actor: Actor, cmds: Sequence[SubmitReport], rule_regions: frozenset[str] = frozenset()) -> IntakeReads:
         return cls(
             reporter_id=actor.id,
             subjects=tuple(dict.fromkeys((c.subject_kind, c.subject_id) for c in cmds)),
             policy_ids=tuple(dict.fromkeys(c.policy_id for c in cmds)),
             idempotency_keys=tuple(dict.fromkeys(c.idempotency_key for c in cmds if c.idempotency_key is not None)),
+            rule_regions=rule_regions,
         )
 
 

@@ -5,6 +5,10 @@
 2. after the domain has folded the reports in memory, one write: new cases, changed cases (guarded by the
    version they were loaded at), new reports and their audit events, as data-modifying CTEs over ``unnest``.
 
+When the reports' regions have rules (``IntakeReads.rule_regions``), the read also takes the subjects' owners
+(their platform ids name the reports' events), and the write also inserts the rules' backlog row noting those
+events (``note_for_rules``): the reports and their note commit together, in the one statement.
+
 That first attempt runs unlocked (optimistic mode of ``persistence.fast.prefetched``): each statement is its own
 transaction, and a write that lost a race applies nothing. The retry runs locked: ``BEGIN`` with the advisory
 locks of every subject in the batch in key order, the same read and write, ``COMMIT``. The subject lock
@@ -16,6 +20,7 @@ error and raises. Records outside the caller's regions are invisible, as in the 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +41,7 @@ from domain.region import Region
 from domain.report import Report
 from domain.services.report import IntakeReads
 from domain.subject import SubjectKind
+from persistence import rule_backlog
 from persistence.fast.prefetched import ById, LostRace, PrefetchedPolicies, PrefetchedUnitOfWork, not_loaded, read_only
 from persistence.fast.sql import entity_from_json, lock_key, lock_subjects_sql
 from persistence.mapping import EntityMapping
@@ -50,6 +56,7 @@ from persistence.repositories import (
     QUEUES,
     REPORTS,
 )
+from persistence.rule_backlog import Note
 from persistence.uow import AuditContext
 
 _OPEN = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
@@ -80,6 +87,21 @@ _RULES = f"""UNION ALL SELECT 'U', to_jsonb(u)::text FROM automation_rules u
   WHERE u.classifier = $8 AND u.policy_id = ANY($6) AND u.region IN ({_SUBJECT_REGIONS})
 """  # noqa: S608 (constants only)
 PREFETCH_SIGNAL = PREFETCH + _RULES
+# With rule regions (the next parameter): the owners of the contents and ads in those regions (a report's event
+# names its subject's owner by platform id).
+_OWNERS = """UNION ALL SELECT 'O', to_jsonb(o)::text FROM accounts o WHERE o.id IN (
+  SELECT owner_account_id FROM contents WHERE id = ANY($3) AND region = ANY(${n}::text[])
+  UNION SELECT advertiser_account_id FROM ads WHERE id = ANY($5) AND region = ANY(${n}::text[]))
+"""
+
+
+@functools.cache
+def prefetch_sql(classifier: bool, owners: bool) -> str:
+    """The prefetch for a read set: with a classifier's automation rules ($8), with the owners (the last one)."""
+    sql = PREFETCH_SIGNAL if classifier else PREFETCH
+    return sql + _OWNERS.format(n=9 if classifier else 8) if owners else sql
+
+
 _MAPPINGS: dict[str, EntityMapping[Any]] = {
     "R": REPORTS,
     "C": CONTENTS,
@@ -90,6 +112,7 @@ _MAPPINGS: dict[str, EntityMapping[Any]] = {
     "K": CASES,
     "Q": QUEUES,
     "U": AUTOMATION_RULES,
+    "O": ACCOUNTS,
 }
 
 
@@ -130,6 +153,7 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         self._policies = PrefetchedPolicies(self.engine, loaded.policies, loaded.versions)
         self._queues = _Queues(self.engine, loaded)
         self._rules = _Rules(self.engine, loaded)
+        self._notes: list[Note] = []
 
     def begin_sql(self) -> str:
         return lock_subjects_sql([subject_id for _, subject_id in self._reads.subjects])
@@ -145,11 +169,12 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         keys, policies = list(reads.idempotency_keys), list(reads.policy_ids)
         accounts, contents, ads = by_kind[SubjectKind.ACCOUNT], by_kind[SubjectKind.CONTENT], by_kind[SubjectKind.AD]
         locks = self.unlocked_guard()
-        args = [reads.reporter_id, keys, contents, accounts, ads, policies, locks]
-        if reads.classifier is None:
-            rows = await self.fetch(conn, PREFETCH, *args)
-        else:
-            rows = await self.fetch(conn, PREFETCH_SIGNAL, *args, reads.classifier)
+        args: list[Any] = [reads.reporter_id, keys, contents, accounts, ads, policies, locks]
+        if reads.classifier is not None:
+            args.append(reads.classifier)
+        if reads.rule_regions:
+            args.append(sorted(reads.rule_regions))
+        rows = await self.fetch(conn, prefetch_sql(reads.classifier is not None, bool(reads.rule_regions)), *args)
         data = self._data
         for row in rows:
             tag = row["k"]
@@ -164,7 +189,7 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
                 entity = read_only(entity)
             if tag == "R":
                 data.reports[entity.idempotency_key] = entity
-            elif tag in ("C", "A", "D"):
+            elif tag in ("C", "A", "D", "O"):  # an owner answers accounts.get like a subject
                 data.subjects[entity.id] = entity
             elif tag == "P":
                 data.policies[entity.id] = entity
@@ -176,6 +201,25 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
                 data.rules.append(entity)
             else:
                 data.queues[entity.id] = entity
+
+    # -- the rules' backlog: in the write statement ---------------------------------------------------------
+    def note_for_rules(self, note: Note) -> None:
+        """A row of the rules' backlog (``persistence.rule_backlog``), inserted by the write statement itself: it
+        commits, or not, with the reports it names."""
+        self._notes.append(note)
+
+    async def _write(self) -> None:
+        if not self._notes:
+            await super()._write()
+            return
+        conn = self._conn
+        noting = self._conn = _Noting(conn, self._notes)
+        try:
+            await super()._write()
+        finally:
+            self._conn = conn
+        if not noting.written:
+            raise AssertionError("report intake noted events for the rules but wrote nothing")
 
     # -- the port: what report intake loads --------------------------------------------------------------
     @property
@@ -211,6 +255,23 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         if self._reads.classifier is None:
             raise not_loaded(self.engine, "automation rules (no classifier in its read set)")
         return self._rules
+
+
+class _Noting:
+    """The connection as the base class's write sees it: its one statement (data-modifying CTEs, ``WITH ...``)
+    gets the backlog rows' insert as one more CTE, their values as parameters after its own. (The statement's
+    shape is ``persistence.fast.prefetched._write_sql``'s; a text per shape, prepared once per connection.)"""
+
+    def __init__(self, conn: Any, notes: list[Note]) -> None:
+        self._conn, self._notes = conn, notes
+        self.written = False
+
+    async def execute(self, sql: str, *params: Any) -> Any:
+        if self.written or not sql.startswith("WITH "):
+            raise AssertionError("report intake writes in one statement of data-modifying CTEs")
+        self.written = True
+        insert, extra = rule_backlog.notes_cte(self._notes, len(params) + 1)
+        return await self._conn.execute(f"WITH noted AS ({insert}), {sql[len('WITH ') :]}", *params, *extra)
 
 
 class _Reports:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -12,7 +11,7 @@ from api.graphql.context import Info
 from api.graphql.ids import parse_id
 from api.graphql.intake.types import Account, Ad, Content, Report
 from api.graphql.permissions import requires
-from api.graphql.rule_evaluation import evaluate_reports
+from api.graphql.rule_evaluation import ReportRules
 from api.graphql.runner import require_region, run, run_intake
 from api.graphql.shared.build import build
 from api.graphql.shared.common import Error, MutationError, error_from
@@ -219,21 +218,20 @@ class IntakeMutation:
             return error_from(exc)
 
         accepted = AcceptedReports()
-        filed: list[ReportEntity] = []
-        started = datetime.now(UTC)
+        rules = await ReportRules.of(info.context)
 
         async def command(uow: UnitOfWork, actor: Actor) -> SubmitReportSuccess:
             accepted.begin(uow)
-            filed.clear()  # a retried attempt starts over
+            rules.begin(uow)
             report = await submit_report(uow, actor, cmd)
-            filed.append(report)
             await accepted.note(uow, report)
+            await rules.note(uow, [report])
             return await _report_payload(info, uow, report)
 
-        result = await run_intake(info, "submitReport", [cmd], command)
+        result = await run_intake(info, "submitReport", [cmd], command, rule_regions=rules.regions)
         accepted.count(isinstance(result, SubmitReportSuccess))
         if isinstance(result, SubmitReportSuccess):
-            await evaluate_reports(info.context, filed, started)
+            await rules.evaluate()
         return result
 
     @strawberry.mutation(
@@ -253,12 +251,12 @@ class IntakeMutation:
         valid = [c for c in commands if isinstance(c, SubmitReport)]
 
         accepted = AcceptedReports()
-        filed: list[ReportEntity] = []
-        started = datetime.now(UTC)
+        rules = await ReportRules.of(info.context)
 
         async def command(uow: UnitOfWork, actor: Actor) -> SubmitReportsSuccess:
             accepted.begin(uow)
-            filed.clear()  # a retried attempt starts over
+            rules.begin(uow)
+            filed: list[ReportEntity] = []
             outcomes = iter(await submit_reports(uow, actor, valid))
             results: list[SubmitReportSuccess | Error] = []
             for parsed in commands:
@@ -269,10 +267,11 @@ class IntakeMutation:
                     filed.append(outcome)
                     await accepted.note(uow, outcome)
                     results.append(await _report_payload(info, uow, outcome))
+            await rules.note(uow, filed)
             return SubmitReportsSuccess(results=results)  # type: ignore[arg-type]
 
-        result = await run_intake(info, "submitReports", valid, command)
+        result = await run_intake(info, "submitReports", valid, command, rule_regions=rules.regions)
         accepted.count(isinstance(result, SubmitReportsSuccess))
         if isinstance(result, SubmitReportsSuccess):
-            await evaluate_reports(info.context, filed, started)
+            await rules.evaluate()
         return result
