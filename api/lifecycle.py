@@ -153,7 +153,9 @@ def _bulk_job_runner(resources: Resources, jobs: Jobs) -> Stop:
 
 
 def _delayed_rule_actions(resources: Resources, _: Jobs) -> Stop:
-    return watching(DelayedActionRunner(resources.pool, resources.sessions), "vigil-delayed-rule-actions")
+    retention = resources.settings.rules_retention_days
+    runner = DelayedActionRunner(resources.pool, resources.sessions, retention_days=retention)
+    return watching(runner, "vigil-delayed-rule-actions")
 
 
 def _rule_backlog(resources: Resources, _: Jobs) -> Stop:
@@ -203,7 +205,7 @@ JOBS: tuple[Job, ...] = (
     Job("outbox dispatcher", _dispatching, _outbox_dispatcher),  # outbox events to webhooks (and NATS)
     Job("backtest runner", _in_process_jobs, _backtest_runner),
     Job("bulk job runner", _in_process_jobs, _bulk_job_runner),
-    Job("delayed rule actions", _in_process_jobs, _delayed_rule_actions),  # rules' delay(...) actions when due
+    Job("delayed rule actions", _in_process_jobs, _delayed_rule_actions),  # delay(...) actions when due; retention
     Job("rule evaluation backlog", _in_process_jobs, _rule_backlog),  # the rules again on what they missed
     Job("pool sampler", _always, _pool_sampler),
     Job("authorizer warm-up", _always, _authorizer_warm_up),

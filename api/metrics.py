@@ -11,7 +11,7 @@ Two kinds of figures:
   ``SCRAPE_COLLECTORS``: the moderation workload (open cases, oldest open case, SLA breaches, per region and
   queue), the audit seal lag and the outbox backlog (undispatched events, the oldest one's age; pending webhook
   deliveries and the oldest one's age, per endpoint), the DSA statements not submitted yet or refused, per state
-  and region. Each collector's
+  and region, the rules' delayed actions waiting to run, per region. Each collector's
   answer is cached ``VIGIL_METRICS_CACHE_SECONDS`` per process, so however often (and however many) scrapers ask,
   the database sees at most one query per collector per worker per period.
 
@@ -54,6 +54,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from domain.region import Region
+from persistence.delayed_actions import pending_by_region
 from persistence.outbox import backlog, delivery_backlog
 from persistence.queries.gauges import queue_workload, seal_lag
 from persistence.queries.statement_gauges import WATCHED, statement_states
@@ -244,10 +246,21 @@ async def dsa_statements(sources: ScrapeSources) -> list[Metric]:
     return [count, oldest]
 
 
+async def delayed_rule_actions(sources: ScrapeSources) -> list[Metric]:
+    pending = GaugeMetricFamily(
+        "vigil_rule_delayed_actions_pending", "Rules' delayed actions waiting to run (PENDING)", labels=["region"]
+    )
+    found = await pending_by_region(sources.pool)
+    for region in sorted({r.value for r in Region} | set(found)):  # every region, at 0 when none waits
+        pending.add_metric([region], found.get(region, 0))
+    return [pending]
+
+
 register_scrape_collector("moderation", moderation_workload)
 register_scrape_collector("audit", audit_seal_lag)
 register_scrape_collector("outbox", outbox_backlog)
 register_scrape_collector("dsa", dsa_statements)
+register_scrape_collector("delayed_actions", delayed_rule_actions)
 
 
 @dataclass

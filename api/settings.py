@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds after which accepted events the rules have not run on yet are evaluated again",
     )
+    rules_retention_days: int = Field(
+        default=90,
+        ge=31,
+        description="Days finished delayed rule actions are kept (at least 31: a row is what stops an event "
+        "evaluated again from scheduling its action twice, as action records are kept 31 days)",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     principal_cache_seconds: float = Field(
         default=5.0,

@@ -5,6 +5,10 @@ different rows), takes the action as the rule version that scheduled it, marks t
 that action's entry in the hit (``rule_hits``) with it, then commits: the action, its audit records and the row's
 new state together. A process that stops before the commit leaves the row PENDING for the next run; once committed
 the row is never run again. So each action runs at most once, and surely once some runner gets to it.
+
+A finished row is kept ``VIGIL_RULES_RETENTION_DAYS`` (90) after it ran, then deleted in batches
+(``prune_finished``): while it exists, an event evaluated again finds its (rule, event, position) taken and
+schedules nothing. The hit keeps what became of the action.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 import orjson
@@ -70,6 +74,15 @@ FROM rules r
 WHERE r.id = $1
 """
 _PENDING = "SELECT count(*) FROM rule_delayed_actions WHERE rule_id = $1 AND state = 'PENDING'"
+_PENDING_BY_REGION = "SELECT region, count(*) AS pending FROM rule_delayed_actions WHERE state = 'PENDING' GROUP BY 1"
+# Finished actions (DONE, DROPPED, FAILED) executed before $1, $2 at most: their rows are the oldest, first in the
+# heap, so a batch's scan stops early without an index of its own.
+_PRUNE = """
+DELETE FROM rule_delayed_actions WHERE id IN (
+  SELECT id FROM rule_delayed_actions WHERE state <> 'PENDING' AND executed_at < $1 LIMIT $2
+)
+"""
+PRUNE_BATCH: Final = 5_000
 _STATE = {
     Outcome.TAKEN: "DONE",
     Outcome.WITHHELD: "DONE",
@@ -112,6 +125,26 @@ async def schedule(
             now,
         )
     return scheduled
+
+
+async def pending_by_region(pool: asyncpg.Pool) -> dict[str, int]:
+    """Actions waiting for their due time (or a runner), per region (one statement, by the partial due index)."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_PENDING_BY_REGION)
+    return {r["region"]: r["pending"] for r in rows}
+
+
+async def prune_finished(pool: asyncpg.Pool, before: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Delete the finished actions (DONE, DROPPED, FAILED) executed before ``before``, ``batch`` rows per statement
+    (each its own transaction: no long lock, no long transaction); how many. PENDING ones are never touched."""
+    deleted = 0
+    while True:
+        async with pool.acquire() as conn:
+            status: str = await conn.execute(_PRUNE, before, batch)
+        count = int(status.split()[-1])
+        deleted += count
+        if count < batch:
+            return deleted
 
 
 async def pending_count(pool: asyncpg.Pool, rule_id: uuid.UUID) -> int:
