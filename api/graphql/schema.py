@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule, specified_rules
 from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -17,7 +18,7 @@ from strawberry.types import ExecutionContext
 from api.graphql.context import Context
 from api.graphql.errors import should_mask_error
 from api.graphql.execution import execution_context_for, install_direct_resolvers
-from api.graphql.extensions import MaskErrors, OperationLog
+from api.graphql.extensions import ExtensionsRunner, MaskErrors, OperationLog
 from api.graphql.internals import ContextKwargsHook, core_schema
 from api.graphql.limits import (
     DocumentCache,
@@ -47,6 +48,11 @@ class VigilSchema(ContextKwargsHook):
         self.settings = settings
         self.validate_document: Callable[[Any], list[GraphQLError]] | None = None
         """Validation with every rule, cached per parsed document (`cache_info()` shows the hits)."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     def context_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.settings.production:
