@@ -174,4 +174,6 @@ rule_delayed_actions = sa.Table(
     sa.CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in DELAYED_STATES) + ")", name="state"),
     sa.Index("ix_rule_delayed_actions_due", "due_at", postgresql_where=sa.text("state = 'PENDING'")),
     sa.Index("ix_rule_delayed_actions_rule", "rule_id", "state"),
+    # The retention's deletes start at the oldest finished row (migration 0022).
+    sa.Index("ix_rule_delayed_actions_finished", "executed_at", postgresql_where=sa.text("state <> 'PENDING'")),
 )
