@@ -251,7 +251,7 @@ class PrefetchedUnitOfWork:
         for (mapping, entities, versions, _), (_, columns) in zip(update_groups, written, strict=True):
             params += [*column_arrays(mapping, entities, columns), versions]
         params += audit_arrays(records)
-        if events:  # none (a claim's write): no outbox insert, nor its empty arrays to encode and unnest
+        if events:  # none (a report folded into its case, a lease renewed): no outbox CTE, nor its empty arrays
             params += event_arrays(events)
         params.append(sum(len(g[1]) for g in update_groups))
         guard = self.unlocked_guard() if self.optimistic else []
