@@ -119,6 +119,32 @@ RETURNING 1
 _TAKEN = """
 SELECT result FROM rule_action_takes WHERE rule_id = $1 AND event_id = $2 AND action_kind = $3 AND nth = $4
 """
+_TAKENS = """
+SELECT t.rule_id, t.event_id, t.action_kind, t.nth, t.result
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[]) AS w(rule_id, event_id, kind, nth)
+  JOIN rule_action_takes t ON t.rule_id = w.rule_id AND t.event_id = w.event_id AND t.action_kind = w.kind
+                          AND t.nth = w.nth
+"""
+# A batch's tallies of one action kind (``count_actions``): its rows locked and read (made, at zero, if the day has
+# none yet), in one order (region, then rule id: the breaker's nil UUID first, as ``count_action`` takes them) so
+# that batches wait for each other instead of deadlocking; then written as counted, and the rows left at zero
+# (made here, nothing counted in them) removed.
+_TALLIES_LOCK = """
+INSERT INTO rule_action_tallies AS t (day, region, rule_id, action_kind, count)
+SELECT $1, u.region, u.rule_id, $4, 0 FROM unnest($2::text[], $3::uuid[]) AS u(region, rule_id)
+ORDER BY u.region, u.rule_id
+ON CONFLICT (day, region, rule_id, action_kind) DO UPDATE SET count = t.count
+RETURNING t.region, t.rule_id, t.count
+"""
+_TALLIES_SET = """
+WITH u AS (SELECT * FROM unnest($2::text[], $3::uuid[], $4::int[]) AS u(region, rule_id, count)),
+emptied AS (
+  DELETE FROM rule_action_tallies t USING u
+  WHERE u.count = 0 AND t.day = $1 AND t.region = u.region AND t.rule_id = u.rule_id AND t.action_kind = $5
+)
+UPDATE rule_action_tallies t SET count = u.count FROM u
+WHERE u.count > 0 AND t.day = $1 AND t.region = u.region AND t.rule_id = u.rule_id AND t.action_kind = $5
+"""
 
 
 def _columns(wanted: Iterable[tuple[str, str, str]]) -> tuple[list[str], list[str], list[str]]:
@@ -348,6 +374,18 @@ async def action_taken(
     return None if stored is None else result_of(stored)
 
 
+async def actions_taken(
+    pool: asyncpg.Pool, keys: Sequence[tuple[uuid.UUID, uuid.UUID, str, int]]
+) -> dict[tuple[uuid.UUID, uuid.UUID, str, int], ActionResult]:
+    """``action_taken`` for many (rule id, event id, kind, nth) at once: those an evaluation recorded."""
+    if not keys:
+        return {}
+    columns = list(zip(*keys, strict=True))
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_TAKENS, *(list(c) for c in columns))
+    return {(r["rule_id"], r["event_id"], r["action_kind"], r["nth"]): result_of(r["result"]) for r in rows}
+
+
 async def record_take(
     session: AsyncSession,
     rule_id: uuid.UUID,
@@ -405,6 +443,48 @@ async def count_action(
         if cap_left.first() is None:
             _saw_spent((id(database), day, rule.region, rule.rule_id, kind, cap), "daily cap")
             raise QuotaSpent("daily cap")
+
+
+async def count_actions(
+    conn: asyncpg.Connection, rules: Sequence[ActiveRule], kind: str, now: datetime, breaker: int, database: object
+) -> list[str | None]:
+    """``count_action`` for a batch of actions of one ``kind`` (one per rule given, in their order), in the caller's
+    transaction (``conn``): the tallies' rows are locked until it ends. Each action in turn is counted against its
+    region's breaker, then its rule's daily cap, as one action each would be: None if counted, else why not
+    (``circuit breaker``: nothing counted; ``daily cap``: the breaker's count not made either). Two statements."""
+    if not rules:
+        return []
+    day = now.astimezone(UTC).date()
+    groups = sorted(
+        {(r.region, BREAKER_RULE) for r in rules}
+        | {(r.region, r.rule_id) for r in rules if r.daily_action_cap is not None}
+    )
+    rows = await conn.fetch(_TALLIES_LOCK, day, [g[0] for g in groups], [g[1] for g in groups], kind)
+    found = {(r["region"], r["rule_id"]): int(r["count"]) for r in rows}
+    counts = dict(found)
+    spent: list[str | None] = []
+    for rule in rules:
+        at_breaker = (rule.region, BREAKER_RULE)
+        if counts[at_breaker] >= breaker:
+            _saw_spent((id(database), day, rule.region, BREAKER_RULE, kind, breaker), "circuit breaker")
+            spent.append("circuit breaker")
+            continue
+        cap = rule.daily_action_cap
+        if cap is not None:
+            at_cap = (rule.region, rule.rule_id)
+            if counts[at_cap] >= cap:
+                _saw_spent((id(database), day, rule.region, rule.rule_id, kind, cap), "daily cap")
+                spent.append("daily cap")
+                continue
+            counts[at_cap] += 1
+        counts[at_breaker] += 1
+        spent.append(None)
+    written = [g for g in groups if counts[g] != found[g] or counts[g] == 0]
+    if written:
+        await conn.execute(
+            _TALLIES_SET, day, [g[0] for g in written], [g[1] for g in written], [counts[g] for g in written], kind
+        )
+    return spent
 
 
 async def record_hits(pool: asyncpg.Pool, hits: Sequence[HitRecord], now: datetime) -> None:

@@ -1,5 +1,6 @@
 """Running the rules on accepted events: counters recorded, facts and counters prefetched once per batch, every
-event evaluated, each hit recorded, and a LIVE rule's actions run unless a limit withholds them.
+event evaluated, each hit recorded, and a LIVE rule's actions run unless a limit withholds them: a batch's LIVE actions
+are handed to ``RunPorts.take`` together, once every event was evaluated, so their limits are counted in one go.
 
 A SHADOW rule's hits are recorded with their actions WITHHELD (``shadow``): nothing is done. A LIVE rule's action
 is withheld, and the hit still recorded, when the rule has expired or the entity is snoozed (a human reviewed it).
@@ -80,6 +81,16 @@ class ActionResult:
 
 
 @dataclass(frozen=True)
+class PendingAction:
+    """A LIVE rule's immediate action on an event that neither the rule's state nor a snooze withholds: what
+    ``RunPorts.take`` counts against the limits and takes (or enqueues)."""
+
+    rule: ActiveRule
+    accepted: Accepted
+    action: Action
+
+
+@dataclass(frozen=True)
 class HitRecord:
     rule: ActiveRule
     event_id: uuid.UUID
@@ -107,17 +118,11 @@ class RunPorts(Protocol):
         """(region, kind, id) snoozed for every rule; (rule id, region, kind, id) snoozed for that rule only."""
         ...
 
-    async def take_quota(self, rule: ActiveRule, action_kind: str, now: datetime) -> str | None:
-        """Count one action against the rule's cap and the region's breaker; the reason if either is spent."""
-        ...
-
-    async def act(self, rule: ActiveRule, accepted: Accepted, action: Action, now: datetime) -> ActionResult: ...
-
-    async def enqueue(
-        self, rule: ActiveRule, accepted: Accepted, action: Action, reason: str, now: datetime
-    ) -> ActionResult:
-        """A withheld action's subject put before a human (an AUTOMATED report, nothing automated): WITHHELD with
-        ``reason`` and the case, or FAILED."""
+    async def take(self, pending: Sequence[PendingAction], now: datetime) -> Sequence[ActionResult]:
+        """Take a batch's LIVE actions, one result each in their order: each counted against its rule's daily cap
+        and its region's circuit breaker for its kind (in this order: the first ones of the batch are counted first)
+        and taken, or, past either, WITHHELD with the reason (``daily cap``, ``circuit breaker``) and its subject
+        enqueued for a human (an AUTOMATED report, nothing automated; the result names the case), or FAILED."""
         ...
 
     async def schedule(
@@ -176,6 +181,8 @@ async def run_rules(loaded: LoadedRules, accepted: Sequence[Accepted], ports: Ru
     by_region: dict[str, dict[tuple[str, str], EntityFacts]] = {}  # each event sees its own region's facts only
     for (region, kind, eid), found in facts.items():
         by_region.setdefault(region, {})[(kind, eid)] = found
+    pending: list[PendingAction] = []
+    planned: list[tuple[ActiveRule, Accepted, list[ActionResult | int]]] = []
     for ruleset, accepted_event, need in zip(sets, events, needs, strict=True):
         event = accepted_event.event
         own = by_region.get(event.region, {})
@@ -186,8 +193,17 @@ async def run_rules(loaded: LoadedRules, accepted: Sequence[Accepted], ports: Ru
             rule = loaded.rules.get(hit.rule_id)
             if rule is None or rule.version != hit.version:
                 continue
-            results = await _act(rule, accepted_event, hit.actions, ports, now, snoozed)
-            summary.hits.append(HitRecord(rule, accepted_event.event_id, event.occurred_at, event.subject, results))
+            planned.append(
+                (rule, accepted_event, await _plan(rule, accepted_event, hit.actions, ports, now, snoozed, pending))
+            )
+    # The batch's LIVE actions are taken together (their limits counted in one go), then each hit gets its results.
+    taken = list(await ports.take(pending, now)) if pending else []
+    if len(taken) != len(pending):
+        raise RuntimeError(f"{len(pending)} actions to take, {len(taken)} results")
+    for rule, accepted_event, plan in planned:
+        results = tuple(taken[p] if isinstance(p, int) else p for p in plan)
+        event = accepted_event.event
+        summary.hits.append(HitRecord(rule, accepted_event.event_id, event.occurred_at, event.subject, results))
     if summary.hits:
         await ports.record_hits(summary.hits, now)
     return summary
@@ -209,15 +225,18 @@ def _later_members(records: Sequence[CounterRecord]) -> Callable[[CounterKey, da
     return later
 
 
-async def _act(
+async def _plan(
     rule: ActiveRule,
     accepted: Accepted,
     actions: Sequence[Action],
     ports: RunPorts,
     now: datetime,
     snoozed: set[tuple[str, ...]],
-) -> tuple[ActionResult, ...]:
-    results: list[ActionResult] = []
+    pending: list[PendingAction],
+) -> list[ActionResult | int]:
+    """A hit's actions: the result of each one withheld or scheduled now, or the index in ``pending`` of one to
+    take with the batch's."""
+    plan: list[ActionResult | int] = []
     subject = accepted.event.subject
     is_snoozed = subject is not None and (
         (accepted.event.region, *subject) in snoozed or (str(rule.rule_id), accepted.event.region, *subject) in snoozed
@@ -225,20 +244,17 @@ async def _act(
     for position, action in enumerate(actions):
         kind = action_kind(action)
         if rule.state is not RuleState.LIVE:
-            results.append(ActionResult(kind, Outcome.WITHHELD, "shadow"))
+            plan.append(ActionResult(kind, Outcome.WITHHELD, "shadow"))
             continue
         if rule.expires_at is not None and rule.expires_at <= now:
-            results.append(ActionResult(kind, Outcome.WITHHELD, "expired"))
+            plan.append(ActionResult(kind, Outcome.WITHHELD, "expired"))
             continue
         if is_snoozed:
-            results.append(ActionResult(kind, Outcome.WITHHELD, "snoozed"))
+            plan.append(ActionResult(kind, Outcome.WITHHELD, "snoozed"))
             continue
         if isinstance(action, Delayed):  # its cap and breaker are counted when it runs
-            results.append(await ports.schedule(rule, accepted, action, position, now))
+            plan.append(await ports.schedule(rule, accepted, action, position, now))
             continue
-        spent = await ports.take_quota(rule, kind, now)
-        if spent is not None:
-            results.append(await ports.enqueue(rule, accepted, action, spent, now))
-            continue
-        results.append(await ports.act(rule, accepted, action, now))
-    return tuple(results)
+        plan.append(len(pending))
+        pending.append(PendingAction(rule, accepted, action))
+    return plan

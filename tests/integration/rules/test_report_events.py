@@ -12,12 +12,19 @@ from datetime import UTC, datetime, timedelta
 from domain.actor import ActorKind
 from domain.region import Region
 from domain.report import Report, ReportSource
-from domain.rules import Action, ListIndex, RuleSet, define_rule
+from domain.rules import ListIndex, RuleSet, define_rule
 from domain.rules.memory import MemoryCounterStore
 from domain.rules.ports import EntityFacts
-from domain.services.events import Accepted
 from domain.services.intake_events import report_events
-from domain.services.rule_runs import ActionResult, ActiveRule, HitRecord, LoadedRules, Outcome, run_rules
+from domain.services.rule_runs import (
+    ActionResult,
+    ActiveRule,
+    HitRecord,
+    LoadedRules,
+    Outcome,
+    PendingAction,
+    run_rules,
+)
 from domain.services.rules import RuleState, catalogue
 from domain.subject import SubjectKind
 
@@ -46,11 +53,8 @@ class Ports:
     async def snoozed(self, wanted: Iterable[tuple[str, str, str]], now: datetime) -> set[tuple[str, str, str]]:
         return set()
 
-    async def take_quota(self, rule: ActiveRule, action_kind: str, now: datetime) -> str | None:
-        return None
-
-    async def act(self, rule: ActiveRule, accepted: Accepted, action: Action, now: datetime) -> ActionResult:
-        return ActionResult("HOLD", Outcome.TAKEN)
+    async def take(self, pending: Sequence[PendingAction], now: datetime) -> list[ActionResult]:
+        return [ActionResult("HOLD", Outcome.TAKEN) for _ in pending]
 
     async def record_hits(self, hits: Sequence[HitRecord], now: datetime) -> None:
         self.hits += hits

@@ -10,11 +10,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.rules import Action, Delayed, Event, ListIndex, RuleSet, define_rule
+from domain.rules import Delayed, Event, ListIndex, RuleSet, define_rule
 from domain.rules.memory import MemoryCounterStore
 from domain.rules.ports import EntityFacts
 from domain.services.events import Accepted
-from domain.services.rule_runs import ActionResult, ActiveRule, HitRecord, LoadedRules, Outcome, run_rules
+from domain.services.rule_runs import (
+    ActionResult,
+    ActiveRule,
+    HitRecord,
+    LoadedRules,
+    Outcome,
+    PendingAction,
+    run_rules,
+)
 from domain.services.rules import RuleState, catalogue
 
 T0 = datetime(2026, 12, 6, 9, tzinfo=UTC)
@@ -42,19 +50,17 @@ class Ports:
     async def snoozed(self, wanted: Iterable[tuple[str, str, str]], now: datetime) -> set[tuple[str, ...]]:
         return set()
 
-    async def take_quota(self, rule: ActiveRule, action_kind: str, now: datetime) -> str | None:
-        self.calls.append(("quota", action_kind, None))
-        return self.spent.get(action_kind)
-
-    async def act(self, rule: ActiveRule, accepted: Accepted, action: Action, now: datetime) -> ActionResult:
-        self.calls.append(("act", type(action).__name__, None))
-        return ActionResult(type(action).__name__.upper(), Outcome.TAKEN)
-
-    async def enqueue(
-        self, rule: ActiveRule, accepted: Accepted, action: Action, reason: str, now: datetime
-    ) -> ActionResult:
-        self.calls.append(("enqueue", type(action).__name__, reason))
-        return ActionResult(type(action).__name__.upper(), Outcome.WITHHELD, reason, uuid.uuid4())
+    async def take(self, pending: Sequence[PendingAction], now: datetime) -> list[ActionResult]:
+        self.calls.append(("take", ",".join(type(p.action).__name__ for p in pending), len(pending)))
+        results = []
+        for p in pending:
+            kind = type(p.action).__name__.upper()
+            spent = self.spent.get(kind)
+            if spent is not None:
+                results.append(ActionResult(kind, Outcome.WITHHELD, spent, uuid.uuid4()))
+            else:
+                results.append(ActionResult(kind, Outcome.TAKEN))
+        return results
 
     async def schedule(
         self, rule: ActiveRule, accepted: Accepted, action: Delayed, position: int, now: datetime
@@ -83,11 +89,8 @@ async def test_live_schedules_the_delayed_action_and_enqueues_what_a_valve_withh
     ports = Ports({"DECIDE": spent})
     await run_rules(_loaded(RuleState.LIVE), [_event()], ports, T0)
     assert ports.calls == [
-        ("schedule", "Decide", 0),  # no quota taken now: it is counted when it runs
-        ("quota", "DECIDE", None),
-        ("enqueue", "Decide", spent),
-        ("quota", "LABEL", None),
-        ("act", "Label", None),
+        ("schedule", "Decide", 0),  # not taken now: it is counted when it runs
+        ("take", "Decide,Label", 2),  # the immediate ones, together (the ports count and enqueue them)
     ]
     [hit] = ports.hits
     assert [(a.outcome, a.reason) for a in hit.actions] == [
