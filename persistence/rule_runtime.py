@@ -503,24 +503,3 @@ async def record_hits(pool: asyncpg.Pool, hits: Sequence[HitRecord], now: dateti
             [orjson.dumps([a.as_dict() for a in h.actions]).decode() for h in hits],
             now,
         )
-
-
-_SUBJECTS = """
-WITH s AS (SELECT * FROM unnest($1::text[], $2::uuid[]) AS s(kind, id))
-SELECT s.id, c.external_id, o.external_id AS owner FROM s
-  JOIN contents c ON s.kind = 'CONTENT' AND c.id = s.id JOIN accounts o ON o.id = c.owner_account_id
-UNION ALL SELECT s.id, a.external_id, a.external_id FROM s JOIN accounts a ON s.kind = 'ACCOUNT' AND a.id = s.id
-UNION ALL SELECT s.id, d.external_id, o.external_id FROM s
-  JOIN ads d ON s.kind = 'AD' AND d.id = s.id JOIN accounts o ON o.id = d.advertiser_account_id
-"""
-
-
-async def platform_ids(
-    pool: asyncpg.Pool, subjects: Iterable[tuple[str, uuid.UUID]], policy_ids: Iterable[uuid.UUID]
-) -> tuple[dict[uuid.UUID, tuple[str, str]], dict[uuid.UUID, str]]:
-    """Subjects' platform ids (their own, their owner's) and policies' codes, for intake's events."""
-    wanted = sorted(set(subjects))
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(_SUBJECTS, [k for k, _ in wanted], [i for _, i in wanted])
-        codes = await conn.fetch("SELECT id, code FROM policies WHERE id = ANY($1::uuid[])", sorted(set(policy_ids)))
-    return {r["id"]: (r["external_id"], r["owner"]) for r in rows}, {r["id"]: r["code"] for r in codes}
