@@ -30,6 +30,7 @@ from __future__ import annotations
 import enum
 import operator
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -93,7 +94,15 @@ def output_coercion(leaf: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any]
                 return name
         return coerce(value)
 
+    ENUM_TABLES[coerce_member] = (wrapped, names)
     return coerce_member
+
+
+ENUM_TABLES: weakref.WeakKeyDictionary[Callable[[Any], Any], tuple[type[enum.Enum], dict[Any, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Each enum coercion ``output_coercion`` made (while it lives) -> its enum class and table (the compiled plans
+read the table inline)."""
 
 
 def field_reader(resolve: Any, extensions: Mapping[str, Any]) -> Callable[[Any], Any]:
@@ -177,6 +186,7 @@ def _direct_resolver(field: StrawberryField, make_info: InfoFactory, names: Any 
         def resolve_self_info(source: Any, info: Any, **_: Any) -> Any:
             return function(source, info=make_info(info, field))
 
+        SELF_INFO_CALLS[resolve_self_info] = (function, make_info, field)
         return resolve_self_info
 
     def resolve(source: Any, info: Any, **_: Any) -> Any:
@@ -186,6 +196,13 @@ def _direct_resolver(field: StrawberryField, make_info: InfoFactory, names: Any 
         return function(source, **kwargs) if takes_self else function(**kwargs)
 
     return resolve
+
+
+SELF_INFO_CALLS: weakref.WeakKeyDictionary[
+    Callable[..., Any], tuple[Callable[..., Any], InfoFactory, StrawberryField]
+] = weakref.WeakKeyDictionary()
+"""Each direct resolver of the form ``function(source, info=make_info(info, field))`` (while it lives) ->
+(function, make_info, field): the compiled plans make that call inline."""
 
 
 CHECK_EVERY = 64

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
+from binascii import b2a_base64
 
 from strawberry.relay import GlobalID
 
@@ -11,8 +11,9 @@ from domain.errors import DomainError
 
 
 def to_global_id(type_name: str, raw_id: uuid.UUID | str) -> str:
-    """Relay's global id, base64 of ``Type:id`` (what ``str(GlobalID(...))`` gives, without building one)."""
-    return base64.b64encode(f"{type_name}:{raw_id}".encode()).decode()
+    """Relay's global id, base64 of ``Type:id`` (what ``str(GlobalID(...))`` gives, without building one;
+    ``base64.b64encode`` is this call)."""
+    return b2a_base64(f"{type_name}:{raw_id}".encode(), newline=False).decode("ascii")
 
 
 def parse_any(global_id: str) -> tuple[str, str] | None:

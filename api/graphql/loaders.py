@@ -57,6 +57,9 @@ class Loaders:
         self.pool = pool
         self.permissions = permissions
         self.statements = 0  # batches issued by this request's loaders (tests pin it)
+        self.readable: dict[tuple[str, str | None], bool] = {}
+        """Whether ``permissions`` reads a record type in a region, by (type name, region): the request's read
+        checks (``api.graphql.shared.visibility``) ask a few a thousand times over; the map is immutable."""
         self._reports_by_case: dict[int, DataLoader[uuid.UUID, list[Report]]] = {}
 
     def _loader(self, fetch: Callable[[Any, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:

@@ -13,10 +13,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from api.graphql.context import Info
+from api.graphql.shared.dataloader import DataLoader
 from domain.case import Case
 from domain.subject import SubjectKind
 
@@ -27,7 +27,7 @@ R = TypeVar("R")
 
 def when_loaded(loader: DataLoader[K, V], key: K, then: Callable[[V], R]) -> R | Awaitable[R]:
     """``then(value)`` now when the request's loader already holds the value, else an awaitable of it."""
-    future = loader.cache_map.get(key)
+    future = loader.futures.get(key)
     if future is not None and future.done() and not future.cancelled() and future.exception() is None:
         return then(future.result())
     return _then(loader.load(key), then)

@@ -175,6 +175,7 @@ class CompiledExecution:
                 is_awaitable=ex.is_awaitable,
                 deadline=hasattr(executor_class, "past_deadline"),
                 timeout=self.timeout,
+                executor=ex,
             )
         except Unsupported as unsupported:
             return _Fallback(str(unsupported))

@@ -18,21 +18,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import Undefined
+from graphql import GraphQLObjectType, GraphQLUnionType, Undefined
 from graphql.execution.executor import default_field_resolver
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from graphql.type.scalars import serialize_id, serialize_string
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.union import StrawberryUnion
 
 from api.graphql.compiler import runtime
 from api.graphql.compiler.plan import Completion, FieldPlan, OperationPlan, Selection
-from api.graphql.execution import ExecutionTimedOut, output_coercion
+from api.graphql.compiler.runtime import strawberry_resolve_info
+from api.graphql.execution import ENUM_TABLES, SELF_INFO_CALLS, ExecutionTimedOut, output_coercion
+from api.graphql.shared.build import READ_VIEWS
 
 
 class Generator:
-    def __init__(self, *, is_awaitable: Callable[[Any], bool], deadline: bool, timeout: float) -> None:
+    def __init__(
+        self, *, is_awaitable: Callable[[Any], bool], deadline: bool, timeout: float, executor: Any = None
+    ) -> None:
+        self.executor = executor
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "Path": Path,
+            "tuple_new": tuple.__new__,
             "Undefined": Undefined,
             "is_aw": is_awaitable,
             "SYNC": runtime.SYNC,
@@ -47,6 +56,7 @@ class Generator:
             "complete_object_matched": runtime.complete_object_matched,
             "complete_abstract": runtime.complete_abstract,
             "execute_serially": runtime.execute_serially,
+            "view_of": READ_VIEWS.get,
             "TimedOut": ExecutionTimedOut,
             "TIMEOUT": timeout,
         }
@@ -161,10 +171,15 @@ class Generator:
                 "    if v.__class__ not in SYNC and is_aw(v):",
                 f"        aw.append({key})",
             ]
+            shortcut = self.leaf_shortcut(field.leaf[1], "v")
+            first = [] if shortcut is None else [f"if {shortcut[0]}:", f"    results[{key}] = {shortcut[1]}", "el"]
             return [
                 *lines,
                 f"v = {read}(source)",
-                "if v is not None and not isinstance(v, Exception):",
+                *first[:-1],
+                first[-1] + "if v is not None and not isinstance(v, Exception):"
+                if first
+                else "if v is not None and not isinstance(v, Exception):",
                 "    try:",
                 f"        v = {coerce}(v)",
                 "    except Exception:",
@@ -190,13 +205,21 @@ class Generator:
             call = f"{resolve}(source, info, **get_args({fdef}, {node}, ex.variable_values, None, ex.hide_suggestions))"
         elif field.arguments:
             call = f"{resolve}(source, info, **{self.const(field.arguments)})"
+        elif definition.resolve is not None and definition.resolve in SELF_INFO_CALLS:  # its own call, inline
+            function, make_info, strawberry_field = SELF_INFO_CALLS[definition.resolve]
+            call = f"{self.const(function)}(source, info={self.const(make_info)}(info, {self.const(strawberry_field)}))"
         else:
             call = f"{resolve}(source, info)"
         if not standalone:
-            lines.append(f"p = {path}")
+            lines.append(f"p = tuple_new(Path, (path, {key}, {parent_name}))")  # Path(path, key, parent_name)
+        build_info = f"ex.build_resolve_info({fdef}, {nodes}, {parent_type}, p)"
+        head = self.info_head(definition, [d.node for d in field.details], parent.type)
+        if head is not None:  # the executor's own info, from the parts that do not change (see ``info_head``)
+            info_type, fields = self.const(head[0]), self.const(head[1])
+            build_info = f"tuple_new({info_type}, {fields} + (p,) + tail) if (tail := ex.info_tail) else {build_info}"
         return [
             *lines,
-            f"info = ex.build_resolve_info({fdef}, {nodes}, {parent_type}, p)",
+            f"info = {build_info}",
             "try:",
             f"    v = {call}",
             "    if v.__class__ not in SYNC and is_aw(v):",
@@ -219,6 +242,29 @@ class Generator:
             f"    ex.handle_field_error(error, {return_type}, {details}, p)",
             *("    " + line for line in store("None")),
         ]
+
+    def info_head(self, definition: Any, nodes: list[Any], parent_type: Any) -> tuple[type, tuple[Any, ...]] | None:
+        """strawberry's resolve info for a field, less its path and what follows: (its class, its first four
+        values), asked of the executor itself. strawberry builds it from the field and parent type, the path,
+        then what belongs to the execution alone (schema, fragments, root value, operation, variables, context,
+        ...), which ``runtime.info_tail`` asks once per execution; the plan joins the three. None when the
+        executor's ``build_resolve_info`` is not strawberry's own."""
+        if self.executor is None or not strawberry_resolve_info(self.executor):
+            return None
+        probe = self.executor.build_resolve_info(definition, nodes, parent_type, None)
+        return type(probe), tuple(probe[:4])
+
+    def leaf_shortcut(self, coerce: Any, value: str) -> tuple[str, str] | None:
+        """(condition, expression): where ``coerce(value)`` is known without the call. A ``str`` is its own
+        ``String`` and ``ID``; a member of a strawberry enum is its name in the table ``output_coercion`` made
+        (what ``coerce_member`` answers, inline)."""
+        if coerce is serialize_string or coerce is serialize_id:
+            return f"{value}.__class__ is str", value
+        table = ENUM_TABLES.get(coerce)
+        if table is None:
+            return None
+        members, names = self.const(table[0]), self.const(table[1].get)
+        return f"{value}.__class__ is {members} and (name := {names}({value})) is not None", "name"
 
     # --- completion of a resolver's value ---
 
@@ -265,9 +311,14 @@ class Generator:
         details = self.const(field.details)
         type_ = self.const(completion.type)
         if completion.kind == "leaf":
-            coerce = self.const(output_coercion(completion.type))  # type: ignore[arg-type]
+            coercion = output_coercion(completion.type)  # type: ignore[arg-type]
+            coerce = self.const(coercion)
+            shortcut = self.leaf_shortcut(coercion, "result")
+            first = f"coerced = {coerce}(result)"
+            if shortcut is not None:
+                first = f"coerced = {shortcut[1]} if {shortcut[0]} else {coerce}(result)"
             return [
-                f"coerced = {coerce}(result)",
+                first,
                 "if coerced is None or coerced is Undefined:",
                 f"    coerced = complete_leaf({type_}, result)",  # raises graphql-core's TypeError
             ], "coerced"
@@ -282,7 +333,13 @@ class Generator:
             if is_type_of is None:
                 return [], f"{select}(ex, result, path)"
             check = self.const(is_type_of)
-            return [f"matches = {check}(result, info)"], (
+            definition = _default_is_type_of(completion.selection.type)
+            if definition is None:
+                test = f"matches = {check}(result, info)"
+            else:  # strawberry's own is_type_of: true of the type's read views
+                view = self.const(definition)
+                test = f"matches = True if view_of(result.__class__) is {view} else {check}(result, info)"
+            return [test], (
                 f"{select}(ex, result, path) if matches is True"
                 f" else complete_object_matched(ex, {type_}, result, path, {select}, {details}, matches)"
             )
@@ -291,9 +348,57 @@ class Generator:
         }
         table = self.const({})
         self.emit(0, *(f"{table}[{self.const(n)}] = ({self.const(t)}, {s})" for n, (t, s) in choices.items()), "")
-        return [], f"complete_abstract(ex, {type_}, result, info, path, {table}, {details})"
+        ordinary = f"complete_abstract(ex, {type_}, result, info, path, {table}, {details})"
+        members = _union_views(completion.type, {name: s for name, (_, s) in choices.items()})
+        if members is None:
+            return [], ordinary
+        views = self.const({})
+        self.emit(0, *(f"{views}[{self.const(d)}] = {s}" for d, s in members.items()), "")
+        # a strawberry union answers a read view's node type, whose is_type_of (strawberry's) is true of it
+        chosen = f"(chosen := {views}.get(view_of(result.__class__)))"
+        return [], f"chosen(ex, result, path) if {chosen} else {ordinary}"
 
 
-def generate(plan: OperationPlan, *, is_awaitable: Callable[[Any], bool], deadline: bool, timeout: float) -> Any:
-    """The compiled ``run(ex)`` of ``plan`` (its generated text on ``run.source``)."""
-    return Generator(is_awaitable=is_awaitable, deadline=deadline, timeout=timeout).operation(plan)
+def _default_is_type_of(object_type: GraphQLObjectType) -> type[Any] | None:
+    """The class of ``object_type`` (its strawberry definition's origin) when its ``is_type_of`` is strawberry's
+    own (the type defines none, nor generics), else None."""
+    definition = object_type.extensions.get("strawberry-definition")
+    if (
+        isinstance(definition, StrawberryObjectDefinition)
+        and definition.is_type_of is None
+        and not definition.is_graphql_generic
+        and definition.concrete_of is None
+    ):
+        return definition.origin
+    return None
+
+
+def _union_views(abstract_type: Any, selections: dict[str, Any]) -> dict[Any, Any] | None:
+    """For a strawberry union whose members keep strawberry's own ``is_type_of``: each member's class -> its
+    compiled selection. strawberry's union resolution answers the member whose definition a value's class carries
+    (a read view carries its node type's, and no cast); else None."""
+    if not isinstance(abstract_type, GraphQLUnionType):
+        return None
+    if not isinstance(abstract_type.extensions.get("strawberry-definition"), StrawberryUnion):
+        return None
+    views: dict[type[Any], Any] = {}
+    for member in abstract_type.types:
+        definition = _default_is_type_of(member)
+        if definition is None or member.name not in selections:
+            return None
+        views[definition] = selections[member.name]
+    return views
+
+
+def generate(
+    plan: OperationPlan,
+    *,
+    is_awaitable: Callable[[Any], bool],
+    deadline: bool,
+    timeout: float,
+    executor: Any = None,
+) -> Any:
+    """The compiled ``run(ex)`` of ``plan`` (its generated text on ``run.source``); ``executor``, the execution
+    it is compiled for, lends its resolve info's make-up (``Generator.info_head``)."""
+    generator = Generator(is_awaitable=is_awaitable, deadline=deadline, timeout=timeout, executor=executor)
+    return generator.operation(plan)

@@ -13,18 +13,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from graphql import GraphQLError, GraphQLObjectType, Undefined
+from graphql import FieldNode, GraphQLError, GraphQLField, GraphQLObjectType, GraphQLString, NameNode, Undefined
 from graphql.execution.executor import Executor, collect_iterator_awaitables, invalid_return_type_error
 from graphql.pyutils import Path, async_reduce, gather_with_cancel, is_iterable
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.graphql.shared.build import NOT_AWAITABLE
 
 Completer = Callable[[Any, Any, Any, Path], Any]
 Selector = Callable[[Any, Any, Path], Any]
 
-SYNC = frozenset({dict, list, str, int, float, bool, tuple, type(None)})
-"""Built-in types a value of which is never awaitable: the executor's awaitable check is skipped for them (most of
-the values a plan sees: completed objects, lists, leaves, nulls)."""
+SYNC = NOT_AWAITABLE
+"""Types a value of which is never awaitable: the executor's awaitable check is skipped for them (most of the values
+a plan sees: completed objects, lists, leaves, nulls, and the read views of records the resolvers answer)."""
 
 complete_leaf = Executor.complete_leaf_value
+new_tuple = tuple.__new__
 execute_field = Executor.execute_field
 
 
@@ -87,7 +91,7 @@ def complete_list(
     index = 0
     try:
         for item in iterator:
-            item_path = path.add_key(index, None)
+            item_path = new_tuple(Path, (path, index, None))  # path.add_key(index, None)
             if item.__class__ not in SYNC and is_awaitable(item):
                 append(await_then_complete(ex, item, info, item_path, complete_item, item_type, details))
                 awaitable_indices.append(index)
@@ -223,8 +227,30 @@ def execute_serially(
     return async_reduce(reducer, fields, {})
 
 
+_PROBE_FIELD = GraphQLField(GraphQLString)
+_PROBE_NODES = [FieldNode(name=NameNode(value="probe"))]
+
+
+def strawberry_resolve_info(ex: Any) -> bool:
+    """Whether ``ex`` builds its resolve info with strawberry's own ``build_resolve_info`` (a named tuple: the
+    field's name, nodes, return type and parent type, the path, then the execution's own values)."""
+    if getattr(type(ex), "build_resolve_info", None) is not StrawberryGraphQLCoreExecutionContext.build_resolve_info:
+        return False
+    probe = ex.build_resolve_info(_PROBE_FIELD, _PROBE_NODES, None, None)
+    return isinstance(probe, tuple) and getattr(type(probe), "_fields", ())[4:5] == ("path",)
+
+
+def info_tail(ex: Any) -> tuple[Any, ...] | None:
+    """What follows the path in every resolve info of this execution (``ex.build_resolve_info`` asked once), or
+    None when the executor does not build strawberry's (the plans then ask it for each field)."""
+    if not strawberry_resolve_info(ex):
+        return None
+    return tuple(ex.build_resolve_info(_PROBE_FIELD, _PROBE_NODES, None, None)[5:])
+
+
 def operation_result(ex: Any, run: Callable[[Any], Any]) -> Any:
     """``execute_operation`` around the compiled root selection: the response, or an awaitable of it."""
+    ex.info_tail = info_tail(ex)
     try:
         result = run(ex)
         if ex.is_awaitable(result):

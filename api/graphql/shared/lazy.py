@@ -26,6 +26,10 @@ def lazy_module(name: str) -> Any:
 class _LazyModule:
     def __init__(self, name: str) -> None:
         self._name = name
+        self._module: Any = None
 
     def __getattr__(self, attribute: str) -> Any:
-        return getattr(importlib.import_module(self._name), attribute)
+        module = self._module
+        if module is None:  # imported once (``import_module`` on every read cost a page ~2% of its CPU)
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attribute)

@@ -15,7 +15,7 @@ import strawberry
 from api.graphql.context import Context, Info
 from api.graphql.errors import BadRequest
 from api.graphql.ids import parse_id
-from api.graphql.shared.build import build
+from api.graphql.shared.build import view
 from api.graphql.shared.common import Connection, connection
 from authz.permissions import Permission
 from domain.errors import DomainError
@@ -76,5 +76,5 @@ async def page_of(
     if look_ahead is not None:
         await look_ahead(info, page.items)
     return connection(
-        type(page)([build(node_type, e) for e in page.items], page.cursors, page.has_next, page.has_previous)
+        type(page)([view(node_type, e) for e in page.items], page.cursors, page.has_next, page.has_previous)
     )

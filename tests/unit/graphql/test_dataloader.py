@@ -58,3 +58,24 @@ def test_a_failed_batch_fails_load_many_and_leaves_no_unretrieved_exception(capl
         asyncio.run(scenario())
         gc.collect()
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+
+
+def test_load_many_joins_the_batch_load_joins_and_shares_the_cached_futures() -> None:
+    batches: list[list[int]] = []
+
+    async def values(keys: list[int]) -> list[int]:
+        batches.append(list(keys))
+        return [k * 10 for k in keys]
+
+    async def scenario() -> tuple[list[int], int, list[int], list[int]]:
+        loader: DataLoader[int, int] = DataLoader(load_fn=values)
+        single = loader.load(2)
+        many = loader.load_many([1, 2, 3, 1])  # the same turn of the loop: one batch; 1 and 2 asked once
+        first, one = await many, await single
+        again = await loader.load_many([3, 4])  # 3 is cached: only 4 is loaded
+        assert loader.futures[1].result() == 10  # what `when_loaded` reads
+        return first, one, again, sorted(loader.futures)
+
+    first, one, again, cached = asyncio.run(scenario())
+    assert (first, one, again, cached) == ([10, 20, 30, 10], 20, [30, 40], [1, 2, 3, 4])
+    assert batches == [[2, 1, 3], [4]]
