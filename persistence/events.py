@@ -38,7 +38,8 @@ _PREFIX = "platform_events_"
 _APPEND = """
 WITH u AS (
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
-                       $8::text[]) AS u(id, region, key, occurred_at, type, entities, attributes, digest)
+                       $8::text[]) WITH ORDINALITY
+    AS u(id, region, key, occurred_at, type, entities, attributes, digest, n)
 ), k AS (
   INSERT INTO platform_event_keys (region, idempotency_key, event_id, occurred_at, digest)
   SELECT region, key, id, occurred_at, digest FROM u ORDER BY region, key
@@ -46,13 +47,19 @@ WITH u AS (
 ), b AS (
   INSERT INTO rule_backlog (id, source, event_ids, request_id, created_at)
   SELECT $10, $12::text, array_agg(k.event_id), $13::text, $11 FROM k WHERE $12::text IS NOT NULL HAVING count(*) > 0
+), e AS (
+  INSERT INTO platform_events (id, occurred_at, region, type, entities, attributes, idempotency_key, source_id,
+                               batch_id, received_at)
+  SELECT u.id, u.occurred_at, u.region, u.type, u.entities::jsonb, u.attributes::jsonb, u.key, $9, $10, $11
+  FROM u JOIN k ON k.event_id = u.id
+  RETURNING 1
 )
-INSERT INTO platform_events (id, occurred_at, region, type, entities, attributes, idempotency_key, source_id,
-                             batch_id, received_at)
-SELECT u.id, u.occurred_at, u.region, u.type, u.entities::jsonb, u.attributes::jsonb, u.key, $9, $10, $11
-FROM u JOIN k ON k.event_id = u.id
-RETURNING id
+SELECT (SELECT count(*) FROM e) AS inserted,
+       (SELECT array_agg(u.n - 1 ORDER BY u.n) FROM u WHERE NOT EXISTS (SELECT FROM k WHERE k.event_id = u.id))
+         AS retried
 """
+"""One row: how many events were inserted, and the positions (from 0) of those that were not (their key was there:
+retries, or a key repeated in the batch), NULL when none: not a row per event to decode."""
 _EXISTING = """
 SELECT k.region, k.idempotency_key, k.event_id, k.digest
 FROM platform_event_keys k JOIN unnest($1::text[], $2::text[]) AS u(region, key)
@@ -174,55 +181,62 @@ class PostgresEventLog:
             return await self._append(events, source_id, now)
 
     async def _append(self, events: Sequence[NewEvent], source_id: str, now: datetime) -> list[Accepted | None]:
-        ev = [e.event for e in events]
-        params: list[Any] = [
-            [e.id for e in events],
-            [x.region for x in ev],
-            [x.idempotency_key for x in ev],
-            [x.occurred_at for x in ev],
-            [x.type for x in ev],
-            [orjson.dumps(dict(x.entities)).decode() for x in ev],
-            [e.attributes_json for e in events],
-            [e.digest for e in events],
-            source_id,
-            self.batch_id,
-            now,
-            self.backlog,
-            self._audit.request_id,
-        ]
+        ids: list[uuid.UUID] = []
+        regions: list[str] = []
+        keys: list[str] = []
+        times: list[datetime] = []
+        types: list[str] = []
+        entities: list[str] = []
+        attributes: list[str] = []
+        digests: list[str] = []
+        dumps = orjson.dumps
+        for e in events:  # the columns in one pass
+            x = e.event
+            ids.append(e.id)
+            regions.append(x.region)
+            keys.append(x.idempotency_key)
+            times.append(x.occurred_at)
+            types.append(x.type)
+            entities.append(dumps(dict(x.entities)).decode())
+            attributes.append(e.attributes_json)
+            digests.append(e.digest)
+        params = (ids, regions, keys, times, types, entities, attributes, digests, source_id, self.batch_id, now)
         async with self._pool.acquire() as conn, conn.transaction():
-            inserted = {row["id"] for row in await conn.fetch(_APPEND, *params)}
-            self.backlogged = self.backlog is not None and bool(inserted)
-            existing: dict[tuple[str, str], tuple[uuid.UUID, str]] = {}
-            retried = [x for e, x in zip(events, ev, strict=True) if e.id not in inserted]
+            (row,) = await conn.fetch(_APPEND, *params, self.backlog, self._audit.request_id)  # aggregates: one row
+            self.backlogged = self.backlog is not None and row["inserted"] > 0
+            results: list[Accepted | None] = [Accepted(e.id, e.event, duplicate=False) for e in events]
+            retried: list[int] = row["retried"] or []
             if retried:
-                rows = await conn.fetch(_EXISTING, [x.region for x in retried], [x.idempotency_key for x in retried])
+                rows = await conn.fetch(_EXISTING, [regions[i] for i in retried], [keys[i] for i in retried])
                 existing = {(r["region"], r["idempotency_key"]): (r["event_id"], r["digest"]) for r in rows}
-            results: list[Accepted | None] = []
-            for e in events:
-                if e.id in inserted:
-                    results.append(Accepted(e.id, e.event, duplicate=False))
-                    continue
-                first_id, first_digest = existing[(e.event.region, e.event.idempotency_key)]
-                results.append(Accepted(first_id, e.event, duplicate=True) if first_digest == e.digest else None)
-            await self._write_audit(conn, events, inserted, results, now)
+                for i in retried:
+                    e = events[i]
+                    first_id, first_digest = existing[(regions[i], keys[i])]
+                    results[i] = Accepted(first_id, e.event, duplicate=True) if first_digest == e.digest else None
+            await self._write_audit(conn, events, frozenset(retried), results, now)
         return results
 
     async def _write_audit(
         self,
         conn: asyncpg.Connection,
         events: Sequence[NewEvent],
-        inserted: set[uuid.UUID],
+        retried: frozenset[int],
         results: Sequence[Accepted | None],
         now: datetime,
     ) -> None:
+        """One record per region: the events inserted (by type), the duplicates and the refused. ``retried``: the
+        positions of the events not inserted."""
         by_region: dict[str, dict[str, Any]] = {}
-        for e, result in zip(events, results, strict=True):
-            summary = by_region.setdefault(e.event.region, {"accepted": 0, "duplicates": 0, "refused": 0, "types": {}})
-            if e.id in inserted:
+        for i, e in enumerate(events):
+            region = e.event.region
+            summary = by_region.get(region)
+            if summary is None:
+                summary = by_region[region] = {"accepted": 0, "duplicates": 0, "refused": 0, "types": {}}
+            if i not in retried:
                 summary["accepted"] += 1
-                summary["types"][e.event.type] = summary["types"].get(e.event.type, 0) + 1
-            elif result is None:
+                types = summary["types"]
+                types[e.event.type] = types.get(e.event.type, 0) + 1
+            elif results[i] is None:
                 summary["refused"] += 1
             else:
                 summary["duplicates"] += 1

@@ -21,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import nats
+import orjson
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
@@ -59,10 +61,26 @@ class ConsumeStats:
     refusals: dict[str, int] = field(default_factory=dict)
 
 
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def message_json(data: bytes) -> Any:
+    """``json.loads(data)``, through orjson where both give the same value, as ``api.graphql.limits.json_values``'
+    ``fast_json_loads`` decides for request bodies (the same rules, on a message's bytes): what orjson refuses
+    (``NaN``, ``1e400``, a lone surrogate escape, a text that is not UTF-8, a byte order mark) is decoded by ``json``,
+    and so is a body holding a run of 19 digits (an integer orjson would make a float)."""
+    if type(data) is bytes and _LONG_DIGITS.search(data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # json.loads answers: the same value, or the error the caller reports
+    return json.loads(data)
+
+
 def parse_message(data: bytes, headers: dict[str, str] | None, index: int) -> SubmitEvent | DomainError:
     """One message to a command (or the typed error that refuses it)."""
     try:
-        body = json.loads(data)
+        body = message_json(data)
     except (ValueError, UnicodeDecodeError):
         return DomainError.invalid_input("the message is not JSON", f"events[{index}]")
     if not isinstance(body, dict):
@@ -169,7 +187,7 @@ class EventConsumer:
             await asyncio.gather(*(m.nak() for m in messages), return_exceptions=True)
             return None
         self.stats.batches += 1
-        acks = []
+        failure: BaseException | None = None
         for message, outcome in zip(messages, outcomes, strict=True):
             if isinstance(outcome, DomainError):
                 self.stats.refused += 1
@@ -177,14 +195,22 @@ class EventConsumer:
                 self.stats.refusals[code] = self.stats.refusals.get(code, 0) + 1
                 seq = getattr(message.metadata.sequence, "stream", None)
                 log.warning("event refused (stream sequence %s): %s at %s", seq, code, outcome.field)
-                acks.append(message.term())
+                acknowledge = message.term
             else:
                 if outcome.duplicate:
                     self.stats.duplicates += 1
                 else:
                     self.stats.stored += 1
-                acks.append(message.ack())
-        await asyncio.gather(*acks)
+                acknowledge = message.ack
+            # One after the other, not gathered: an acknowledgement is a publish into the connection's buffer that
+            # does not wait, and gathering made a task for each. Every message is acknowledged even if one fails;
+            # the first failure is raised after them (as gathering raised it).
+            try:
+                await acknowledge()
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         return outcomes, event_log
 
     async def _evaluate(self, outcomes: Sequence[Accepted | DomainError], event_log: EventLog) -> None:

@@ -113,9 +113,10 @@ SubmitEventsResult = Annotated[SubmitEventsSuccess | MutationError, strawberry.u
 def event_command(item: SubmitEventInput, index: int) -> SubmitEvent:
     entities: dict[str, str] = {}
     for entity in item.entities:
-        if entity.kind.value in entities:
+        kind = entity.kind.value  # an enum's value is a property: read once
+        if kind in entities:
             raise DomainError.invalid_input(f"at most one {entity.kind.name} per event", f"events[{index}].entities")
-        entities[entity.kind.value] = entity.external_id
+        entities[kind] = entity.external_id
     attributes: Any = {} if item.attributes is None else item.attributes
     if not isinstance(attributes, dict):
         raise DomainError.invalid_input("attributes must be a JSON object", f"events[{index}].attributes")
@@ -135,7 +136,7 @@ def _result(outcome: Accepted | DomainError, hits: Counter[uuid.UUID]) -> Submit
     return SubmitEventSuccess(
         accepted_id=outcome.event_id,
         duplicate=outcome.duplicate,
-        rule_hits=0 if outcome.duplicate else hits[outcome.event_id],
+        rule_hits=hits[outcome.event_id] if hits and not outcome.duplicate else 0,  # no id hashed when no rule hit
     )
 
 
