@@ -21,14 +21,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import nats
-import orjson
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
@@ -61,26 +59,10 @@ class ConsumeStats:
     refusals: dict[str, int] = field(default_factory=dict)
 
 
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
-
-
-def message_json(data: bytes) -> Any:
-    """``json.loads(data)``, through orjson where both give the same value, as ``api.graphql.limits.json_values``'
-    ``fast_json_loads`` decides for request bodies (the same rules, on a message's bytes): what orjson refuses
-    (``NaN``, ``1e400``, a lone surrogate escape, a text that is not UTF-8, a byte order mark) is decoded by ``json``,
-    and so is a body holding a run of 19 digits (an integer orjson would make a float)."""
-    if type(data) is bytes and _LONG_DIGITS.search(data) is None:
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass  # json.loads answers: the same value, or the error the caller reports
-    return json.loads(data)
-
-
 def parse_message(data: bytes, headers: dict[str, str] | None, index: int) -> SubmitEvent | DomainError:
     """One message to a command (or the typed error that refuses it)."""
     try:
-        body = message_json(data)
+        body = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         return DomainError.invalid_input("the message is not JSON", f"events[{index}]")
     if not isinstance(body, dict):
