@@ -205,8 +205,8 @@ class Generator:
             call = f"{resolve}(source, info, **get_args({fdef}, {node}, ex.variable_values, None, ex.hide_suggestions))"
         elif field.arguments:
             call = f"{resolve}(source, info, **{self.const(field.arguments)})"
-        elif definition.resolve is not None and definition.resolve in SELF_INFO_CALLS:  # its own call, inline
-            function, make_info, strawberry_field = SELF_INFO_CALLS[definition.resolve]
+        elif (direct := _registered(SELF_INFO_CALLS, definition.resolve)) is not None:  # its own call, inline
+            function, make_info, strawberry_field = direct
             call = f"{self.const(function)}(source, info={self.const(make_info)}(info, {self.const(strawberry_field)}))"
         else:
             call = f"{resolve}(source, info)"
@@ -260,7 +260,7 @@ class Generator:
         (what ``coerce_member`` answers, inline)."""
         if coerce is serialize_string or coerce is serialize_id:
             return f"{value}.__class__ is str", value
-        table = ENUM_TABLES.get(coerce)
+        table = _registered(ENUM_TABLES, coerce)
         if table is None:
             return None
         members, names = self.const(table[0]), self.const(table[1].get)
@@ -357,6 +357,15 @@ class Generator:
         # a strawberry union answers a read view's node type, whose is_type_of (strawberry's) is true of it
         chosen = f"(chosen := {views}.get(view_of(result.__class__)))"
         return [], f"chosen(ex, result, path) if {chosen} else {ordinary}"
+
+
+def _registered(table: Any, key: Any) -> Any:
+    """``table.get(key)`` for a table held by weak keys: None for a key that takes no weak reference (such as an
+    ``operator.methodcaller`` coercion), which no such table holds."""
+    try:
+        return table.get(key)
+    except TypeError:
+        return None
 
 
 def _default_is_type_of(object_type: GraphQLObjectType) -> type[Any] | None:
