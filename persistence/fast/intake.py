@@ -208,18 +208,8 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         commits, or not, with the reports it names."""
         self._notes.append(note)
 
-    async def _write(self) -> None:
-        if not self._notes:
-            await super()._write()
-            return
-        conn = self._conn
-        noting = self._conn = _Noting(conn, self._notes)
-        try:
-            await super()._write()
-        finally:
-            self._conn = conn
-        if not noting.written:
-            raise AssertionError("report intake noted events for the rules but wrote nothing")
+    def extra_write(self, first_param: int) -> tuple[str, list[Any]] | None:
+        return rule_backlog.notes_cte(self._notes, first_param) if self._notes else None
 
     # -- the port: what report intake loads --------------------------------------------------------------
     @property
@@ -255,23 +245,6 @@ class IntakeUnitOfWork(PrefetchedUnitOfWork):
         if self._reads.classifier is None:
             raise not_loaded(self.engine, "automation rules (no classifier in its read set)")
         return self._rules
-
-
-class _Noting:
-    """The connection as the base class's write sees it: its one statement (data-modifying CTEs, ``WITH ...``)
-    gets the backlog rows' insert as one more CTE, their values as parameters after its own. (The statement's
-    shape is ``persistence.fast.prefetched._write_sql``'s; a text per shape, prepared once per connection.)"""
-
-    def __init__(self, conn: Any, notes: list[Note]) -> None:
-        self._conn, self._notes = conn, notes
-        self.written = False
-
-    async def execute(self, sql: str, *params: Any) -> Any:
-        if self.written or not sql.startswith("WITH "):
-            raise AssertionError("report intake writes in one statement of data-modifying CTEs")
-        self.written = True
-        insert, extra = rule_backlog.notes_cte(self._notes, len(params) + 1)
-        return await self._conn.execute(f"WITH noted AS ({insert}), {sql[len('WITH ') :]}", *params, *extra)
 
 
 class _Reports:

@@ -225,6 +225,12 @@ class PrefetchedUnitOfWork:
         self.change_set.added(mapping, entity)
 
     # -- write -------------------------------------------------------------------------------------------
+    def extra_write(self, first_param: int) -> tuple[str, list[Any]] | None:
+        """One more insert to commit with the change set, in the same statement: a data-modifying CTE's body whose
+        parameters start at ``$first_param``, and those parameters; None (the default): nothing more. (Report intake
+        writes its rules' backlog row so.)"""
+        return None
+
     async def _write(self) -> None:
         """The change set in one statement: its inserts and guarded updates grouped per table (a table's rows
         written in the columns any of them changed), its audit and outbox events."""
@@ -241,6 +247,8 @@ class PrefetchedUnitOfWork:
             update.item.entity.version = update.version
         records, events = self.change_set.settle(self.audit, self.clock.now())
         if not records:
+            if self.extra_write(1) is not None:
+                raise AssertionError(f"{self.engine} has more to write but its change set is empty")
             return
         insert_groups = list(inserts.values())  # already in foreign-key order
         update_groups = list(updates.values())
@@ -258,6 +266,11 @@ class PrefetchedUnitOfWork:
         if guard:
             params.append(guard)
         sql = _write_sql(tuple(g[0].table.name for g in insert_groups), tuple(written), bool(guard), bool(events))
+        extra = self.extra_write(len(params) + 1)
+        if extra is not None:  # one more data-modifying CTE, first in the statement, its parameters after the others
+            extra_sql, extra_params = extra
+            sql = f"WITH extra AS ({extra_sql}), {sql[len('WITH ') :]}"
+            params += extra_params
         try:
             await self._round_trip(self._conn.execute(sql, *params))
         except asyncpg.InvalidTextRepresentationError as exc:
