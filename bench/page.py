@@ -7,6 +7,14 @@ against the production server, beside hand-written asyncpg SQL fetching the same
   multi-region listing (a moderator in US and EU), at 10k cases and again after growing to ``--large`` cases.
 
     .venv/bin/python -m bench.page [--small 10000] [--large 1000000] [--requests 200]
+
+With ``--in-process``: the console's ``CasesPage`` (100 cases) sent to the app in this process (the ASGI app called
+directly, production settings, no background jobs), trusted (by document id: compiled) and ad hoc (as text:
+graphql-core) alternated for ``--rounds`` rounds of ``--requests`` pages; each round's CPU time per page
+(``time.process_time``: the app, asyncpg's decoding, no HTTP server or client) and the Python function calls per
+page (``cProfile``'s count: the same on any machine, for comparing versions on a noisy one).
+
+    .venv/bin/python -m bench.page --in-process [--small 10000] [--requests 200] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -96,12 +104,106 @@ def listings(port: int, toks: dict[str, str], requests: int) -> dict[str, float]
     }
 
 
+async def _asgi_post(app: Any, body: bytes, token: str) -> tuple[int, bytes]:
+    """One ``POST /graphql`` through the ASGI app itself (no server, no client library)."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+        "client": ("127.0.0.1", 50000), "server": ("vigil.bench", 80),
+        "headers": [(b"host", b"vigil.bench"), (b"content-type", b"application/json"),
+                    (b"authorization", f"Bearer {token}".encode()), (b"content-length", str(len(body)).encode())],
+    }  # fmt: skip
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    status: list[int] = []
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await asyncio.Event().wait()  # the request is whole: nothing more comes
+        raise AssertionError
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status[0], b"".join(chunks)
+
+
+async def in_process(url: str, token: str, requests: int, rounds: int) -> None:
+    import cProfile
+    import json
+    import pstats
+    import statistics
+    import time
+
+    from api.app import create_app
+    from api.cli.documents import CONSOLE_DOCUMENTS
+    from api.settings import Environment, Settings
+    from domain.document import document_id
+
+    text = (CONSOLE_DOCUMENTS / "CasesPage.graphql").read_text()
+    variables = {"first": 100}
+    bodies = {
+        "trusted": json.dumps({"documentId": document_id(text), "variables": variables}).encode(),
+        "ad hoc": json.dumps({"query": text, "variables": variables}).encode(),
+    }
+    settings = Settings(
+        env=Environment.PRODUCTION, rate_limits=False, audit_seal_interval=0, dispatcher=False, run_bulk_jobs=False
+    )
+    app = create_app(settings, database_url=url)
+    async with app.router.lifespan_context(app):
+        answers = set()
+        for body in bodies.values():
+            for _ in range(20):  # warm: plans, statements, caches
+                status, answer = await _asgi_post(app, body, token)
+                if status != 200 or b'"errors"' in answer:
+                    raise SystemExit(f"the page failed: {status} {answer[:500]!r}")
+            answers.add(answer)
+        if len(answers) != 1:
+            raise SystemExit("trusted and ad hoc answered different bytes")
+        cpu: dict[str, list[float]] = {name: [] for name in bodies}
+        for _ in range(rounds):
+            for name, body in bodies.items():
+                start = time.process_time()
+                for _ in range(requests):
+                    await _asgi_post(app, body, token)
+                cpu[name].append(1000 * (time.process_time() - start) / requests)
+        calls: dict[str, float] = {}
+        for name, body in bodies.items():
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(20):
+                await _asgi_post(app, body, token)
+            profile.disable()
+            calls[name] = pstats.Stats(profile).total_calls / 20  # type: ignore[attr-defined]
+    for name, values in cpu.items():
+        shown = " ".join(f"{v:.2f}" for v in values)
+        print(f"CasesPage {name:<8} in-process CPU {statistics.median(values):6.2f} ms/page (median; rounds: {shown})"
+              f"   {calls[name]:8,.0f} Python calls/page (cProfile)")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--in-process", action="store_true", help="the page's CPU in this process (see above)")
+    parser.add_argument("--rounds", type=int, default=5, help="with --in-process: rounds of --requests pages")
     args = parser.parse_args(argv)
+    if args.in_process:
+        from api.cli.documents import register_console_documents
+
+        with Stack() as stack:
+            asyncio.run(seed_demo(stack.url))
+            asyncio.run(seed_scale(stack.url, args.small))
+            toks = asyncio.run(tokens(stack.url))
+            asyncio.run(register_console_documents(stack.url))
+            asyncio.run(in_process(stack.url, toks["admin"], args.requests, args.rounds))
+        return
     with Stack() as stack:
         asyncio.run(seed_demo(stack.url))
         asyncio.run(seed_scale(stack.url, args.small))
