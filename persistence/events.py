@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from domain.services.events import Accepted, NewEvent
+from domain.services.events import Accepted, NewEvent, make_accepted
 from persistence.audit import AuditRecord
 from persistence.fast.sql import audit_arrays, insert_cte
 from persistence.tables.audit import audit_events
@@ -204,7 +204,7 @@ class PostgresEventLog:
         async with self._pool.acquire() as conn, conn.transaction():
             (row,) = await conn.fetch(_APPEND, *params, self.backlog, self._audit.request_id)  # aggregates: one row
             self.backlogged = self.backlog is not None and row["inserted"] > 0
-            results: list[Accepted | None] = [Accepted(e.id, e.event, duplicate=False) for e in events]
+            results: list[Accepted | None] = [make_accepted(e.id, e.event, False) for e in events]
             retried: list[int] = row["retried"] or []
             if retried:
                 rows = await conn.fetch(_EXISTING, [regions[i] for i in retried], [keys[i] for i in retried])

@@ -4,6 +4,7 @@ is compared with stays what it was (digests stored earlier must still match)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import pickle
@@ -20,8 +21,11 @@ from domain.errors import DomainError, ErrorCode
 from domain.region import Region
 from domain.rules.event import Event
 from domain.services.events import (
+    _ACCEPTED_SLOTS,
     _ATTRIBUTES_JSON,
     _COMPACT_JSON,
+    _EVENT_SLOTS,
+    _NEW_EVENT_SLOTS,
     _UUID_BY_INT,
     ATTRIBUTES_MAX_BYTES,
     ENTITY_ID_MAX,
@@ -29,15 +33,20 @@ from domain.services.events import (
     EVENT_TYPES,
     FUTURE_SKEW,
     PAST_MAX,
+    Accepted,
     NewEvent,
     SubmitEvent,
     _event_ids,
     _ids_by_init,
     _ids_by_int,
     _is,
+    _slot_setters,
     attributes_text,
     check_event,
     digest,
+    make_accepted,
+    make_event,
+    make_new_event,
 )
 
 NOW = datetime(2026, 12, 6, 9, tzinfo=UTC)
@@ -245,3 +254,65 @@ def test_the_digest_of_any_type_region_and_kinds_is_the_compact_encoders(
     event = Event(event_type, region, MappingProxyType(entities), MappingProxyType({}), NOW, "k")
     content = _COMPACT_JSON.encode([event_type, region, sorted(entities.items()), NOW.isoformat()])
     assert digest(event, "{}") == hashlib.sha256(f"{content}|{{}}".encode()).hexdigest()
+
+
+def _all_slots(obj: object) -> dict[str, object]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    texts=st.lists(_TEXT, min_size=4, max_size=4),
+    entities=st.dictionaries(_TEXT, _TEXT, max_size=3),
+    attributes=st.dictionaries(_TEXT, _VALUES, max_size=3),
+    at=st.datetimes(timezones=st.timezones()),
+    duplicate=st.booleans(),
+)
+def test_the_slot_makers_make_what_the_constructors_make(
+    texts: list[str],
+    entities: dict[str, str],
+    attributes: dict[str, object],
+    at: datetime,
+    duplicate: bool,
+) -> None:
+    event_type, region, key, text = texts
+    made = make_event(event_type, region, entities, attributes, at, key)
+    built = Event(event_type, region, entities, attributes, at, key)
+    assert type(made) is Event
+    assert made == built
+    assert _all_slots(made) == _all_slots(built)
+    assert made.signals is not make_event(event_type, region, entities, attributes, at, key).signals  # a new dict each
+    assert made.entities is entities
+    assert made.attributes is attributes
+    assert hash(made.type) == hash(built.type)
+    event_id = uuid.uuid4()
+    new, new_built = make_new_event(event_id, made, text, key), NewEvent(event_id, built, text, key)
+    assert type(new) is NewEvent
+    assert new == new_built
+    assert _all_slots(new) == _all_slots(new_built)
+    accepted, accepted_built = make_accepted(event_id, made, duplicate), Accepted(event_id, built, duplicate)
+    assert type(accepted) is Accepted
+    assert accepted == accepted_built
+    assert _all_slots(accepted) == _all_slots(accepted_built)
+    for obj in (made, new, accepted):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.__setattr__(dataclasses.fields(obj)[0].name, None)
+    assert None not in (_EVENT_SLOTS, _NEW_EVENT_SLOTS, _ACCEPTED_SLOTS)  # the fast path is the one that runs
+
+
+def test_a_class_whose_fields_are_not_its_slots_is_made_by_its_constructor() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Plain:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            raise ValueError
+
+    assert _slot_setters(Plain, ("a",)) is None
+    assert _slot_setters(Checked, ("a",)) is None
+    assert _slot_setters(Event, ("type", "region")) is None  # not all its fields
+    assert _slot_setters(Accepted, ("event_id", "event", "duplicate")) is not None
