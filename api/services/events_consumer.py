@@ -93,6 +93,82 @@ def parse_message(data: bytes, headers: dict[str, str] | None, index: int) -> Su
     )
 
 
+_NO_MESSAGES, _REQUEST_TIMEOUT, _CONFLICT, _CONTROL = "404", "408", "409", "100"
+
+
+async def pull_batch(sub: Any, batch: int, wait: float) -> list[Any] | None:
+    """``sub.fetch(batch, timeout=wait)`` for a nats-py pull subscription, taking what arrived in bulk: nats-py's
+    fetch awaits each message of a batch through ``next_msg`` (a task, a timer and a uuid per message); this waits
+    once per burst of messages and takes every message already in the subscription's queue. The pull requests are
+    fetch's own: a no-wait request for what is there (with ``expires`` when nothing was queued, as fetch sends it),
+    then, if nothing came, one that lingers until ``wait`` is over; status messages end a request (404, 408, 409) or are
+    skipped (100), any other is fetch's error. Empty when nothing came in time.
+
+    This reads nats-py's subscription internals (its pending queue, request subject and inbox): None when they are
+    not there (another nats-py), and the caller uses ``fetch``. ``tests/unit/test_events_consumer_pull.py`` runs
+    both on the same stream."""
+    try:
+        inner = sub._sub
+        queue: asyncio.Queue[Any] = inner._pending_queue
+        request_subject, inbox, nc = sub._nms, sub._deliver, sub._nc
+    except AttributeError:
+        return None
+    if not isinstance(queue, asyncio.Queue) or not isinstance(request_subject, str) or not isinstance(inbox, str):
+        return None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    messages: list[Any] = []
+
+    def take(message: Any) -> bool:
+        """Keep a message; True when it ends the current request."""
+        inner._pending_size -= len(message.data)
+        queue.task_done()
+        status = message.headers.get("Status") if message.headers else None
+        if not status:
+            messages.append(message)
+            return False
+        if status == _CONTROL:
+            return False
+        if status in (_NO_MESSAGES, _REQUEST_TIMEOUT, _CONFLICT):
+            return True
+        raise nats.js.errors.APIError.from_msg(message)
+
+    while not queue.empty() and len(messages) < batch:  # left by an earlier request: status messages are its own
+        message = queue.get_nowait()
+        inner._pending_size -= len(message.data)
+        queue.task_done()
+        if not (message.headers and message.headers.get("Status")):
+            messages.append(message)
+    if len(messages) >= batch:
+        return messages
+    for lingering in (False, True):
+        if lingering and messages:
+            return messages
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return messages
+        request: dict[str, Any] = {"batch": batch - len(messages)}
+        if lingering or not messages:
+            request["expires"] = int(remaining * 1_000_000_000) - 100_000
+        if not lingering:
+            request["no_wait"] = True
+        await nc.publish(request_subject, json.dumps(request).encode(), inbox)
+        ended = False
+        while not ended and len(messages) < batch:
+            if queue.empty():
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return messages
+                try:
+                    message = await asyncio.wait_for(queue.get(), remaining)
+                except TimeoutError:
+                    return messages
+                ended = take(message)
+            while not ended and len(messages) < batch and not queue.empty():
+                ended = take(queue.get_nowait())
+    return messages
+
+
 class EventConsumer:
     """One consumer process's loop. ``open_log`` gives the event log for a batch (a new audit batch each)."""
 
@@ -142,7 +218,8 @@ class EventConsumer:
     async def _fetch(self, wait: float) -> Sequence[Any]:
         sub = await self.subscription()
         try:
-            return list(await sub.fetch(self.batch, timeout=wait))
+            drained = await pull_batch(sub, self.batch, wait)
+            return list(await sub.fetch(self.batch, timeout=wait)) if drained is None else drained
         except (TimeoutError, NatsTimeout):  # nats-py raises either when nothing came
             return []
 
