@@ -2,7 +2,10 @@
 
 Importing the CLI builds tens of thousands of objects that live as long as the process (modules, SQLAlchemy
 tables, GraphQL types); collections triggered meanwhile walk them again and again for nothing: about a quarter of
-the import time. `vigil serve` keeps the collector paused until its app is built, then freezes what start-up made."""
+the import time. What the import built is frozen (``gc.freeze``) before the collector resumes: otherwise the
+first allocations after it walk all of it once more (a young and then a full collection over ~200,000 objects,
+~0.15 s of CPU before any command runs). `vigil serve` pauses the collector again until its app is built, then
+freezes what start-up made."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ def main() -> None:
     try:
         from api.cli.main import main as cli
     finally:
+        gc.freeze()
         gc.enable()
     cli()
 

@@ -7,8 +7,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
-import httpx
-
 from api.settings import Settings
 from authz.oidc import JwksCache, JwksFetcher, JwksFetchError, OidcVerifier
 
@@ -20,6 +18,8 @@ MAX_DOCUMENT_BYTES: Final = 512_000
 
 async def fetch_json(url: str) -> Mapping[str, Any]:
     """GET ``url`` and return its JSON object; ``JwksFetchError`` for any failure (network, status, size, JSON)."""
+    import httpx  # on the first fetch, not when the app is built (~0.1 s to import)
+
     try:
         async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False) as client:
             response = await client.get(url, headers={"Accept": "application/json"})

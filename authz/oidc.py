@@ -22,8 +22,6 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-import jwt
-
 from authz.tokens import looks_like_jwt
 
 log = logging.getLogger("vigil.auth.oidc")
@@ -121,6 +119,8 @@ class JwksFetchError(Exception):
 
 
 def _token_algorithm(token: str) -> tuple[str, str | None]:
+    import jwt  # PyJWT and its cryptography (~0.1 s to import): loaded by the first token verified, not at start
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
@@ -150,6 +150,8 @@ def verify_jwt(
     ``audience``), with ``leeway`` seconds of clock skew; last the lifetime: ``exp`` minus the earlier of ``iat``
     and now (now alone without ``iat``) at most ``max_lifetime`` seconds (plus ``leeway``).
     """
+    import jwt
+
     allowed = check_algorithms(algorithms)
     if not looks_like_jwt(token):
         raise OidcError(OidcProblem.MALFORMED, "not a compact JWS")

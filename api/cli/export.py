@@ -11,7 +11,6 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.bootstrap import resolve_database
 from api.settings import Settings
@@ -75,6 +74,8 @@ async def export_rows(
 
 async def write_lines(result: Rows, line: Callable[[Any], str], out: IO[str], *, total: int, show: bool) -> int:
     """Each row of the streamed ``result`` as one line, partition by partition, advancing the progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     written = 0
     columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=not show) as bar:

@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import ipaddress
 import socket
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
-
-import httpcore
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from domain.outbox.webhook_address import IPAddress, Resolver
+
+if TYPE_CHECKING:
+    import httpx
 
 _PINNED: contextvars.ContextVar[tuple[str, tuple[IPAddress, ...]] | None] = contextvars.ContextVar(
     "vigil_webhook_pinned", default=None
@@ -62,61 +63,71 @@ def pinned(host: str, addresses: Sequence[IPAddress]) -> Iterator[None]:
         _PINNED.reset(token)
 
 
-class PinnedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
+@functools.cache
+def _pinned_transport() -> type[httpx.AsyncHTTPTransport]:
+    """The dispatcher's transport class, defined on the first client made: httpx and httpcore (~0.15 s to import)
+    are not loaded by a start that sends no webhook (registration only resolves names)."""
+    import httpcore
+    import httpx
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        pin = _PINNED.get()
-        if pin is None or pin[0] != host or not pin[1]:
-            raise httpcore.ConnectError(f"{host} is not a checked webhook host")
-        failure: Exception | None = None
-        for address in pin[1]:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
+    class PinnedBackend(httpcore.AsyncNetworkBackend):
+        def __init__(self) -> None:
+            self._inner = httpcore.AnyIOBackend()
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("webhooks do not use unix sockets")
+        async def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+            local_address: str | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.AsyncNetworkStream:
+            pin = _PINNED.get()
+            if pin is None or pin[0] != host or not pin[1]:
+                raise httpcore.ConnectError(f"{host} is not a checked webhook host")
+            failure: Exception | None = None
+            for address in pin[1]:
+                try:
+                    return await self._inner.connect_tcp(
+                        str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                    )
+                except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                    failure = exc
+            assert failure is not None
+            raise failure
 
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+        async def connect_unix_socket(
+            self,
+            path: str,
+            timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.AsyncNetworkStream:
+            raise httpcore.ConnectError("webhooks do not use unix sockets")
 
+        async def sleep(self, seconds: float) -> None:
+            await self._inner.sleep(seconds)
 
-class _PinnedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, verify: ssl.SSLContext | bool) -> None:
-        super().__init__(verify=verify)
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
-        # httpx builds its pool without a network backend parameter: the same pool, with ours. (The environment
-        # may still name CA certificates, SSL_CERT_FILE; proxies it names are not used: see pinned_client.)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PinnedBackend(),
-        )
+    class _PinnedTransport(httpx.AsyncHTTPTransport):
+        def __init__(self, verify: ssl.SSLContext | bool) -> None:
+            super().__init__(verify=verify)
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+            # httpx builds its pool without a network backend parameter: the same pool, with ours. (The environment
+            # may still name CA certificates, SSL_CERT_FILE; proxies it names are not used: see pinned_client.)
+            self._pool = httpcore.AsyncConnectionPool(
+                ssl_context=httpx.create_ssl_context(verify=verify),
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=PinnedBackend(),
+            )
+
+    return _PinnedTransport
 
 
 def pinned_client(timeout: float, verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
     """The dispatcher's client: pinned connections, no proxies from the environment, no redirects."""
+    import httpx
+
     return httpx.AsyncClient(
-        transport=_PinnedTransport(verify), timeout=timeout, follow_redirects=False, trust_env=False
+        transport=_pinned_transport()(verify), timeout=timeout, follow_redirects=False, trust_env=False
     )

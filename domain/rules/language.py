@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -81,7 +82,13 @@ COMMENT: /#[^\n]*/
 %ignore COMMENT
 """
 
-_PARSER = Lark(GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
+
+@functools.cache
+def _parser() -> Lark:
+    """The LALR parser, built on the first rule parsed (~40 ms: not at import, so a start that compiles no rule
+    does not pay it)."""
+    return Lark(GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
+
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
@@ -249,7 +256,7 @@ def parse_rule(text: str) -> Rule:
     """Parse rule text. Raises ``RuleSyntaxError`` (or ``RuleDefinitionError`` TOO_LARGE)."""
     _check_size(text)
     try:
-        tree = _PARSER.parse(text)
+        tree = _parser().parse(text)
         rule: Rule = _ToTree().transform(tree)
     except UnexpectedCharacters as error:
         char = text[error.pos_in_stream] if error.pos_in_stream is not None else "?"
