@@ -9,6 +9,7 @@ as arrays through ``unnest``, so a batch of 100 costs the same number of stateme
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
 import enum
@@ -262,6 +263,34 @@ def compile_statement(statement: sa.ClauseElement) -> Compiled:
     compiled = statement.compile(dialect=_ASYNCPG, compile_kwargs={"render_postcompile": True})
     defaults = {name: _stored(value) for name, value in compiled.params.items()}
     return Compiled(compiled.string, tuple(compiled.positiontup or ()), defaults)  # type: ignore[attr-defined]
+
+
+_COMPILED_CACHE_SIZE = 256
+_compiled_by_key: collections.OrderedDict[Any, Any] = collections.OrderedDict()
+
+
+def compile_cached(statement: sa.ClauseElement) -> Compiled:
+    """``compile_statement(statement)``, the same text and values, with the compilation reused for every statement
+    of the same shape: SQLAlchemy's cache key (its own statement cache's) names the shape and carries this
+    statement's bound values, which the cached compilation takes (``construct_params``) and expands (``IN`` lists
+    rendered as one parameter each, as ``render_postcompile`` does). A page built per request (its filters, regions
+    and cursor) was compiled every time: ~0.8 ms of a page's CPU. Statements SQLAlchemy cannot key are compiled
+    as before; at most ``_COMPILED_CACHE_SIZE`` shapes are kept (least recently used dropped)."""
+    key = statement._generate_cache_key()
+    if key is None:
+        return compile_statement(statement)
+    compiled: Any = _compiled_by_key.get(key.key)
+    if compiled is None:
+        compiled = statement.compile(dialect=_ASYNCPG, cache_key=key)
+        _compiled_by_key[key.key] = compiled
+        if len(_compiled_by_key) > _COMPILED_CACHE_SIZE:
+            _compiled_by_key.popitem(last=False)
+    else:
+        _compiled_by_key.move_to_end(key.key)
+    expanded = compiled.construct_expanded_state(compiled.construct_params(extracted_parameters=key.bindparams))
+    values = expanded.parameters
+    names = tuple(expanded.positiontup or ())
+    return Compiled(expanded.statement, names, {name: _stored(values[name]) for name in names})
 
 
 def nulls_as(table: sa.Table, prefix: str) -> list[sa.ColumnElement[Any]]:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from persistence.fast.sql import Pool, compile_statement, entity_from, pg_type
+from persistence.fast.sql import Pool, compile_cached, entity_from, pg_type
 from persistence.mapping import EntityMapping
 from persistence.pagination import Page, keyset, to_page
 
@@ -92,7 +92,7 @@ async def fetch_page(
     sort: str = "created_at",
 ) -> Page[E]:
     """``page`` on the asyncpg pool: one round trip (a session would add a connection check, BEGIN and ROLLBACK)."""
-    compiled = compile_statement(_page_statement(mapping, where, regions, first, after, sort))
+    compiled = compile_cached(_page_statement(mapping, where, regions, first, after, sort))
     rows = await pool.fetch(compiled.sql, *compiled.args())
     return to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
 
