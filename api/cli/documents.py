@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -62,22 +63,28 @@ def _read(path: Path) -> str:
         raise DocumentFileError(f"cannot read {path}: {exc.__class__.__name__}") from None
 
 
-async def register_with(uow: SqlUnitOfWork, documents: list[TrustedDocument]) -> tuple[list[TrustedDocument], int]:
-    from api.graphql.schema import build_schema
+async def register_with(
+    uow: SqlUnitOfWork, documents: list[TrustedDocument], schema: Any = None
+) -> tuple[list[TrustedDocument], int]:
+    """Check ``documents`` against ``schema`` (default: the schema ``build_schema`` makes for the settings), then
+    store those not stored yet."""
+    if schema is None:
+        from api.graphql.schema import build_schema
 
-    return await register(uow, build_schema(Settings()), documents, datetime.now(UTC))
+        schema = build_schema(Settings())
+    return await register(uow, schema, documents, datetime.now(UTC))
 
 
-async def register_console_documents(url: str, paths: list[Path] | None = None) -> int:
+async def register_console_documents(url: str, paths: list[Path] | None = None, schema: Any = None) -> int:
     """Register the console's own operations (``api/console``), or the documents of ``paths``, on the database at
-    ``url``; how many were new."""
+    ``url``; how many were new. ``schema``: the one the app being started serves (else one is built)."""
     from persistence.db import create_engine, create_session_factory
     from persistence.principals import SYSTEM_AUDIT
 
     engine = create_engine(url, pool_size=1)
     try:
         async with SqlUnitOfWork(create_session_factory(engine), SYSTEM_AUDIT) as uow:
-            _, new = await register_with(uow, read_documents(paths or [CONSOLE_DOCUMENTS]))
+            _, new = await register_with(uow, read_documents(paths or [CONSOLE_DOCUMENTS]), schema)
         return new
     finally:
         await engine.dispose()

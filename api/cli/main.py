@@ -127,6 +127,10 @@ def serve(
         if migrate:
             with console.status("Migrating the database to head"):
                 migrations.upgrade_if_behind(database.url)
+        workers = settings.worker_count
+        # One worker: its app is built here, before the console's documents are checked against its schema (not
+        # another one built for them, ~0.1 s). Several: each worker builds its own app.
+        served = create_app(settings, database_url=database.url) if workers == 1 else None
         if seed:
             from api.services.seed import seed_demo
 
@@ -136,7 +140,7 @@ def serve(
             from api.cli.documents import register_console_documents
 
             with console.status("Registering the console's trusted documents"):
-                registered = asyncio.run(register_console_documents(database.url))
+                registered = asyncio.run(register_console_documents(database.url, schema=_graphql_schema(served)))
             console.print(f"[green]trusted documents[/green] {registered} new (api/console)")
         url = f"http://{host}:{port}/graphql"
 
@@ -155,9 +159,8 @@ def serve(
         gc.enable()
         options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "server_header": False}
         options["proxy_headers"] = False
-        workers = settings.worker_count
-        if workers == 1:
-            config = uvicorn.Config(create_app(settings, database_url=database.url), **options)
+        if served is not None:
+            config = uvicorn.Config(served, **options)
             ready_server(config, on_ready=ready).run(sockets=[listener])
         else:  # each worker process builds its own app from the environment (same settings, same database)
             from api.serving import serve_workers
@@ -168,6 +171,14 @@ def serve(
         listener.close()
         if database is not None:
             database.close()
+
+
+def _graphql_schema(app: Any) -> Any:
+    """The schema ``app`` serves on /graphql (None without one, or without an app)."""
+    for route in getattr(app, "routes", ()):
+        if getattr(route, "path", None) == "/graphql":
+            return getattr(route.endpoint, "schema", None)
+    return None
 
 
 def ready_server(config: Any, on_ready: Callable[[], None]) -> Any:

@@ -1,6 +1,6 @@
 """What `vigil serve` does not do at start (`make run` is ready in <= 1.5 s): import what only some paths need
-(an HTTP client, JWT verification, the rules language's parser), or let the garbage collector walk what the CLI's
-import built."""
+(an HTTP client, JWT verification, the rules language's parser), let the garbage collector walk what the CLI's
+import built, or build a second schema to check the console's documents against."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from api.cli.main import _graphql_schema
+from api.settings import Environment, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,3 +68,15 @@ def test_the_entry_point_freezes_what_the_cli_import_built_before_the_collector_
     )
     assert seen["enabled"] is True
     assert seen["frozen"] > 50_000  # the CLI's modules, tables and types: no collection walks them again
+
+
+def test_serve_checks_the_console_documents_against_the_schema_its_app_serves() -> None:
+    from api.app import VigilGraphQL, create_app
+
+    app = create_app(Settings(env=Environment.TEST), database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    endpoints = [e for e in (getattr(route, "endpoint", None) for route in app.routes) if isinstance(e, VigilGraphQL)]
+    assert len(endpoints) == 1
+    schema = _graphql_schema(app)
+    assert schema is endpoints[0].schema
+    assert callable(getattr(schema, "validate_document", None))
+    assert _graphql_schema(None) is None  # several workers: no app in serve, the documents get a schema of their own
