@@ -25,9 +25,14 @@ class Page(Generic[T]):
     has_previous: bool
 
 
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(..., separators=(",", ":"))``'s encoder, built once: ``json.dumps`` with an option builds one per call,
+and a page encodes a cursor per row."""
+
+
 def encode_cursor(sort_value: Any, row_id: uuid.UUID | int | str) -> str:
     value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
-    raw = json.dumps([value, str(row_id)], separators=(",", ":")).encode()
+    raw = _CURSOR_JSON.encode([value, str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
