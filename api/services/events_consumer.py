@@ -34,7 +34,7 @@ from nats.js.errors import NotFoundError
 from domain.clock import Clock, SystemClock
 from domain.errors import DomainError
 from domain.region import Region
-from domain.services.events import Accepted, EventLog, SubmitEvent, submit_events
+from domain.services.events import Accepted, EventLog, SubmitEvent, make_submit_event, submit_events
 
 log = logging.getLogger("vigil.consume")
 
@@ -83,14 +83,7 @@ def parse_message(data: bytes, headers: dict[str, str] | None, index: int) -> Su
         return DomainError.invalid_input("occurredAt must be an ISO 8601 time", f"events[{index}].occurredAt")
     if not isinstance(key, str) or not isinstance(body.get("type"), str):
         return DomainError.invalid_input("type and idempotencyKey are strings", f"events[{index}]")
-    return SubmitEvent(
-        type=body["type"],
-        region=region,
-        entities=entities,
-        attributes=attributes,
-        occurred_at=occurred,
-        idempotency_key=key,
-    )
+    return make_submit_event(body["type"], region, entities, attributes, occurred, key)
 
 
 _NO_MESSAGES, _REQUEST_TIMEOUT, _CONFLICT, _CONTROL = "404", "408", "409", "100"

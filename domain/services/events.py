@@ -73,7 +73,7 @@ _ESCAPE: Final[Callable[[str], str]] = json.encoder.encode_basestring
 _ESCAPE_ASCII: Final[Callable[[str], str]] = json.encoder.encode_basestring_ascii
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubmitEvent:
     type: str
     region: Region
@@ -118,6 +118,27 @@ _EVENT_SLOTS = _slot_setters(
 )
 _NEW_EVENT_SLOTS = _slot_setters(NewEvent, ("id", "event", "digest", "attributes_json"))
 _ACCEPTED_SLOTS = _slot_setters(Accepted, ("event_id", "event", "duplicate"))
+_SUBMIT_SLOTS = _slot_setters(
+    SubmitEvent, ("type", "region", "entities", "attributes", "occurred_at", "idempotency_key")
+)
+
+
+def make_submit_event(
+    type: str, region: Region, entities: Mapping[str, str], attributes: Mapping[str, object], at: datetime, key: str
+) -> SubmitEvent:
+    """``SubmitEvent(type, region, entities, attributes, at, key)``, made by setting its slots (see ``make_event``):
+    for the commands of a batch (``submitEvents``, ``vigil consume``)."""
+    if _SUBMIT_SLOTS is None:
+        return SubmitEvent(type, region, entities, attributes, at, key)
+    made: SubmitEvent = _new_object(SubmitEvent)
+    set_type, set_region, set_entities, set_attributes, set_at, set_key = _SUBMIT_SLOTS
+    set_type(made, type)
+    set_region(made, region)
+    set_entities(made, entities)
+    set_attributes(made, attributes)
+    set_at(made, at)
+    set_key(made, key)
+    return made
 
 
 def make_event(

@@ -22,7 +22,7 @@ from api.graphql.shared.common import Error, MutationError, error_from
 from authz.permissions import Permission
 from domain.errors import DomainError
 from domain.region import Region
-from domain.services.events import BATCH_MAX, Accepted, SubmitEvent, submit_events
+from domain.services.events import BATCH_MAX, Accepted, SubmitEvent, make_submit_event, submit_events
 from persistence.events import PostgresEventLog
 
 
@@ -120,14 +120,7 @@ def event_command(item: SubmitEventInput, index: int) -> SubmitEvent:
     attributes: Any = {} if item.attributes is None else item.attributes
     if not isinstance(attributes, dict):
         raise DomainError.invalid_input("attributes must be a JSON object", f"events[{index}].attributes")
-    return SubmitEvent(
-        type=item.type,
-        region=item.region,
-        entities=entities,
-        attributes=attributes,
-        occurred_at=item.occurred_at,
-        idempotency_key=item.idempotency_key,
-    )
+    return make_submit_event(item.type, item.region, entities, attributes, item.occurred_at, item.idempotency_key)
 
 
 def _result(outcome: Accepted | DomainError, hits: Counter[uuid.UUID]) -> SubmitEventSuccess | Error:
@@ -160,7 +153,7 @@ class EventMutation:
             except DomainError as exc:
                 commands.append(exc)
         permissions = context.permissions
-        regions = {c.region.value for c in commands if isinstance(c, SubmitEvent)}
+        regions = {r.value for r in {c.region for c in commands if isinstance(c, SubmitEvent)}}  # value: a property
         backlog = "submitEvents" if await rules_in(context, regions) else None  # the rules' note, in the append
         log = PostgresEventLog(context.pool, audit_context(context, "submitEvents"), backlog=backlog)
         outcomes = await submit_events(

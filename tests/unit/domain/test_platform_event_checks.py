@@ -26,6 +26,7 @@ from domain.services.events import (
     _COMPACT_JSON,
     _EVENT_SLOTS,
     _NEW_EVENT_SLOTS,
+    _SUBMIT_SLOTS,
     _UUID_BY_INT,
     ATTRIBUTES_MAX_BYTES,
     ENTITY_ID_MAX,
@@ -47,6 +48,7 @@ from domain.services.events import (
     make_accepted,
     make_event,
     make_new_event,
+    make_submit_event,
 )
 
 NOW = datetime(2026, 12, 6, 9, tzinfo=UTC)
@@ -294,10 +296,21 @@ def test_the_slot_makers_make_what_the_constructors_make(
     assert type(accepted) is Accepted
     assert accepted == accepted_built
     assert _all_slots(accepted) == _all_slots(accepted_built)
-    for obj in (made, new, accepted):
+    region = Region.EU
+    command = make_submit_event(event_type, region, entities, attributes, at, key)
+    command_built = SubmitEvent(event_type, region, entities, attributes, at, key)
+    assert type(command) is SubmitEvent
+    assert command == command_built
+    assert _all_slots(command) == _all_slots(command_built)
+    for obj in (made, new, accepted, command):
         with pytest.raises(dataclasses.FrozenInstanceError):
             obj.__setattr__(dataclasses.fields(obj)[0].name, None)
-    assert None not in (_EVENT_SLOTS, _NEW_EVENT_SLOTS, _ACCEPTED_SLOTS)  # the fast path is the one that runs
+    assert None not in (
+        _EVENT_SLOTS,
+        _NEW_EVENT_SLOTS,
+        _ACCEPTED_SLOTS,
+        _SUBMIT_SLOTS,
+    )  # the fast path is the one that runs
 
 
 def test_a_class_whose_fields_are_not_its_slots_is_made_by_its_constructor() -> None:
