@@ -1,8 +1,9 @@
 """Platform-event intake with the rules engine over HTTP and NATS, each figure beside a baseline of the same run.
 
 - ``submitEvents`` (the shipped ``api/console/SubmitEvents.graphql``, sent by its id as a trusted, compiled
-  document; ``--ad-hoc`` sends its text), 1,000 events per batch, 8 clients, no rule active, against plain asyncpg multi-row INSERTs of
-  the same kind of events into the same table (``platform_events``) at 8 clients (``bench.events_raw``);
+  document; ``--ad-hoc`` sends its text), 1,000 events per batch, 8 clients, no rule active, against plain asyncpg
+  multi-row INSERTs of the same kind of events into the same table (``platform_events``) at 8 clients
+  (``bench.events_raw``);
 - the same with 200 LIVE rules (``bench.rules``' 200 conditions over its 40 keyword lists of 10,000 terms, 20
   regexes, counters, signals, facts and labels), against the no-rules rate of the same run, and in events/s;
 - what the counters cost: the rules leg with its counters in Redis (``VIGIL_REDIS_URL``), and in PostgreSQL,
