@@ -129,8 +129,8 @@ async def _seed(gql: GraphQLClient, db_url: str) -> World:
     )
 
 
-_EU_VIDEOS = ("new-0", "new-1", "new-2", "reported", "decide", "bulk-0", "bulk-1", "bulk-2", "claim-0", "claim-1")
-_EU_VIDEOS += ("signal",)
+_EU_VIDEOS: tuple[str, ...] = ("new-0", "new-1", "new-2", "reported", "decide", "bulk-0", "bulk-1", "bulk-2")
+_EU_VIDEOS += ("claim-0", "claim-1", "signal")
 
 
 def _global(kind: str, id: uuid.UUID) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -92,4 +92,4 @@ async def seed_cases(db_url: str, queue_id: str, n: int, *, region: str = "US") 
             await session.execute(sa.insert(cases), rows)
     finally:
         await engine.dispose()
-    return [r["id"] for r in rows]
+    return [cast(uuid.UUID, r["id"]) for r in rows]
