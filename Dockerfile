@@ -18,7 +18,8 @@ COPY migrations ./migrations
 # build backend is only needed here, and is removed from the virtualenv afterwards.
 RUN /opt/vigil/bin/pip install setuptools \
     && /opt/vigil/bin/pip install --no-deps --no-build-isolation -e . \
-    && /opt/vigil/bin/pip uninstall -y setuptools
+    && /opt/vigil/bin/pip uninstall -y setuptools \
+    && /opt/vigil/bin/python -m compileall -q api domain persistence authz migrations > /dev/null
 
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/vigil/bin:$PATH

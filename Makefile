@@ -39,6 +39,7 @@ venv-locked:
 	  echo "installing the locked dependencies into $(VENV)"; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; \
+	  $(BIN)/python -m compileall -q api domain persistence authz migrations > /dev/null; \
 	  rm -f $(VENV)/.installed-*; \
 	  touch $(STAMP); \
 	fi

@@ -51,9 +51,9 @@ def test_two_concurrent_installs_take_turns_and_install_once(tmp_path: Path) -> 
     assert [first.returncode, second.returncode] == [0, 0], outputs
     events = log.read_text().split()
     steps = [events[i : i + 4] for i in range(0, len(events), 4)]
-    # One install of two pip steps (dependencies, then the project), each finished before the next began.
-    assert len(events) == 8, events
-    assert [(s[0], s[2]) for s in steps] == [("start", "end")] * 2, events
+    # One install of three steps (dependencies, the project, its bytecode), each finished before the next began.
+    assert len(events) == 12, events
+    assert [(s[0], s[2]) for s in steps] == [("start", "end")] * 3, events
     assert [s[1] for s in steps] == [s[3] for s in steps], events
     assert len(list(tmp_path.glob(".venv/.installed-*"))) == 1
 
