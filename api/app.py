@@ -27,7 +27,7 @@ from api.bootstrap import DatabaseHandle, resolve_database
 from api.graphql.compiler import install_compiled_execution
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
-from api.graphql.limits.json_values import fast_json_loads, json_depth
+from api.graphql.limits.json_values import decode, remember_checked
 from api.graphql.schema import build_schema
 from api.http_negotiation import GraphQLResponseMiddleware
 from api.lifecycle import Jobs, Resources, start_jobs, stop_jobs
@@ -136,16 +136,15 @@ class VigilGraphQL(GraphQL[Any, None]):
             except UnicodeDecodeError:
                 raise Refused(400, "BAD_REQUEST", "the request body is not valid UTF-8") from None
         try:
-            value = fast_json_loads(data)
+            value, depth, plain = decode(data)
         except RecursionError:
-            value = None
-            too_deep = True
+            depth, plain = self.settings.max_json_depth + 1, False
         except ValueError:
             raise Refused(400, "BAD_REQUEST", "the request body is not valid JSON") from None
-        else:
-            too_deep = json_depth(value) > self.settings.max_json_depth
-        if too_deep:
+        if depth > self.settings.max_json_depth:
             raise Refused(400, "BAD_REQUEST", f"JSON nested deeper than {self.settings.max_json_depth} levels")
+        if plain:
+            remember_checked(value)
         return value
 
     def encode_json(self, data: object) -> str | bytes:

@@ -85,3 +85,26 @@ async def test_ordinary_unicode_is_stored(db_url: str, gql: GraphQLClient) -> No
     platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
     body = await gql(flows.UPSERT_ACCOUNT, _account_input(displayName="Zoë 🛡️ 中文"), token=platform)
     assert body["data"]["upsertAccount"]["__typename"] == "UpsertAccountSuccess", body
+
+
+async def test_plain_variables_are_checked_once_and_nul_ones_still_refused(
+    db_url: str, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body's decoding found the variables plain (orjson, no NUL escape, within the depth limit): the GraphQL
+    layer's variables check does not walk them again. With a NUL it does, and refuses them."""
+    from api.graphql.limits import characters
+
+    walks: list[object] = []
+    real = characters.json_depth
+    monkeypatch.setattr(characters, "json_depth", lambda value: walks.append(value) or real(value))
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "*")
+    headers = {"Authorization": f"Bearer {platform}", "Content-Type": "application/json"}
+
+    plain = json.dumps({"query": flows.UPSERT_ACCOUNT, "variables": _account_input(externalId="plain-1")})
+    body = (await http.post("/graphql", content=plain.encode(), headers=headers)).json()
+    assert body["data"]["upsertAccount"]["__typename"] == "UpsertAccountSuccess", body
+    assert walks == []
+
+    nul = json.dumps({"query": flows.UPSERT_ACCOUNT, "variables": _account_input(externalId="a\u0000b")})
+    body = (await http.post("/graphql", content=nul.encode(), headers=headers)).json()
+    assert _refusal(body)["extensions"]["field"] == "$input.externalId"

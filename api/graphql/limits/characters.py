@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from graphql import ASTValidationRule, GraphQLError, StringValueNode
 
-from api.graphql.limits.json_values import json_depth
+from api.graphql.limits.json_values import json_depth, was_checked
 
 SHOWN_PREFIX = 40
 """Error messages quote at most this many characters of anything the client sent."""
@@ -39,10 +39,12 @@ def unstorable_variable(variables: Mapping[str, Any] | None, max_depth: int) -> 
     """The first string in ``variables`` (keys included) that PostgreSQL could not store, or the first value nested
     deeper than ``max_depth``, as an error naming it.
 
-    Most requests hold neither: one orjson encoding (which refuses an unpaired surrogate and spells NUL ``\\u0000``)
-    and a depth walk over the containers tell so without building a path per value; only a request that fails them
-    is walked value by value for the path the error names."""
-    if not variables:
+    Most requests hold neither. Variables decoded from this request's body or parameters and found plain there
+    (``json_values.decode``: the body's depth within the limit, decoded by orjson, no NUL escape) are not looked at
+    again; for others, one orjson encoding (which refuses an unpaired surrogate and spells NUL ``\\u0000``) and a
+    depth walk over the containers tell so without building a path per value. Only variables that fail them are
+    walked value by value for the path the error names."""
+    if not variables or was_checked(variables):
         return None
     try:
         encoded = orjson.dumps(variables)

@@ -3,6 +3,7 @@ check) against the reference each replaces, on the same generated inputs: every 
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 from typing import Any
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.graphql.limits.characters import first_unstorable, unstorable_variable
-from api.graphql.limits.json_values import fast_json_loads, json_depth
+from api.graphql.limits.json_values import decode, fast_json_loads, json_depth, remember_checked, was_checked
 
 # Strings with what PostgreSQL refuses (NUL, unpaired surrogates) and what merely looks like it (a written \u0000).
 TEXT = st.text(alphabet=st.sampled_from(["a", "é", "\x00", "\ud800", "\udfff", "\\", "u", "0", '"', "😀"]), max_size=6)
@@ -89,3 +90,45 @@ def test_the_variables_check_answers_as_the_walk_does(variables: dict[str, Any],
     assert (fast is None) == (walked is None)
     if fast is not None and walked is not None:
         assert (fast.message, fast.extensions) == (walked.message, walked.extensions)
+
+
+@settings(max_examples=400, deadline=None)
+@given(VALUES, st.sampled_from([" ", ""]))
+def test_decode_gives_the_value_its_depth_and_whether_it_is_plain(value: Any, space: str) -> None:
+    """``decode``'s one walk: the standard library's value, the reference depth, and ``plain`` only for a value with
+    nothing PostgreSQL cannot store (what lets the variables check skip it)."""
+    text = json.dumps(value, separators=("," + space, ":" + space))
+    decoded, depth, plain = decode(text)
+    expected = json.loads(text)
+    assert same(decoded, expected)
+    assert depth == reference_depth(expected)
+    if plain:
+        assert first_unstorable({"v": decoded}, depth + 1) is None
+
+
+def test_a_long_integer_beside_floats_is_the_standard_library_s_and_not_plain() -> None:
+    for text in ["[1.5, 123456789012345678901]", '{"a": 0.25, "b": "x", "c": [18446744073709551616]}']:
+        value, depth, plain = decode(text)
+        assert same(value, json.loads(text))
+        assert not plain
+        assert depth == reference_depth(value)
+    # a long run of digits in a string, no float anywhere: orjson's value is the same, and kept
+    value, _, plain = decode('{"id": "12345678901234567890123"}')
+    assert value == {"id": "12345678901234567890123"}
+    assert plain
+    assert not decode('["\\u0000"]')[2]
+
+
+def test_only_the_checked_values_and_their_variables_are_skipped() -> None:
+    def run() -> None:
+        body = {"query": "q", "variables": {"a": ["\x00"]}}  # as if checked: the skip trusts the mark, nothing else
+        twin = {"a": ["\x00"]}
+        assert unstorable_variable(body["variables"], 8) is not None
+        remember_checked(body)
+        assert was_checked(body["variables"])
+        assert unstorable_variable(body["variables"], 8) is None
+        assert not was_checked(twin)
+        assert unstorable_variable(twin, 8) is not None
+
+    contextvars.Context().run(run)
+    assert not was_checked({"a": 1})  # another context (another request) sees none of them
