@@ -81,3 +81,34 @@ async def test_each_position_gets_its_outcome_whatever_the_mix(db_url: str) -> N
     }
     assert len(by_batch) == 2 + 2 + 2
     assert uuid.UUID(second_us["batch_id"]) == log2.batch_id
+
+
+async def test_what_is_stored_is_what_was_sent_to_the_microsecond_and_character(db_url: str) -> None:
+    """The batch travels as one JSON parameter: ids, keys, entity ids and attributes with quotes, backslashes,
+    non-ASCII and astral characters, numbers past 64 bits, and times with fractions and offsets come back equal."""
+    from dateutil import tz
+
+    odd = 'q"uo\\te é 😀 \u2028 </script>'
+    at = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=tz.tzoffset(None, -5 * 3600 - 30 * 60))
+    attributes = {"text": odd, "n": 2**70, "f": 0.1, "ok": True, "none": None, "tags": [odd, "b"]}
+    command = SubmitEvent("content.posted", Region.EU, {"account": odd, "content": "c-ø"}, attributes, at, odd)
+    new = check_event(command, index=0, now=datetime(2026, 12, 2, tzinfo=UTC), may_submit=lambda _: True)
+    pool = await create_pool(db_url, size=1)
+    try:
+        [accepted] = await PostgresEventLog(pool, AUDIT).append([new], "s-odd", NOW)
+    finally:
+        await pool.close()
+    assert accepted is not None
+    [row] = await fetch(
+        db_url,
+        "SELECT e.id, e.region, e.type, e.idempotency_key, e.occurred_at, e.entities::text, e.attributes::text,"
+        " k.digest, k.occurred_at AS key_at FROM platform_events e"
+        " JOIN platform_event_keys k ON k.event_id = e.id WHERE e.source_id = 's-odd'",
+    )
+    assert row["id"] == new.id
+    assert (row["region"], row["type"], row["idempotency_key"]) == ("EU", "content.posted", odd)
+    assert row["occurred_at"] == at
+    assert row["key_at"] == at
+    assert json.loads(row["entities"]) == {"account": odd, "content": "c-ø"}
+    assert json.loads(row["attributes"]) == attributes
+    assert row["digest"] == new.digest
