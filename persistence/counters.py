@@ -16,6 +16,7 @@ from typing import Final
 import asyncpg
 
 from domain.rules.ports import CounterKey, CounterRecord, CounterStore
+from persistence.fast.sql import json_column
 
 RETENTION: Final = timedelta(days=31)
 """Members older than this are pruned: no window is longer."""
@@ -23,14 +24,20 @@ MEMBER_MAX: Final = 400
 
 _RECORD = """
 INSERT INTO counter_members (source, entity_kind, entity_id, member, at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+SELECT source, kind, id, member, at::timestamptz
+FROM ROWS FROM (json_array_elements_text($1::json), json_array_elements_text($2::json),
+                json_array_elements_text($3::json), json_array_elements_text($4::json),
+                json_array_elements_text($5::json)) AS u(source, kind, id, member, at)
 ON CONFLICT (source, entity_kind, entity_id, member) DO UPDATE SET at = GREATEST(counter_members.at, EXCLUDED.at)
 """
 _READ = """
 SELECT u.i, (SELECT count(*) FROM counter_members m
              WHERE m.source = u.source AND m.entity_kind = u.kind AND m.entity_id = u.id
                AND m.at > $5::timestamptz - make_interval(secs => u.w) AND m.at <= $5::timestamptz) AS n
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS u(source, kind, id, w, i)
+FROM (SELECT source, kind, id, w::int AS w, i
+      FROM ROWS FROM (json_array_elements_text($1::json), json_array_elements_text($2::json),
+                      json_array_elements_text($3::json), json_array_elements_text($4::json))
+           WITH ORDINALITY AS u(source, kind, id, w, i)) AS u
 """
 
 
@@ -61,14 +68,8 @@ class PostgresCounterStore:
             return
         keys = sorted(rows)  # a stable order: concurrent batches upsert shared rows without deadlocking
         async with self._pool.acquire() as conn:
-            await conn.execute(
-                _RECORD,
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-                [k[2] for k in keys],
-                [k[3] for k in keys],
-                [rows[k] for k in keys],
-            )
+            columns = [json_column([k[i] for k in keys]) for i in range(4)]  # see json_column
+            await conn.execute(_RECORD, *columns, json_column([rows[k] for k in keys]))
 
     async def read(self, keys: Iterable[CounterKey], now: datetime) -> Mapping[CounterKey, int]:
         wanted = sorted(set(keys))
@@ -77,10 +78,10 @@ class PostgresCounterStore:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 _READ,
-                [k.source for k in wanted],
-                [k.entity_kind for k in wanted],
-                [k.entity_id for k in wanted],
-                [k.window_seconds for k in wanted],
+                json_column([k.source for k in wanted]),
+                json_column([k.entity_kind for k in wanted]),
+                json_column([k.entity_id for k in wanted]),
+                json_column([k.window_seconds for k in wanted]),
                 now,
             )
         return {wanted[row["i"] - 1]: row["n"] for row in rows}

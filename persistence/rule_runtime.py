@@ -26,7 +26,7 @@ from domain.rules import ListIndex, ListKind, ListSnapshot, RuleError, RuleSet, 
 from domain.rules.ports import EntityFacts
 from domain.services.rule_runs import ActionResult, ActiveRule, HitRecord, LoadedRules, Outcome
 from domain.services.rules import RuleState, catalogue
-from persistence.fast.sql import unrecorded
+from persistence.fast.sql import json_column, unrecorded
 from persistence.rules import DEFAULT_SIGNALS
 
 log = logging.getLogger("vigil.rules")
@@ -54,24 +54,29 @@ FROM named_lists l LEFT JOIN named_list_entries e ON e.list_id = l.id AND e.remo
 WHERE l.region = ANY($1::text[])
 GROUP BY l.id
 """
-_FACTS = """
-WITH w AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id))
+_WANTED = (
+    "ROWS FROM (json_array_elements_text($1::json), json_array_elements_text($2::json),"
+    " json_array_elements_text($3::json)) AS w(region, kind, id)"
+)
+"""The wanted entities, $1-$3 (``_json_columns``): region, kind and external id side by side."""
+_FACTS = f"""
+WITH w AS (SELECT * FROM {_WANTED})
 SELECT w.region, w.kind, w.id, a.created_at, a.status::text AS status FROM w
   JOIN accounts a ON w.kind = 'account' AND a.region = w.region AND a.external_id = w.id
 UNION ALL SELECT w.region, w.kind, w.id, c.created_at, c.visibility::text FROM w
   JOIN contents c ON w.kind = 'content' AND c.region = w.region AND c.external_id = w.id
 UNION ALL SELECT w.region, w.kind, w.id, d.created_at, d.review_status::text FROM w
   JOIN ads d ON w.kind = 'ad' AND d.region = w.region AND d.external_id = w.id
-"""
-_LABELS = """
+"""  # noqa: S608 (constants only)
+_LABELS = f"""
 SELECT l.region, l.entity_kind, l.entity_id, array_agg(l.name) AS names
-FROM labels l JOIN unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id)
+FROM labels l JOIN {_WANTED}
   ON l.region = w.region AND l.entity_kind = w.kind AND l.entity_id = w.id
 WHERE l.expires_at IS NULL OR l.expires_at > $4
 GROUP BY l.region, l.entity_kind, l.entity_id
-"""
-_SNOOZED = """
-WITH w AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id)),
+"""  # noqa: S608 (constants only)
+_SNOOZED = f"""
+WITH w AS (SELECT * FROM {_WANTED}),
 subjects AS (
   SELECT w.region, w.kind, w.id, a.id AS subject_id FROM w
     JOIN accounts a ON w.kind = 'account' AND a.region = w.region AND a.external_id = w.id
@@ -87,7 +92,7 @@ UNION
 SELECT subjects.region, subjects.kind, subjects.id FROM subjects
 WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.subject_id = subjects.subject_id AND NOT d.automated
               AND d.decided_at > $4 - make_interval(days => $5))
-"""
+"""  # noqa: S608 (constants only)
 _TALLY = """
 INSERT INTO rule_action_tallies AS t (day, region, rule_id, action_kind, count) VALUES ($1, $2, $3, $4, 1)
 ON CONFLICT (day, region, rule_id, action_kind) DO UPDATE SET count = t.count + 1 WHERE t.count < $5
@@ -150,6 +155,11 @@ WHERE u.count > 0 AND t.day = $1 AND t.region = u.region AND t.rule_id = u.rule_
 def _columns(wanted: Iterable[tuple[str, str, str]]) -> tuple[list[str], list[str], list[str]]:
     rows = sorted(set(wanted))
     return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+def _json_columns(*columns: list[str]) -> list[str]:
+    """The (region, kind, id) columns as the statements' ``ROWS FROM (json_array_elements_text(...) ...)`` take them."""
+    return [json_column(c) for c in columns]
 
 
 async def load_rules(pool: asyncpg.Pool, now: datetime) -> LoadedRules:
@@ -290,8 +300,9 @@ async def fetch_facts(
     Vigil has not heard of yet has its region and labels only."""
     regions, kinds, ids = _columns(wanted)
     async with pool.acquire() as conn:
-        records = await conn.fetch(_FACTS, regions, kinds, ids)
-        labelled = await conn.fetch(_LABELS, regions, kinds, ids, now)
+        columns = _json_columns(regions, kinds, ids)
+        records = await conn.fetch(_FACTS, *columns)
+        labelled = await conn.fetch(_LABELS, *columns, now)
     labels = {(r["region"], r["entity_kind"], r["entity_id"]): frozenset(r["names"]) for r in labelled}
     found = {(r["region"], r["kind"], r["id"]): r for r in records}
     facts: dict[tuple[str, str, str], EntityFacts] = {}
@@ -310,9 +321,9 @@ async def fetch_facts(
 async def snoozed(
     pool: asyncpg.Pool, wanted: Iterable[tuple[str, str, str]], now: datetime
 ) -> set[tuple[str, str, str]]:
-    regions, kinds, ids = _columns(wanted)
+    columns = _json_columns(*_columns(wanted))
     async with pool.acquire() as conn:
-        rows = await conn.fetch(_SNOOZED, regions, kinds, ids, now, SNOOZE_DAYS)
+        rows = await conn.fetch(_SNOOZED, *columns, now, SNOOZE_DAYS)
     return {(r["region"], r["entity_kind"], r["entity_id"]) for r in rows}
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.errors import DomainError
 from domain.rule_quality import DEFAULT_SAMPLE_BP
+from persistence.fast.sql import json_column
 from persistence.tables.backtests import rule_audit_rates, rule_hit_reviews, rule_snoozes
 from persistence.uow import RecordKind, SqlUnitOfWork, Subject
 
@@ -324,7 +325,8 @@ async def set_audit_rate(uow: SqlUnitOfWork, rule_id: uuid.UUID, region: str, ve
 
 _RULE_SNOOZED = """
 SELECT s.rule_id, s.region, s.entity_kind, s.entity_id FROM rule_snoozes s
-JOIN unnest($1::text[], $2::text[], $3::text[]) AS w(region, kind, id)
+JOIN ROWS FROM (json_array_elements_text($1::json), json_array_elements_text($2::json),
+               json_array_elements_text($3::json)) AS w(region, kind, id)
   ON s.region = w.region AND s.entity_kind = w.kind AND s.entity_id = w.id
 WHERE s.until > $4
 """
@@ -336,7 +338,8 @@ async def rule_snoozed(
     """(rule id, region, kind, id) of the wanted entities some rule is snoozed for."""
     rows = sorted(set(wanted))
     async with pool.acquire() as conn:
-        found = await conn.fetch(_RULE_SNOOZED, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], now)
+        columns = [json_column([r[i] for r in rows]) for i in range(3)]  # see json_column: no per-value encoding
+        found = await conn.fetch(_RULE_SNOOZED, *columns, now)
     return {(str(r["rule_id"]), r["region"], r["entity_kind"], r["entity_id"]) for r in found}
 
 
