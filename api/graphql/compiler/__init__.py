@@ -5,7 +5,9 @@ the schema; ``codegen``: Python generated from them; ``runtime``: the helpers it
 and run without graphql-core's interpretation: no field collection per object, no resolve-info object for plain
 leaves, no ``complete_value`` dispatch, no coercion of literal arguments per request; a request's variables are
 coerced by a function generated once per operation (``variables``), graphql-core coercing them only where it gives
-up (refused or unusual values: the errors stay graphql-core's own). Everything around execution
+up (refused or unusual values: the errors stay graphql-core's own); strawberry's union and ``is_type_of`` answers are
+kept per class where they are provably the class's (``classes``: a value cast, or carrying another definition, is
+still asked). Everything around execution
 is unchanged (strawberry's request pipeline: parser cache, validation, cost limit, the deadline, error masking and
 formatting, the extensions' results): ``CompiledExecution`` takes the place of graphql-core's ``execute`` function,
 and only for a request that runs a trusted document (``api.trusted_documents.trusted_document``).
@@ -58,6 +60,7 @@ class CompiledExecution:
         self.documents = LRU(size)  # document id -> the @skip/@include variables its plans depend on
         self.variables = LRU(size)  # (document id, operation name) -> its variables' compiled coercion
         self.fast_variables = True  # False: graphql-core coerces every request's variables (bench.variables)
+        self.class_answers = True  # False: plans compiled from now on ask strawberry's unions for every value
         self.variable_fallbacks = 0  # requests whose variables graphql-core coerced (refused, or unusual)
         self.fallbacks: Counter[str] = Counter()
         self.compiled = 0
@@ -176,6 +179,7 @@ class CompiledExecution:
                 deadline=hasattr(executor_class, "past_deadline"),
                 timeout=self.timeout,
                 executor=ex,
+                classes=self.class_answers,
             )
         except Unsupported as unsupported:
             return _Fallback(str(unsupported))

@@ -5,7 +5,8 @@ awaitable``: its fields unrolled in collection order, a plain leaf read as an at
 ``__typename`` a constant, a record's own object or list attribute read (strawberry's default resolver is not
 called), a resolver called with its literal arguments coerced at compile time (those naming
 variables are coerced per request, as graphql-core does) and its value completed by a function generated for its
-return type (non-null check, list, leaf, object, abstract type). Anything else (introspection fields, a leaf that
+return type (non-null check, list, leaf, object, abstract type; strawberry's union and ``is_type_of`` answers kept
+per class where they are the class's, ``classes``). Anything else (introspection fields, a leaf that
 is null or refused by its type) calls graphql-core's own ``execute_field``, which answers it the ordinary way.
 
 The generated text holds only names this module makes (``_s3``, ``_k12``) and Python keywords: every value that
@@ -22,11 +23,12 @@ from graphql import GraphQLObjectType, GraphQLUnionType, Undefined
 from graphql.execution.executor import default_field_resolver
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
-from graphql.type.scalars import serialize_id, serialize_string
+from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, serialize_id, serialize_int, serialize_string
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.union import StrawberryUnion
 
 from api.graphql.compiler import runtime
+from api.graphql.compiler.classes import CAST, strawberry_is_type_of, strawberry_union
 from api.graphql.compiler.plan import Completion, FieldPlan, OperationPlan, Selection
 from api.graphql.compiler.runtime import strawberry_resolve_info
 from api.graphql.execution import ENUM_TABLES, SELF_INFO_CALLS, ExecutionTimedOut, output_coercion
@@ -35,7 +37,13 @@ from api.graphql.shared.build import READ_VIEWS
 
 class Generator:
     def __init__(
-        self, *, is_awaitable: Callable[[Any], bool], deadline: bool, timeout: float, executor: Any = None
+        self,
+        *,
+        is_awaitable: Callable[[Any], bool],
+        deadline: bool,
+        timeout: float,
+        executor: Any = None,
+        classes: bool = True,
     ) -> None:
         self.executor = executor
         self.lines: list[str] = []
@@ -55,12 +63,15 @@ class Generator:
             "complete_object": runtime.complete_object,
             "complete_object_matched": runtime.complete_object_matched,
             "complete_abstract": runtime.complete_abstract,
+            "is_type_of_learning": runtime.is_type_of_learning,
+            "CAST": CAST,
             "execute_serially": runtime.execute_serially,
             "view_of": READ_VIEWS.get,
             "TimedOut": ExecutionTimedOut,
             "TIMEOUT": timeout,
         }
         self.deadline = deadline
+        self.classes = classes
         self.counter = 0
 
     def name(self, prefix: str) -> str:
@@ -256,10 +267,13 @@ class Generator:
 
     def leaf_shortcut(self, coerce: Any, value: str) -> tuple[str, str] | None:
         """(condition, expression): where ``coerce(value)`` is known without the call. A ``str`` is its own
-        ``String`` and ``ID``; a member of a strawberry enum is its name in the table ``output_coercion`` made
-        (what ``coerce_member`` answers, inline)."""
+        ``String`` and ``ID``; an ``int`` within 32 bits its own ``Int`` (``serialize_int`` answers ``int(value)``,
+        the same object); a member of a strawberry enum is its name in the table ``output_coercion`` made (what
+        ``coerce_member`` answers, inline)."""
         if coerce is serialize_string or coerce is serialize_id:
             return f"{value}.__class__ is str", value
+        if coerce is serialize_int:
+            return f"{value}.__class__ is int and {int(GRAPHQL_MIN_INT)} <= {value} <= {int(GRAPHQL_MAX_INT)}", value
         table = _registered(ENUM_TABLES, coerce)
         if table is None:
             return None
@@ -333,12 +347,22 @@ class Generator:
             if is_type_of is None:
                 return [], f"{select}(ex, result, path)"
             check = self.const(is_type_of)
+            if self.classes and strawberry_is_type_of(is_type_of):  # its answer kept per class when it is one
+                memo = self.const({})
+                check = f"is_type_of_learning({memo}, {type_}, result, info)"
+                known = (
+                    f"(known := {memo}.get(type(result))) is not None"
+                    " and result.__strawberry_definition__ is known and getattr(result, CAST, None) is None"
+                )
+                check = f"True if {known} else {check}"
+            else:
+                check = f"{check}(result, info)"
             definition = _default_is_type_of(completion.selection.type)
             if definition is None:
-                test = f"matches = {check}(result, info)"
+                test = f"matches = {check}"
             else:  # strawberry's own is_type_of: true of the type's read views
                 view = self.const(definition)
-                test = f"matches = True if view_of(result.__class__) is {view} else {check}(result, info)"
+                test = f"matches = True if view_of(result.__class__) is {view} else {check}"
             return [test], (
                 f"{select}(ex, result, path) if matches is True"
                 f" else complete_object_matched(ex, {type_}, result, path, {select}, {details}, matches)"
@@ -348,15 +372,23 @@ class Generator:
         }
         table = self.const({})
         self.emit(0, *(f"{table}[{self.const(n)}] = ({self.const(t)}, {s})" for n, (t, s) in choices.items()), "")
-        ordinary = f"complete_abstract(ex, {type_}, result, info, path, {table}, {details})"
+        kept = self.const({}) if self.classes and strawberry_union(completion.type) else None
+        ordinary = f"complete_abstract(ex, {type_}, result, info, path, {table}, {details}, {kept})"
         members = _union_views(completion.type, {name: s for name, (_, s) in choices.items()})
-        if members is None:
+        if members is not None:
+            views = self.const({})
+            self.emit(0, *(f"{views}[{self.const(d)}] = {s}" for d, s in members.items()), "")
+            # a strawberry union answers a read view's node type, whose is_type_of (strawberry's) is true of it
+            chosen = f"(chosen := {views}.get(view_of(result.__class__)))"
+            ordinary = f"chosen(ex, result, path) if {chosen} else {ordinary}"
+        if kept is None:
             return [], ordinary
-        views = self.const({})
-        self.emit(0, *(f"{views}[{self.const(d)}] = {s}" for d, s in members.items()), "")
-        # a strawberry union answers a read view's node type, whose is_type_of (strawberry's) is true of it
-        chosen = f"(chosen := {views}.get(view_of(result.__class__)))"
-        return [], f"chosen(ex, result, path) if {chosen} else {ordinary}"
+        # the member strawberry answered for a value of this class, when it is the class's (``classes.remember``)
+        known = (
+            f"(known := {kept}.get(type(result))) is not None"
+            " and result.__strawberry_definition__ is known[0] and getattr(result, CAST, None) is None"
+        )
+        return [], f"known[1](ex, result, path) if {known} else ({ordinary})"
 
 
 def _registered(table: Any, key: Any) -> Any:
@@ -406,8 +438,12 @@ def generate(
     deadline: bool,
     timeout: float,
     executor: Any = None,
+    classes: bool = True,
 ) -> Any:
     """The compiled ``run(ex)`` of ``plan`` (its generated text on ``run.source``); ``executor``, the execution
-    it is compiled for, lends its resolve info's make-up (``Generator.info_head``)."""
-    generator = Generator(is_awaitable=is_awaitable, deadline=deadline, timeout=timeout, executor=executor)
+    it is compiled for, lends its resolve info's make-up (``Generator.info_head``); ``classes``: strawberry's union
+    and ``is_type_of`` answers kept per class where they are the class's (``classes``, the module)."""
+    generator = Generator(
+        is_awaitable=is_awaitable, deadline=deadline, timeout=timeout, executor=executor, classes=classes
+    )
     return generator.operation(plan)

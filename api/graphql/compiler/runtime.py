@@ -18,6 +18,7 @@ from graphql.execution.executor import Executor, collect_iterator_awaitables, in
 from graphql.pyutils import Path, async_reduce, gather_with_cancel, is_iterable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from api.graphql.compiler.classes import ClassMemo, learn_is_type_of, remember
 from api.graphql.shared.build import NOT_AWAITABLE
 
 Completer = Callable[[Any, Any, Any, Path], Any]
@@ -159,6 +160,15 @@ def complete_object_matched(
     return select(ex, result, path)
 
 
+def is_type_of_learning(memo: dict[type[Any], Any], object_type: GraphQLObjectType, result: Any, info: Any) -> Any:
+    """``object_type.is_type_of(result, info)``, what it says of the value's class kept in ``memo`` the first time
+    (``classes.learn_is_type_of``)."""
+    matches = object_type.is_type_of(result, info)  # type: ignore[misc]
+    if type(result) not in memo:
+        learn_is_type_of(memo, object_type, result, matches)
+    return matches
+
+
 def complete_abstract(
     ex: Any,
     abstract_type: Any,
@@ -167,21 +177,23 @@ def complete_abstract(
     path: Path,
     selections: dict[str, tuple[GraphQLObjectType, Selector]],
     details: Any,
+    memo: ClassMemo | None = None,
 ) -> Any:
-    """``complete_abstract_value``: the runtime type from the type's resolver, then its compiled selection."""
+    """``complete_abstract_value``: the runtime type from the type's resolver, then its compiled selection (kept in
+    ``memo`` for the value's class when the answer is provably the class's: ``classes.remember``)."""
     resolve_type = abstract_type.resolve_type or ex.type_resolver
     runtime_type = resolve_type(result, info, abstract_type)
     if ex.is_awaitable(runtime_type):
 
         async def await_complete_object_value() -> Any:
             name = await (runtime_type if ex.abort_signal is None else ex.with_abort_signal(runtime_type))
-            value = _complete_runtime(ex, name, abstract_type, result, info, path, selections, details)
+            value = _complete_runtime(ex, name, abstract_type, result, info, path, selections, details, None)
             if ex.is_awaitable(value):
                 return await value
             return value
 
         return await_complete_object_value()
-    return _complete_runtime(ex, runtime_type, abstract_type, result, info, path, selections, details)
+    return _complete_runtime(ex, runtime_type, abstract_type, result, info, path, selections, details, memo)
 
 
 def _complete_runtime(
@@ -193,11 +205,14 @@ def _complete_runtime(
     path: Path,
     selections: dict[str, tuple[GraphQLObjectType, Selector]],
     details: Any,
+    memo: ClassMemo | None,
 ) -> Any:
     object_type = ex.ensure_valid_runtime_type(runtime_type_name, abstract_type, details, info, result)
     chosen = selections.get(object_type.name)
     if chosen is None or chosen[0] is not object_type:  # not planned: graphql-core's own completion
         return ex.complete_object_value(object_type, details, info, path, result, None)
+    if memo is not None and type(result) not in memo:
+        remember(memo, ex, abstract_type, object_type, result, chosen[1])
     return complete_object(ex, object_type, result, info, path, chosen[1], details)
 
 
