@@ -350,3 +350,36 @@ def test_rules_evaluate_in_definition_order_and_share_scans() -> None:
     result = rules.evaluate(event("cheap pills", views=25), FACTS)
     assert [h.rule_id for h in result.hits] == [f"r{i}" for i in range(25)]
     assert result.evaluated == 50
+
+
+class ScriptedClock:
+    """Returns the given instants in turn (nanoseconds), and counts the reads."""
+
+    def __init__(self, *instants: int) -> None:
+        self.instants = list(instants)
+        self.reads = 0
+
+    def __call__(self) -> int:
+        self.reads += 1
+        return self.instants.pop(0)
+
+
+def test_a_run_within_one_budget_reads_the_clock_twice_whatever_the_rules() -> None:
+    clock = ScriptedClock(0, 900)
+    rules = RuleSet([define("true", rule_id=f"r{i}") for i in range(3)], LISTS, budget_ns=1_000, clock=clock)
+    result = rules.evaluate(event(), FACTS)
+    assert [h.rule_id for h in result.hits] == ["r0", "r1", "r2"]
+    assert (result.failures, result.evaluated, clock.reads) == ((), 3, 2)
+
+
+def test_a_slow_run_is_timed_rule_by_rule_and_charges_only_a_rule_over_its_budget() -> None:
+    # the run took 2,500 ns over three rules (budget 1,000): timed again, r0 400, r1 1,500 (then 1,200 of CPU), r2 400
+    wall = ScriptedClock(0, 2_500, 3_000, 3_400, 4_900, 5_000, 5_400)
+    cpu = ScriptedClock(0, 1_200)
+    rules = RuleSet(
+        [define("true", rule_id=f"r{i}") for i in range(3)], LISTS, budget_ns=1_000, clock=wall, cpu_clock=cpu
+    )
+    result = rules.evaluate(event(), FACTS)
+    assert [h.rule_id for h in result.hits] == ["r0", "r2"]
+    assert [(f.rule_id, f.code, f.elapsed_ns) for f in result.failures] == [("r1", FailureCode.OVER_BUDGET, 1_200)]
+    assert (wall.instants, cpu.instants, result.evaluated) == ([], [], 3)
