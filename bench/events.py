@@ -280,7 +280,7 @@ def profiling(stack: Stack, name: str, pids: list[int] | None = None) -> Iterato
 def note(leg: dict[str, Any], target: str) -> str:
     bad = f"; HTTP {leg['statuses']}" if leg["statuses"] else ""
     return (
-        f"{target}; server CPU {leg['cpu_ms']:.2f} ms/event; {leg['hits']:.3f} hits/event; "
+        f"{target}; server CPU {leg['cpu_ms']:.3f} ms/event; {leg['hits']:.3f} hits/event; "
         f"{leg['failed']} failed items{bad}"
     )
 

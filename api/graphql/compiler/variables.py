@@ -311,30 +311,24 @@ def _iso_datetime(coerce: Callable[[Any], Any]) -> Callable[[Any], Any]:
     otherwise), built without isoparse's byte-by-byte walk; any other text, or a value ``datetime`` refuses, goes
     to ``coerce`` itself."""
     match = _ISO_DATETIME.fullmatch
-    utc, offset, datetime_ = tz.UTC, tz.tzoffset, datetime
+    utc, offset, datetime_, from_iso = tz.UTC, tz.tzoffset, datetime, datetime.fromisoformat
 
     def parse(value: Any) -> Any:
         found = match(value) if type(value) is str else None
         if found is None:
             return coerce(value)
-        year, month, day, hour, minute, second, fraction, zone, sign, zone_hours, zone_minutes = found.groups()
+        zone, sign, zone_hours, zone_minutes = found.group(8, 9, 10, 11)
         if zone == "Z" or (zone_hours == "00" and zone_minutes == "00"):
             zone_info: Any = utc
         else:
             zone_info = offset(None, (-1 if sign == "-" else 1) * (int(zone_hours) * 60 + int(zone_minutes)) * 60)
-        try:
-            return datetime_(
-                int(year),
-                int(month),
-                int(day),
-                int(hour),
-                int(minute),
-                int(second),
-                int(fraction.ljust(6, "0")) if fraction else 0,
-                zone_info,
-            )
+        try:  # the text's own fields, read in C (the form matched is one ``fromisoformat`` reads); tzinfo as isoparse's
+            read = from_iso(value)
         except ValueError:  # hour 24, a 30th of February: isoparse's own answer
             return coerce(value)
+        return datetime_(
+            read.year, read.month, read.day, read.hour, read.minute, read.second, read.microsecond, zone_info
+        )
 
     return parse
 
