@@ -11,8 +11,9 @@ library decides, so what a request means never depends on which one ran:
   text is searched for such a run only when a float came out (the search costs twice orjson's decoding).
 
 A value decoded here within the depth limit, by orjson, from a text holding no ``\\u0000``, has nothing PostgreSQL
-cannot store (orjson refuses unpaired surrogates) and no deeper nesting: ``checked`` remembers it for the request,
-and the variables check of the GraphQL layer (``limits.characters.unstorable_variable``) does not walk it again.
+cannot store (orjson refuses unpaired surrogates) and no deeper nesting: ``remember_checked`` notes it (the last
+one only), and the variables check of the GraphQL layer (``limits.characters.unstorable_variable``) does not walk
+it again.
 """
 
 from __future__ import annotations
@@ -94,18 +95,19 @@ def _shape(value: object) -> tuple[int, bool]:
     return deepest, floats
 
 
-_CHECKED: ContextVar[tuple[object, ...]] = ContextVar("vigil_checked_json", default=())
+_CHECKED: ContextVar[object] = ContextVar("vigil_checked_json", default=None)
 
 
 def remember_checked(value: object) -> None:
-    """Note ``value`` (decoded by ``decode``, plain and within the depth limit) as checked for this request."""
-    _CHECKED.set((*_CHECKED.get(), value))
+    """Note ``value`` (decoded by ``decode``, plain and within the depth limit) as checked: the last value decoded
+    in this context, and only that one (a context may serve many requests one after another, as a test client's
+    does: nothing accumulates)."""
+    _CHECKED.set(value)
 
 
 def was_checked(variables: object) -> bool:
-    """Whether ``variables`` is a value this request decoded and checked, or the ``variables`` member of one (a
-    request body). Identity, not equality: the checked values are held here, so no other object can pass."""
-    for value in _CHECKED.get():
-        if value is variables or (type(value) is dict and value.get("variables") is variables):
-            return True
-    return False
+    """Whether ``variables`` is the value this context decoded and checked last, or that value's ``variables``
+    member (a request body). Identity, not equality: the checked value is held here, so no other object can pass.
+    A GET request decodes its variables, then its extensions: its variables are then checked again, as ever."""
+    value = _CHECKED.get()
+    return value is variables or (type(value) is dict and value.get("variables") is variables)

@@ -132,3 +132,16 @@ def test_only_the_checked_values_and_their_variables_are_skipped() -> None:
 
     contextvars.Context().run(run)
     assert not was_checked({"a": 1})  # another context (another request) sees none of them
+
+
+def test_one_context_holds_only_the_last_checked_value() -> None:
+    """A context serving request after request (a test client's, an in-process caller's) keeps nothing older."""
+
+    def run() -> None:
+        first, second = {"variables": {"a": 1}}, {"variables": {"a": 1}}
+        remember_checked(first)
+        remember_checked(second)
+        assert was_checked(second["variables"])
+        assert not was_checked(first["variables"])
+
+    contextvars.Context().run(run)
