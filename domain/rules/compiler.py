@@ -1,6 +1,8 @@
 """Rule text -> ``CompiledRule`` (parse, type-check against the catalogue, build the actions), and a compiled
 rule's condition -> a tree of Python closures over a ``context.Context``. No user text is ever ``eval``-ed: every
-closure is one of the fixed functions below, parameterised by literals the checker has vetted.
+closure is one of the fixed functions below, parameterised by literals the checker has vetted. The rule set runs
+the same condition as one generated function (``codegen``: fixed fragments of source, the literals passed in as
+values); the closures are its reference, and a differential test holds the two to the same reads and answers.
 
 A rule is defined once (``define_rule``: all errors are raised there) and its condition is bound to a rule set
 (``bind_condition``) when the rule set is built: list names become bits of the shared list masks, regexes become
@@ -242,6 +244,15 @@ class Binder(Protocol):
 
 
 def bind_condition(rule: CompiledRule, binder: Binder) -> Callable[[Context], bool]:
+    """The condition as one generated function (``codegen``), which does what ``reference_condition``'s closures
+    do."""
+    from domain.rules.codegen import generate_condition  # codegen builds on this module's reference
+
+    return generate_condition(rule, binder)
+
+
+def reference_condition(rule: CompiledRule, binder: Binder) -> Callable[[Context], bool]:
+    """The condition as a tree of closures, one per syntax node: the reference the generated code is held to."""
     return _Builder(rule.scope, binder).build(rule.syntax.condition)
 
 
