@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from strawberry.types import ExecutionResult
 
 from api import tracing
 from api.bootstrap import DatabaseHandle, resolve_database
+from api.collector import freeze_long_lived_objects, tune_collector
 from api.graphql.compiler import install_compiled_execution
 from api.graphql.context import ContextFactory
 from api.graphql.limits import SHOWN_PREFIX, clip
@@ -350,6 +350,7 @@ def create_app(
         resources = Resources(settings, sessions, pool, engine, authorizer, tables_dir)
         await start_jobs(resources, runtime.jobs)
         if settings.env is not Environment.TEST:  # a test process builds many apps: their garbage must stay collectable
+            tune_collector(settings.gc_threshold)
             freeze_long_lived_objects()
             warm_up = runtime.jobs.authorizer_warm_up
             if warm_up is not None:
@@ -392,13 +393,6 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.runtime = runtime
     return app
-
-
-def freeze_long_lived_objects() -> None:
-    """Take what lives as long as the process (modules, the schema, the authorizer's tables, the pools) out of the
-    cyclic garbage collector's sight (``gc.freeze``). Each full collection walked all of it again: a quarter of the
-    CPU of a 100-case page (its thousands of short-lived objects set collections off), 65 → 51 ms."""
-    gc.freeze()
 
 
 def app_from_environment() -> Starlette:

@@ -162,6 +162,12 @@ class Settings(BaseSettings):
         ge=0,
         description="server processes; 0: one per core in production, one otherwise (the dev server stays single)",
     )
+    gc_threshold: int = Field(
+        default=50_000,
+        ge=700,
+        description="allocations between young collections of the cyclic garbage collector in a server or consumer "
+        "process (Python's default: 700); a request's short-lived objects otherwise set off dozens of collections",
+    )
     audit_seal_interval: float = Field(
         default=2.0, ge=0, description="Seconds between audit sealing passes in the running app; 0 disables."
     )

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from api.bootstrap import resolve_database
 from api.cli.export import when_option
+from api.collector import tune_collector
 from api.settings import ConfigError, load_settings
 from domain.region import Region
 
@@ -99,6 +100,7 @@ def consume_command(
         from persistence.rule_runtime import cache_for
 
         await cache_for(pool).get()  # the rule sets before the first batch, not while it waits (seconds, if large)
+        tune_collector(settings.gc_threshold)  # a batch's short-lived objects: as in a server worker
         consumer = EventConsumer(
             nats_url,
             lambda: PostgresEventLog(pool, audit, backlog="consumeEvents"),  # the rules' backlog, with each batch
