@@ -117,6 +117,8 @@ class _Bucket:
     entity_kinds: frozenset[str]
     subject: bool
     counters: frozenset[CounterSpec]
+    plain: tuple[tuple[Callable[[Context], bool], Hit], ...] | None
+    """Each slot's condition and hit, when no slot of the bucket has a rollout (the loop that needs nothing else)."""
 
 
 class _Binder:
@@ -180,6 +182,7 @@ class RuleSet:
         self._max_overruns = max_overruns
         self._clock = clock
         self._cpu_clock = cpu_clock
+        self._disabled_any = False  # once a rule is disabled, every bucket takes the loop that skips it
         binder = _Binder(lists, regex_memory)
         slots = [_Slot(rule, bind_condition(rule, binder)) for rule in rules]
         self._regex_sets = binder.regex_sets()
@@ -200,7 +203,10 @@ class RuleSet:
             kinds |= slot.rule.entities
             counters |= slot.rule.counters
             subject = subject or slot.rule.reads_subject_signals
-        return _Bucket(tuple(slots), frozenset(kinds), subject, frozenset(counters))
+        plain = (
+            None if any(slot.threshold is not None for slot in slots) else tuple((s.condition, s.hit) for s in slots)
+        )
+        return _Bucket(tuple(slots), frozenset(kinds), subject, frozenset(counters), plain)
 
     @property
     def disabled(self) -> frozenset[str]:
@@ -233,6 +239,16 @@ class RuleSet:
         context = Context(event, facts, self._lists, self._regex_sets)
         clock = self._clock
         started = clock()
+        plain = bucket.plain
+        result = _plain_run(plain, context) if plain is not None and not self._disabled_any else None
+        if result is None:
+            result = self._run(bucket, event, context)
+        if clock() - started <= self._budget_ns:
+            return result
+        return self._timed(bucket, event, context)
+
+    def _run(self, bucket: _Bucket, event: Event, context: Context) -> Evaluation:
+        """The bucket's rules in order, untimed: disabled ones skipped, rollouts applied, each failure reported."""
         hits: list[Hit] = []
         failures: list[Failure] = []
         evaluated = 0
@@ -249,9 +265,7 @@ class RuleSet:
                 failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, str(error)))
             except Exception as error:  # a fact of the wrong type, a FactSource that raised: this rule fails alone
                 failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, f"{type(error).__name__}: {error}"))
-        if clock() - started <= self._budget_ns:
-            return Evaluation(tuple(hits), tuple(failures), evaluated)
-        return self._timed(bucket, event, context)
+        return Evaluation(tuple(hits), tuple(failures), evaluated)
 
     def _timed(self, bucket: _Bucket, event: Event, context: Context) -> Evaluation:
         """``evaluate`` with each rule timed: one over its budget on the wall clock is timed again on the thread's
@@ -315,12 +329,26 @@ class RuleSet:
         message = f"evaluation took {elapsed} ns, over the budget of {self._budget_ns} ns; result discarded"
         failures.append(self._failure(slot, FailureCode.OVER_BUDGET, message, elapsed))
         if slot.overruns >= self._max_overruns:
-            slot.disabled = True
+            slot.disabled = self._disabled_any = True
             failures.append(
                 self._failure(
                     slot, FailureCode.DISABLED, f"disabled after {slot.overruns} overruns of its budget", elapsed
                 )
             )
+
+
+def _plain_run(plain: tuple[tuple[Callable[[Context], bool], Hit], ...], context: Context) -> Evaluation | None:
+    """A bucket's conditions in order, with nothing to skip or roll out: its evaluation, or None when a condition
+    raised (``RuleSet._run`` then runs them again, reporting each failure: a condition is a pure function of the
+    event and its facts)."""
+    hits: list[Hit] = []
+    try:
+        for condition, hit in plain:
+            if condition(context):
+                hits.append(hit)
+    except Exception:
+        return None
+    return Evaluation(tuple(hits), (), len(plain))
 
 
 def counter_records(catalogue: Catalogue, event: Event) -> list[CounterRecord]:

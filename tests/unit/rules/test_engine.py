@@ -383,3 +383,34 @@ def test_a_slow_run_is_timed_rule_by_rule_and_charges_only_a_rule_over_its_budge
     assert [h.rule_id for h in result.hits] == ["r0", "r2"]
     assert [(f.rule_id, f.code, f.elapsed_ns) for f in result.failures] == [("r1", FailureCode.OVER_BUDGET, 1_200)]
     assert (wall.instants, cpu.instants, result.evaluated) == ([], [], 3)
+
+
+PLAIN_AND_FAILING = [
+    'has_keyword(text, "spam")',
+    "account.age > 1d",  # fails on an event without an account
+    '"x" in tags',  # fails where tags is not a list
+    'signal("toxicity") > 0.5',
+    "count(reports, account, 1h) >= 5",
+    "true",
+    'not has_keyword(text, "scam")',
+]
+
+
+@pytest.mark.parametrize(
+    "ev",
+    [
+        event("free coins here"),
+        event("wire money now", tags=["x"]),
+        event("hello", tags="not a list"),
+        event("free coins", entities={"content": "c1"}),
+        event("cheap pills", signals={"toxicity": 0.9}),
+    ],
+    ids=["hits", "list-attribute", "wrong-type", "no-account", "signals"],
+)
+def test_the_plain_loop_answers_as_the_loop_that_reports_each_rule(ev: object) -> None:
+    """A bucket with no rollout runs its conditions in one plain loop, and runs them again one by one with each
+    failure reported if any raised: the same evaluation as the general loop (forced here by a disabled rule)."""
+    rules = [define(c, rule_id=f"r{i}") for i, c in enumerate(PLAIN_AND_FAILING)]
+    plain, general = RuleSet(rules, LISTS), RuleSet(rules, LISTS)
+    general._disabled_any = True  # what a disabled rule anywhere in the set does: every bucket takes the loop
+    assert plain.evaluate(ev, FACTS) == general.evaluate(ev, FACTS)  # type: ignore[arg-type]
