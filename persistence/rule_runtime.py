@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any, Final
 
 import asyncpg
@@ -293,6 +294,10 @@ def cache_for(pool: asyncpg.Pool) -> RuleSetCache:
     return cache
 
 
+_UNKNOWN_AGE = EntityFacts().age
+"""The age of an entity Vigil has not heard of (the default)."""
+
+
 async def fetch_facts(
     pool: asyncpg.Pool, wanted: Iterable[tuple[str, str, str]], now: datetime
 ) -> dict[tuple[str, str, str], EntityFacts]:
@@ -306,14 +311,23 @@ async def fetch_facts(
     labels = {(r["region"], r["entity_kind"], r["entity_id"]): frozenset(r["names"]) for r in labelled}
     found = {(r["region"], r["kind"], r["id"]): r for r in records}
     facts: dict[tuple[str, str, str], EntityFacts] = {}
-    unknown_age = EntityFacts().age  # an entity Vigil has not heard of: the default (made once, not per entity)
+    # An entity Vigil has not heard of and that bears no label has its region's default facts: one (immutable)
+    # object per region, not one per entity (most of a batch's accounts, on a platform that sends events first).
+    unknown: dict[str, EntityFacts] = {}
     for key in zip(regions, kinds, ids, strict=True):
         row = found.get(key)
+        entity_labels = labels.get(key)
+        if row is None and entity_labels is None:
+            default = unknown.get(key[0])
+            if default is None:
+                default = unknown[key[0]] = EntityFacts(region=key[0], signals=MappingProxyType({}))
+            facts[key] = default
+            continue
         facts[key] = EntityFacts(
-            age=now - row["created_at"] if row is not None else unknown_age,
+            age=now - row["created_at"] if row is not None else _UNKNOWN_AGE,
             status=row["status"] if row is not None else "",
             region=key[0],
-            labels=labels.get(key, frozenset()),
+            labels=entity_labels or frozenset(),
         )
     return facts
 
