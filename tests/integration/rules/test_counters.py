@@ -112,6 +112,23 @@ async def test_a_member_recorded_again_moves_to_its_latest_time(open_store: Open
     assert (await store.read([key], T0 + timedelta(minutes=11)))[key] == 1
 
 
+async def test_a_large_batch_on_few_keys_counts_every_member(open_store: Opener) -> None:
+    """A brigade: 1,500 members on one entity in one batch (Redis: written in slices of 500 inside its script),
+    beside many entities of one member each, read back in one call."""
+    store = await open_store()
+    src = _source()
+    brigade = [CounterRecord(src, "content", "hot", T0 - timedelta(seconds=i), f"m-{i}") for i in range(1500)]
+    singles = [CounterRecord(src, "account", f"a-{i}", T0 - timedelta(minutes=i % 90), "m") for i in range(300)]
+    await store.record(brigade + singles)
+    hot_minute = CounterKey(src, "content", "hot", 60)
+    hot_hour = CounterKey(src, "content", "hot", HOUR)
+    accounts = [CounterKey(src, "account", f"a-{i}", HOUR) for i in range(300)]
+    got = await store.read([hot_minute, hot_hour, *accounts], T0)
+    assert got[hot_minute] == 60  # seconds 0..59 ago: the one a minute old is out (exclusive start)
+    assert got[hot_hour] == 1500
+    assert [got[k] for k in accounts] == [1 if i % 90 < 60 else 0 for i in range(300)]
+
+
 async def test_counters_survive_a_restart(open_store: Opener) -> None:
     src = _source()
     first = await open_store()
