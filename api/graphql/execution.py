@@ -266,7 +266,10 @@ def execution_context_for(
             plan = plans.get((parent_type.name, field_details_list[0].node.name.value))
             if plan is not None:
                 read, coerce = plan
-                value = read(source)
+                try:
+                    value = read(source)
+                except Exception:  # the ordinary path reads it again and reports it, located at this field
+                    value = None
                 if value is not None and not isinstance(value, Exception):
                     try:
                         coerced = coerce(value)

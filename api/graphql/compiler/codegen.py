@@ -186,7 +186,10 @@ class Generator:
             first = [] if shortcut is None else [f"if {shortcut[0]}:", f"    results[{key}] = {shortcut[1]}", "el"]
             return [
                 *lines,
-                f"v = {read}(source)",
+                "try:",
+                f"    v = {read}(source)",
+                "except Exception:",  # the ordinary path reads it again and reports it, located at this field
+                "    v = None",
                 *first[:-1],
                 first[-1] + "if v is not None and not isinstance(v, Exception):"
                 if first
