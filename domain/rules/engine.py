@@ -261,10 +261,8 @@ class RuleSet:
             try:
                 if slot.condition(context):
                     hits.append(slot.hit)
-            except RuleRuntimeError as error:
-                failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, str(error)))
-            except Exception as error:  # a fact of the wrong type, a FactSource that raised: this rule fails alone
-                failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, f"{type(error).__name__}: {error}"))
+            except Exception as error:  # this rule fails alone
+                failures.append(self._raised(slot, error))
         return Evaluation(tuple(hits), tuple(failures), evaluated)
 
     def _timed(self, bucket: _Bucket, event: Event, context: Context) -> Evaluation:
@@ -284,12 +282,8 @@ class RuleSet:
                 continue
             try:
                 matched = slot.condition(context)
-            except RuleRuntimeError as error:
-                failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, str(error)))
-                started = clock()
-                continue
-            except Exception as error:  # a fact of the wrong type, a FactSource that raised: this rule fails alone
-                failures.append(self._failure(slot, FailureCode.RUNTIME_ERROR, f"{type(error).__name__}: {error}"))
+            except Exception as error:  # this rule fails alone
+                failures.append(self._raised(slot, error))
                 started = clock()
                 continue
             ended = clock()  # one clock read per rule: this rule's end is the next one's start
@@ -303,6 +297,12 @@ class RuleSet:
             if matched:
                 hits.append(slot.hit)
         return Evaluation(tuple(hits), tuple(failures), evaluated)
+
+    def _raised(self, slot: _Slot, error: Exception) -> Failure:
+        """A condition that raised: its rule error's message, or (a fact of the wrong type, a FactSource that
+        raised) the exception's type and message."""
+        message = str(error) if isinstance(error, RuleRuntimeError) else f"{type(error).__name__}: {error}"
+        return self._failure(slot, FailureCode.RUNTIME_ERROR, message)
 
     @staticmethod
     def _failure(slot: _Slot, code: FailureCode, message: str, elapsed_ns: int = 0) -> Failure:

@@ -52,22 +52,7 @@ def decode(text: str) -> tuple[Any, int, bool]:
 def json_depth(value: object) -> int:
     """How deeply a decoded JSON value nests (a scalar is 0, ``[1]`` is 1, ``[[]]`` is 1), without recursion.
     Only containers are walked: a scalar inside a container adds the container's level, nothing more."""
-    if type(value) is not dict and type(value) is not list:
-        return 0
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        current, depth = pop()
-        children = current.values() if type(current) is dict else current
-        if children:
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-            for child in children:
-                if type(child) is dict or type(child) is list:
-                    push((child, depth))
-    return deepest
+    return _shape(value)[0]
 
 
 def _shape(value: object) -> tuple[int, bool]:
