@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from api.graphql.context import Context
 from api.services.rule_backlog import run_shielded
 from domain.ports import UnitOfWork
+from domain.region import Region
 from domain.report import Report
 from domain.services.events import Accepted
 from domain.services.rule_runs import HitRecord
@@ -35,17 +36,21 @@ from persistence.uow import SqlUnitOfWork
 log = logging.getLogger("vigil.rules")
 
 
+ALL_REGIONS = frozenset(r.value for r in Region)
+
+
 async def rule_regions(context: Context) -> frozenset[str]:
     """The regions with active rules (the rule sets in memory; their first load is the process's, not the
-    request's). None, with the error logged, when they cannot be loaded: what is accepted then misses the rules,
-    as it would if they could not run."""
+    request's). Every region, with the error logged, when they cannot be loaded: what is accepted is then noted
+    for the rules as if every region had some, the evaluation after the commit fails the same way and leaves the
+    note, and the sweeper evaluates it once the rule sets load. Nothing is accepted past the rules."""
     if context.pool is None:
         return frozenset()
     try:
         loaded = await cache_for(context.pool).get()
     except Exception:
-        log.exception("the rule sets could not be loaded; accepting without them")
-        return frozenset()
+        log.exception("the rule sets could not be loaded; noting what is accepted for the rules to run later")
+        return ALL_REGIONS
     return frozenset(loaded.rulesets)
 
 

@@ -134,6 +134,33 @@ async def test_an_evaluation_failing_after_the_commit_is_swept_once(
     assert await _effects(db_url) == after
 
 
+async def test_events_accepted_while_the_rule_sets_cannot_load_are_noted_and_swept(
+    gql: GraphQLClient, db_url: str, pool: asyncpg.Pool, sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule sets fail to load (the database answered the intake, not the rules' query): the events are still
+    accepted, noted for the rules as if every region had some, and the sweeper evaluates them once the sets load."""
+    admin = await _world(gql, db_url)
+    await spam_queue(gql, admin)
+    await _live(gql, admin, EVERYTHING)
+    platform = await issue_partner_token(db_url, "platform", ["platform_service"], "US")
+
+    async def unloadable(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the rule sets could not be read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rule_evaluation.cache_for(pool).__class__, "get", unloadable)
+        assert await _send(gql, platform, [_coins("k-1")]) == [0]
+    [stored] = await fetch(db_url, "SELECT id FROM platform_events")
+    [row] = await fetch(db_url, "SELECT source, event_ids, created_at FROM rule_backlog")
+    assert (row["source"], row["event_ids"]) == ("submitEvents", [stored["id"]])
+    assert (await _effects(db_url))["hits"] == 0
+
+    swept = await BacklogRunner(pool, sessions, None, grace=30).run_due(row["created_at"] + timedelta(seconds=31))
+    assert len(swept) == 1
+    assert (await _effects(db_url))["hits"] == 1
+    assert await fetch(db_url, "SELECT id FROM rule_backlog") == []
+
+
 async def test_the_happy_path_leaves_no_backlog_row(gql: GraphQLClient, db_url: str) -> None:
     admin = await _world(gql, db_url)
     await spam_queue(gql, admin)
@@ -231,9 +258,17 @@ async def test_a_signals_scores_are_noted_with_the_signal(
     assert (await _effects(db_url))["hits"] == 0
 
 
+@pytest.mark.parametrize("failing", ["evaluation", "rule-set load"])
 async def test_a_reports_events_are_noted_before_the_rules_run_and_swept_if_they_fail(
-    gql: GraphQLClient, db_url: str, pool: asyncpg.Pool, sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+    gql: GraphQLClient,
+    db_url: str,
+    pool: asyncpg.Pool,
+    sessions: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
 ) -> None:
+    """The evaluation dies after the commit, or the rule sets cannot even be loaded when the report is filed (then
+    every region is taken to have rules): either way the report's event is noted with it and swept later."""
     admin = await _world(gql, db_url)
     policy = await flows.policy(gql, admin, "HATE")
     owner = await flows.account(gql, admin, "creator-8")
@@ -245,7 +280,10 @@ async def test_a_reports_events_are_noted_before_the_rules_run_and_swept_if_they
         raise RuntimeError("the evaluation died after the commit")
 
     with monkeypatch.context() as patched:
-        patched.setattr(rule_evaluation.rule_backlog, "evaluate", broken)
+        if failing == "evaluation":
+            patched.setattr(rule_evaluation.rule_backlog, "evaluate", broken)
+        else:
+            patched.setattr(rule_evaluation.cache_for(pool).__class__, "get", broken)
         await flows.report(gql, admin, video, policy)
     [row] = await fetch(db_url, "SELECT source, events, created_at FROM rule_backlog")
     [accepted] = rule_backlog.from_json(row["events"])
