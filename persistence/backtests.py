@@ -50,7 +50,7 @@ ORDER BY occurred_at, id LIMIT $6
 """
 _COLUMNS = """id, rule_id, rule_version, region, state, period_start, period_end, cursor_at, cursor_id, scanned, hits,
 failures, decided, confirmed, error, actor_id, principal_kind, lease_owner, lease_expires_at, finished_at,
-retro_job_id, created_at, updated_at, version"""
+retro_job_id, retroacted_at, created_at, updated_at, version"""
 _ADVANCE = """
 UPDATE rule_backtests SET cursor_at = $3, cursor_id = $4, scanned = scanned + $5, hits = hits + $6,
        failures = failures + $7, lease_expires_at = $8, updated_at = $9, version = version + 1
@@ -354,17 +354,54 @@ async def version_policy(pool: asyncpg.Pool, rule_id: uuid.UUID, version: int) -
     return None if value is None else uuid.UUID(str(value))
 
 
-async def link_retro_job(uow: Any, job_id: uuid.UUID, region: str, bulk_job_id: uuid.UUID) -> bool:
-    """Record the retroactive run's bulk job on the backtest (once), in the caller's unit of work."""
+async def matched_events(
+    pool: asyncpg.Pool, job_id: uuid.UUID, kinds: Sequence[str], limit: int
+) -> dict[str, list[StoredEvent]]:
+    """Per entity kind, one matched event for each distinct entity of that kind the backtest's hits name (the latest
+    of its hits), at most ``limit`` per kind, in a stable order. An event dropped by retention since is not found."""
+    found: dict[str, list[StoredEvent]] = {kind: [] for kind in kinds}
+    if not kinds:
+        return found
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_MATCHED_EVENTS, job_id, list(kinds), limit)
+    for row in rows:
+        found[row["kind"]].append(_event(row))
+    return found
+
+
+# One event per (kind, entity): the latest hit naming it; numbered per kind by entity id, so the limit counts
+# distinct entities.
+_MATCHED_EVENTS = """
+SELECT kind, id, occurred_at, type, region, entities, attributes, idempotency_key FROM (
+  SELECT latest.*, row_number() OVER (PARTITION BY kind ORDER BY entity_id) AS nth FROM (
+    SELECT DISTINCT ON (k.kind, e.entities ->> k.kind) k.kind, e.entities ->> k.kind AS entity_id, e.id,
+           e.occurred_at, e.type, e.region, e.entities, e.attributes, e.idempotency_key
+    FROM rule_backtest_hits h
+      JOIN platform_events e ON e.id = h.event_id AND e.occurred_at = h.occurred_at
+      CROSS JOIN unnest($2::text[]) AS k(kind)
+    WHERE h.backtest_id = $1 AND e.entities ->> k.kind IS NOT NULL
+    ORDER BY k.kind, e.entities ->> k.kind, e.occurred_at DESC, e.id DESC
+  ) AS latest
+) AS ranked
+WHERE nth <= $3
+ORDER BY kind, entity_id
+"""
+
+
+async def mark_retroacted(
+    uow: Any, job_id: uuid.UUID, region: str, bulk_job_id: uuid.UUID | None, *, cases: int, labels: int
+) -> bool:
+    """Record that the backtest was applied (once), with its bulk job if any, in the caller's unit of work."""
     table = rule_backtests
     now = uow.clock.now()
     done = await uow.session.execute(
         sa.update(table)
-        .where(table.c.id == job_id, table.c.retro_job_id.is_(None))
-        .values(retro_job_id=bulk_job_id, updated_at=now, version=table.c.version + 1)
+        .where(table.c.id == job_id, table.c.retroacted_at.is_(None), table.c.retro_job_id.is_(None))
+        .values(retroacted_at=now, retro_job_id=bulk_job_id, updated_at=now, version=table.c.version + 1)
         .returning(table.c.id)
     )
     if done.first() is None:
         return False
-    uow.record(BACKTEST, Subject(job_id, region), action="retroactRule", after={"bulk_job_id": str(bulk_job_id)})
+    after = {"bulk_job_id": None if bulk_job_id is None else str(bulk_job_id), "cases": cases, "labels": labels}
+    uow.record(BACKTEST, Subject(job_id, region), action="retroactRule", after=after)
     return True

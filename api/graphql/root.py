@@ -32,6 +32,7 @@ from api.graphql.rules.hits import RuleHitQuery
 from api.graphql.rules.lists import NamedListMutation, NamedListQuery
 from api.graphql.rules.mutations import RuleMutation
 from api.graphql.rules.queries import RuleQuery
+from api.graphql.rules.retroaction import RetroactionMutation
 from api.graphql.rules.stats import RuleStatsMutation, RuleStatsQuery
 from api.graphql.tokens.mutations import TokenMutation
 from api.graphql.tokens.queries import TokenQuery, ViewerQuery
@@ -83,6 +84,7 @@ MUTATIONS: tuple[type, ...] = (
     NamedListMutation,
     RuleStatsMutation,
     BacktestMutation,
+    RetroactionMutation,
 )
 
 Query = merge_types("Query", QUERIES)

@@ -98,6 +98,8 @@ rule_backtests = sa.Table(
     tz("lease_expires_at", nullable=True),
     tz("finished_at", nullable=True),
     sa.Column("retro_job_id", UUID(as_uuid=True), nullable=True),
+    # When ``retroactRule`` applied the version (its bulk job above, if the version decides): once per backtest.
+    tz("retroacted_at", nullable=True),
     *audit_columns(),
     sa.CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in BACKTEST_STATES) + ")", name="state"),
     sa.Index("ix_rule_backtests_running", "lease_expires_at", postgresql_where=sa.text("state = 'RUNNING'")),

@@ -1,10 +1,8 @@
 """Backtests and retroaction: ``backtestRule`` runs a rule version (any state) over the stored events of a period
 as a job (``api.services.backtest_jobs``), ``ruleBacktest(id)`` follows it (progress, hits, precision against past human
-decisions, a sample of hits), ``cancelRuleBacktest`` stops it, and ``retroactRule`` applies the version's
-``decide`` to the subjects it matched as a bulk job with ``bulkDecideCases``' per-region checks.
+decisions, a sample of hits) and ``cancelRuleBacktest`` stops it (``api.graphql.rules.retroaction`` applies one).
 
-Backtests need rules:read in the rule's region (the sample of hits also cases:read, as ``ruleHits``); a
-retroactive run needs cases:decide there.
+Backtests need rules:read in the rule's region (the sample of hits also cases:read, as ``ruleHits``).
 """
 
 from __future__ import annotations
@@ -21,24 +19,18 @@ from api.graphql.ids import parse_id, to_global_id
 from api.graphql.permissions import requires
 from api.graphql.rules.queries import load_rule
 from api.graphql.rules.stats import PeriodInput, PrecisionFigure, _figure, period_of
-from api.graphql.runner import audit_context, failed, run
+from api.graphql.runner import audit_context, failed
 from api.graphql.shared.common import MutationError
-from api.services.bulk_jobs import frozen_regions
 from authz.permissions import Permission
 from domain.errors import DomainError
 from domain.rule_quality import Precision
-from domain.services.backtests import SAMPLE, Retroaction, check_period, retroact
-from domain.services.bulk import Grant
-from domain.services.rule_runs import ActiveRule
-from domain.services.rules import RuleState
+from domain.services.backtests import SAMPLE, check_period
 from persistence import backtests as store
-from persistence.repositories import PostgresUnitOfWork
 from persistence.retry import retrying
-from persistence.rules import rule_by_id
 from persistence.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
-    from api.graphql.review.bulk import BulkJob
+    pass
 
 
 @strawberry.type(description="An event the backtested version matched, and the actions it would have taken.")
@@ -66,6 +58,7 @@ class RuleBacktest:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    retroacted_at: datetime | None = strawberry.field(description="When `retroactRule` applied it, if it did.")
 
     @strawberry.field(description="Share of the period read so far (0 to 1).")
     def progress(self) -> float:
@@ -96,7 +89,7 @@ class RuleBacktest:
     async def sample(self, info: Info) -> list[RuleBacktestHit] | None:
         if not self.may_see_hits:
             return None
-        rows = await store.sample_hits(_pool(info.context), self.row["id"], SAMPLE)
+        rows = await store.sample_hits(pool_of(info.context), self.row["id"], SAMPLE)
         return [
             RuleBacktestHit(
                 event_id=strawberry.ID(to_global_id("PlatformEvent", r["event_id"])),
@@ -125,10 +118,11 @@ def build_backtest(context: Context, row: Any) -> RuleBacktest:
         error=row["error"],
         created_at=row["created_at"],
         finished_at=row["finished_at"],
+        retroacted_at=row["retroacted_at"],
     )
 
 
-def _pool(context: Context) -> Any:
+def pool_of(context: Context) -> Any:
     if context.pool is None:
         raise RuntimeError("backtests need the app's connection pool")
     return context.pool
@@ -137,7 +131,7 @@ def _pool(context: Context) -> Any:
 async def readable_backtest(context: Context, global_id: str, field: str = "id") -> Any:
     """The backtest's row if the caller may read rules in its region (NOT_FOUND otherwise)."""
     job_id = parse_id(global_id, "RuleBacktest", field=field)
-    row = await store.get(_pool(context), job_id)
+    row = await store.get(pool_of(context), job_id)
     if row is None or not context.permissions.allows(Permission.RULES_READ, row["region"]):
         raise DomainError.not_found("no such backtest", field)
     return row
@@ -160,20 +154,7 @@ class CancelRuleBacktestInput:
     id: strawberry.ID
 
 
-@strawberry.input(description="Apply a COMPLETED backtest's `decide` to the subjects it matched.")
-class RetroactRuleInput:
-    backtest_id: strawberry.ID
-    rationale: str
-
-
-@strawberry.type
-class RetroactRuleSuccess:
-    job: Annotated[BulkJob, strawberry.lazy("api.graphql.review.bulk")]
-    cases: int = strawberry.field(description="Cases the job decides (one per matched subject Vigil knows).")
-
-
 BacktestRuleResult = Annotated[BacktestRuleSuccess | MutationError, strawberry.union("BacktestRuleResult")]
-RetroactRuleResult = Annotated[RetroactRuleSuccess | MutationError, strawberry.union("RetroactRuleResult")]
 
 
 @strawberry.type
@@ -213,7 +194,7 @@ class BacktestMutation:
             start, end = period_of(input.period, now, default=store.DEFAULT_PERIOD)
             check_period(start, end, now)
             end = min(end, now)  # the past only: events arriving while it runs are not in it
-            await store.compile_version(_pool(context), rule.id, version)  # INVALID_STATE now, not in the job
+            await store.compile_version(pool_of(context), rule.id, version)  # INVALID_STATE now, not in the job
 
             async def attempt(_n: int) -> uuid.UUID:
                 async with SqlUnitOfWork(context.sessions, audit_context(context, "backtestRule")) as uow:
@@ -233,7 +214,7 @@ class BacktestMutation:
             return failed(context, exc)
         if runner is not None:
             runner.start(job_id)
-        row = await store.get(_pool(context), job_id)
+        row = await store.get(pool_of(context), job_id)
         return BacktestRuleSuccess(backtest=build_backtest(context, row))
 
     @strawberry.mutation(
@@ -254,76 +235,4 @@ class BacktestMutation:
             await retrying(attempt, what="cancelRuleBacktest")
         except DomainError as exc:
             return failed(context, exc)
-        return BacktestRuleSuccess(backtest=build_backtest(context, await store.get(_pool(context), row["id"])))
-
-    @strawberry.mutation(
-        extensions=requires(Permission.CASES_DECIDE),
-        description="Apply a COMPLETED backtest's `decide(...)` to the subjects it matched: each gets a case "
-        "(an AUTOMATED report citing the rule version), then one bulk job decides them all as you, with "
-        "`bulkDecideCases`' checks per case and region. Follow it with `bulkJob(id)`.",
-    )
-    async def retroact_rule(self, info: Info, input: RetroactRuleInput) -> RetroactRuleResult:
-        context = info.context
-        bulk = context.bulk_runner
-        try:
-            row = await readable_backtest(context, input.backtest_id, "backtestId")
-            if not context.permissions.allows(Permission.CASES_DECIDE, row["region"]):
-                raise DomainError.forbidden(f"you may not decide cases in region {row['region']}", "backtestId")
-            if row["state"] != "COMPLETED":
-                raise DomainError.invalid_state(f"the backtest is {row['state']}, not COMPLETED", "backtestId")
-            if row["retro_job_id"] is not None:
-                raise DomainError.conflict("this backtest was applied already", "backtestId")
-            compiled = await store.compile_version(_pool(context), row["rule_id"], row["rule_version"])
-            decide = compiled.decide
-            if decide is None:
-                raise DomainError.invalid_input("only a rule version that decides can be applied", "backtestId")
-            async with context.sessions() as session:
-                found = await rule_by_id(session, row["rule_id"])
-            if found is None:
-                raise DomainError.not_found("no such rule", "backtestId")
-            subjects = await store.matched_subjects(_pool(context), row["id"], 1_001)
-            version = found[1]
-            active = ActiveRule(
-                rule_id=row["rule_id"],
-                version=row["rule_version"],
-                region=row["region"],
-                name=found[0].name,
-                state=RuleState.LIVE,
-                policy_id=version.policy_id if version.number == row["rule_version"] else None,
-                daily_action_cap=None,
-                expires_at=None,
-            )
-            if active.policy_id is None:
-                active = await _policy_of_version(context, active)
-        except DomainError as exc:
-            return failed(context, exc)
-
-        async def command(uow: PostgresUnitOfWork, actor: Any) -> RetroactRuleSuccess:
-            from api.graphql.review.bulk import build_job  # another area: at call time, not when this one loads
-
-            grant = Grant(
-                principal_kind=context.principal.kind.value,
-                decide_regions=frozen_regions(context.permissions.regions(Permission.CASES_DECIDE)),
-                sanction_regions=frozen_regions(context.permissions.regions(Permission.ACCOUNTS_BAN)),
-                request_id=context.request_id or None,
-            )
-            cmd = Retroaction(active, tuple(subjects), row["id"], input.rationale)
-            job, cases = await retroact(
-                uow, actor, cmd, decide, grant, lease_owner=None if bulk is None else bulk.owner
-            )
-            claimed = await store.link_retro_job(uow, row["id"], row["region"], job.id)
-            if not claimed:
-                raise DomainError.conflict("this backtest was applied already", "backtestId")
-            return RetroactRuleSuccess(job=build_job(job), cases=cases)
-
-        result = await run(info, "retroactRule", Permission.CASES_DECIDE, command, reason=input.rationale)
-        if isinstance(result, RetroactRuleSuccess) and bulk is not None:
-            bulk.start(result.job.entity)
-        return result
-
-
-async def _policy_of_version(context: Context, rule: ActiveRule) -> ActiveRule:
-    policy = await store.version_policy(_pool(context), rule.rule_id, rule.version)
-    if policy is None:
-        raise DomainError.invalid_state("the rule version cites no policy", "backtestId")
-    return ActiveRule(**{**rule.__dict__, "policy_id": policy})
+        return BacktestRuleSuccess(backtest=build_backtest(context, await store.get(pool_of(context), row["id"])))
