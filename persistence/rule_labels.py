@@ -3,9 +3,10 @@ audited in the same transaction.
 
 One statement writes any number of labels (``_UPSERT``), for both callers: a batch's LIVE labels in one transaction
 of their own (``take_labels``: the batch's records in ``rule_action_takes``, its tallies, its labels and their audit
-records, all or nothing) and a delayed action's label in the unit of work that claimed it (``write_label``). A label
-written k times (one entity labelled by several hits) ends as k writes one after the other would leave it: the last
-write's rule, version and expiry, its row version up by k, one audit record per write.
+records, all or nothing) and a delayed action's label in the unit of work that claimed it (``write_label``;
+a retroactive run's labels go the same way, ``write_labels``). A label written k times (one entity labelled by
+several hits) ends as k writes one after the other would leave it: the last write's rule, version and expiry, its
+row version up by k, one audit record per write.
 """
 
 from __future__ import annotations
@@ -131,14 +132,25 @@ async def write_label(
 ) -> ActionResult:
     """One label in the caller's unit of work (a delayed action's claiming one), audited as its actor."""
     result = label_result(accepted, action)
-    if result.outcome is not Outcome.TAKEN:
-        return result
-    connection = await uow.session.connection()
-    written = await connection.exec_driver_sql(_UPSERT, tuple(_rows([(rule, accepted, action)], now)))
-    after = _after(rule, accepted, action, now)
-    label_id = _label_ids(written.mappings().all())[(accepted.event.region, *_key(after))]
-    uow.record(LABEL, Subject(label_id, accepted.event.region), action="ruleLabel", after=after)
+    if result.outcome is Outcome.TAKEN:
+        await write_labels(uow, rule, [(accepted, action)], now)
     return result
+
+
+async def write_labels(
+    uow: SqlUnitOfWork, rule: ActiveRule, writes: Sequence[tuple[Accepted, Label]], now: datetime
+) -> None:
+    """Labels whose events name their entities, in one statement in the caller's unit of work, each write audited
+    as its actor (a retroactive run's)."""
+    if not writes:
+        return
+    connection = await uow.session.connection()
+    written = await connection.exec_driver_sql(_UPSERT, tuple(_rows([(rule, a, label) for a, label in writes], now)))
+    label_ids = _label_ids(written.mappings().all())
+    for accepted, action in writes:
+        after = _after(rule, accepted, action, now)
+        label_id = label_ids[(accepted.event.region, *_key(after))]
+        uow.record(LABEL, Subject(label_id, accepted.event.region), action="ruleLabel", after=after)
 
 
 def _key(after: dict[str, Any]) -> tuple[str, str, str]:

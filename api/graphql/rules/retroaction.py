@@ -37,7 +37,7 @@ from domain.services.rule_runs import ActiveRule
 from domain.services.rules import RuleState
 from persistence import backtests as store
 from persistence.repositories import PostgresUnitOfWork
-from persistence.rule_labels import write_label
+from persistence.rule_labels import write_labels
 from persistence.rules import rule_by_id
 
 if TYPE_CHECKING:
@@ -122,12 +122,13 @@ class RetroactionMutation:
             )
             cmd = Retroaction(active, actions, tuple(subjects), row["id"], input.rationale)
             done = await retroact(uow, actor, cmd, grant, lease_owner=None if bulk is None else bulk.owner)
-            now = uow.clock.now()
-            labelled = 0
-            for label in labels_of(actions):
-                for stored in targets[label.entity_kind]:
-                    await write_label(uow, active, Accepted(stored.id, stored.event, duplicate=False), label, now)
-                    labelled += 1
+            writes = [
+                (Accepted(stored.id, stored.event, duplicate=False), label)
+                for label in labels_of(actions)
+                for stored in targets[label.entity_kind]
+            ]
+            await write_labels(uow, active, writes, uow.clock.now())
+            labelled = len(writes)
             job_id = None if done.job is None else done.job.id
             if not await store.mark_retroacted(uow, row["id"], region, job_id, cases=done.cases, labels=labelled):
                 raise DomainError.conflict("this backtest was applied already", "backtestId")
