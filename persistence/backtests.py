@@ -9,7 +9,7 @@ impossible to tell from one before) inserts its hits once (``ON CONFLICT DO NOTH
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
@@ -355,15 +355,23 @@ async def version_policy(pool: asyncpg.Pool, rule_id: uuid.UUID, version: int) -
 
 
 async def matched_events(
-    pool: asyncpg.Pool, job_id: uuid.UUID, kinds: Sequence[str], limit: int
+    pool: asyncpg.Pool,
+    job_id: uuid.UUID,
+    kinds: Sequence[str],
+    limit: int,
+    skip: Collection[tuple[str, str]] = (),
 ) -> dict[str, list[StoredEvent]]:
     """Per entity kind, one matched event for each distinct entity of that kind the backtest's hits name (the latest
-    of its hits), at most ``limit`` per kind, in a stable order. An event dropped by retention since is not found."""
+    of its hits), at most ``limit`` per kind, in a stable order; hits whose subject is in ``skip`` (kind, platform
+    id) do not count. An event dropped by retention since is not found."""
     found: dict[str, list[StoredEvent]] = {kind: [] for kind in kinds}
     if not kinds:
         return found
+    skipped = sorted(skip)
     async with pool.acquire() as conn:
-        rows = await conn.fetch(_MATCHED_EVENTS, job_id, list(kinds), limit)
+        rows = await conn.fetch(
+            _MATCHED_EVENTS, job_id, list(kinds), limit, [k for k, _ in skipped], [i for _, i in skipped]
+        )
     for row in rows:
         found[row["kind"]].append(_event(row))
     return found
@@ -380,6 +388,8 @@ SELECT kind, id, occurred_at, type, region, entities, attributes, idempotency_ke
       JOIN platform_events e ON e.id = h.event_id AND e.occurred_at = h.occurred_at
       CROSS JOIN unnest($2::text[]) AS k(kind)
     WHERE h.backtest_id = $1 AND e.entities ->> k.kind IS NOT NULL
+      AND (h.subject_kind IS NULL
+           OR (h.subject_kind, h.subject_id) NOT IN (SELECT * FROM unnest($4::text[], $5::text[])))
     ORDER BY k.kind, e.entities ->> k.kind, e.occurred_at DESC, e.id DESC
   ) AS latest
 ) AS ranked

@@ -8,8 +8,11 @@ Every action of the version is applied once, at once (a ``delay(...)`` is not wa
   written);
 * ``decide`` then decides those cases in one bulk job as the caller (``bulkDecideCases``: each case in its own
   region's permissions, failing alone);
-* ``label`` labels the entities of that kind named by the matched events (the caller's persistence writes them:
-  ``LabelTarget`` says which), expiring the label's duration after the run.
+* ``label`` labels the entities of that kind named by the matched events (the caller's persistence writes them),
+  expiring the label's duration after the run.
+
+A matched subject a LIVE run would leave alone now is left alone (``snoozed_subjects``): one a person decided in the
+last days (a second decision would enforce twice), or one snoozed for this rule; so are the labels of its hits.
 
 The caller needs the permission to act: ``cases:decide`` in the rule's region for a ``decide``, ``rules:write``
 there for the other actions (they are the rule's own, as a LIVE switch would take them).
@@ -81,6 +84,15 @@ class Retroacted:
     """The bulk job deciding the cases (a version that decides), else None."""
     cases: int
     """Cases the run reported on (one per matched subject Vigil knows)."""
+
+
+def snoozed_subjects(
+    rule: ActiveRule, subjects: tuple[tuple[str, str], ...], found: set[tuple[str, ...]]
+) -> frozenset[tuple[str, str]]:
+    """The subjects a LIVE run would leave alone now: ``found`` holds (region, kind, id) of subjects a person decided
+    lately and (rule id, region, kind, id) of those snoozed for a rule, as ``RunPorts.snoozed`` answers."""
+    region, rule_id = rule.region, str(rule.rule_id)
+    return frozenset(s for s in subjects if (region, *s) in found or (rule_id, region, *s) in found)
 
 
 def check_limits(subjects: int, entities: int) -> None:

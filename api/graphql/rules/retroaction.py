@@ -8,6 +8,7 @@ there for a version that decides (as ``bulkDecideCases``) and ``rules:write`` th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -32,10 +33,12 @@ from domain.services.retroaction import (
     labels_of,
     needs_cases,
     retroact,
+    snoozed_subjects,
 )
 from domain.services.rule_runs import ActiveRule
 from domain.services.rules import RuleState
 from persistence import backtests as store
+from persistence import rule_runtime, rule_stats
 from persistence.repositories import PostgresUnitOfWork
 from persistence.rule_labels import write_labels
 from persistence.rules import rule_by_id
@@ -59,6 +62,10 @@ class RetroactRuleSuccess:
         description="Cases the run reported on: one per matched subject Vigil knows (0 for a version that only labels)."
     )
     labels: int = strawberry.field(description="Labels written: one per entity named by the matched events.")
+    snoozed: int = strawberry.field(
+        description="Matched subjects left alone, as a LIVE run would leave them now: a person decided on one in the "
+        "last 7 days, or judged this rule wrong on it with a snooze (`reviewRuleHit`'s `snoozeDays`)."
+    )
 
 
 RetroactRuleResult = Annotated[RetroactRuleSuccess | MutationError, strawberry.union("RetroactRuleResult")]
@@ -102,10 +109,16 @@ class RetroactionMutation:
                 if not context.permissions.allows(permission, region):
                     raise DomainError.forbidden(f"you may not {what} in region {region}", "backtestId")
             active = await _active(context, row, needs_policy=needs_cases(actions))
-            subjects = await store.matched_subjects(pool_of(context), row["id"], MAX_RETRO + 1)
+            pool = pool_of(context)
+            matched = tuple(await store.matched_subjects(pool, row["id"], MAX_RETRO + 1))
+            check_limits(len(matched), 0)
+            snoozed = snoozed_subjects(active, matched, await _snoozes(pool, region, matched))
+            subjects = tuple(s for s in matched if s not in snoozed)
             kinds = sorted({label.entity_kind for label in labels_of(actions)})
-            targets = await store.matched_events(pool_of(context), row["id"], kinds, MAX_RETRO + 1)
-            check_limits(len(subjects) if needs_cases(actions) else 0, max(map(len, targets.values()), default=0))
+            targets = await store.matched_events(pool, row["id"], kinds, MAX_RETRO + 1, skip=snoozed)
+            check_limits(0, max(map(len, targets.values()), default=0))
+            if snoozed and not subjects and not any(targets.values()):
+                raise DomainError.invalid_state("every subject the backtest matched is snoozed now", "backtestId")
             if not needs_cases(actions) and not any(targets.values()):
                 raise DomainError.invalid_state("the matched events name no entity to label", "backtestId")
         except DomainError as exc:
@@ -120,7 +133,7 @@ class RetroactionMutation:
                 sanction_regions=frozen_regions(context.permissions.regions(Permission.ACCOUNTS_BAN)),
                 request_id=context.request_id or None,
             )
-            cmd = Retroaction(active, actions, tuple(subjects), row["id"], input.rationale)
+            cmd = Retroaction(active, actions, subjects, row["id"], input.rationale)
             done = await retroact(uow, actor, cmd, grant, lease_owner=None if bulk is None else bulk.owner)
             writes = [
                 (Accepted(stored.id, stored.event, duplicate=False), label)
@@ -133,13 +146,23 @@ class RetroactionMutation:
             if not await store.mark_retroacted(uow, row["id"], region, job_id, cases=done.cases, labels=labelled):
                 raise DomainError.conflict("this backtest was applied already", "backtestId")
             job = None if done.job is None else build_job(done.job)
-            return RetroactRuleSuccess(job=job, cases=done.cases, labels=labelled)
+            return RetroactRuleSuccess(job=job, cases=done.cases, labels=labelled, snoozed=len(snoozed))
 
         permission = Permission.CASES_DECIDE if decide_of(actions) is not None else Permission.RULES_WRITE
         result = await run(info, "retroactRule", permission, command, reason=input.rationale)
         if isinstance(result, RetroactRuleSuccess) and result.job is not None and bulk is not None:
             bulk.start(result.job.entity)
         return result
+
+
+async def _snoozes(pool: Any, region: str, subjects: tuple[tuple[str, str], ...]) -> set[tuple[str, ...]]:
+    """``snoozed_subjects``' answers for the subjects: those decided lately, those snoozed for a rule."""
+    if not subjects:
+        return set()
+    wanted = [(region, kind, external_id) for kind, external_id in subjects]
+    now = datetime.now(UTC)
+    decided: set[tuple[str, ...]] = set(await rule_runtime.snoozed(pool, wanted, now))
+    return decided | await rule_stats.rule_snoozed(pool, wanted, now)
 
 
 async def _active(context: Context, row: Any, *, needs_policy: bool) -> ActiveRule:

@@ -1,7 +1,8 @@
 """Backtests and retroaction (issue 22 point 5): a rule version in any state runs over the stored events of a
 period as a job (keyset chunks, counters replayed, resumable after a crash with the same result, cancellable),
 recording hits in the job and not as live hits, with precision against past human decisions and a sample;
-``retroactRule`` decides the matched subjects as a bulk job with ``bulkDecideCases``' per-region checks."""
+``retroactRule`` decides the matched subjects as a bulk job with ``bulkDecideCases``' per-region checks (its other
+actions: ``test_retroaction``)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ READ = """query($id: ID!) { ruleBacktest(id: $id) {
   sample { subjectKind subjectId actions }
 } }"""
 RETRO = """mutation($input: RetroactRuleInput!) { retroactRule(input: $input) {
-  __typename ... on RetroactRuleSuccess { cases job { id state total } } ... on Error { code field message } } }"""
+  __typename ... on RetroactRuleSuccess { cases snoozed job { id state total } }
+  ... on Error { code field message } } }"""
 
 
 @pytest.fixture
@@ -215,7 +217,9 @@ async def test_precision_against_past_decisions_then_a_retroactive_bulk_decision
     applied = await gql(RETRO, {"input": {"backtestId": job, "rationale": "free coins spam"}}, token=admin)
     result = applied["data"]["retroactRule"]
     assert result["__typename"] == "RetroactRuleSuccess", result
-    assert (result["cases"], result["job"]["total"]) == (3, 3)
+    # v-0, decided by a person two days ago, is left alone (as a LIVE run would: a second decision would enforce
+    # twice); v-1 and v-2 get a case each
+    assert (result["cases"], result["snoozed"], result["job"]["total"]) == (2, 1, 2)
     twice = await gql(RETRO, {"input": {"backtestId": job, "rationale": "again"}}, token=admin)
     assert twice["data"]["retroactRule"]["code"] == "CONFLICT"
     bulk = BulkJobRunner(pool)
@@ -229,12 +233,12 @@ async def test_precision_against_past_decisions_then_a_retroactive_bulk_decision
         "JOIN contents c ON c.id = d.subject_id ORDER BY d.decided_at",
     )
     retro = [d for d in decided if d["rationale"].startswith("Retroactive: rule coins (version 1), backtest ")]
-    assert len(retro) == 3
+    assert len(retro) == 2
     assert all(d["rationale"].endswith("free coins spam") and not d["automated"] for d in retro)
     # every matched subject now has a decision (v-0 also the human one from before)
     assert {r["external_id"] for r in decided} == {"v-0", "v-1", "v-2"}
     reports = await fetch(db_url, "SELECT reporter_id FROM reports WHERE source = 'AUTOMATED'")
-    assert len(reports) == 3
+    assert len(reports) == 2
     assert all(r["reporter_id"].endswith(":v1") for r in reports)
     assert (await read(gql, admin, job) or {})["retroJobId"] == result["job"]["id"]
 

@@ -21,7 +21,7 @@ from tests.integration.rules.test_backtests import backtest, draft, logins, read
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 RETRO = """mutation($input: RetroactRuleInput!) { retroactRule(input: $input) {
-  __typename ... on RetroactRuleSuccess { cases labels job { id } } ... on Error { code field message } } }"""
+  __typename ... on RetroactRuleSuccess { cases labels snoozed job { id } } ... on Error { code field message } } }"""
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ async def test_a_label_rule_applied_to_the_past_labels_each_matched_account_once
 
     manager = await issue_staff_token(db_url, "policy_manager", "US")  # rules:write, not cases:decide
     applied = await retro(gql, manager, job)
-    assert applied == {"__typename": "RetroactRuleSuccess", "cases": 0, "labels": 2, "job": None}
+    assert applied == {"__typename": "RetroactRuleSuccess", "cases": 0, "labels": 2, "snoozed": 0, "job": None}
     labels = await fetch(
         db_url, "SELECT entity_kind, entity_id, name, rule_version, expires_at, version FROM labels ORDER BY entity_id"
     )
@@ -133,7 +133,7 @@ async def test_open_case_applied_to_the_past_routes_each_matched_subjects_case_t
     job = await completed(gql, admin, pool, rule_id)
 
     applied = await retro(gql, admin, job)
-    assert applied == {"__typename": "RetroactRuleSuccess", "cases": 3, "labels": 0, "job": None}
+    assert applied == {"__typename": "RetroactRuleSuccess", "cases": 3, "labels": 0, "snoozed": 0, "job": None}
     cases = await fetch(
         db_url,
         "SELECT c.external_id, k.queue_id, k.priority, k.state FROM cases k JOIN contents c ON c.id = k.subject_id "
@@ -180,7 +180,7 @@ async def test_hold_and_label_together_need_only_rules_write_and_do_both(
 
     manager = await issue_staff_token(db_url, "policy_manager", "US")
     applied = await retro(gql, manager, job)
-    assert applied == {"__typename": "RetroactRuleSuccess", "cases": 3, "labels": 1, "job": None}
+    assert applied == {"__typename": "RetroactRuleSuccess", "cases": 3, "labels": 1, "snoozed": 0, "job": None}
     labels = await fetch(db_url, "SELECT entity_kind, entity_id, name FROM labels")
     assert [tuple(r.values()) for r in labels] == [("account", "creator-b", "coin-spammer")]
     assert len(await fetch(db_url, "SELECT id FROM cases WHERE state = 'OPEN'")) == 3
@@ -203,3 +203,36 @@ async def test_a_version_that_decides_needs_cases_decide_beside_rules_write(
     assert (applied["cases"], applied["labels"]) == (3, 1)
     assert applied["job"] is not None
     assert (await read(gql, admin, job) or {})["retroJobId"] == applied["job"]["id"]
+
+
+async def test_a_subject_snoozed_for_the_rule_is_left_alone_labels_included(
+    gql: GraphQLClient, db_url: str, pool: asyncpg.Pool
+) -> None:
+    admin = await issue_staff_token(db_url, "admin", "*")
+    await flows.policy(gql, admin, "SPAM")
+    rule_id = await draft(gql, admin, rule_text(threshold=2))
+    await logins(gql, db_url)
+    job = await completed(gql, admin, pool, rule_id)
+    # a reviewer judged the rule wrong on u-2 (reviewRuleHit with snoozeDays), as a LIVE run would respect
+    await fetch(
+        db_url,
+        "INSERT INTO rule_snoozes (rule_id, region, entity_kind, entity_id, until, author_id, created_at) "
+        "VALUES ($1, 'US', 'account', 'u-2', now() + interval '30 days', 'staff:reviewer', now())",
+        uuid_of(rule_id),
+    )
+    applied = await retro(gql, admin, job)
+    assert (applied["labels"], applied["snoozed"]) == (1, 1)
+    assert [r["entity_id"] for r in await fetch(db_url, "SELECT entity_id FROM labels")] == ["u-1"]
+
+    other = await completed(gql, admin, pool, rule_id)
+    await fetch(
+        db_url,
+        "INSERT INTO rule_snoozes (rule_id, region, entity_kind, entity_id, until, author_id, created_at) "
+        "VALUES ($1, 'US', 'account', 'u-1', now() + interval '30 days', 'staff:reviewer', now())",
+        uuid_of(rule_id),
+    )
+    refused = await retro(gql, admin, other)
+    assert (refused["code"], refused["message"]) == (
+        "INVALID_STATE",
+        "every subject the backtest matched is snoozed now",
+    )
