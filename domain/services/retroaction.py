@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
+from domain import limits
 from domain.account import Account
 from domain.actor import Actor
 from domain.ad import Ad
@@ -107,6 +108,7 @@ async def retroact(
     uow: BulkUnitOfWork, actor: Actor, cmd: Retroaction, grant: Grant, *, lease_owner: str | None
 ) -> Retroacted:
     """The reports, routes and bulk decision of the run (its labels are the caller's to write beside them)."""
+    limits.text(cmd.rationale, field="rationale", max_len=limits.RATIONALE_MAX)
     if not needs_cases(cmd.actions):
         return Retroacted(None, 0)
     if cmd.rule.policy_id is None:

@@ -70,6 +70,10 @@ async def test_a_label_rule_applied_to_the_past_labels_each_matched_account_once
     moderator = await issue_staff_token(db_url, "moderator", "US")  # decides cases, reads no rules
     assert (await retro(gql, moderator, job))["code"] == "NOT_FOUND"
     before = await counts(db_url)
+    for rationale in ("  ", "x" * 5_001):
+        bad = await retro(gql, admin, job, rationale)
+        assert (bad["code"], bad["field"]) == ("INVALID_INPUT", "rationale")
+    assert await counts(db_url) == before
 
     manager = await issue_staff_token(db_url, "policy_manager", "US")  # rules:write, not cases:decide
     applied = await retro(gql, manager, job)
