@@ -109,6 +109,7 @@ def consume_command(
             durable=durable,
             regions=region or None,
             batch=batch,
+            max_depth=settings.max_json_depth,  # a message nests no deeper than a request body
             after_batch=evaluate,
         )
         stop = asyncio.Event()
