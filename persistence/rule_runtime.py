@@ -4,7 +4,9 @@ the daily tallies behind caps and circuit breakers, the hits, and the labels rul
 
 The cache: a task polls a generation (the latest change and the count of rules and lists) every second and, when it
 moved or a rule's expiry passed, rebuilds the rule sets off the request path; requests keep using the previous
-sets meanwhile. So an edit takes effect on every worker within about a second plus the rebuild.
+sets meanwhile. So an edit takes effect on every worker within about a second plus the rebuild. The rebuild reuses
+each region's list index while the versions of its lists stay the same, so a rule edit costs milliseconds to
+rebuild; an edit of a list rebuilds its region's index (seconds for hundreds of thousands of entries).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, Final
@@ -24,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.rules import ListIndex, ListKind, ListSnapshot, RuleError, RuleSet, define_rule
+from domain.rules.compiler import CompiledRule
 from domain.rules.ports import EntityFacts
 from domain.services.rule_runs import ActionResult, ActiveRule, HitRecord, LoadedRules, Outcome
 from domain.services.rules import RuleState, catalogue
@@ -47,6 +51,9 @@ _RULES = """
 SELECT r.id, r.region, r.name, r.state, v.number, v.source, v.policy_id, v.daily_action_cap, v.expires_at
 FROM rules r JOIN rule_versions v ON v.rule_id = r.id AND v.number = r.current_version
 WHERE r.state IN ('SHADOW', 'LIVE') AND (v.expires_at IS NULL OR v.expires_at > $1)
+"""
+_LIST_VERSIONS = """
+SELECT l.region, l.name, l.kind, l.current_version FROM named_lists l WHERE l.region = ANY($1::text[])
 """
 _LISTS = """
 SELECT l.region, l.name, l.kind, l.current_version,
@@ -163,39 +170,96 @@ def _json_columns(*columns: list[str]) -> list[str]:
     return [json_column(c) for c in columns]
 
 
-async def load_rules(pool: asyncpg.Pool, now: datetime) -> LoadedRules:
+ListVersions = tuple[tuple[str, str, int], ...]
+"""A region's lists as (name, kind, version), sorted: its list index is rebuilt only when they change."""
+
+
+@dataclass
+class BuildMemo:
+    """What one rebuild of the rule sets leaves for the next (``load_rules``): each region's list index by the
+    versions of its lists, and each rule version compiled, by the catalogue it was checked against."""
+
+    indexes: dict[str, tuple[ListVersions, ListIndex]] = field(default_factory=dict)
+    rules: dict[tuple[str, int], tuple[Hashable, CompiledRule]] = field(default_factory=dict)
+
+
+async def load_rules(pool: asyncpg.Pool, now: datetime, memo: BuildMemo | None = None) -> LoadedRules:
     """Compile every SHADOW and LIVE rule in force, one rule set per region over its lists. A rule that no longer
-    compiles (a list it reads was removed) is left out and logged."""
-    async with pool.acquire() as conn:
+    compiles (a list it reads was removed) is left out and logged.
+
+    ``memo`` (the caller's, updated here): a region whose lists are unchanged keeps its list index, and their
+    entries are not read again; a rule version checked against the same catalogue is not parsed again. So a rule
+    edit rebuilds in milliseconds, where 40 lists of 10,000 terms take seconds to read and index and 200 rules a
+    quarter of a second to parse."""
+    memo = BuildMemo() if memo is None else memo
+    indexes = memo.indexes
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         rows = await conn.fetch(_RULES, now)
         regions = sorted({r["region"] for r in rows})
-        lists = await conn.fetch(_LISTS, regions)
+        metas = await conn.fetch(_LIST_VERSIONS, regions)
+        versions = _list_versions(metas, regions)
+        stale = [region for region in regions if region not in indexes or indexes[region][0] != versions[region]]
+        lists = await conn.fetch(_LISTS, stale) if stale else []
         policies = frozenset(await conn.fetchval("SELECT coalesce(array_agg(code), '{}') FROM policies"))
         classifiers = frozenset(
             await conn.fetchval("SELECT coalesce(array_agg(DISTINCT classifier), '{}') FROM automation_rules")
         )
+    kept = {region: indexes[region][1] for region in regions if region not in stale}
     # Compiling the rules and building the list automata takes seconds for large lists: in a thread, so this
     # process's event loop keeps serving (requests go on with the previous rule sets, or wait for the first).
-    return await asyncio.to_thread(_build, rows, regions, lists, policies, classifiers)
+    loaded, built, compiled = await asyncio.to_thread(
+        _build, rows, regions, metas, lists, kept, dict(memo.rules), policies, classifiers
+    )
+    memo.indexes = {region: (versions[region], index) for region, index in built.items()}
+    memo.rules = compiled
+    return loaded
+
+
+def _list_versions(metas: Sequence[Any], regions: Sequence[str]) -> dict[str, ListVersions]:
+    found: dict[str, list[tuple[str, str, int]]] = {region: [] for region in regions}
+    for row in metas:
+        found[row["region"]].append((row["name"], row["kind"], row["current_version"]))
+    return {region: tuple(sorted(lists)) for region, lists in found.items()}
 
 
 def _build(
-    rows: Sequence[Any], regions: list[str], lists: Sequence[Any], policies: frozenset[str], classifiers: frozenset[str]
-) -> LoadedRules:
-    by_region: dict[str, list[Any]] = {}
+    rows: Sequence[Any],
+    regions: list[str],
+    metas: Sequence[Any],
+    lists: Sequence[Any],
+    kept: dict[str, ListIndex],
+    known_rules: dict[tuple[str, int], tuple[Hashable, CompiledRule]],
+    policies: frozenset[str],
+    classifiers: frozenset[str],
+) -> tuple[LoadedRules, dict[str, ListIndex], dict[tuple[str, int], tuple[Hashable, CompiledRule]]]:
+    """The rule sets, each region's list index (``kept`` ones reused, the others built from ``lists``) and each
+    rule version compiled (``known_rules`` reused where the catalogue is the same)."""
+    kinds_of: dict[str, dict[str, ListKind]] = {}
+    for row in metas:
+        kinds_of.setdefault(row["region"], {})[row["name"]] = ListKind(row["kind"])
+    entries_of: dict[str, list[Any]] = {}
     for row in lists:
-        by_region.setdefault(row["region"], []).append(row)
+        entries_of.setdefault(row["region"], []).append(row)
     rulesets: dict[str, RuleSet] = {}
+    indexes: dict[str, ListIndex] = {}
     active: dict[str, ActiveRule] = {}
     known = catalogue({}, policies, DEFAULT_SIGNALS | classifiers)
+    done: dict[tuple[str, int], tuple[Hashable, CompiledRule]] = {}
     for region in regions:
-        region_lists = by_region.get(region, [])
-        kinds = {r["name"]: ListKind(r["kind"]) for r in region_lists}
+        kinds = kinds_of.get(region, {})
         known = catalogue(kinds, policies, DEFAULT_SIGNALS | classifiers)
+        checked_by = (tuple(sorted((name, kind.value) for name, kind in kinds.items())), policies, classifiers)
         compiled = []
         for row in (r for r in rows if r["region"] == region):
+            key = (str(row["id"]), row["number"])
             try:
-                compiled.append(define_rule(row["source"], known, rule_id=str(row["id"]), version=row["number"]))
+                found = known_rules.get(key)
+                if found is not None and found[0] == checked_by and found[1].source == row["source"]:
+                    rule = found[1]
+                else:
+                    rule = define_rule(row["source"], known, rule_id=key[0], version=key[1])
+                done[key] = (checked_by, rule)
+                compiled.append(rule)
             except RuleError as exc:
                 log.warning("rule %s version %s no longer compiles (%s); skipped", row["id"], row["number"], exc.code)
                 continue
@@ -209,12 +273,16 @@ def _build(
                 daily_action_cap=row["daily_action_cap"],
                 expires_at=row["expires_at"],
             )
-        snapshots = [
-            ListSnapshot(r["name"], ListKind(r["kind"]), r["current_version"], list(r["entries"])) for r in region_lists
-        ]
-        rulesets[region] = RuleSet(compiled, ListIndex(snapshots))
+        index = kept.get(region)
+        if index is None:
+            index = ListIndex(
+                ListSnapshot(r["name"], ListKind(r["kind"]), r["current_version"], list(r["entries"]))
+                for r in entries_of.get(region, [])
+            )
+        indexes[region] = index
+        rulesets[region] = RuleSet(compiled, index)
     expiries = [r.expires_at for r in active.values() if r.expires_at is not None]
-    return LoadedRules(rulesets, active, known, min(expiries) if expiries else None)
+    return LoadedRules(rulesets, active, known, min(expiries) if expiries else None), indexes, done
 
 
 class RuleSetCache:
@@ -224,6 +292,7 @@ class RuleSetCache:
         self._pool = pool
         self._poll = poll
         self._loaded: LoadedRules | None = None
+        self._memo = BuildMemo()
         self._generation: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._first = asyncio.Lock()
@@ -254,7 +323,7 @@ class RuleSetCache:
         if not force and generation == self._generation and not stale:
             return False
         started = time.perf_counter()
-        self._loaded = await load_rules(self._pool, now)
+        self._loaded = await load_rules(self._pool, now, self._memo)
         self._generation = generation
         self.rebuilds += 1
         self.rebuilt.set()
