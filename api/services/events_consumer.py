@@ -218,6 +218,49 @@ async def acknowledge(nc: Any, acks: Sequence[tuple[Any, bool]]) -> None:
         await nc._flush_pending()
 
 
+_Stored = tuple[Sequence[Accepted | DomainError], EventLog]
+
+
+class _RulesBehind:
+    """Stored batches waiting for the rules, run by one task at a time: each evaluation takes every batch waiting
+    when it starts. ``add`` returns at once while fewer than ``bound`` batches wait, and otherwise once the
+    evaluation running took them."""
+
+    def __init__(self, evaluate: Callable[[Sequence[_Stored]], Awaitable[None]], bound: int) -> None:
+        self._evaluate, self._bound = evaluate, max(1, bound)
+        self._waiting: list[_Stored] = []
+        self._task: asyncio.Task[None] | None = None
+        self._taken = asyncio.Event()
+
+    async def add(self, stored: _Stored) -> None:
+        self._waiting.append(stored)
+        if self._task is None or self._task.done():
+            self._start()
+            return
+        while len(self._waiting) >= self._bound and not self._task.done():
+            self._taken.clear()
+            await self._taken.wait()
+
+    def _start(self) -> None:
+        group, self._waiting = self._waiting, []
+        self._task = asyncio.get_running_loop().create_task(self._run(group))
+        self._task.add_done_callback(lambda _: self._taken.set())  # an ended task frees ``add`` too
+
+    async def _run(self, group: list[_Stored]) -> None:
+        while group:
+            await self._evaluate(group)
+            group, self._waiting = self._waiting, []
+            self._taken.set()
+
+    async def finish(self) -> None:
+        """Until every batch added has been evaluated."""
+        while self._task is not None:
+            await self._task
+            self._task = None
+            if self._waiting:  # the task ended with batches left (an evaluation raised): they are run now
+                self._start()
+
+
 class EventConsumer:
     """One consumer process's loop. ``open_log`` gives the event log for a batch (a new audit batch each)."""
 
@@ -233,12 +276,14 @@ class EventConsumer:
         batch: int = 500,
         ack_wait: float = 30.0,
         max_depth: int = MAX_DEPTH,
+        rules_behind: int = 2,
         clock: Clock | None = None,
         after_batch: Callable[[Sequence[Accepted | DomainError]], Awaitable[None]] | None = None,
     ) -> None:
         self.url, self.stream, self.subject, self.durable = url, stream, subject, durable
         self.regions = frozenset(regions) if regions else frozenset(Region)
         self.batch, self.ack_wait, self.max_depth = batch, ack_wait, max_depth
+        self.rules_behind = rules_behind
         self.clock: Clock = clock or SystemClock()
         self.stats = ConsumeStats()
         self._open_log = open_log
@@ -276,7 +321,7 @@ class EventConsumer:
     async def process(self, messages: Sequence[Any]) -> None:
         stored = await self._store(messages)
         if stored is not None:
-            await self._evaluate(*stored)
+            await self._evaluate([stored])
 
     async def _store(self, messages: Sequence[Any]) -> tuple[list[Accepted | DomainError], EventLog] | None:
         """Store a batch and acknowledge its messages; its outcomes and log, or None when nothing could be stored
@@ -315,28 +360,32 @@ class EventConsumer:
         await acknowledge(self._nc, acks)
         return outcomes, event_log
 
-    async def _evaluate(self, outcomes: Sequence[Accepted | DomainError], event_log: EventLog) -> None:
-        """The rules, after the acknowledgements. The log noted the stored events in the rules' backlog with them
-        (``persistence.rule_backlog``): the note is deleted once the rules ran; after a failure it stays, and the
-        server's sweeper runs the rules on those events again."""
+    async def _evaluate(self, stored: Sequence[tuple[Sequence[Accepted | DomainError], EventLog]]) -> None:
+        """The rules on stored batches, together, after their acknowledgements. Each log noted its stored events in
+        the rules' backlog with them (``persistence.rule_backlog``): the notes are deleted once the rules ran; after a
+        failure they stay, and the server's sweeper runs the rules on those events again."""
         if self._after_batch is None:
             return
+        outcomes = [outcome for batch, _ in stored for outcome in batch]
         try:
             await self._after_batch(outcomes)
         except Exception:
-            log.exception("rules could not run on a batch of %d stored events; the backlog keeps them", len(outcomes))
+            log.exception("rules could not run on %d stored events; the backlog keeps them", len(outcomes))
             return
-        if isinstance(event_log, Settling):
-            try:
-                await event_log.settle()
-            except Exception:  # evaluated again by the sweeper: harmless
-                log.exception("the backlog row of a consumed batch could not be deleted")
+        for _, event_log in stored:
+            if isinstance(event_log, Settling):
+                try:
+                    await event_log.settle()
+                except Exception:  # evaluated again by the sweeper: harmless
+                    log.exception("the backlog row of a consumed batch could not be deleted")
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set. While a batch's rules run, the next batch is fetched, stored and
-        acknowledged: the process works on one while it waits on PostgreSQL for the other. The rules still run on
-        one batch at a time, in order (counters are recorded in the order batches were stored)."""
-        evaluating: asyncio.Task[None] | None = None
+        """Consume until ``stop`` is set. While the rules run, the next batches are fetched, stored and acknowledged
+        (the process works on one while it waits on PostgreSQL for the other), up to ``rules_behind`` batches; the
+        rules then run on those together, in the order they were stored (counters are recorded in that order): one
+        evaluation's statements for several batches when the rules fall behind, each batch on its own when they keep
+        up. Every stored batch's rules run before this returns."""
+        rules = _RulesBehind(self._evaluate, self.rules_behind)
         try:
             while not stop.is_set():
                 try:
@@ -347,12 +396,9 @@ class EventConsumer:
                     await asyncio.sleep(1.0)
                     continue
                 if stored is not None:
-                    if evaluating is not None:
-                        await evaluating
-                    evaluating = asyncio.get_running_loop().create_task(self._evaluate(*stored))
+                    await rules.add(stored)
         finally:
-            if evaluating is not None:
-                await evaluating
+            await rules.finish()
 
     async def close(self) -> None:
         nc, self._nc, self._sub = self._nc, None, None
