@@ -4,7 +4,9 @@ Both drains run against one embedded PostgreSQL, on equal queues of fresh OPEN c
 The API drain sends `claimNextCase` over HTTP to `vigil serve` in production mode (token, schema, permission
 map, prefetching unit of work, optimistic version check and one hash-chained audit event per claim). The raw
 drain is the floor: one `SELECT ... FOR UPDATE SKIP LOCKED` + `UPDATE` statement per claim, in its own
-transaction, through plain asyncpg. Both check that every case was claimed exactly once.
+transaction, through plain asyncpg, reading the same two partial indexes as the API's claim (the first free case,
+the first expired lease: ``persistence.operations.claimable_case``). Both check that every case was claimed
+exactly once.
 
     .venv/bin/python -m bench.claims [--cases 5000] [--claimers 32]
 """
@@ -34,11 +36,15 @@ CLAIM = """mutation($q: ID!) { claimNextCase(input: {queueId: $q}) {
 RAW_CLAIM = sa.text(
     """
     WITH next AS (
-      SELECT id FROM cases
-      WHERE queue_id = :queue AND state IN ('OPEN', 'ASSIGNED')
-        AND (lease_expires_at IS NULL OR lease_expires_at <= now())
-      ORDER BY sla_due_at, priority DESC, id
-      LIMIT 1 FOR UPDATE SKIP LOCKED)
+      SELECT id FROM (
+        SELECT * FROM (SELECT id, sla_due_at, priority FROM cases
+          WHERE queue_id = :queue AND state IN ('OPEN', 'ASSIGNED') AND lease_expires_at IS NULL
+          ORDER BY sla_due_at, priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) AS unleased
+        UNION ALL
+        SELECT * FROM (SELECT id, sla_due_at, priority FROM cases
+          WHERE queue_id = :queue AND state IN ('OPEN', 'ASSIGNED') AND lease_expires_at <= now()
+          ORDER BY sla_due_at, priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) AS expired
+      ) AS free ORDER BY sla_due_at, priority DESC, id LIMIT 1)
     UPDATE cases SET state = 'ASSIGNED', assignee_id = :who, lease_expires_at = now() + interval '15 minutes',
                      version = cases.version + 1, updated_at = now()
     FROM next WHERE cases.id = next.id

@@ -232,9 +232,7 @@ class QueueRepository(SqlRepository[Queue]):
 
     async def next_case(self, queue_id: uuid.UUID, *, now: datetime, escalated: bool) -> Case | None:
         await self.uow.flush()
-        stmt = claimable_case(queue_id, now=now, escalated=escalated)
-        if self.uow.regions is not None:
-            stmt = stmt.where(cases.c.region.in_(sorted(self.uow.regions)))
+        stmt = claimable_case(queue_id, now=now, escalated=escalated, regions=self.uow.regions)
         row = (await self.uow.session.execute(stmt)).mappings().one_or_none()
         return None if row is None else self.uow.track_loaded(CASES, row)
 

@@ -40,14 +40,21 @@ qa_reviews = sa.Table(
     sa.Index("ix_qa_reviews_region_reviewed", "region", "reviewed_at"),
 )
 
-# Claim-next: the queue's free open cases in urgency order, straight off an index.
+# Claim-next (``persistence.operations.claimable_case``): the queue's open cases nobody holds, in urgency order,
+# straight off an index; and its open cases under a lease, by expiry, for the expired ones.
 sa.Index(
     "ix_cases_claimable",
     cases.c.queue_id,
     cases.c.sla_due_at,
     cases.c.priority.desc(),
     cases.c.id,
-    postgresql_where=sa.text("state IN ('OPEN', 'ASSIGNED', 'ESCALATED')"),
+    postgresql_where=sa.text("state IN ('OPEN', 'ASSIGNED', 'ESCALATED') AND lease_expires_at IS NULL"),
+)
+sa.Index(
+    "ix_cases_lease_expiry",
+    cases.c.queue_id,
+    cases.c.lease_expires_at,
+    postgresql_where=sa.text("state IN ('OPEN', 'ASSIGNED', 'ESCALATED') AND lease_expires_at IS NOT NULL"),
 )
 # Metrics: inflow / decided-in-window / backlog per queue and region.
 sa.Index("ix_cases_queue_created", cases.c.queue_id, cases.c.created_at)

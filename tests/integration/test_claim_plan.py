@@ -1,5 +1,6 @@
 """The hot pool plans each prepared statement once for any values (``force_generic_plan``): the claim's "next
-case" must still read the claim index in urgency order and stop at the first free case, not sort the queue."""
+case" must still read the claim index in urgency order and stop at the first free case, not sort the queue, and
+find expired leases off the expiry index (only those are sorted, then the two candidates)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,13 @@ async def test_the_next_case_is_read_off_the_claim_index_whatever_the_values(db_
                 values = ", ".join("NULL" if a is None else f"'{a}'" for a in args)  # ids, times, tags: no quotes
                 plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN EXECUTE {name}({values})"))
                 next_case = plan.split("CTE next_case")[1].split("CTE renewed_case")[0]
-                assert "ix_cases_claimable" in next_case, plan
-                assert "Sort" not in next_case, plan
-                assert "Limit" in next_case, plan
+                head, unleased = next_case.split("Subquery Scan on unleased")
+                unleased, expired = unleased.split("Subquery Scan on expired")
+                assert "Sort Key: unleased.sla_due_at" in head, plan  # the two candidates, at most
+                assert "ix_cases_claimable" in unleased, plan
+                assert "Sort" not in unleased, plan  # read in urgency order, stopping at the first free case
+                assert "Limit" in unleased, plan
+                assert "Index Cond: ((queue_id = $4) AND (lease_expires_at <= $5))" in expired, plan
+                assert "ix_cases_lease_expiry" in expired, plan
     finally:
         await pool.close()

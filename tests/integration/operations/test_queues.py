@@ -10,7 +10,7 @@ from persistence.db import create_engine, create_session_factory
 from persistence.tables.cases import cases
 from tests.integration.conftest import GraphQLClient
 from tests.integration.lifecycle import flows
-from tests.integration.operations.helpers import DEFINE_QUEUE, RELEASE, claim_next, define_queue
+from tests.integration.operations.helpers import DEFINE_QUEUE, RELEASE, claim_next, define_queue, raw_id
 from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 
@@ -126,3 +126,31 @@ async def test_ads_wait_in_the_ads_review_queue(db_url: str, gql: GraphQLClient)
     assert claimed["__typename"] == "ClaimNextCaseSuccess", claimed
     body = await gql("query($id: ID!) { node(id: $id) { ... on Ad { reviewCase { id } } } }", {"id": ad_id}, token=mod)
     assert claimed["case"]["id"] == body["data"]["node"]["reviewCase"]["id"]
+
+
+async def test_the_most_urgent_free_case_comes_first_whether_never_held_or_its_lease_expired(
+    db_url: str, gql: GraphQLClient
+) -> None:
+    """A claim takes the more urgent of the first case nobody holds and the first whose lease expired (two index
+    reads, ``persistence.operations.claimable_case``), and never one held now."""
+    admin = await issue_staff_token(db_url, "admin", "*")
+    platform = await issue_partner_token(db_url, "platform", ["platform_service", "cases:read"], "*")
+    first_mod = await issue_staff_token(db_url, "moderator", "US", name="mod-a")
+    second_mod = await issue_staff_token(db_url, "moderator", "US", name="mod-b")
+    queue = await define_queue(gql, admin, "us-content", isDefault=True)
+    await _reported(gql, platform, admin, "HATE_SPEECH", n=3)
+    urgent = [(await claim_next(gql, first_mod, queue["id"]))["case"]["id"] for _ in range(3)]  # in urgency order
+    assert len(set(urgent)) == 3
+    expired = sa.func.now() - timedelta(seconds=1)
+    engine = create_engine(db_url, pool_size=1)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            second = raw_id(urgent[1])
+            await session.execute(sa.update(cases).where(cases.c.id == second).values(lease_expires_at=expired))
+    finally:
+        await engine.dispose()
+    released = await gql(RELEASE, {"input": {"caseId": urgent[2]}}, token=first_mod)  # the least urgent: free again
+    assert released["data"]["releaseCase"]["__typename"] == "ReleaseCaseSuccess", released
+    assert (await claim_next(gql, second_mod, queue["id"]))["case"]["id"] == urgent[1]  # expired beats free
+    assert (await claim_next(gql, second_mod, queue["id"]))["case"]["id"] == urgent[2]
+    assert (await claim_next(gql, second_mod, queue["id"]))["case"] is None  # the first is held by mod-a
