@@ -7,20 +7,17 @@ actions: ``test_retroaction``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 
 from api.app import create_app
 from api.graphql.ids import parse_any
 from api.services.backtest_jobs import BacktestRunner
 from api.services.bulk_jobs import BulkJobRunner
 from api.settings import Settings
-from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, event, fetch
 from tests.integration.lifecycle import flows
@@ -40,15 +37,6 @@ READ = """query($id: ID!) { ruleBacktest(id: $id) {
 RETRO = """mutation($input: RetroactRuleInput!) { retroactRule(input: $input) {
   __typename ... on RetroactRuleSuccess { cases snoozed job { id state total } }
   ... on Error { code field message } } }"""
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(db_url, size=2)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 def uuid_of(global_id: str) -> Any:

@@ -16,7 +16,7 @@ from api.services.delayed_actions import DelayedActionRunner
 from api.settings import Settings
 from persistence import delayed_actions
 from persistence.db import SessionFactory, create_engine, create_session_factory
-from persistence.fast.sql import create_pool, recording_queries
+from persistence.fast.sql import recording_queries
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import fetch
 from tests.integration.observability.test_metrics import scrape, value
@@ -28,15 +28,6 @@ INSERT INTO rule_delayed_actions (id, rule_id, rule_version, region, position, e
                                   due_at, state, outcome, created_at, executed_at)
 VALUES ($1, $2, 1, $3, 0, $4, '{}'::jsonb, 'LABEL', '{}'::jsonb, $5, $6, NULL, $5, $7)
 """
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(db_url, size=2)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 @pytest.fixture

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 
 from api.graphql.ids import parse_any, to_global_id
 from api.services.backtest_jobs import BacktestRunner
-from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, fetch
 from tests.integration.lifecycle import flows
@@ -46,15 +43,6 @@ BACKTEST = """mutation($input: BacktestRuleInput!) { backtestRule(input: $input)
   __typename ... on BacktestRuleSuccess { backtest { id } } ... on Error { code message } } }"""
 READ_BACKTEST = """query($id: ID!) { ruleBacktest(id: $id) {
   state scanned hits precision { value support confirmed } sample { subjectId actions } } }"""
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(db_url, size=2)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 def post(key: str, account: str, content: str, text: str, *, region: str = "EU", minutes: int = 0) -> dict[str, Any]:

@@ -4,15 +4,12 @@ each once, in one transaction with its audit records; a refused run writes nothi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 
 from api.services.backtest_jobs import BacktestRunner
-from persistence.fast.sql import create_pool
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import NOW, SUBMIT, event, fetch
 from tests.integration.lifecycle import flows
@@ -22,15 +19,6 @@ from tests.integration.tokens import issue_partner_token, issue_staff_token
 
 RETRO = """mutation($input: RetroactRuleInput!) { retroactRule(input: $input) {
   __typename ... on RetroactRuleSuccess { cases labels snoozed job { id } } ... on Error { code field message } } }"""
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(db_url, size=2)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 async def completed(gql: GraphQLClient, token: str, pool: asyncpg.Pool, rule_id: str) -> str:
@@ -217,26 +205,26 @@ async def test_a_subject_snoozed_for_the_rule_is_left_alone_labels_included(
     rule_id = await draft(gql, admin, rule_text(threshold=2))
     await logins(gql, db_url)
     job = await completed(gql, admin, pool, rule_id)
-    # a reviewer judged the rule wrong on u-2 (reviewRuleHit with snoozeDays), as a LIVE run would respect
-    await fetch(
-        db_url,
-        "INSERT INTO rule_snoozes (rule_id, region, entity_kind, entity_id, until, author_id, created_at) "
-        "VALUES ($1, 'US', 'account', 'u-2', now() + interval '30 days', 'staff:reviewer', now())",
-        uuid_of(rule_id),
-    )
+    await snooze(db_url, rule_id, "u-2")  # a reviewer judged the rule wrong on u-2, as a LIVE run would respect
     applied = await retro(gql, admin, job)
     assert (applied["labels"], applied["snoozed"]) == (1, 1)
     assert [r["entity_id"] for r in await fetch(db_url, "SELECT entity_id FROM labels")] == ["u-1"]
 
     other = await completed(gql, admin, pool, rule_id)
-    await fetch(
-        db_url,
-        "INSERT INTO rule_snoozes (rule_id, region, entity_kind, entity_id, until, author_id, created_at) "
-        "VALUES ($1, 'US', 'account', 'u-1', now() + interval '30 days', 'staff:reviewer', now())",
-        uuid_of(rule_id),
-    )
+    await snooze(db_url, rule_id, "u-1")
     refused = await retro(gql, admin, other)
     assert (refused["code"], refused["message"]) == (
         "INVALID_STATE",
         "every subject the backtest matched is snoozed now",
+    )
+
+
+async def snooze(db_url: str, rule_id: str, account: str) -> None:
+    """What ``reviewRuleHit`` with ``snoozeDays`` leaves: the rule snoozed on the account for 30 days."""
+    await fetch(
+        db_url,
+        "INSERT INTO rule_snoozes (rule_id, region, entity_kind, entity_id, until, author_id, created_at) "
+        "VALUES ($1, 'US', 'account', $2, now() + interval '30 days', 'staff:reviewer', now())",
+        uuid_of(rule_id),
+        account,
     )

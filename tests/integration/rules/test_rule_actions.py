@@ -22,7 +22,6 @@ from domain.services.events import Accepted
 from domain.services.rule_runs import Outcome, run_rules
 from persistence import rule_runtime
 from persistence.db import SessionFactory, create_engine, create_session_factory
-from persistence.fast.sql import create_pool
 from persistence.rule_ports import PostgresRunPorts
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import fetch
@@ -39,15 +38,6 @@ def coins(then: str) -> str:
     return (
         f'rule "coins"\non content.posted\nin US\npolicy SPAM\nwhen contains(lower(text), "free coins")\nthen {then}\n'
     )
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(db_url, size=2)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 @pytest.fixture

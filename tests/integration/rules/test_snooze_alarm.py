@@ -6,14 +6,11 @@ event, an audit record, a metric), a steady or quiet rule none."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
-import pytest
 
-from persistence.fast.sql import create_pool
 from persistence.rule_alarms import raise_alarms
 from tests.integration.conftest import GraphQLClient
 from tests.integration.events.helpers import event, fetch
@@ -36,15 +33,6 @@ def post(key: str, video: str) -> dict[str, object]:
     item = event(key, account="creator-s", text="free coins")
     item["entities"] = [{"kind": "ACCOUNT", "externalId": "creator-s"}, {"kind": "CONTENT", "externalId": video}]
     return item
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(db_url, size=2)
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 async def test_a_hit_judged_wrong_snoozes_its_subject_for_that_rule_only(gql: GraphQLClient, db_url: str) -> None:
