@@ -27,8 +27,18 @@ WORKABLE = (CaseState.OPEN, CaseState.ASSIGNED)
 
 
 def lease_is_free(expires_at: sa.ColumnElement[Any], now: Any) -> sa.ColumnElement[bool]:
-    """``domain.lease.Lease.is_free`` in SQL, for cases and appeals alike (a test holds the two together)."""
-    return sa.or_(expires_at.is_(None), expires_at <= now)
+    """``domain.lease.Lease.is_free`` in SQL, for cases and appeals alike (a test holds the two together): never
+    taken (or given back) or expired, the two halves a case claim reads off an index each."""
+    return sa.or_(lease_not_taken(expires_at), lease_expired(expires_at, now))
+
+
+def lease_not_taken(expires_at: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    return expires_at.is_(None)
+
+
+def lease_expired(expires_at: sa.ColumnElement[Any], now: Any) -> sa.ColumnElement[bool]:
+    expired: sa.ColumnElement[bool] = expires_at <= now
+    return expired
 
 
 def claimable_case(
@@ -57,8 +67,8 @@ def claimable_case(
             stmt = stmt.where(c.region.in_(sorted(regions)))
         return stmt.order_by(*urgency).limit(constant(1)).with_for_update(skip_locked=True)
 
-    free = branch(c.lease_expires_at.is_(None)).subquery("unleased")
-    expired = branch(c.lease_expires_at <= now).subquery("expired")
+    free = branch(lease_not_taken(c.lease_expires_at)).subquery("unleased")
+    expired = branch(lease_expired(c.lease_expires_at, now)).subquery("expired")
     both = sa.union_all(sa.select(free), sa.select(expired)).subquery("claimable")
     return sa.select(both).order_by(both.c.sla_due_at, both.c.priority.desc(), both.c.id).limit(constant(1))
 
