@@ -238,10 +238,11 @@ def http_leg(
             if loaded_rule_sets(stack, offset) >= WORKERS or time.monotonic() > deadline:
                 break
         bodies = [body(events.batch(name)) for _ in range(batches)]
-        cpu = server_cpu_seconds(stack)
+        cpu, pg = server_cpu_seconds(stack), _others_cpu()["postgres"]
         with profiling(stack, name):
             result = load(port, bodies, CLIENTS, headers, keep=-1)
         cpu_ms = 1000 * (server_cpu_seconds(stack) - cpu) / (batches * BATCH)
+        pg_s = _others_cpu()["postgres"] - pg
     failed = hits = 0
     first_failure: Any = None
     for answer in result["bodies"]:
@@ -261,7 +262,7 @@ def http_leg(
     events_n = batches * BATCH
     return {"rate": events_n / result["seconds"], "cpu_ms": cpu_ms, "failed": failed, "hits": hits / events_n,
             "statuses": {k: v for k, v in result["statuses"].items() if k != "200"}, "events": events_n,
-            "seconds": result["seconds"], "cpu_s": cpu_ms * events_n / 1000}  # fmt: skip
+            "seconds": result["seconds"], "cpu_s": cpu_ms * events_n / 1000, "pg_s": pg_s}  # fmt: skip
 
 
 def combined(legs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -274,7 +275,7 @@ def combined(legs: list[dict[str, Any]]) -> dict[str, Any]:
     return {"rate": events_n / seconds, "cpu_ms": 1000 * sum(leg["cpu_s"] for leg in legs) / events_n,
             "failed": sum(leg["failed"] for leg in legs), "events": events_n, "seconds": seconds,
             "hits": sum(leg["hits"] * leg["events"] for leg in legs) / events_n, "statuses": statuses,
-            "cpu_s": sum(leg["cpu_s"] for leg in legs)}  # fmt: skip
+            "cpu_s": sum(leg["cpu_s"] for leg in legs), "pg_s": sum(leg["pg_s"] for leg in legs)}  # fmt: skip
 
 
 def loaded_rule_sets(stack: Stack, offset: int) -> int:
@@ -317,7 +318,8 @@ def profiling(stack: Stack, name: str, pids: list[int] | None = None) -> Iterato
 def note(leg: dict[str, Any], target: str) -> str:
     bad = f"; HTTP {leg['statuses']}" if leg["statuses"] else ""
     return (
-        f"{target}; server CPU {leg['cpu_ms']:.3f} ms/event; {leg['hits']:.3f} hits/event; "
+        f"{target}; server CPU {leg['cpu_ms']:.3f} ms/event, PostgreSQL {1000 * leg['pg_s'] / leg['events']:.3f}; "
+        f"{leg['hits']:.3f} hits/event; "
         f"{leg['failed']} failed items{bad}"
     )
 
@@ -351,12 +353,15 @@ def nats_leg(stack: Stack, events: Events, rate: float, count: int) -> dict[str,
             time.sleep(0.2)  # each consumer loads the rule sets before it consumes
         warm = [e for _ in range(2) for e in events.batch(f"nats-warm-{tag}")]
         asyncio.run(_publish(stream, subject, durable, warm, rate, None))  # consumers up, rule sets loaded
-        cpu = _cpu(consumers)
+        cpu, others = _cpu(consumers), _others_cpu()
         published = [e for _ in range(count // BATCH) for e in events.batch(f"nats-{tag}")]
         stats: dict[str, Any] = {}
         with profiling(stack, "nats", [p.pid for p in consumers]):
             asyncio.run(_publish(stream, subject, durable, published, rate, stats))
         stats["cpu_ms"] = 1000 * (_cpu(consumers) - cpu) / len(published)
+        after = _others_cpu()
+        for name in ("postgres", "nats-server"):
+            stats[f"{name}_ms"] = 1000 * (after[name] - others[name]) / len(published)
     finally:
         for process in consumers:
             process.terminate()
@@ -369,6 +374,25 @@ def nats_leg(stack: Stack, events: Events, rate: float, count: int) -> dict[str,
     stored = asyncio.run(_count(stack.url, f"nats-{tag}-%"))
     stats["stored"] = stored
     return stats
+
+
+def _others_cpu() -> dict[str, float]:
+    """CPU seconds so far of this machine's PostgreSQL processes and NATS server (what the consumers share the cores
+    with, beside the publisher)."""
+    import psutil
+
+    total = {"postgres": 0.0, "nats-server": 0.0}
+    for process in psutil.process_iter(["name"]):
+        name = process.info["name"] or ""
+        key = "postgres" if name.startswith("postgres") else "nats-server" if name == "nats-server" else None
+        if key is None:
+            continue
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # gone meanwhile
+            continue
+        total[key] += times.user + times.system
+    return total
 
 
 def _cpu(processes: list[subprocess.Popen[bytes]]) -> float:
@@ -539,8 +563,9 @@ def main(argv: list[str] | None = None) -> None:
             nats = nats_leg(stack, events, ruled["rate"], args.nats_events)
             lost = f"; {nats['published'] - nats['stored']} not stored" if nats["stored"] != nats["published"] else ""
             print(ratio_line("NATS, 2 x vigil consume", nats["drain_rate"], "published at", nats["publish_rate"],
-                             f"target >= 0.9 (keeps up); {nats['tail']:.1f} s behind at the end; consumer CPU "
-                             f"{nats['cpu_ms']:.2f} ms/event{lost}"), flush=True)  # fmt: skip
+                             f"target >= 0.9 (keeps up); {nats['tail']:.1f} s behind at the end; CPU per event: "
+                             f"consumers {nats['cpu_ms']:.3f} ms, PostgreSQL {nats['postgres_ms']:.3f}, NATS server "
+                             f"{nats['nats-server_ms']:.3f}{lost}"), flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
