@@ -23,6 +23,8 @@ class Page(Generic[T]):
     cursors: list[str]
     has_next: bool
     has_previous: bool
+    rendered: list[str | None] | None = None
+    """Each item's JSON text, when the page's statement rendered them (``persistence.queries.reads``)."""
 
 
 _CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))

@@ -126,6 +126,8 @@ class Context:
     """How many statements the `history` loader ran for this request."""
     webhook_event_loader: DataLoader[uuid.UUID, EventRow | None] | None = None
     webhook_delivery_loader: DataLoader[DeliveryKey, Page[WebhookDelivery]] | None = None
+    renders: dict[int, Any] | None = None
+    """The renderings of the compiled plan running this request, by root field node (``compiler.render``)."""
 
     @cached_property
     def loaders(self) -> Any:

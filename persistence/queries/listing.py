@@ -31,10 +31,11 @@ from persistence.tables.cases import reports
 
 
 class Source:
-    """Where pages are read: the app's asyncpg pool (one round trip), else a short session (CLI, tests)."""
+    """Where pages are read: the app's asyncpg pool (one round trip), else a short session (CLI, tests); on the
+    pool, with ``rendering`` (of the page's table), the page's items rendered too (``reads.Rendering``)."""
 
-    def __init__(self, pool: Pool | None, sessions: SessionFactory) -> None:
-        self.pool, self.sessions = pool, sessions
+    def __init__(self, pool: Pool | None, sessions: SessionFactory, rendering: reads.Rendering | None = None) -> None:
+        self.pool, self.sessions, self.rendering = pool, sessions, rendering
 
     async def page(
         self, mapping: EntityMapping[Any], where: list[Any], request: f.PageRequest, sort: str = "created_at"
@@ -42,7 +43,14 @@ class Source:
         regions, first, after = request.regions, request.first, request.after
         if self.pool is not None:
             return await reads.fetch_page(
-                self.pool, mapping, where=where, regions=regions, first=first, after=after, sort=sort
+                self.pool,
+                mapping,
+                where=where,
+                regions=regions,
+                first=first,
+                after=after,
+                sort=sort,
+                rendering=self.rendering,
             )
         session: AsyncSession
         async with self.sessions() as session:

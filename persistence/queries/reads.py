@@ -5,7 +5,9 @@ Everything returns plain (untracked) domain entities. Region visibility is a SQL
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -81,6 +83,29 @@ def _page_statement(
     return keyset(sa.select(table).where(*predicates), table.c[sort], table.c.id, first=first, after=after)
 
 
+@dataclasses.dataclass(frozen=True)
+class Rendering:
+    """A column to add to a page's rows: an SQL expression over the page's row ``p`` (its parameters written
+    ``\\x00<n>\\x00``, numbered from 0) and their values (``api.graphql.compiler.render``)."""
+
+    table: str
+    expression: str
+    arguments: list[Any]
+
+
+_TOKEN = re.compile("\x00(\\d+)\x00")
+
+
+@functools.lru_cache(maxsize=256)
+def _rendered_sql(page_sql: str, expression: str, offset: int, sort: str) -> str:
+    """The page's statement with the rendering as one more column, in the page's order."""
+    column = _TOKEN.sub(lambda m: f"${offset + 1 + int(m.group(1))}", expression)
+    return (
+        f"SELECT p.*, {column} AS rendered__ FROM ({page_sql}) AS p "  # noqa: S608 (the renderer's text and ours)
+        f"ORDER BY p.{sort} DESC, p.id DESC"
+    )
+
+
 async def fetch_page(
     pool: Pool,
     mapping: EntityMapping[E],
@@ -90,11 +115,19 @@ async def fetch_page(
     first: int,
     after: str | None,
     sort: str = "created_at",
+    rendering: Rendering | None = None,
 ) -> Page[E]:
-    """``page`` on the asyncpg pool: one round trip (a session would add a connection check, BEGIN and ROLLBACK)."""
+    """``page`` on the asyncpg pool: one round trip (a session would add a connection check, BEGIN and ROLLBACK).
+    With ``rendering`` (of this page's table), each item's rendered text too (``Page.rendered``)."""
     compiled = compile_cached(_page_statement(mapping, where, regions, first, after, sort))
-    rows = await pool.fetch(compiled.sql, *compiled.args())
-    return to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
+    args = compiled.args()
+    if rendering is None or rendering.table != mapping.table.name:
+        rows = await pool.fetch(compiled.sql, *args)
+        return to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
+    sql = _rendered_sql(compiled.sql, rendering.expression, len(args), sort)
+    rows = await pool.fetch(sql, *args, *rendering.arguments)
+    page = to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
+    return dataclasses.replace(page, rendered=[r["rendered__"] for r in rows[:first]])
 
 
 async def page(

@@ -31,6 +31,7 @@ from graphql.language import OperationDefinitionNode
 from api.graphql.compiler.cache import LRU, PLAN_CACHE_SIZE
 from api.graphql.compiler.codegen import generate
 from api.graphql.compiler.plan import Planner, Unsupported, check_document
+from api.graphql.compiler.render import renderings
 from api.graphql.compiler.runtime import operation_result
 from api.graphql.compiler.variables import VariableCoercer, build_executor, compile_variables
 from api.graphql.execution import leaf_plans
@@ -61,6 +62,7 @@ class CompiledExecution:
         self.variables = LRU(size)  # (document id, operation name) -> its variables' compiled coercion
         self.fast_variables = True  # False: graphql-core coerces every request's variables (bench.variables)
         self.class_answers = True  # False: plans compiled from now on ask strawberry's unions for every value
+        self.render_pages = True  # False: plans compiled from now on complete every page in Python (``render``)
         self.variable_fallbacks = 0  # requests whose variables graphql-core coerced (refused, or unusual)
         self.fallbacks: Counter[str] = Counter()
         self.compiled = 0
@@ -146,6 +148,9 @@ class CompiledExecution:
         if isinstance(run, _Fallback):
             self.fallbacks[run.reason] += 1
             return ex.execute_operation()
+        renders = run.renders
+        if renders:  # the root fields PostgreSQL renders read their rendering from the context (``render``)
+            context_value.renders = renders
         return operation_result(ex, run)
 
     def _variables(
@@ -173,8 +178,10 @@ class CompiledExecution:
         operation: OperationDefinitionNode = ex.operation
         try:
             plan = Planner(self.schema, ex, self.leaves).plan()
+            renders = renderings(plan) if self.render_pages else {}
             run = generate(
                 plan,
+                rendered=frozenset(id(r.selection) for r in renders.values()),
                 is_awaitable=ex.is_awaitable,
                 deadline=hasattr(executor_class, "past_deadline"),
                 timeout=self.timeout,
@@ -185,6 +192,7 @@ class CompiledExecution:
             return _Fallback(str(unsupported))
         except RecursionError:
             return _Fallback("nested too deeply to compile")
+        run.renders = renders
         self.compiled += 1
         log.debug(
             "compiled %s (%d selections)", operation.name.value if operation.name else "an operation", plan.selections

@@ -24,6 +24,7 @@ from graphql.execution.executor import default_field_resolver
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, serialize_id, serialize_int, serialize_string
+from orjson import Fragment
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.union import StrawberryUnion
 
@@ -44,8 +45,10 @@ class Generator:
         timeout: float,
         executor: Any = None,
         classes: bool = True,
+        rendered: frozenset[int] = frozenset(),
     ) -> None:
         self.executor = executor
+        self.rendered = rendered
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "Path": Path,
@@ -67,6 +70,7 @@ class Generator:
             "CAST": CAST,
             "execute_serially": runtime.execute_serially,
             "view_of": READ_VIEWS.get,
+            "RENDERED": Fragment,
             "TimedOut": ExecutionTimedOut,
             "TIMEOUT": timeout,
         }
@@ -348,6 +352,8 @@ class Generator:
             select = self.selection(completion.selection)
             is_type_of = completion.selection.type.is_type_of
             if is_type_of is None:
+                if id(completion.selection) in self.rendered:
+                    return [], f"result if result.__class__ is RENDERED else {select}(ex, result, path)"
                 return [], f"{select}(ex, result, path)"
             check = self.const(is_type_of)
             if self.classes and strawberry_is_type_of(is_type_of):  # its answer kept per class when it is one
@@ -366,10 +372,13 @@ class Generator:
             else:  # strawberry's own is_type_of: true of the type's read views
                 view = self.const(definition)
                 test = f"matches = True if view_of(result.__class__) is {view} else {check}"
-            return [test], (
+            completed = (
                 f"{select}(ex, result, path) if matches is True"
                 f" else complete_object_matched(ex, {type_}, result, path, {select}, {details}, matches)"
             )
+            if id(completion.selection) in self.rendered:  # PostgreSQL's JSON of the node (``render``), as it is
+                return ["if result.__class__ is RENDERED:", "    return result", test], completed
+            return [test], completed
         choices = {
             name: (selection.type, self.selection(selection)) for name, selection in completion.selections.items()
         }
@@ -442,11 +451,17 @@ def generate(
     timeout: float,
     executor: Any = None,
     classes: bool = True,
+    rendered: frozenset[int] = frozenset(),
 ) -> Any:
     """The compiled ``run(ex)`` of ``plan`` (its generated text on ``run.source``); ``executor``, the execution
     it is compiled for, lends its resolve info's make-up (``Generator.info_head``); ``classes``: strawberry's union
     and ``is_type_of`` answers kept per class where they are the class's (``classes``, the module)."""
     generator = Generator(
-        is_awaitable=is_awaitable, deadline=deadline, timeout=timeout, executor=executor, classes=classes
+        is_awaitable=is_awaitable,
+        deadline=deadline,
+        timeout=timeout,
+        executor=executor,
+        classes=classes,
+        rendered=rendered,
     )
     return generator.operation(plan)
