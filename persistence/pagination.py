@@ -24,7 +24,8 @@ class Page(Generic[T]):
     has_next: bool
     has_previous: bool
     rendered: list[str | None] | None = None
-    """Each item's JSON text, when the page's statement rendered them (``persistence.queries.reads``)."""
+    """Each item's JSON text, when the page's statement rendered them (``persistence.queries.reads``). When every
+    item rendered, ``items`` is empty: the rows were never made entities (the cursors are the rows')."""
 
 
 _CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.fast.sql import Pool, compile_cached, entity_from, pg_type
 from persistence.mapping import EntityMapping
-from persistence.pagination import Page, keyset, to_page
+from persistence.pagination import Page, encode_cursor, keyset, to_page
 
 E = TypeVar("E")
 
@@ -126,8 +126,12 @@ async def fetch_page(
         return to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
     sql = _rendered_sql(compiled.sql, rendering.expression, len(args), sort)
     rows = await pool.fetch(sql, *args, *rendering.arguments)
-    page = to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
-    return dataclasses.replace(page, rendered=[r["rendered__"] for r in rows[:first]])
+    rendered: list[str | None] = [r["rendered__"] for r in rows[:first]]
+    if None in rendered:  # a row the rendering gave up on: the page as entities, to be completed in Python
+        page = to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
+        return dataclasses.replace(page, rendered=rendered)
+    cursors = [encode_cursor(r[sort], r["id"]) for r in rows[:first]]  # what ``to_page`` reads of the entities
+    return Page([], cursors, len(rows) > first, after is not None, rendered)
 
 
 async def page(
