@@ -25,7 +25,8 @@ class Page(Generic[T]):
     has_previous: bool
     rendered: list[str | None] | None = None
     """Each item's JSON text, when the page's statement rendered them (``persistence.queries.reads``). When every
-    item rendered, ``items`` is empty: the rows were never made entities (the cursors are the rows')."""
+    item rendered, ``items`` is empty: the rows were never made entities (the cursors are the rows'). When one
+    is None (the rendering gave up on that row), ``items`` and the cursors are the page read again, ordinarily."""
 
 
 _CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))

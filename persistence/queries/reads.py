@@ -98,10 +98,10 @@ _TOKEN = re.compile("\x00(\\d+)\x00")
 
 @functools.lru_cache(maxsize=256)
 def _rendered_sql(page_sql: str, expression: str, offset: int, sort: str) -> str:
-    """The page's statement with the rendering as one more column, in the page's order."""
+    """The page's sort key, id and rendering, in the page's order (the rest of the row stays in PostgreSQL)."""
     column = _TOKEN.sub(lambda m: f"${offset + 1 + int(m.group(1))}", expression)
     return (
-        f"SELECT p.*, {column} AS rendered__ FROM ({page_sql}) AS p "  # noqa: S608 (the renderer's text and ours)
+        f"SELECT p.{sort}, p.id, {column} AS rendered__ FROM ({page_sql}) AS p "  # noqa: S608 (the renderer's text)
         f"ORDER BY p.{sort} DESC, p.id DESC"
     )
 
@@ -127,7 +127,8 @@ async def fetch_page(
     sql = _rendered_sql(compiled.sql, rendering.expression, len(args), sort)
     rows = await pool.fetch(sql, *args, *rendering.arguments)
     rendered: list[str | None] = [r["rendered__"] for r in rows[:first]]
-    if None in rendered:  # a row the rendering gave up on: the page as entities, to be completed in Python
+    if None in rendered:  # a row the rendering gave up on: the page read again as entities, completed in Python
+        rows = await pool.fetch(compiled.sql, *args)
         page = to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
         return dataclasses.replace(page, rendered=rendered)
     cursors = [encode_cursor(r[sort], r["id"]) for r in rows[:first]]  # what ``to_page`` reads of the entities

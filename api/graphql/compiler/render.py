@@ -283,16 +283,20 @@ class _Builder:
         return relation(self, plan, alias)
 
     def one(self, type_name: str, key: str, completion: Completion) -> str:
-        """A related record by id: its object, null when absent or not visible, NULL to give up."""
+        """A related record by id: its object, null when absent or not visible, NULL to give up (the row's text
+        is NULL)."""
         selection = _object(completion)
         alias = self.alias()
         table = TYPES[type_name].table
         inner = self.record(selection, alias)
-        found = (
-            f"(SELECT coalesce({inner}, '!') FROM {table} {alias} "  # noqa: S608 (names of this module)
-            f"WHERE {alias}.id = {key} AND {self.visible(type_name, alias)})"
+        rows = self.alias()
+        # no row: null; a row whose text is NULL: NULL (given up). Each row's text is written once: a ``nullif``
+        # or ``coalesce`` around the subquery would run it twice
+        return (
+            f"(SELECT CASE WHEN count(*) = 0 THEN 'null' ELSE min({rows}.j) END FROM "  # noqa: S608 (this module's)
+            f"(SELECT {inner} AS j FROM {table} {alias} "
+            f"WHERE {alias}.id = {key} AND {self.visible(type_name, alias)}) {rows})"
         )
-        return f"nullif(coalesce({found}, 'null'), '!')"
 
     def many(self, type_name: str, column: str, key: str, completion: Completion, limit: int | None) -> str:
         """The related records by a parent key, ordered by (created_at, id), the visible ones: a JSON list."""
@@ -306,7 +310,7 @@ class _Builder:
         source = f"(SELECT * FROM {table} WHERE {column} = {key} ORDER BY created_at, id{cut})"  # noqa: S608
         inner = (
             f"SELECT {alias}.created_at, {alias}.id, {self.record(selection, alias)} AS j "  # noqa: S608
-            f"FROM {source} {alias} WHERE {self.visible(type_name, alias)}"
+            f"FROM {source} {alias} WHERE {self.visible(type_name, alias)} OFFSET 0"  # kept whole: ``j`` once
         )
         return (
             f"(SELECT CASE WHEN bool_or({rows}.j IS NULL) THEN NULL ELSE "  # noqa: S608 (this module's text)
@@ -334,9 +338,13 @@ def _python_name(plan: FieldPlan) -> str:
 
 
 def _global_id(type_name: str, column: str) -> str:
+    """``to_global_id``: base64 of ``Type:<uuid>``, as a JSON string. PostgreSQL's base64 breaks lines every 76
+    characters, which an id of a type name up to 20 characters never reaches (57 bytes)."""
     prefix = _literal(f"{_name(type_name)}:")
     encoded = f"encode(convert_to({prefix} || {column}::text, 'UTF8'), 'base64')"
-    return f"""('"' || translate({encoded}, E'\\n', '') || '"')"""
+    if len(type_name) + 1 + 36 > 57:
+        encoded = f"translate({encoded}, E'\\n', '')"
+    return f"""('"' || {encoded} || '"')"""
 
 
 def _object(completion: Completion) -> Selection:
@@ -383,12 +391,8 @@ def _leaf(graphql_type: Any, column: str) -> str:
 
 def _datetime(column: str) -> str:
     """``datetime.isoformat()`` of the UTC datetime asyncpg reads: microseconds only when not zero."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"""('"' || to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || """
-        f"""(CASE WHEN to_char({utc}, 'US') = '000000' THEN '' ELSE '.' || to_char({utc}, 'US') END) """
-        f"""|| '+00:00"')"""
-    )
+    text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+    return f"""('"' || replace({text}, '.000000+', '+') || '"')"""
 
 
 def _enum_literal(plan: FieldPlan, member: enum.Enum) -> str:
