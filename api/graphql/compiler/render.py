@@ -1,14 +1,15 @@
-"""Pages PostgreSQL renders: a trusted document's ``cases`` page answered as JSON text built by the page's statement.
+"""Pages PostgreSQL renders: a trusted document's page of records answered as JSON text built by the page's statement.
 
 A console page of 100 cases completes some 2,800 fields over ~850 records; graphql-core, or even the compiled plan,
 spends milliseconds of Python on them where PostgreSQL builds the same JSON in a fraction of one. So when a
-trusted query's root ``cases`` field selects, on its nodes, only what this module knows how to write in SQL (below),
-the plan carries a *rendering*: one SQL expression per case row that writes the node's JSON text exactly as the
-response would hold it (keys in selection order, aliases, ``__typename``, global ids, enum names, ISO date-times
-as Python writes them, nulls, nested objects and lists with the read check of each record). The page's own
-statement (its filter, region walls, keyset and cursor, unchanged) is wrapped to add that column; the connection
-(cursors, ``pageInfo``, edges) is still completed by the plan, and each node is the rendered text, spliced into
-the response by orjson as a ``Fragment``.
+trusted query's root list field (``ROOTS``: ``cases``, ``decisions``, ``strikes``, ``reports``, ``accounts``,
+``contentItems``, ``ads``, ``policies``) selects, on its nodes, only what this module knows how to write in SQL
+(below), the plan carries a *rendering*: one SQL expression per row that writes the node's JSON text exactly as
+the response would hold it (keys in selection order, aliases, ``__typename``, global ids, enum names, ISO
+date-times as Python writes them, nulls, nested objects and lists with the read check of each record). The page's
+own statement (its filter, region walls, keyset and cursor, unchanged) is wrapped to return that text with the
+row's sort key and id; the connection (cursors, ``pageInfo``, edges) is still completed by the plan, and each node
+is the rendered text, spliced into the response by orjson as a ``Fragment``.
 
 What it renders, and nothing else (any other field, an argument naming a variable, a node selected twice under the
 connection: the page runs as before):
@@ -23,8 +24,8 @@ A nested record answers null (an object) or is left out (a list) unless the read
 are parameters of the statement, asked of the request's permission map. Times computed from the clock (a strike's
 status, an account's) compare with the request's ``now``, a parameter too. Where the Python path would do more
 than this module writes (an account whose suspension lapsed: its status comes from its enforcement actions; a
-stored enum value outside its type) the expression is NULL, and the page is answered the ordinary way from the same
-rows. ``tests/integration/compiler/test_rendered_pages.py`` holds every field here to graphql-core, byte for byte.
+stored enum value outside its type) the expression is NULL, and the page is read again and answered the ordinary
+way. ``tests/integration/compiler/test_rendered_pages.py`` holds every field here to graphql-core, byte for byte.
 
 Every text in the SQL is either this module's own or a GraphQL name (response keys, type names), which the
 grammar limits to ``[_A-Za-z][_0-9A-Za-z]*`` (checked again here); values from the request are parameters.
@@ -174,7 +175,16 @@ TYPES: dict[str, Table] = {
     ),
 }
 
-ROOTS = {("Query", "cases"): "Case"}
+ROOTS = {
+    ("Query", "cases"): "Case",
+    ("Query", "decisions"): "Decision",
+    ("Query", "strikes"): "Strike",
+    ("Query", "reports"): "Report",
+    ("Query", "accounts"): "Account",
+    ("Query", "contentItems"): "Content",
+    ("Query", "ads"): "Ad",
+    ("Query", "policies"): "Policy",
+}
 """Root connection fields whose page statement can carry a rendering: (parent type, field) -> node type."""
 
 

@@ -59,6 +59,22 @@ EDGES = f"""query Edges($after: String) {{
   cases(first: 7, after: $after) {{ edges {{ cursor node {{ {NODE} }} }} pageInfo {{ endCursor }} }}
 }}"""
 TWICE = """query Twice { cases(first: 3) { nodes { id state } edges { node { id priority } } } }"""
+NODES = {
+    "Decision": f"{_plain('Decision')} actions {{ {_plain('EnforcementAction')} }}",
+    "Strike": f"{_plain('Strike')} status",
+    "Report": f"{_plain('Report')} policy {{ {POLICY} }}",
+    "Account": ACCOUNT,
+    "Content": _plain("Content"),
+    "Ad": f"{_plain('Ad')} serving",
+    "Policy": POLICY,
+}
+ROOT_DOCUMENTS = {
+    field: f"""query Root_{field}($first: Int!) {{
+  {field}(first: $first) {{ nodes {{ {NODES[type_name]} }} pageInfo {{ hasNextPage endCursor }} }}
+}}"""
+    for (_, field), type_name in render.ROOTS.items()
+    if field != "cases"
+}
 
 
 def test_the_document_covers_every_rendered_field() -> None:
@@ -67,6 +83,8 @@ def test_the_document_covers_every_rendered_field() -> None:
             assert _camel(column) in EVERYTHING, f"{type_name}.{column}"
     for type_name, field in render.RELATIONS:
         assert _camel(field) in EVERYTHING, f"{type_name}.{field}"
+    for _, field in render.ROOTS:
+        assert field == "cases" or field in ROOT_DOCUMENTS, field
 
 
 AWKWARD_DATA = [
@@ -165,6 +183,22 @@ async def test_rendered_pages_answer_as_graphql_core(db_url: str, diff: Differen
     assert {n["subject"]["__typename"] for n in nodes if n["subject"]} >= {"Content", "Ad"}
     assert any(n["decision"] and len(n["decision"]["actions"]) > 2 for n in nodes)
     assert any(len(n["reports"]) == 3 for n in nodes)
+
+
+async def test_every_root_list_renders_as_graphql_core(db_url: str, diff: Differential, pages: list[Any]) -> None:
+    await register(db_url, list(ROOT_DOCUMENTS.values()))
+    tokens = await principals(db_url)
+    tokens["moderator-US"] = await issue_staff_token(db_url, "moderator", "US")
+    rendered: set[str] = set()
+    for field, text in ROOT_DOCUMENTS.items():
+        for name, token in tokens.items():
+            for first in (100, 3):
+                pages.clear()
+                answer = await diff.same(text, {"first": first}, token)
+                if pages and pages[-1] is not None and (answer["data"][field] or {}).get("nodes"):
+                    assert None not in pages[-1], (field, name)
+                    rendered.add(field)
+    assert rendered == set(ROOT_DOCUMENTS)
 
 
 async def test_a_lapsed_suspension_is_answered_the_ordinary_way(
