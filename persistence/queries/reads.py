@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +22,7 @@ from persistence.mapping import EntityMapping
 from persistence.pagination import Page, encode_cursor, keyset, to_page
 
 E = TypeVar("E")
+log = logging.getLogger(__name__)
 
 
 def region_predicate(table: sa.Table, regions: frozenset[str] | None) -> sa.ColumnElement[bool] | None:
@@ -125,7 +128,12 @@ async def fetch_page(
         rows = await pool.fetch(compiled.sql, *args)
         return to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
     sql = _rendered_sql(compiled.sql, rendering.expression, len(args), sort)
-    rows = await pool.fetch(sql, *args, *rendering.arguments)
+    try:
+        rows = await pool.fetch(sql, *args, *rendering.arguments)
+    except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as exc:  # a value or a size it cannot write
+        log.warning("a page's rendering failed (%s): the page is read ordinarily", type(exc).__name__)
+        rows = await pool.fetch(compiled.sql, *args)
+        return to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
     rendered: list[str | None] = [r["rendered__"] for r in rows[:first]]
     if None in rendered:  # a row the rendering gave up on: the page read again as entities, completed in Python
         rows = await pool.fetch(compiled.sql, *args)

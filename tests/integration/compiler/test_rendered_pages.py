@@ -17,8 +17,10 @@ import pytest
 
 from api.graphql.compiler import render
 from api.services.seed import seed_demo
-from persistence.fast.sql import asyncpg_dsn
-from persistence.queries import reads
+from persistence.fast.sql import asyncpg_dsn, create_pool
+from persistence.queries import listing, reads
+from persistence.queries.filters import CaseFilter, PageRequest
+from persistence.queries.listing import Source
 from tests.integration.compiler.harness import Differential, differential, principals, register
 from tests.integration.tokens import issue_staff_token
 
@@ -218,3 +220,20 @@ async def test_a_lapsed_suspension_is_answered_the_ordinary_way(
     await diff.same(EVERYTHING, {"first": 10}, admin)
     assert pages[-1] is not None
     assert None in pages[-1]
+
+
+async def test_a_rendering_postgresql_refuses_reads_the_page_ordinarily(db_url: str) -> None:
+    """A value the rendering's SQL cannot write (here a division by zero, a data error like a date-time out of
+    ``to_char``'s range) or a statement too large costs a second read, never the page."""
+    await seed_demo(db_url)
+    pool = await create_pool(db_url, size=1)
+    try:
+        request = PageRequest(first=5, after=None, regions=None)
+        plain = await listing.cases(Source(pool, None), CaseFilter(), request)  # type: ignore[arg-type]
+        broken = reads.Rendering("cases", "((1 / (\x000\x00::int))::text)", [0])
+        page = await listing.cases(Source(pool, None, broken), CaseFilter(), request)  # type: ignore[arg-type]
+    finally:
+        await pool.close()
+    assert page.rendered is None
+    assert [c.id for c in page.items] == [c.id for c in plain.items]
+    assert page.cursors == plain.cursors
