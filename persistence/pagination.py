@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from binascii import b2a_base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -34,10 +35,32 @@ _CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
 and a page encodes a cursor per row."""
 
 
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+"""``base64.urlsafe_b64encode``'s alphabet, applied to ``b2a_base64``'s output as it does."""
+
+
 def encode_cursor(sort_value: Any, row_id: uuid.UUID | int | str) -> str:
-    value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
-    raw = _CURSOR_JSON.encode([value, str(row_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    if sort_value.__class__ is datetime and row_id.__class__ is uuid.UUID:
+        # the common key, written as the encoder writes it: an ISO date-time and a UUID hold nothing JSON escapes
+        raw = f'["{sort_value.isoformat()}","{row_id}"]'.encode()
+    else:
+        value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
+        raw = _CURSOR_JSON.encode([value, str(row_id)]).encode()
+    return b2a_base64(raw, newline=False).translate(_URL_SAFE).rstrip(b"=").decode()
+
+
+def isoformat_sql(column: str) -> str:
+    """SQL writing a ``timestamptz`` as ``datetime.isoformat()`` writes the UTC datetime asyncpg reads for it:
+    microseconds only when not zero."""
+    text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+    return f"replace({text}, '.000000+', '+')"
+
+
+def cursor_sql(sort_column: str, id_column: str) -> str:
+    """SQL writing ``encode_cursor`` of a ``timestamptz`` sort key and a UUID id (PostgreSQL's base64 breaks
+    lines every 76 characters; the URL-safe alphabet and the padding as ``encode_cursor`` writes them)."""
+    raw = f"""'["' || {isoformat_sql(sort_column)} || '","' || {id_column}::text || '"]'"""
+    return f"rtrim(translate(encode(convert_to({raw}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
 
 
 def decode_cursor(cursor: str, *, datetime_key: bool) -> tuple[Any, str]:

@@ -44,6 +44,7 @@ from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, GraphQLS
 
 from api.graphql.compiler.plan import Completion, FieldPlan, OperationPlan, Selection
 from api.graphql.execution import output_coercion
+from persistence.pagination import isoformat_sql
 
 NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
 MAX_NESTED = 100
@@ -400,9 +401,7 @@ def _leaf(graphql_type: Any, column: str) -> str:
 
 
 def _datetime(column: str) -> str:
-    """``datetime.isoformat()`` of the UTC datetime asyncpg reads: microseconds only when not zero."""
-    text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-    return f"""('"' || replace({text}, '.000000+', '+') || '"')"""
+    return f"""('"' || {isoformat_sql(column)} || '"')"""
 
 
 def _enum_literal(plan: FieldPlan, member: enum.Enum) -> str:
