@@ -341,10 +341,16 @@ def _literal(text: str) -> str:
 
 
 def _python_name(plan: FieldPlan) -> str:
+    """The field's Python name; a field with a permission class, a field extension (``requires``, the payload read
+    check...) or directives of its own is never rendered: only its resolver applies them."""
     definition = plan.definition.extensions.get("strawberry-definition")
     name = getattr(definition, "python_name", None)
     if not isinstance(name, str):
         raise _Unrenderable(plan.response_name)
+    if getattr(definition, "permission_classes", None) or getattr(definition, "extensions", None):
+        raise _Unrenderable(f"{plan.response_name}: guarded")
+    if getattr(definition, "directives", None):
+        raise _Unrenderable(f"{plan.response_name}: directives")
     return name
 
 

@@ -13,12 +13,16 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import pytest
+from graphql import GraphQLField, GraphQLString
 
 from api.graphql.compiler import render
+from api.graphql.compiler.plan import FieldPlan
+from api.graphql.schema import build_schema
 from api.services.seed import seed_demo
 from persistence.fast.sql import asyncpg_dsn, create_pool
 from persistence.pagination import cursor_sql, encode_cursor
@@ -65,6 +69,7 @@ EDGES = f"""query Edges($after: String) {{
   cases(first: 7, after: $after) {{ edges {{ cursor node {{ {NODE} }} }} pageInfo {{ endCursor }} }}
 }}"""
 TWICE = """query Twice { cases(first: 3) { nodes { id state } edges { node { id priority } } } }"""
+GUARDED = """query Guarded { cases(first: 5) { nodes { id history(first: 2) { nodes { action } } } } }"""
 NODES = {
     "Decision": f"{_plain('Decision')} actions {{ {_plain('EnforcementAction')} }}",
     "Strike": f"{_plain('Strike')} status",
@@ -261,3 +266,39 @@ async def test_cursors_written_in_sql_are_encode_cursor(db_url: str) -> None:
     finally:
         await connection.close()
     assert written == [encode_cursor(v, i) for v, i in zip(values, ids, strict=True)]
+
+
+def test_no_rendered_field_carries_a_guard() -> None:
+    """The renderer refuses a field behind a permission class or an extension (``_python_name``); none of the
+    fields it lists has one, and ``Case.history`` (audit:read) does."""
+    core = build_schema()._schema
+    for type_name, table in render.TYPES.items():
+        fields = core.type_map[type_name].fields
+        for column in table.columns:
+            definition = fields[_camel(column)].extensions["strawberry-definition"]
+            assert not definition.extensions, f"{type_name}.{column}"
+            assert not definition.permission_classes, f"{type_name}.{column}"
+    assert core.type_map["Case"].fields["history"].extensions["strawberry-definition"].extensions
+
+
+async def test_a_guarded_field_keeps_the_page_in_python(db_url: str, diff: Differential, pages: list[Any]) -> None:
+    await register(db_url, [GUARDED])
+    tokens = await principals(db_url)
+    for name in ("admin", "moderator-EU", "auditor"):
+        pages.clear()
+        await diff.same(GUARDED, None, tokens[name])
+        assert pages, name
+        assert all(p is None for p in pages), name
+
+
+@pytest.mark.parametrize(
+    "guard", [{"permission_classes": [object]}, {"extensions": [object()]}, {"directives": [object()]}]
+)
+def test_the_renderer_refuses_a_guarded_field(guard: dict[str, Any]) -> None:
+    plain = {"python_name": "state", "permission_classes": [], "extensions": [], "directives": []}
+    field = FieldPlan("state", [], GraphQLField(GraphQLString), "leaf")
+    field.definition.extensions = {"strawberry-definition": SimpleNamespace(**plain)}
+    assert render._python_name(field) == "state"
+    field.definition.extensions = {"strawberry-definition": SimpleNamespace(**{**plain, **guard})}
+    with pytest.raises(render._Unrenderable):
+        render._python_name(field)
