@@ -20,11 +20,13 @@ import asyncpg
 import pytest
 from graphql import GraphQLField, GraphQLString
 
+from api.cli.documents import CONSOLE_DOCUMENTS
 from api.graphql.compiler import render
 from api.graphql.compiler.plan import FieldPlan
 from api.graphql.schema import build_schema
 from api.services.seed import seed_demo
-from persistence.fast.sql import asyncpg_dsn, create_pool
+from domain.document import document_id
+from persistence.fast.sql import asyncpg_dsn, create_pool, recording_queries
 from persistence.pagination import cursor_sql, encode_cursor
 from persistence.queries import listing, reads
 from persistence.queries.filters import CaseFilter, PageRequest
@@ -302,3 +304,21 @@ def test_the_renderer_refuses_a_guarded_field(guard: dict[str, Any]) -> None:
     field.definition.extensions = {"strawberry-definition": SimpleNamespace(**{**plain, **guard})}
     with pytest.raises(render._Unrenderable):
         render._python_name(field)
+
+
+async def test_a_rendered_page_is_one_statement(db_url: str, diff: Differential) -> None:
+    """The console's page, trusted, whatever its size: one statement (the page, its relations, cursors and read
+    checks in it), where the page completed in Python sends one per relation besides."""
+    page = (CONSOLE_DOCUMENTS / "CasesPage.graphql").read_text()
+    await register(db_url, [page])
+    admin = (await principals(db_url))["admin"]
+    await diff.same(page, {"first": 100}, admin)  # warm: the token cached, the plan compiled
+    counts = {}
+    for first in (2, 100):
+        with recording_queries() as sent:
+            await diff.post({"documentId": document_id(page), "variables": {"first": first}}, admin)
+        counts[first] = len(sent)
+    with recording_queries() as sent:
+        await diff.post({"query": page, "variables": {"first": 100}}, admin)
+    assert counts == {2: 1, 100: 1}
+    assert len(sent) >= 7  # the page, then a batch per relation (subjects of each kind, accounts, reports...)
