@@ -11,8 +11,9 @@ own statement (its filter, region walls, keyset and cursor, unchanged) is wrappe
 row's sort key and id; the connection (cursors, ``pageInfo``, edges) is still completed by the plan, and each node
 is the rendered text, spliced into the response by orjson as a ``Fragment``.
 
-What it renders, and nothing else (any other field, an argument naming a variable, a node selected twice under the
-connection: the page runs as before):
+What it renders, and nothing else (any other field, a nested field's argument naming a variable, a node selected
+twice under the connection: the page runs as before; the root field's own arguments are the resolver's, variables
+or not):
 
 - plain fields that are columns of the record (``TYPES``), ``id`` (the global id), ``__typename``;
 - ``Case.subject`` (the union), ``Case.account``, ``Case.decision``, ``Case.reports(first:)``, ``Case.strikes``,
