@@ -78,6 +78,8 @@ class CompiledExecution:
         *args: Any,
         **kwargs: Any,
     ) -> Any:
+        if getattr(context_value, "renders", None):  # a context used again: only this execution's plan renders
+            context_value.renders = None
         trusted = trusted_document()
         if trusted is None or args or schema is not self.schema:
             return execute(
