@@ -16,9 +16,10 @@ twice under the connection: the page runs as before; the root field's own argume
 or not):
 
 - plain fields that are columns of the record (``TYPES``), ``id`` (the global id), ``__typename``;
-- ``Case.subject`` (the union), ``Case.account``, ``Case.decision``, ``Case.reports(first:)``, ``Case.strikes``,
-  ``Case.queueId``, ``Decision.actions``, ``Report.policy``, ``Strike.status``, ``Account.status``,
-  ``Ad.serving``, ``Policy.currentVersionNumber``.
+- the relations and computed fields in ``RELATIONS``: a case's subject (the union), account, decision, reports
+  (``first:``), strikes and queue id; a decision's case, subject, policy, actions and strikes; an action's target,
+  decision and strike; a strike's status, account, policy and decision; a report's subject and policy; an
+  account's status, a content's owner, an ad's advertiser and ``serving``, a policy's current version number.
 
 A nested record answers null (an object) or is left out (a list) unless the reader may see it, as
 ``api.graphql.shared.visibility.visible`` decides: the regions where the reader holds the type's read permission
@@ -431,23 +432,39 @@ def _enum_literal(plan: FieldPlan, member: enum.Enum) -> str:
 # --- relations (resolver fields), each as its resolver answers ---
 
 
-def _case_subject(b: _Builder, plan: FieldPlan, alias: str) -> str:
-    completion = plan.completion
-    assert completion is not None
-    inner = completion.inner if completion.kind == "non_null" else completion
-    if inner is None or inner.kind != "abstract":
-        raise _Unrenderable("Case.subject")
-    members = {}
-    for type_name in ("Account", "Content", "Ad"):
-        selection = inner.selections.get(type_name)
-        if selection is None:
-            raise _Unrenderable("Case.subject")
-        member = Completion(selection.type, "object", None, selection)
-        members[type_name] = b.one(type_name, f"{alias}.subject_id", member)
-    return (
-        f"(CASE {alias}.subject_kind WHEN 'ACCOUNT' THEN {members['Account']} "
-        f"WHEN 'CONTENT' THEN {members['Content']} ELSE {members['Ad']} END)"
-    )
+def _subject(kind: str, key: str) -> Callable[[_Builder, FieldPlan, str], str]:
+    """``load_subject`` (and ``subject_of``): the account, content or ad the row's ``kind`` and ``key`` name."""
+
+    def render(b: _Builder, plan: FieldPlan, alias: str) -> str:
+        completion = plan.completion
+        assert completion is not None
+        inner = completion.inner if completion.kind == "non_null" else completion
+        if inner is None or inner.kind != "abstract":
+            raise _Unrenderable("a subject")
+        members = {}
+        for type_name in ("Account", "Content", "Ad"):
+            selection = inner.selections.get(type_name)
+            if selection is None:
+                raise _Unrenderable("a subject")
+            member = Completion(selection.type, "object", None, selection)
+            members[type_name] = b.one(type_name, f"{alias}.{key}", member)
+        return (
+            f"(CASE {alias}.{kind} WHEN 'ACCOUNT' THEN {members['Account']} "
+            f"WHEN 'CONTENT' THEN {members['Content']} ELSE {members['Ad']} END)"
+        )
+
+    return render
+
+
+def _one(type_name: str, key: str) -> Callable[[_Builder, FieldPlan, str], str]:
+    """A resolver answering ``one(info, <type>, <loader by id>.load(<key>))`` (null for a null key)."""
+    return lambda b, plan, alias: b.one(type_name, f"{alias}.{key}", _completion(plan))
+
+
+def _many(type_name: str, column: str, key: str) -> Callable[[_Builder, FieldPlan, str], str]:
+    """A resolver answering ``many(info, <type>, <loader grouped by column>.load(<key>))``, ordered by
+    (created_at, id)."""
+    return lambda b, plan, alias: b.many(type_name, column, f"{alias}.{key}", _completion(plan), None)
 
 
 def _case_reports(b: _Builder, plan: FieldPlan, alias: str) -> str:
@@ -500,21 +517,34 @@ def _completion(plan: FieldPlan) -> Completion:
 
 
 RELATIONS: dict[tuple[str, str], Callable[[_Builder, FieldPlan, str], str]] = {
-    ("Case", "subject"): _case_subject,
-    ("Case", "account"): lambda b, p, a: b.one("Account", f"{a}.subject_account_id", _completion(p)),
-    ("Case", "decision"): lambda b, p, a: b.one("Decision", f"{a}.decision_id", _completion(p)),
+    ("Case", "subject"): _subject("subject_kind", "subject_id"),
+    ("Case", "account"): _one("Account", "subject_account_id"),
+    ("Case", "decision"): _one("Decision", "decision_id"),
     ("Case", "reports"): _case_reports,
-    ("Case", "strikes"): lambda b, p, a: b.many("Strike", "decision_id", f"{a}.decision_id", _completion(p), None),
+    ("Case", "strikes"): _many("Strike", "decision_id", "decision_id"),
     ("Case", "queue_id"): _case_queue_id,
-    ("Decision", "actions"): lambda b, p, a: b.many(
-        "EnforcementAction", "decision_id", f"{a}.id", _completion(p), None
-    ),
-    ("Report", "policy"): lambda b, p, a: b.one("Policy", f"{a}.policy_id", _completion(p)),
+    ("Decision", "case"): _one("Case", "case_id"),
+    ("Decision", "subject"): _subject("subject_kind", "subject_id"),
+    ("Decision", "policy"): _one("Policy", "policy_id"),
+    ("Decision", "actions"): _many("EnforcementAction", "decision_id", "id"),
+    ("Decision", "strikes"): _many("Strike", "decision_id", "id"),
+    ("EnforcementAction", "target"): _subject("target_kind", "target_id"),
+    ("EnforcementAction", "decision"): _one("Decision", "decision_id"),
+    ("EnforcementAction", "strike"): _one("Strike", "strike_id"),
     ("Strike", "status"): _strike_status,
+    ("Strike", "account"): _one("Account", "account_id"),
+    ("Strike", "policy"): _one("Policy", "policy_id"),
+    ("Strike", "decision"): _one("Decision", "decision_id"),
+    ("Report", "subject"): _subject("subject_kind", "subject_id"),
+    ("Report", "policy"): _one("Policy", "policy_id"),
     ("Account", "status"): _account_status,
+    ("Content", "owner"): _one("Account", "owner_account_id"),
     ("Ad", "serving"): _ad_serving,
+    ("Ad", "advertiser"): _one("Account", "advertiser_account_id"),
     ("Policy", "current_version_number"): _policy_version_number,
 }
+"""Each resolver field the renderer writes, as its resolver answers it (``api/graphql/review/types.py``,
+``intake/types.py``, ``policies/types.py``)."""
 
 
 # --- the plan's renderings ---

@@ -72,13 +72,16 @@ EDGES = f"""query Edges($after: String) {{
 }}"""
 TWICE = """query Twice { cases(first: 3) { nodes { id state } edges { node { id priority } } } }"""
 GUARDED = """query Guarded { cases(first: 5) { nodes { id history(first: 2) { nodes { action } } } } }"""
+SUBJECT = "subject { __typename ... on Content { id title } ... on Account { id handle } ... on Ad { id headline } }"
 NODES = {
-    "Decision": f"{_plain('Decision')} actions {{ {_plain('EnforcementAction')} }}",
-    "Strike": f"{_plain('Strike')} status",
-    "Report": f"{_plain('Report')} policy {{ {POLICY} }}",
+    "Decision": f"""{_plain("Decision")} policy {{ {POLICY} }} strikes {{ id status }} case {{ id state }} {SUBJECT}
+      actions {{ {_plain("EnforcementAction")} decision {{ id }} strike {{ id status }}
+                 target {{ __typename ... on Content {{ id }} ... on Account {{ id }} ... on Ad {{ id }} }} }}""",
+    "Strike": f"{_plain('Strike')} status account {{ id handle status }} policy {{ id code }} decision {{ verdict }}",
+    "Report": f"{_plain('Report')} policy {{ {POLICY} }} {SUBJECT}",
     "Account": ACCOUNT,
-    "Content": _plain("Content"),
-    "Ad": f"{_plain('Ad')} serving",
+    "Content": f"{_plain('Content')} owner {{ id handle status }}",
+    "Ad": f"{_plain('Ad')} serving advertiser {{ id handle }}",
     "Policy": POLICY,
 }
 ROOT_DOCUMENTS = {
@@ -94,8 +97,9 @@ def test_the_document_covers_every_rendered_field() -> None:
     for type_name, table in render.TYPES.items():
         for column in table.columns:
             assert _camel(column) in EVERYTHING, f"{type_name}.{column}"
+    documents = EVERYTHING + "".join(ROOT_DOCUMENTS.values())
     for type_name, field in render.RELATIONS:
-        assert _camel(field) in EVERYTHING, f"{type_name}.{field}"
+        assert _camel(field) in documents, f"{type_name}.{field}"
     for _, field in render.ROOTS:
         assert field == "cases" or field in ROOT_DOCUMENTS, field
 
