@@ -11,9 +11,9 @@ own statement (its filter, region walls, keyset and cursor, unchanged) is wrappe
 row's sort key and id; the connection (cursors, ``pageInfo``, edges) is still completed by the plan, and each node
 is the rendered text, spliced into the response by orjson as a ``Fragment``.
 
-What it renders, and nothing else (any other field, a nested field's argument naming a variable, a node selected
-twice under the connection: the page runs as before; the root field's own arguments are the resolver's, variables
-or not):
+What it renders, and nothing else (any other field, a nested argument naming a variable other than a case's
+``reports(first:)``, a node selected twice under the connection: the page runs as before; the root field's own
+arguments are the resolver's, variables or not):
 
 - plain fields that are columns of the record (``TYPES``), ``id`` (the global id), ``__typename``;
 - the relations and computed fields in ``RELATIONS``: a case's subject (the union), account, decision, reports
@@ -43,6 +43,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from graphql.execution.values import VariableValues, get_argument_values
 
 from api.graphql.compiler.plan import Completion, FieldPlan, OperationPlan, Selection
 from api.graphql.execution import output_coercion
@@ -200,9 +201,13 @@ class RenderPlan:
     expression: str
     parameters: tuple[tuple[str, str], ...]
     selection: Selection
+    limits: tuple[FieldPlan, ...] = ()
+    """Nested lists whose ``first`` names a variable: their limits are parameters too."""
 
-    def arguments(self, permissions: Any, reporter_id: str) -> list[Any]:
-        """The statement's values for this request: ``permissions`` is the request's permission map."""
+    def arguments(self, permissions: Any, reporter_id: str, variables: Any) -> list[Any] | None:
+        """The statement's values for this request: ``permissions`` is the request's permission map, ``variables``
+        its executor's variable values. None: this request cannot be rendered (a nested ``first`` out of range,
+        which the resolver refuses with its own error)."""
         from api.graphql.shared.visibility import READ_PERMISSION  # the one read rule (imports the schema)
         from authz.permissions import Permission
 
@@ -211,6 +216,17 @@ class RenderPlan:
         for kind, name in self.parameters:
             if kind == "now":
                 values.append(now)
+            elif kind == "limit":
+                field_plan = self.limits[int(name)]
+                scoped = VariableValues({}, variables) if isinstance(variables, dict) else variables  # resolve info's
+                try:
+                    arguments = get_argument_values(field_plan.definition, field_plan.details[0].node, scoped)
+                except Exception:  # refused: the field reports it, unrendered, as ever
+                    return None
+                first = arguments.get("first")
+                if first.__class__ is not int or not 0 <= first <= MAX_NESTED:
+                    return None
+                values.append(first)
             elif kind == "reporter":
                 values.append(reporter_id)
             elif kind == "own":
@@ -233,6 +249,7 @@ class _Builder:
     parameters: list[tuple[str, str]] = field(default_factory=list)
     aliases: int = 0
     fields: int = 0
+    limits: list[FieldPlan] = field(default_factory=list)
 
     def param(self, kind: str, name: str = "") -> str:
         key = (kind, name)
@@ -288,10 +305,10 @@ class _Builder:
             if python_name not in TYPES[type_name].columns:
                 raise _Unrenderable(f"{type_name}.{python_name}")
             return _leaf(plan.definition.type, f"{alias}.{python_name}")
-        if plan.kind != "resolver" or plan.dynamic_arguments or plan.completion is None:
+        if plan.kind != "resolver" or plan.completion is None:
             raise _Unrenderable(f"{type_name}.{python_name}")
         relation = RELATIONS.get((type_name, python_name))
-        if relation is None:
+        if relation is None or (plan.dynamic_arguments and relation is not _case_reports):
             raise _Unrenderable(f"{type_name}.{python_name}")
         return relation(self, plan, alias)
 
@@ -311,7 +328,7 @@ class _Builder:
             f"WHERE {alias}.id = {key} AND {self.visible(type_name, alias)}) {rows})"
         )
 
-    def many(self, type_name: str, column: str, key: str, completion: Completion, limit: int | None) -> str:
+    def many(self, type_name: str, column: str, key: str, completion: Completion, limit: str | None) -> str:
         """The related records by a parent key, ordered by (created_at, id), the visible ones: a JSON list."""
         item = completion.inner if completion.kind == "non_null" else completion
         if item is None or item.kind != "list" or item.inner is None:
@@ -319,7 +336,7 @@ class _Builder:
         selection = _object(item.inner)
         alias, rows = self.alias(), self.alias()
         table = TYPES[type_name].table
-        cut = "" if limit is None else f" LIMIT {int(limit)}"
+        cut = "" if limit is None else f" LIMIT {limit}"
         record, visible = self.record(selection, alias), self.visible(type_name, alias)
         # only the columns the text and the read check use are sorted (a report's row is ~1 KB)
         used = sorted({"created_at", "id", *re.findall(rf"\b{alias}\.([a-z_]+)\b", record + visible)})
@@ -469,10 +486,15 @@ def _many(type_name: str, column: str, key: str) -> Callable[[_Builder, FieldPla
 
 def _case_reports(b: _Builder, plan: FieldPlan, alias: str) -> str:
     assert plan.completion is not None
-    first = (plan.arguments or {}).get("first", 50)
-    if not isinstance(first, int) or not 0 <= first <= MAX_NESTED:
-        raise _Unrenderable("Case.reports")  # the resolver refuses it: the ordinary path answers the error
-    return b.many("Report", "case_id", f"{alias}.id", plan.completion, first)
+    if plan.dynamic_arguments:  # ``first: $n``: a parameter, checked per request (``RenderPlan.arguments``)
+        b.limits.append(plan)
+        limit = f"{b.param('limit', str(len(b.limits) - 1))}::int"
+    else:
+        first = (plan.arguments or {}).get("first", 50)
+        if first.__class__ is not int or not 0 <= first <= MAX_NESTED:
+            raise _Unrenderable("Case.reports")  # the resolver refuses it: the ordinary path answers the error
+        limit = str(first)
+    return b.many("Report", "case_id", f"{alias}.id", plan.completion, limit)
 
 
 def _case_queue_id(b: _Builder, plan: FieldPlan, alias: str) -> str:
@@ -589,6 +611,6 @@ def renderings(plan: OperationPlan) -> dict[int, RenderPlan]:
         except _Unrenderable:
             continue
         found[id(field_plan.details[0].node)] = RenderPlan(
-            TYPES[node_type].table, expression, tuple(builder.parameters), selections[0]
+            TYPES[node_type].table, expression, tuple(builder.parameters), selections[0], tuple(builder.limits)
         )
     return found

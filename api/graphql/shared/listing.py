@@ -61,9 +61,10 @@ def source(info: Info) -> listing.Source:
     if renders:
         found = renders.get(id(info._raw_info.field_nodes[0]))
         if found is not None:
-            arguments = found.arguments(context.permissions, own_reporter_id(context))
-            rendering = reads.Rendering(found.table, found.expression, arguments)
-            return listing.Source(context.pool, context.sessions, rendering)
+            arguments = found.arguments(context.permissions, own_reporter_id(context), info._raw_info.variable_values)
+            if arguments is not None:
+                rendering = reads.Rendering(found.table, found.expression, arguments)
+                return listing.Source(context.pool, context.sessions, rendering)
     return listing.Source(context.pool, context.sessions)
 
 

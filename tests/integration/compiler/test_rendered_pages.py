@@ -326,3 +326,24 @@ async def test_a_rendered_page_is_one_statement(db_url: str, diff: Differential)
         await diff.post({"query": page, "variables": {"first": 100}}, admin)
     assert counts == {2: 1, 100: 1}
     assert len(sent) >= 7  # the page, then a batch per relation (subjects of each kind, accounts, reports...)
+
+
+DYNAMIC = """query Dynamic($n: Int) { cases(first: 20) { nodes { id reports(first: $n) { id source } } } }"""
+
+
+async def test_a_nested_first_from_a_variable(db_url: str, diff: Differential, pages: list[Any]) -> None:
+    """``reports(first: $n)``: the limit is a parameter of the rendered statement; a value the resolver refuses
+    (out of range, null) leaves the page to it, whose error the answer carries."""
+    await register(db_url, [DYNAMIC])
+    admin = (await principals(db_url))["admin"]
+    for n, rendered in ((0, True), (1, True), (3, True), (100, True), (101, False), (-1, False), (None, False)):
+        pages.clear()
+        answer = await diff.same(DYNAMIC, {"n": n} if n is not None else {"n": None}, admin)
+        assert (pages[-1] is not None) is rendered, n
+        if rendered:
+            assert all(len(c["reports"]) <= n for c in answer["data"]["cases"]["nodes"])
+        else:
+            assert answer["errors"], n
+    pages.clear()
+    await diff.same(DYNAMIC, {}, admin)  # the argument's default, 50
+    assert pages[-1] is not None
