@@ -58,7 +58,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(PKGS) migrations tests bench tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy $(PKGS) tools
+	$(BIN)/mypy $(PKGS) tools bench
 
 schema: $(STAMP)
 	$(BIN)/vigil schema export

@@ -24,7 +24,15 @@ import asyncio
 from typing import Any
 
 from api.services.seed import seed_demo
-from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds, staff_token
+from bench.stack import (
+    Stack,
+    load,
+    postgres_cpu_seconds,
+    ratio_line,
+    run_process,
+    server_cpu_seconds,
+    staff_token,
+)
 from persistence.db import create_engine, create_session_factory
 from persistence.fast.sql import asyncpg_dsn
 from persistence.principals import SYSTEM_AUDIT
@@ -81,16 +89,20 @@ def rate(port: int, body: dict[str, Any], token: str, requests: int, clients: in
 
 def measure(
     stack: Stack | None, port: int, body: dict[str, Any], token: str, requests: int, clients: int
-) -> tuple[float, float, float]:
-    """Rate, p50 (ms) and server CPU per request (ms; 0 without ``stack``)."""
+) -> tuple[float, float, float, float]:
+    """Rate, p50 (ms), and the server's and PostgreSQL's CPU per request (ms; 0 without ``stack``)."""
     load(port, [body] * 10, clients, {"Authorization": f"Bearer {token}"})  # warm the connections
-    cpu = server_cpu_seconds(stack) if stack is not None else 0.0
+    cpu = (server_cpu_seconds(stack), postgres_cpu_seconds(stack)) if stack is not None else (0.0, 0.0)
     result = load(port, [body] * requests, clients, {"Authorization": f"Bearer {token}"}, keep=1)
-    cpu_ms = 1000 * (server_cpu_seconds(stack) - cpu) / requests if stack is not None else 0.0
+    if stack is not None:
+        server_ms = 1000 * (server_cpu_seconds(stack) - cpu[0]) / requests
+        postgres_ms = 1000 * (postgres_cpu_seconds(stack) - cpu[1]) / requests
+    else:
+        server_ms = postgres_ms = 0.0
     first = result["bodies"][0]
     if "errors" in first or result["statuses"] != {"200": requests}:
         raise SystemExit(f"the query failed: {str(first)[:500]} {result['statuses']}")
-    return result["count"] / result["seconds"], result["p50_ms"], cpu_ms
+    return result["count"] / result["seconds"], result["p50_ms"], server_ms, postgres_ms
 
 
 def listings(port: int, toks: dict[str, str], requests: int) -> dict[str, float]:
@@ -210,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         toks = asyncio.run(tokens(stack.url))
         page_body = {"query": PAGE, "variables": {"first": 100}}
         with stack.server() as port:
-            api_rate, api_p50, cpu_ms = measure(stack, port, page_body, toks["admin"], args.requests, 4)
+            api_rate, api_p50, cpu_ms, _ = measure(stack, port, page_body, toks["admin"], args.requests, 4)
             job = {"mode": "sql", "dsn": asyncpg_dsn(stack.url), "sql": HAND_WRITTEN, "count": args.requests,
                    "concurrency": 4}  # fmt: skip
             raw = run_process("bench.raw", job)

@@ -153,12 +153,12 @@ def world(seed: int = 7) -> tuple[list[CompiledRule], list[ListSnapshot], list[E
             Event(event_type, rng.choice(REGIONS), entities, {"text": " ".join(words)}, now, f"e{n}", signals)
         )
     statuses = ("ACTIVE", "ACTIVE", "ACTIVE", "RESTRICTED")
-    labels = (frozenset(), frozenset(), frozenset({"spammer"}), frozenset({"trusted"}))
-    entities = {}
-    counters = {}
+    labels: tuple[frozenset[str], ...] = (frozenset(), frozenset(), frozenset({"spammer"}), frozenset({"trusted"}))
+    facts: dict[tuple[str, str], EntityFacts] = {}
+    counters: dict[CounterKey, int] = {}
     for a in range(ACCOUNTS):
         for kind in ("account", "content", "ad"):
-            entities[(kind, f"{kind}-{a}")] = EntityFacts(
+            facts[(kind, f"{kind}-{a}")] = EntityFacts(
                 age=timedelta(days=rng.randint(0, 400)),
                 active_strikes=rng.randint(0, 3),
                 status=rng.choice(statuses),
@@ -167,7 +167,7 @@ def world(seed: int = 7) -> tuple[list[CompiledRule], list[ListSnapshot], list[E
             )
         for spec in (("reports", 3600), ("reporters", 86400), ("messages", 600)):
             counters[CounterKey(spec[0], "account", f"account-{a}", spec[1])] = rng.randint(0, 30)
-    return rules, snapshots, events, Snapshot(entities, counters)
+    return rules, snapshots, events, Snapshot(facts, counters)
 
 
 # -- the baselines: a tree-walking evaluator with nothing shared between rules ------------------------------------

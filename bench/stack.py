@@ -114,6 +114,26 @@ def server_cpu_seconds(stack: Stack) -> float:
     return total
 
 
+def postgres_cpu_seconds(stack: Stack) -> float:
+    """CPU time (user + system) used so far by the stack's PostgreSQL: its postmaster, the backends running now and
+    those that ended (the postmaster waited for them, so their time is in its children's)."""
+    import psutil
+
+    pid = stack.pg.postmaster_pid() if stack.pg is not None else None
+    if pid is None:
+        return 0.0
+    postmaster = psutil.Process(pid)
+    total = 0.0
+    for backend in postmaster.children():
+        try:
+            times = backend.cpu_times()
+        except psutil.NoSuchProcess:  # ended meanwhile: in the postmaster's children's time, read below
+            continue
+        total += times.user + times.system
+    times = postmaster.cpu_times()
+    return float(total + times.user + times.system + times.children_user + times.children_system)
+
+
 def run_process(module: str, job: dict[str, Any]) -> dict[str, Any]:
     """Run ``python -m module JOB`` (a load generator or a baseline) and return the JSON it prints."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:

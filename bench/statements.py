@@ -6,8 +6,9 @@ arguments) trusted ``submitReport`` requests send, each on a fresh subject. Wher
 per report: the subject (and its advisory lock key), the ids the request made up (case, report, audit events,
 outbox event), the idempotency key, the times; everything else (the reporter, the policy, the queue...) is the
 same in both. ``python -m bench.statements JOB`` then sends those statements for ``count`` reports from
-``concurrency`` connections as the API sent them (its own ``BEGIN``/``COMMIT`` if it sent any: intake's first
-attempt sends none), with fresh ids, the report's own subject and key, and the current time.
+``concurrency`` connections with the API pools' session settings (so with the same plans), as the API sent them
+(its own ``BEGIN``/``COMMIT`` if it sent any: intake's first attempt sends none), with fresh ids, the report's own
+subject and key, and the current time.
 
     python -m bench.statements JOB.json     # prints one JSON line: count, seconds
 """
@@ -25,6 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+
+from persistence.fast.sql import SESSION_SETTINGS
 
 Template = list[tuple[str, tuple[Any, ...]]]
 
@@ -127,7 +130,7 @@ def _replacer(job: dict[str, Any], subject: uuid.UUID) -> Callable[[Any], Any]:
 async def run(job: dict[str, Any]) -> dict[str, Any]:
     subjects: list[uuid.UUID] = job["subjects"]
     count, concurrency = min(int(job["count"]), len(subjects)), int(job["concurrency"])
-    connections = [await asyncpg.connect(job["dsn"]) for _ in range(concurrency)]
+    connections = [await asyncpg.connect(job["dsn"], server_settings=SESSION_SETTINGS) for _ in range(concurrency)]
     cursor = iter(subjects[:count])
     statements: Template = job["statements"]
 

@@ -29,7 +29,7 @@ from typing import Any
 from api.cli.documents import CONSOLE_DOCUMENTS, register_console_documents
 from api.graphql.ids import to_global_id
 from bench import claims, ingest, page, statements
-from bench.stack import Stack, load, ratio_line, run_process, server_cpu_seconds
+from bench.stack import Stack, load, postgres_cpu_seconds, ratio_line, run_process, server_cpu_seconds
 from domain.document import document_id
 from persistence.fast.sql import asyncpg_dsn
 from persistence.scale import seed_scale
@@ -52,17 +52,19 @@ def kind(trusted: bool) -> str:
     return "trusted" if trusted else "ad hoc"
 
 
-def _page_line(name: str, rate: float, p50: float, cpu_ms: float, raw_p50: float) -> str:
+def _page_line(name: str, measured: tuple[float, float, float, float], raw_p50: float) -> str:
+    rate, p50, cpu_ms, postgres_ms = measured
     return (
         f"page {name:<29} {rate:7.1f}/s   p50 {p50:6.1f} ms ({p50 / raw_p50:5.2f}x hand-written SQL, target <= 2)"
-        f"   server CPU {cpu_ms:5.1f} ms/page (target <= 6)"
+        f"   server CPU {cpu_ms:5.1f} ms/page (target <= 6), PostgreSQL {postgres_ms:4.2f}"
     )
 
 
 def _measured(stack: Stack, port: int, bodies: list[dict[str, Any]], clients: int, token: str) -> dict[str, Any]:
-    cpu = server_cpu_seconds(stack)
+    cpu, postgres = server_cpu_seconds(stack), postgres_cpu_seconds(stack)
     result = load(port, bodies, clients, {"Authorization": f"Bearer {token}"}, keep=-1)
     result["cpu_ms"] = 1000 * (server_cpu_seconds(stack) - cpu) / len(bodies)
+    result["postgres_ms"] = 1000 * (postgres_cpu_seconds(stack) - postgres) / len(bodies)
     result["rate"] = result["count"] / result["seconds"]
     return dict(result)
 
@@ -100,7 +102,9 @@ def replay_rate(url: str, template: dict[str, Any], subjects: list[Any]) -> floa
     return float(result["count"] / result["seconds"])
 
 
-def claim_drain(stack: Stack, port: int, queue: Any, token: str, n: int, trusted: bool) -> tuple[float, Counter[str]]:
+def claim_drain(
+    stack: Stack, port: int, queue: Any, token: str, n: int, trusted: bool
+) -> tuple[dict[str, Any], Counter[str]]:
     bodies = [body(CLAIM, {"queueId": to_global_id("Queue", queue)}, trusted) for _ in range(n)]
     result = _measured(stack, port, bodies, 32, token)
     claimed: Counter[str] = Counter()
@@ -109,7 +113,7 @@ def claim_drain(stack: Stack, port: int, queue: Any, token: str, n: int, trusted
         if claim["__typename"] != "ClaimNextCaseSuccess" or claim["case"] is None:
             raise SystemExit(f"claim failed: {claim}")
         claimed[claims.raw(claim["case"]["id"])] += 1
-    return float(result["rate"]), claimed
+    return result, claimed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -143,14 +147,17 @@ def main(argv: list[str] | None = None) -> None:
         # One server for everything: the claimers share one moderator token, which the staff rate limit (200/s
         # per worker) would refuse most of a fast drain; it is not what this measures.
         with stack.server(VIGIL_RATE_LIMIT_STAFF="1000000/1000000") as port:
+            postgres = postgres_cpu_seconds(stack)
             raw = run_process("bench.raw", raw_job)
+            raw_postgres_ms = 1000 * (postgres_cpu_seconds(stack) - postgres) / raw["count"]
             raw_p50 = raw["p50_ms"]
-            say(f"page {'hand-written SQL x4':<29} {raw['count'] / raw['seconds']:7.1f}/s   p50 {raw_p50:6.1f} ms")
+            say(f"page {'hand-written SQL x4':<29} {raw['count'] / raw['seconds']:7.1f}/s   p50 {raw_p50:6.1f} ms"
+                f"{'':52}PostgreSQL {raw_postgres_ms:4.2f} ms/page")  # fmt: skip
             for run in range(4):  # alternated, twice each
                 trusted = run % 2 == 1
                 page_body = body(PAGE, {"first": 100}, trusted)
-                rate, p50, cpu_ms = page.measure(stack, port, page_body, toks["admin"], args.requests, 4)
-                say(_page_line(f"{kind(trusted)} x4 ({run // 2 + 1})", rate, p50, cpu_ms, raw_p50))
+                measured = page.measure(stack, port, page_body, toks["admin"], args.requests, 4)
+                say(_page_line(f"{kind(trusted)} x4 ({run // 2 + 1})", measured, raw_p50))
 
             raw_x8 = ingest.raw_rate(stack.url, policy, n, 8)
             for trusted in (False, True):
@@ -168,7 +175,8 @@ def main(argv: list[str] | None = None) -> None:
                 result = _measured(stack, port, bodies, 8, data["token"])
                 failed = _failed(result, "submitReport", "SubmitReportSuccess")
                 name = f"submitReport {kind(trusted)} x8 ({run // 2 + 1})"
-                note = f"server CPU {result['cpu_ms']:.2f} ms/report; {failed} failed{ingest.failures(result)}"
+                note = (f"server CPU {result['cpu_ms']:.2f} ms/report, PostgreSQL {result['postgres_ms']:.2f}; "
+                        f"{failed} failed{ingest.failures(result)}")  # fmt: skip
                 say(ratio_line(name, result["rate"], "raw insert x8", raw_x8, f"target >= 0.3; {note}"))
                 say(ratio_line("", result["rate"], "its statements, raw x8", replayed, "target >= 0.5"))
 
@@ -188,18 +196,22 @@ def main(argv: list[str] | None = None) -> None:
             warm = [body(CLAIM, {"queueId": to_global_id("Queue", warm_queue)}, True)] * claims.WARM_UP
             load(port, warm, 32, {"Authorization": f"Bearer {moderator}"})
             half = args.claims // 2
-            adhoc_rate, adhoc_claimed = claim_drain(stack, port, claim_queue, moderator, half, False)
-            trusted_rate, trusted_claimed = claim_drain(stack, port, claim_queue, moderator, args.claims - half, True)
+            adhoc, adhoc_claimed = claim_drain(stack, port, claim_queue, moderator, half, False)
+            trusted_drain, trusted_claimed = claim_drain(stack, port, claim_queue, moderator, args.claims - half, True)
             claims._check("api", adhoc_claimed + trusted_claimed, args.claims)
+        postgres = postgres_cpu_seconds(stack)
         raw_claims = args.claims / claims.raw_drain(stack, raw_queue, args.claims, 32)
-        for name, rate in (("ad hoc", adhoc_rate), ("trusted", trusted_rate)):
-            say(ratio_line(f"claimNextCase {name} x32", rate, "raw SKIP LOCKED x32", raw_claims, "target >= 0.6"))
+        raw_postgres_ms = 1000 * (postgres_cpu_seconds(stack) - postgres) / args.claims
+        for name, drain in (("ad hoc", adhoc), ("trusted", trusted_drain)):
+            note = (f"target >= 0.6; server CPU {drain['cpu_ms']:.2f} ms/claim, PostgreSQL {drain['postgres_ms']:.2f} "
+                    f"(raw: {raw_postgres_ms:.2f})")  # fmt: skip
+            say(ratio_line(f"claimNextCase {name} x32", drain["rate"], "raw SKIP LOCKED x32", raw_claims, note))
 
         with stack.server(VIGIL_COMPILED_EXECUTION="off") as port:  # the trusted route, on graphql-core
             for trusted in (False, True):
                 page_body = body(PAGE, {"first": 100}, trusted)
-                rate, p50, cpu_ms = page.measure(stack, port, page_body, toks["admin"], args.requests, 4)
-                say(_page_line(f"{kind(trusted)} x4 (not compiled)", rate, p50, cpu_ms, raw_p50))
+                measured = page.measure(stack, port, page_body, toks["admin"], args.requests, 4)
+                say(_page_line(f"{kind(trusted)} x4 (not compiled)", measured, raw_p50))
     print("\nin one run, side by side:")
     for line in lines:
         print(line, flush=True)

@@ -44,6 +44,12 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+SESSION_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+"""The pools' session settings. The hot statements are index lookups whose best plan does not depend on the values:
+plan them once per connection (the default re-planned the intake prefetch on every call, ten times its execution).
+``bench.statements`` replays the API's statements under the same settings."""
+
+
 async def create_pool(url: str, *, size: int) -> Pool:
     """Connections open on demand (the app starts while the database is down) and keep their prepared statements.
 
@@ -57,9 +63,7 @@ async def create_pool(url: str, *, size: int) -> Pool:
         statement_cache_size=256,
         max_cacheable_statement_size=256 * 1024,  # the intake prefetch is one long UNION: keep it prepared
         reset=_keep_session,
-        # The hot statements are index lookups whose best plan does not depend on the values: plan them once per
-        # connection (the default re-planned the intake prefetch on every call, ten times its execution).
-        server_settings={"plan_cache_mode": "force_generic_plan"},
+        server_settings=dict(SESSION_SETTINGS),
     )
     return pool
 
