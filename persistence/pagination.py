@@ -6,9 +6,10 @@ import base64
 import json
 import uuid
 from binascii import b2a_base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import sqlalchemy as sa
 
@@ -18,10 +19,46 @@ T = TypeVar("T")
 MAX_PAGE = 100
 
 
+class Cursors(Sequence[str]):
+    """The cursors of a page's rows, each written (``encode_cursor``) when first asked for: a console page that
+    shows its nodes asks for its last one only (``pageInfo.endCursor``); ``edges { cursor }`` for each."""
+
+    __slots__ = ("_keys", "_written")
+
+    def __init__(self, keys: list[tuple[Any, Any]]) -> None:
+        self._keys = keys  # (sort value, id) of each row
+        self._written: list[str | None] = [None] * len(keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._keys)))]
+        written = self._written[index]
+        if written is None:
+            written = self._written[index] = encode_cursor(*self._keys[index])
+        return written
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # a sequence, compared by value
+
+    def __repr__(self) -> str:
+        return f"Cursors({list(self)!r})"
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
-    cursors: list[str]
+    cursors: Sequence[str]
     has_next: bool
     has_previous: bool
     rendered: list[str | None] | None = None
@@ -54,13 +91,6 @@ def isoformat_sql(column: str) -> str:
     microseconds only when not zero."""
     text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
     return f"replace({text}, '.000000+', '+')"
-
-
-def cursor_sql(sort_column: str, id_column: str) -> str:
-    """SQL writing ``encode_cursor`` of a ``timestamptz`` sort key and a UUID id (PostgreSQL's base64 breaks
-    lines every 76 characters; the URL-safe alphabet and the padding as ``encode_cursor`` writes them)."""
-    raw = f"""'["' || {isoformat_sql(sort_column)} || '","' || {id_column}::text || '"]'"""
-    return f"rtrim(translate(encode(convert_to({raw}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
 
 
 def decode_cursor(cursor: str, *, datetime_key: bool) -> tuple[Any, str]:
@@ -111,5 +141,5 @@ def keyset(
 
 def to_page(rows: list[T], *, first: int, after: str | None, sort_attr: str, id_attr: str = "id") -> Page[T]:
     items = rows[:first]
-    cursors = [encode_cursor(getattr(r, sort_attr), getattr(r, id_attr)) for r in items]
+    cursors = Cursors([(getattr(r, sort_attr), getattr(r, id_attr)) for r in items])
     return Page(items=items, cursors=cursors, has_next=len(rows) > first, has_previous=after is not None)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.fast.sql import Pool, compile_cached, entity_from, pg_type
 from persistence.mapping import EntityMapping
-from persistence.pagination import Page, cursor_sql, encode_cursor, keyset, to_page
+from persistence.pagination import Cursors, Page, keyset, to_page
 
 E = TypeVar("E")
 log = logging.getLogger(__name__)
@@ -100,13 +100,12 @@ _TOKEN = re.compile("\x00(\\d+)\x00")
 
 
 @functools.lru_cache(maxsize=256)
-def _rendered_sql(page_sql: str, expression: str, offset: int, sort: str, cursors: bool) -> str:
-    """The page's sort key, id, rendering and (``cursors``: the sort key is a ``timestamptz``) each row's cursor, in
-    the page's order (the rest of the row stays in PostgreSQL)."""
+def _rendered_sql(page_sql: str, expression: str, offset: int, sort: str) -> str:
+    """The page's sort key, id and rendering, in the page's order (the rest of the row stays in PostgreSQL; the
+    cursors are written from the key and id in Python, those asked for only: ``Cursors``)."""
     column = _TOKEN.sub(lambda m: f"${offset + 1 + int(m.group(1))}", expression)
-    cursor = cursor_sql(f"p.{sort}", "p.id") if cursors else "NULL"
     return (
-        f"SELECT p.{sort}, p.id, {column} AS rendered__, {cursor} AS cursor__ "  # noqa: S608 (the renderer's text)
+        f"SELECT p.{sort}, p.id, {column} AS rendered__ "  # noqa: S608 (the renderer's text)
         f"FROM ({page_sql}) AS p ORDER BY p.{sort} DESC, p.id DESC"
     )
 
@@ -129,9 +128,7 @@ async def fetch_page(
     if rendering is None or rendering.table != mapping.table.name:
         rows = await pool.fetch(compiled.sql, *args)
         return to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
-    table = mapping.table
-    cursors_in_sql = isinstance(table.c[sort].type, sa.DateTime) and isinstance(table.c.id.type, sa.Uuid)
-    sql = _rendered_sql(compiled.sql, rendering.expression, len(args), sort, cursors_in_sql)
+    sql = _rendered_sql(compiled.sql, rendering.expression, len(args), sort)
     try:
         rows = await pool.fetch(sql, *args, *rendering.arguments)
     except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as exc:  # a value or a size it cannot write
@@ -143,10 +140,7 @@ async def fetch_page(
         rows = await pool.fetch(compiled.sql, *args)
         page = to_page([entity_from(mapping, r) for r in rows], first=first, after=after, sort_attr=sort)
         return dataclasses.replace(page, rendered=rendered)
-    if cursors_in_sql:  # ``encode_cursor``'s, as ``to_page`` would write them (an infinite time's in Python)
-        cursors = [r["cursor__"] or encode_cursor(r[sort], r["id"]) for r in rows[:first]]
-    else:
-        cursors = [encode_cursor(r[sort], r["id"]) for r in rows[:first]]
+    cursors = Cursors([(r[sort], r["id"]) for r in rows[:first]])
     return Page([], cursors, len(rows) > first, after is not None, rendered)
 
 

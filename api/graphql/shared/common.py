@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 
@@ -20,10 +21,18 @@ class PageInfo:
     end_cursor: str | None
 
 
+def _cursor(root: Edge[Any]) -> str:
+    """An edge's cursor, written when asked for: a page that shows its nodes asks for its last one only
+    (``pageInfo``)."""
+    return root.cursors[root.index]
+
+
 @strawberry.type
 class Edge(Generic[NodeT]):
-    cursor: str
+    cursor: str = strawberry.field(resolver=_cursor)
     node: NodeT
+    cursors: strawberry.Private[Sequence[str]]
+    index: strawberry.Private[int]
 
 
 @strawberry.type(description="A page of results; pass `pageInfo.endCursor` as `after` for the next one.")
@@ -37,8 +46,11 @@ class Connection(Generic[NodeT]):
 
 
 def connection(page: Page[NodeT]) -> Connection[NodeT]:
+    cursors = page.cursors
+    if len(cursors) != len(page.items):
+        raise ValueError(f"a page of {len(page.items)} items with {len(cursors)} cursors")
     return Connection(
-        edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, page.items, strict=True)],
+        edges=[Edge(node=n, cursors=cursors, index=i) for i, n in enumerate(page.items)],
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,

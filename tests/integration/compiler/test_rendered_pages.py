@@ -9,10 +9,7 @@ really have stood aside)."""
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,7 +24,6 @@ from api.graphql.schema import build_schema
 from api.services.seed import seed_demo
 from domain.document import document_id
 from persistence.fast.sql import asyncpg_dsn, create_pool, recording_queries
-from persistence.pagination import cursor_sql, encode_cursor
 from persistence.queries import listing, reads
 from persistence.queries.filters import CaseFilter, PageRequest
 from persistence.queries.listing import Source
@@ -252,26 +248,6 @@ async def test_a_rendering_postgresql_refuses_reads_the_page_ordinarily(db_url: 
     assert page.rendered is None
     assert [c.id for c in page.items] == [c.id for c in plain.items]
     assert page.cursors == plain.cursors
-
-
-async def test_cursors_written_in_sql_are_encode_cursor(db_url: str) -> None:
-    """``cursor_sql`` (a rendered page's cursors) against ``encode_cursor``: whole seconds, microseconds, early and
-    late years, every offset folded to UTC as asyncpg reads it."""
-    rng = random.Random(30)
-    # (asyncpg writes datetime.min and .max as -infinity and infinity: such a cursor is written in Python)
-    values = [datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)]
-    values += [
-        datetime.fromtimestamp(rng.uniform(-6e10, 2e11), UTC).replace(microsecond=rng.choice([0, rng.randrange(10**6)]))
-        for _ in range(300)
-    ]
-    ids = [uuid.UUID(int=rng.getrandbits(128)) for _ in values]
-    connection = await asyncpg.connect(asyncpg_dsn(db_url))
-    try:
-        sql = f"SELECT {cursor_sql('t', 'i')} FROM unnest($1::timestamptz[], $2::uuid[]) AS u(t, i)"
-        written = [r[0] for r in await connection.fetch(sql, values, ids)]
-    finally:
-        await connection.close()
-    assert written == [encode_cursor(v, i) for v, i in zip(values, ids, strict=True)]
 
 
 def test_no_rendered_field_carries_a_guard() -> None:
