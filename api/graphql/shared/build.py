@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar, get_args
 
+import orjson
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from api.graphql.context import Info
@@ -32,9 +33,10 @@ READ_VIEWS: dict[type[Any], type[Any]] = {}
 carries no ``strawberry.cast`` (its instances hold only ``entity``), so strawberry's own ``is_type_of`` and union
 resolution answer the same for every instance of it: the node type's (the compiled plans use it)."""
 
-NOT_AWAITABLE: set[type[Any]] = {dict, list, str, int, float, bool, tuple, type(None)}
-"""Types no instance of which is awaitable: built-in values and the read views (no ``__await__``), for the
-compiled plans' awaitable checks (``api.graphql.compiler.runtime.SYNC``)."""
+NOT_AWAITABLE: set[type[Any]] = {dict, list, str, int, float, bool, tuple, type(None), orjson.Fragment}
+"""Types no instance of which is awaitable: built-in values, a node PostgreSQL rendered (``orjson.Fragment``), the
+read views (no ``__await__``) and the connections' types, for the compiled plans' awaitable checks
+(``api.graphql.compiler.runtime.SYNC``)."""
 
 
 class _Plan(NamedTuple):

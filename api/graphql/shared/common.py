@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 
+from api.graphql.shared.build import NOT_AWAITABLE
 from domain.errors import DomainError, ErrorCode
 from persistence.pagination import Page
 
@@ -43,6 +44,9 @@ class Connection(Generic[NodeT]):
     @strawberry.field(description="The page's nodes, without cursors.")
     def nodes(self) -> list[NodeT]:
         return [e.node for e in self.edges]
+
+
+NOT_AWAITABLE.update({Edge, Connection, PageInfo})
 
 
 def connection(page: Page[NodeT]) -> Connection[NodeT]:
