@@ -36,14 +36,22 @@ class Edge(Generic[NodeT]):
     index: strawberry.Private[int]
 
 
+def _edges(root: Connection[Any]) -> list[Edge[Any]]:
+    """A page's edges, made when asked for: a page that shows its nodes makes none."""
+    cursors = root.cursors
+    return [Edge(node=n, cursors=cursors, index=i) for i, n in enumerate(root.items)]
+
+
 @strawberry.type(description="A page of results; pass `pageInfo.endCursor` as `after` for the next one.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    edges: list[Edge[NodeT]] = strawberry.field(resolver=_edges)
     page_info: PageInfo
+    items: strawberry.Private[list[NodeT]]
+    cursors: strawberry.Private[Sequence[str]]
 
     @strawberry.field(description="The page's nodes, without cursors.")
     def nodes(self) -> list[NodeT]:
-        return [e.node for e in self.edges]
+        return self.items
 
 
 NOT_AWAITABLE.update({Edge, Connection, PageInfo})
@@ -54,7 +62,8 @@ def connection(page: Page[NodeT]) -> Connection[NodeT]:
     if len(cursors) != len(page.items):
         raise ValueError(f"a page of {len(page.items)} items with {len(cursors)} cursors")
     return Connection(
-        edges=[Edge(node=n, cursors=cursors, index=i) for i, n in enumerate(page.items)],
+        items=page.items,
+        cursors=cursors,
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
