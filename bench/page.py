@@ -11,8 +11,9 @@ against the production server, beside hand-written asyncpg SQL fetching the same
 With ``--in-process``: the console's ``CasesPage`` (100 cases) sent to the app in this process (the ASGI app called
 directly, production settings, no background jobs), trusted (by document id: compiled) and ad hoc (as text:
 graphql-core) alternated for ``--rounds`` rounds of ``--requests`` pages; each round's CPU time per page
-(``time.process_time``: the app, asyncpg's decoding, no HTTP server or client) and the Python function calls per
-page (``cProfile``'s count: the same on any machine, for comparing versions on a noisy one).
+(``time.process_time``: the app, asyncpg's decoding, no HTTP server or client), PostgreSQL's CPU time per page
+(its postmaster and backends) and the Python function calls per page (``cProfile``'s count: the same on any
+machine, for comparing versions on a noisy one).
 
     .venv/bin/python -m bench.page --in-process [--small 10000] [--requests 200] [--rounds 5]
 """
@@ -145,7 +146,7 @@ async def _asgi_post(app: Any, body: bytes, token: str) -> tuple[int, bytes]:
     return status[0], b"".join(chunks)
 
 
-async def in_process(url: str, token: str, requests: int, rounds: int) -> None:
+async def in_process(stack: Stack, token: str, requests: int, rounds: int) -> None:
     import cProfile
     import json
     import pstats
@@ -166,7 +167,7 @@ async def in_process(url: str, token: str, requests: int, rounds: int) -> None:
     settings = Settings(
         env=Environment.PRODUCTION, rate_limits=False, audit_seal_interval=0, dispatcher=False, run_bulk_jobs=False
     )
-    app = create_app(settings, database_url=url)
+    app = create_app(settings, database_url=stack.url)
     async with app.router.lifespan_context(app):
         answers = set()
         for body in bodies.values():
@@ -178,12 +179,14 @@ async def in_process(url: str, token: str, requests: int, rounds: int) -> None:
         if len(answers) != 1:
             raise SystemExit("trusted and ad hoc answered different bytes")
         cpu: dict[str, list[float]] = {name: [] for name in bodies}
+        database: dict[str, list[float]] = {name: [] for name in bodies}
         for _ in range(rounds):
             for name, body in bodies.items():
-                start = time.process_time()
+                start, postgres = time.process_time(), postgres_cpu_seconds(stack)
                 for _ in range(requests):
                     await _asgi_post(app, body, token)
                 cpu[name].append(1000 * (time.process_time() - start) / requests)
+                database[name].append(1000 * (postgres_cpu_seconds(stack) - postgres) / requests)
         calls: dict[str, float] = {}
         for name, body in bodies.items():
             profile = cProfile.Profile()
@@ -195,7 +198,8 @@ async def in_process(url: str, token: str, requests: int, rounds: int) -> None:
     for name, values in cpu.items():
         shown = " ".join(f"{v:.2f}" for v in values)
         print(f"CasesPage {name:<8} in-process CPU {statistics.median(values):6.2f} ms/page (median; rounds: {shown})"
-              f"   {calls[name]:8,.0f} Python calls/page (cProfile)")  # fmt: skip
+              f"   {calls[name]:8,.0f} Python calls/page (cProfile)"
+              f"   PostgreSQL {statistics.median(database[name]):5.2f} ms/page (median)")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -214,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(seed_scale(stack.url, args.small))
             toks = asyncio.run(tokens(stack.url))
             asyncio.run(register_console_documents(stack.url))
-            asyncio.run(in_process(stack.url, toks["admin"], args.requests, args.rounds))
+            asyncio.run(in_process(stack, toks["admin"], args.requests, args.rounds))
         return
     with Stack() as stack:
         asyncio.run(seed_demo(stack.url))
