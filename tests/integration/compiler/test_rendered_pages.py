@@ -23,6 +23,7 @@ from api.graphql.compiler.plan import FieldPlan
 from api.graphql.schema import build_schema
 from api.services.seed import seed_demo
 from domain.document import document_id
+from persistence import pagination
 from persistence.fast.sql import asyncpg_dsn, create_pool, recording_queries
 from persistence.queries import listing, reads
 from persistence.queries.filters import CaseFilter, PageRequest
@@ -287,8 +288,8 @@ def test_the_renderer_refuses_a_guarded_field(guard: dict[str, Any]) -> None:
 
 
 async def test_a_rendered_page_is_one_statement(db_url: str, diff: Differential) -> None:
-    """The console's page, trusted, whatever its size: one statement (the page, its relations, cursors and read
-    checks in it), where the page completed in Python sends one per relation besides."""
+    """The console's page, trusted, whatever its size: one statement (the page, its relations and read checks in
+    it), where the page completed in Python sends one per relation besides."""
     page = (CONSOLE_DOCUMENTS / "CasesPage.graphql").read_text()
     await register(db_url, [page])
     admin = (await principals(db_url))["admin"]
@@ -302,6 +303,34 @@ async def test_a_rendered_page_is_one_statement(db_url: str, diff: Differential)
         await diff.post({"query": page, "variables": {"first": 100}}, admin)
     assert counts == {2: 1, 100: 1}
     assert len(sent) >= 7  # the page, then a batch per relation (subjects of each kind, accounts, reports...)
+
+
+async def test_only_the_cursors_asked_for_are_written(
+    db_url: str, diff: Differential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page writes the cursors its answer holds, no more: the console's page its first and last (``pageInfo``),
+    a page of edges one per edge too; both as graphql-core answers them."""
+    page = (CONSOLE_DOCUMENTS / "CasesPage.graphql").read_text()
+    await register(db_url, [page, EDGES])
+    admin = (await principals(db_url))["admin"]
+    written: list[Any] = []
+    encode = pagination.encode_cursor
+
+    def counting(value: Any, row_id: Any) -> str:
+        written.append(row_id)
+        return encode(value, row_id)
+
+    monkeypatch.setattr(pagination, "encode_cursor", counting)
+    await diff.same(page, {"first": 100}, admin)  # warm
+    written.clear()
+    answer = (await diff.post({"documentId": document_id(page), "variables": {"first": 100}}, admin)).json()
+    assert len(answer["data"]["cases"]["nodes"]) > 7
+    assert len(written) == 2  # the first cursor and the last, for pageInfo
+    written.clear()
+    answer = (await diff.post({"documentId": document_id(EDGES), "variables": {}}, admin)).json()
+    assert len(answer["data"]["cases"]["edges"]) == 7
+    assert len(written) == 7  # each edge's, the last read twice but written once
+    await diff.same(EDGES, {}, admin)
 
 
 DYNAMIC = """query Dynamic($n: Int) { cases(first: 20) { nodes { id reports(first: $n) { id source } } } }"""
