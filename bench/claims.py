@@ -96,12 +96,17 @@ async def seed(url: str, n: int, claimers: int, warm_up: int = 0) -> tuple[list[
     return queue_ids, tokens
 
 
+CREATED_AGO = timedelta(days=30)
+"""The synthetic cases' age: older than any a benchmark's page lists (``seed_scale``'s end an hour ago), so a page
+measured after the queues were seeded still shows the cases it stands for (these have no stored subject)."""
+
+
 def _case(queue_id: uuid.UUID, i: int, now: datetime) -> dict[str, object]:
     return {
         "id": uuid.uuid4(), "region": "US", "subject_kind": "CONTENT", "subject_id": uuid.uuid4(),
         "subject_account_id": uuid.uuid4(), "surface": "CONTENT", "state": "OPEN", "priority": i % 100,
         "report_count": 1, "queue_id": queue_id, "sla_due_at": now + timedelta(hours=4, milliseconds=i),
-        "created_at": now, "updated_at": now, "version": 1,
+        "created_at": now - CREATED_AGO, "updated_at": now, "version": 1,
     }  # fmt: skip
 
 

@@ -71,6 +71,21 @@ ORDER BY c.created_at DESC, c.id DESC
 """
 
 
+async def check_hand_written(url: str, first: int = 100) -> None:
+    """The hand-written SQL must return the page it stands for (``first`` + 1 rows): its inner joins drop a case
+    whose subject is not a stored content, and a page of such cases (the claim benchmarks' synthetic ones, say)
+    would measure an empty statement against a real page."""
+    import asyncpg
+
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        rows = len(await connection.fetch(HAND_WRITTEN))
+    finally:
+        await connection.close()
+    if rows != first + 1:
+        raise SystemExit(f"the hand-written page returned {rows} rows, not {first + 1}: its newest cases lack content")
+
+
 async def tokens(url: str) -> dict[str, str]:
     engine = create_engine(url, pool_size=1)
     try:
@@ -224,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(seed_demo(stack.url))
         asyncio.run(seed_scale(stack.url, args.small))
         toks = asyncio.run(tokens(stack.url))
+        asyncio.run(check_hand_written(stack.url))
         page_body = {"query": PAGE, "variables": {"first": 100}}
         with stack.server() as port:
             api_rate, api_p50, cpu_ms, _ = measure(stack, port, page_body, toks["admin"], args.requests, 4)

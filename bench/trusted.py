@@ -11,7 +11,11 @@ single reports twice each), so the machine's drift weighs on both alike.
   the app with the pools' query observer): the API's own overhead apart from the database's;
 - ``submitReports`` of 100 reports at 8 clients (reports per second), beside the raw single-row insert at 8;
 - ``claimNextCase`` at 32 claimers draining one queue, beside raw ``SKIP LOCKED`` (``bench.claims``);
-- the page again on a second server with ``VIGIL_COMPILED_EXECUTION=off``: the trusted route on graphql-core.
+- the page again on a second server with ``VIGIL_COMPILED_EXECUTION=off``: the trusted route on graphql-core (run
+  before the others, on the same cases: intake adds newer ones; printed last).
+
+Every page lists the same 100 cases as the hand-written SQL (``page.check_hand_written``: the claim queues' cases,
+which have no stored subject, are older).
 
     .venv/bin/python -m bench.trusted [--requests 200] [--reports 1500] [--cases 10000] [--claims 2000]
 """
@@ -142,17 +146,24 @@ def main(argv: list[str] | None = None) -> None:
             claims.seed(stack.url, args.claims, 1, warm_up=claims.WARM_UP)
         )
         template = report_statements(stack.url, data["token"], data)
+        asyncio.run(page.check_hand_written(stack.url))  # the page's cases, not the claim queues' (older)
         raw_job = {"mode": "sql", "dsn": asyncpg_dsn(stack.url), "sql": page.HAND_WRITTEN, "count": args.requests,
                    "concurrency": 4}  # fmt: skip
+        postgres = postgres_cpu_seconds(stack)
+        raw = run_process("bench.raw", raw_job)
+        raw_postgres_ms = 1000 * (postgres_cpu_seconds(stack) - postgres) / raw["count"]
+        raw_p50 = raw["p50_ms"]
+        say(f"page {'hand-written SQL x4':<29} {raw['count'] / raw['seconds']:7.1f}/s   p50 {raw_p50:6.1f} ms"
+            f"{'':52}PostgreSQL {raw_postgres_ms:4.2f} ms/page")  # fmt: skip
+        not_compiled = []
+        with stack.server(VIGIL_COMPILED_EXECUTION="off") as port:  # the trusted route on graphql-core, first:
+            for trusted in (False, True):  # the same cases as the compiled pages (intake adds newer ones later)
+                page_body = body(PAGE, {"first": 100}, trusted)
+                measured = page.measure(stack, port, page_body, toks["admin"], args.requests, 4)
+                not_compiled.append(_page_line(f"{kind(trusted)} x4 (not compiled)", measured, raw_p50))
         # One server for everything: the claimers share one moderator token, which the staff rate limit (200/s
         # per worker) would refuse most of a fast drain; it is not what this measures.
         with stack.server(VIGIL_RATE_LIMIT_STAFF="1000000/1000000") as port:
-            postgres = postgres_cpu_seconds(stack)
-            raw = run_process("bench.raw", raw_job)
-            raw_postgres_ms = 1000 * (postgres_cpu_seconds(stack) - postgres) / raw["count"]
-            raw_p50 = raw["p50_ms"]
-            say(f"page {'hand-written SQL x4':<29} {raw['count'] / raw['seconds']:7.1f}/s   p50 {raw_p50:6.1f} ms"
-                f"{'':52}PostgreSQL {raw_postgres_ms:4.2f} ms/page")  # fmt: skip
             for run in range(4):  # alternated, twice each
                 trusted = run % 2 == 1
                 page_body = body(PAGE, {"first": 100}, trusted)
@@ -207,11 +218,8 @@ def main(argv: list[str] | None = None) -> None:
                     f"(raw: {raw_postgres_ms:.2f})")  # fmt: skip
             say(ratio_line(f"claimNextCase {name} x32", drain["rate"], "raw SKIP LOCKED x32", raw_claims, note))
 
-        with stack.server(VIGIL_COMPILED_EXECUTION="off") as port:  # the trusted route, on graphql-core
-            for trusted in (False, True):
-                page_body = body(PAGE, {"first": 100}, trusted)
-                measured = page.measure(stack, port, page_body, toks["admin"], args.requests, 4)
-                say(_page_line(f"{kind(trusted)} x4 (not compiled)", measured, raw_p50))
+        for line in not_compiled:
+            say(line)
     print("\nin one run, side by side:")
     for line in lines:
         print(line, flush=True)
