@@ -1,0 +1,68 @@
+"""The hot pool plans each prepared statement once for any values (``force_generic_plan``), weighing a reporter as
+the average one: the intake prefetch must still find a report by its idempotency key through the idempotency index,
+one index search a key, never by walking the reporter's own reports (a platform service has millions)."""
+
+from __future__ import annotations
+
+import uuid
+
+from persistence.fast.intake import prefetch_sql
+from persistence.fast.sql import create_pool
+
+
+def _reports_branch(plan: str) -> str:
+    """The plan of the prefetch's first branch (the reports), up to the contents' branch."""
+    return plan.split("on contents c")[0]
+
+
+# One platform service with thousands of reports among thousands of people with one each: the average reporter
+# has two or three. (Inserted without their cases and policies, foreign keys off for the session: the plan is
+# what is tested, and it depends on the statistics only.)
+_REPORTS = """
+INSERT INTO reports (id, region, subject_kind, subject_id, source, reporter_id, reporter_kind, policy_id,
+                     idempotency_key, case_id, created_at, updated_at, version)
+SELECT gen_random_uuid(), 'EU', 'CONTENT', gen_random_uuid(), 'USER',
+       CASE WHEN n <= 5000 THEN 'partner:platform' ELSE 'partner:' || n END, 'TOKEN', gen_random_uuid(),
+       'k' || n, gen_random_uuid(), now(), now(), 1
+FROM generate_series(1, 8000) AS n
+"""
+
+
+async def test_a_report_is_found_by_its_key_through_the_idempotency_index(db_url: str) -> None:
+    pool = await create_pool(db_url, size=1)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("SET session_replication_role = replica")
+            await conn.execute(_REPORTS)
+            await conn.execute("RESET session_replication_role; ANALYZE reports")
+            for classifier in (False, True):
+                for owners in (False, True):
+                    sql = prefetch_sql(classifier, owners)
+                    name = f"intake_prefetch_{int(classifier)}{int(owners)}"
+                    await conn.execute(f"PREPARE {name} AS {sql}")
+                    subject = uuid.uuid4()
+                    values = [
+                        "'partner:platform'",  # $1 the reporter
+                        "ARRAY['k1', 'k2']",  # $2 the idempotency keys
+                        f"ARRAY['{subject}']::uuid[]",  # $3-$5 contents, accounts, ads
+                        "ARRAY[]::uuid[]",
+                        "ARRAY[]::uuid[]",
+                        f"ARRAY['{uuid.uuid4()}']::uuid[]",  # $6 policies
+                        "ARRAY[1]::bigint[]",  # $7 lock keys
+                    ]
+                    if classifier:
+                        values.append("'classifier'")
+                    if owners:
+                        values.append("ARRAY['EU']")
+                    # EXECUTE under the pool's session settings: the generic plan every pooled call runs
+                    plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN EXECUTE {name}({', '.join(values)})"))
+                    assert "$1" in plan, plan  # the generic plan, not one for these values
+                    reports = _reports_branch(plan)
+                    assert "Index Cond: (((reporter_id)::text = $1) AND ((idempotency_key)::text = wanted.key))" in (
+                        reports
+                    ), plan
+                    assert "uq_reports_idempotency" in reports, plan
+                    assert "ix_reports_reporter_created" not in reports, plan
+                    await conn.execute(f"DEALLOCATE {name}")
+    finally:
+        await pool.close()
