@@ -9,7 +9,9 @@ single reports twice each), so the machine's drift weighs on both alike.
 - ``submitReport`` at 8 clients, each report on a fresh subject, beside the raw single-row insert at 8 and beside a
   raw asyncpg client sending the very statements the API sends for a report (``bench.statements``, captured from
   the app with the pools' query observer): the API's own overhead apart from the database's;
-- ``submitReports`` of 100 reports at 8 clients (reports per second), beside the raw single-row insert at 8;
+- ``submitReports`` of 100 reports at 8 clients (reports per second), beside the raw single-row insert at 8: 48
+  requests a run, six a client (until stop 32, one request per 100 single reports: 15 at the default, two a client,
+  so a run was mostly its ramp and its tail);
 - ``claimNextCase`` at 32 claimers draining one queue, beside raw ``SKIP LOCKED`` (``bench.claims``);
 - the page again on a second server with ``VIGIL_COMPILED_EXECUTION=off``: the trusted route on graphql-core (run
   before the others, on the same cases: intake adds newer ones; printed last).
@@ -17,7 +19,7 @@ single reports twice each), so the machine's drift weighs on both alike.
 Every page lists the same 100 cases as the hand-written SQL (``page.check_hand_written``: the claim queues' cases,
 which have no stored subject, are older).
 
-    .venv/bin/python -m bench.trusted [--requests 200] [--reports 1500] [--cases 10000] [--claims 2000]
+    .venv/bin/python -m bench.trusted [--requests 200] [--reports 1500] [--cases 10000] [--claims 2000] [--batches 48]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 from api.cli.documents import CONSOLE_DOCUMENTS, register_console_documents
 from api.graphql.ids import to_global_id
 from bench import claims, ingest, page, statements
-from bench.stack import Stack, load, postgres_cpu_seconds, ratio_line, run_process, server_cpu_seconds
+from bench.stack import Stack, load, postgres_cpu_seconds, ratio_line, run_process, server_cpu_seconds, settle
 from domain.document import document_id
 from persistence.fast.sql import asyncpg_dsn
 from persistence.scale import seed_scale
@@ -65,6 +67,7 @@ def _page_line(name: str, measured: tuple[float, float, float, float], raw_p50: 
 
 
 def _measured(stack: Stack, port: int, bodies: list[dict[str, Any]], clients: int, token: str) -> dict[str, Any]:
+    settle(stack)  # the events of the legs before dispatched: each leg pays for its own
     cpu, postgres = server_cpu_seconds(stack), postgres_cpu_seconds(stack)
     result = load(port, bodies, clients, {"Authorization": f"Bearer {token}"}, keep=-1)
     result["cpu_ms"] = 1000 * (server_cpu_seconds(stack) - cpu) / len(bodies)
@@ -126,9 +129,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reports", type=int, default=1500, help="reports per intake run")
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--claims", type=int, default=2000, help="claims per drain")
+    parser.add_argument("--batches", type=int, default=48, help="submitReports requests per run (100 reports each)")
     args = parser.parse_args(argv)
     n = args.reports
-    batches = max(8, n // BATCH)
+    batches = max(8, args.batches)
     lines: list[str] = []
 
     def say(line: str) -> None:
@@ -136,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         print(line, flush=True)
 
     with Stack() as stack:
-        data = asyncio.run(ingest.prepare(stack.url, 6 * n + 2 * batches * BATCH + 200))
+        data = asyncio.run(ingest.prepare(stack.url, 6 * n + 2 * (batches + 8) * BATCH + 200))
         subjects, policy = data["subjects"], data["policy"]
         data["spare"] = subjects[-10:]
         asyncio.run(seed_scale(stack.url, args.cases))
@@ -191,15 +195,19 @@ def main(argv: list[str] | None = None) -> None:
                 say(ratio_line(name, result["rate"], "raw insert x8", raw_x8, f"target >= 0.3; {note}"))
                 say(ratio_line("", result["rate"], "its statements, raw x8", replayed, "target >= 0.5"))
 
+            def batch_body(trusted: bool) -> dict[str, Any]:
+                reports = [ingest.report_body(next(fresh), policy)["variables"]["input"] for _ in range(BATCH)]
+                return body(SUBMIT_MANY, {"input": {"reports": reports}}, trusted)
+
+            for trusted in (False, True):  # warm: each connection's statements for a batch, the plans
+                load(port, [batch_body(trusted) for _ in range(8)], 8, {"Authorization": f"Bearer {data['token']}"})
             for trusted in (False, True):
-                batch_bodies = [
-                    body(SUBMIT_MANY, {"input": {"reports": [
-                        ingest.report_body(next(fresh), policy)["variables"]["input"] for _ in range(BATCH)]}}, trusted)
-                    for _ in range(batches)
-                ]  # fmt: skip
+                batch_bodies = [batch_body(trusted) for _ in range(batches)]
                 result = _measured(stack, port, batch_bodies, 8, data["token"])
                 failed = sum(_failed_items(b) for b in result["bodies"])
-                note = f"target >= 1.0; {failed} failed items{ingest.failures(result)}"
+                server, postgres = result["cpu_ms"] / BATCH, result["postgres_ms"] / BATCH
+                cpu = f"server CPU {server:.3f} ms/report, PostgreSQL {postgres:.3f}"
+                note = f"target >= 1.0; {cpu}; {failed} failed items{ingest.failures(result)}"
                 say(ratio_line(f"submitReports({BATCH}) {kind(trusted)} x8", BATCH * result["rate"], "raw insert x8",
                                raw_x8, note))  # fmt: skip
 
