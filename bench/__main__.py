@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import audit_ingest, claims, events, ingest, page, rules, startup, trusted
+from bench import audit_ingest, claims, events, ingest, intake_growth, page, rules, startup, trusted
 
 
 def main() -> None:
     sys.argv = sys.argv[:1]  # each bench parses its own options; here they all take their defaults
-    for bench in (startup, ingest, claims, page, trusted, audit_ingest, rules, events):
+    for bench in (startup, ingest, intake_growth, claims, page, trusted, audit_ingest, rules, events):
         print(f"== {bench.__name__} ==", flush=True)
         bench.main()
 
