@@ -1,6 +1,8 @@
 """The hot pool plans each prepared statement once for any values (``force_generic_plan``), weighing a reporter as
 the average one: the intake prefetch must still find a report by its idempotency key through the idempotency index,
-one index search a key, never by walking the reporter's own reports (a platform service has millions)."""
+one index search a key, never by walking the reporter's own reports (a platform service has millions); and a
+subject's open case through the open cases' index on both its columns, never by reading every case (PostgreSQL 15
+cannot skip through an index's first column)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,11 @@ def _reports_branch(plan: str) -> str:
     return plan.split("on contents c")[0]
 
 
+def _cases_branch(plan: str) -> str:
+    """The plan of the prefetch's open cases, up to the queues' branch."""
+    return plan.split("policy_versions v")[1].split("on queues q")[0]
+
+
 # One platform service with thousands of reports among thousands of people with one each: the average reporter
 # has two or three. (Inserted without their cases and policies, foreign keys off for the session: the plan is
 # what is tested, and it depends on the statistics only.)
@@ -26,6 +33,14 @@ SELECT gen_random_uuid(), 'EU', 'CONTENT', gen_random_uuid(), 'USER',
        'k' || n, gen_random_uuid(), now(), now(), 1
 FROM generate_series(1, 8000) AS n
 """
+# Open cases of every kind (a backlog).
+_CASES = """
+INSERT INTO cases (id, region, subject_kind, subject_id, subject_account_id, surface, state, priority, report_count,
+                   sla_due_at, created_at, updated_at, version)
+SELECT gen_random_uuid(), 'EU', (ARRAY['CONTENT', 'ACCOUNT', 'AD'])[1 + n % 3], gen_random_uuid(), gen_random_uuid(),
+       'CONTENT', 'OPEN', 50, 1, now(), now(), now(), 1
+FROM generate_series(1, 20000) AS n
+"""
 
 
 async def test_a_report_is_found_by_its_key_through_the_idempotency_index(db_url: str) -> None:
@@ -34,7 +49,8 @@ async def test_a_report_is_found_by_its_key_through_the_idempotency_index(db_url
         async with pool.acquire() as conn:
             await conn.execute("SET session_replication_role = replica")
             await conn.execute(_REPORTS)
-            await conn.execute("RESET session_replication_role; ANALYZE reports")
+            await conn.execute(_CASES)
+            await conn.execute("RESET session_replication_role; ANALYZE reports; ANALYZE cases")
             for classifier in (False, True):
                 for owners in (False, True):
                     sql = prefetch_sql(classifier, owners)
@@ -63,6 +79,14 @@ async def test_a_report_is_found_by_its_key_through_the_idempotency_index(db_url
                     ), plan
                     assert "uq_reports_idempotency" in reports, plan
                     assert "ix_reports_reporter_created" not in reports, plan
+                    cases = _cases_branch(plan)
+                    assert "on cases k" in cases, plan
+                    assert "Seq Scan on cases" not in cases, plan
+                    for kind, ids in (("CONTENT", "$3"), ("ACCOUNT", "$4"), ("AD", "$5")):
+                        # one search a subject, on both columns of the open cases' index
+                        cond = f"(((subject_kind)::text = '{kind}'::text) AND (subject_id = ANY ({ids})))"
+                        assert cond in cases, plan
+                    assert "uq_cases_one_open_per_subject" in cases, plan
                     await conn.execute(f"DEALLOCATE {name}")
     finally:
         await pool.close()
