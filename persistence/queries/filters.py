@@ -14,7 +14,7 @@ from domain.content import ContentKind, Visibility
 from domain.decision import Verdict
 from domain.report import ReportSource
 from domain.strike import StrikeStatus
-from domain.subject import Surface
+from domain.subject import SubjectKind, Surface
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ class ReportFilter:
 class CaseFilter:
     states: tuple[CaseState, ...] = ()
     surface: Surface | None = None
+    subject_kind: SubjectKind | None = None
+    """Given with ``subject_id`` (a global id names both): the two columns of the subjects' index, in its order."""
     subject_id: uuid.UUID | None = None
     account_id: uuid.UUID | None = None
     policy_id: uuid.UUID | None = None

@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 
 from api.graphql.context import Info
-from api.graphql.ids import parse_id
+from api.graphql.ids import parse_any, parse_id
 from api.graphql.lookahead import prime_cases
 from api.graphql.permissions import requires
 from api.graphql.review.types import Case, Decision, Strike
@@ -19,7 +19,7 @@ from domain.case import CaseState
 from domain.decision import Verdict
 from domain.region import Region
 from domain.strike import StrikeStatus
-from domain.subject import Surface
+from domain.subject import SubjectKind, Surface
 from persistence.queries import filters as q
 from persistence.queries import listing
 
@@ -57,8 +57,17 @@ class StrikeFilter:
     status: StrikeStatus | None = None
 
 
-def _subject_uuid(global_id: strawberry.ID) -> uuid.UUID:
-    return parse_id(global_id, ("Account", "Content", "Ad"), field="subjectId")
+SUBJECT_KINDS = {"Account": SubjectKind.ACCOUNT, "Content": SubjectKind.CONTENT, "Ad": SubjectKind.AD}
+
+
+def _subject(global_id: strawberry.ID | None) -> tuple[SubjectKind | None, uuid.UUID | None]:
+    """The kind and id a subject's global id names (both filter the cases, in their index's order)."""
+    if global_id is None:
+        return None, None
+    subject_id = parse_id(global_id, tuple(SUBJECT_KINDS), field="subjectId")
+    parsed = parse_any(str(global_id))
+    assert parsed is not None  # parse_id refused anything else
+    return SUBJECT_KINDS[parsed[0]], subject_id
 
 
 @strawberry.type
@@ -69,10 +78,12 @@ class ReviewQuery:
     ) -> Connection[Case] | None:
         f = filter or CaseFilter()
         with input_errors():
+            subject_kind, subject_id = _subject(f.subject_id or None)
             query = q.CaseFilter(
                 states=tuple(f.states or ()),
                 surface=f.surface,
-                subject_id=_subject_uuid(f.subject_id) if f.subject_id else None,
+                subject_kind=subject_kind,
+                subject_id=subject_id,
                 account_id=optional_id(f.account_id, "Account", "accountId"),
                 policy_id=optional_id(f.policy_id, "Policy", "policyId"),
                 queue_id=optional_id(f.queue_id, "Queue", "queueId"),
