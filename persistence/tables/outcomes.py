@@ -27,6 +27,9 @@ decisions = sa.Table(
         lengths={"decider_id": 200},
     ),
     sa.Index("ix_decisions_region_decided", "region", "decided_at"),
+    # whether people decided a subject lately (the rules leave it alone: ``persistence.rule_runtime.snoozed``, on
+    # every batch of events that name subjects)
+    sa.Index("ix_decisions_subject_by_people", "subject_id", "decided_at", postgresql_where=sa.text("NOT automated")),
 )
 
 enforcement_actions = sa.Table(
