@@ -52,6 +52,8 @@ rule_snoozes = sa.Table(
     sa.Column("author_id", sa.String(200), nullable=False),
     tz("created_at"),
     sa.PrimaryKeyConstraint("rule_id", "region", "entity_kind", "entity_id"),
+    # the snoozes of a batch's entities, whatever the rule (``rule_stats.rule_snoozed``)
+    sa.Index("ix_rule_snoozes_entity", "region", "entity_kind", "entity_id"),
 )
 
 rule_alarms = sa.Table(

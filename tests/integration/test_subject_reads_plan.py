@@ -4,7 +4,8 @@
   cases' subjects (on PostgreSQL 15, which cannot skip through an index's first column, an index that led with the
   target's kind left only a sequential scan).
 - Whether people decided a subject lately (``rule_runtime.snoozed``, on every batch of events naming subjects):
-  nothing indexed decisions by subject."""
+  nothing indexed decisions by subject; and whether some rule is snoozed for it (``rule_stats.rule_snoozed``), which
+  the snoozes' key, rule first, could not answer on 15."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from persistence.fast.bulk import CHUNK_SQL
 from persistence.fast.sql import create_pool
 from persistence.queries.reads import _grouped_sql
 from persistence.rule_runtime import _SNOOZED
+from persistence.rule_stats import _RULE_SNOOZED
 from persistence.tables.outcomes import enforcement_actions
 
 # Actions against many targets (foreign keys off for the session: the plan is what is tested).
@@ -33,6 +35,12 @@ SELECT gen_random_uuid(), 'EU', gen_random_uuid(), 'CONTENT', gen_random_uuid(),
        'staff:x', 'STAFF', 1, n % 4 = 0, now() - n * interval '1 minute', now(), now(), 1
 FROM generate_series(1, 20000) AS n
 """
+# Snoozes of many entities by a few rules.
+_SNOOZES = """
+INSERT INTO rule_snoozes (rule_id, region, entity_kind, entity_id, until, author_id, created_at)
+SELECT r.id, 'EU', 'content', 'c' || n, now() + interval '1 day', 'staff:x', now()
+FROM generate_series(1, 25000) AS n, (SELECT gen_random_uuid() AS id FROM generate_series(1, 4)) AS r
+"""
 
 
 async def test_a_subjects_actions_and_decisions_are_found_by_its_id(db_url: str) -> None:
@@ -42,7 +50,10 @@ async def test_a_subjects_actions_and_decisions_are_found_by_its_id(db_url: str)
             await conn.execute("SET session_replication_role = replica")
             await conn.execute(_ACTIONS)
             await conn.execute(_DECISIONS)
-            await conn.execute("RESET session_replication_role; ANALYZE enforcement_actions; ANALYZE decisions")
+            await conn.execute(_SNOOZES)
+            await conn.execute(
+                "RESET session_replication_role; ANALYZE enforcement_actions; ANALYZE decisions; ANALYZE rule_snoozes"
+            )
             for name, sql, values in (
                 ("by_target", _grouped_sql(enforcement_actions, "target_id", "created_at", None),
                  f"ARRAY['{uuid.uuid4()}', '{uuid.uuid4()}']::uuid[]"),
@@ -60,5 +71,11 @@ async def test_a_subjects_actions_and_decisions_are_found_by_its_id(db_url: str)
             plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN EXECUTE snoozed({wanted})"))
             assert "ix_decisions_subject_by_people" in plan, plan
             assert "Seq Scan on decisions" not in plan, plan
+            await conn.execute(f"PREPARE rule_snoozed AS {_RULE_SNOOZED}")
+            plan = "\n".join(
+                r[0] for r in await conn.fetch(f"EXPLAIN EXECUTE rule_snoozed({wanted.rsplit(',', 1)[0]})")
+            )
+            assert "ix_rule_snoozes_entity" in plan, plan
+            assert "Seq Scan on rule_snoozes" not in plan, plan
     finally:
         await pool.close()
