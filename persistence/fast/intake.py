@@ -76,8 +76,10 @@ _SUBJECT_REGIONS = (
 # idempotency_key = ANY($2)``, it took an array of ten keys to cost ten index searches against one search of the
 # reporter's own reports (``ix_reports_reporter_created``, "two rows"), and then read every report of the reporter:
 # a platform service's millionth report read a million rows (``tests/integration/test_intake_plan.py``).
-# Open cases are found by kind and id, the two columns of their index (``uq_cases_one_open_per_subject``): by id alone
-# PostgreSQL 15 read every case (a sequential scan, 7 ms a report at 50,000 cases; 18 skips through the index).
+# Open cases are found the same way, subject by subject (``LIMIT 1``: one open case a subject) on the kind and id, the
+# two columns of their index (``uq_cases_one_open_per_subject``). By id alone, PostgreSQL 15 read every case (a
+# sequential scan, 7 ms a report at 50,000 cases; 18 skips through the index); by kind and ids in one condition, a
+# plan made while few cases were open read every open case through the state indexes instead.
 PREFETCH = f"""
 SELECT 'R' AS k, to_jsonb(r)::text AS j FROM unnest($2::text[]) AS wanted(key) CROSS JOIN LATERAL (
   SELECT * FROM reports WHERE reporter_id = $1 AND idempotency_key = wanted.key LIMIT 1) AS r
@@ -87,10 +89,13 @@ UNION ALL SELECT 'D', to_jsonb(d)::text FROM ads d WHERE d.id = ANY($5)
 UNION ALL SELECT 'P', to_jsonb(p)::text FROM policies p WHERE p.id = ANY($6)
 UNION ALL SELECT 'V', to_jsonb(v)::text FROM policy_versions v
   JOIN policies vp ON vp.id = v.policy_id AND vp.current_version = v.number WHERE vp.id = ANY($6)
-UNION ALL SELECT 'K', to_jsonb(k)::text FROM cases k WHERE k.state IN {_OPEN} AND (
-  (k.subject_kind = '{SubjectKind.CONTENT.value}' AND k.subject_id = ANY($3))
-  OR (k.subject_kind = '{SubjectKind.ACCOUNT.value}' AND k.subject_id = ANY($4))
-  OR (k.subject_kind = '{SubjectKind.AD.value}' AND k.subject_id = ANY($5)))
+UNION ALL SELECT 'K', to_jsonb(k)::text FROM (
+  SELECT '{SubjectKind.CONTENT.value}' AS kind, id FROM unnest($3::uuid[]) AS id
+  UNION ALL SELECT '{SubjectKind.ACCOUNT.value}', id FROM unnest($4::uuid[]) AS id
+  UNION ALL SELECT '{SubjectKind.AD.value}', id FROM unnest($5::uuid[]) AS id
+) AS wanted_subject CROSS JOIN LATERAL (
+  SELECT * FROM cases WHERE subject_kind = wanted_subject.kind AND subject_id = wanted_subject.id AND state IN {_OPEN}
+  LIMIT 1) AS k
 UNION ALL SELECT 'Q', to_jsonb(q)::text FROM queues q WHERE q.region IN ({_SUBJECT_REGIONS})
 UNION ALL SELECT 'L', (SELECT bool_and(pg_try_advisory_xact_lock(key)) FROM unnest($7::bigint[]) AS key)::text
 """  # noqa: S608 (constants only)
