@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from persistence.fast.bulk import CHUNK_SQL
 from persistence.fast.sql import create_pool
 from persistence.queries.reads import _grouped_sql
@@ -43,17 +45,24 @@ FROM generate_series(1, 25000) AS n, (SELECT gen_random_uuid() AS id FROM genera
 """
 
 
-async def test_a_subjects_actions_and_decisions_are_found_by_its_id(db_url: str) -> None:
+_ANALYZE = "ANALYZE enforcement_actions; ANALYZE decisions; ANALYZE rule_snoozes"
+
+
+@pytest.mark.parametrize("statistics", ["fresh", "stale"])
+async def test_a_subjects_actions_and_decisions_are_found_by_its_id(db_url: str, statistics: str) -> None:
+    """``fresh``: the tables analysed as they are; ``stale``: analysed while empty, then filled."""
     pool = await create_pool(db_url, size=1)
     try:
         async with pool.acquire() as conn:
+            if statistics == "stale":
+                await conn.execute(_ANALYZE)
             await conn.execute("SET session_replication_role = replica")
             await conn.execute(_ACTIONS)
             await conn.execute(_DECISIONS)
             await conn.execute(_SNOOZES)
-            await conn.execute(
-                "RESET session_replication_role; ANALYZE enforcement_actions; ANALYZE decisions; ANALYZE rule_snoozes"
-            )
+            await conn.execute("RESET session_replication_role")
+            if statistics == "fresh":
+                await conn.execute(_ANALYZE)
             for name, sql, values in (
                 ("by_target", _grouped_sql(enforcement_actions, "target_id", "created_at", None),
                  f"ARRAY['{uuid.uuid4()}', '{uuid.uuid4()}']::uuid[]"),
