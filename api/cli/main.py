@@ -86,6 +86,10 @@ def _bound(
     return sock
 
 
+POOL_CLOSE_SECONDS = 10.0
+"""How long a stopping process waits for its pool's connections to come back before closing them regardless."""
+
+
 def _exit_on_sigterm() -> None:
     """SIGTERM ends the process through `finally` blocks (so the embedded PostgreSQL is stopped), like Ctrl-C."""
 
@@ -225,12 +229,21 @@ def dispatch(
             else:
                 console.print("dispatching (Ctrl-C stops)")
                 stop = asyncio.Event()
+                # SIGTERM and Ctrl-C end the loop between passes: the sends in flight are cancelled, what was sent
+                # is recorded, the pool's connections all come back. (SystemExit from a signal handler could land
+                # inside a task holding a connection, and closing the pool then waited for it for ever.)
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
                 work = [dispatcher.run(stop, interval=settings.dispatch_interval)]
                 if settings.dsa_endpoint and settings.dsa_token:  # and DSA statements to the Transparency Database
                     work.append(submit_periodically(create_session_factory(engine), settings, stop))
                 await asyncio.gather(*work)
         finally:
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), timeout=POOL_CLOSE_SECONDS)
+            except TimeoutError:  # a connection never came back: close them all rather than hang
+                pool.terminate()
             await engine.dispose()
 
     database = resolve_database(settings)
