@@ -30,6 +30,9 @@ decisions = sa.Table(
     # whether people decided a subject lately (the rules leave it alone: ``persistence.rule_runtime.snoozed``, on
     # every batch of events that name subjects)
     sa.Index("ix_decisions_subject_by_people", "subject_id", "decided_at", postgresql_where=sa.text("NOT automated")),
+    # one decider's decisions, newest first (``decisions(filter: {deciderId})``: a QA reviewer's or a lead's look at
+    # one moderator's work, a rule's automated decisions); without it the page walked every decision of its regions
+    sa.Index("ix_decisions_decider_decided", "decider_id", "decided_at", "id"),
 )
 
 enforcement_actions = sa.Table(
@@ -55,6 +58,8 @@ strikes = sa.Table(
         indexed=("account_id", "decision_id"),
     ),
     sa.Index("ix_strikes_region_created", "region", "created_at", "id"),
+    # one policy's strikes, newest first (``strikes(filter: {policyId})``)
+    sa.Index("ix_strikes_policy_created", "policy_id", "created_at", "id"),
 )
 
 appeals = sa.Table(
