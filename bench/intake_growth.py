@@ -21,7 +21,7 @@ import asyncio
 from api.cli.documents import register_console_documents
 from bench import ingest
 from bench.stack import Stack, load, postgres_cpu_seconds, server_cpu_seconds
-from bench.trusted import SUBMIT, body, replay_rate, report_statements
+from bench.trusted import SUBMIT, body, replay, report_statements
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,9 +52,8 @@ def main(argv: list[str] | None = None) -> None:
                  8, headers)  # fmt: skip
             for round_ in range(args.rounds):
                 print(f"round {round_ + 1}: the reporter has {2 * round_ * n + 110:,} reports", flush=True)
-                postgres = postgres_cpu_seconds(stack)
-                rate = replay_rate(stack.url, template, [next(fresh) for _ in range(n)])
-                line("its statements x8", rate, 1000 * (postgres_cpu_seconds(stack) - postgres) / n)
+                replayed = replay(stack, template, [next(fresh) for _ in range(n)])
+                line("its statements x8", replayed.rate, replayed.postgres_ms)
                 bodies = [body(SUBMIT, ingest.report_body(next(fresh), policy)["variables"], True) for _ in range(n)]
                 cpu, postgres = server_cpu_seconds(stack), postgres_cpu_seconds(stack)
                 result = load(port, bodies, 8, headers, keep=-1)

@@ -10,7 +10,7 @@ same in both. ``python -m bench.statements JOB`` then sends those statements for
 (its own ``BEGIN``/``COMMIT`` if it sent any: intake's first attempt sends none), with fresh ids, the report's own
 subject and key, and the current time.
 
-    python -m bench.statements JOB.json     # prints one JSON line: count, seconds
+    python -m bench.statements JOB.json     # prints one JSON line: count, seconds, the client's cpu_seconds
 """
 
 from __future__ import annotations
@@ -144,12 +144,12 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
                 else:
                     await statement.fetch(*replace(args))
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(work(c) for c in connections))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     for conn in connections:
         await conn.close()
-    return {"count": count, "seconds": elapsed}
+    return {"count": count, "seconds": elapsed, "cpu_seconds": cpu}
 
 
 def main() -> None:
