@@ -19,6 +19,7 @@ from api.graphql.context import Context
 from api.graphql.errors import should_mask_error
 from api.graphql.execution import execution_context_for, install_direct_resolvers
 from api.graphql.extensions import ExtensionsRunner, MaskErrors, OperationLog
+from api.graphql.inputs import install_input_builders
 from api.graphql.internals import ContextKwargsHook, core_schema
 from api.graphql.limits import (
     DocumentCache,
@@ -118,6 +119,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     schema.validate_document = validate_document
     costs: DocumentCache[tuple[int, int]] = DocumentCache()
     install_direct_resolvers(schema)
+    install_input_builders(schema)
     schema.execution_context_class = execution_context_for(core_schema(schema), timeout=settings.execution_timeout)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

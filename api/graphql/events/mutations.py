@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.arguments import InputContext
 
 from api.graphql.context import Info
 from api.graphql.ids import to_global_id
@@ -58,29 +56,6 @@ class SubmitEventInput:
 @strawberry.input
 class SubmitEventsInput:
     events: list[SubmitEventInput] = strawberry.field(description="At most 1,000; each succeeds or fails alone.")
-
-
-def _events_input(cls: type[SubmitEventsInput], value: Mapping[str, Any], _: InputContext) -> SubmitEventsInput:
-    """Builds ``SubmitEventsInput`` from its coerced input value in one pass. graphql-core has already coerced and
-    checked every item against the schema (enums to their members, ``DateTime`` to a datetime, ``JSON`` as sent),
-    so what strawberry's generic conversion would add for 1,000 items is resolving each field's type again per
-    item (most of a batch's cost before this hook); the values built are the same."""
-    return cls(
-        events=[
-            SubmitEventInput(
-                type=item["type"],
-                region=item["region"],
-                entities=[EventEntityInput(kind=e["kind"], external_id=e["externalId"]) for e in item["entities"]],
-                occurred_at=item["occurredAt"],
-                idempotency_key=item["idempotencyKey"],
-                attributes=item.get("attributes"),
-            )
-            for item in value["events"]
-        ]
-    )
-
-
-SubmitEventsInput.__strawberry_definition__.from_input = _events_input  # type: ignore[attr-defined]
 
 
 def _event_id(root: SubmitEventSuccess) -> strawberry.ID:
