@@ -11,9 +11,11 @@ that build their own value, ``StrawberryObjectDefinition.from_input``) whose ``b
 the type when the schema is built: one constructor call with every field's conversion inline when the value holds
 all the fields (graphql-core's always holds the required ones and those with a default), else field by field with
 strawberry's implicit None for a field left out; nested input types call their own ``build``. The same 100 items
-take 0.1 ms. What strawberry handles in a way this module does not model (``Maybe``, ``GlobalID``, an input type
-with a ``from_input`` of its own; none in this schema today) is converted at that field by strawberry's own
-``convert_argument``, with the path it would have had. ``tests/unit/graphql/test_input_builders.py`` runs both over
+take 0.1 ms. What strawberry handles in a way this module does not model (``GlobalID``, an input type with a
+``from_input`` of its own or left to strawberry; none in this schema today) is converted at that field by
+strawberry's own ``convert_argument``, with the path it would have had. A type with a ``Maybe`` field keeps
+strawberry's conversion whole: strawberry checks a null sent for a ``Maybe`` in the document only for types without
+a ``from_input``. ``tests/unit/graphql/test_input_builders.py`` runs both over
 generated values of every input type of the schema and compares what they build, field by field; it fails when a
 builder is altered (a field's conversion skipped, a list not copied).
 """
@@ -177,6 +179,18 @@ class _Types:
         return f"convert_argument({var}, kind_{index}, registry, config, info, path={place})"
 
 
+def _has_maybe(definition: StrawberryObjectDefinition) -> bool:
+    """Whether a field of the type is a ``Maybe``: strawberry checks a null sent for one in the document only for
+    types without a ``from_input`` (``MaybeNullValidationRule``), so such a type is left to strawberry whole."""
+    for field in definition.fields:
+        kind = field.resolve_type(type_definition=definition)
+        while isinstance(kind, StrawberryOptional | StrawberryList | LazyType):
+            if isinstance(kind, StrawberryMaybe):
+                return True
+            kind = kind.resolve_type() if isinstance(kind, LazyType) else kind.of_type
+    return False
+
+
 def _unprepared(cls: type, value: Mapping[str, Any], info: Any, path: Path) -> Any:
     raise RuntimeError(f"the input builder of {cls.__name__} is not prepared")
 
@@ -198,7 +212,7 @@ def install_input_builders(schema: Schema) -> list[str]:
     types = _Types(schema)
     fresh: list[_Builder] = []
     for definition in input_definitions(schema):
-        if definition.from_input is None:
+        if definition.from_input is None and not _has_maybe(definition):
             builder = _Builder(definition, types)
             types.builders[id(definition)] = builder
             definition.from_input = builder

@@ -18,6 +18,7 @@ from datetime import UTC
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLError,
@@ -166,3 +167,35 @@ def test_a_built_input_is_what_strawberry_builds(name: str, data: st.DataObject)
         assert _shape(built) == _shape(generic)
         sent = set(_lists(value))  # the same lists passed on as they are (inside a JSON value), the others copied
         assert set(_lists(built)) & sent == set(_lists(generic)) & sent
+
+
+@strawberry.input
+class Plain:
+    name: str
+
+
+@strawberry.input
+class WithMaybe:
+    note: strawberry.Maybe[str]
+    plain: Plain | None = None
+
+
+@strawberry.type
+class MaybeQuery:
+    @strawberry.field
+    def echo(self, value: WithMaybe, other: Plain | None = None) -> str:
+        return f"{value.note!r} {value.plain!r} {other!r}"
+
+
+def test_a_type_with_a_maybe_field_keeps_strawberrys_conversion() -> None:
+    """strawberry checks a null sent for a ``Maybe`` field in the document only for types without a ``from_input``
+    (``MaybeNullValidationRule``): such a type gets no builder, and the null is still refused before anything runs;
+    its other fields' input types get theirs."""
+    schema = strawberry.Schema(query=MaybeQuery)
+    assert install_input_builders(schema) == ["Plain"]
+    refused = schema.execute_sync("{ echo(value: {note: null}) }")
+    assert refused.errors
+    assert "note" in refused.errors[0].message
+    answered = schema.execute_sync('{ echo(value: {note: "x", plain: {name: "p"}}, other: {name: "o"}) }')
+    assert answered.errors is None
+    assert answered.data == {"echo": "Some('x') Plain(name='p') Plain(name='o')"}
