@@ -201,3 +201,37 @@ async def test_nested_reports_are_capped_per_case(gql: GraphQLClient, tokens: di
     assert [(c["reportCount"], len(c["reports"])) for c in body["data"]["cases"]["nodes"]] == [(4, 2), (4, 2)]
     too_many = await gql("{ cases { nodes { reports(first: 101) { id } } } }", token=tokens["mod_us"])
     assert too_many["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_listings_filtered_by_source_decider_and_policy(gql: GraphQLClient, tokens: dict[str, str]) -> None:
+    """The filters whose statements changed for their plans (a source written into the text, indexes by decider and
+    by policy) answer exactly the matching records, on the pool's statements."""
+    creator = await flows.account(gql, tokens["platform"], "creator-filters")
+    posts = [await flows.content(gql, tokens["platform"], creator, f"filters-{i}") for i in range(3)]
+    spam = await flows.policy(gql, tokens["admin"], "SPAM_FILTERS", severity="LOW")
+    legal = await flows.report(gql, tokens["platform"], posts[0], spam, key="legal-1", source="LEGAL")
+    await flows.report(gql, tokens["platform"], posts[1], spam, key="user-1")
+    flagged = await flows.report(gql, tokens["platform"], posts[2], spam, key="flagger-1", source="TRUSTED_FLAGGER")
+    decided = await flows.decide(gql, tokens["mod_us"], legal["case"]["id"], spam, actions=[{"kind": "LABEL"}])
+    assert decided["__typename"] == "DecideCaseSuccess", decided
+
+    async def ids(query: str, variables: dict[str, object]) -> list[str]:
+        body = await gql(query, variables, token=tokens["admin"])
+        assert "errors" not in body, body
+        return [n["id"] for n in next(iter(body["data"].values()))["nodes"]]
+
+    by_source = "query($s: ReportSource!) { reports(first: 50, filter: {source: $s}) { nodes { id } } }"
+    assert await ids(by_source, {"s": "LEGAL"}) == [legal["report"]["id"]]
+    assert await ids(by_source, {"s": "TRUSTED_FLAGGER"}) == [flagged["report"]["id"]]
+    assert legal["report"]["id"] not in await ids(by_source, {"s": "USER"})
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Decision { deciderId } } }",
+        {"id": decided["decision"]["id"]},
+        token=tokens["admin"],
+    )
+    decider = body["data"]["node"]["deciderId"]
+    by_decider = "query($d: String!) { decisions(first: 50, filter: {deciderId: $d}) { nodes { id } } }"
+    assert decided["decision"]["id"] in await ids(by_decider, {"d": decider})
+    assert await ids(by_decider, {"d": "staff:nobody"}) == []
+    by_policy = "query($p: ID!) { strikes(first: 50, filter: {policyId: $p}) { nodes { id } } }"
+    assert await ids(by_policy, {"p": spam}) == [s["id"] for s in decided["strikes"]]
