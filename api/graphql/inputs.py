@@ -15,9 +15,9 @@ take 0.1 ms. What strawberry handles in a way this module does not model (``Glob
 ``from_input`` of its own or left to strawberry; none in this schema today) is converted at that field by
 strawberry's own ``convert_argument``, with the path it would have had. A type with a ``Maybe`` field keeps
 strawberry's conversion whole: strawberry checks a null sent for a ``Maybe`` in the document only for types without
-a ``from_input``. ``tests/unit/graphql/test_input_builders.py`` runs both over
-generated values of every input type of the schema and compares what they build, field by field; it fails when a
-builder is altered (a field's conversion skipped, a list not copied).
+a ``from_input``. ``tests/unit/graphql/test_input_builders.py`` runs both over generated values of every input type
+of the schema and compares what they build, field by field; it fails when a builder is altered (a field's conversion
+skipped, a list not copied).
 """
 
 from __future__ import annotations
@@ -51,11 +51,9 @@ class _Builder:
         self.definition = definition
         self.types = types
         self.build: Build = _unprepared
-        self.paths = False
 
     def prepare(self) -> None:
         """Writes ``build`` for this type (once every builder exists: input types refer to each other)."""
-        self.paths = self.types.needs_path(self.definition, frozenset())
         self.build = self.types.compile(self.definition)
 
     def __call__(self, cls: type, value: Mapping[str, Any], context: InputContext) -> Any:
